@@ -1,0 +1,1 @@
+"""Lambda handlers, one folder per function; each folder's name says what triggers it."""
