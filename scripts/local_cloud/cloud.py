@@ -1,0 +1,183 @@
+"""The local cloud: start and stop the ministack emulator, and deploy the real CDK stack into it.
+
+Used by `make dev` (a persistent local system) and by the end-to-end tests (a throwaway one on a free port).
+The deploy is the same `cdk deploy` that ops run against AWS, pointed at the emulator's endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL = ROOT / ".local"
+RUNTIME_PYTHON = LOCAL / "runtime" / "bin" / "python"
+EMULATOR_VENV = LOCAL / "ministack"
+LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+STAGE = "dev"
+
+
+def emulator_site_packages() -> Path:
+    found = sorted(EMULATOR_VENV.glob("lib/python3*/site-packages"))
+    if not found:
+        raise SystemExit("The local cloud is not installed: run `make dev` (or `make local-cloud-install`).")
+    return found[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def aws_environment(port: int) -> dict[str, str]:
+    """The environment a client (cdk, boto3, tests) needs to talk to the local cloud."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",  # noqa: S105 - the emulator's dummy credentials
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+        "CDK_DEFAULT_REGION": REGION,
+    }
+
+
+def reap_if_child(pid: int) -> None:
+    """Collect an exited emulator we started ourselves, so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+@dataclass
+class LocalCloud:
+    """One ministack process (and its children), identified by its port."""
+
+    port: int
+    state_dir: Path
+    persist: bool
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return LOCAL / f"cloud-{self.port}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return LOCAL / f"cloud-{self.port}.log"
+
+    def is_healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/_ministack/health", timeout=2) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start(self, timeout: float = 60.0) -> None:
+        if self.is_healthy():
+            print(f"local cloud: already running on {self.endpoint}")
+            return
+        LOCAL.mkdir(exist_ok=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "VIRTUAL_ENV"))},
+            "BIND_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.port),
+            "PERSIST_STATE": "1" if self.persist else "0",
+            "STATE_DIR": str(self.state_dir),
+            "LOG_LEVEL": "WARNING",
+            "TMPDIR": str(LOCAL / "tmp"),
+        }
+        (LOCAL / "tmp").mkdir(exist_ok=True)
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                [str(RUNTIME_PYTHON), str(LAUNCHER), str(emulator_site_packages())],
+                cwd=LOCAL,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(process.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"local cloud: the emulator exited early; see {self.log_file}")
+            if self.is_healthy():
+                print(f"local cloud: running on {self.endpoint} (log {self.log_file})")
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"local cloud: not healthy after {timeout:.0f} s; see {self.log_file}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the emulator and its Lambda workers; SIGTERM first so a persistent state is saved."""
+        if not self.pid_file.exists():
+            return
+        pid = int(self.pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reap_if_child(pid)
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        print(f"local cloud: stopped (port {self.port})")
+
+    def cdk(self, *args: str) -> None:
+        env = {**os.environ, **aws_environment(self.port)}
+        subprocess.run([str(CDK), *args, "--no-notices"], cwd=ROOT, env=env, check=True)
+
+    def has_stack(self, name: str) -> bool:
+        import boto3
+        from botocore.exceptions import ClientError
+
+        cloudformation = boto3.client(
+            "cloudformation", endpoint_url=self.endpoint, region_name=REGION,
+            aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106 - dummy credentials
+        )
+        try:
+            stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+        except ClientError:
+            return False
+        return any(not stack["StackStatus"].startswith("DELETE") for stack in stacks)
+
+    def deploy(self, outputs_file: Path) -> dict[str, str]:
+        """Bootstrap (once) and deploy the real stack; returns the stack's outputs."""
+        context = ["-c", f"stage={STAGE}", "-c", "local=true", "-c", "layer_dir=.build/layer/host"]
+        if not self.has_stack("CDKToolkit"):
+            self.cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", *context)
+        self.cdk(
+            "deploy", f"Propdesk-{STAGE}", "--require-approval", "never",
+            "--outputs-file", str(outputs_file), *context,
+        )
+        outputs: dict[str, dict[str, str]] = json.loads(outputs_file.read_text())
+        return outputs[f"Propdesk-{STAGE}"]
