@@ -1,0 +1,160 @@
+"""Trader profiles, trading accounts and the day-boundary groups the daily reset visits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
+
+from propdesk.data import keys
+from propdesk.data._conditions import condition_failed
+from propdesk.data.models import AccountItem, ResetGroupItem, TraderProfileItem
+from propdesk.data.paging import check_limit, decode_cursor, to_page
+from propdesk.data.records import Account, AccountStatus, Page, TraderProfile
+
+
+class TraderRepository:
+    def put(self, profile: TraderProfile) -> None:
+        TraderProfileItem(
+            keys.trader_pk(profile.trader_id),
+            keys.PROFILE_SK,
+            entity="trader_profile",
+            trader_id=profile.trader_id,
+            email=profile.email,
+            display_name=profile.display_name,
+            created_at=profile.created_at,
+        ).save()
+
+    def get(self, trader_id: str) -> TraderProfile | None:
+        try:
+            item = TraderProfileItem.get(keys.trader_pk(trader_id), keys.PROFILE_SK)
+        except TraderProfileItem.DoesNotExist:
+            return None
+        return TraderProfile(
+            trader_id=item.trader_id,
+            email=item.email,
+            display_name=item.display_name,
+            created_at=item.created_at,
+        )
+
+
+class AccountRepository:
+    def open(self, account: Account) -> bool:
+        """Store a new account (False if the id is taken) and register its day boundary for the reset."""
+        ResetGroupItem(
+            keys.SYSTEM_PK,
+            keys.reset_group_sk(account.timezone, account.day_starts_at),
+            entity="reset_group",
+            timezone=account.timezone,
+            day_starts_at=account.day_starts_at,
+        ).save()
+        try:
+            _item(account).save(condition=AccountItem.pk.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def get(self, account_id: str, consistent: bool = False) -> Account | None:
+        try:
+            item = AccountItem.get(keys.account_pk(account_id), keys.META_SK, consistent_read=consistent)
+        except AccountItem.DoesNotExist:
+            return None
+        return _account(item)
+
+    def list_for_trader(self, trader_id: str, limit: int = 50, cursor: str | None = None) -> Page[Account]:
+        partition = keys.trader_pk(trader_id)
+        results = AccountItem.by_trader.query(
+            partition,
+            AccountItem.gsi1sk.startswith(keys.ACCOUNT_PREFIX),
+            limit=check_limit(limit),
+            last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
+        )
+        return to_page(results, _account)
+
+    def active_in_reset_group(self, timezone: str, day_starts_at: str) -> Iterator[Account]:
+        """Every active account sharing this day boundary (GSI2 is sparse: only active accounts are in it)."""
+        for item in AccountItem.by_reset_group.query(keys.reset_group(timezone, day_starts_at)):
+            yield _account(item)
+
+    def reset_groups(self) -> list[tuple[str, str]]:
+        """The (timezone, day_starts_at) pairs of every account ever opened."""
+        return [
+            (item.timezone, item.day_starts_at)
+            for item in ResetGroupItem.query(
+                keys.SYSTEM_PK, ResetGroupItem.sk.startswith(keys.RESET_GROUP_PREFIX)
+            )
+        ]
+
+    def change_status(
+        self,
+        account_id: str,
+        status: AccountStatus,
+        reason: str,
+        at: datetime,
+        expected: AccountStatus = "active",
+    ) -> bool:
+        """Move the account from `expected` to `status`; False if it was not in `expected` any more."""
+        item = AccountItem(keys.account_pk(account_id), keys.META_SK)
+        actions: list[Action] = [
+            AccountItem.status.set(status),
+            AccountItem.status_reason.set(reason),
+            AccountItem.updated_at.set(at),
+        ]
+        if status != "active":
+            actions += [AccountItem.gsi2pk.remove(), AccountItem.gsi2sk.remove()]
+        try:
+            item.update(actions=actions, condition=AccountItem.status == expected)
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+
+def _item(account: Account) -> AccountItem:
+    active = account.status == "active"
+    return AccountItem(
+        keys.account_pk(account.account_id),
+        keys.META_SK,
+        entity="account",
+        account_id=account.account_id,
+        trader_id=account.trader_id,
+        program_id=account.program_id,
+        program_version=account.program_version,
+        status=account.status,
+        status_reason=account.status_reason,
+        currency=account.currency,
+        initial_balance=account.initial_balance,
+        timezone=account.timezone,
+        day_starts_at=account.day_starts_at,
+        opened_at=account.opened_at,
+        updated_at=account.updated_at,
+        gsi1pk=keys.trader_pk(account.trader_id),
+        gsi1sk=keys.account_pk(account.account_id),
+        gsi2pk=keys.reset_group(account.timezone, account.day_starts_at) if active else None,
+        gsi2sk=keys.account_pk(account.account_id) if active else None,
+    )
+
+
+_STATUSES: dict[str, AccountStatus] = {"active": "active", "passed": "passed", "failed": "failed"}
+
+
+def _account(item: AccountItem) -> Account:
+    return Account(
+        account_id=item.account_id,
+        trader_id=item.trader_id,
+        program_id=item.program_id,
+        program_version=int(item.program_version),
+        status=_STATUSES[item.status],
+        currency=item.currency,
+        initial_balance=item.initial_balance,
+        timezone=item.timezone,
+        day_starts_at=item.day_starts_at,
+        opened_at=item.opened_at,
+        status_reason=item.status_reason,
+        updated_at=item.updated_at,
+    )

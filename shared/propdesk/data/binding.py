@@ -1,0 +1,35 @@
+"""Binds the models to real table names and an endpoint at run time (never at import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.models import Model
+
+from propdesk.data.models import CONNECTIONS_TABLE_MODELS, MAIN_TABLE_MODELS, ConnectionItem, MainTableModel
+
+
+@dataclass(frozen=True, slots=True)
+class TableBinding:
+    """Where the tables live. `endpoint_url` is None on AWS (the SDK's default resolution applies)."""
+
+    table_name: str | None = None
+    connections_table_name: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+def bind_tables(binding: TableBinding) -> None:
+    """Point the models at the given tables; a later call re-points them (clients are re-created)."""
+    if binding.table_name:
+        _bind(MainTableModel, MAIN_TABLE_MODELS, binding.table_name, binding)
+    if binding.connections_table_name:
+        _bind(ConnectionItem, CONNECTIONS_TABLE_MODELS, binding.connections_table_name, binding)
+
+
+def _bind(base: type[Model], models: tuple[type[Model], ...], table_name: str, binding: TableBinding) -> None:
+    base.Meta.table_name = table_name
+    base.Meta.region = binding.region
+    base.Meta.host = binding.endpoint_url
+    for model in (base, *models):
+        model._connection = None

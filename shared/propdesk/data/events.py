@@ -1,0 +1,78 @@
+"""Normalized trading events: immutable, idempotent by their key, replayed in key (= time) order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from propdesk.data import keys
+from propdesk.data._conditions import condition_failed
+from propdesk.data.models import TradingEventItem
+from propdesk.data.records import StoredEvent
+
+# Greater than any event key: key times start with a digit, and "~" sorts after every digit.
+_AFTER_LAST_EVENT = f"{keys.EVENT_PREFIX}~"
+
+
+class TradingEventRepository:
+    def record(self, event: StoredEvent, received_at: datetime) -> bool:
+        """Store the event once: False when an event with the same key is already there (a duplicate)."""
+        item = TradingEventItem(
+            keys.account_pk(event.account_id),
+            keys.event_sk(event.time, event.event_id),
+            entity="trading_event",
+            account_id=event.account_id,
+            event_id=event.event_id,
+            event_time=event.time,
+            event_type=event.type,
+            payload=event.payload,
+            received_at=received_at,
+        )
+        try:
+            item.save(condition=TradingEventItem.pk.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def replay(self, account_id: str, after_sk: str | None = None) -> Iterator[StoredEvent]:
+        """The account's events in time order, all of them or only those after the `after_sk` watermark."""
+        lower = after_sk or keys.EVENT_PREFIX
+        for item in TradingEventItem.query(
+            keys.account_pk(account_id),
+            TradingEventItem.sk.between(lower, _AFTER_LAST_EVENT),
+            consistent_read=True,
+        ):
+            if item.sk != after_sk:
+                yield _stored(item)
+
+    def count_until(self, account_id: str, until_sk: str) -> int:
+        """How many events the account has up to and including `until_sk`."""
+        return TradingEventItem.count(
+            keys.account_pk(account_id),
+            TradingEventItem.sk.between(keys.EVENT_PREFIX, until_sk),
+            consistent_read=True,
+        )
+
+    @staticmethod
+    def from_stream_image(image: dict[str, Any]) -> StoredEvent:
+        """Read a stream record's NewImage (DynamoDB JSON) as a stored event; raises on a malformed image."""
+        item = TradingEventItem.from_raw_data(image)
+        if not item.sk.startswith(keys.EVENT_PREFIX):
+            raise ValueError(f"not a trading event: {item.sk!r}")
+        return _stored(item)
+
+
+def _stored(item: TradingEventItem) -> StoredEvent:
+    return StoredEvent(
+        account_id=item.account_id,
+        event_id=item.event_id,
+        time=item.event_time,
+        type=item.event_type,
+        payload=item.payload,
+        sk=item.sk,
+    )

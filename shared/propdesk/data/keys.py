@@ -1,0 +1,85 @@
+"""Key builders for the main table: the one place that spells `pk`/`sk`/GSI values (see docs/data-model.md).
+
+Pure functions, no AWS: stream handlers use them to read keys without loading the data layer.
+Times in keys are UTC with a fixed width (microseconds, `Z`), so that string order is time order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+CATALOGUE_PK = "CATALOGUE"
+SYSTEM_PK = "SYSTEM"
+PROFILE_SK = "PROFILE"
+META_SK = "META"
+RISK_SK = "RISK"
+KYC_SK = "KYC"
+DAILY_RESET_SK = "DAILY_RESET"
+
+ACCOUNT_PREFIX = "ACCOUNT#"
+TRADER_PREFIX = "TRADER#"
+PROGRAM_PREFIX = "PROGRAM#"
+VERSION_PREFIX = "VERSION#"
+EVENT_PREFIX = "EVENT#"
+BREACH_PREFIX = "BREACH#"
+NOTIFICATION_PREFIX = "NOTIFICATION#"
+RESET_PREFIX = "RESET#"
+RESET_GROUP_PREFIX = "RESET_GROUP#"
+
+
+def key_time(moment: datetime) -> str:
+    """A sortable UTC timestamp for keys: `2026-03-02T10:00:00.000000Z`."""
+    if moment.tzinfo is None:
+        raise ValueError("key times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_key_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def account_pk(account_id: str) -> str:
+    return f"{ACCOUNT_PREFIX}{account_id}"
+
+
+def trader_pk(trader_id: str) -> str:
+    return f"{TRADER_PREFIX}{trader_id}"
+
+
+def program_pk(program_id: str) -> str:
+    return f"{PROGRAM_PREFIX}{program_id}"
+
+
+def catalogue_sk(program_id: str) -> str:
+    return f"{PROGRAM_PREFIX}{program_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"{VERSION_PREFIX}{version:06d}"
+
+
+def event_sk(time: datetime, event_id: str) -> str:
+    return f"{EVENT_PREFIX}{key_time(time)}#{event_id}"
+
+
+def breach_sk(time: datetime, rule: str) -> str:
+    return f"{BREACH_PREFIX}{key_time(time)}#{rule}"
+
+
+def notification_sk(time: datetime, event_id: str) -> str:
+    return f"{NOTIFICATION_PREFIX}{key_time(time)}#{event_id}"
+
+
+def reset_group(timezone: str, day_starts_at: str) -> str:
+    """The GSI2 partition of active accounts sharing a day boundary, e.g. `RESET#Europe/Prague#00:00`."""
+    return f"{RESET_PREFIX}{timezone}#{day_starts_at}"
+
+
+def reset_group_sk(timezone: str, day_starts_at: str) -> str:
+    return f"{RESET_GROUP_PREFIX}{timezone}#{day_starts_at}"
+
+
+def strip_prefix(value: str, prefix: str) -> str:
+    if not value.startswith(prefix):
+        raise ValueError(f"key {value!r} does not start with {prefix!r}")
+    return value[len(prefix) :]

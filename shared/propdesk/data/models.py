@@ -1,0 +1,202 @@
+"""pynamodb models: the storage shape of every entity (keys exactly as docs/data-model.md).
+
+Table names and the endpoint are not known here: `propdesk.data.binding.bind_tables` sets them at run time.
+Only the repositories use these classes; everything else works with `propdesk.data.records`.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from propdesk.data.attributes import DecimalAttribute
+from propdesk.data.schema import BY_TRADER, CONNECTIONS_TABLE, GSI1, GSI2, MAIN_TABLE
+
+UNBOUND = "unbound-call-propdesk.data.bind_tables"
+
+
+class MainTableModel(Model):
+    """Every entity of the main table shares its keys; `entity` names the kind of item."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=MAIN_TABLE.partition_key)
+    sk = UnicodeAttribute(range_key=True, attr_name=MAIN_TABLE.sort_key)
+    entity = UnicodeAttribute()
+
+
+class TraderAccountsIndex(GlobalSecondaryIndex["AccountItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ResetGroupIndex(GlobalSecondaryIndex["AccountItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class CatalogueEntryItem(MainTableModel):
+    program_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    current_version = NumberAttribute()
+    currency = UnicodeAttribute()
+    initial_balance = DecimalAttribute()
+    prices = JSONAttribute()
+    kind = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+
+
+class ProgramVersionItem(MainTableModel):
+    program_id = UnicodeAttribute()
+    version = NumberAttribute()
+    document = JSONAttribute()
+    published_at = UTCDateTimeAttribute()
+
+
+class TraderProfileItem(MainTableModel):
+    trader_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class AccountItem(MainTableModel):
+    account_id = UnicodeAttribute()
+    trader_id = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    program_version = NumberAttribute()
+    status = UnicodeAttribute()
+    status_reason = UnicodeAttribute(default="")
+    currency = UnicodeAttribute()
+    initial_balance = DecimalAttribute()
+    timezone = UnicodeAttribute()
+    day_starts_at = UnicodeAttribute()
+    opened_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_trader = TraderAccountsIndex()
+    by_reset_group = ResetGroupIndex()
+
+
+class TradingEventItem(MainTableModel):
+    account_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_time = UTCDateTimeAttribute()
+    event_type = UnicodeAttribute()
+    payload = JSONAttribute()
+    received_at = UTCDateTimeAttribute()
+
+
+class RiskStateItem(MainTableModel):
+    account_id = UnicodeAttribute()
+    version = VersionAttribute()
+    state = JSONAttribute()
+    evaluation = JSONAttribute()
+    last_event_sk = UnicodeAttribute(null=True)
+    applied_events = NumberAttribute(default=0)
+    evaluated_until = UTCDateTimeAttribute(null=True)
+    warnings_sent = JSONAttribute(default=dict)
+    updated_at = UTCDateTimeAttribute()
+
+
+class BreachItem(MainTableModel):
+    account_id = UnicodeAttribute()
+    rule = UnicodeAttribute()
+    breach_time = UTCDateTimeAttribute()
+    effect = UnicodeAttribute()
+    limit = DecimalAttribute()
+    value = DecimalAttribute()
+    explanation = UnicodeAttribute()
+    event_id = UnicodeAttribute(null=True)
+    event_type = UnicodeAttribute(null=True)
+    figures = JSONAttribute()
+    program_id = UnicodeAttribute()
+    program_version = NumberAttribute()
+    recorded_at = UTCDateTimeAttribute()
+
+
+class KycCaseItem(MainTableModel):
+    trader_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    task_token = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    decided_at = UTCDateTimeAttribute(null=True)
+    verification_id = UnicodeAttribute(null=True)
+
+
+class NotificationItem(MainTableModel):
+    trader_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_time = UTCDateTimeAttribute()
+    detail_type = UnicodeAttribute()
+    detail = JSONAttribute()
+
+
+class ResetGroupItem(MainTableModel):
+    """Registers a (timezone, day start) pair whose accounts the daily reset must visit."""
+
+    timezone = UnicodeAttribute()
+    day_starts_at = UnicodeAttribute()
+
+
+class ResetWatermarkItem(MainTableModel):
+    checked_until = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class ConnectionsByTraderIndex(GlobalSecondaryIndex["ConnectionItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = BY_TRADER.name
+        projection = AllProjection()
+
+    trader_id = UnicodeAttribute(hash_key=True)
+
+
+class ConnectionItem(Model):
+    class Meta:
+        table_name = UNBOUND
+
+    connection_id = UnicodeAttribute(hash_key=True, attr_name=CONNECTIONS_TABLE.partition_key)
+    trader_id = UnicodeAttribute(null=True)
+    connected_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+    subscriptions = UnicodeSetAttribute(null=True)
+    by_trader = ConnectionsByTraderIndex()
+
+
+MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
+    CatalogueEntryItem,
+    ProgramVersionItem,
+    TraderProfileItem,
+    AccountItem,
+    TradingEventItem,
+    RiskStateItem,
+    BreachItem,
+    KycCaseItem,
+    NotificationItem,
+    ResetGroupItem,
+    ResetWatermarkItem,
+)
+CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)

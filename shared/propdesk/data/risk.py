@@ -1,0 +1,123 @@
+"""An account's risk state (optimistic version) and its breach evidence (immutable)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from propdesk.data import keys
+from propdesk.data._conditions import condition_failed
+from propdesk.data.errors import VersionConflictError
+from propdesk.data.models import BreachItem, RiskStateItem
+from propdesk.data.paging import check_limit, decode_cursor, to_page
+from propdesk.data.records import BreachEvidence, Page, RiskSnapshot
+
+
+class RiskStateRepository:
+    def get(self, account_id: str) -> RiskSnapshot | None:
+        try:
+            item = RiskStateItem.get(keys.account_pk(account_id), keys.RISK_SK, consistent_read=True)
+        except RiskStateItem.DoesNotExist:
+            return None
+        return RiskSnapshot(
+            account_id=item.account_id,
+            version=int(item.version or 0),
+            state=item.state,
+            evaluation=item.evaluation,
+            last_event_sk=item.last_event_sk,
+            applied_events=int(item.applied_events),
+            evaluated_until=item.evaluated_until,
+            warnings_sent={str(rule): str(day) for rule, day in item.warnings_sent.items()},
+        )
+
+    def save(self, snapshot: RiskSnapshot, updated_at: datetime) -> int:
+        """Write the state if nobody wrote it since `snapshot.version` was read (0: never written).
+
+        Returns the new version; raises VersionConflictError when another writer got there first.
+        """
+        item = RiskStateItem(
+            keys.account_pk(snapshot.account_id),
+            keys.RISK_SK,
+            entity="risk_state",
+            account_id=snapshot.account_id,
+            state=snapshot.state,
+            evaluation=snapshot.evaluation,
+            last_event_sk=snapshot.last_event_sk,
+            applied_events=snapshot.applied_events,
+            evaluated_until=snapshot.evaluated_until,
+            warnings_sent=dict(snapshot.warnings_sent),
+            updated_at=updated_at,
+        )
+        if snapshot.version:
+            item.version = snapshot.version
+        try:
+            item.save()
+        except PutError as error:
+            if condition_failed(error):
+                raise VersionConflictError(
+                    f"risk state of {snapshot.account_id} changed meanwhile"
+                ) from error
+            raise
+        return int(item.version or 0)
+
+
+class BreachRepository:
+    def record(self, evidence: BreachEvidence, recorded_at: datetime) -> bool:
+        """Store the evidence once; False when this breach (same time and rule) is already recorded."""
+        item = BreachItem(
+            keys.account_pk(evidence.account_id),
+            keys.breach_sk(evidence.time, evidence.rule),
+            entity="breach",
+            account_id=evidence.account_id,
+            rule=evidence.rule,
+            breach_time=evidence.time,
+            effect=evidence.effect,
+            limit=evidence.limit,
+            value=evidence.value,
+            explanation=evidence.explanation,
+            event_id=evidence.event_id,
+            event_type=evidence.event_type,
+            figures=evidence.figures,
+            program_id=evidence.program_id,
+            program_version=evidence.program_version,
+            recorded_at=recorded_at,
+        )
+        try:
+            item.save(condition=BreachItem.pk.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def list_for_account(
+        self, account_id: str, limit: int = 50, cursor: str | None = None
+    ) -> Page[BreachEvidence]:
+        partition = keys.account_pk(account_id)
+        results = BreachItem.query(
+            partition,
+            BreachItem.sk.startswith(keys.BREACH_PREFIX),
+            limit=check_limit(limit),
+            last_evaluated_key=decode_cursor(cursor, "pk", partition),
+        )
+        return to_page(results, _evidence)
+
+
+def _evidence(item: BreachItem) -> BreachEvidence:
+    figures: dict[str, Any] = item.figures
+    return BreachEvidence(
+        account_id=item.account_id,
+        rule=item.rule,
+        time=item.breach_time,
+        effect=item.effect,
+        limit=item.limit,
+        value=item.value,
+        explanation=item.explanation,
+        event_id=item.event_id,
+        event_type=item.event_type,
+        figures=figures,
+        program_id=item.program_id,
+        program_version=int(item.program_version),
+    )

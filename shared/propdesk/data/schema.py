@@ -1,0 +1,89 @@
+"""Key schemas of the tables as plain data, shared by the data layer, the DynamoDB Local fixture and CDK.
+
+No AWS imports here: `infra/` reads these names, tests turn them into `CreateTable` calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDefinition:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableDefinition:
+    logical_name: str
+    partition_key: str
+    sort_key: str | None = None
+    global_indexes: tuple[IndexDefinition, ...] = field(default=())
+    ttl_attribute: str | None = None
+    stream: bool = False
+
+    def key_attributes(self) -> tuple[str, ...]:
+        names = [self.partition_key, *([self.sort_key] if self.sort_key else [])]
+        for index in self.global_indexes:
+            names.append(index.partition_key)
+            if index.sort_key:
+                names.append(index.sort_key)
+        return tuple(dict.fromkeys(names))
+
+
+GSI1 = IndexDefinition(name="GSI1", partition_key="gsi1pk", sort_key="gsi1sk")
+GSI2 = IndexDefinition(name="GSI2", partition_key="gsi2pk", sort_key="gsi2sk")
+BY_TRADER = IndexDefinition(name="by_trader", partition_key="trader_id")
+
+MAIN_TABLE = TableDefinition(
+    logical_name="PropdeskTable",
+    partition_key="pk",
+    sort_key="sk",
+    global_indexes=(GSI1, GSI2),
+    stream=True,
+)
+CONNECTIONS_TABLE = TableDefinition(
+    logical_name="ConnectionsTable",
+    partition_key="connection_id",
+    global_indexes=(BY_TRADER,),
+    ttl_attribute="expires_at",
+)
+IDEMPOTENCY_TABLE = TableDefinition(
+    logical_name="IdempotencyTable",
+    partition_key="id",
+    ttl_attribute="expiration",
+)
+ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, IDEMPOTENCY_TABLE)
+
+
+def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, Any]:
+    """Keyword arguments for boto3's `create_table` (on-demand, all attributes projected)."""
+    key_schema = [{"AttributeName": definition.partition_key, "KeyType": "HASH"}]
+    if definition.sort_key:
+        key_schema.append({"AttributeName": definition.sort_key, "KeyType": "RANGE"})
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "KeySchema": key_schema,
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in definition.key_attributes()
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if definition.global_indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    *([{"AttributeName": index.sort_key, "KeyType": "RANGE"}] if index.sort_key else []),
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in definition.global_indexes
+        ]
+    if definition.stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return request
