@@ -9,7 +9,7 @@ LOCAL := .local
 PYTEST := $(PY) -m pytest
 
 .PHONY: help dev test bench install layer local-cloud-install java lint types unit integration infra e2e \
-        asset-check local-up local-down clean
+        packaging local-down clean
 
 help:
 	@echo "make dev    set everything up, deploy the real stack into the local cloud, seed a demo firm, run it"
@@ -54,7 +54,7 @@ local-down:
 
 # ---- the second command: every test ----
 test: install layer
-	$(MAKE) --no-print-directory lint types unit integration infra e2e
+	$(MAKE) --no-print-directory lint types unit packaging integration infra e2e
 
 lint:
 	$(PY) -m ruff check .
@@ -64,6 +64,9 @@ types:
 
 unit:
 	$(PYTEST) tests/unit -q -n 2 -p no:cacheprovider
+
+packaging:
+	$(PYTEST) tests/packaging -q -n 2 -p no:cacheprovider
 
 integration:
 	$(PYTEST) tests/integration -q -n 2 -p no:cacheprovider

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="propdesk", description="propdesk operator tools")
     subcommands = parser.add_subparsers(dest="command", required=True)
-    from propdesk.commands import evaluate
+    from propdesk.commands import evaluate, token
 
     evaluate.register(subcommands)
+    token.register(subcommands)
     return parser
 
 

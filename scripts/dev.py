@@ -1,0 +1,93 @@
+"""`make dev`: the whole propdesk system on this machine.
+
+Starts the local cloud (ministack, state kept in .local/state), deploys the real CDK stack into it with
+`cdk deploy`, seeds a demo firm, prints the URLs and example calls, and runs until Ctrl-C, which stops the
+emulator cleanly so its state survives to the next `make dev`. Safe to run again: the deploy is an update and
+the seed is idempotent. `--stop` stops a local cloud left running in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.local_cloud.cloud import LOCAL, LocalCloud  # noqa: E402
+from scripts.local_cloud.endpoints import LocalEndpoints  # noqa: E402
+from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
+
+PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
+
+
+def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
+    api = endpoints.rest_url("")
+    return f"""
+propdesk is running locally (stage dev, the real CDK stack in ministack on {endpoints.cloud}).
+
+  REST API   {api}
+  WebSocket  {endpoints.websocket_url}
+  Demo users trader {demo["trader_email"]} / staff {demo["staff_email"]} (password {demo["password"]})
+
+Try:
+  curl -s {api}/v1/programs
+  TOKEN=$(.venv/bin/propdesk token --email {demo["trader_email"]} --password '{demo["password"]}')
+  curl -s -H "Authorization: $TOKEN" {api}/v1/accounts
+  curl -s -X POST -H "x-api-key: {demo["platform_api_key"]}" -H 'content-type: application/json' \\
+       -d '{{"account_id": "{demo["account_id"]}", "event_id": "demo-1", "time": "2026-11-25T10:00:00+00:00", \\
+            "type": "equity", "equity": "98000.00"}}' {api}/v1/platform/events
+  curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
+  .venv/bin/python -m websockets {endpoints.websocket_url}
+
+Ctrl-C stops the local cloud (its state is kept for the next `make dev`).
+"""
+
+
+def run() -> None:
+    cloud = LocalCloud(port=PORT, state_dir=LOCAL / "state", persist=True)
+    started_here = not cloud.is_healthy()
+    cloud.start()
+
+    def shut_down(signum: int, frame: FrameType | None) -> None:
+        if started_here:
+            cloud.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, shut_down)
+    signal.signal(signal.SIGTERM, shut_down)
+    try:
+        outputs = cloud.deploy(LOCAL / "outputs.json")
+        endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
+        (LOCAL / "dev.json").write_text(json.dumps({"endpoint": cloud.endpoint, "outputs": outputs}, indent=2))
+        demo = seed_demo_firm(endpoints)
+    except BaseException:
+        if started_here:
+            cloud.stop()
+        raise
+    print(banner(endpoints, demo), flush=True)
+    if not started_here:
+        print("(the local cloud was already running; this command leaves it running)")
+        return
+    while True:
+        time.sleep(3600)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stop", action="store_true", help="stop a local cloud left running")
+    args = parser.parse_args()
+    if args.stop:
+        LocalCloud(port=PORT, state_dir=LOCAL / "state", persist=True).stop()
+        return
+    run()
+
+
+if __name__ == "__main__":
+    main()
