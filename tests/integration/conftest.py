@@ -1,4 +1,4 @@
-"""Integration fixtures: one DynamoDB Local per test session (per pytest-xdist worker), tables from the data layer."""
+"""Integration fixtures: one DynamoDB Local per session (per xdist worker), tables from the data layer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
 from propdesk.data.binding import TableBinding, bind_tables
+
 from tests.integration.dynamodb_local import REGION, DynamoDBLocal, TableNames
 
 

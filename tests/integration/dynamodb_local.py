@@ -10,7 +10,6 @@ from pathlib import Path
 
 import boto3
 from mypy_boto3_dynamodb import DynamoDBClient
-
 from propdesk.data.schema import ALL_TABLES, TableDefinition, create_table_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +69,7 @@ class DynamoDBLocal:
             try:
                 self.client().list_tables()
                 return
-            except Exception:  # noqa: BLE001 - not listening yet
+            except Exception:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"DynamoDB Local did not answer on port {self.port} within {timeout} s")
@@ -92,7 +91,7 @@ class DynamoDBLocal:
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local ignores credentials
+            aws_secret_access_key="local",
         )
 
     def create_tables(self, prefix: str) -> TableNames:

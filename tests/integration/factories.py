@@ -36,5 +36,12 @@ def account(
 
 
 def equity_event(account_id: str, event_id: str, time: datetime, equity: str) -> StoredEvent:
-    payload: dict[str, Any] = {"time": time.isoformat(), "type": "equity", "equity": equity, "event_id": event_id}
-    return StoredEvent(account_id=account_id, event_id=event_id, time=time, type="equity", payload=payload, sk="")
+    payload: dict[str, Any] = {
+        "time": time.isoformat(),
+        "type": "equity",
+        "equity": equity,
+        "event_id": event_id,
+    }
+    return StoredEvent(
+        account_id=account_id, event_id=event_id, time=time, type="equity", payload=payload, sk=""
+    )

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
@@ -18,6 +17,7 @@ from propdesk.data.kyc import KycRepository
 from propdesk.data.records import BreachEvidence, Connection, KycCase, ProgramSummary, RiskSnapshot
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
+
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import account, equity_event
 
@@ -38,7 +38,9 @@ def snapshot(account_id: str, version: int, applied: int) -> RiskSnapshot:
     )
 
 
-def test_a_duplicate_trading_event_is_dropped_without_a_second_item(tables: TableNames, unique_id: str) -> None:
+def test_a_duplicate_trading_event_is_dropped_without_a_second_item(
+    tables: TableNames, unique_id: str
+) -> None:
     events = TradingEventRepository()
     event = equity_event(unique_id, "e1", NOW, "99500.00")
 
@@ -196,9 +198,13 @@ def test_publishing_a_program_numbers_versions_and_keeps_old_ones(fresh_tables: 
     assert [p.program_id for p in catalogue.list_programs().items] == ["p1"]
 
 
-def test_kyc_decision_applies_once_and_only_with_the_current_token(tables: TableNames, unique_id: str) -> None:
+def test_kyc_decision_applies_once_and_only_with_the_current_token(
+    tables: TableNames, unique_id: str
+) -> None:
     kyc = KycRepository()
-    kyc.open(KycCase(trader_id=unique_id, account_id="a1", status="pending", task_token="t1", requested_at=NOW))
+    kyc.open(
+        KycCase(trader_id=unique_id, account_id="a1", status="pending", task_token="t1", requested_at=NOW)
+    )
     assert kyc.decide(unique_id, "stale-token", "approved", "v1", NOW) is False
     assert kyc.decide(unique_id, "t1", "approved", "v1", NOW) is True
     assert kyc.decide(unique_id, "t1", "declined", "v1", NOW) is False
@@ -206,7 +212,9 @@ def test_kyc_decision_applies_once_and_only_with_the_current_token(tables: Table
     assert case is not None and (case.status, case.verification_id) == ("approved", "v1")
 
 
-def test_connections_are_found_by_trader_and_collect_subscriptions(tables: TableNames, unique_id: str) -> None:
+def test_connections_are_found_by_trader_and_collect_subscriptions(
+    tables: TableNames, unique_id: str
+) -> None:
     connections = ConnectionRepository()
     connection = Connection(
         connection_id=f"c-{unique_id}",
