@@ -1,0 +1,104 @@
+"""Each function's settings, validated from its environment at entry (never read at import).
+
+A handler calls e.g. `RiskRecalcSettings.from_env(os.environ)` when it builds its dependencies; a missing or
+malformed variable raises `ConfigError` naming it, so a misconfigured deployment fails loudly on first call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(Exception):
+    """The function's environment is missing a variable or holds a malformed one."""
+
+
+class FunctionSettings(BaseModel):
+    """What every function gets: its stage, region and (in the local cloud) the emulator's endpoint."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    stage: str = Field(default="dev", min_length=1)
+    aws_region: str = Field(default="us-east-1", min_length=1)
+    aws_endpoint_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Self:
+        values = {name.lower(): value for name, value in environ.items() if value != ""}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in issue['loc']).upper()}: {issue['msg']}"
+                for issue in error.errors()
+            )
+            raise ConfigError(f"{cls.__name__}: {problems}") from error
+
+
+class TableSettings(FunctionSettings):
+    table_name: str = Field(min_length=1)
+
+
+class EventBusSettings(TableSettings):
+    event_bus_name: str = Field(min_length=1)
+
+
+class WebSocketSettings(FunctionSettings):
+    connections_table_name: str = Field(min_length=1)
+    websocket_api_id: str = Field(min_length=1)
+    websocket_stage: str = Field(min_length=1)
+
+    def management_endpoint(self) -> str:
+        """Where `post_to_connection` goes: the emulator's path locally, the execute-api host on AWS."""
+        if self.aws_endpoint_url:
+            base = self.aws_endpoint_url.rstrip("/")
+            return f"{base}/_aws/execute-api/{self.websocket_api_id}/{self.websocket_stage}"
+        return f"https://{self.websocket_api_id}.execute-api.{self.aws_region}.amazonaws.com/{self.websocket_stage}"
+
+
+class CatalogueApiSettings(TableSettings):
+    pass
+
+
+class AccountsApiSettings(TableSettings):
+    pass
+
+
+class PlatformEventsSettings(TableSettings):
+    pass
+
+
+class KycWebhookSettings(TableSettings):
+    veriff_secret_arn: str = Field(min_length=1)
+
+
+class RiskRecalcSettings(EventBusSettings):
+    warning_share: Decimal = Field(default=Decimal("0.8"), gt=0, lt=1)
+
+
+class DailyResetSettings(EventBusSettings):
+    pass
+
+
+class NotificationsSettings(TableSettings, WebSocketSettings):
+    pass
+
+
+class KycRequestSettings(TableSettings):
+    pass
+
+
+class KycDecisionSettings(EventBusSettings):
+    pass
+
+
+class ConnectionsSettings(FunctionSettings):
+    connections_table_name: str = Field(min_length=1)
+
+
+class WsDefaultSettings(WebSocketSettings):
+    pass

@@ -1,0 +1,69 @@
+"""Domain errors and malformed requests → HTTP status codes and the JSON error body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from propdesk.services.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+)
+
+STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
+    NotFoundError: HTTPStatus.NOT_FOUND,
+    InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    UnauthorizedError: HTTPStatus.UNAUTHORIZED,
+    ForbiddenError: HTTPStatus.FORBIDDEN,
+    ConflictError: HTTPStatus.CONFLICT,
+    PayloadTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"error": error}
+
+
+def error_response(status: HTTPStatus, code: str, message: str, field: str | None = None) -> Response[Any]:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, field),
+    )
+
+
+def domain_error_response(error: DomainError) -> Response[Any]:
+    status = next(
+        (status for kind, status in STATUS_BY_ERROR.items() if isinstance(error, kind)),
+        HTTPStatus.BAD_REQUEST,
+    )
+    return error_response(status, error.code, error.message, error.field)
+
+
+def field_path(location: Sequence[Any]) -> str:
+    """`("body", "events", 0, "profit")` → `events[0].profit`; `("query", "limit")` → `limit`."""
+    parts = (
+        list(location[1:])
+        if location and location[0] in {"body", "query", "path", "header"}
+        else list(location)
+    )
+    if not parts:
+        return str(location[0]) if location else "body"
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path

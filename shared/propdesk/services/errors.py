@@ -1,0 +1,40 @@
+"""Domain errors: what went wrong, in the domain's words, with a stable code (HTTP mapping: propdesk.http)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+
+class InvalidInputError(DomainError):
+    """Input that is well-formed JSON but breaks a rule; `field` names the offending field."""
+
+    code = "validation_error"
+
+
+class UnauthorizedError(DomainError):
+    """The caller could not be authenticated (missing or bad signature, no identity)."""
+
+    code = "unauthorized"
+
+
+class ForbiddenError(DomainError):
+    code = "forbidden"
+
+
+class ConflictError(DomainError):
+    code = "conflict"
+
+
+class PayloadTooLargeError(DomainError):
+    code = "payload_too_large"
