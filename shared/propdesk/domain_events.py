@@ -1,0 +1,144 @@
+"""The EventBridge event catalogue: source `propdesk`, one pydantic schema per detail type.
+
+Every event carries `event_id` (deterministic where a retry could publish it twice, so consumers dedupe by it)
+and `occurred_at`. Money is a decimal string on the wire. `CATALOGUE` maps detail types to schemas;
+`entry()` builds a PutEvents entry and `parse()` validates an incoming detail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SOURCE = "propdesk"
+
+
+def stable_id(*parts: object) -> str:
+    """A deterministic event id from what identifies the fact (so a retried publish dedupes downstream)."""
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+    return digest[:32]
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    detail_type: ClassVar[str]
+
+    event_id: str = Field(min_length=1)
+    occurred_at: AwareDatetime
+
+
+class AccountEvent(DomainEvent):
+    account_id: str = Field(min_length=1)
+    trader_id: str = Field(min_length=1)
+
+
+class AccountBreached(AccountEvent):
+    """A rule was breached; `effect` is `fail` (account failed, disabled) or `pause` (locked until reset)."""
+
+    detail_type: ClassVar[str] = "account.breached"
+    program_id: str
+    program_version: int
+    rule: str
+    effect: Literal["fail", "pause"]
+    limit: Decimal
+    value: Decimal
+    explanation: str
+    breached_at: AwareDatetime
+
+
+class AccountPassed(AccountEvent):
+    detail_type: ClassVar[str] = "account.passed"
+    program_id: str
+    program_version: int
+    metrics: dict[str, Any]
+
+
+class AccountWarning(AccountEvent):
+    """A limit's used share reached the configured warning share (sent once per limit per trading day)."""
+
+    detail_type: ClassVar[str] = "account.warning"
+    rule: str
+    used_share: Decimal
+    limit: Decimal
+    value: Decimal
+    trading_day: str
+
+
+class AccountDisableRequested(AccountEvent):
+    """Asks the trading-platform bridge to disable the account (the platform port's production adapter)."""
+
+    detail_type: ClassVar[str] = "platform.disable_requested"
+    reason: str
+
+
+class KycDecided(DomainEvent):
+    trader_id: str = Field(min_length=1)
+    account_id: str = Field(min_length=1)
+    verification_id: str | None = None
+
+
+class KycApproved(KycDecided):
+    detail_type: ClassVar[str] = "kyc.approved"
+
+
+class KycDeclined(KycDecided):
+    detail_type: ClassVar[str] = "kyc.declined"
+
+
+class KycResubmissionRequested(KycDecided):
+    detail_type: ClassVar[str] = "kyc.resubmission_requested"
+
+
+class TradingEventRecorded(DomainEvent):
+    detail_type: ClassVar[str] = "trading_event.recorded"
+    account_id: str
+    trading_event_id: str
+    type: str
+    time: datetime
+
+
+CATALOGUE: dict[str, type[DomainEvent]] = {
+    event_type.detail_type: event_type
+    for event_type in (
+        AccountBreached,
+        AccountPassed,
+        AccountWarning,
+        AccountDisableRequested,
+        KycApproved,
+        KycDeclined,
+        KycResubmissionRequested,
+        TradingEventRecorded,
+    )
+}
+
+
+class UnknownDetailTypeError(ValueError):
+    pass
+
+
+def entry(event: DomainEvent, event_bus_name: str) -> dict[str, Any]:
+    """A PutEvents request entry for this event."""
+    return {
+        "Source": SOURCE,
+        "DetailType": event.detail_type,
+        "Detail": event.model_dump_json(),
+        "EventBusName": event_bus_name,
+        "Time": event.occurred_at,
+    }
+
+
+def parse(detail_type: str, detail: dict[str, Any]) -> DomainEvent:
+    """Validate an incoming event's detail against the catalogue (raises pydantic's ValidationError)."""
+    schema = CATALOGUE.get(detail_type)
+    if schema is None:
+        raise UnknownDetailTypeError(f"unknown detail type {detail_type!r}")
+    return schema.model_validate(detail)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The catalogue as JSON Schemas, for documentation."""
+    return {detail_type: schema.model_json_schema() for detail_type, schema in sorted(CATALOGUE.items())}

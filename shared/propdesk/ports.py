@@ -1,0 +1,49 @@
+"""Ports: what the domain needs from the outside world. Production adapters live in `propdesk.adapters`
+(boto3, created lazily); in-memory fakes for tests in `propdesk.adapters.fakes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from propdesk.domain_events import DomainEvent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Publish every event or raise (nothing is silently dropped)."""
+        ...
+
+
+class AccountControl(Protocol):
+    def disable(self, account_id: str, trader_id: str, reason: str) -> None:
+        """Stop trading on the account at the trading platform."""
+        ...
+
+
+class ConnectionPusher(Protocol):
+    def push(self, connection_id: str, message: Mapping[str, Any]) -> bool:
+        """Send a JSON message to a WebSocket connection; False when the connection is gone."""
+        ...
+
+
+class WorkflowCallback(Protocol):
+    def succeed(self, task_token: str, output: Mapping[str, Any]) -> bool:
+        """Resume a waiting workflow task; False when the token is no longer valid (used, timed out)."""
+        ...
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool: ...
+
+
+class SecretSource(Protocol):
+    def get(self, secret_id: str) -> str:
+        """The secret's current string value."""
+        ...
