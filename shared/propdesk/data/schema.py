@@ -34,8 +34,8 @@ class TableDefinition:
         return tuple(dict.fromkeys(names))
 
 
-GSI1 = IndexDefinition(name="GSI1", partition_key="gsi1pk", sort_key="gsi1sk")
-GSI2 = IndexDefinition(name="GSI2", partition_key="gsi2pk", sort_key="gsi2sk")
+GSI1 = IndexDefinition(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk")
+GSI2 = IndexDefinition(name="gsi2", partition_key="gsi2pk", sort_key="gsi2sk")
 BY_TRADER = IndexDefinition(name="by_trader", partition_key="trader_id")
 
 MAIN_TABLE = TableDefinition(
