@@ -1,0 +1,116 @@
+"""`propdesk evaluate --program P.json --events E.jsonl [--until TIME]`: replay an account's history.
+
+Prints the evaluation (status, breaches, metrics) as one JSON object on stdout and exits 0. Invalid input
+exits 2 with one line on stderr naming the file, the line and the field. A thin shell over `propdesk.engine`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from propdesk.engine import EngineInputError, Evaluator, Program, TradingEvent, parse_event
+
+INVALID_INPUT = 2
+
+
+class InputError(Exception):
+    """Invalid input, with the message to show."""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="replay an account's events against a program and print the verdict as JSON",
+        description=__doc__,
+    )
+    parser.add_argument("--program", required=True, type=Path, help="program definition (JSON)")
+    parser.add_argument("--events", required=True, type=Path, help="trading events, one JSON object per line")
+    parser.add_argument("--until", help="move the clock to this ISO-8601 time after the last event")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        output = evaluate_files(args.program, args.events, args.until)
+    except InputError as exc:
+        print(f"propdesk evaluate: {exc}", file=sys.stderr)
+        return INVALID_INPUT
+    json.dump(output, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def evaluate_files(program_path: Path, events_path: Path, until: str | None) -> dict[str, Any]:
+    program = _read_program(program_path)
+    evaluator = Evaluator(program)
+    state = None
+    for line_number, event in _read_events(events_path):
+        try:
+            if state is None:
+                state = evaluator.start(event.time)
+            evaluator.apply(state, event)
+        except EngineInputError as exc:
+            raise InputError(f"{events_path}: line {line_number}: field {exc.field}: {exc.message}") from None
+    end = _read_until(until)
+    if state is None:
+        if end is None:
+            raise InputError(f"{events_path}: no events (give --until to evaluate an empty history)")
+        state = evaluator.start(end)
+    if end is not None:
+        try:
+            evaluator.advance_to(state, end)
+        except EngineInputError as exc:
+            raise InputError(f"--until: {exc.message}") from None
+    return evaluator.result(state).to_dict()
+
+
+def _read_program(path: Path) -> Program:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: invalid JSON: {exc}") from None
+    try:
+        return Program.from_dict(data)
+    except EngineInputError as exc:
+        raise InputError(f"{path}: field {exc.field or '(top level)'}: {exc.message}") from None
+
+
+def _read_events(path: Path) -> Iterator[tuple[int, TradingEvent]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line, parse_float=Decimal)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}: line {line_number}: invalid JSON: {exc.msg}") from None
+            try:
+                yield line_number, parse_event(data)
+            except EngineInputError as exc:
+                field = exc.field or "(event)"
+                raise InputError(f"{path}: line {line_number}: field {field}: {exc.message}") from None
+
+
+def _read_until(until: str | None) -> datetime | None:
+    if until is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(until)
+    except ValueError:
+        raise InputError(f"--until: {until!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise InputError(f"--until: {until!r} has no UTC offset")
+    return moment
