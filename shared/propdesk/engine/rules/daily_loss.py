@@ -20,7 +20,7 @@ from propdesk.engine.amounts import Amount, read_amount
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect
 from propdesk.engine.state import AccountState, LimitState
-from propdesk.money import to_cents
+from propdesk.money import money_str, to_cents
 
 BALANCE_AT_RESET = "balance_at_reset"
 MAX_BALANCE_EQUITY_AT_RESET = "max_balance_equity_at_reset"
@@ -83,9 +83,9 @@ class DailyLoss(LossLimit):
             f"{when}: {formula} = {self.money(limit.base)} - {self.money(limit.allowance)}."
         )
         figures = {
-            "base": str(limit.base),
+            "base": money_str(limit.base),
             "base_kind": self.basis,
-            "amount": str(limit.allowance),
+            "amount": money_str(limit.allowance),
             "amount_rule": self.amount.describe(),
             "formula": "floor = base - amount, rounded to cents (half up)",
         }

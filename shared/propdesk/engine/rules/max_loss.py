@@ -21,7 +21,7 @@ from propdesk.engine.amounts import FIXED, PERCENT_OF_INITIAL, Amount, read_amou
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect
 from propdesk.engine.state import AccountState, LimitState
-from propdesk.money import to_cents
+from propdesk.money import money_str, to_cents
 
 STATIC = "static"
 TRAILING_EOD = "trailing_eod"
@@ -94,9 +94,9 @@ class MaxLoss(LossLimit):
             f"{when}: {formula} = {self.money(limit.base)} - {self.money(limit.allowance)}{lock_words}."
         )
         figures = {
-            "base": str(limit.base),
+            "base": money_str(limit.base),
             "base_kind": self.mode,
-            "amount": str(limit.allowance),
+            "amount": money_str(limit.allowance),
             "amount_rule": self.amount.describe(),
             "formula": "floor = base - amount, rounded to cents (half up)"
             + ("" if self.cap is None else f", at most initial + {self.lock} = {self.cap}"),
