@@ -1,0 +1,1 @@
+"""The propdesk CDK app: one construct per concern, composed by `infra.stack.PropdeskStack`."""

@@ -1,0 +1,82 @@
+"""Stage and firm settings, read from CDK context (cdk.json, `-c key=value`) and validated.
+
+cdk.json holds the defaults: `stage`, firm-wide keys (`firm_name`, `alarm_email`, `layer_dir`, `asset_dir`)
+and a `stages` map with per-stage settings (throttling, log retention). Any key may be overridden on the
+command line, e.g. `cdk synth -c stage=prod -c alarm_email=ops@firm.example`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+FIRM_KEYS = ("stage", "firm_name", "alarm_email", "layer_dir", "asset_dir")
+STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
+
+
+class ConfigError(ValueError):
+    """The CDK context does not describe a deployable stage."""
+
+
+class StageConfig(BaseModel):
+    """Everything that differs between firms and stages; the stack reads nothing else from the outside."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: Literal["dev", "prod"]
+    firm_name: str = Field(min_length=1, max_length=64)
+    alarm_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    throttle_rate_limit: int = Field(gt=0, le=10_000, description="steady requests per second, per stage")
+    throttle_burst_limit: int = Field(gt=0, le=5_000, description="burst requests, per stage")
+    log_retention_days: int
+    layer_dir: Path = Path(".build/layer/arm64")
+    asset_dir: Path = Path(".build/functions")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_is_supported(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {sorted(LOG_RETENTION_DAYS)}")
+        return days
+
+    @field_validator("layer_dir", "asset_dir")
+    @classmethod
+    def _relative_to_project(cls, path: Path) -> Path:
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def stack_name(self) -> str:
+        return f"Propdesk-{self.stage}"
+
+    def resource_name(self, suffix: str) -> str:
+        """A physical name unique per stage, e.g. `propdesk-dev-risk-recalc`."""
+        return f"propdesk-{self.stage}-{suffix.replace('_', '-')}"
+
+
+def load_config(context: Callable[[str], Any]) -> StageConfig:
+    """Build the config from a context lookup such as `app.node.try_get_context`."""
+    stage = context("stage") or "dev"
+    stages = context("stages") or {}
+    if not isinstance(stages, Mapping) or stage not in stages:
+        raise ConfigError(f"cdk.json context has no `stages.{stage}` entry (stage comes from `-c stage=...`)")
+    values: dict[str, Any] = {key: stages[stage][key] for key in STAGE_KEYS if key in stages[stage]}
+    values.update({key: context(key) for key in (*FIRM_KEYS, *STAGE_KEYS) if context(key) is not None})
+    values["stage"] = stage
+    try:
+        return StageConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(f"invalid CDK context for stage {stage!r}:\n{error}") from error

@@ -1,0 +1,1 @@
+"""One construct per concern: data, identity, secrets, realtime, events, workflows, api, monitoring."""

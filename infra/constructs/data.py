@@ -1,0 +1,130 @@
+"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections and idempotency
+records.
+
+Keys and access patterns: docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.functions import removal_policy
+from infra.nag import acknowledge
+
+STRING = dynamodb.AttributeType.STRING
+
+# Item-level access only: no Scan (no request path scans) and no table management.
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable")
+WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+# What DynamoDB needs from the caller to use a table under a customer-managed key, without wildcard actions.
+KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+KEY_WRITE_ACTIONS = (*KEY_READ_ACTIONS, "kms:Encrypt", "kms:GenerateDataKey")
+
+MAIN_INDEXES = ("gsi1", "gsi2")
+CONNECTIONS_BY_TRADER = "by_trader"
+
+
+def _key(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=STRING)
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, construct_id: str, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "TableKey",
+            alias=f"alias/{config.resource_name('data')}",
+            description="propdesk: encrypts the main table (accounts, trades, KYC, payouts)",
+            enable_key_rotation=True,
+            removal_policy=removal_policy(config),
+        )
+        self.table = dynamodb.Table(
+            self,
+            "PropdeskTable",
+            partition_key=_key("pk"),
+            sort_key=_key("sk"),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            deletion_protection=config.is_prod,
+            removal_policy=removal_policy(config),
+        )
+        for index in MAIN_INDEXES:
+            self.table.add_global_secondary_index(
+                index_name=index, partition_key=_key(f"{index}pk"), sort_key=_key(f"{index}sk")
+            )
+
+        self.connections = dynamodb.Table(
+            self,
+            "ConnectionsTable",
+            partition_key=_key("connection_id"),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=removal_policy(config),
+        )
+        self.connections.add_global_secondary_index(
+            index_name=CONNECTIONS_BY_TRADER, partition_key=_key("trader_id")
+        )
+        acknowledge(
+            self.connections,
+            "DDB3",
+            "Open WebSocket connections live for hours and expire by TTL; after a restore clients reconnect.",
+        )
+
+        # Powertools idempotency's default schema: key `id`, TTL `expiration`.
+        self.idempotency = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=_key("id"),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expiration",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=removal_policy(config),
+        )
+        acknowledge(
+            self.idempotency,
+            "DDB3",
+            "Idempotency records expire within hours by TTL; the main table holds the outcomes they guard.",
+        )
+
+    def grant_table(self, grantee: iam.IGrantable, *, write: bool = False, read: bool = True) -> None:
+        """Item access to the main table and its indexes (named, not `index/*`), and use of its key."""
+        actions = (*(READ_ACTIONS if read else ()), *(WRITE_ACTIONS if write else ()))
+        _grant_items(grantee, self.table, MAIN_INDEXES, actions)
+        self.key.grant(grantee, *(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS))
+
+    def grant_connections(self, grantee: iam.IGrantable, *actions: str) -> None:
+        """The given item actions on the connections table and its `by_trader` index."""
+        _grant_items(grantee, self.connections, (CONNECTIONS_BY_TRADER,), actions)
+
+    def grant_idempotency(self, grantee: iam.IGrantable) -> None:
+        _grant_items(grantee, self.idempotency, (), (*READ_ACTIONS, *WRITE_ACTIONS))
+
+
+def _grant_items(
+    grantee: iam.IGrantable, table: dynamodb.ITable, indexes: Sequence[str], actions: Sequence[str]
+) -> None:
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=sorted(set(actions)),
+        resource_arns=[table.table_arn, *(f"{table.table_arn}/index/{index}" for index in indexes)],
+    )

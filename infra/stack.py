@@ -1,0 +1,72 @@
+"""The propdesk stack: composes one construct per concern and publishes what clients and tests need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import App, CfnOutput, Stack, Tags, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from infra.config import StageConfig, load_config
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.events import Events
+from infra.constructs.functions import FunctionFactory
+from infra.constructs.identity import Identity
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.realtime import Realtime
+from infra.constructs.secrets import ProviderSecrets
+from infra.constructs.workflows import Workflows
+
+
+class PropdeskStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope, construct_id, description=f"propdesk {config.stage} for {config.firm_name}", **kwargs
+        )
+        functions = FunctionFactory(self, config)
+        data = Data(self, "Data", config)
+        identity = Identity(self, "Identity", config)
+        secrets = ProviderSecrets(self, "Secrets", config)
+        realtime = Realtime(self, "Realtime", config, data, functions)
+        events = Events(self, "Events", config, data, realtime, functions)
+        workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
+        api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
+        Monitoring(
+            self,
+            "Monitoring",
+            config,
+            functions.functions,
+            {**events.dead_letter_queues, **workflows.dead_letter_queues},
+        )
+
+        outputs = {
+            "RestApiUrl": api.rest_api.url,
+            "RestApiId": api.rest_api.rest_api_id,
+            "RestApiStage": api.rest_api.deployment_stage.stage_name,
+            "WebSocketApiId": realtime.api.api_id,
+            "WebSocketStage": realtime.stage.stage_name,
+            "WebSocketUrl": realtime.stage.url,
+            "UserPoolId": identity.user_pool.user_pool_id,
+            "UserPoolClientId": identity.client.user_pool_client_id,
+            "TableName": data.table.table_name,
+            "ConnectionsTableName": data.connections.table_name,
+            "IdempotencyTableName": data.idempotency.table_name,
+            "EventBusName": events.bus.event_bus_name,
+            "KycStateMachineArn": workflows.kyc.state_machine_arn,
+            "PlatformApiKeyId": api.platform_api_key.key_id,
+            "VeriffSecretArn": secrets.veriff.secret_arn,
+        }
+        for output_id, value in outputs.items():
+            CfnOutput(self, output_id, value=value)
+
+
+def build_app(app: App) -> PropdeskStack:
+    """Add the stage's stack (settings from the app's context) and the cdk-nag checks to `app`."""
+    config = load_config(app.node.try_get_context)
+    stack = PropdeskStack(app, config.stack_name, config=config)
+    Tags.of(stack).add("project", "propdesk")
+    Tags.of(stack).add("stage", config.stage)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
