@@ -20,7 +20,7 @@ class ConfigError(Exception):
 class FunctionSettings(BaseModel):
     """What every function gets: its stage, region and (in the local cloud) the emulator's endpoint."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True, defer_build=True)
 
     stage: str = Field(default="dev", min_length=1)
     aws_region: str = Field(default="us-east-1", min_length=1)

@@ -1,58 +1,49 @@
-"""The REST resolver every API function uses: validation on, JSON errors for everything a client can send.
+"""The REST resolver every API function uses, with JSON errors for everything a client can send.
 
-- unknown route → 404; malformed JSON → 400; schema violations → 422 naming the first field at fault;
-- a body over `max_body_bytes` → 413 before any parsing; a domain error → its status (see `errors.py`);
-- anything unexpected → a JSON 500 without internals (and the exception logged).
+- unknown route → 404; a body over `max_body_bytes` → 413 before any parsing;
+- malformed JSON → 400; a schema violation → 422 naming the first field at fault (`body_as`, `query_int`);
+- a domain error → its status (see `errors.py`); anything unexpected → a JSON 500 without internals.
+
+Validation is pydantic at the edges, called here rather than through Powertools' `enable_validation`: the
+latter's OpenAPI machinery costs about 70 ms of import per function (measured: 144 ms vs 75 ms for the
+resolver alone), against a cold-start budget of 150 ms.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from propdesk.data.errors import InvalidCursorError
 from propdesk.http.errors import domain_error_response, error_body, error_response, field_path
 from propdesk.observability import logger
-from propdesk.services.errors import DomainError
+from propdesk.services.errors import DomainError, InvalidInputError, MalformedRequestError
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def build_rest_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver()
 
-    @app.not_found
     def _unknown_route(_: Exception) -> Response[Any]:
         event = app.current_event
         return error_response(
             HTTPStatus.NOT_FOUND, "not_found", f"no route for {event.http_method} {event.path}"
         )
 
-    def _invalid_request(error: RequestValidationError) -> Response[Any]:
-        issues = list(error.errors())
-        if any(issue.get("type") == "json_invalid" for issue in issues):
-            return error_response(
-                HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON"
-            )
-        first = issues[0] if issues else {"loc": ("body",), "msg": "invalid request"}
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "validation_error",
-            _readable(first),
-            field_path(first.get("loc", ("body",))),
-        )
-
     def _invalid_model(error: ValidationError) -> Response[Any]:
         first = error.errors()[0]
+        field = field_path(first["loc"])
         return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _readable(first), field_path(first["loc"])
+            HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", f"{field}: {first['msg']}", field or "body"
         )
 
     def _invalid_cursor(error: InvalidCursorError) -> Response[Any]:
@@ -67,6 +58,14 @@ def build_rest_app() -> APIGatewayRestResolver:
             HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side"
         )
 
+    app.not_found(_unknown_route)
+    for error_type, handle in (
+        (ValidationError, _invalid_model),
+        (InvalidCursorError, _invalid_cursor),
+        (DomainError, _domain_error),
+        (Exception, _unexpected),
+    ):
+        app.exception_handler(error_type)(handle)
     return app
 
 
@@ -92,19 +91,53 @@ def resolve(
 
 def body_size(event: dict[str, Any]) -> int:
     body = event.get("body") or ""
+    if not isinstance(body, str):
+        return 0
     if event.get("isBase64Encoded"):
         return len(body) * 3 // 4
-    return len(body.encode()) if isinstance(body, str) else 0
+    return len(body.encode())
 
 
-def decode_body(event: dict[str, Any]) -> bytes:
-    """The raw body bytes as the client sent them (signatures are computed over these)."""
+def raw_body(event: dict[str, Any]) -> bytes:
+    """The body bytes exactly as the client sent them (signatures are computed over these)."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return body.encode()
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise MalformedRequestError("the request body is not valid base64", "body") from error
+    return body.encode() if isinstance(body, str) else b""
 
 
-def _readable(issue: Any) -> str:
-    message = str(issue.get("msg") or issue.get("type") or "invalid value")
-    return f"{field_path(issue.get('loc', ('body',)))}: {message}"
+def parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        raise MalformedRequestError("the request needs a JSON body", "body")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise MalformedRequestError("the request body is not valid JSON", "body") from error
+
+
+def body_as(app: APIGatewayRestResolver, model: type[Model]) -> Model:
+    """The JSON body validated as `model` (400 if it is not JSON, 422 naming the field if it does not fit)."""
+    return model.model_validate(parse_json(raw_body(app.current_event.raw_event)))
+
+
+def query_int(app: APIGatewayRestResolver, name: str, default: int, minimum: int, maximum: int) -> int:
+    text = app.current_event.get_query_string_value(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidInputError(f"{name} must be a whole number", name) from None
+    if not minimum <= value <= maximum:
+        raise InvalidInputError(f"{name} must be between {minimum} and {maximum}", name)
+    return value
+
+
+def query_str(app: APIGatewayRestResolver, name: str, max_length: int = 2048) -> str | None:
+    text = app.current_event.get_query_string_value(name)
+    if text is not None and len(text) > max_length:
+        raise InvalidInputError(f"{name} is longer than {max_length} characters", name)
+    return text or None

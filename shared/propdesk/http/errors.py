@@ -13,6 +13,7 @@ from propdesk.services.errors import (
     DomainError,
     ForbiddenError,
     InvalidInputError,
+    MalformedRequestError,
     NotFoundError,
     PayloadTooLargeError,
     UnauthorizedError,
@@ -20,6 +21,7 @@ from propdesk.services.errors import (
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
+    MalformedRequestError: HTTPStatus.BAD_REQUEST,
     InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
     UnauthorizedError: HTTPStatus.UNAUTHORIZED,
     ForbiddenError: HTTPStatus.FORBIDDEN,

@@ -22,6 +22,12 @@ class InvalidInputError(DomainError):
     code = "validation_error"
 
 
+class MalformedRequestError(DomainError):
+    """The request cannot be read at all (e.g. its body is not JSON)."""
+
+    code = "malformed_request"
+
+
 class UnauthorizedError(DomainError):
     """The caller could not be authenticated (missing or bad signature, no identity)."""
 

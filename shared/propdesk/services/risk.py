@@ -1,0 +1,386 @@
+"""Risk recalculation: an account's stored trading events through the engine, into its risk state.
+
+One step (`on_event_recorded` for a new event, `advance` for a day boundary with no event):
+
+1. load the account, the program version it is pinned to, and its RISK snapshot (optimistic `version`);
+2. apply the events after the snapshot's watermark in time order; a late event (sorting before the watermark,
+   or earlier than the engine's clock) replays the account's whole history instead, then re-advances the
+   clock to where the snapshot had it: the result is the same as if the events had come in order;
+   a stream record at or before the watermark with an unchanged event count is a duplicate and does nothing;
+3. act on what is new since the snapshot: breach evidence (immutable), account status (conditional), the
+   platform disable for a `fail` breach, and `account.breached` / `account.passed` / `account.warning`;
+4. write the snapshot conditionally on the version read; on a conflict, start over (step 3 is idempotent:
+   evidence and status writes are conditional and events carry stable ids).
+
+Because the snapshot is written last, it is the outbox watermark: a failure anywhere leaves it unchanged, and
+the retried step redoes the side effects (at least once, with stable event ids for consumers to dedupe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from propdesk.data.errors import VersionConflictError
+from propdesk.data.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
+from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
+from propdesk.engine import (
+    FAIL,
+    PASSED,
+    AccountState,
+    Breach,
+    Evaluator,
+    EventError,
+    LimitWarning,
+    Program,
+    parse_event,
+)
+from propdesk.ports import AccountControl, Clock, EventPublisher
+from propdesk.services.errors import DomainError
+
+if TYPE_CHECKING:
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.events import TradingEventRepository
+    from propdesk.data.risk import BreachRepository, RiskStateRepository
+
+MAX_ATTEMPTS = 8
+MAX_REJECTED_KEPT = 50
+
+
+class UnknownAccountError(DomainError):
+    code = "unknown_account"
+
+
+class ProgramVersionMissingError(DomainError):
+    code = "program_version_missing"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskStores:
+    accounts: AccountRepository
+    catalogue: CatalogueRepository
+    events: TradingEventRepository
+    risk: RiskStateRepository
+    breaches: BreachRepository
+
+
+@dataclass(frozen=True, slots=True)
+class RecalcReport:
+    account_id: str
+    duplicate: bool = False
+    replayed: bool = False
+    applied: int = 0
+    new_breaches: tuple[Breach, ...] = ()
+    passed: bool = False
+    warnings: int = 0
+    status: str = "active"
+
+
+@dataclass(slots=True)
+class _Step:
+    """Working memory of one recalculation attempt."""
+
+    account: Account
+    evaluator: Evaluator
+    previous: RiskSnapshot | None
+    state: AccountState
+    last_event_sk: str | None
+    applied_events: int
+    replayed: bool = False
+    warnings: list[LimitWarning] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RiskService:
+    def __init__(
+        self,
+        stores: RiskStores,
+        publisher: EventPublisher,
+        account_control: AccountControl,
+        clock: Clock,
+        warning_share: Decimal = Decimal("0.8"),
+    ) -> None:
+        self._stores = stores
+        self._publisher = publisher
+        self._account_control = account_control
+        self._clock = clock
+        self._warning_share = warning_share
+        self._evaluators: dict[tuple[str, int], Evaluator] = {}
+
+    # ------------------------------------------------------------------ entry points
+
+    def on_event_recorded(self, trigger: StoredEvent) -> RecalcReport:
+        """A new event is stored for `trigger.account_id`: bring the risk state up to date."""
+        return self._with_retries(lambda: self._recalculate(trigger))
+
+    def advance(self, account: Account, until: datetime) -> RecalcReport:
+        """Move the account's clock to `until` (a day boundary): the reset-time evaluation, no new event."""
+        return self._with_retries(lambda: self._advance(account, until))
+
+    # ------------------------------------------------------------------ steps
+
+    def _with_retries(self, attempt: Any) -> RecalcReport:
+        for _ in range(MAX_ATTEMPTS - 1):
+            try:
+                report: RecalcReport = attempt()
+                return report
+            except VersionConflictError:
+                continue
+        final: RecalcReport = attempt()
+        return final
+
+    def _recalculate(self, trigger: StoredEvent) -> RecalcReport:
+        account = self._account(trigger.account_id)
+        evaluator = self._evaluator(account)
+        previous = self._stores.risk.get(account.account_id)
+        watermark = previous.last_event_sk if previous else None
+        if previous is not None and watermark is not None and trigger.sk <= watermark:
+            if self._stores.events.count_until(account.account_id, watermark) == previous.applied_events:
+                return RecalcReport(account.account_id, duplicate=True, status=previous.evaluation["status"])
+            step = self._replay(account, evaluator, previous)
+        else:
+            step = self._incremental(account, evaluator, previous)
+        return self._commit(step)
+
+    def _advance(self, account: Account, until: datetime) -> RecalcReport:
+        evaluator = self._evaluator(account)
+        previous = self._stores.risk.get(account.account_id)
+        step = self._resume(account, evaluator, previous)
+        if step.state.clock >= until:
+            return RecalcReport(account.account_id, duplicate=True, status=step.state.status)
+        self._collect(step, evaluator.advance_to(step.state, until).warnings)
+        return self._commit(step)
+
+    def _incremental(self, account: Account, evaluator: Evaluator, previous: RiskSnapshot | None) -> _Step:
+        step = self._resume(account, evaluator, previous)
+        pending = list(self._stores.events.replay(account.account_id, after_sk=step.last_event_sk))
+        if any(event.time < step.state.clock for event in pending):
+            return self._replay(account, evaluator, previous)
+        self._apply(step, pending)
+        return step
+
+    def _replay(self, account: Account, evaluator: Evaluator, previous: RiskSnapshot | None) -> _Step:
+        step = _Step(
+            account=account,
+            evaluator=evaluator,
+            previous=previous,
+            state=evaluator.start(account.opened_at),
+            last_event_sk=None,
+            applied_events=0,
+            replayed=True,
+        )
+        self._apply(step, self._stores.events.replay(account.account_id))
+        if previous is not None and previous.evaluated_until and previous.evaluated_until > step.state.clock:
+            self._collect(step, evaluator.advance_to(step.state, previous.evaluated_until).warnings)
+        return step
+
+    def _resume(self, account: Account, evaluator: Evaluator, previous: RiskSnapshot | None) -> _Step:
+        if previous is None:
+            state = evaluator.start(account.opened_at)
+            return _Step(account, evaluator, None, state, last_event_sk=None, applied_events=0)
+        return _Step(
+            account,
+            evaluator,
+            previous,
+            AccountState.from_dict(previous.state),
+            last_event_sk=previous.last_event_sk,
+            applied_events=previous.applied_events,
+        )
+
+    def _apply(self, step: _Step, events: Iterable[StoredEvent]) -> None:
+        for stored in events:
+            step.last_event_sk = stored.sk
+            step.applied_events += 1
+            try:
+                outcome = step.evaluator.apply(step.state, parse_event(stored.payload))
+            except EventError as error:
+                step.rejected.append(
+                    {"event_id": stored.event_id, "field": error.field, "reason": error.message}
+                )
+                continue
+            self._collect(step, outcome.warnings)
+
+    def _collect(self, step: _Step, warnings: Iterable[LimitWarning]) -> None:
+        step.warnings.extend(warnings)
+
+    # ------------------------------------------------------------------ acting on what is new
+
+    def _commit(self, step: _Step) -> RecalcReport:
+        account, state, previous = step.account, step.state, step.previous
+        now = self._clock.now()
+        new_breaches = self._new_breaches(step)
+        for breach in new_breaches:
+            self._stores.breaches.record(self._evidence(account, breach), recorded_at=now)
+        failing = next((breach for breach in new_breaches if breach.effect == FAIL), None)
+        if failing is not None:
+            self._account_control.disable(account.account_id, account.trader_id, failing.rule)
+            self._stores.accounts.change_status(account.account_id, "failed", failing.rule, now)
+        was_passed = previous is not None and previous.evaluation.get("status") == PASSED
+        passed = state.status == PASSED and not was_passed
+        if passed:
+            self._stores.accounts.change_status(account.account_id, "passed", "all pass conditions met", now)
+        warnings_sent = dict(previous.warnings_sent) if previous else {}
+        warnings = self._new_warnings(step, warnings_sent)
+
+        events: list[DomainEvent] = [self._breached(account, breach, now) for breach in new_breaches]
+        events += [self._warning(account, warning, day, now) for warning, day in warnings]
+        if passed:
+            events.append(self._passed(account, step, now))
+        if events:
+            self._publisher.publish(events)
+
+        self._stores.risk.save(
+            RiskSnapshot(
+                account_id=account.account_id,
+                version=previous.version if previous else 0,
+                state=state.to_dict(),
+                evaluation=self._evaluation(step),
+                last_event_sk=step.last_event_sk,
+                applied_events=step.applied_events,
+                evaluated_until=state.clock,
+                warnings_sent=warnings_sent,
+            ),
+            updated_at=now,
+        )
+        return RecalcReport(
+            account_id=account.account_id,
+            replayed=step.replayed,
+            applied=step.applied_events
+            - (0 if step.replayed or previous is None else previous.applied_events),
+            new_breaches=tuple(new_breaches),
+            passed=passed,
+            warnings=len(warnings),
+            status=state.status,
+        )
+
+    @staticmethod
+    def _new_breaches(step: _Step) -> list[Breach]:
+        known = set()
+        if step.previous is not None:
+            known = {(b["rule_index"], b["time"]) for b in step.previous.evaluation.get("breaches", [])}
+        return [b for b in step.state.breaches if (b.rule_index, b.time.isoformat()) not in known]
+
+    def _new_warnings(self, step: _Step, warnings_sent: dict[str, str]) -> list[tuple[LimitWarning, str]]:
+        """Warnings for limits not yet warned about on that trading day; records them in `warnings_sent`."""
+        fresh: list[tuple[LimitWarning, str]] = []
+        for warning in step.warnings:
+            if warning.used_share < self._warning_share:
+                continue
+            key = f"{warning.rule}#{warning.rule_index}"
+            day = trading_day(step.evaluator.program, warning.time)
+            if warnings_sent.get(key, "") >= day:
+                continue
+            warnings_sent[key] = day
+            fresh.append((warning, day))
+        return fresh
+
+    def _evaluation(self, step: _Step) -> dict[str, Any]:
+        evaluation = step.evaluator.result(step.state).to_dict()
+        evaluation["usage"] = [
+            {
+                "rule": u.rule,
+                "rule_index": u.rule_index,
+                "floor": str(u.floor),
+                "used_share": str(u.used_share),
+            }
+            for u in step.evaluator.usage(step.state)
+        ]
+        kept = (
+            list(step.previous.evaluation.get("rejected_events", []))
+            if step.previous and not step.replayed
+            else []
+        )
+        evaluation["rejected_events"] = (kept + step.rejected)[-MAX_REJECTED_KEPT:]
+        return evaluation
+
+    # ------------------------------------------------------------------ lookups and shapes
+
+    def _account(self, account_id: str) -> Account:
+        account = self._stores.accounts.get(account_id, consistent=True)
+        if account is None:
+            raise UnknownAccountError(f"no account {account_id!r}", "account_id")
+        return account
+
+    def _evaluator(self, account: Account) -> Evaluator:
+        key = (account.program_id, account.program_version)
+        if key not in self._evaluators:
+            version = self._stores.catalogue.get_version(*key)
+            if version is None:
+                raise ProgramVersionMissingError(
+                    f"program {account.program_id} version {account.program_version} is not stored"
+                )
+            self._evaluators[key] = Evaluator(
+                Program.from_dict(version.document), warn_at=self._warning_share
+            )
+        return self._evaluators[key]
+
+    @staticmethod
+    def _evidence(account: Account, breach: Breach) -> BreachEvidence:
+        return BreachEvidence(
+            account_id=account.account_id,
+            rule=breach.rule,
+            time=breach.time,
+            effect=breach.effect,
+            limit=breach.limit,
+            value=breach.value,
+            explanation=breach.explanation,
+            event_id=breach.event_id,
+            event_type=breach.event_type,
+            figures={**breach.figures, "unit": breach.unit, "rule_index": str(breach.rule_index)},
+            program_id=account.program_id,
+            program_version=account.program_version,
+        )
+
+    @staticmethod
+    def _breached(account: Account, breach: Breach, now: datetime) -> AccountBreached:
+        return AccountBreached(
+            event_id=stable_id("breached", account.account_id, breach.rule_index, breach.time.isoformat()),
+            occurred_at=now,
+            account_id=account.account_id,
+            trader_id=account.trader_id,
+            program_id=account.program_id,
+            program_version=account.program_version,
+            rule=breach.rule,
+            effect=breach.effect,
+            limit=breach.limit,
+            value=breach.value,
+            explanation=breach.explanation,
+            breached_at=breach.time,
+        )
+
+    @staticmethod
+    def _warning(account: Account, warning: LimitWarning, day: str, now: datetime) -> AccountWarning:
+        return AccountWarning(
+            event_id=stable_id("warning", account.account_id, warning.rule_index, day),
+            occurred_at=now,
+            account_id=account.account_id,
+            trader_id=account.trader_id,
+            rule=warning.rule,
+            used_share=warning.used_share,
+            limit=warning.floor,
+            value=warning.equity,
+            trading_day=day,
+        )
+
+    @staticmethod
+    def _passed(account: Account, step: _Step, now: datetime) -> AccountPassed:
+        return AccountPassed(
+            event_id=stable_id("passed", account.account_id),
+            occurred_at=now,
+            account_id=account.account_id,
+            trader_id=account.trader_id,
+            program_id=account.program_id,
+            program_version=account.program_version,
+            metrics=step.evaluator.metrics(step.state).to_dict(),
+        )
+
+
+def trading_day(program: Program, moment: datetime) -> str:
+    """The trading day of `moment` as a date: local time in the program's zone minus the day start."""
+    local = moment.astimezone(program.zone)
+    since_midnight = timedelta(hours=program.day_starts_at.hour, minutes=program.day_starts_at.minute)
+    return (local - since_midnight).date().isoformat()
