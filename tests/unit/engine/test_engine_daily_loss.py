@@ -45,7 +45,8 @@ def test_equity_one_cent_below_the_floor_is_a_breach() -> None:
 
 def test_a_floating_loss_carried_over_midnight_breaches_at_the_reset_instant() -> None:
     # Day 1 closes +2,000 (balance 102,000) while another position floats at -6,000 (equity 96,000 >= 95,000).
-    # At midnight the base becomes the balance 102,000, the floor 97,000, and the carried equity 96,000 is below it.
+    # At midnight the base becomes the balance 102,000, the floor 97,000,
+    # and the carried equity 96,000 is below it.
     events = [
         opened(D1.format("10:00"), "p1"),
         closed(D1.format("15:00"), "p1", "2000.00"),
@@ -68,8 +69,12 @@ def test_a_floating_loss_carried_over_midnight_breaches_at_the_reset_instant() -
 def test_the_reset_time_breach_happens_with_no_event_via_advance_to() -> None:
     prog = program(daily_loss())
     evaluator = Evaluator(prog)
-    events = [opened(D1.format("10:00"), "p1"), closed(D1.format("15:00"), "p1", "2000"),
-              opened(D1.format("16:00"), "p2"), equity(D1.format("23:30"), "96000")]  # fmt: skip
+    events = [
+        opened(D1.format("10:00"), "p1"),
+        closed(D1.format("15:00"), "p1", "2000"),
+        opened(D1.format("16:00"), "p2"),
+        equity(D1.format("23:30"), "96000"),
+    ]
     state = evaluator.start(events[0].time)
     for event in events:
         assert not evaluator.apply(state, event).breaches
@@ -80,7 +85,8 @@ def test_the_reset_time_breach_happens_with_no_event_via_advance_to() -> None:
 
 
 def test_an_event_exactly_at_the_reset_is_judged_against_the_new_day() -> None:
-    # Day 1 floor 95,000; day 2 floor (balance 103,000) 98,000. A reading of 97,000 exactly at midnight breaches day 2.
+    # Day 1 floor 95,000; day 2 floor (balance 103,000) 98,000.
+    # A reading of 97,000 exactly at midnight breaches day 2.
     events = [
         opened(D1.format("10:00"), "p1"),
         closed(D1.format("12:00"), "p1", "3000"),
@@ -134,8 +140,12 @@ def test_each_basis_takes_its_value_at_the_latest_boundary(basis: str, expected_
 
 def test_equity_at_reset_is_a_session_net_pnl_limit_topstep_style() -> None:
     # Topstep 50K: session loss of $1,000 measured from the equity at the session start (17:00 Chicago).
-    prog = program(daily_loss("equity_at_reset", "pause", fixed="1000"), initial="50000", zone="America/Chicago",
-                   starts="17:00")  # fmt: skip
+    prog = program(
+        daily_loss("equity_at_reset", "pause", fixed="1000"),
+        initial="50000",
+        zone="America/Chicago",
+        starts="17:00",
+    )
     events = [
         opened("2026-03-02T09:00:00-06:00", "p1"),
         equity("2026-03-02T16:00:00-06:00", "50500"),
@@ -203,8 +213,9 @@ def test_each_amount_kind_gives_an_exact_floor_rounded_to_cents(
 
 
 def test_the_breach_carries_its_evidence() -> None:
-    result = run(program(daily_loss()), [opened(D1.format("10:00"), "p1"),
-                                         equity(D1.format("11:00"), "94000")])  # fmt: skip
+    result = run(
+        program(daily_loss()), [opened(D1.format("10:00"), "p1"), equity(D1.format("11:00"), "94000")]
+    )
     (breach,) = result.breaches
     assert breach.figures["base"] == "100000.00"
     assert breach.figures["amount"] == "5000.00"

@@ -21,7 +21,9 @@ def test_a_quiet_tick_returns_the_shared_empty_outcome() -> None:
 
 
 def test_state_snapshots_are_json_safe_and_continue_identically() -> None:
-    prog = program(daily_loss(), max_loss("trailing_intraday"), target(), {"type": "min_trading_days", "days": 2})
+    prog = program(
+        daily_loss(), max_loss("trailing_intraday"), target(), {"type": "min_trading_days", "days": 2}
+    )
     evaluator = Evaluator(prog)
     state = evaluator.start(datetime.fromisoformat(T0))
     for event in [opened(T0, "p1", stop_loss="1.05"), equity("2026-03-02T11:00:00+01:00", "101000")]:
@@ -64,7 +66,11 @@ def test_a_warning_is_emitted_once_when_80_percent_of_a_limit_is_used() -> None:
     assert evaluator.apply(state, equity("2026-03-02T11:00:00+01:00", "96001")) is QUIET
     outcome = evaluator.apply(state, equity("2026-03-02T11:01:00+01:00", "96000"))
     (warning,) = outcome.warnings
-    assert (warning.rule, warning.used_share, warning.floor) == ("daily_loss", Decimal("0.8000"), Decimal("95000.00"))
+    assert (warning.rule, warning.used_share, warning.floor) == (
+        "daily_loss",
+        Decimal("0.8000"),
+        Decimal("95000.00"),
+    )
     assert evaluator.apply(state, equity("2026-03-02T11:02:00+01:00", "95500")) is QUIET
     assert evaluator.usage(state)[0].used_share == Decimal("0.9000")
 
@@ -81,7 +87,9 @@ def test_passing_is_reported_by_the_step_that_passes() -> None:
     state = evaluator.start(datetime.fromisoformat(T0))
     evaluator.apply(state, opened(T0, "p1"))
     evaluator.apply(state, opened(T0, "p2"))
-    assert not evaluator.apply(state, closed("2026-03-02T11:00:00+01:00", "p1", "600")).passed  # p2 still open
+    assert not evaluator.apply(
+        state, closed("2026-03-02T11:00:00+01:00", "p1", "600")
+    ).passed  # p2 still open
     assert evaluator.apply(state, closed("2026-03-02T11:05:00+01:00", "p2", "0")).passed
     assert state.status == "passed"
 
@@ -112,9 +120,9 @@ def test_the_next_day_boundary_is_shown_in_the_program_zone() -> None:
     evaluator = Evaluator(prog)
     state = evaluator.start(datetime.fromisoformat("2026-03-06T18:00:00-05:00"))
     assert evaluator.next_day_boundary(state).isoformat() == "2026-03-07T17:00:00-05:00"
-    assert next_day_boundary(prog, datetime.fromisoformat("2026-03-06T18:00:00-05:00")) == evaluator.next_day_boundary(
-        state
-    )
+    assert next_day_boundary(
+        prog, datetime.fromisoformat("2026-03-06T18:00:00-05:00")
+    ) == evaluator.next_day_boundary(state)
 
 
 def test_consistency_figures_for_payouts() -> None:
@@ -126,4 +134,8 @@ def test_consistency_figures_for_payouts() -> None:
     evaluator.apply(state, closed("2026-03-03T11:00:00+01:00", "p2", "6000"))
     check = evaluator.consistency_check(state)
     assert check is not None
-    assert (check.ok, check.best_day_limit, check.profit_needed) == (False, Decimal("3000.00"), Decimal("10000.00"))
+    assert (check.ok, check.best_day_limit, check.profit_needed) == (
+        False,
+        Decimal("3000.00"),
+        Decimal("10000.00"),
+    )

@@ -15,8 +15,14 @@ from propdesk.engine import (
     parse_event,
 )
 
-OPEN = {"time": "2026-03-02T10:00:00+01:00", "type": "position_opened", "position_id": "p1",
-        "symbol": "EURUSD", "side": "buy", "volume": "1.0"}  # fmt: skip
+OPEN = {
+    "time": "2026-03-02T10:00:00+01:00",
+    "type": "position_opened",
+    "position_id": "p1",
+    "symbol": "EURUSD",
+    "side": "buy",
+    "volume": "1.0",
+}
 
 
 def test_the_issue_formats_parse_to_typed_immutable_events() -> None:
@@ -24,8 +30,14 @@ def test_the_issue_formats_parse_to_typed_immutable_events() -> None:
     assert isinstance(opened, PositionOpened)
     assert opened.volume == Decimal("1.0")
     assert opened.time.utcoffset() == timedelta(hours=1)
-    closed = parse_event({"time": "2026-03-02T11:00:00+01:00", "type": "position_closed", "position_id": "p1",
-                          "profit": "-250.00"})  # fmt: skip
+    closed = parse_event(
+        {
+            "time": "2026-03-02T11:00:00+01:00",
+            "type": "position_closed",
+            "position_id": "p1",
+            "profit": "-250.00",
+        }
+    )
     assert isinstance(closed, PositionClosed) and closed.profit == Decimal("-250.00")
     tick = parse_event({"time": "2026-03-02T11:00:00Z", "type": "equity", "equity": "99750.00"})
     assert isinstance(tick, EquityUpdate) and tick.equity == Decimal("99750.00")
@@ -65,9 +77,14 @@ def test_invalid_events_name_the_field(change: dict[str, Any], field: str) -> No
 def test_event_to_dict_is_the_inverse_of_parse_event() -> None:
     for data in (
         {**OPEN, "stop_loss": "1.05", "event_id": "e1"},
-        {"time": "2026-03-02T11:00:00+01:00", "type": "position_closed", "position_id": "p1", "profit": "5",
-         "reason": "take_profit"},
+        {
+            "time": "2026-03-02T11:00:00+01:00",
+            "type": "position_closed",
+            "position_id": "p1",
+            "profit": "5",
+            "reason": "take_profit",
+        },
         {"time": "2026-03-02T11:00:00+01:00", "type": "equity", "equity": "99750.00"},
         {"time": "2026-03-02T11:00:00+01:00", "type": "end"},
-    ):  # fmt: skip
+    ):
         assert parse_event(event_to_dict(parse_event(data))) == parse_event(data)

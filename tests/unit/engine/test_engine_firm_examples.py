@@ -21,8 +21,10 @@ def test_ftmo_2_step_phase_1_passes_with_10_percent_on_4_trading_days() -> None:
     prog = program(daily_loss(), max_loss(), target(), {"type": "min_trading_days", "days": 4})
     events = []
     for n, profit in enumerate(["3000", "2500", "2500", "2000"], start=2):
-        events += [opened(f"2026-03-{n:02d}T10:00:00+01:00", f"p{n}"),
-                   closed(f"2026-03-{n:02d}T15:00:00+01:00", f"p{n}", profit)]  # fmt: skip
+        events += [
+            opened(f"2026-03-{n:02d}T10:00:00+01:00", f"p{n}"),
+            closed(f"2026-03-{n:02d}T15:00:00+01:00", f"p{n}", profit),
+        ]
     result = run(prog, events)
     assert result.status == "passed"
     assert result.metrics.trading_days == 4
@@ -42,8 +44,10 @@ def test_ftmo_target_reached_in_3_days_waits_for_the_4th_trading_day() -> None:
     waiting = run(prog, events)
     assert waiting.status == "active"
     assert any("trading days" in text for text in waiting.metrics.pass_blockers)
-    done = run(prog, [*events, opened("2026-03-05T10:00:00+01:00", "p4"),
-                      closed("2026-03-05T10:05:00+01:00", "p4", "1")])  # fmt: skip
+    done = run(
+        prog,
+        [*events, opened("2026-03-05T10:00:00+01:00", "p4"), closed("2026-03-05T10:05:00+01:00", "p4", "1")],
+    )
     assert done.status == "passed"
 
 
@@ -60,9 +64,14 @@ def test_ftmo_a_position_held_over_several_days_counts_one_trading_day() -> None
 
 
 def test_topstep_50k_trailing_eod_2000_locks_at_the_starting_balance() -> None:
-    # Topstep: EOD high - $2,000 on 50K, rising at each session close (17:00 Chicago) until it reaches $50,000.
-    prog = program(max_loss("trailing_eod", lock="0", fixed="2000"), initial="50000", zone="America/Chicago",
-                   starts="17:00")  # fmt: skip
+    # Topstep: EOD high - $2,000 on 50K, rising at each session close (17:00 Chicago)
+    # until it reaches $50,000.
+    prog = program(
+        max_loss("trailing_eod", lock="0", fixed="2000"),
+        initial="50000",
+        zone="America/Chicago",
+        starts="17:00",
+    )
     sessions = [
         ("2026-03-02", "1000"),
         ("2026-03-03", "1500"),
@@ -72,16 +81,23 @@ def test_topstep_50k_trailing_eod_2000_locks_at_the_starting_balance() -> None:
     events = []
     floors = []
     for n, (date, profit) in enumerate(sessions):
-        events += [opened(f"{date}T09:00:00-06:00", f"p{n}"), closed(f"{date}T15:00:00-06:00", f"p{n}", profit),
-                   end(f"{date}T17:00:00-06:00")]  # fmt: skip
+        events += [
+            opened(f"{date}T09:00:00-06:00", f"p{n}"),
+            closed(f"{date}T15:00:00-06:00", f"p{n}", profit),
+            end(f"{date}T17:00:00-06:00"),
+        ]
         floors.append(run(prog, events).metrics.max_loss_floor)
     # EOD balances 51,000 / 52,500 / 53,300 / 51,800 -> floors 49,000 / 50,000 (locked) / 50,000 / 50,000
     assert floors == [Decimal("49000.00"), Decimal("50000.00"), Decimal("50000.00"), Decimal("50000.00")]
 
 
 def test_topstep_daily_loss_is_a_soft_breach_that_locks_until_the_next_session() -> None:
-    prog = program(daily_loss("equity_at_reset", "pause", fixed="1000"), initial="50000",
-                   zone="America/Chicago", starts="17:00")  # fmt: skip
+    prog = program(
+        daily_loss("equity_at_reset", "pause", fixed="1000"),
+        initial="50000",
+        zone="America/Chicago",
+        starts="17:00",
+    )
     events = [opened("2026-03-03T08:00:00-06:00", "p1"), equity("2026-03-03T09:00:00-06:00", "48999")]
     result = run(prog, events)
     assert result.status == "active"
@@ -104,8 +120,10 @@ def test_apex_consistency_60k_best_day_must_be_at_most_3000() -> None:
     def history(days: list[str]) -> list:  # type: ignore[type-arg]
         events = []
         for n, profit in enumerate(days, start=2):
-            events += [opened(f"2026-03-{n:02d}T10:00:00+00:00", f"p{n}"),
-                       closed(f"2026-03-{n:02d}T15:00:00+00:00", f"p{n}", profit)]  # fmt: skip
+            events += [
+                opened(f"2026-03-{n:02d}T10:00:00+00:00", f"p{n}"),
+                closed(f"2026-03-{n:02d}T15:00:00+00:00", f"p{n}", profit),
+            ]
         return events
 
     ok = run(prog, history(["3000", "3000", "2000", "2000"]))

@@ -21,7 +21,9 @@ def breaches_of(rule: dict[str, Any], events: list[TradingEvent], **extra: Any) 
 def test_max_position_volume_rejects_a_position_above_the_limit() -> None:
     rule = {"type": "max_position_volume", "volume": "5"}
     assert breaches_of(rule, [opened(T.format("10:00:00"), "p1", volume="5")]) == []
-    assert breaches_of(rule, [opened(T.format("10:00:00"), "p1", volume="5.01")]) == [("max_position_volume", "fail")]
+    assert breaches_of(rule, [opened(T.format("10:00:00"), "p1", volume="5.01")]) == [
+        ("max_position_volume", "fail")
+    ]
 
 
 def test_max_total_volume_counts_every_open_position() -> None:
@@ -31,7 +33,11 @@ def test_max_total_volume_counts_every_open_position() -> None:
     assert breaches_of(rule, [*events, opened(T.format("10:02:00"), "p3", volume="1")]) == [
         ("max_total_volume", "fail")
     ]
-    closing_first = [*events, closed(T.format("10:02:00"), "p1", "0"), opened(T.format("10:03:00"), "p3", volume="6")]
+    closing_first = [
+        *events,
+        closed(T.format("10:02:00"), "p1", "0"),
+        opened(T.format("10:03:00"), "p3", volume="6"),
+    ]
     assert breaches_of(rule, closing_first) == []
 
 
@@ -39,7 +45,9 @@ def test_max_open_positions() -> None:
     rule = {"type": "max_open_positions", "count": 2, "effect": "flag"}
     events = [opened(T.format(f"10:0{n}:00"), f"p{n}") for n in range(3)]
     result = run(program(rule, zone="UTC"), events)
-    assert [(b.rule, b.effect, b.value) for b in result.breaches] == [("max_open_positions", "flag", Decimal(3))]
+    assert [(b.rule, b.effect, b.value) for b in result.breaches] == [
+        ("max_open_positions", "flag", Decimal(3))
+    ]
     assert result.status == "active"  # a flag is recorded only
 
 
@@ -53,14 +61,18 @@ def test_max_trades_per_day_resets_at_the_day_boundary() -> None:
     ]
     next_day = [opened("2026-03-07T10:00:00+00:00", "c")]
     assert breaches_of(rule, day_one + next_day) == []
-    assert breaches_of(rule, [*day_one, opened(T.format("10:04:00"), "c")]) == [("max_trades_per_day", "pause")]
+    assert breaches_of(rule, [*day_one, opened(T.format("10:04:00"), "c")]) == [
+        ("max_trades_per_day", "pause")
+    ]
 
 
 def test_allowed_and_forbidden_symbols() -> None:
     allowed = {"type": "allowed_symbols", "symbols": ["EURUSD", "XAUUSD"]}
     forbidden = {"type": "forbidden_symbols", "symbols": ["BTCUSD"]}
     assert breaches_of(allowed, [opened(T.format("10:00:00"), "p1", symbol="XAUUSD")]) == []
-    assert breaches_of(allowed, [opened(T.format("10:00:00"), "p1", symbol="BTCUSD")]) == [("allowed_symbols", "fail")]
+    assert breaches_of(allowed, [opened(T.format("10:00:00"), "p1", symbol="BTCUSD")]) == [
+        ("allowed_symbols", "fail")
+    ]
     assert breaches_of(forbidden, [opened(T.format("10:00:00"), "p1", symbol="EURUSD")]) == []
     assert breaches_of(forbidden, [opened(T.format("10:00:00"), "p1", symbol="BTCUSD")]) == [
         ("forbidden_symbols", "fail")
@@ -83,9 +95,14 @@ def test_min_hold_time_flags_positions_closed_too_soon() -> None:
 
 def test_max_trade_loss_breaches_when_one_trade_loses_more_than_allowed() -> None:
     rule = {"type": "max_trade_loss", "amount": {"percent_of_initial": "1"}}
-    assert breaches_of(rule, [opened(T.format("10:00:00"), "p1"), closed(T.format("11:00:00"), "p1", "-1000")]) == []
-    result = run(program(rule, zone="UTC"), [opened(T.format("10:00:00"), "p1"),
-                                             closed(T.format("11:00:00"), "p1", "-1000.01")])  # fmt: skip
+    assert (
+        breaches_of(rule, [opened(T.format("10:00:00"), "p1"), closed(T.format("11:00:00"), "p1", "-1000")])
+        == []
+    )
+    result = run(
+        program(rule, zone="UTC"),
+        [opened(T.format("10:00:00"), "p1"), closed(T.format("11:00:00"), "p1", "-1000.01")],
+    )
     (breach,) = result.breaches
     assert (breach.limit, breach.value, result.status) == (Decimal("-1000.00"), Decimal("-1000.01"), "failed")
 
@@ -97,8 +114,11 @@ def test_weekend_holding_is_checked_at_the_friday_cutoff_without_an_event() -> N
     (breach,) = held.breaches
     assert (breach.rule, breach.event_type) == ("flat_by", "deadline")
     assert breach.time.isoformat() == "2026-03-06T21:59:00+00:00"
-    flat = run(prog, [opened("2026-03-06T15:00:00-05:00", "p1"), closed("2026-03-06T16:58:00-05:00", "p1", "5")],
-               until="2026-03-09T10:00:00-04:00")  # fmt: skip
+    flat = run(
+        prog,
+        [opened("2026-03-06T15:00:00-05:00", "p1"), closed("2026-03-06T16:58:00-05:00", "p1", "5")],
+        until="2026-03-09T10:00:00-04:00",
+    )
     assert flat.breaches == ()
 
 
@@ -115,15 +135,22 @@ def ftmo_news(effect: str = "fail") -> dict[str, Any]:
         # opening 1 minute before the release: violation
         ([opened(T.format("13:29:00"), "p1")], [("news_blackout", "fail")]),
         # a stop-loss fill 2 minutes after (edge of the window) counts as a close inside it
-        ([opened(T.format("10:00:00"), "p1"), closed(T.format("13:32:00"), "p1", "-50", reason="stop_loss")],
-         [("news_blackout", "fail")]),
+        (
+            [
+                opened(T.format("10:00:00"), "p1"),
+                closed(T.format("13:32:00"), "p1", "-50", reason="stop_loss"),
+            ],
+            [("news_blackout", "fail")],
+        ),
         # holding a position opened earlier through the release is allowed
         ([opened(T.format("10:00:00"), "p1"), closed(T.format("13:33:00"), "p1", "50")], []),
         # another symbol is not targeted
         ([opened(T.format("13:30:00"), "p1", symbol="XAUUSD")], []),
     ],
-)  # fmt: skip
-def test_ftmo_news_window_of_2_minutes_is_a_violation(events: list[TradingEvent], expected: list[Any]) -> None:
+)
+def test_ftmo_news_window_of_2_minutes_is_a_violation(
+    events: list[TradingEvent], expected: list[Any]
+) -> None:
     assert breaches_of(ftmo_news(), events, news=NEWS) == expected
 
 
@@ -145,7 +172,10 @@ def test_news_profit_is_excluded_for_a_trade_opened_2_min_before_and_closed_3_mi
 
 def test_news_profit_counts_for_a_trade_opened_3h_before_whose_take_profit_fills_inside() -> None:
     rules = [other_firm_news(), {"type": "profit_target", "amount": {"fixed": "100"}}]
-    events = [opened(T.format("10:30:00"), "p1"), closed(T.format("13:31:00"), "p1", "400", reason="take_profit")]
+    events = [
+        opened(T.format("10:30:00"), "p1"),
+        closed(T.format("13:31:00"), "p1", "400", reason="take_profit"),
+    ]
     result = run(program(*rules, zone="UTC", news=NEWS), events)
     assert result.status == "passed"
     assert result.metrics.excluded_profit == 0

@@ -9,15 +9,23 @@ from propdesk.engine import Program, ProgramError
 from tests.unit.engine.engine_helpers import daily_loss, max_loss, program, target
 
 ISSUE_PROGRAM: dict[str, Any] = {
-    "name": "2-step phase 1", "currency": "USD", "initial_balance": "100000",
-    "timezone": "Europe/Prague", "day_starts_at": "00:00",
+    "name": "2-step phase 1",
+    "currency": "USD",
+    "initial_balance": "100000",
+    "timezone": "Europe/Prague",
+    "day_starts_at": "00:00",
     "rules": [
-        {"type": "daily_loss", "basis": "balance_at_reset", "amount": {"percent_of_initial": "5"}, "effect": "fail"},
+        {
+            "type": "daily_loss",
+            "basis": "balance_at_reset",
+            "amount": {"percent_of_initial": "5"},
+            "effect": "fail",
+        },
         {"type": "max_loss", "mode": "static", "amount": {"percent_of_initial": "10"}},
         {"type": "profit_target", "amount": {"percent_of_initial": "10"}},
         {"type": "min_trading_days", "days": 4},
     ],
-}  # fmt: skip
+}
 
 
 def error_field(data: dict[str, Any]) -> str:

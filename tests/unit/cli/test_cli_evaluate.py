@@ -1,0 +1,184 @@
+"""`propdesk evaluate` through the real console command, as support staff and acceptance tests run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "engine"
+PROPDESK = Path(sys.executable).parent / "propdesk"
+
+
+def propdesk(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(PROPDESK), *map(str, args)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def write_events(tmp_path: Path, *events: dict[str, Any] | str) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "\n".join(e if isinstance(e, str) else json.dumps(e) for e in events) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def test_a_floating_loss_carried_over_midnight_is_reported_at_the_reset() -> None:
+    run = propdesk(
+        "evaluate", "--program", FIXTURES / "ftmo_phase1.json", "--events", FIXTURES / "carried_loss.jsonl"
+    )
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    assert output["status"] == "failed"
+    (breach,) = output["breaches"]
+    assert {key: breach[key] for key in ("rule", "time", "effect", "limit", "value")} == {
+        "rule": "daily_loss",
+        "time": "2026-03-03T00:00:00+01:00",
+        "effect": "fail",
+        "limit": "97000.00",
+        "value": "96000.00",
+    }
+    assert breach["explanation"]
+    metrics = output["metrics"]
+    assert {
+        key: metrics[key]
+        for key in (
+            "balance",
+            "equity",
+            "daily_loss_floor",
+            "max_loss_floor",
+            "trading_days",
+            "profit",
+            "best_day_profit",
+        )
+    } == {
+        "balance": "102000.00",
+        "equity": "96000.00",
+        "daily_loss_floor": "97000.00",
+        "max_loss_floor": "90000.00",
+        "trading_days": 1,
+        "profit": "2000.00",
+        "best_day_profit": "2000.00",
+    }
+
+
+def test_a_passing_history_prints_passed(tmp_path: Path) -> None:
+    events = []
+    for day, profit in zip((2, 3, 4, 5), ("3000", "2500", "2500", "2000"), strict=True):
+        events += [
+            {
+                "time": f"2026-03-0{day}T10:00:00+01:00",
+                "type": "position_opened",
+                "position_id": f"p{day}",
+                "symbol": "EURUSD",
+                "side": "buy",
+                "volume": "1.0",
+            },
+            {
+                "time": f"2026-03-0{day}T16:00:00+01:00",
+                "type": "position_closed",
+                "position_id": f"p{day}",
+                "profit": profit,
+            },
+        ]
+    run = propdesk(
+        "evaluate", "--program", FIXTURES / "ftmo_phase1.json", "--events", write_events(tmp_path, *events)
+    )
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    assert (output["status"], output["breaches"], output["metrics"]["trading_days"]) == ("passed", [], 4)
+
+
+def test_until_moves_the_clock_past_the_last_event(tmp_path: Path) -> None:
+    events = write_events(
+        tmp_path,
+        {
+            "time": "2026-03-02T10:00:00+01:00",
+            "type": "position_opened",
+            "position_id": "p1",
+            "symbol": "EURUSD",
+            "side": "buy",
+            "volume": "1",
+        },
+        {
+            "time": "2026-03-02T15:00:00+01:00",
+            "type": "position_closed",
+            "position_id": "p1",
+            "profit": "2000",
+        },
+        {
+            "time": "2026-03-02T16:00:00+01:00",
+            "type": "position_opened",
+            "position_id": "p2",
+            "symbol": "EURUSD",
+            "side": "buy",
+            "volume": "1",
+        },
+        {"time": "2026-03-02T23:00:00+01:00", "type": "equity", "equity": "96000"},
+    )
+    before = json.loads(
+        propdesk("evaluate", "--program", FIXTURES / "ftmo_phase1.json", "--events", events).stdout
+    )
+    assert before["status"] == "active"
+    after = propdesk(
+        "evaluate",
+        "--program",
+        FIXTURES / "ftmo_phase1.json",
+        "--events",
+        events,
+        "--until",
+        "2026-03-03T08:00:00+01:00",
+    )
+    assert json.loads(after.stdout)["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"time": "2026-03-02T11:00:00+01:00", "type": "equity", "equity": "lots"}', "line 2: field equity"),
+        ('{"time": "2026-03-02T11:00:00", "type": "equity", "equity": "1"}', "line 2: field time"),
+        ('{"time": "2026-03-02T11:00:00+01:00", "type": "teleport"}', "line 2: field type"),
+        (
+            '{"time": "2026-03-02T11:00:00+01:00", "type": "position_closed", "position_id": "zz", '
+            '"profit": "1"}',
+            "line 2: field position_id",
+        ),
+        ('{"time": "2026-03-02T09:00:00+01:00", "type": "equity", "equity": "1"}', "line 2: field time"),
+        ("{not json", "line 2: invalid JSON"),
+    ],
+)
+def test_invalid_events_exit_2_naming_the_line_and_field(tmp_path: Path, line: str, expected: str) -> None:
+    first = {"time": "2026-03-02T10:00:00+01:00", "type": "equity", "equity": "100000"}
+    run = propdesk(
+        "evaluate",
+        "--program",
+        FIXTURES / "ftmo_phase1.json",
+        "--events",
+        write_events(tmp_path, first, line),
+    )
+    assert run.returncode == 2
+    assert expected in run.stderr
+    assert run.stdout == ""
+
+
+def test_an_invalid_program_exits_2_naming_the_field(tmp_path: Path) -> None:
+    program = json.loads((FIXTURES / "ftmo_phase1.json").read_text())
+    program["rules"][1]["mode"] = "sideways"
+    path = tmp_path / "program.json"
+    path.write_text(json.dumps(program))
+    run = propdesk("evaluate", "--program", path, "--events", FIXTURES / "carried_loss.jsonl")
+    assert run.returncode == 2
+    assert "field rules[1].mode" in run.stderr
+
+
+def test_a_missing_file_exits_2(tmp_path: Path) -> None:
+    run = propdesk(
+        "evaluate", "--program", tmp_path / "nope.json", "--events", FIXTURES / "carried_loss.jsonl"
+    )
+    assert run.returncode == 2 and "cannot read" in run.stderr
