@@ -1,6 +1,6 @@
 """Powertools logging, metrics and tracing for every function, created cheaply.
 
-`logger` and `metrics` are built at import (microseconds; they read POWERTOOLS_* when they log or flush).
+`logger` and `metrics` are built at import (microseconds; the namespace defaults to `propdesk`).
 The tracer is different: importing the X-Ray SDK builds two botocore clients (about 200 ms here), so
 `observe` creates the Tracer on the first invocation, and only when tracing is on (POWERTOOLS_TRACE_DISABLED
 unset and running inside Lambda). Handlers never pay for tracing at import.
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
-metrics = Metrics()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "propdesk"))
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 

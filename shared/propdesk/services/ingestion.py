@@ -1,0 +1,84 @@
+"""Trading-event ingestion: validate a platform bridge's batch against the engine's event format, then store
+each event once (its key is derived from the event, so a redelivery is a no-op).
+
+The whole batch is validated before anything is written: a bad event anywhere means a 422 naming it
+(`events[3].profit`) and no item written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from propdesk.data import keys
+from propdesk.data.records import StoredEvent
+from propdesk.domain_events import stable_id
+from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
+from propdesk.services.errors import InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.events import TradingEventRepository
+
+EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    accepted: list[str]
+    duplicates: list[str]
+
+
+class EventIngestion:
+    def __init__(self, accounts: AccountRepository, events: TradingEventRepository) -> None:
+        self._accounts = accounts
+        self._events = events
+
+    def ingest(
+        self, account_id: str, raw_events: Sequence[Mapping[str, Any]], received_at: datetime
+    ) -> IngestReport:
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise NotFoundError(f"no account {account_id!r}", "account_id")
+        stored = [self._validated(account_id, index, raw) for index, raw in enumerate(raw_events)]
+        for index, event in enumerate(stored):
+            if event.time < account.opened_at:
+                raise InvalidInputError(
+                    f"the event is older than the account (opened {account.opened_at.isoformat()})",
+                    f"events[{index}].time",
+                )
+        report = IngestReport(accepted=[], duplicates=[])
+        for event in stored:
+            recorded = self._events.record(event, received_at=received_at)
+            (report.accepted if recorded else report.duplicates).append(event.event_id)
+        return report
+
+    @staticmethod
+    def _validated(account_id: str, index: int, raw: Mapping[str, Any]) -> StoredEvent:
+        path = f"events[{index}]"
+        try:
+            event = parse_event(raw)
+        except EventError as error:
+            field = f"{path}.{error.field}" if error.field else path
+            raise InvalidInputError(error.message, field) from None
+        if isinstance(event, ClockAdvance):
+            raise InvalidInputError(
+                "platforms send trading events; the clock is advanced by the system", f"{path}.type"
+            )
+        payload = event_to_dict(event)
+        event_id = event.event_id or stable_id(account_id, json.dumps(payload, sort_keys=True))
+        if not EVENT_ID.match(event_id):
+            raise InvalidInputError("event_id must be 1-128 letters, digits or _.:-", f"{path}.event_id")
+        payload["event_id"] = event_id
+        return StoredEvent(
+            account_id=account_id,
+            event_id=event_id,
+            time=event.time,
+            type=event.type,
+            payload=payload,
+            sk=keys.event_sk(event.time, event_id),
+        )
