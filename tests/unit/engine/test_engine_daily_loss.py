@@ -222,3 +222,42 @@ def test_the_breach_carries_its_evidence() -> None:
     assert breach.figures["base_kind"] == "balance_at_reset"
     assert breach.event_type == "equity"
     assert breach.explanation.endswith(".") and "95,000.00 USD" in breach.explanation
+
+
+def test_a_carried_loss_breaches_at_local_midnight_on_the_prague_spring_dst_night() -> None:
+    # 29 March 2026 lasts 23 hours in Prague: the next reset is 00:00 CEST = 22:00 UTC.
+    events = [
+        opened("2026-03-29T10:00:00+02:00", "p1"),
+        closed("2026-03-29T11:00:00+02:00", "p1", "2000"),
+        opened("2026-03-29T12:00:00+02:00", "p2"),
+        equity("2026-03-29T23:30:00+02:00", "96000"),
+        end("2026-03-30T06:00:00+02:00"),
+    ]
+    (breach,) = run(program(daily_loss()), events).breaches
+    assert breach.time.isoformat() == "2026-03-30T00:00:00+02:00"
+
+
+def test_a_reading_in_the_repeated_autumn_hour_belongs_to_the_same_prague_day() -> None:
+    # 25 October 2026 lasts 25 hours: 23:30 CET is still that day; the reset is 00:00 CET = 23:00 UTC.
+    events = [
+        opened("2026-10-25T10:00:00+01:00", "p1"),
+        closed("2026-10-25T11:00:00+01:00", "p1", "2000"),
+        opened("2026-10-25T12:00:00+01:00", "p2"),
+        equity("2026-10-25T22:30:00+00:00", "96000"),  # 23:30 local: same day, floor 95,000
+    ]
+    assert run(program(daily_loss()), events).breaches == ()
+    (breach,) = run(program(daily_loss()), [*events, end("2026-10-26T01:00:00+01:00")]).breaches
+    assert breach.time.isoformat() == "2026-10-26T00:00:00+01:00"
+
+
+def test_a_new_york_5pm_reset_on_the_dst_sunday_is_at_21_utc() -> None:
+    prog = program(daily_loss(), zone="America/New_York", starts="17:00")
+    events = [
+        opened("2026-03-08T10:00:00-04:00", "p1"),
+        closed("2026-03-08T11:00:00-04:00", "p1", "2000"),
+        opened("2026-03-08T12:00:00-04:00", "p2"),
+        equity("2026-03-08T16:59:59-04:00", "96000"),
+        end("2026-03-08T21:00:00+00:00"),
+    ]
+    (breach,) = run(prog, events).breaches
+    assert breach.time.isoformat() == "2026-03-08T17:00:00-04:00"
