@@ -13,8 +13,6 @@ from typing import Any
 from propdesk.engine.errors import EngineInputError
 from propdesk.money import parse_decimal
 
-_MISSING = object()
-
 
 class Reader:
     """Reads fields of one mapping, building error paths from `prefix`."""
