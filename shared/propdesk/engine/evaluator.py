@@ -225,6 +225,15 @@ class Evaluator:
     def next_day_boundary(self, state: AccountState) -> datetime:
         return state.next_boundary.astimezone(self.zone)
 
+    def preview_next_reset(self, state: AccountState) -> Outcome:
+        """What the next day boundary would bring if nothing changed before it (the state is not touched).
+
+        Answers "safe now, breached at the reset?": a floating loss larger than the next day's allowance
+        shows up here as the breach the reset would record.
+        """
+        copy = AccountState.from_dict(state.to_dict())
+        return self.advance_to(copy, max(copy.next_boundary, copy.clock))
+
     # -------------------------------------------------------------------------------- steps
 
     def _apply_full(self, state: AccountState, event: TradingEvent) -> Outcome:

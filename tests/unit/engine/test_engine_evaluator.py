@@ -139,3 +139,19 @@ def test_consistency_figures_for_payouts() -> None:
         Decimal("3000.00"),
         Decimal("10000.00"),
     )
+
+
+def test_the_next_reset_can_be_previewed_without_touching_the_state() -> None:
+    evaluator = Evaluator(program(daily_loss()))
+    state = evaluator.start(datetime.fromisoformat(T0))
+    for event in [
+        opened(T0, "p1"),
+        closed("2026-03-02T11:00:00+01:00", "p1", "2000"),
+        opened("2026-03-02T12:00:00+01:00", "p2"),
+        equity("2026-03-02T20:00:00+01:00", "96000"),
+    ]:
+        evaluator.apply(state, event)
+    before = state.to_dict()
+    (breach,) = evaluator.preview_next_reset(state).breaches
+    assert (breach.time.isoformat(), breach.limit) == ("2026-03-03T00:00:00+01:00", Decimal("97000.00"))
+    assert state.to_dict() == before and state.status == "active"
