@@ -7,6 +7,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 from mypy_boto3_dynamodb import DynamoDBClient
@@ -94,6 +95,18 @@ class DynamoDBLocal:
             aws_secret_access_key="local",
         )
 
+    def streams_client(self) -> Any:
+        return boto3.client(
+            "dynamodbstreams",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def stream_arn(self, table_name: str) -> str:
+        return self.client().describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+
     def create_tables(self, prefix: str) -> TableNames:
         """Create the three tables from the data layer's own definitions, named `{prefix}-{logical name}`."""
         client = self.client()
@@ -115,3 +128,29 @@ class DynamoDBLocal:
                 TableName=name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": definition.ttl_attribute},
             )
+
+
+def stream_records(client: Any, stream_arn: str) -> list[dict[str, Any]]:
+    """Every record of the table's stream so far, from every shard, as DynamoDB Local emits them.
+
+    They have the shape a Lambda stream event's `Records` hold (the mapping adds `eventSourceARN`).
+    """
+    records: list[dict[str, Any]] = []
+    shards = client.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("Shards", [])
+    for shard in shards:
+        iterator = client.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        ).get("ShardIterator")
+        while iterator:
+            page = client.get_records(ShardIterator=iterator, Limit=1000)
+            batch = page.get("Records", [])
+            records.extend(dict(record) for record in batch)
+            if not batch:
+                break
+            iterator = page.get("NextShardIterator")
+    for record in records:
+        record["eventSourceARN"] = stream_arn
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if hasattr(created, "timestamp"):
+            record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+    return records

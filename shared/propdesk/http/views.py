@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from propdesk.data.records import Account, BreachEvidence, ProgramSummary, ProgramVersion, RiskSnapshot
+from propdesk.money import money_str
 
 
 def program_view(summary: ProgramSummary) -> dict[str, Any]:
@@ -62,8 +64,8 @@ def breach_view(evidence: BreachEvidence) -> dict[str, Any]:
         "rule": evidence.rule,
         "time": evidence.time.isoformat(),
         "effect": evidence.effect,
-        "limit": str(evidence.limit),
-        "value": str(evidence.value),
+        "limit": _quantity(evidence.limit, evidence.figures),
+        "value": _quantity(evidence.value, evidence.figures),
         "explanation": evidence.explanation,
         "event_id": evidence.event_id,
         "event_type": evidence.event_type,
@@ -71,3 +73,8 @@ def breach_view(evidence: BreachEvidence) -> dict[str, Any]:
         "program_id": evidence.program_id,
         "program_version": evidence.program_version,
     }
+
+
+def _quantity(value: Decimal, figures: dict[str, Any]) -> str:
+    """Money with its cents (DynamoDB drops trailing zeros); counts and volumes as they are."""
+    return money_str(value) if figures.get("unit", "money") == "money" else str(value)

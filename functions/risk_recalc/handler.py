@@ -1,0 +1,108 @@
+"""DynamoDB stream of the main table, filtered to new `EVENT#` items: recalculates each account's risk.
+
+Partial batch responses: a record that cannot be read (malformed image, an event the engine cannot parse, an
+unknown account or program version) is reported in `batchItemFailures` while the others are processed. The
+handler never raises: the local cloud retries a raised batch forever, and on AWS the mapping's retry cap and
+on-failure queue take over from the reported failures. See `propdesk.services.risk` for the semantics.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.config import RiskRecalcSettings
+from propdesk.observability import logger, metrics, observe
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from propdesk.data.records import StoredEvent
+    from propdesk.services.risk import RiskService
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    service: RiskService
+    read_image: Callable[[dict[str, Any]], StoredEvent]
+
+
+@functools.cache
+def production_dependencies() -> Dependencies:
+    settings = RiskRecalcSettings.from_env(os.environ)
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.adapters.eventbridge import EventBridgePublisher
+    from propdesk.adapters.platform import EventBusAccountControl
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.events import TradingEventRepository
+    from propdesk.data.risk import BreachRepository, RiskStateRepository
+    from propdesk.services.risk import RiskService, RiskStores
+
+    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    clock = SystemClock()
+    publisher = EventBridgePublisher(settings.event_bus_name)
+    stores = RiskStores(
+        AccountRepository(),
+        CatalogueRepository(),
+        TradingEventRepository(),
+        RiskStateRepository(),
+        BreachRepository(),
+    )
+    service = RiskService(
+        stores,
+        publisher,
+        EventBusAccountControl(publisher, clock),
+        clock,
+        warning_share=settings.warning_share,
+    )
+    return Dependencies(service=service, read_image=TradingEventRepository.from_stream_image)
+
+
+def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return {"batchItemFailures": []}
+    from propdesk.engine import parse_event
+
+    def recalculate(record: DynamoDBRecord) -> None:
+        if record.event_name is None or record.event_name.name != "INSERT":
+            return
+        stored = deps.read_image(record.raw_event["dynamodb"]["NewImage"])
+        parse_event(stored.payload)  # a poison record fails here, alone
+        report = deps.service.on_event_recorded(stored)
+        metrics.add_metric(name="RiskRecalculations", unit="Count", value=1)
+        if report.new_breaches:
+            metrics.add_metric(name="Breaches", unit="Count", value=len(report.new_breaches))
+        logger.debug("recalculated", extra={"account_id": report.account_id, "status": report.status})
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    try:
+        response = process_partial_response(
+            event=event, record_handler=recalculate, processor=processor, context=context
+        )
+    except Exception:
+        logger.exception("the batch could not be processed; reporting every record as failed")
+        return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records]}
+    failures = response.get("batchItemFailures", [])
+    if failures:
+        metrics.add_metric(name="RiskRecordsFailed", unit="Count", value=len(failures))
+    return dict(response)
+
+
+def _sequence_number(record: Any) -> str:
+    try:
+        return str(record["dynamodb"]["SequenceNumber"])
+    except (KeyError, TypeError):
+        return ""
+
+
+@observe
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process(event, context, production_dependencies())

@@ -1,0 +1,139 @@
+"""Shared set-up for the risk tests: a published program, an account, stored events, their stream records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
+from propdesk.catalogue import demo_programs
+from propdesk.data import keys
+from propdesk.data.accounts import AccountRepository
+from propdesk.data.catalogue import CatalogueRepository
+from propdesk.data.events import TradingEventRepository
+from propdesk.data.records import Account, StoredEvent
+from propdesk.data.risk import BreachRepository, RiskStateRepository
+from propdesk.engine import Program, evaluate, parse_event
+from propdesk.services.risk import RiskService, RiskStores
+
+from functions.risk_recalc import handler as risk_recalc
+from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
+from tests.integration.factories import account
+from tests.integration.invoke import LambdaContextStub
+
+CONTEXT = LambdaContextStub()
+
+
+def publish_program(program_id: str) -> tuple[int, dict[str, Any]]:
+    program = next(p for p in demo_programs() if p.summary.program_id == program_id)
+    version = CatalogueRepository().publish(
+        program.summary, program.document, datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+    )
+    return version, program.document
+
+
+@dataclass
+class RiskWorld:
+    """One account on a demo program, with fake side-effect ports and the real tables."""
+
+    server: DynamoDBLocal
+    tables: TableNames
+    account: Account
+    document: dict[str, Any]
+    clock: ManualClock
+    publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
+    control: InMemoryAccountControl = field(default_factory=InMemoryAccountControl)
+
+    @classmethod
+    def open(
+        cls,
+        server: DynamoDBLocal,
+        tables: TableNames,
+        account_id: str,
+        program_id: str = "two-step-100k-phase-1",
+        opened_at: str = "2026-03-02T08:00:00+00:00",
+    ) -> RiskWorld:
+        version, document = publish_program(program_id)
+        opened = datetime.fromisoformat(opened_at)
+        record = account(
+            account_id,
+            trader_id=f"trader-{account_id}",
+            program_id=program_id,
+            program_version=version,
+            timezone=document["timezone"],
+            day_starts_at=document["day_starts_at"],
+            opened_at=opened,
+        )
+        AccountRepository().open(record)
+        return cls(server, tables, record, document, ManualClock(opened))
+
+    def service(self, warning_share: str = "0.8") -> RiskService:
+        stores = RiskStores(
+            AccountRepository(),
+            CatalogueRepository(),
+            TradingEventRepository(),
+            RiskStateRepository(),
+            BreachRepository(),
+        )
+        return RiskService(
+            stores, self.publisher, self.control, self.clock, warning_share=Decimal(warning_share)
+        )
+
+    def dependencies(self) -> risk_recalc.Dependencies:
+        return risk_recalc.Dependencies(
+            service=self.service(), read_image=TradingEventRepository.from_stream_image
+        )
+
+    def store(self, *events: dict[str, str]) -> None:
+        repository = TradingEventRepository()
+        for raw in events:
+            parsed = parse_event(raw)
+            assert parsed.event_id
+            repository.record(
+                StoredEvent(
+                    account_id=self.account.account_id,
+                    event_id=parsed.event_id,
+                    time=parsed.time,
+                    type=parsed.type,
+                    payload=dict(raw),
+                    sk=keys.event_sk(parsed.time, parsed.event_id),
+                ),
+                received_at=self.clock.now(),
+            )
+
+    def stream(self) -> list[dict[str, Any]]:
+        """This account's records on the real stream that the mapping's filter passes (new EVENT# items)."""
+        pk = keys.account_pk(self.account.account_id)
+        return [
+            record
+            for record in stream_records(
+                self.server.streams_client(), self.server.stream_arn(self.tables.main)
+            )
+            if record["eventName"] == "INSERT"
+            and record["dynamodb"]["Keys"]["pk"]["S"] == pk
+            and record["dynamodb"]["Keys"]["sk"]["S"].startswith(keys.EVENT_PREFIX)
+        ]
+
+    def deliver(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        return risk_recalc.process({"Records": records}, CONTEXT, self.dependencies())
+
+    def evaluation(self) -> dict[str, Any]:
+        snapshot = RiskStateRepository().get(self.account.account_id)
+        assert snapshot is not None
+        return snapshot.evaluation
+
+    def in_order_verdict(self, until: datetime | None = None) -> dict[str, Any]:
+        """What the engine says when the stored history is replayed in order in one go."""
+        stored = TradingEventRepository().replay(self.account.account_id)
+        events = [parse_event(event.payload) for event in stored]
+        verdict = evaluate(
+            Program.from_dict(self.document), events, until=until, start=self.account.opened_at
+        )
+        return verdict.to_dict()
+
+
+def core(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The part of a stored evaluation that the engine's own verdict has."""
+    return {name: evaluation[name] for name in ("status", "breaches", "metrics")}
