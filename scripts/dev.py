@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -29,6 +30,7 @@ PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
 
 def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
     api = endpoints.rest_url("")
+    now = datetime.now(UTC)
     return f"""
 propdesk is running locally (stage dev, the real CDK stack in ministack on {endpoints.cloud}).
 
@@ -41,8 +43,8 @@ Try:
   TOKEN=$(.venv/bin/propdesk token --email {demo["trader_email"]} --password '{demo["password"]}')
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts
   curl -s -X POST -H "x-api-key: {demo["platform_api_key"]}" -H 'content-type: application/json' \\
-       -d '{{"account_id": "{demo["account_id"]}", "event_id": "demo-1", "time": "2026-11-25T10:00:00+00:00", \\
-            "type": "equity", "equity": "98000.00"}}' {api}/v1/platform/events
+       {api}/v1/platform/events \\
+       -d '{{"account_id": "{demo["account_id"]}", "events": [{{"event_id": "demo-{now:%H%M%S}", "time": "{now.isoformat(timespec="seconds")}", "type": "equity", "equity": "98000.00"}}]}}'
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
   .venv/bin/python -m websockets {endpoints.websocket_url}
 

@@ -170,9 +170,11 @@ class LocalCloud:
             return False
         return any(not stack["StackStatus"].startswith("DELETE") for stack in stacks)
 
-    def deploy(self, outputs_file: Path) -> dict[str, str]:
+    def deploy(self, outputs_file: Path, assembly_dir: Path | None = None) -> dict[str, str]:
         """Bootstrap (once) and deploy the real stack; returns the stack's outputs."""
         context = ["-c", f"stage={STAGE}", "-c", "local=true", "-c", "layer_dir=.build/layer/host"]
+        if assembly_dir is not None:
+            context += ["--output", str(assembly_dir)]
         if not self.has_stack("CDKToolkit"):
             self.cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", *context)
         self.cdk(

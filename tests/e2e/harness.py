@@ -1,0 +1,108 @@
+"""What the end-to-end tests use to drive the deployed stack: HTTP, AWS clients, and polling."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import boto3
+
+from scripts.local_cloud.cloud import REGION
+from scripts.local_cloud.endpoints import LocalEndpoints
+
+T = TypeVar("T")
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class DeployedStack:
+    endpoints: LocalEndpoints
+    demo: dict[str, str]
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.endpoints.outputs
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoints.cloud,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def http(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpAnswer:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        data = data.encode() if isinstance(data, str) else data
+        request = urllib.request.Request(  # noqa: S310 - the local cloud on loopback
+            self.endpoints.rest_url(path), data=data, method=method,
+            headers={"content-type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw, status, answer_headers = response.read(), response.status, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            raw, status, answer_headers = error.read(), error.code, dict(error.headers)
+        try:
+            parsed: Any = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            parsed = raw.decode(errors="replace")
+        return HttpAnswer(status=status, body=parsed, headers=answer_headers)
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.5) -> T:
+    """Poll until `probe` returns something truthy (asynchronous paths: streams, rules, schedules)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing happened within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime) -> None:
+    """Open a fresh account for the demo trader, through the project's data layer, as provisioning would."""
+    from propdesk.catalogue import demo_programs
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.records import Account
+
+    outputs = stack.outputs
+    bind_tables(TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, stack.endpoints.cloud))
+    program = next(p for p in demo_programs() if p.summary.program_id == stack.demo["program_id"])
+    opened = AccountRepository().open(
+        Account(
+            account_id=account_id,
+            trader_id=stack.demo["trader_id"],
+            program_id=program.summary.program_id,
+            program_version=1,
+            status="active",
+            currency=program.summary.currency,
+            initial_balance=program.summary.initial_balance,
+            timezone=str(program.document["timezone"]),
+            day_starts_at=str(program.document["day_starts_at"]),
+            opened_at=opened_at,
+        )
+    )
+    assert opened, f"account {account_id} exists already"
