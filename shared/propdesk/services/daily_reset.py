@@ -1,0 +1,89 @@
+"""The daily reset: at each day boundary of every program in use, evaluate every active account at it.
+
+Run every minute by a schedule. It looks at the boundaries that passed since its watermark (a floating loss
+carried over a boundary can breach at the reset instant itself, with no new event), per (zone, local time)
+group: DST moves the instant, and the engine's tz-database arithmetic places it. The watermark moves only
+when every account was advanced, so a failed account is retried by the next run; advancing an account twice
+to the same boundary is a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from propdesk.data.errors import VersionConflictError
+from propdesk.engine.days import next_boundary
+from propdesk.observability import logger
+from propdesk.ports import Clock
+from propdesk.services.risk import RiskService
+
+if TYPE_CHECKING:
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.watermark import ResetWatermarkRepository
+
+FIRST_RUN_LOOKBACK = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class ResetReport:
+    checked_from: datetime
+    checked_until: datetime
+    boundaries: list[tuple[str, datetime]] = field(default_factory=list)
+    accounts_advanced: int = 0
+    breaches: int = 0
+    failed_accounts: list[str] = field(default_factory=list)
+    watermark_moved: bool = False
+
+
+class DailyReset:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        watermarks: ResetWatermarkRepository,
+        risk: RiskService,
+        clock: Clock,
+    ) -> None:
+        self._accounts = accounts
+        self._watermarks = watermarks
+        self._risk = risk
+        self._clock = clock
+
+    def run(self) -> ResetReport:
+        now = self._clock.now()
+        mark = self._watermarks.get()
+        since = mark.checked_until if mark else now - FIRST_RUN_LOOKBACK
+        report = ResetReport(checked_from=since, checked_until=now)
+        for timezone, day_starts_at in self._accounts.reset_groups():
+            zone, local_time = ZoneInfo(timezone), time.fromisoformat(day_starts_at)
+            boundary = next_boundary(since, local_time, zone)
+            while boundary <= now:
+                report.boundaries.append((f"{timezone}#{day_starts_at}", boundary))
+                self._reset_group(timezone, day_starts_at, boundary, report)
+                boundary = next_boundary(boundary, local_time, zone)
+        if not report.failed_accounts:
+            try:
+                self._watermarks.advance(now, mark.version if mark else 0)
+                report.watermark_moved = True
+            except VersionConflictError:
+                logger.info("another daily reset run moved the watermark meanwhile")
+        return report
+
+    def _reset_group(
+        self, timezone: str, day_starts_at: str, boundary: datetime, report: ResetReport
+    ) -> None:
+        for account in self._accounts.active_in_reset_group(timezone, day_starts_at):
+            if account.opened_at >= boundary:
+                continue
+            try:
+                outcome = self._risk.advance(account, boundary)
+            except Exception:
+                logger.exception(
+                    "daily reset failed for an account", extra={"account_id": account.account_id}
+                )
+                report.failed_accounts.append(account.account_id)
+                continue
+            report.accounts_advanced += 0 if outcome.duplicate else 1
+            report.breaches += len(outcome.new_breaches)
