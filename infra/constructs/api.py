@@ -77,12 +77,13 @@ class Api(Construct):
         )
         data.grant_table(catalogue)
         data.grant_table(accounts)
-        data.grant_table(platform_events, read=False, write=True)
+        data.grant_table(platform_events, write=True)  # reads the account the events belong to
         data.grant_table(kyc_webhook, write=True)
         veriff_secret.grant_read(kyc_webhook)
         kyc_workflow.grant_task_response(kyc_webhook)
 
         self.rest_api = self._rest_api(config)
+        self.rest_api.node.try_remove_child("Endpoint")  # the stack publishes it as RestApiUrl
         self._add_error_responses()
         v1 = self.rest_api.root.add_resource("v1")
         public = _integration(catalogue)

@@ -79,6 +79,7 @@ class Data(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute="expires_at",
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=config.is_prod,
             removal_policy=removal_policy(config),
         )
         self.connections.add_global_secondary_index(
@@ -98,6 +99,7 @@ class Data(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute="expiration",
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=config.is_prod,
             removal_policy=removal_policy(config),
         )
         acknowledge(

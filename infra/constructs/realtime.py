@@ -96,7 +96,9 @@ class Realtime(Construct):
         acknowledge(
             self.api,
             "APIG4",
-            "TODO justify",
+            "First version: connections are anonymous and only receive what they subscribe to through "
+            "$default; browsers cannot send an Authorization header on the upgrade, so trader authentication "
+            "(a Cognito token checked by ws_connect or a request authorizer) is a follow-up.",
         )
 
     def management_environment(self, config: StageConfig) -> dict[str, str]:

@@ -1,0 +1,131 @@
+"""Synthesizes the real app once per test session (about 6 s): the template, cdk-nag's validation report and
+the lookups the infrastructure tests share."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from infra.config import PROJECT_ROOT
+from infra.stack import build_app
+
+STACK_NAME = "Propdesk-dev"
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    template: Template
+    resources: dict[str, dict[str, Any]]
+    outputs: dict[str, Any]
+    template_path: Path
+    validation_report: dict[str, Any]
+    synth_error: str | None
+    context: dict[str, Any]
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {key: value for key, value in self.resources.items() if value["Type"] == resource_type}
+
+    def functions(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Function name (its folder under functions/) → (logical id, properties)."""
+        found = {}
+        for logical_id, resource in self.of_type("AWS::Lambda::Function").items():
+            properties = resource["Properties"]
+            name = properties["Handler"].removeprefix("functions.").removesuffix(".handler.handler")
+            found[name] = (logical_id, properties)
+        return found
+
+    def function_id(self, name: str) -> str:
+        return self.functions()[name][0]
+
+    def role_statements(self, role_logical_id: str) -> list[dict[str, Any]]:
+        statements: list[dict[str, Any]] = []
+        for resource in self.of_type("AWS::IAM::Policy").values():
+            if {"Ref": role_logical_id} in resource["Properties"]["Roles"]:
+                statements.extend(resource["Properties"]["PolicyDocument"]["Statement"])
+        return statements
+
+    def function_statements(self, name: str) -> list[dict[str, Any]]:
+        role = self.functions()[name][1]["Role"]["Fn::GetAtt"][0]
+        return self.role_statements(role)
+
+    def function_actions(self, name: str) -> set[str]:
+        return {
+            action for statement in self.function_statements(name) for action in statement_actions(statement)
+        }
+
+    def dead_letter_queue_ids(self) -> set[str]:
+        """Every queue something sends its failures to: redrive targets, DLQs and on-failure destinations."""
+        found: set[str] = set()
+
+        def collect(node: Any, inside_failure_slot: bool) -> None:
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    slot = inside_failure_slot or key in {
+                        "DeadLetterConfig",
+                        "OnFailure",
+                        "deadLetterTargetArn",
+                    }
+                    if key == "Fn::GetAtt" and inside_failure_slot and value[1] == "Arn":
+                        found.add(value[0])
+                    collect(value, slot)
+            elif isinstance(node, list):
+                for item in node:
+                    collect(item, inside_failure_slot)
+
+        collect(self.resources, inside_failure_slot=False)
+        return {queue for queue in found if self.resources[queue]["Type"] == "AWS::SQS::Queue"}
+
+
+def statement_actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def project_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    work = tmp_path_factory.mktemp("synth")
+    layer = work / "layer"
+    (layer / "python").mkdir(parents=True)  # the stack needs a layer folder; its content is make layer's job
+    context = {
+        **project_context(),
+        "stage": "dev",
+        "layer_dir": str(layer),
+        "asset_dir": str(work / "assets"),
+    }
+    app = App(context=context, outdir=str(work / "cdk.out"))
+    build_app(app)
+    synth_error = None
+    try:
+        app.synth()
+    except RuntimeError as error:  # cdk-nag findings fail synthesis; the template is written regardless
+        synth_error = str(error)
+    template_path = work / "cdk.out" / f"{STACK_NAME}.template.json"
+    raw = json.loads(template_path.read_text())
+    report_path = work / "cdk.out" / "validation-report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
+    yield Synthesized(
+        template=Template.from_json(raw),
+        resources=raw["Resources"],
+        outputs=raw.get("Outputs", {}),
+        template_path=template_path,
+        validation_report=report,
+        synth_error=synth_error,
+        context=context,
+    )

@@ -1,0 +1,160 @@
+"""The REST and WebSocket APIs: routes, who may call them, throttling per stage, JSON errors from the
+gateway."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def _rest_methods(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    """(HTTP method, path) → method properties, with paths rebuilt from the resource tree."""
+    resources = synthesized.of_type("AWS::ApiGateway::Resource")
+
+    def path_of(resource_id: Any) -> str:
+        if not isinstance(resource_id, dict) or "Ref" not in resource_id:
+            return ""
+        properties = resources[resource_id["Ref"]]["Properties"]
+        return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
+
+    return {
+        (method["Properties"]["HttpMethod"], path_of(method["Properties"]["ResourceId"])): method[
+            "Properties"
+        ]
+        for method in synthesized.of_type("AWS::ApiGateway::Method").values()
+    }
+
+
+def _integrated_function(synthesized: Synthesized, method: dict[str, Any]) -> str:
+    uri = json.dumps(method["Integration"]["Uri"])
+    return next(name for name, (logical_id, _) in synthesized.functions().items() if f'"{logical_id}"' in uri)
+
+
+def test_rest_routes_reach_their_functions(synthesized: Synthesized) -> None:
+    methods = _rest_methods(synthesized)
+
+    assert {route: _integrated_function(synthesized, method) for route, method in methods.items()} == {
+        ("GET", "/v1/programs"): "catalogue_api",
+        ("GET", "/v1/programs/{program_id}"): "catalogue_api",
+        ("GET", "/v1/accounts"): "accounts_api",
+        ("GET", "/v1/accounts/{account_id}"): "accounts_api",
+        ("POST", "/v1/platform/events"): "platform_events",
+        ("POST", "/v1/webhooks/veriff"): "kyc_webhook",
+    }
+    for method in methods.values():
+        assert method["Integration"]["Type"] == "AWS_PROXY"
+
+
+def test_catalogue_and_webhook_are_public_accounts_need_cognito_bridges_need_a_key(
+    synthesized: Synthesized,
+) -> None:
+    methods = _rest_methods(synthesized)
+    authorizer_id = next(iter(synthesized.of_type("AWS::ApiGateway::Authorizer")))
+
+    for route in [
+        ("GET", "/v1/programs"),
+        ("GET", "/v1/programs/{program_id}"),
+        ("POST", "/v1/webhooks/veriff"),
+    ]:
+        assert methods[route]["AuthorizationType"] == "NONE"
+        assert not methods[route].get("ApiKeyRequired", False)
+    for route in [("GET", "/v1/accounts"), ("GET", "/v1/accounts/{account_id}")]:
+        assert methods[route]["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert methods[route]["AuthorizerId"] == {"Ref": authorizer_id}
+    assert methods[("POST", "/v1/platform/events")]["ApiKeyRequired"] is True
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS", "ProviderARNs": [Match.any_value()]}
+    )
+
+
+def test_rest_stage_is_throttled_traced_and_access_logged(synthesized: Synthesized) -> None:
+    dev = synthesized.context["stages"]["dev"]
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "dev",
+            "TracingEnabled": True,
+            "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.any_value()},
+            "MethodSettings": [
+                Match.object_like(
+                    {
+                        "HttpMethod": "*",
+                        "ResourcePath": "/*",
+                        "ThrottlingRateLimit": dev["throttle_rate_limit"],
+                        "ThrottlingBurstLimit": dev["throttle_burst_limit"],
+                        "DataTraceEnabled": False,
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_platform_bridges_have_a_key_in_a_throttled_usage_plan(synthesized: Synthesized) -> None:
+    dev = synthesized.context["stages"]["dev"]
+    synthesized.template.resource_count_is("AWS::ApiGateway::ApiKey", 1)
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::UsagePlan",
+        {
+            "Throttle": {"RateLimit": dev["throttle_rate_limit"], "BurstLimit": dev["throttle_burst_limit"]},
+            "ApiStages": [Match.object_like({"Stage": Match.any_value()})],
+        },
+    )
+    synthesized.template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 1)
+
+
+def test_unknown_routes_answer_a_json_404(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {
+            "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+            "StatusCode": "404",
+            "ResponseTemplates": {"application/json": Match.string_like_regexp('"code": "not_found"')},
+        },
+    )
+
+
+def test_every_gateway_error_is_json_in_the_handlers_error_shape(synthesized: Synthesized) -> None:
+    responses = synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
+    types = {response["Properties"]["ResponseType"] for response in responses}
+
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE", "THROTTLED", "UNAUTHORIZED"} <= types
+    for response in responses:
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        rendered = template.replace("$context.error.messageString", '"a message"')
+        assert set(json.loads(rendered)["error"]) == {"code", "message"}
+
+
+def test_websocket_routes_reach_their_functions(synthesized: Synthesized) -> None:
+    integrations = synthesized.of_type("AWS::ApiGatewayV2::Integration")
+    routes = {}
+    for route in synthesized.of_type("AWS::ApiGatewayV2::Route").values():
+        target = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+        routes[route["Properties"]["RouteKey"]] = _integrated_function(
+            synthesized, {"Integration": {"Uri": integrations[target]["Properties"]["IntegrationUri"]}}
+        )
+
+    assert routes == {"$connect": "ws_connect", "$disconnect": "ws_disconnect", "$default": "ws_default"}
+
+
+def test_websocket_stage_is_throttled_and_access_logged(synthesized: Synthesized) -> None:
+    dev = synthesized.context["stages"]["dev"]
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "dev",
+            "AutoDeploy": True,
+            "DefaultRouteSettings": {
+                "ThrottlingRateLimit": dev["throttle_rate_limit"],
+                "ThrottlingBurstLimit": dev["throttle_burst_limit"],
+            },
+            "AccessLogSettings": {"DestinationArn": Match.any_value(), "Format": Match.any_value()},
+        },
+    )

@@ -1,0 +1,102 @@
+"""Every Lambda function: ARM64, Python 3.13, explicit limits, tracing, its own log group and the Powertools
+settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+# The functions the issue asks for, with the settings each reads from its environment.
+EXPECTED_ENVIRONMENT = {
+    "catalogue_api": {"TABLE_NAME"},
+    "accounts_api": {"TABLE_NAME"},
+    "platform_events": {"TABLE_NAME"},
+    "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
+    "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
+    "daily_reset": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "notifications": {"TABLE_NAME", "CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
+    "kyc_request": {"TABLE_NAME"},
+    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "ws_connect": {"CONNECTIONS_TABLE_NAME"},
+    "ws_disconnect": {"CONNECTIONS_TABLE_NAME"},
+    "ws_default": {"CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
+}
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
+
+
+def test_the_stack_has_exactly_the_expected_functions(synthesized: Synthesized) -> None:
+    assert set(synthesized.functions()) == set(EXPECTED_ENVIRONMENT)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ENVIRONMENT))
+def test_function_runs_python_3_13_on_arm64_with_explicit_limits_and_tracing(
+    synthesized: Synthesized, name: str
+) -> None:
+    _, properties = synthesized.functions()[name]
+
+    assert properties["Runtime"] == "python3.13"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["Handler"] == f"functions.{name}.handler.handler"
+    assert 3 < properties["Timeout"] <= 120
+    assert properties["MemorySize"] in {256, 512, 1024}
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert len(properties["Layers"]) == 1
+
+
+@pytest.mark.parametrize(("name", "settings"), sorted(EXPECTED_ENVIRONMENT.items()))
+def test_function_gets_its_settings_and_the_powertools_ones(
+    synthesized: Synthesized, name: str, settings: set[str]
+) -> None:
+    _, properties = synthesized.functions()[name]
+    variables = properties["Environment"]["Variables"]
+
+    assert set(variables) == settings | POWERTOOLS
+    assert variables["POWERTOOLS_SERVICE_NAME"] == f"propdesk-{name}"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "propdesk"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"  # dev; INFO in prod
+    assert variables["STAGE"] == "dev"
+
+
+def test_warning_share_is_a_decimal_string(synthesized: Synthesized) -> None:
+    _, properties = synthesized.functions()["risk_recalc"]
+
+    assert properties["Environment"]["Variables"]["WARNING_SHARE"] == "0.8"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ENVIRONMENT))
+def test_function_logs_to_its_own_log_group_with_the_stage_retention(
+    synthesized: Synthesized, name: str
+) -> None:
+    _, properties = synthesized.functions()[name]
+    log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    log_group = synthesized.resources[log_group_id]["Properties"]
+
+    assert log_group["LogGroupName"] == f"/aws/lambda/{properties['FunctionName']}"
+    assert log_group["RetentionInDays"] == synthesized.context["stages"]["dev"]["log_retention_days"]
+
+
+def test_every_function_has_a_role_of_its_own_without_managed_policies(synthesized: Synthesized) -> None:
+    roles = [properties["Role"]["Fn::GetAtt"][0] for _, properties in synthesized.functions().values()]
+
+    assert len(set(roles)) == len(roles)
+    for role in roles:
+        assert "ManagedPolicyArns" not in synthesized.resources[role]["Properties"]
+
+
+def test_the_dependency_layer_is_built_for_arm64_and_python_3_13(synthesized: Synthesized) -> None:
+    synthesized.template.resource_count_is("AWS::Lambda::LayerVersion", 1)
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleArchitectures": ["arm64"], "CompatibleRuntimes": ["python3.13"]},
+    )
+
+
+def test_no_log_group_is_left_to_lambda_or_a_retention_custom_resource(synthesized: Synthesized) -> None:
+    types = {resource["Type"] for resource in synthesized.resources.values()}
+
+    assert not any(t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource" for t in types)
+    for log_group in synthesized.of_type("AWS::Logs::LogGroup").values():
+        assert "RetentionInDays" in log_group["Properties"]

@@ -1,0 +1,126 @@
+"""Least privilege: each function can do what its job needs and nothing beyond it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.infrastructure.conftest import Synthesized, statement_actions
+
+pytestmark = pytest.mark.infra
+
+TABLE_WRITES = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
+TABLE_READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
+
+
+def _main_table_id(synthesized: Synthesized) -> str:
+    return next(
+        key
+        for key, table in synthesized.of_type("AWS::DynamoDB::Table").items()
+        if "StreamSpecification" in table["Properties"]
+    )
+
+
+def _table_actions(synthesized: Synthesized, name: str, table_id: str) -> set[str]:
+    return {
+        action
+        for statement in synthesized.function_statements(name)
+        if f'"{table_id}"' in json.dumps(statement["Resource"])
+        for action in statement_actions(statement)
+        if action.startswith("dynamodb:")
+    }
+
+
+@pytest.mark.parametrize("name", ["catalogue_api", "accounts_api"])
+def test_read_only_apis_cannot_write_the_table(synthesized: Synthesized, name: str) -> None:
+    actions = _table_actions(synthesized, name, _main_table_id(synthesized))
+
+    assert actions >= TABLE_READS
+    assert not actions & TABLE_WRITES
+    assert "kms:Encrypt" not in synthesized.function_actions(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "platform_events",
+        "kyc_webhook",
+        "risk_recalc",
+        "daily_reset",
+        "notifications",
+        "kyc_request",
+        "kyc_decision",
+    ],
+)
+def test_read_write_functions_can_read_and_write_the_table(synthesized: Synthesized, name: str) -> None:
+    actions = _table_actions(synthesized, name, _main_table_id(synthesized))
+
+    assert actions >= TABLE_READS | TABLE_WRITES
+
+
+@pytest.mark.parametrize("name", ["ws_connect", "ws_disconnect", "ws_default"])
+def test_websocket_functions_never_touch_the_main_table(synthesized: Synthesized, name: str) -> None:
+    assert not _table_actions(synthesized, name, _main_table_id(synthesized))
+
+
+def test_no_function_may_scan_or_use_wildcard_actions(synthesized: Synthesized) -> None:
+    for name in synthesized.functions():
+        actions = synthesized.function_actions(name)
+        assert "dynamodb:Scan" not in actions, name
+        assert not [action for action in actions if action.endswith("*")], name
+
+
+def test_table_grants_name_their_indexes_instead_of_a_wildcard(synthesized: Synthesized) -> None:
+    for name in synthesized.functions():
+        for statement in synthesized.function_statements(name):
+            if any(action.startswith("dynamodb:") for action in statement_actions(statement)):
+                assert "/index/*" not in json.dumps(statement["Resource"]), name
+
+
+def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesized) -> None:
+    readers = {
+        name
+        for name in synthesized.functions()
+        if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
+    }
+
+    assert readers == {"kyc_webhook"}
+
+
+def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
+    answering = {
+        name
+        for name in synthesized.functions()
+        if "states:SendTaskSuccess" in synthesized.function_actions(name)
+    }
+
+    assert answering == {"kyc_webhook"}
+    assert "states:SendTaskFailure" in synthesized.function_actions("kyc_webhook")
+
+
+def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthesized: Synthesized) -> None:
+    bus_id = next(iter(synthesized.of_type("AWS::Events::EventBus")))
+    producers = set()
+    for name in synthesized.functions():
+        for statement in synthesized.function_statements(name):
+            if statement["Action"] == "events:PutEvents":
+                assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+                producers.add(name)
+
+    assert producers == {"risk_recalc", "daily_reset", "kyc_decision"}
+
+
+def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:
+    pushers = {
+        name
+        for name in synthesized.functions()
+        if "execute-api:ManageConnections" in synthesized.function_actions(name)
+    }
+
+    assert pushers == {"notifications", "ws_default"}
