@@ -1,9 +1,9 @@
-"""Cold start per Lambda function: the handler module's import time in a fresh interpreter that sees only the
-function's asset and the dependency layer (as in Lambda), and the function's package size.
+"""Cold start per Lambda function: the handler module's import time in a fresh interpreter that sees only
+the function's asset and the dependency layer (as in Lambda), and the function's package size.
 
-Prints `cold_start.<function>.import: N ms`, `cold_start.<function>.asset: N KiB` per function, the layer's size,
-and, side by side in the same run, the import of boto3 alone (the floor any AWS handler pays) with each
-handler's ratio to it: `cold_start.<function>.vs_boto3: N x`.
+Prints `cold_start.<function>.import: N ms` and `cold_start.<function>.asset: N KiB` per function, the
+layer's size, and, side by side in the same run, the import of boto3 alone (the floor any AWS handler
+pays) with each handler's ratio to it: `cold_start.<function>.vs_boto3: N x`.
 """
 
 from __future__ import annotations

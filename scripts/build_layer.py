@@ -1,8 +1,9 @@
 """Build the Lambda dependency layer from layers/dependencies/requirements.txt.
 
-`arm64` builds the layer that `cdk deploy` ships to AWS (manylinux aarch64 wheels for the Lambda runtime's
-Python); `host` builds the same pinned packages for this machine, for the local cloud, whose Lambda workers run
-on this machine's interpreter. A build is skipped when the requirements have not changed since the last one.
+`arm64` builds the layer that `cdk deploy` ships to AWS (manylinux aarch64 wheels for the Lambda
+runtime's Python); `host` builds the same pinned packages for this machine, for the local cloud, whose
+Lambda workers run on this machine's interpreter. A build is skipped when the requirements have not
+changed since the last one.
 """
 
 from __future__ import annotations

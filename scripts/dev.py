@@ -31,6 +31,11 @@ PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
 def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
     api = endpoints.rest_url("")
     now = datetime.now(UTC)
+    equity_reading = {
+        "event_id": f"demo-{now:%H%M%S}", "time": now.isoformat(timespec="seconds"),
+        "type": "equity", "equity": "98000.00",
+    }
+    event_body = json.dumps({"account_id": demo["account_id"], "events": [equity_reading]})
     return f"""
 propdesk is running locally (stage dev, the real CDK stack in ministack on {endpoints.cloud}).
 
@@ -44,7 +49,7 @@ Try:
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts
   curl -s -X POST -H "x-api-key: {demo["platform_api_key"]}" -H 'content-type: application/json' \\
        {api}/v1/platform/events \\
-       -d '{{"account_id": "{demo["account_id"]}", "events": [{{"event_id": "demo-{now:%H%M%S}", "time": "{now.isoformat(timespec="seconds")}", "type": "equity", "equity": "98000.00"}}]}}'
+       -d '{event_body}'
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
   .venv/bin/python -m websockets {endpoints.websocket_url}
 
@@ -67,7 +72,8 @@ def run() -> None:
     try:
         outputs = cloud.deploy(LOCAL / "outputs.json")
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
-        (LOCAL / "dev.json").write_text(json.dumps({"endpoint": cloud.endpoint, "outputs": outputs}, indent=2))
+        local_system = {"endpoint": cloud.endpoint, "outputs": outputs}
+        (LOCAL / "dev.json").write_text(json.dumps(local_system, indent=2))
         demo = seed_demo_firm(endpoints)
     except BaseException:
         if started_here:

@@ -6,6 +6,7 @@ The deploy is the same `cdk deploy` that ops run against AWS, pointed at the emu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,7 +48,7 @@ def aws_environment(port: int) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",  # noqa: S105 - the emulator's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "CDK_DISABLE_CLI_TELEMETRY": "true",
@@ -58,10 +59,8 @@ def aws_environment(port: int) -> dict[str, str]:
 
 def reap_if_child(pid: int) -> None:
     """Collect an exited emulator we started ourselves, so it does not linger as a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 @dataclass

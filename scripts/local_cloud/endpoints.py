@@ -16,10 +16,11 @@ class LocalEndpoints:
 
     def rest_url(self, path: str) -> str:
         """The REST API through the emulator's proxy: /restapis/{id}/{stage}/_user_request_/{path}."""
-        base = f"{self.cloud}/restapis/{self.outputs['RestApiId']}/{self.outputs['RestApiStage']}/_user_request_"
-        return f"{base}{path}"
+        api_id, stage = self.outputs["RestApiId"], self.outputs["RestApiStage"]
+        return f"{self.cloud}/restapis/{api_id}/{stage}/_user_request_{path}"
 
     @property
     def websocket_url(self) -> str:
         ws_cloud = self.cloud.replace("http://", "ws://", 1)
-        return f"{ws_cloud}/_aws/execute-api/{self.outputs['WebSocketApiId']}/{self.outputs['WebSocketStage']}"
+        api_id, stage = self.outputs["WebSocketApiId"], self.outputs["WebSocketStage"]
+        return f"{ws_cloud}/_aws/execute-api/{api_id}/{stage}"

@@ -14,7 +14,7 @@ import sys
 def main() -> None:
     sys.path.append(sys.argv[1])
     del sys.argv[1]
-    from ministack.app import main as run_ministack
+    from ministack.app import main as run_ministack  # type: ignore[import-not-found]
 
     run_ministack()
 

@@ -30,7 +30,8 @@ def seed_demo_firm(endpoints: LocalEndpoints) -> dict[str, str]:
     trader_id = _ensure_user(cognito, outputs["UserPoolId"], DEMO_TRADER_EMAIL, "trader")
     _ensure_user(cognito, outputs["UserPoolId"], DEMO_STAFF_EMAIL, "admin")
     _seed_tables(endpoints, trader_id)
-    api_key = _client("apigateway", endpoints).get_api_key(apiKey=outputs["PlatformApiKeyId"], includeValue=True)
+    apigateway = _client("apigateway", endpoints)
+    api_key = apigateway.get_api_key(apiKey=outputs["PlatformApiKeyId"], includeValue=True)
     return {
         "trader_email": DEMO_TRADER_EMAIL,
         "trader_id": trader_id,
@@ -86,7 +87,9 @@ def _ensure_user(cognito: Any, pool_id: str, email: str, group: str) -> str:
             UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
             MessageAction="SUPPRESS",
         )["User"]
-        cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=DEMO_PASSWORD, Permanent=True)
+        cognito.admin_set_user_password(
+            UserPoolId=pool_id, Username=email, Password=DEMO_PASSWORD, Permanent=True
+        )
     cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
     attributes = user.get("UserAttributes") or user.get("Attributes") or []
     return next(str(attribute["Value"]) for attribute in attributes if attribute["Name"] == "sub")

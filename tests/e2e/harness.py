@@ -88,8 +88,9 @@ def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.records import Account
 
-    outputs = stack.outputs
-    bind_tables(TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, stack.endpoints.cloud))
+    outputs, cloud = stack.outputs, stack.endpoints.cloud
+    binding = TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, cloud)
+    bind_tables(binding)
     program = next(p for p in demo_programs() if p.summary.program_id == stack.demo["program_id"])
     opened = AccountRepository().open(
         Account(

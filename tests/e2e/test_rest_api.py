@@ -61,6 +61,8 @@ def test_malformed_json_is_a_400_and_a_missing_field_a_422_naming_it(stack: Depl
 def test_an_oversize_body_is_a_413(stack: DeployedStack) -> None:
     body = '{"account_id": "x", "events": [' + ",".join(['{"type": "end"}'] * 20000) + "]}"
 
-    answer = stack.http("POST", "/v1/platform/events", body=body, headers={"x-api-key": stack.demo["platform_api_key"]})
+    key = {"x-api-key": stack.demo["platform_api_key"]}
+
+    answer = stack.http("POST", "/v1/platform/events", body=body, headers=key)
 
     assert answer.status == 413

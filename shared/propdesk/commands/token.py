@@ -19,7 +19,7 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--email", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--client-id", help="the user pool's app client (default: the local cloud's)")
-    parser.add_argument("--endpoint-url", help="a local cloud's endpoint (default: the local cloud's, if any)")
+    parser.add_argument("--endpoint-url", help="a local cloud's endpoint (default: the local one, if any)")
     parser.add_argument("--region", default="us-east-1")
     parser.set_defaults(run=run)
 
