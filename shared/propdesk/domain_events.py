@@ -24,7 +24,7 @@ def stable_id(*parts: object) -> str:
 
 
 class DomainEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     detail_type: ClassVar[str]
 
     event_id: str = Field(min_length=1)
@@ -118,6 +118,18 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
 
 class UnknownDetailTypeError(ValueError):
     pass
+
+
+class Envelope(BaseModel):
+    """An EventBridge event as a target receives it (e.g. in an SQS message body)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
+
+    id: str = Field(min_length=1)
+    source: str
+    detail_type: str = Field(alias="detail-type", min_length=1)
+    time: AwareDatetime
+    detail: dict[str, Any]
 
 
 def entry(event: DomainEvent, event_bus_name: str) -> dict[str, Any]:

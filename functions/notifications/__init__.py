@@ -1,0 +1,1 @@
+"""notifications: domain events (via SQS) → the trader's notification outbox and their open WebSockets."""
