@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint_file
+from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 
 from tests.infrastructure.conftest import STACK_NAME, Synthesized
 
