@@ -1,0 +1,1 @@
+"""kyc_decision: the KYC workflow's last step; records the decision and announces it on the bus."""
