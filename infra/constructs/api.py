@@ -16,23 +16,25 @@ from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec, new_log_group, removal_policy
 from infra.nag import acknowledge
 
-# API Gateway's own refusals, in the handlers' error shape.
-# (`$context.error.messageString` is already a quoted JSON string.)
+# API Gateway's own refusals in the handlers' error shape: (type, status if not its own, code, message).
+# `$context.error.messageString` is API Gateway's message, already a quoted JSON string.
+GATEWAY_MESSAGE = "$context.error.messageString"
 GATEWAY_ERRORS = {
-    "UnknownRoute": (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "not_found"),  # no such route
-    "Unauthorized": (apigw.ResponseType.UNAUTHORIZED, None, "unauthorized"),
-    "AccessDenied": (apigw.ResponseType.ACCESS_DENIED, None, "forbidden"),
-    "InvalidApiKey": (apigw.ResponseType.INVALID_API_KEY, None, "forbidden"),
-    "TooLarge": (apigw.ResponseType.REQUEST_TOO_LARGE, None, "payload_too_large"),
-    "Throttled": (apigw.ResponseType.THROTTLED, None, "throttled"),
-    "QuotaExceeded": (apigw.ResponseType.QUOTA_EXCEEDED, None, "throttled"),
-    "Default4xx": (apigw.ResponseType.DEFAULT_4_XX, None, "bad_request"),
-    "Default5xx": (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error"),
+    # API Gateway calls an unknown route a missing token; to a client it is simply not there.
+    "UnknownRoute": (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "not_found", '"No such route"'),
+    "Unauthorized": (apigw.ResponseType.UNAUTHORIZED, None, "unauthorized", GATEWAY_MESSAGE),
+    "AccessDenied": (apigw.ResponseType.ACCESS_DENIED, None, "forbidden", GATEWAY_MESSAGE),
+    "InvalidApiKey": (apigw.ResponseType.INVALID_API_KEY, None, "forbidden", GATEWAY_MESSAGE),
+    "TooLarge": (apigw.ResponseType.REQUEST_TOO_LARGE, None, "payload_too_large", GATEWAY_MESSAGE),
+    "Throttled": (apigw.ResponseType.THROTTLED, None, "throttled", GATEWAY_MESSAGE),
+    "QuotaExceeded": (apigw.ResponseType.QUOTA_EXCEEDED, None, "throttled", GATEWAY_MESSAGE),
+    "Default4xx": (apigw.ResponseType.DEFAULT_4_XX, None, "bad_request", GATEWAY_MESSAGE),
+    "Default5xx": (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", GATEWAY_MESSAGE),
 }
 
 
-def error_template(code: str) -> str:
-    return '{"error": {"code": "' + code + '", "message": $context.error.messageString}}'
+def error_template(code: str, message: str) -> str:
+    return '{"error": {"code": "' + code + '", "message": ' + message + "}}"
 
 
 class Api(Construct):
@@ -169,12 +171,12 @@ class Api(Construct):
         return api
 
     def _add_error_responses(self) -> None:
-        for construct_id, (response_type, status, code) in GATEWAY_ERRORS.items():
+        for construct_id, (response_type, status, code, message) in GATEWAY_ERRORS.items():
             self.rest_api.add_gateway_response(
                 construct_id,
                 type=response_type,
                 status_code=status,
-                templates={"application/json": error_template(code)},
+                templates={"application/json": error_template(code, message)},
             )
 
     def _platform_api_key(self, config: StageConfig) -> apigw.IApiKey:

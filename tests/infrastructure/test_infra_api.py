@@ -116,7 +116,9 @@ def test_unknown_routes_answer_a_json_404(synthesized: Synthesized) -> None:
         {
             "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
             "StatusCode": "404",
-            "ResponseTemplates": {"application/json": Match.string_like_regexp('"code": "not_found"')},
+            "ResponseTemplates": {
+                "application/json": '{"error": {"code": "not_found", "message": "No such route"}}'
+            },
         },
     )
 
