@@ -181,7 +181,7 @@ class Events(Construct):
             sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
         )
         data.grant_table(function, write=True)
-        data.grant_connections(function, *READ_ACTIONS)
+        data.grant_connections(function, *READ_ACTIONS, "dynamodb:DeleteItem")  # forgets gone connections
         realtime.grant_post_to_connections(function)
 
     def _dead_letter_queue(self, config: StageConfig, name: str, holds: str) -> sqs.Queue:

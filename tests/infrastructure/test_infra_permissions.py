@@ -27,6 +27,14 @@ def _main_table_id(synthesized: Synthesized) -> str:
     )
 
 
+def _connections_table_id(synthesized: Synthesized) -> str:
+    return next(
+        key
+        for key, table in synthesized.of_type("AWS::DynamoDB::Table").items()
+        if table["Properties"]["KeySchema"][0]["AttributeName"] == "connection_id"
+    )
+
+
 def _table_actions(synthesized: Synthesized, name: str, table_id: str) -> set[str]:
     return {
         action
@@ -67,6 +75,20 @@ def test_read_write_functions_can_read_and_write_the_table(synthesized: Synthesi
 @pytest.mark.parametrize("name", ["ws_connect", "ws_disconnect", "ws_default"])
 def test_websocket_functions_never_touch_the_main_table(synthesized: Synthesized, name: str) -> None:
     assert not _table_actions(synthesized, name, _main_table_id(synthesized))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ws_connect", {"dynamodb:PutItem"}),
+        ("ws_disconnect", {"dynamodb:DeleteItem"}),
+        ("notifications", TABLE_READS | {"dynamodb:DescribeTable", "dynamodb:DeleteItem"}),
+    ],
+)
+def test_connection_keepers_get_only_the_connection_actions_they_use(
+    synthesized: Synthesized, name: str, expected: set[str]
+) -> None:
+    assert _table_actions(synthesized, name, _connections_table_id(synthesized)) == expected
 
 
 def test_no_function_may_scan_or_use_wildcard_actions(synthesized: Synthesized) -> None:
