@@ -1,0 +1,1 @@
+"""ws_connect: WebSocket `$connect`; records the connection in the connections table."""

@@ -1,0 +1,1 @@
+"""ws_default: WebSocket `$default`; answers `ping` and `subscribe` messages."""

@@ -1,0 +1,1 @@
+"""ws_disconnect: WebSocket `$disconnect`; forgets the connection."""
