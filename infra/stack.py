@@ -39,6 +39,7 @@ class PropdeskStack(Stack):
             config,
             functions.functions,
             {**events.dead_letter_queues, **workflows.dead_letter_queues},
+            {"kyc": workflows.kyc},
         )
 
         outputs = {

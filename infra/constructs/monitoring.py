@@ -1,4 +1,5 @@
-"""Alarms: any function error and any message in a dead-letter queue notifies the firm's operators."""
+"""Alarms: any function error, failed workflow run or message in a dead-letter queue notifies the firm's
+operators."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -29,6 +31,7 @@ class Monitoring(Construct):
         config: StageConfig,
         functions: Mapping[str, lambda_.Function],
         dead_letter_queues: Mapping[str, sqs.Queue],
+        workflows: Mapping[str, sfn.StateMachine],
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -64,6 +67,13 @@ class Monitoring(Construct):
                 f"{name}-dlq-depth",
                 queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
                 f"a message reached the {name} dead-letter queue: inspect it, fix the cause, redrive",
+            )
+
+        for name, workflow in workflows.items():
+            self._alarm(
+                f"{name}-workflow-failures",
+                workflow.metric_failed(period=PERIOD, statistic="Sum"),
+                f"a {name} workflow run failed (see its execution history)",
             )
 
     def _alarm(self, name: str, metric: cloudwatch.Metric, description: str) -> None:

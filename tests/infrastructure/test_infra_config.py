@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App
 
 from infra.assets import AssetError, layer_asset
 from infra.config import PROJECT_ROOT, ConfigError, StageConfig, load_config
+from infra.stack import build_app
 from tests.infrastructure.conftest import project_context
 
 pytestmark = pytest.mark.infra
@@ -72,3 +74,12 @@ def test_resource_names_carry_the_stage() -> None:
 def test_a_missing_layer_tells_you_to_run_make_layer(tmp_path: Path) -> None:
     with pytest.raises(AssetError, match="run `make layer`"):
         layer_asset(tmp_path / "no-layer-here")
+
+
+def test_the_app_refuses_to_build_without_the_layer(tmp_path: Path) -> None:
+    app = App(
+        context={**project_context(), "layer_dir": str(tmp_path / "missing"), "asset_dir": str(tmp_path)}
+    )
+
+    with pytest.raises(AssetError, match="run `make layer`"):
+        build_app(app)

@@ -1,4 +1,5 @@
-"""Operators hear about every function error and every message parked in a dead-letter queue."""
+"""Operators hear about every function error, every failed workflow run and every message parked in a
+dead-letter queue."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized: Synthesized) -> 
 
     assert alarmed == synthesized.dead_letter_queue_ids()
     assert len(alarmed) == 5
+
+
+def test_the_kyc_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
+    machine_id = next(iter(synthesized.of_type("AWS::StepFunctions::StateMachine")))
+    alarms = _alarms_on(synthesized, "ExecutionsFailed")
+
+    assert [alarm["Dimensions"][0]["Value"] for alarm in alarms] == [{"Ref": machine_id}]
 
 
 def test_alarms_fire_on_the_first_occurrence_and_notify_the_alarm_topic(synthesized: Synthesized) -> None:
