@@ -96,9 +96,10 @@ class Realtime(Construct):
         acknowledge(
             self.api,
             "APIG4",
-            "First version: connections are anonymous and only receive what they subscribe to through "
-            "$default; browsers cannot send an Authorization header on the upgrade, so trader authentication "
-            "(a Cognito token checked by ws_connect or a request authorizer) is a follow-up.",
+            "First version without a $connect authorizer: browsers cannot send an Authorization header on "
+            "the upgrade, so prod connections stay anonymous (only dev names a trader by query parameter). "
+            "ws_connect already takes the trader from an authorizer's principal; adding a Cognito request "
+            "authorizer on $connect is the follow-up.",
         )
 
     def management_environment(self, config: StageConfig) -> dict[str, str]:
