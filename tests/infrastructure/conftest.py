@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+# This machine's node 20 is past jsii's support window: a banner on every synth, not a failure.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
 from aws_cdk import App
 from aws_cdk.assertions import Template
