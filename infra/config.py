@@ -15,10 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-)
+# The retentions CloudWatch Logs accepts (days), by the name CDK's RetentionDays gives each.
+LOG_RETENTION_NAMES = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
+    1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}  # fmt: skip
 
 FIRM_KEYS = ("stage", "firm_name", "alarm_email", "layer_dir", "asset_dir")
 STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
@@ -45,8 +49,8 @@ class StageConfig(BaseModel):
     @field_validator("log_retention_days")
     @classmethod
     def _retention_is_supported(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of {sorted(LOG_RETENTION_DAYS)}")
+        if days not in LOG_RETENTION_NAMES:
+            raise ValueError(f"must be one of {sorted(LOG_RETENTION_NAMES)}")
         return days
 
     @field_validator("layer_dir", "asset_dir")

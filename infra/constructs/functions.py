@@ -15,19 +15,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.assets import layer_asset, stage_function_asset
-from infra.config import StageConfig
+from infra.config import LOG_RETENTION_NAMES, StageConfig
 from infra.nag import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
-
-_RETENTION_NAMES = {
-    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
-    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
-    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
-    1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
-    3653: "TEN_YEARS",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,7 @@ def removal_policy(config: StageConfig) -> RemovalPolicy:
 
 
 def log_retention(config: StageConfig) -> logs.RetentionDays:
-    return logs.RetentionDays[_RETENTION_NAMES[config.log_retention_days]]
+    return logs.RetentionDays[LOG_RETENTION_NAMES[config.log_retention_days]]
 
 
 def new_log_group(scope: Construct, construct_id: str, config: StageConfig, name: str) -> logs.LogGroup:
