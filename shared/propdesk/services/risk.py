@@ -18,7 +18,7 @@ the retried step redoes the side effects (at least once, with stable event ids f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -123,15 +123,15 @@ class RiskService:
 
     # ------------------------------------------------------------------ steps
 
-    def _with_retries(self, attempt: Any) -> RecalcReport:
+    @staticmethod
+    def _with_retries(attempt: Callable[[], RecalcReport]) -> RecalcReport:
+        """Optimistic locking: a lost race reloads everything and tries again (the last try may raise)."""
         for _ in range(MAX_ATTEMPTS - 1):
             try:
-                report: RecalcReport = attempt()
-                return report
+                return attempt()
             except VersionConflictError:
                 continue
-        final: RecalcReport = attempt()
-        return final
+        return attempt()
 
     def _recalculate(self, trigger: StoredEvent) -> RecalcReport:
         account = self._account(trigger.account_id)
@@ -259,7 +259,7 @@ class RiskService:
 
     @staticmethod
     def _new_breaches(step: _Step) -> list[Breach]:
-        known = set()
+        known: set[tuple[int, str]] = set()
         if step.previous is not None:
             known = {(b["rule_index"], b["time"]) for b in step.previous.evaluation.get("breaches", [])}
         return [b for b in step.state.breaches if (b.rule_index, b.time.isoformat()) not in known]
