@@ -72,8 +72,8 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     from propdesk.engine import parse_event  # here, not at the top: the engine adds ~30 ms to the import
 
     def recalculate(record: DynamoDBRecord) -> None:
-        if record.event_name is None or record.event_name.name != "INSERT":
-            return
+        if not _is_new_trading_event(record.raw_event):
+            return  # the mapping's filter passes only these; the local cloud ignores filters
         stored = deps.read_image(record.raw_event["dynamodb"]["NewImage"])
         parse_event(stored.payload)  # a poison record fails here, alone
         report = deps.service.on_event_recorded(stored)
@@ -94,6 +94,12 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     if failures:
         metrics.add_metric(name="RiskRecordsFailed", unit="Count", value=len(failures))
     return dict(response)
+
+
+def _is_new_trading_event(record: dict[str, Any]) -> bool:
+    keys = (record.get("dynamodb") or {}).get("Keys") or {}
+    sort_key = (keys.get("sk") or {}).get("S", "")
+    return record.get("eventName") == "INSERT" and isinstance(sort_key, str) and sort_key.startswith("EVENT#")
 
 
 def _sequence_number(record: Any) -> str:

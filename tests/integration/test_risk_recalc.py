@@ -100,6 +100,20 @@ def test_a_whole_batch_of_poison_is_reported_not_raised(world: RiskWorld) -> Non
     assert response == {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
 
 
+def test_records_the_mapping_filter_would_drop_are_skipped(world: RiskWorld) -> None:
+    """The local cloud ignores the mapping's filter: other items' records and updates reach the handler."""
+    world.store(A_DAY_OF_TRADING[0])
+    (record,) = world.stream()
+    other_item = copy.deepcopy(record)
+    other_item["dynamodb"]["Keys"]["sk"] = {"S": "RISK"}
+    other_item["dynamodb"]["NewImage"] = {"pk": record["dynamodb"]["Keys"]["pk"], "sk": {"S": "RISK"}}
+    update = copy.deepcopy(record)
+    update["eventName"] = "MODIFY"
+
+    assert world.deliver([other_item, update]) == {"batchItemFailures": []}
+    assert RiskStateRepository().get(world.account.account_id) is None
+
+
 def test_an_empty_or_foreign_event_is_answered_without_raising(world: RiskWorld) -> None:
     assert world.deliver([]) == {"batchItemFailures": []}
     assert risk_recalc.process({"unexpected": True}, CONTEXT, world.dependencies()) == {
