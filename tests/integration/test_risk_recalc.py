@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 from decimal import Decimal
@@ -13,6 +14,7 @@ from propdesk.data.events import TradingEventRepository
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning
 
+from events import load_event
 from functions.risk_recalc import handler as risk_recalc
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
 from tests.integration.invoke import stream_event
@@ -63,7 +65,19 @@ def world(dynamodb_local: DynamoDBLocal, tables: TableNames, unique_id: str) -> 
     return RiskWorld.open(dynamodb_local, tables, unique_id)
 
 
-def test_the_sample_stream_record_shape_updates_the_risk_state(world: RiskWorld) -> None:
+def test_the_sample_stream_event_file_is_processed_as_delivered(
+    dynamodb_local: DynamoDBLocal, fresh_tables: TableNames
+) -> None:
+    sample = load_event("dynamodb/trading_event_insert")
+    world = RiskWorld.open(dynamodb_local, fresh_tables, "acc-1001")
+    payload = json.loads(sample["Records"][0]["dynamodb"]["NewImage"]["payload"]["S"])
+    world.store(payload)
+
+    assert world.deliver(sample["Records"]) == {"batchItemFailures": []}
+    assert world.evaluation()["metrics"]["equity"] == "99750.00"
+
+
+def test_real_stream_records_update_the_risk_state(world: RiskWorld) -> None:
     world.store(A_DAY_OF_TRADING[0])
     (record,) = world.stream()
 
