@@ -103,15 +103,15 @@ def test_unreadable_messages_are_reported_alone(service: NotificationService, un
 def test_types_outside_the_catalogue_are_kept_as_they_come(
     service: NotificationService, unique_id: str
 ) -> None:
-    purchase = {
+    unlisted = {
         "version": "0",
         "id": "e-1",
-        "detail-type": "purchase.completed",
+        "detail-type": "account.example_not_in_the_catalogue",
         "source": "propdesk",
         "time": "2026-03-02T10:00:00Z",
         "detail": {"trader_id": unique_id, "order_id": "o-1", "amount": "540.00"},
     }
-    assert notifications.process(sqs_batch(unique_id, purchase), CONTEXT, service) == {
+    assert notifications.process(sqs_batch(unique_id, unlisted), CONTEXT, service) == {
         "batchItemFailures": []
     }
     (stored,) = NotificationRepository().list_for_trader(unique_id).items
