@@ -1,5 +1,6 @@
 # propdesk: the two commands are `make dev` (the whole system running locally) and `make test` (every test).
 SHELL := /bin/bash
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 .DEFAULT_GOAL := help
 
 PYTHON_BASE ?= python3
