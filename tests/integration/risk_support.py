@@ -19,6 +19,7 @@ from propdesk.engine import Program, evaluate, parse_event
 from propdesk.services.risk import RiskService, RiskStores
 
 from functions.risk_recalc import handler as risk_recalc
+from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
 from tests.integration.factories import account
 from tests.integration.invoke import LambdaContextStub
@@ -66,7 +67,10 @@ class RiskWorld:
             day_starts_at=document["day_starts_at"],
             opened_at=opened,
         )
-        AccountRepository().open(record)
+        accounts = AccountRepository()
+        accounts.open(record)
+        eventually(lambda: any(a.account_id == account_id for a in accounts.active_in_reset_group(
+            record.timezone, record.day_starts_at)))  # fmt: skip
         return cls(server, tables, record, document, ManualClock(opened))
 
     def service(self, warning_share: str = "0.8") -> RiskService:

@@ -18,6 +18,7 @@ from propdesk.data.records import BreachEvidence, Connection, KycCase, ProgramSu
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
 
+from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import account, equity_event
 
@@ -133,6 +134,7 @@ def test_a_traders_accounts_come_from_gsi1_page_by_page(tables: TableNames, uniq
     for account_id in ids:
         assert accounts.open(account(account_id, trader_id=trader)) is True
     assert accounts.open(account(ids[0], trader_id=trader)) is False
+    eventually(lambda: len(accounts.list_for_trader(trader, limit=10).items) == len(ids))
 
     seen: list[str] = []
     cursor: str | None = None
@@ -152,6 +154,7 @@ def test_a_cursor_from_another_trader_is_refused(tables: TableNames, unique_id: 
     accounts = AccountRepository()
     for n in range(2):
         accounts.open(account(f"{unique_id}-{n}", trader_id=f"a-{unique_id}"))
+    eventually(lambda: len(accounts.list_for_trader(f"a-{unique_id}", limit=2).items) == 2)
     cursor = accounts.list_for_trader(f"a-{unique_id}", limit=1).next_cursor
     assert cursor is not None
     with pytest.raises(InvalidCursorError):
@@ -169,8 +172,10 @@ def test_only_active_accounts_sit_in_their_reset_group(fresh_tables: TableNames)
     assert accounts.change_status("ny-2", "failed", "daily_loss", NOW) is True
     assert accounts.change_status("ny-2", "passed", "target", NOW) is False
 
-    in_group = [a.account_id for a in accounts.active_in_reset_group("America/New_York", "17:00")]
-    assert in_group == ["ny-1"]
+    def in_group() -> list[str]:
+        return [a.account_id for a in accounts.active_in_reset_group("America/New_York", "17:00")]
+
+    assert eventually(lambda: in_group() == ["ny-1"])
     assert sorted(accounts.reset_groups()) == [("America/New_York", "17:00"), ("Europe/Prague", "00:00")]
     failed = accounts.get("ny-2")
     assert failed is not None and (failed.status, failed.status_reason) == ("failed", "daily_loss")
@@ -223,11 +228,14 @@ def test_connections_are_found_by_trader_and_collect_subscriptions(
         expires_at=NOW + timedelta(hours=2),
     )
     connections.put(connection)
+    eventually(lambda: connections.for_trader(f"t-{unique_id}"))
     assert connections.subscribe(connection.connection_id, frozenset({"account:a1"})) is True
     assert connections.subscribe("gone", frozenset({"account:a1"})) is False
 
-    found = connections.for_trader(f"t-{unique_id}")
-    assert [c.subscriptions for c in found] == [frozenset({"account:a1"})]
+    def topics() -> list[frozenset[str]]:
+        return [c.subscriptions for c in connections.for_trader(f"t-{unique_id}")]
+
+    assert eventually(lambda: topics() == [frozenset({"account:a1"})])
     connections.delete(connection.connection_id)
     assert connections.get(connection.connection_id) is None
 

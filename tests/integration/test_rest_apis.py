@@ -15,6 +15,7 @@ from propdesk.data.events import TradingEventRepository
 from functions.accounts_api import handler as accounts_api
 from functions.catalogue_api import handler as catalogue_api
 from functions.platform_events import handler as platform_events
+from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import OPENED_AT, account
 from tests.integration.invoke import LambdaContextStub, json_of, rest_request
@@ -124,6 +125,7 @@ def test_a_trader_lists_only_their_own_accounts(tables: TableNames, unique_id: s
     repository = AccountRepository()
     repository.open(account(f"{unique_id}-mine", trader_id=f"t-{unique_id}"))
     repository.open(account(f"{unique_id}-theirs", trader_id=f"other-{unique_id}"))
+    eventually(lambda: repository.list_for_trader(f"t-{unique_id}").items)
 
     response = accounts_api.handler(
         rest_request("get_accounts", claims=trader_claims(f"t-{unique_id}")), CONTEXT

@@ -13,6 +13,7 @@ from events import load_event
 from functions.ws_connect import handler as ws_connect
 from functions.ws_default import handler as ws_default
 from functions.ws_disconnect import handler as ws_disconnect
+from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import LambdaContextStub
 
@@ -48,7 +49,9 @@ def test_connect_records_the_connection_with_its_trader_and_expiry(
     assert stored is not None
     assert stored.trader_id == SAMPLE_TRADER
     assert stored.expires_at == NOW + timedelta(hours=2)
-    assert unique_id in [c.connection_id for c in ConnectionRepository().for_trader(SAMPLE_TRADER)]
+    assert eventually(
+        lambda: unique_id in [c.connection_id for c in ConnectionRepository().for_trader(SAMPLE_TRADER)]
+    )
 
 
 def test_in_prod_an_unauthorized_connection_stays_anonymous(tables: TableNames, unique_id: str) -> None:
