@@ -147,9 +147,7 @@ def test_the_decision_step_records_and_announces(kyc: Kyc) -> None:
     kyc.request()
     kyc.webhook(load_event("apigateway/post_veriff_webhook"))
 
-    answer = kyc_decision.process(
-        {"trader_id": SAMPLE_TRADER, "decision": "approved"}, CONTEXT, kyc.service()
-    )
+    answer = kyc_decision.process(load_event("stepfunctions/kyc_decision_input"), CONTEXT, kyc.service())
 
     assert answer == {
         "trader_id": SAMPLE_TRADER,
@@ -159,6 +157,14 @@ def test_the_decision_step_records_and_announces(kyc: Kyc) -> None:
     }
     (announced,) = kyc.publisher.published
     assert announced.detail_type == "kyc.approved"
+    assert announced.model_dump()["verification_id"] == "12df6045-3846-3e45-946a-14fa6136d78b"
+
+
+def test_a_decision_without_a_webhook_is_recorded_by_the_workflow_step(kyc: Kyc) -> None:
+    kyc.request()
+    kyc_decision.process({"trader_id": SAMPLE_TRADER, "decision": "declined"}, CONTEXT, kyc.service())
+    case = KycRepository().get(SAMPLE_TRADER)
+    assert case is not None and case.status == "declined"
 
 
 def test_the_decision_step_refuses_an_unknown_decision(kyc: Kyc) -> None:
