@@ -101,6 +101,83 @@ class TradingEventRecorded(DomainEvent):
     time: datetime
 
 
+class PurchaseEvent(DomainEvent):
+    order_id: str = Field(min_length=1)
+    trader_id: str = Field(min_length=1)
+
+
+class PurchaseCompleted(PurchaseEvent):
+    """The order is paid: provisioning creates the trading account (once)."""
+
+    detail_type: ClassVar[str] = "purchase.completed"
+    program_id: str
+    program_version: int
+    amount: Decimal
+    currency: str
+    provider: str
+
+
+class PurchaseFailed(PurchaseEvent):
+    detail_type: ClassVar[str] = "purchase.failed"
+    reason: str
+
+
+class PurchaseRefunded(PurchaseEvent):
+    """Money went back (a refund or a lost chargeback): an account provisioned for the order is disabled."""
+
+    detail_type: ClassVar[str] = "purchase.refunded"
+    account_id: str | None = None
+    reason: str
+
+
+class PurchaseDisputed(PurchaseEvent):
+    """A chargeback was opened: suspend the account, flag the trader for review, alert the firm."""
+
+    detail_type: ClassVar[str] = "purchase.disputed"
+    account_id: str | None = None
+    dispute_id: str
+    reason: str
+
+
+class PurchaseDisputeClosed(PurchaseEvent):
+    """A dispute was won (the order is back to where it was: the account is reinstated)."""
+
+    detail_type: ClassVar[str] = "purchase.dispute_closed"
+    account_id: str | None = None
+    dispute_id: str
+    outcome: Literal["won", "lost"]
+
+
+class PurchaseFlagged(PurchaseEvent):
+    """Something about the purchase needs a person: fraud findings, a partial payment or refund."""
+
+    detail_type: ClassVar[str] = "purchase.flagged"
+    reasons: list[str]
+
+
+class AccountProvisioned(AccountEvent):
+    """The trading account exists on the platform; the trader is told how to log in (no password here)."""
+
+    detail_type: ClassVar[str] = "account.provisioned"
+    order_id: str
+    program_id: str
+    program_version: int
+    platform: str
+    login: str
+    server: str
+
+
+class FirmAlert(DomainEvent):
+    """Something the firm's staff must look at (a dispute, provisioning stuck, a reconciliation mismatch)."""
+
+    detail_type: ClassVar[str] = "firm.alert"
+    severity: Literal["info", "warning", "critical"]
+    subject: str
+    message: str
+    order_id: str | None = None
+    trader_id: str | None = None
+
+
 CATALOGUE: dict[str, type[DomainEvent]] = {
     event_type.detail_type: event_type
     for event_type in (
@@ -112,6 +189,14 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         KycDeclined,
         KycResubmissionRequested,
         TradingEventRecorded,
+        PurchaseCompleted,
+        PurchaseFailed,
+        PurchaseRefunded,
+        PurchaseDisputed,
+        PurchaseDisputeClosed,
+        PurchaseFlagged,
+        AccountProvisioned,
+        FirmAlert,
     )
 }
 

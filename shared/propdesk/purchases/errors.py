@@ -1,0 +1,29 @@
+"""Purchase errors, each with a stable code; the REST edge maps them to HTTP (4xx, or 503 for retry-later)."""
+
+from __future__ import annotations
+
+from propdesk.services.errors import DomainError, ForbiddenError, InvalidInputError
+
+
+class PricingError(InvalidInputError):
+    """The basket cannot be priced: unknown currency or add-on, a discount code that does not apply..."""
+
+    code = "pricing_error"
+
+
+class PurchaseBlockedError(ForbiddenError):
+    """A fraud pre-check the firm set to `block` fired; the message carries every reason."""
+
+    code = "purchase_blocked"
+
+
+class IdempotencyKeyReusedError(InvalidInputError):
+    """The same Idempotency-Key came back with a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class RetryLaterError(DomainError):
+    """A provider or the event bus is unavailable; nothing was lost and the same request may be repeated."""
+
+    code = "retry_later"

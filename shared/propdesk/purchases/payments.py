@@ -1,0 +1,51 @@
+"""A payment provider's webhook event, normalized: what happened to which order, whatever the provider.
+
+Each provider's module (`stripe_events`, `coinbase_events`) turns its verified payload into a `PaymentEvent`
+(or None for event types that do not concern orders). The order state machine only sees these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+PaymentKind = Literal[
+    "paid",  # the money is ours (checkout completed and paid, async payment succeeded, crypto received)
+    "awaiting_payment",  # the customer finished checkout but the money is still on its way
+    "payment_failed",
+    "expired",
+    "partially_paid",
+    "refunded",  # fully
+    "partially_refunded",
+    "dispute_opened",
+    "dispute_closed",
+]
+DisputeOutcome = Literal["won", "lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    provider: str
+    event_id: str
+    event_type: str
+    kind: PaymentKind
+    occurred_at: datetime
+    order_id: str | None
+    payment_reference: str | None = None  # Stripe PaymentIntent, Coinbase charge code
+    session_reference: str | None = None  # Stripe Checkout Session, Coinbase charge id
+    amount: Decimal | None = None
+    currency: str | None = None
+    dispute_id: str | None = None
+    dispute_outcome: DisputeOutcome | None = None
+    reason: str = ""
+
+    @property
+    def cause(self) -> str:
+        """How a transition names the delivery that caused it."""
+        return f"{self.provider} {self.event_type} {self.event_id}"
+
+
+class PayloadError(ValueError):
+    """A verified payload that lacks what its event type must carry."""

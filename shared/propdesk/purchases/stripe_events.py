@@ -1,0 +1,146 @@
+"""Stripe events (already verified by the adapter) → `PaymentEvent`s.
+
+The order id travels in the Checkout Session's `metadata.order_id` (and `client_reference_id`) and in the
+PaymentIntent's metadata (set through `payment_intent_data.metadata`). Charges and disputes may not carry
+it: they name the PaymentIntent, which the caller resolves to an order (`payment_reference`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from propdesk.purchases.currencies import CurrencyError, from_minor_units
+from propdesk.purchases.payments import PayloadError, PaymentEvent, PaymentKind
+
+PROVIDER = "stripe"
+
+_SESSION_KINDS: dict[str, PaymentKind] = {
+    "checkout.session.async_payment_succeeded": "paid",
+    "checkout.session.async_payment_failed": "payment_failed",
+    "checkout.session.expired": "expired",
+}
+HANDLED_TYPES = frozenset(
+    {
+        "checkout.session.completed",
+        *_SESSION_KINDS,
+        "payment_intent.succeeded",
+        "charge.refunded",
+        "charge.dispute.created",
+        "charge.dispute.closed",
+    }
+)
+
+
+def normalize(event: Mapping[str, Any]) -> PaymentEvent | None:
+    """The payment event this Stripe event means, or None when propdesk has nothing to do with its type."""
+    event_type = _text(event, "type")
+    if event_type not in HANDLED_TYPES:
+        return None
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(obj, Mapping):
+        raise PayloadError("the event has no data.object")
+    base: dict[str, Any] = {
+        "provider": PROVIDER,
+        "event_id": _text(event, "id"),
+        "event_type": event_type,
+        "occurred_at": _timestamp(event.get("created")),
+    }
+    if event_type.startswith("checkout.session."):
+        return _session(obj, event_type, base)
+    if event_type == "payment_intent.succeeded":
+        return PaymentEvent(
+            kind="paid",
+            order_id=_order_id(obj),
+            payment_reference=_text(obj, "id"),
+            **_amount(obj, "amount_received"),
+            **base,
+        )
+    if event_type == "charge.refunded":
+        fully = bool(obj.get("refunded")) or _int(obj, "amount_refunded") >= _int(obj, "amount")
+        return PaymentEvent(
+            kind="refunded" if fully else "partially_refunded",
+            order_id=_order_id(obj),
+            payment_reference=_optional_text(obj, "payment_intent"),
+            reason="refunded" if fully else "partially refunded",
+            **_amount(obj, "amount_refunded"),
+            **base,
+        )
+    return _dispute(obj, event_type, base)
+
+
+def _session(obj: Mapping[str, Any], event_type: str, base: dict[str, Any]) -> PaymentEvent:
+    if event_type == "checkout.session.completed":
+        kind: PaymentKind = "paid" if obj.get("payment_status") == "paid" else "awaiting_payment"
+    else:
+        kind = _SESSION_KINDS[event_type]
+    return PaymentEvent(
+        kind=kind,
+        order_id=_order_id(obj) or _optional_text(obj, "client_reference_id"),
+        payment_reference=_optional_text(obj, "payment_intent"),
+        session_reference=_text(obj, "id"),
+        **(_amount(obj, "amount_total") if kind == "paid" else {}),
+        **base,
+    )
+
+
+def _dispute(obj: Mapping[str, Any], event_type: str, base: dict[str, Any]) -> PaymentEvent:
+    opened = event_type == "charge.dispute.created"
+    status = str(obj.get("status", ""))
+    reason = str(obj.get("reason") or "unspecified")
+    return PaymentEvent(
+        kind="dispute_opened" if opened else "dispute_closed",
+        order_id=_order_id(obj),
+        payment_reference=_optional_text(obj, "payment_intent"),
+        dispute_id=_text(obj, "id"),
+        dispute_outcome=None if opened else ("lost" if status == "lost" else "won"),
+        reason=f"dispute ({reason})" if opened else f"dispute closed: {status}",
+        **_amount(obj, "amount"),
+        **base,
+    )
+
+
+def _order_id(obj: Mapping[str, Any]) -> str | None:
+    metadata = obj.get("metadata")
+    if isinstance(metadata, Mapping):
+        value = metadata.get("order_id")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _amount(obj: Mapping[str, Any], name: str) -> dict[str, Any]:
+    currency = _text(obj, "currency").upper()
+    try:
+        return {"amount": from_minor_units(_int(obj, name), currency), "currency": currency}
+    except CurrencyError as error:
+        raise PayloadError(str(error)) from None
+
+
+def _text(obj: Mapping[str, Any], name: str) -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{name} is missing")
+    return value
+
+
+def _optional_text(obj: Mapping[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if isinstance(value, Mapping):  # an expanded object
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _int(obj: Mapping[str, Any], name: str) -> int:
+    value = obj.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PayloadError(f"{name} must be an integer amount in minor units")
+    return value
+
+
+def _timestamp(value: Any) -> datetime:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PayloadError("created must be a Unix timestamp")
+    return datetime.fromtimestamp(value, UTC)

@@ -1,0 +1,110 @@
+"""Provider payloads (the samples in `events/stripe` and `events/coinbase`) → normalized payment events."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from propdesk.purchases import coinbase_events, stripe_events
+from propdesk.purchases.payments import PayloadError
+
+from events import load_event
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind", "amount"),
+    [
+        ("checkout_session_completed", "paid", Decimal("540.00")),
+        ("checkout_session_async_payment_succeeded", "paid", Decimal("540.00")),
+        ("checkout_session_async_payment_failed", "payment_failed", None),
+        ("payment_intent_succeeded", "paid", Decimal("540.00")),
+        ("charge_refunded", "refunded", Decimal("540.00")),
+        ("charge_dispute_created", "dispute_opened", Decimal("540.00")),
+        ("charge_dispute_closed", "dispute_closed", Decimal("540.00")),
+    ],
+)
+def test_stripe_events_name_the_order_and_the_amount_in_major_units(
+    sample: str, kind: str, amount: Decimal | None
+) -> None:
+    event = stripe_events.normalize(load_event(f"stripe/{sample}"))
+    assert event is not None
+    assert event.kind == kind
+    assert event.amount == amount
+    assert event.payment_reference == "pi_3QaPaymentIntent0001"
+    if kind.startswith("dispute"):
+        assert event.order_id is None  # disputes name the payment intent only
+        assert event.dispute_id == "dp_1QaDispute000000001"
+    else:
+        assert event.order_id == "ord-1"
+
+
+def test_a_checkout_completed_without_the_money_yet_is_awaiting_payment() -> None:
+    payload = load_event("stripe/checkout_session_completed")
+    payload["data"]["object"]["payment_status"] = "unpaid"
+    event = stripe_events.normalize(payload)
+    assert event is not None and event.kind == "awaiting_payment"
+    assert event.session_reference == "cs_test_a1B2c3D4e5F6g7H8i9J0"
+
+
+def test_a_partial_refund_and_the_dispute_outcome_are_read() -> None:
+    refund = load_event("stripe/charge_refunded")
+    refund["data"]["object"].update(refunded=False, amount_refunded=10000)
+    partial = stripe_events.normalize(refund)
+    assert (
+        partial is not None and partial.kind == "partially_refunded" and partial.amount == Decimal("100.00")
+    )
+    closed = load_event("stripe/charge_dispute_closed")
+    closed["data"]["object"]["status"] = "lost"
+    lost = stripe_events.normalize(closed)
+    assert lost is not None and lost.dispute_outcome == "lost"
+
+
+def test_stripe_event_types_propdesk_ignores_normalize_to_none() -> None:
+    assert (
+        stripe_events.normalize({"id": "evt_1", "type": "customer.created", "data": {"object": {}}}) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"id": "evt_1", "type": "checkout.session.completed", "created": 1, "data": {}},
+        {"id": "evt_1", "type": "charge.refunded", "created": 1, "data": {"object": {"currency": "usd"}}},
+        {"type": "checkout.session.completed", "created": 1, "data": {"object": {"id": "cs_1"}}},
+    ],
+)
+def test_a_stripe_payload_missing_what_its_type_needs_is_a_payload_error(broken: dict[str, object]) -> None:
+    with pytest.raises(PayloadError):
+        stripe_events.normalize(broken)
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind", "amount"),
+    [
+        ("charge_confirmed", "paid", Decimal("540.00")),
+        ("charge_failed_expired", "expired", None),
+        ("charge_delayed_underpaid", "partially_paid", Decimal("500.00")),
+    ],
+)
+def test_coinbase_charges_map_to_paid_expired_and_partially_paid(
+    sample: str, kind: str, amount: Decimal | None
+) -> None:
+    event = coinbase_events.normalize(load_event(f"coinbase/{sample}"))
+    assert event is not None
+    assert (event.kind, event.amount, event.order_id) == (kind, amount, "ord-2")
+    assert event.payment_reference == "XA6G6ZFR"
+    assert event.event_id.startswith("24934862")
+
+
+def test_a_coinbase_failure_without_an_expiry_is_a_failed_payment() -> None:
+    payload = load_event("coinbase/charge_failed_expired")
+    payload["event"]["data"]["timeline"][-1]["status"] = "CANCELED"
+    event = coinbase_events.normalize(payload)
+    assert event is not None and event.kind == "payment_failed"
+    assert event.reason == "the crypto charge failed (canceled)"
+
+
+def test_coinbase_charge_created_is_ignored() -> None:
+    payload = load_event("coinbase/charge_confirmed")
+    payload["event"]["type"] = "charge:created"
+    assert coinbase_events.normalize(payload) is None
