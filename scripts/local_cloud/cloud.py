@@ -57,6 +57,21 @@ def aws_environment(port: int) -> dict[str, str]:
     }
 
 
+def forget_stream_positions(state_dir: Path) -> None:
+    """Work around a ministack restart gap: it persists each stream mapping's read position but not the
+    stream records themselves, so after a restart the new records sit below the stale position and are never
+    delivered. Dropping the positions makes each mapping start again at its trim horizon (our mappings use
+    TRIM_HORIZON), i.e. at the first record written after the restart."""
+    state_file = state_dir / "lambda.json"
+    if not state_file.exists():
+        return
+    state = json.loads(state_file.read_text())
+    positions = state.get("payload", {}).get("dynamodb_stream_positions")
+    if isinstance(positions, dict) and positions.get("data"):
+        positions["data"] = {}
+        state_file.write_text(json.dumps(state))
+
+
 def reap_if_child(pid: int) -> None:
     """Collect an exited emulator we started ourselves, so it does not linger as a zombie."""
     with contextlib.suppress(ChildProcessError):
@@ -96,6 +111,7 @@ class LocalCloud:
             return
         LOCAL.mkdir(exist_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        forget_stream_positions(self.state_dir)
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "VIRTUAL_ENV"))},
             "BIND_HOST": "127.0.0.1",

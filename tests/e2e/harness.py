@@ -107,3 +107,19 @@ def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime
         )
     )
     assert opened, f"account {account_id} exists already"
+
+
+def bind_data_layer(stack: DeployedStack) -> None:
+    """Point the project's data layer at the deployed tables (tests read what the functions wrote)."""
+    from propdesk.data.binding import TableBinding, bind_tables
+
+    outputs = stack.outputs
+    binding = TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, stack.endpoints.cloud)
+    bind_tables(binding)
+
+
+def publish(stack: DeployedStack, event: Any) -> None:
+    """Put a domain event on the stack's bus, as the project's own publisher does."""
+    from propdesk.adapters.eventbridge import EventBridgePublisher
+
+    EventBridgePublisher(stack.outputs["EventBusName"], client=lambda: stack.client("events")).publish([event])

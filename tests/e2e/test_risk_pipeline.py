@@ -50,7 +50,9 @@ def test_an_equity_drop_below_the_daily_floor_fails_the_account_once(
 
     assert first["accepted"] == ["t1", "t2"]
     assert again["duplicates"] == ["t1", "t2"]
-    view = eventually(lambda: (v := account_view(stack, trader_token, account_id))["breaches"] and v)
+    view = eventually(
+        lambda: (v := account_view(stack, trader_token, account_id))["account"]["status"] == "failed" and v
+    )
     assert view["account"]["status"] == "failed"
     [breach] = view["breaches"]
     assert breach["rule"] == "daily_loss"
