@@ -85,12 +85,9 @@ def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime
     """Open a fresh account for the demo trader, through the project's data layer, as provisioning would."""
     from propdesk.catalogue import demo_programs
     from propdesk.data.accounts import AccountRepository
-    from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.records import Account
 
-    outputs, cloud = stack.outputs, stack.endpoints.cloud
-    binding = TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, cloud)
-    bind_tables(binding)
+    bind_data_layer(stack)
     program = next(p for p in demo_programs() if p.summary.program_id == stack.demo["program_id"])
     opened = AccountRepository().open(
         Account(
@@ -113,13 +110,13 @@ def bind_data_layer(stack: DeployedStack) -> None:
     """Point the project's data layer at the deployed tables (tests read what the functions wrote)."""
     from propdesk.data.binding import TableBinding, bind_tables
 
-    outputs = stack.outputs
-    binding = TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, stack.endpoints.cloud)
-    bind_tables(binding)
+    outputs, cloud = stack.outputs, stack.endpoints.cloud
+    bind_tables(TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, cloud))
 
 
 def publish(stack: DeployedStack, event: Any) -> None:
     """Put a domain event on the stack's bus, as the project's own publisher does."""
     from propdesk.adapters.eventbridge import EventBridgePublisher
 
-    EventBridgePublisher(stack.outputs["EventBusName"], client=lambda: stack.client("events")).publish([event])
+    publisher = EventBridgePublisher(stack.outputs["EventBusName"], client=lambda: stack.client("events"))
+    publisher.publish([event])

@@ -42,7 +42,8 @@ def signed(body: bytes, secret: str) -> dict[str, str]:
 def workflow_status(stack: DeployedStack, trader_id: str) -> str | None:
     """The status of the KYC workflow run started for this trader."""
     stepfunctions = stack.client("stepfunctions")
-    for execution in stepfunctions.list_executions(stateMachineArn=stack.outputs["KycStateMachineArn"])["executions"]:
+    runs = stepfunctions.list_executions(stateMachineArn=stack.outputs["KycStateMachineArn"])["executions"]
+    for execution in runs:
         described = stepfunctions.describe_execution(executionArn=execution["executionArn"])
         if trader_id in described.get("input", ""):
             return str(described["status"])
@@ -73,7 +74,9 @@ def test_a_passed_account_starts_kyc_and_a_signed_veriff_approval_completes_it(s
     assert tampered.status == 401
     assert wrong_key.status == 401
     assert accepted.status == 200, accepted.body
-    decided = eventually(lambda: (c := KycRepository().get(trader_id)) and c.status != "pending" and c, timeout=45)
+    decided = eventually(
+        lambda: (c := KycRepository().get(trader_id)) and c.status != "pending" and c, timeout=45
+    )
     assert decided.status == "approved"
     assert eventually(lambda: workflow_status(stack, trader_id) == "SUCCEEDED", timeout=45)
     notified = eventually(

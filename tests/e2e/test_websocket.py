@@ -1,5 +1,6 @@
 """A real WebSocket client: $connect records the connection, $default answers, a domain event for the
-trader reaches the socket (EventBridge rule → SQS → notifications → management API), $disconnect forgets it."""
+trader reaches the socket (EventBridge rule → SQS → notifications → management API), and $disconnect
+forgets the connection."""
 
 from __future__ import annotations
 
