@@ -140,7 +140,13 @@ def _item(account: Account) -> AccountItem:
     )
 
 
-_STATUSES: dict[str, AccountStatus] = {"active": "active", "passed": "passed", "failed": "failed"}
+_STATUSES: dict[str, AccountStatus] = {
+    "active": "active",
+    "passed": "passed",
+    "failed": "failed",
+    "suspended": "suspended",
+    "disabled": "disabled",
+}
 
 
 def _account(item: AccountItem) -> Account:

@@ -13,7 +13,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
-AccountStatus = Literal["active", "passed", "failed"]
+# suspended: a payment dispute is open; disabled: the purchase was refunded (see propdesk.purchases)
+AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
 KycStatus = Literal["pending", "approved", "declined", "resubmission"]
 
 
@@ -158,3 +159,43 @@ class ResetWatermark:
 
     checked_until: datetime
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who did what to which subject, when, why, with the state before and after (JSON-safe)."""
+
+    entry_id: str
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    actor_roles: tuple[str, ...] = ()
+    reason: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BreachOverride:
+    override_id: str
+    account_id: str
+    breach_sk: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardStanding:
+    program_id: str
+    period_key: str
+    account_id: str
+    display_name: str
+    initial_balance: Decimal
+    start_balance: Decimal
+    balance: Decimal
+
+    @property
+    def profit(self) -> Decimal:
+        return self.balance - self.start_balance

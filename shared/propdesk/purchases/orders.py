@@ -74,6 +74,8 @@ class Order:
     provisioning_attempts: int = 0
     provisioning_lease_until: datetime | None = None
     provisioning_error: str | None = None
+    platform_account_id: str | None = None
+    platform_login: str | None = None
 
     @property
     def discount_code(self) -> str | None:
@@ -151,12 +153,15 @@ def claim_provisioning(order: Order, now: datetime, lease: timedelta) -> Order |
         order,
         provisioning_attempts=order.provisioning_attempts + 1,
         provisioning_lease_until=now + lease,
+        revision=order.revision + 1,
     )
 
 
 def release_provisioning(order: Order, error: str) -> Order:
     """A failed attempt: the order stays paid, the lease is dropped so the next retry may claim it."""
-    return replace(order, provisioning_lease_until=None, provisioning_error=error[:500])
+    return replace(
+        order, provisioning_lease_until=None, provisioning_error=error[:500], revision=order.revision + 1
+    )
 
 
 # ---- one function per kind of payment event ----

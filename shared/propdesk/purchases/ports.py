@@ -39,6 +39,10 @@ class ProviderUnavailableError(Exception):
     """The provider could not be reached or answered 5xx/429; the same call may be repeated."""
 
 
+class ProviderRejectedError(Exception):
+    """The provider refused the request (a 4xx other than 429): repeating it will not help."""
+
+
 class WebhookRejectedError(Exception):
     """A webhook's signature (or timestamp) does not check out."""
 
@@ -94,6 +98,7 @@ class PlatformRejectedError(Exception):
 
 class TradingPlatform(Protocol):
     name: str
+    server: str  # what the trader picks in the platform's login screen
 
     def find_account(self, email: str, reference: str) -> PlatformAccount | None: ...
 

@@ -1,0 +1,39 @@
+"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P]`: run the three fakes
+until interrupted, printing their URLs as JSON (for `make dev`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import threading
+
+from fakes.coinbase import FakeCoinbaseCommerce
+from fakes.match_trader import FakeMatchTrader
+from fakes.stripe import FakeStripe
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stripe-port", type=int, default=0)
+    parser.add_argument("--coinbase-port", type=int, default=0)
+    parser.add_argument("--match-trader-port", type=int, default=0)
+    args = parser.parse_args()
+    fakes = {
+        "stripe": (FakeStripe(), args.stripe_port),
+        "coinbase": (FakeCoinbaseCommerce(), args.coinbase_port),
+        "match_trader": (FakeMatchTrader(), args.match_trader_port),
+    }
+    urls = {name: fake.start(port) for name, (fake, port) in fakes.items()}
+    print(json.dumps(urls), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    for fake, _ in fakes.values():
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""A fake of the part of Stripe's API propdesk uses: Checkout Sessions (create, retrieve, list), PaymentIntent
+retrieval, `Idempotency-Key` replay, Bearer auth, Stripe's form encoding and list objects. Test controls
+(`pay`, `refund`, `open_dispute`...) change the state and return the event Stripe would deliver; `delivery`
+signs it as Stripe does."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fakes.server import FakeService, HttpError, Reply, Request
+from fakes.signing import body_of, stripe_signature_header
+
+API_KEY = "sk_test_propdesk_fake"
+WEBHOOK_SECRET = "whsec_propdesk_fake"  # noqa: S105 - the fake's own secret
+
+
+def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's `a[b][0][c]=v` form encoding → nested dicts, with all-digit keys turned into lists."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    decoded: dict[str, Any] = _listify(root)
+    return decoded
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    if node and all(key.isdigit() for key in node):
+        return [_listify(node[key]) for key in sorted(node, key=int)]
+    return {key: _listify(value) for key, value in node.items()}
+
+
+class FakeStripe(FakeService):
+    def __init__(
+        self,
+        api_key: str = API_KEY,
+        webhook_secret: str = WEBHOOK_SECRET,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.clock = clock
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.disputes: dict[str, dict[str, Any]] = {}
+        self._idempotent: dict[str, Reply] = {}
+        self._ids = itertools.count(1)
+        self.route("POST", "/v1/checkout/sessions", self._create_session)
+        self.route("GET", "/v1/checkout/sessions", self._list_sessions)
+        self.route("GET", "/v1/checkout/sessions/([^/]+)", self._get_session)
+        self.route("GET", "/v1/payment_intents/([^/]+)", self._get_payment_intent)
+
+    # ---- the API ----
+    def _authorize(self, request: Request) -> None:
+        if request.header("authorization") != f"Bearer {self.api_key}":
+            raise HttpError(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}})
+
+    def _create_session(self, request: Request) -> Reply:
+        self._authorize(request)
+        key = request.header("idempotency-key")
+        if key and key in self._idempotent:
+            replay = self._idempotent[key]
+            return Reply(replay.status, replay.body, {"Idempotent-Replayed": "true"})
+        params = decode_form(parse_qsl(request.body.decode(), keep_blank_values=True))
+        line_items = params.get("line_items") or []
+        if not line_items:
+            raise HttpError(400, _invalid("line_items", "Missing required param: line_items."))
+        currencies = {item["price_data"]["currency"] for item in line_items}
+        if len(currencies) != 1:
+            raise HttpError(400, _invalid("line_items", "All line items must share one currency."))
+        amount = sum(int(i["price_data"]["unit_amount"]) * int(i.get("quantity", 1)) for i in line_items)
+        session_id = f"cs_test_{next(self._ids):024d}"
+        now = int(self.clock())
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_subtotal": amount,
+            "amount_total": amount,
+            "cancel_url": params.get("cancel_url"),
+            "client_reference_id": params.get("client_reference_id"),
+            "created": now,
+            "currency": currencies.pop(),
+            "customer_email": params.get("customer_email"),
+            "expires_at": int(params.get("expires_at") or now + 86400),
+            "livemode": False,
+            "metadata": params.get("metadata") or {},
+            "mode": params.get("mode", "payment"),
+            "payment_intent": None,
+            "payment_status": "unpaid",
+            "status": "open",
+            "success_url": params.get("success_url"),
+            "url": f"{self.url}/pay/{session_id}",
+            "_payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
+        }
+        self.sessions[session_id] = session
+        reply = Reply(200, _public(session))
+        if key:
+            self._idempotent[key] = reply
+        return reply
+
+    def _list_sessions(self, request: Request) -> Reply:
+        self._authorize(request)
+        params = decode_form(list(request.query.items()))
+        created = params.get("created") or {}
+        limit = int(params.get("limit") or 10)
+        rows = sorted(self.sessions.values(), key=lambda s: (-s["created"], s["id"]))
+        rows = [s for s in rows if _in_range(s["created"], created)]
+        if params.get("starting_after"):
+            ids = [s["id"] for s in rows]
+            rows = rows[ids.index(params["starting_after"]) + 1 :]
+        page = rows[:limit]
+        return Reply(
+            200,
+            {
+                "object": "list",
+                "data": [_public(s) for s in page],
+                "has_more": len(rows) > limit,
+                "url": "/v1/checkout/sessions",
+            },
+        )
+
+    def _get_session(self, request: Request, session_id: str) -> Reply:
+        self._authorize(request)
+        return Reply(200, _public(self._session(session_id)))
+
+    def _get_payment_intent(self, request: Request, intent_id: str) -> Reply:
+        self._authorize(request)
+        intent = self.payment_intents.get(intent_id)
+        if intent is None:
+            raise HttpError(404, _invalid("intent", f"No such payment_intent: '{intent_id}'"))
+        return Reply(200, intent)
+
+    # ---- test controls: each returns the event Stripe would deliver ----
+    def pay(self, session_id: str, asynchronous: bool = False) -> dict[str, Any]:
+        """The customer pays (card: paid at once; `asynchronous`: e.g. a bank debit, paid later)."""
+        session = self._session(session_id)
+        intent_id = f"pi_test_{next(self._ids):024d}"
+        self.payment_intents[intent_id] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": session["amount_total"],
+            "amount_received": 0 if asynchronous else session["amount_total"],
+            "currency": session["currency"],
+            "metadata": session["_payment_intent_metadata"],
+            "status": "processing" if asynchronous else "succeeded",
+            "latest_charge": f"ch_test_{intent_id[8:]}",
+        }
+        session.update(
+            payment_intent=intent_id, status="complete", payment_status="unpaid" if asynchronous else "paid"
+        )
+        return self.event("checkout.session.completed", _public(session))
+
+    def settle_async(self, session_id: str, succeeded: bool) -> dict[str, Any]:
+        session = self._session(session_id)
+        session["payment_status"] = "paid" if succeeded else "unpaid"
+        intent = self.payment_intents[session["payment_intent"]]
+        intent.update(status="succeeded" if succeeded else "requires_payment_method")
+        if succeeded:
+            intent["amount_received"] = intent["amount"]
+        suffix = "succeeded" if succeeded else "failed"
+        return self.event(f"checkout.session.async_payment_{suffix}", _public(session))
+
+    def payment_intent_succeeded(self, session_id: str) -> dict[str, Any]:
+        intent = self.payment_intents[self._session(session_id)["payment_intent"]]
+        return self.event("payment_intent.succeeded", dict(intent))
+
+    def expire(self, session_id: str) -> dict[str, Any]:
+        session = self._session(session_id)
+        session["status"] = "expired"
+        return self.event("checkout.session.expired", _public(session))
+
+    def refund(self, session_id: str, amount: int | None = None) -> dict[str, Any]:
+        intent = self.payment_intents[self._session(session_id)["payment_intent"]]
+        refunded = intent["amount"] if amount is None else amount
+        charge = {
+            "id": intent["latest_charge"],
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_refunded": refunded,
+            "currency": intent["currency"],
+            "metadata": intent["metadata"],
+            "payment_intent": intent["id"],
+            "refunded": refunded >= intent["amount"],
+            "status": "succeeded",
+        }
+        return self.event("charge.refunded", charge)
+
+    def open_dispute(self, session_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+        intent = self.payment_intents[self._session(session_id)["payment_intent"]]
+        dispute_id = f"dp_test_{next(self._ids):024d}"
+        dispute = {
+            "id": dispute_id,
+            "object": "dispute",
+            "amount": intent["amount"],
+            "charge": intent["latest_charge"],
+            "currency": intent["currency"],
+            "metadata": {},
+            "payment_intent": intent["id"],
+            "reason": reason,
+            "status": "needs_response",
+        }
+        self.disputes[dispute_id] = dispute
+        return self.event("charge.dispute.created", dict(dispute))
+
+    def close_dispute(self, dispute_id: str, status: str = "won") -> dict[str, Any]:
+        self.disputes[dispute_id]["status"] = status
+        return self.event("charge.dispute.closed", dict(self.disputes[dispute_id]))
+
+    def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": f"evt_test_{next(self._ids):024d}",
+            "object": "event",
+            "api_version": "2025-10-29.clover",
+            "created": int(self.clock()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": event_type,
+            "data": {"object": obj},
+        }
+
+    def delivery(
+        self, event: dict[str, Any], secret: str | None = None, timestamp: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of Stripe's POST to the webhook endpoint."""
+        body = body_of(event)
+        moment = int(self.clock()) if timestamp is None else timestamp
+        header = stripe_signature_header(body, secret or self.webhook_secret, moment)
+        return body, {"Stripe-Signature": header, "Content-Type": "application/json; charset=utf-8"}
+
+    def _session(self, session_id: str) -> dict[str, Any]:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise HttpError(404, _invalid("session", f"No such checkout.session: '{session_id}'"))
+        return session
+
+
+def _public(session: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in session.items() if not key.startswith("_")}
+
+
+def _in_range(created: int, bounds: dict[str, str]) -> bool:
+    checks = {
+        "gte": lambda bound: created >= bound,
+        "gt": lambda bound: created > bound,
+        "lte": lambda bound: created <= bound,
+        "lt": lambda bound: created < bound,
+    }
+    return all(checks[op](int(value)) for op, value in bounds.items() if op in checks)
+
+
+def _invalid(param: str, message: str) -> dict[str, Any]:
+    return {"error": {"type": "invalid_request_error", "param": param, "message": message}}

@@ -1,0 +1,170 @@
+"""Stripe through its SDK: Checkout Sessions, webhook verification (`Webhook.construct_event` with its
+timestamp tolerance), PaymentIntent look-ups and session listing for reconciliation.
+
+`stripe` is imported on first use (about 120 ms), so functions that never talk to Stripe never load it.
+The API base is configurable (`STRIPE_API_BASE`) so that the local cloud points the SDK at the fake.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from propdesk.purchases.currencies import from_minor_units, to_minor_units
+from propdesk.purchases.ports import (
+    CheckoutRequest,
+    PaymentSession,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+    WebhookRejectedError,
+)
+from propdesk.purchases.reconciliation import ProviderPayment
+
+if TYPE_CHECKING:
+    from stripe import StripeClient
+
+PROVIDER = "stripe"
+SIGNATURE_TOLERANCE_SECONDS = 300
+DEFAULT_API_BASE = "https://api.stripe.com"
+
+
+@dataclass(frozen=True, slots=True)
+class StripeCredentials:
+    api_key: str
+    webhook_secret: str
+
+
+class StripeRejectedError(ProviderRejectedError):
+    """Stripe refused the request (4xx other than 429): our input, not a transient failure."""
+
+
+class StripePayments:
+    name = PROVIDER
+
+    def __init__(
+        self,
+        credentials: Callable[[], StripeCredentials],
+        api_base: str = DEFAULT_API_BASE,
+        max_network_retries: int = 2,
+    ) -> None:
+        self._credentials = credentials
+        self._api_base = api_base
+        self._max_network_retries = max_network_retries
+
+    @cached_property
+    def _client(self) -> StripeClient:
+        import stripe
+
+        return stripe.StripeClient(
+            self._credentials().api_key,
+            base_addresses={"api": self._api_base},
+            max_network_retries=self._max_network_retries,
+        )
+
+    def create_session(self, request: CheckoutRequest) -> PaymentSession:
+        metadata = {"order_id": request.order_id, "trader_id": request.trader_id}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "client_reference_id": request.order_id,
+            "customer_email": request.email,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata, "description": request.description},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": to_minor_units(request.total, request.currency),
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        session = self._call(
+            lambda client: client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": f"checkout-{request.order_id}"},
+            )
+        )
+        if not session.url:
+            raise ProviderUnavailableError("Stripe returned a session without a URL")
+        return PaymentSession(url=session.url, session_reference=session.id)
+
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, object]:
+        import stripe
+
+        signature = _header(headers, "Stripe-Signature")
+        if not signature:
+            raise WebhookRejectedError("the Stripe-Signature header is missing")
+        try:
+            stripe.Webhook.construct_event(
+                raw_body, signature, self._credentials().webhook_secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError as error:
+            raise WebhookRejectedError(
+                f"the Stripe signature does not verify: {error.user_message}"
+            ) from None
+        except ValueError as error:
+            raise WebhookRejectedError(f"the body is not a Stripe event: {error}") from None
+        verified: dict[str, object] = json.loads(raw_body)
+        return verified
+
+    def order_id_for_payment(self, payment_reference: str) -> str | None:
+        intent = self._call(lambda client: client.v1.payment_intents.retrieve(payment_reference))
+        order_id = (intent.metadata or {}).get("order_id")
+        return order_id if isinstance(order_id, str) and order_id else None
+
+    def payments_between(self, start: datetime, end: datetime) -> list[ProviderPayment]:
+        created = {"gte": int(start.timestamp()), "lt": int(end.timestamp())}
+        payments: list[ProviderPayment] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"created": created, "limit": 100}
+            if cursor:
+                params["starting_after"] = cursor
+            page = self._list_sessions(params)
+            for session in page.data:
+                payments.append(_payment(session))
+            if not page.has_more or not page.data:
+                return payments
+            cursor = page.data[-1].id
+
+    def _list_sessions(self, params: dict[str, Any]) -> Any:
+        return self._call(lambda client: client.v1.checkout.sessions.list(params))  # type: ignore[arg-type]
+
+    def _call(self, operation: Callable[[StripeClient], Any]) -> Any:
+        import stripe
+
+        try:
+            return operation(self._client)
+        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            raise ProviderUnavailableError(f"Stripe unavailable: {error.user_message}") from error
+        except stripe.StripeError as error:
+            if error.http_status is None or error.http_status >= 500:
+                raise ProviderUnavailableError(f"Stripe failed: {error.user_message}") from error
+            raise StripeRejectedError(f"Stripe refused: {error.user_message}") from error
+
+
+def _payment(session: Any) -> ProviderPayment:
+    currency = str(session.currency).upper()
+    order_id = (session.metadata or {}).get("order_id") or session.client_reference_id
+    return ProviderPayment(
+        provider=PROVIDER,
+        reference=session.id,
+        order_id=order_id,
+        amount=from_minor_units(int(session.amount_total or 0), currency),
+        currency=currency,
+        status="paid" if session.payment_status == "paid" else "unpaid",
+        created_at=datetime.fromtimestamp(int(session.created), UTC),
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
