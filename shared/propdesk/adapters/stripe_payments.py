@@ -50,7 +50,9 @@ class StripePayments:
         credentials: Callable[[], StripeCredentials],
         api_base: str = DEFAULT_API_BASE,
         max_network_retries: int = 2,
+        page_size: int = 100,
     ) -> None:
+        self._page_size = page_size
         self._credentials = credentials
         self._api_base = api_base
         self._max_network_retries = max_network_retries
@@ -117,7 +119,7 @@ class StripePayments:
 
     def order_id_for_payment(self, payment_reference: str) -> str | None:
         intent = self._call(lambda client: client.v1.payment_intents.retrieve(payment_reference))
-        order_id = (intent.metadata or {}).get("order_id")
+        order_id = _metadata(intent).get("order_id")
         return order_id if isinstance(order_id, str) and order_id else None
 
     def payments_between(self, start: datetime, end: datetime) -> list[ProviderPayment]:
@@ -125,7 +127,7 @@ class StripePayments:
         payments: list[ProviderPayment] = []
         cursor: str | None = None
         while True:
-            params: dict[str, Any] = {"created": created, "limit": 100}
+            params: dict[str, Any] = {"created": created, "limit": self._page_size}
             if cursor:
                 params["starting_after"] = cursor
             page = self._list_sessions(params)
@@ -153,7 +155,7 @@ class StripePayments:
 
 def _payment(session: Any) -> ProviderPayment:
     currency = str(session.currency).upper()
-    order_id = (session.metadata or {}).get("order_id") or session.client_reference_id
+    order_id = _metadata(session).get("order_id") or session.client_reference_id
     return ProviderPayment(
         provider=PROVIDER,
         reference=session.id,
@@ -163,6 +165,11 @@ def _payment(session: Any) -> ProviderPayment:
         status="paid" if session.payment_status == "paid" else "unpaid",
         created_at=datetime.fromtimestamp(int(session.created), UTC),
     )
+
+
+def _metadata(obj: Any) -> dict[str, Any]:
+    metadata = getattr(obj, "metadata", None)
+    return dict(metadata.to_dict()) if metadata is not None else {}
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

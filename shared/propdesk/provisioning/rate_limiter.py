@@ -21,6 +21,15 @@ class TokenBucket:
         self._sleep = sleep
         self._updated = clock()
 
+    @classmethod
+    def within(
+        cls, limit: int, per: float, clock: Monotonic, sleep: Sleeper, burst_share: float = 0.1
+    ) -> TokenBucket:
+        """A bucket that never exceeds `limit` calls in any sliding window of `per` seconds: the burst
+        allowance is taken out of the rate (burst + rate * window <= limit)."""
+        capacity = max(1.0, float(int(limit * burst_share)))
+        return cls(limit - capacity, per, capacity, clock, sleep)
+
     def try_acquire(self) -> float:
         """Take a token if one is there (returns 0), else return how long to wait for the next one."""
         self._refill()
