@@ -15,6 +15,7 @@ from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
 from infra.constructs.secrets import ProviderSecrets
 from infra.constructs.workflows import Workflows
@@ -33,12 +34,13 @@ class PropdeskStack(Stack):
         events = Events(self, "Events", config, data, realtime, functions)
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
         api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
+        read_models = ReadModels(self, "ReadModels", config, data, functions)
         Monitoring(
             self,
             "Monitoring",
             config,
             functions.functions,
-            {**events.dead_letter_queues, **workflows.dead_letter_queues},
+            {**events.dead_letter_queues, **workflows.dead_letter_queues, **read_models.dead_letter_queues},
             {"kyc": workflows.kyc},
         )
 

@@ -1,45 +1,92 @@
-"""REST `GET /v1/accounts` (the caller's accounts, paginated; staff may ask for `?trader_id=`) and
-`GET /v1/accounts/{account_id}` (the account, its current risk figures and its breaches).
-Behind the Cognito user-pool authorizer: the caller is the token's `sub`; staff groups read any account."""
+"""REST routes of a signed-in trader (Cognito user-pool authorizer; staff with `read_accounts` read anyone's):
+
+`GET /v1/me`, `GET /v1/accounts`, `GET /v1/accounts/{id}` (account, live metrics, stored verdict,
+latest breaches), `.../metrics`, `.../trades` (executions by time range), `.../positions` (open now) and
+`.../breaches` (reports with the triggering event and any override).
+Routes and models: propdesk.http.contract.
+Another trader's account answers 404, exactly like a missing one.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AccountsApiSettings
-from propdesk.http.app import build_rest_app, query_int, query_str, resolve
-from propdesk.http.identity import caller_from_event
-from propdesk.http.views import account_view, breach_view, risk_view
-from propdesk.observability import observe
-from propdesk.services.errors import ForbiddenError, NotFoundError
+from propdesk.data import keys
+from propdesk.data.records import Account, BreachEvidence
+from propdesk.engine import Evaluator, Program
+from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.routing import Call, route
+from propdesk.http.schemas import accounts as schema
+from propdesk.http.schemas.common import TimeRangeQuery
+from propdesk.http.views import (
+    account_view,
+    breach_view,
+    fill_view,
+    metrics_view,
+    open_position_view,
+    risk_view,
+)
+from propdesk.observability import logger, observe
+from propdesk.services.account_metrics import live_metrics
+from propdesk.services.errors import ForbiddenError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.accounts import AccountRepository, TraderRepository
+    from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.events import TradingEventRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
+    from propdesk.data.staff_actions import StaffActions
+    from propdesk.ports import Clock
 
 app = build_rest_app()
+LATEST_BREACHES = 20
 
 
-@dataclass(frozen=True)
+class ProgramVersionMissingError(NotFoundError):
+    """The account is pinned to a program version that is not stored (a data fault, not the caller's)."""
+
+
+@dataclass
 class Dependencies:
     accounts: AccountRepository
+    traders: TraderRepository
     risk: RiskStateRepository
     breaches: BreachRepository
+    events: TradingEventRepository
+    catalogue: CatalogueRepository
+    staff_actions: StaffActions
+    clock: Clock
+    evaluators: dict[tuple[str, int], Evaluator] = field(default_factory=dict)
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = AccountsApiSettings.from_env(os.environ)
-    from propdesk.data.accounts import AccountRepository
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.events import TradingEventRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
+    from propdesk.data.staff_actions import StaffActions
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return Dependencies(AccountRepository(), RiskStateRepository(), BreachRepository())
+    return Dependencies(
+        AccountRepository(),
+        TraderRepository(),
+        RiskStateRepository(),
+        BreachRepository(),
+        TradingEventRepository(),
+        CatalogueRepository(),
+        StaffActions(),
+        SystemClock(),
+    )
 
 
 def _deps() -> Dependencies:
@@ -47,34 +94,145 @@ def _deps() -> Dependencies:
     return deps
 
 
-@app.get("/v1/accounts")
-def list_accounts() -> dict[str, Any]:
-    caller = caller_from_event(app.current_event.raw_event)
-    trader_id = query_str(app, "trader_id", max_length=128) or caller.subject
-    if not caller.may_read_trader(trader_id):
+@route(app, "getProfile")
+def get_profile(call: Call) -> schema.Profile:
+    caller = call.caller
+    profile = _deps().traders.get(caller.subject)
+    return schema.Profile(
+        trader_id=caller.subject,
+        email=profile.email if profile else caller.email,
+        display_name=profile.display_name if profile else None,
+        roles=sorted(caller.groups),
+        timezone=caller.zoneinfo,
+    )
+
+
+@route(app, "listAccounts")
+def list_accounts(call: Call) -> schema.AccountList:
+    query = call.query_as(schema.AccountsQuery)
+    trader_id = query.trader_id or call.caller.subject
+    if not call.caller.may_read_trader(trader_id):
         raise ForbiddenError("only staff may list another trader's accounts", "trader_id")
-    limit = query_int(app, "limit", default=50, minimum=1, maximum=100)
-    page = _deps().accounts.list_for_trader(trader_id, limit=limit, cursor=query_str(app, "cursor"))
-    return {"accounts": [account_view(a) for a in page.items], "next_cursor": page.next_cursor}
+    page = _deps().accounts.list_for_trader(trader_id, limit=query.limit, cursor=query.cursor)
+    return schema.AccountList(accounts=[account_view(a) for a in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/v1/accounts/<account_id>")
-def get_account(account_id: str) -> dict[str, Any]:
-    caller = caller_from_event(app.current_event.raw_event)
+@route(app, "getAccount")
+def get_account(call: Call, account_id: str) -> schema.AccountDetail:
     deps = _deps()
-    account = deps.accounts.get(account_id)
-    if account is None or not caller.may_read_trader(account.trader_id):
+    account = _readable_account(call, account_id)
+    breaches = deps.breaches.list_for_account(account_id, limit=LATEST_BREACHES, newest_first=True)
+    overrides = deps.staff_actions.overrides_for(account_id) if breaches.items else {}
+    try:
+        metrics: schema.Metrics | None = _metrics(call, account)
+    except ProgramVersionMissingError:
+        logger.error("program version missing", extra={"account_id": account_id})
+        metrics = None
+    return schema.AccountDetail(
+        account=account_view(account),
+        metrics=metrics,
+        risk=risk_view(deps.risk.get(account_id)),
+        breaches=[breach_view(b, override=overrides.get(_breach_sk(b))) for b in breaches.items],
+    )
+
+
+@route(app, "getAccountMetrics")
+def get_account_metrics(call: Call, account_id: str) -> schema.Metrics:
+    return _metrics(call, _readable_account(call, account_id))
+
+
+@route(app, "listTrades")
+def list_trades(call: Call, account_id: str) -> schema.TradeList:
+    query = call.query_as(schema.TradesQuery)
+    _readable_account(call, account_id)
+    page = _deps().events.list_fills(
+        account_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        start=query.from_,
+        end=query.to,
+        newest_first=query.order == "desc",
+    )
+    return schema.TradeList(trades=[fill_view(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+@route(app, "listOpenPositions")
+def list_open_positions(call: Call, account_id: str) -> schema.PositionList:
+    _readable_account(call, account_id)
+    snapshot = _deps().risk.get(account_id)
+    positions: list[dict[str, Any]] = snapshot.state.get("positions", []) if snapshot else []
+    return schema.PositionList(
+        positions=[open_position_view(p) for p in positions],
+        as_of=snapshot.evaluated_until if snapshot else None,
+    )
+
+
+@route(app, "listBreaches")
+def list_breaches(call: Call, account_id: str) -> schema.BreachList:
+    query = call.query_as(TimeRangeQuery)
+    deps = _deps()
+    _readable_account(call, account_id)
+    page = deps.breaches.list_for_account(
+        account_id, limit=query.limit, cursor=query.cursor, start=query.from_, end=query.to, newest_first=True
+    )
+    overrides = deps.staff_actions.overrides_for(account_id) if page.items else {}
+    reports = []
+    for evidence in page.items:
+        trigger = (
+            deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
+        )
+        reports.append(breach_view(evidence, trigger, overrides.get(_breach_sk(evidence))))
+    return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
+
+
+# ---- helpers
+
+
+def _readable_account(call: Call, account_id: str) -> Account:
+    account = _deps().accounts.get(account_id)
+    if account is None or not call.caller.may_read_trader(account.trader_id):
         raise NotFoundError(f"no account {account_id!r}", "account_id")
-    breaches = deps.breaches.list_for_account(account_id, limit=100)
-    return {
-        "account": account_view(account),
-        "risk": risk_view(deps.risk.get(account_id)),
-        "breaches": [breach_view(b) for b in breaches.items],
-    }
+    return account
+
+
+def _metrics(call: Call, account: Account) -> schema.Metrics:
+    deps = _deps()
+    live = live_metrics(account, _evaluator(account), deps.risk.get(account.account_id), call.now)
+    return metrics_view(live, _viewer_zone(call, account))
+
+
+def _evaluator(account: Account) -> Evaluator:
+    deps = _deps()
+    key = (account.program_id, account.program_version)
+    if key not in deps.evaluators:
+        version = deps.catalogue.get_version(*key)
+        if version is None:
+            raise ProgramVersionMissingError(f"program {key[0]} version {key[1]} is not stored", "account_id")
+        deps.evaluators[key] = Evaluator(Program.from_dict(version.document))
+    return deps.evaluators[key]
+
+
+def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
+    """`?tz=`, else the caller's Cognito `zoneinfo`, else the program's zone."""
+    requested = call.query_as(schema.MetricsQuery).tz
+    for name, from_query in ((requested, True), (call.caller.zoneinfo, False), (account.timezone, False)):
+        if not name:
+            continue
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            if from_query:
+                raise InvalidInputError(f"{name!r} is not an IANA time zone", "tz") from None
+    return ZoneInfo("UTC")
+
+
+def _breach_sk(evidence: BreachEvidence) -> str:
+    return keys.breach_sk(evidence.time, evidence.rule)
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     app.context["deps"] = deps
+    app.context["now"] = deps.clock.now()
     return resolve(app, event, context)
 
 

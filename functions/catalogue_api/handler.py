@@ -1,59 +1,85 @@
-"""REST `GET /v1/programs` (the firm's programs on sale, paginated) and `GET /v1/programs/{program_id}`
-(one program with the document of its current version). Public: no authorizer."""
+"""Public REST routes (no authorizer): `GET /v1/programs` (the programs on sale, paginated),
+`GET /v1/programs/{program_id}` (one program with its current version's rule pack) and
+`GET /v1/leaderboards/{program_id}?period=` (top accounts by return, display names only)."""
 
 from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import CatalogueApiSettings
-from propdesk.http.app import build_rest_app, query_int, query_str, resolve
-from propdesk.http.views import program_version_view, program_view
+from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.routing import Call, route
+from propdesk.http.schemas import catalogue as schema
+from propdesk.http.schemas.common import PageQuery
+from propdesk.http.views import leaderboard_view, program_version_view, program_view
 from propdesk.observability import observe
 from propdesk.services.errors import NotFoundError
+from propdesk.services.leaderboards import period_key
 
 if TYPE_CHECKING:
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.leaderboards import LeaderboardRepository
+    from propdesk.ports import Clock
 
 app = build_rest_app()
 
 
+@dataclass(frozen=True)
+class Dependencies:
+    catalogue: CatalogueRepository
+    leaderboards: LeaderboardRepository
+    clock: Clock
+
+
 @functools.cache
-def production_dependencies() -> CatalogueRepository:
+def production_dependencies() -> Dependencies:
     settings = CatalogueApiSettings.from_env(os.environ)
+    from propdesk.adapters.clock import SystemClock
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.leaderboards import LeaderboardRepository
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return CatalogueRepository()
+    return Dependencies(CatalogueRepository(), LeaderboardRepository(), SystemClock())
 
 
-def _catalogue() -> CatalogueRepository:
-    catalogue: CatalogueRepository = app.context["catalogue"]
-    return catalogue
+def _deps() -> Dependencies:
+    deps: Dependencies = app.context["deps"]
+    return deps
 
 
-@app.get("/v1/programs")
-def list_programs() -> dict[str, Any]:
-    limit = query_int(app, "limit", default=50, minimum=1, maximum=100)
-    page = _catalogue().list_programs(limit=limit, cursor=query_str(app, "cursor"))
-    return {"programs": [program_view(p) for p in page.items], "next_cursor": page.next_cursor}
+@route(app, "listPrograms")
+def list_programs(call: Call) -> schema.ProgramList:
+    query = call.query_as(PageQuery)
+    page = _deps().catalogue.list_programs(limit=query.limit, cursor=query.cursor)
+    return schema.ProgramList(programs=[program_view(p) for p in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/v1/programs/<program_id>")
-def get_program(program_id: str) -> dict[str, Any]:
-    catalogue = _catalogue()
+@route(app, "getProgram")
+def get_program(call: Call, program_id: str) -> schema.ProgramDetail:
+    catalogue = _deps().catalogue
     summary = catalogue.get_program(program_id)
     version = catalogue.get_version(program_id, summary.current_version) if summary else None
     if summary is None or version is None:
         raise NotFoundError(f"no program {program_id!r}", "program_id")
-    return {"program": program_view(summary), "current_version": program_version_view(version)}
+    return schema.ProgramDetail(program=program_view(summary), current_version=program_version_view(version))
 
 
-def process(event: dict[str, Any], context: LambdaContext, catalogue: CatalogueRepository) -> dict[str, Any]:
-    app.context["catalogue"] = catalogue
+@route(app, "getLeaderboard")
+def get_leaderboard(call: Call, program_id: str) -> schema.Leaderboard:
+    query = call.query_as(schema.LeaderboardQuery)
+    key = period_key(query.period, call.now)
+    standings = _deps().leaderboards.top(program_id, key, limit=query.limit)
+    return leaderboard_view(program_id, query.period, key, standings)
+
+
+def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    app.context["deps"] = deps
+    app.context["now"] = deps.clock.now()
     return resolve(app, event, context)
 
 

@@ -15,8 +15,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import PlatformEventsSettings
 from propdesk.http.app import body_as, build_rest_app, resolve
+from propdesk.http.schemas.platform import PlatformEventsRequest
 from propdesk.observability import metrics, observe
-from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -24,13 +24,6 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 256 * 1024
 app = build_rest_app()
-
-
-class PlatformEventsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    account_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=100)
 
 
 @functools.cache

@@ -1,5 +1,6 @@
-"""The REST API: the public catalogue, traders' accounts (Cognito), trading-platform bridges (API key) and
-provider webhooks (signature checked in the handler). Throttled per stage; every error answer is JSON.
+"""The REST API: every route of the contract (`propdesk.http.contract`) wired to its function with the access
+it declares: public (catalogue, leaderboards, docs), Cognito (traders and staff), an API key (platform
+bridges) or a signature checked in the handler (webhooks). Throttled per stage; every error answer is JSON.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from propdesk.http.contract import OPERATIONS, Access, Operation
 
 from infra.config import StageConfig
 from infra.constructs.data import Data
@@ -33,6 +35,18 @@ GATEWAY_ERRORS = {
 }
 
 
+# Why each public function needs no authorizer (cdk-nag APIG4/COG4 acknowledgments).
+OPEN_BECAUSE = {
+    "catalogue_api": "The catalogue of programs on sale and the leaderboards (display names only) are public "
+    "by design.",
+    "api_docs": "The API's own OpenAPI document and Swagger UI are public, like the routes they describe.",
+    "kyc_webhook": "Veriff calls this webhook; kyc_webhook verifies its X-HMAC-SIGNATURE (HMAC-SHA256 of the "
+    "raw body with the shared secret) before acting.",
+}
+# Throttled clients are told when to come back (API Gateway's stage limits refill every second).
+RETRY_AFTER = {"Retry-After": "'1'"}
+
+
 def error_template(code: str, message: str) -> str:
     return '{"error": {"code": "' + code + '", "message": ' + message + "}}"
 
@@ -54,12 +68,35 @@ class Api(Construct):
         catalogue = functions.create(
             self,
             FunctionSpec(
-                "catalogue_api", "GET /v1/programs: the firm's challenge catalogue", 10, 256, table_env
+                "catalogue_api",
+                "GET /v1/programs, /v1/leaderboards: the public catalogue and leaderboards",
+                10,
+                256,
+                table_env,
             ),
         )
         accounts = functions.create(
             self,
-            FunctionSpec("accounts_api", "GET /v1/accounts: a trader's own accounts", 10, 256, table_env),
+            FunctionSpec(
+                "accounts_api",
+                "GET /v1/me, /v1/accounts/...: a trader's profile, accounts, live metrics, trades, breaches",
+                10,
+                512,
+                table_env,
+            ),
+        )
+        staff = functions.create(
+            self,
+            FunctionSpec(
+                "staff_api",
+                "/v1/staff/...: breach overrides, program-version changes, the audit log (staff roles)",
+                10,
+                256,
+                table_env,
+            ),
+        )
+        docs = functions.create(
+            self, FunctionSpec("api_docs", "GET /v1/openapi.json and /v1/docs: this API's document", 10, 256)
         )
         platform_events = functions.create(
             self,
@@ -79,6 +116,7 @@ class Api(Construct):
         )
         data.grant_table(catalogue)
         data.grant_table(accounts)
+        data.grant_table(staff, write=True, audit_writer=True)  # overrides, versions, audit, rate counters
         data.grant_table(platform_events, write=True)  # reads the account the events belong to
         data.grant_table(kyc_webhook, write=True)
         veriff_secret.grant_read(kyc_webhook)
@@ -87,36 +125,22 @@ class Api(Construct):
         self.rest_api = self._rest_api(config)
         self.rest_api.node.try_remove_child("Endpoint")  # the stack publishes it as RestApiUrl
         self._add_error_responses()
-        v1 = self.rest_api.root.add_resource("v1")
-        public = _integration(catalogue)
-        programs = v1.add_resource("programs")
-        for resource in (programs, programs.add_resource("{program_id}")):
-            _open_to_anyone(
-                resource.add_method("GET", public), "The catalogue of programs on sale is public by design."
-            )
-
-        authorizer = apigw.CognitoUserPoolsAuthorizer(
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "TraderAuthorizer", cognito_user_pools=[user_pool], authorizer_name="cognito"
         )
-        signed_in = _integration(accounts)
-        account_list = v1.add_resource("accounts")
-        for resource in (account_list, account_list.add_resource("{account_id}")):
-            resource.add_method(
-                "GET", signed_in, authorizer=authorizer, authorization_type=apigw.AuthorizationType.COGNITO
-            )
-
-        _open_to_anyone(
-            v1.add_resource("platform")
-            .add_resource("events")
-            .add_method("POST", _integration(platform_events), api_key_required=True),
-            "Trading-platform bridges are servers, not users: they authenticate with the API key this method "
-            "requires (usage plan: PlatformUsagePlan).",
-        )
-        _open_to_anyone(
-            v1.add_resource("webhooks").add_resource("veriff").add_method("POST", _integration(kyc_webhook)),
-            "Veriff calls this webhook; kyc_webhook verifies its X-HMAC-SIGNATURE (HMAC-SHA256 of the raw "
-            "body with the shared secret) before acting.",
-        )
+        integrations = {
+            function_name: _integration(function)
+            for function_name, function in {
+                "catalogue_api": catalogue,
+                "accounts_api": accounts,
+                "staff_api": staff,
+                "api_docs": docs,
+                "platform_events": platform_events,
+                "kyc_webhook": kyc_webhook,
+            }.items()
+        }
+        for operation in OPERATIONS:
+            self._add_method(operation, integrations[operation.function])
 
         self.platform_api_key = self._platform_api_key(config)
 
@@ -177,6 +201,7 @@ class Api(Construct):
                 type=response_type,
                 status_code=status,
                 templates={"application/json": error_template(code, message)},
+                response_headers=RETRY_AFTER if code == "throttled" else None,
             )
 
     def _platform_api_key(self, config: StageConfig) -> apigw.IApiKey:
@@ -194,6 +219,27 @@ class Api(Construct):
         )
         plan.add_api_key(key)
         return key
+
+
+    def _add_method(self, operation: Operation, integration: apigw.LambdaIntegration) -> None:
+        """One route of the contract: its resource, method, integration and who may call it."""
+        resource = self.rest_api.root.resource_for_path(operation.path)
+        if operation.access is Access.SIGNED_IN:
+            resource.add_method(
+                operation.method,
+                integration,
+                authorizer=self.authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+            )
+        elif operation.access is Access.API_KEY:
+            _open_to_anyone(
+                resource.add_method(operation.method, integration, api_key_required=True),
+                "Trading-platform bridges are servers, not users: they authenticate with the API key this "
+                "method requires (usage plan: PlatformUsagePlan).",
+            )
+        else:
+            method = resource.add_method(operation.method, integration)
+            _open_to_anyone(method, OPEN_BECAUSE[operation.function])
 
 
 def _integration(function: lambda_.IFunction) -> apigw.LambdaIntegration:

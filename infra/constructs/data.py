@@ -34,6 +34,10 @@ KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KEY_WRITE_ACTIONS = (*KEY_READ_ACTIONS, "kms:Encrypt", "kms:GenerateDataKey")
 
 MAIN_INDEXES = ("gsi1", "gsi2")
+# Audit entries live in their own partitions (`AUDIT#...`): no function may change or delete one, and only
+# the audit writers may put one (each put is conditional on the entry not existing).
+AUDIT_PARTITIONS = "AUDIT#*"
+AUDIT_EDITS = ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 CONNECTIONS_BY_TRADER = "by_trader"
 
 
@@ -64,6 +68,7 @@ class Data(Construct):
             ),
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
+            time_to_live_attribute="expires_at",  # rate-limit windows, past leaderboards
             deletion_protection=config.is_prod,
             removal_policy=removal_policy(config),
         )
@@ -108,11 +113,26 @@ class Data(Construct):
             "Idempotency records expire within hours by TTL; the main table holds the outcomes they guard.",
         )
 
-    def grant_table(self, grantee: iam.IGrantable, *, write: bool = False, read: bool = True) -> None:
-        """Item access to the main table and its indexes (named, not `index/*`), and use of its key."""
+    def grant_table(
+        self, grantee: iam.IGrantable, *, write: bool = False, read: bool = True, audit_writer: bool = False
+    ) -> None:
+        """Item access to the main table and its indexes (named, not `index/*`), and use of its key.
+
+        Writers may never edit the audit log; only `audit_writer`s may append to it."""
         actions = (*(READ_ACTIONS if read else ()), *(WRITE_ACTIONS if write else ()))
         _grant_items(grantee, self.table, MAIN_INDEXES, actions)
         self.key.grant(grantee, *(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS))
+        if write:
+            denied = AUDIT_EDITS if audit_writer else (*AUDIT_EDITS, "dynamodb:PutItem")
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="AuditLogIsAppendOnly",
+                    effect=iam.Effect.DENY,
+                    actions=sorted(denied),
+                    resources=[self.table.table_arn],
+                    conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [AUDIT_PARTITIONS]}},
+                )
+            )
 
     def grant_connections(self, grantee: iam.IGrantable, *actions: str) -> None:
         """The given item actions on the connections table and its `by_trader` index."""

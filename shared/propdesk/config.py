@@ -102,3 +102,15 @@ class ConnectionsSettings(FunctionSettings):
 
 class WsDefaultSettings(WebSocketSettings):
     pass
+
+
+class StaffApiSettings(TableSettings):
+    pass
+
+
+class StreamProjectionsSettings(TableSettings):
+    pass
+
+
+class ApiDocsSettings(FunctionSettings):
+    stage: str = Field(min_length=1, description="The stage the served document describes.")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
+from propdesk.http.contract import OPERATIONS, Access
 
 from tests.infrastructure.conftest import Synthesized
 
@@ -37,40 +38,40 @@ def _integrated_function(synthesized: Synthesized, method: dict[str, Any]) -> st
     return next(name for name, (logical_id, _) in synthesized.functions().items() if f'"{logical_id}"' in uri)
 
 
-def test_rest_routes_reach_their_functions(synthesized: Synthesized) -> None:
+def test_rest_routes_are_exactly_the_contracts_and_reach_their_functions(synthesized: Synthesized) -> None:
     methods = _rest_methods(synthesized)
 
     assert {route: _integrated_function(synthesized, method) for route, method in methods.items()} == {
-        ("GET", "/v1/programs"): "catalogue_api",
-        ("GET", "/v1/programs/{program_id}"): "catalogue_api",
-        ("GET", "/v1/accounts"): "accounts_api",
-        ("GET", "/v1/accounts/{account_id}"): "accounts_api",
-        ("POST", "/v1/platform/events"): "platform_events",
-        ("POST", "/v1/webhooks/veriff"): "kyc_webhook",
+        (operation.method, operation.path): operation.function for operation in OPERATIONS
     }
     for method in methods.values():
         assert method["Integration"]["Type"] == "AWS_PROXY"
 
 
-def test_catalogue_and_webhook_are_public_accounts_need_cognito_bridges_need_a_key(
-    synthesized: Synthesized,
-) -> None:
+def test_each_route_has_the_access_the_contract_declares(synthesized: Synthesized) -> None:
     methods = _rest_methods(synthesized)
     authorizer_id = next(iter(synthesized.of_type("AWS::ApiGateway::Authorizer")))
 
-    for route in [
-        ("GET", "/v1/programs"),
-        ("GET", "/v1/programs/{program_id}"),
-        ("POST", "/v1/webhooks/veriff"),
-    ]:
-        assert methods[route]["AuthorizationType"] == "NONE"
-        assert not methods[route].get("ApiKeyRequired", False)
-    for route in [("GET", "/v1/accounts"), ("GET", "/v1/accounts/{account_id}")]:
-        assert methods[route]["AuthorizationType"] == "COGNITO_USER_POOLS"
-        assert methods[route]["AuthorizerId"] == {"Ref": authorizer_id}
-    assert methods[("POST", "/v1/platform/events")]["ApiKeyRequired"] is True
+    for operation in OPERATIONS:
+        method = methods[(operation.method, operation.path)]
+        if operation.access is Access.SIGNED_IN:
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", operation.path
+            assert method["AuthorizerId"] == {"Ref": authorizer_id}
+        else:
+            assert method["AuthorizationType"] == "NONE", operation.path
+        assert method.get("ApiKeyRequired", False) is (operation.access is Access.API_KEY), operation.path
+    assert {path for (_, path) in methods if path.startswith("/v1/staff")} <= {
+        operation.path for operation in OPERATIONS if operation.access is Access.SIGNED_IN
+    }
     synthesized.template.has_resource_properties(
         "AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS", "ProviderARNs": [Match.any_value()]}
+    )
+
+
+def test_throttled_clients_are_told_when_to_retry(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {"ResponseType": "THROTTLED", "ResponseParameters": {"gatewayresponse.header.Retry-After": "'1'"}},
     )
 
 

@@ -13,6 +13,9 @@ pytestmark = pytest.mark.infra
 EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
+    "staff_api": {"TABLE_NAME"},
+    "api_docs": set(),
+    "stream_projections": {"TABLE_NAME"},
     "platform_events": {"TABLE_NAME"},
     "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},

@@ -11,18 +11,23 @@ from pynamodb.exceptions import PutError
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import TradingEventItem
-from propdesk.data.records import StoredEvent
+from propdesk.data.paging import check_limit, decode_cursor, to_page
+from propdesk.data.records import Page, StoredEvent
 
 # Greater than any event key: key times start with a digit, and "~" sorts after every digit.
 _AFTER_LAST_EVENT = f"{keys.EVENT_PREFIX}~"
+# Trade executions; they are also indexed on GSI1 (`FILLS#{account_id}`) so that trade history skips ticks.
+FILL_TYPES = frozenset({"position_opened", "position_closed"})
 
 
 class TradingEventRepository:
     def record(self, event: StoredEvent, received_at: datetime) -> bool:
         """Store the event once: False when an event with the same key is already there (a duplicate)."""
+        sk = keys.event_sk(event.time, event.event_id)
+        is_fill = event.type in FILL_TYPES
         item = TradingEventItem(
             keys.account_pk(event.account_id),
-            keys.event_sk(event.time, event.event_id),
+            sk,
             entity="trading_event",
             account_id=event.account_id,
             event_id=event.event_id,
@@ -30,6 +35,8 @@ class TradingEventRepository:
             event_type=event.type,
             payload=event.payload,
             received_at=received_at,
+            gsi1pk=keys.fills_partition(event.account_id) if is_fill else None,
+            gsi1sk=sk if is_fill else None,
         )
         try:
             item.save(condition=TradingEventItem.pk.does_not_exist())
@@ -57,6 +64,35 @@ class TradingEventRepository:
             TradingEventItem.sk.between(keys.EVENT_PREFIX, until_sk),
             consistent_read=True,
         )
+
+    def get(self, account_id: str, time: datetime, event_id: str) -> StoredEvent | None:
+        try:
+            item = TradingEventItem.get(keys.account_pk(account_id), keys.event_sk(time, event_id))
+        except TradingEventItem.DoesNotExist:
+            return None
+        return _stored(item)
+
+    def list_fills(
+        self,
+        account_id: str,
+        limit: int = 50,
+        cursor: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        newest_first: bool = True,
+    ) -> Page[StoredEvent]:
+        """The account's trade executions in [start, end), a page in time order (newest first by default)."""
+        partition = keys.fills_partition(account_id)
+        lower = keys.EVENT_PREFIX + (keys.key_time(start) if start else "")
+        upper = keys.EVENT_PREFIX + keys.key_time(end) if end else _AFTER_LAST_EVENT
+        results = TradingEventItem.fills.query(
+            partition,
+            TradingEventItem.gsi1sk.between(lower, upper),
+            limit=check_limit(limit),
+            scan_index_forward=not newest_first,
+            last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
+        )
+        return to_page(results, _stored)
 
     @staticmethod
     def from_stream_image(image: dict[str, Any]) -> StoredEvent:

@@ -83,3 +83,50 @@ def strip_prefix(value: str, prefix: str) -> str:
     if not value.startswith(prefix):
         raise ValueError(f"key {value!r} does not start with {prefix!r}")
     return value[len(prefix) :]
+
+
+# ---- trader/staff API (docs/data-model.md, "API items")
+FILLS_PREFIX = "FILLS#"
+AUDIT_PREFIX = "AUDIT#"
+AUDIT_ACTOR_PREFIX = "AUDIT_BY#"
+ENTRY_PREFIX = "ENTRY#"
+OVERRIDE_PREFIX = "OVERRIDE#"
+RATE_PREFIX = "RATE#"
+WINDOW_PREFIX = "WINDOW#"
+LEADERBOARD_PREFIX = "LEADERBOARD#"
+RETURN_PREFIX = "RETURN#"
+
+
+def fills_partition(account_id: str) -> str:
+    """GSI1 partition of an account's trade executions (position events only: sparse)."""
+    return f"{FILLS_PREFIX}{account_id}"
+
+
+def audit_pk(subject: str) -> str:
+    """An audit subject's partition, e.g. `AUDIT#ACCOUNT#acc-1` (AUDIT# partitions are append-only)."""
+    return f"{AUDIT_PREFIX}{subject}"
+
+
+def audit_actor_partition(actor: str) -> str:
+    return f"{AUDIT_ACTOR_PREFIX}{actor}"
+
+
+def entry_sk(time: datetime, entry_id: str) -> str:
+    return f"{ENTRY_PREFIX}{key_time(time)}#{entry_id}"
+
+
+def override_sk(breach_sk_value: str) -> str:
+    return f"{OVERRIDE_PREFIX}{strip_prefix(breach_sk_value, BREACH_PREFIX)}"
+
+
+def rate_pk(action: str, identity: str) -> str:
+    return f"{RATE_PREFIX}{action}#{identity}"
+
+
+def window_sk(window_start: datetime) -> str:
+    return f"{WINDOW_PREFIX}{key_time(window_start)}"
+
+
+def leaderboard_pk(program_id: str, period_key: str, shard: int) -> str:
+    """One shard of a program's board for a period, e.g. `LEADERBOARD#one-step#2026-W48#03`."""
+    return f"{LEADERBOARD_PREFIX}{program_id}#{period_key}#{shard:02d}"

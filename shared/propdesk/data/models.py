@@ -99,6 +99,17 @@ class AccountItem(MainTableModel):
     by_reset_group = ResetGroupIndex()
 
 
+class FillsIndex(GlobalSecondaryIndex["TradingEventItem"]):  # type: ignore[no-untyped-call]
+    """GSI1 over position events only (`FILLS#{account_id}` / the event's sk): trades without ticks."""
+
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
 class TradingEventItem(MainTableModel):
     account_id = UnicodeAttribute()
     event_id = UnicodeAttribute()
@@ -106,6 +117,9 @@ class TradingEventItem(MainTableModel):
     event_type = UnicodeAttribute()
     payload = JSONAttribute()
     received_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    fills = FillsIndex()
 
 
 class RiskStateItem(MainTableModel):
@@ -186,6 +200,70 @@ class ConnectionItem(Model):
     by_trader = ConnectionsByTraderIndex()
 
 
+class AuditByActorIndex(GlobalSecondaryIndex["AuditEntryItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class AuditEntryItem(MainTableModel):
+    """Append-only: written once with `attribute_not_exists`, never updated (IAM denies it too)."""
+
+    entry_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    actor_roles = JSONAttribute(default=list)
+    action = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_actor = AuditByActorIndex()
+
+
+class BreachOverrideItem(MainTableModel):
+    override_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    breach_sk = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class RateWindowItem(MainTableModel):
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class LeaderboardRankIndex(GlobalSecondaryIndex["LeaderboardItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class LeaderboardItem(MainTableModel):
+    program_id = UnicodeAttribute()
+    period_key = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    initial_balance = DecimalAttribute()
+    start_balance = DecimalAttribute()
+    balance = DecimalAttribute()
+    updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_rank = LeaderboardRankIndex()
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -198,5 +276,9 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     NotificationItem,
     ResetGroupItem,
     ResetWatermarkItem,
+    AuditEntryItem,
+    BreachOverrideItem,
+    RateWindowItem,
+    LeaderboardItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)

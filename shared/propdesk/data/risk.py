@@ -93,13 +93,23 @@ class BreachRepository:
         return True
 
     def list_for_account(
-        self, account_id: str, limit: int = 50, cursor: str | None = None
+        self,
+        account_id: str,
+        limit: int = 50,
+        cursor: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        newest_first: bool = False,
     ) -> Page[BreachEvidence]:
+        """Breaches in [start, end) in time order (oldest first unless `newest_first`)."""
         partition = keys.account_pk(account_id)
+        lower = keys.BREACH_PREFIX + (keys.key_time(start) if start else "")
+        upper = keys.BREACH_PREFIX + (keys.key_time(end) if end else "~")
         results = BreachItem.query(
             partition,
-            BreachItem.sk.startswith(keys.BREACH_PREFIX),
+            BreachItem.sk.between(lower, upper),
             limit=check_limit(limit),
+            scan_index_forward=not newest_first,
             last_evaluated_key=decode_cursor(cursor, "pk", partition),
         )
         return to_page(results, _evidence)

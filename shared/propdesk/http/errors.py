@@ -18,6 +18,7 @@ from propdesk.services.errors import (
     PayloadTooLargeError,
     UnauthorizedError,
 )
+from propdesk.services.rate_limits import RateLimitedError
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     ForbiddenError: HTTPStatus.FORBIDDEN,
     ConflictError: HTTPStatus.CONFLICT,
     PayloadTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    RateLimitedError: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -37,11 +39,18 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": error}
 
 
-def error_response(status: HTTPStatus, code: str, message: str, field: str | None = None) -> Response[Any]:
+def error_response(
+    status: HTTPStatus,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
         body=error_body(code, message, field),
+        headers=headers,
     )
 
 
@@ -50,7 +59,10 @@ def domain_error_response(error: DomainError) -> Response[Any]:
         (status for kind, status in STATUS_BY_ERROR.items() if isinstance(error, kind)),
         HTTPStatus.BAD_REQUEST,
     )
-    return error_response(status, error.code, error.message, error.field)
+    headers = None
+    if isinstance(error, RateLimitedError):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return error_response(status, error.code, error.message, error.field, headers)
 
 
 def field_path(location: Sequence[Any]) -> str:

@@ -1,37 +1,63 @@
-"""Who is calling: the Cognito user pool authorizer's claims on a REST request."""
+"""Who is calling: the Cognito user pool authorizer's claims on a REST request.
+
+API Gateway has verified the token's signature, audience and expiry before the handler runs; the handler
+re-checks the expiry it was given (defence in depth: a replayed event or a misconfigured method must not
+let an expired identity through) and refuses a request with no identity at all.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from propdesk.http.authorization import STAFF_ROLES, Permission, granted
 from propdesk.services.errors import UnauthorizedError
 
-STAFF_GROUPS = frozenset({"support", "risk", "finance", "admin"})
+STAFF_GROUPS = STAFF_ROLES
+# How API Gateway renders the token's `exp` claim in `requestContext.authorizer.claims`.
+CLAIM_TIME_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     subject: str
     groups: frozenset[str]
+    email: str | None = None
+    zoneinfo: str | None = None
 
     @property
     def is_staff(self) -> bool:
         return bool(self.groups & STAFF_GROUPS)
 
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return self.subject
+
+    def can(self, permission: Permission) -> bool:
+        return granted(self.groups, permission)
+
     def may_read_trader(self, trader_id: str) -> bool:
-        return self.is_staff or self.subject == trader_id
+        return self.subject == trader_id or self.can(Permission.READ_ACCOUNTS)
 
 
-def caller_from_event(event: dict[str, Any]) -> Caller:
-    """The authenticated caller; 401 when the request carries no verified identity."""
+def caller_from_event(event: dict[str, Any], now: datetime | None = None) -> Caller:
+    """The authenticated caller; 401 when the request carries no verified (or an expired) identity."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims") or {}
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise UnauthorizedError("this route needs a signed-in user")
-    return Caller(subject=subject, groups=parse_groups(claims.get("cognito:groups")))
+    if now is not None and _expired(claims.get("exp"), now):
+        raise UnauthorizedError("the token has expired")
+    return Caller(
+        subject=subject,
+        groups=parse_groups(claims.get("cognito:groups")),
+        email=_text(claims.get("email")),
+        zoneinfo=_text(claims.get("zoneinfo")),
+    )
 
 
 def parse_groups(raw: Any) -> frozenset[str]:
@@ -41,3 +67,20 @@ def parse_groups(raw: Any) -> frozenset[str]:
     if not isinstance(raw, str):
         return frozenset()
     return frozenset(part for part in re.split(r"[\s,\[\]]+", raw) if part)
+
+
+def _expired(raw: Any, now: datetime) -> bool:
+    """True when the claim names a past instant; a claim in neither known form is left to API Gateway."""
+    expires: datetime | None = None
+    if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
+        expires = datetime.fromtimestamp(int(raw), UTC)
+    elif isinstance(raw, str):
+        try:
+            expires = datetime.strptime(raw, CLAIM_TIME_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            return False
+    return expires is not None and expires <= now
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

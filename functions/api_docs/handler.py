@@ -1,0 +1,87 @@
+"""Public REST `GET /v1/openapi.json` (this API's OpenAPI document, generated from the route table at cold
+start) and `GET /v1/docs` (Swagger UI loading it; the UI's assets come from a CDN)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.adapters.clock import SystemClock
+from propdesk.config import ApiDocsSettings
+from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.routing import Call, route
+from propdesk.observability import observe
+
+app = build_rest_app()
+SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14"
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>propdesk API</title>
+  <link rel="stylesheet" href="{ui}/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="{ui}/swagger-ui-bundle.js" crossorigin="anonymous"></script>
+  <script>
+    window.ui = SwaggerUIBundle({{url: "openapi.json", dom_id: "#swagger-ui"}});
+  </script>
+</body>
+</html>
+"""
+
+
+@functools.cache
+def production_dependencies() -> str:
+    """The document's JSON (generated once per container: it only changes with the code)."""
+    ApiDocsSettings.from_env(os.environ)
+    from propdesk.http.openapi import openapi_document
+
+    return json.dumps(openapi_document())
+
+
+@route(app, "getOpenApi")
+def get_openapi(call: Call) -> Response[Any]:
+    document = json.loads(app.context["document"])
+    document["servers"] = [{"url": _base_path(app.current_event.raw_event)}]
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=json.dumps(document),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@route(app, "getDocs")
+def get_docs(call: Call) -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=PAGE.format(ui=SWAGGER_UI),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+def _base_path(event: dict[str, Any]) -> str:
+    """Where the API's paths start as the client sees them (`/dev` on AWS; the emulator's prefix locally)."""
+    full = str((event.get("requestContext") or {}).get("path") or "")
+    route_path = str(event.get("path") or "")
+    if route_path and full.endswith(route_path):
+        return full[: -len(route_path)] or "/"
+    return "/"
+
+
+def process(event: dict[str, Any], context: LambdaContext, document: str) -> dict[str, Any]:
+    app.context["document"] = document
+    app.context["now"] = SystemClock().now()
+    return resolve(app, event, context)
+
+
+@observe
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process(event, context, production_dependencies())

@@ -1,0 +1,56 @@
+"""Read models fed by the main table's stream: leaderboards (risk-state balance changes) and the audit entries
+of automated enforcement (new breach evidence). A DLQ takes batches that failed 5 times."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory, FunctionSpec
+from infra.constructs.queues import new_dead_letter_queue
+
+
+class ReadModels(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, config: StageConfig, data: Data, functions: FunctionFactory
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = functions.create(
+            self,
+            FunctionSpec(
+                "stream_projections",
+                "Table stream: leaderboard standings from balance changes, audit entries from breaches",
+                60,
+                256,
+                {"TABLE_NAME": data.table.table_name},
+            ),
+        )
+        dlq = new_dead_letter_queue(
+            self, "ProjectionsDlq", config, "stream-projections", "stream batches projections failed 5 times"
+        )
+        self.dead_letter_queues: dict[str, sqs.Queue] = {"stream-projections": dlq}
+        self.function.add_event_source(
+            sources.DynamoEventSource(
+                data.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                bisect_batch_on_error=True,
+                retry_attempts=5,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(dlq),
+                filters=[
+                    lambda_.FilterCriteria.filter({"dynamodb": {"Keys": {"sk": {"S": ["RISK"]}}}}),
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": ["INSERT"],
+                            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("BREACH#")}}},
+                        }
+                    ),
+                ],
+            )
+        )
+        data.grant_table(self.function, write=True, audit_writer=True)

@@ -1,0 +1,86 @@
+"""The audit log: append-only entries about a subject (an account, a program), queryable by subject and by
+actor. There is no update or delete here, no route that edits entries, and IAM denies changes to `AUDIT#`
+partitions to every function (infra/constructs/data.py)."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import PutError
+from pynamodb.transactions import TransactWrite
+
+from propdesk.data import keys
+from propdesk.data._conditions import condition_failed
+from propdesk.data.models import AuditEntryItem
+from propdesk.data.paging import check_limit, decode_cursor, to_page
+from propdesk.data.records import AuditEntry, Page
+
+
+class AuditLog:
+    def append(self, entry: AuditEntry) -> bool:
+        """Store the entry once; False when an entry with its id and time is already there."""
+        try:
+            _item(entry).save(condition=AuditEntryItem.pk.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def append_in(self, transaction: TransactWrite, entry: AuditEntry) -> None:
+        """Add the entry to a transaction, so that the change and its audit entry happen together."""
+        transaction.save(_item(entry), condition=AuditEntryItem.pk.does_not_exist())
+
+    def for_subject(self, subject: str, limit: int = 50, cursor: str | None = None) -> Page[AuditEntry]:
+        partition = keys.audit_pk(subject)
+        results = AuditEntryItem.query(
+            partition,
+            AuditEntryItem.sk.startswith(keys.ENTRY_PREFIX),
+            limit=check_limit(limit),
+            scan_index_forward=False,
+            last_evaluated_key=decode_cursor(cursor, "pk", partition),
+        )
+        return to_page(results, _entry)
+
+    def by_actor(self, actor: str, limit: int = 50, cursor: str | None = None) -> Page[AuditEntry]:
+        partition = keys.audit_actor_partition(actor)
+        results = AuditEntryItem.by_actor.query(
+            partition,
+            AuditEntryItem.gsi1sk.startswith(keys.ENTRY_PREFIX),
+            limit=check_limit(limit),
+            scan_index_forward=False,
+            last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
+        )
+        return to_page(results, _entry)
+
+
+def _item(entry: AuditEntry) -> AuditEntryItem:
+    sk = keys.entry_sk(entry.at, entry.entry_id)
+    return AuditEntryItem(
+        keys.audit_pk(entry.subject),
+        sk,
+        entity="audit_entry",
+        entry_id=entry.entry_id,
+        at=entry.at,
+        actor=entry.actor,
+        actor_roles=sorted(entry.actor_roles),
+        action=entry.action,
+        subject=entry.subject,
+        reason=entry.reason,
+        before=entry.before,
+        after=entry.after,
+        gsi1pk=keys.audit_actor_partition(entry.actor),
+        gsi1sk=sk,
+    )
+
+
+def _entry(item: AuditEntryItem) -> AuditEntry:
+    return AuditEntry(
+        entry_id=item.entry_id,
+        at=item.at,
+        actor=item.actor,
+        actor_roles=tuple(item.actor_roles or ()),
+        action=item.action,
+        subject=item.subject,
+        reason=item.reason,
+        before=item.before,
+        after=item.after,
+    )

@@ -1,0 +1,41 @@
+"""Staff roles (Cognito groups) and what each may do: least privilege, one table.
+
+A trader (any signed-in user without a staff group) reads only their own accounts; that ownership check is
+in the routes. Staff permissions are granted here and nowhere else:
+
+| permission              | support | risk | finance | admin |
+|-------------------------|---------|------|---------|-------|
+| read_accounts           | yes     | yes  | yes     | yes   |
+| override_breaches       |         | yes  |         |       |
+| change_program_version  |         |      |         | yes   |
+| read_audit              |         | yes  | yes     | yes   |
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+SUPPORT = "support"
+RISK = "risk"
+FINANCE = "finance"
+ADMIN = "admin"
+STAFF_ROLES = frozenset({SUPPORT, RISK, FINANCE, ADMIN})
+
+
+class Permission(StrEnum):
+    READ_ACCOUNTS = "read_accounts"  # any trader's accounts, metrics, trades and breaches
+    OVERRIDE_BREACHES = "override_breaches"
+    CHANGE_PROGRAM_VERSION = "change_program_version"
+    READ_AUDIT = "read_audit"
+
+
+GRANTS: dict[Permission, frozenset[str]] = {
+    Permission.READ_ACCOUNTS: frozenset({SUPPORT, RISK, FINANCE, ADMIN}),
+    Permission.OVERRIDE_BREACHES: frozenset({RISK}),
+    Permission.CHANGE_PROGRAM_VERSION: frozenset({ADMIN}),
+    Permission.READ_AUDIT: frozenset({RISK, FINANCE, ADMIN}),
+}
+
+
+def granted(roles: frozenset[str], permission: Permission) -> bool:
+    return bool(roles & GRANTS[permission])

@@ -1,0 +1,150 @@
+"""Every REST route in one table: method, path, the function serving it, who may call it and the models it
+reads and answers. The OpenAPI document is generated from this table (`propdesk.http.openapi`), the handlers
+validate with the same models, and tests check that the handlers and the CDK app serve exactly these routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from propdesk.http.authorization import Permission
+from propdesk.http.schemas import accounts, catalogue, platform, staff
+from propdesk.http.schemas.common import PageQuery, TimeRangeQuery
+from propdesk.services.rate_limits import RateLimit
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # anyone
+    SIGNED_IN = "signed_in"  # a Cognito token: a trader (own data) or staff (by permission)
+    API_KEY = "api_key"  # a platform bridge's key
+    SIGNED_WEBHOOK = "signed_webhook"  # a provider, verified by its signature in the handler
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    function: str
+    operation_id: str
+    summary: str
+    tag: str
+    access: Access
+    response: type[BaseModel] | None
+    status: int = 200
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    permission: Permission | None = None  # what the caller's role must grant (staff routes)
+    rate_limit: RateLimit | None = None  # per caller, answered with 429 + Retry-After
+    finds: str | None = None  # the path parameter naming a thing that may not exist (404)
+    content_type: str = "application/json"
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+    @property
+    def resolver_path(self) -> str:
+        """The path as Powertools' resolver spells it (`<account_id>` instead of `{account_id}`)."""
+        return self.path.replace("{", "<").replace("}", ">")
+
+
+PROGRAMS = "/v1/programs"
+ACCOUNT = "/v1/accounts/{account_id}"
+STAFF_ACCOUNT = "/v1/staff/accounts/{account_id}"
+# Enough for a reviewer working through a queue; a script gone wrong is stopped within a minute.
+STAFF_WRITES = RateLimit(limit=20, window_seconds=60)
+
+OPERATIONS: tuple[Operation, ...] = (
+    # ---- public: the catalogue, leaderboards, this document
+    Operation(
+        "GET", PROGRAMS, "catalogue_api", "listPrograms", "The programs on sale", "Catalogue",
+        Access.PUBLIC, catalogue.ProgramList, query=PageQuery,
+    ),
+    Operation(
+        "GET", PROGRAMS + "/{program_id}", "catalogue_api", "getProgram",
+        "A program with the rule pack of its current version", "Catalogue", Access.PUBLIC,
+        catalogue.ProgramDetail, finds="program_id",
+    ),
+    Operation(
+        "GET", "/v1/leaderboards/{program_id}", "catalogue_api", "getLeaderboard",
+        "Top accounts of a program by return over a period (display names only)", "Catalogue",
+        Access.PUBLIC, catalogue.Leaderboard, query=catalogue.LeaderboardQuery,
+    ),
+    Operation(
+        "GET", "/v1/openapi.json", "api_docs", "getOpenApi", "This API's OpenAPI document", "Docs",
+        Access.PUBLIC, None,
+    ),
+    Operation(
+        "GET", "/v1/docs", "api_docs", "getDocs", "Swagger UI for this API", "Docs", Access.PUBLIC, None,
+        content_type="text/html",
+    ),
+    # ---- a signed-in trader's own data (staff read any trader's with `read_accounts`)
+    Operation(
+        "GET", "/v1/me", "accounts_api", "getProfile", "The signed-in user's profile and roles", "Trader",
+        Access.SIGNED_IN, accounts.Profile,
+    ),
+    Operation(
+        "GET", "/v1/accounts", "accounts_api", "listAccounts", "The caller's trading accounts", "Trader",
+        Access.SIGNED_IN, accounts.AccountList, query=accounts.AccountsQuery,
+    ),
+    Operation(
+        "GET", ACCOUNT, "accounts_api", "getAccount",
+        "An account with its live metrics, stored risk verdict and latest breaches", "Trader",
+        Access.SIGNED_IN, accounts.AccountDetail, query=accounts.MetricsQuery, finds="account_id",
+    ),
+    Operation(
+        "GET", ACCOUNT + "/metrics", "accounts_api", "getAccountMetrics",
+        "Live metrics: floors and allowances, next day boundary, target, days, consistency", "Trader",
+        Access.SIGNED_IN, accounts.Metrics, query=accounts.MetricsQuery, finds="account_id",
+    ),
+    Operation(
+        "GET", ACCOUNT + "/trades", "accounts_api", "listTrades",
+        "Trade executions (positions opened and closed), by time range", "Trader", Access.SIGNED_IN,
+        accounts.TradeList, query=accounts.TradesQuery, finds="account_id",
+    ),
+    Operation(
+        "GET", ACCOUNT + "/positions", "accounts_api", "listOpenPositions", "Positions open now", "Trader",
+        Access.SIGNED_IN, accounts.PositionList, finds="account_id",
+    ),
+    Operation(
+        "GET", ACCOUNT + "/breaches", "accounts_api", "listBreaches",
+        "Breach reports with explanation, figures, the triggering event and any override", "Trader",
+        Access.SIGNED_IN, accounts.BreachList, query=TimeRangeQuery, finds="account_id",
+    ),
+    # ---- staff
+    Operation(
+        "POST", STAFF_ACCOUNT + "/breach-overrides", "staff_api", "overrideBreach",
+        "Override a breach (risk): recorded with its reason, audited, may reinstate the account", "Staff",
+        Access.SIGNED_IN, staff.BreachOverrideOut, status=201, body=staff.BreachOverrideRequest,
+        permission=Permission.OVERRIDE_BREACHES, rate_limit=STAFF_WRITES, finds="account_id",
+    ),
+    Operation(
+        "PUT", STAFF_ACCOUNT + "/program-version", "staff_api", "changeProgramVersion",
+        "Pin the account to another version of its program (admin), audited", "Staff", Access.SIGNED_IN,
+        staff.ProgramVersionChanged, body=staff.ProgramVersionChange,
+        permission=Permission.CHANGE_PROGRAM_VERSION, rate_limit=STAFF_WRITES, finds="account_id",
+    ),
+    Operation(
+        "GET", "/v1/staff/audit", "staff_api", "listAuditEntries",
+        "The audit log about one account or by one actor, newest first (read only)", "Staff",
+        Access.SIGNED_IN, staff.AuditPage, query=staff.AuditQuery, permission=Permission.READ_AUDIT,
+    ),
+    # ---- servers
+    Operation(
+        "POST", "/v1/platform/events", "platform_events", "postPlatformEvents",
+        "A trading-platform bridge pushes an account's normalized events", "Platforms", Access.API_KEY,
+        platform.PlatformEventsAccepted, status=202, body=platform.PlatformEventsRequest, finds="account_id",
+    ),
+    Operation(
+        "POST", "/v1/webhooks/veriff", "kyc_webhook", "postVeriffWebhook",
+        "Veriff's signed KYC decision (X-HMAC-SIGNATURE over the raw body)", "Webhooks",
+        Access.SIGNED_WEBHOOK, platform.WebhookAcknowledged,
+    ),
+)  # fmt: skip
+
+
+def operations_of(function: str) -> list[Operation]:
+    return [operation for operation in OPERATIONS if operation.function == function]

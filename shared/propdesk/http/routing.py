@@ -1,0 +1,102 @@
+"""Handlers register their routes by operation id: method, path, access, permission, query and body models
+and the rate limit all come from the contract (`propdesk.http.contract`), so code and document cannot drift.
+
+    @route(app, "getAccount")
+    def get_account(call: Call, account_id: str) -> AccountDetail: ...
+
+Before the function runs: the caller is authenticated (401) and authorized (403) as the operation says, the
+per-caller rate limit is counted (429), and the query and body are validated (400/422). A returned model is
+answered as JSON with the operation's status.
+
+Per invocation, `process()` puts into `app.context`: `now` (the injected clock's reading) and, for functions
+with rate-limited routes, `rate_limiter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from pydantic import BaseModel
+
+from propdesk.http.app import parse_json, raw_body
+from propdesk.http.contract import OPERATIONS, Access, Operation
+from propdesk.http.identity import Caller, caller_from_event
+from propdesk.services.errors import ForbiddenError, UnauthorizedError
+from propdesk.services.rate_limits import RateLimiter
+
+Model = TypeVar("Model", bound=BaseModel)
+RouteFunction = Callable[..., BaseModel | Response[Any]]
+BY_ID = {operation.operation_id: operation for operation in OPERATIONS}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One validated request: who calls, when, and the parsed query and body."""
+
+    operation: Operation
+    now: datetime
+    caller_or_none: Caller | None
+    query: BaseModel | None
+    body: BaseModel | None
+
+    @property
+    def caller(self) -> Caller:
+        if self.caller_or_none is None:
+            raise UnauthorizedError("this route needs a signed-in user")
+        return self.caller_or_none
+
+    def query_as(self, model: type[Model]) -> Model:
+        if not isinstance(self.query, model):
+            raise TypeError(f"{self.operation.operation_id} declares no {model.__name__} query")
+        return self.query
+
+    def body_as(self, model: type[Model]) -> Model:
+        if not isinstance(self.body, model):
+            raise TypeError(f"{self.operation.operation_id} declares no {model.__name__} body")
+        return self.body
+
+
+def route(app: APIGatewayRestResolver, operation_id: str) -> Callable[[RouteFunction], RouteFunction]:
+    operation = BY_ID[operation_id]
+
+    def register(function: RouteFunction) -> RouteFunction:
+        def endpoint(**path_parameters: str) -> Response[Any]:
+            call = _prepare(app, operation)
+            answer = function(call, **path_parameters)
+            if isinstance(answer, Response):
+                return answer
+            return Response(
+                status_code=operation.status,
+                content_type=content_types.APPLICATION_JSON,
+                body=answer.model_dump(mode="json"),
+            )
+
+        app.route(operation.resolver_path, operation.method)(endpoint)
+        return function
+
+    return register
+
+
+def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
+    event = app.current_event.raw_event
+    now: datetime = app.context["now"]
+    caller = None
+    if operation.access is Access.SIGNED_IN:
+        caller = caller_from_event(event, now)
+        if operation.permission is not None and not caller.can(operation.permission):
+            raise ForbiddenError(f"your role does not allow {operation.permission.value}")
+        if operation.rate_limit is not None:
+            limiter: RateLimiter = app.context["rate_limiter"]
+            limiter.hit(operation.operation_id, caller.subject, operation.rate_limit, now)
+    query = None
+    if operation.query is not None:
+        parameters = app.current_event.query_string_parameters or {}
+        query = operation.query.model_validate(dict(parameters))
+    body = None
+    if operation.body is not None:
+        body = operation.body.model_validate(parse_json(raw_body(event)))
+    return Call(operation, now, caller, query, body)

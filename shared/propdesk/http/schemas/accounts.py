@@ -1,0 +1,218 @@
+"""Traders' routes: the profile, accounts with live metrics, trades, open positions and breach reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from propdesk.http.schemas.common import Money, Percent, QueryModel, ResponseModel, TimeRangeQuery
+
+AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
+
+
+class Profile(ResponseModel):
+    trader_id: str = Field(description="The Cognito user's `sub`.")
+    email: str | None
+    display_name: str | None = Field(description="What leaderboards show; None until the trader sets one.")
+    roles: list[str] = Field(description="Cognito groups, e.g. `trader` or staff roles.")
+    timezone: str | None = Field(description="The trader's zone (Cognito `zoneinfo`), if set.")
+
+
+class AccountOut(ResponseModel):
+    account_id: str
+    trader_id: str
+    status: AccountStatus
+    status_reason: str
+    program_id: str
+    program_version: int
+    currency: str
+    initial_balance: Money
+    timezone: str = Field(description="The program's day-boundary zone.")
+    day_starts_at: str = Field(examples=["00:00"])
+    opened_at: datetime
+
+
+class AccountList(ResponseModel):
+    accounts: list[AccountOut]
+    next_cursor: str | None
+
+
+class AccountsQuery(QueryModel):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2048)
+    trader_id: str | None = Field(
+        default=None, min_length=1, max_length=128, description="Staff only: another trader's accounts."
+    )
+
+
+class MetricsQuery(QueryModel):
+    tz: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Show the next day boundary in this IANA zone (default: the trader's `zoneinfo`).",
+    )
+
+
+class LossAllowance(ResponseModel):
+    rule: str = Field(examples=["daily_loss"])
+    floor: Money = Field(description="Equity may not go below this.")
+    remaining: Money = Field(description="Equity minus the floor (0 when at or below it).")
+    used_percent: Percent = Field(description="Share of the allowance already used.")
+
+
+class DayBoundary(ResponseModel):
+    utc: datetime = Field(description="The next daily reset, in UTC.")
+    program_time: datetime = Field(description="The same instant in the program's zone.")
+    trader_time: datetime = Field(description="The same instant in the trader's zone.")
+    trader_timezone: str
+
+
+class TargetProgress(ResponseModel):
+    target: Money
+    profit: Money
+    remaining: Money
+    progress_percent: Percent
+
+
+class TradingDays(ResponseModel):
+    count: int
+    required: int | None = Field(description="The program's minimum, if it has one.")
+
+
+class Consistency(ResponseModel):
+    ok: bool
+    best_day_profit: Money
+    best_day_allowed: Money = Field(description="The most the best day may be, given the total profit.")
+    max_best_day_percent: Percent
+    profit_needed: Money = Field(description="More total profit that would make the best day compliant.")
+
+
+class ResetBreach(ResponseModel):
+    rule: str
+    effect: str
+    explanation: str
+
+
+class ResetPreview(ResponseModel):
+    """What the next day boundary brings if nothing changes before it ("safe now, breached at the reset?")."""
+
+    safe: bool
+    breaches: list[ResetBreach]
+
+
+class Metrics(ResponseModel):
+    account_id: str
+    status: AccountStatus
+    as_of: datetime = Field(description="The instant these figures describe.")
+    currency: str
+    balance: Money
+    equity: Money
+    profit: Money
+    daily_loss: LossAllowance | None
+    max_loss: LossAllowance | None
+    next_day_boundary: DayBoundary
+    profit_target: TargetProgress | None
+    trading_days: TradingDays
+    consistency: Consistency | None
+    open_positions: int
+    paused_until: datetime | None
+    pass_blockers: list[str]
+    next_reset: ResetPreview
+
+
+class OverrideNote(ResponseModel):
+    """A staff decision on this breach (the evidence itself never changes)."""
+
+    override_id: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+class TradingEventOut(ResponseModel):
+    event_id: str
+    time: datetime
+    type: str
+    payload: dict[str, Any] = Field(description="The normalized event as the platform sent it.")
+
+
+class BreachOut(ResponseModel):
+    breach_id: str = Field(description="Opaque; names the breach in staff overrides.")
+    rule: str
+    time: datetime
+    effect: str
+    limit: str
+    value: str
+    explanation: str
+    event_id: str | None
+    event_type: str | None
+    figures: dict[str, Any] = Field(description="Base, amount and formula the rule used.")
+    program_id: str
+    program_version: int
+    trigger: TradingEventOut | None = Field(
+        default=None, description="The stored event that crossed the limit (None for reset-time breaches)."
+    )
+    override: OverrideNote | None = None
+
+
+class BreachList(ResponseModel):
+    breaches: list[BreachOut]
+    next_cursor: str | None
+
+
+class RiskOut(ResponseModel):
+    """The stored engine verdict (as written by the risk pipeline)."""
+
+    status: str | None
+    metrics: dict[str, Any]
+    usage: list[dict[str, Any]]
+    evaluated_until: datetime | None
+    events_applied: int
+
+
+class AccountDetail(ResponseModel):
+    account: AccountOut
+    metrics: Metrics | None = Field(description="None only if the account's program version is missing.")
+    risk: RiskOut | None
+    breaches: list[BreachOut] = Field(description="The most recent breaches (all of them: `/breaches`).")
+
+
+class Fill(ResponseModel):
+    """One trade execution: a position opened or closed."""
+
+    event_id: str
+    time: datetime
+    type: Literal["position_opened", "position_closed"]
+    position_id: str
+    symbol: str | None = None
+    side: Literal["buy", "sell"] | None = None
+    volume: str | None = None
+    stop_loss: str | None = None
+    take_profit: str | None = None
+    profit: Money | None = None
+    reason: str | None = None
+
+
+class TradeList(ResponseModel):
+    trades: list[Fill]
+    next_cursor: str | None
+
+
+class TradesQuery(TimeRangeQuery):
+    order: Literal["asc", "desc"] = Field(default="desc", description="Newest first by default.")
+
+
+class OpenPositionOut(ResponseModel):
+    position_id: str
+    symbol: str
+    side: str
+    volume: str
+    opened_at: datetime
+
+
+class PositionList(ResponseModel):
+    positions: list[OpenPositionOut]
+    as_of: datetime | None = Field(description="When the risk state last changed.")

@@ -1,0 +1,95 @@
+"""Read models kept from the main table's stream: leaderboard standings (from risk-state changes) and audit
+entries for automated enforcement (from breach evidence). Both are idempotent: a redelivered record rewrites
+the same standing or collides with the audit entry it already wrote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from propdesk.data.records import AuditEntry, BreachEvidence, LeaderboardStanding
+from propdesk.domain_events import stable_id
+from propdesk.services.leaderboards import PERIODS, expires_at, period_key
+
+if TYPE_CHECKING:
+    from propdesk.data.accounts import AccountRepository, TraderRepository
+    from propdesk.data.audit import AuditLog
+    from propdesk.data.leaderboards import LeaderboardRepository
+
+ENFORCEMENT_ACTOR = "system:risk_recalc"
+ANONYMOUS = "Anonymous trader"
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceChange:
+    account_id: str
+    previous_balance: Decimal | None  # None: the account's first risk state (it started at its initial)
+    balance: Decimal
+    at: datetime
+
+
+class Projections:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        traders: TraderRepository,
+        leaderboards: LeaderboardRepository,
+        audit: AuditLog,
+    ) -> None:
+        self._accounts = accounts
+        self._traders = traders
+        self._leaderboards = leaderboards
+        self._audit = audit
+
+    def on_balance_change(self, change: BalanceChange) -> int:
+        """Update the account's standing on each period's board; returns how many boards changed."""
+        if change.previous_balance == change.balance:
+            return 0
+        account = self._accounts.get(change.account_id)
+        if account is None:
+            return 0
+        profile = self._traders.get(account.trader_id)
+        display_name = profile.display_name if profile and profile.display_name else ANONYMOUS
+        previous = account.initial_balance if change.previous_balance is None else change.previous_balance
+        for period in PERIODS:
+            key = period_key(period, change.at)
+            known = self._leaderboards.get(account.program_id, key, account.account_id)
+            start = known.start_balance if known else previous
+            if period == "all":
+                start = account.initial_balance
+            standing = LeaderboardStanding(
+                program_id=account.program_id,
+                period_key=key,
+                account_id=account.account_id,
+                display_name=display_name,
+                initial_balance=account.initial_balance,
+                start_balance=start,
+                balance=change.balance,
+            )
+            self._leaderboards.save(standing, change.at, expires_at(period, change.at))
+        return len(PERIODS)
+
+    def on_breach_recorded(self, evidence: BreachEvidence, recorded_at: datetime) -> bool:
+        """Audit the engine's enforcement; False when this breach's entry exists already."""
+        entry = AuditEntry(
+            entry_id=stable_id("enforcement", evidence.account_id, evidence.rule, evidence.time.isoformat()),
+            at=recorded_at,
+            actor=ENFORCEMENT_ACTOR,
+            action="enforcement.breach_recorded",
+            subject=f"ACCOUNT#{evidence.account_id}",
+            reason=evidence.explanation,
+            before=None,
+            after={
+                "rule": evidence.rule,
+                "effect": evidence.effect,
+                "limit": str(evidence.limit),
+                "value": str(evidence.value),
+                "breach_time": evidence.time.isoformat(),
+                "event_id": evidence.event_id,
+                "program_id": evidence.program_id,
+                "program_version": evidence.program_version,
+            },
+        )
+        return self._audit.append(entry)

@@ -1,0 +1,76 @@
+"""Per-identity rate limits on sensitive actions: a fixed-window counter per (action, identity).
+
+The counter lives behind the `WindowCounter` port (DynamoDB in production: one conditional update per hit);
+a refused hit raises `RateLimitedError` with the seconds until the window ends (HTTP 429 + `Retry-After`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from propdesk.services.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    limit: int
+    window_seconds: int
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window_seconds < 1:
+            raise ValueError("a rate limit needs a positive limit and window")
+
+
+class RateLimitedError(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class WindowCounter(Protocol):
+    def increment(self, key: str, window_start: datetime, limit: int, expires_at: datetime) -> bool:
+        """Count one hit in the window unless it already holds `limit`; False when refused."""
+        ...
+
+
+class RateLimiter:
+    def __init__(self, counter: WindowCounter) -> None:
+        self._counter = counter
+
+    def hit(self, action: str, identity: str, rule: RateLimit, now: datetime) -> None:
+        """Count this call; raise `RateLimitedError` when the identity used up the window's allowance."""
+        window_start = window_of(now, rule.window_seconds)
+        window_end = window_start + timedelta(seconds=rule.window_seconds)
+        # Keep the counter a window longer than needed: clocks of concurrent callers differ slightly.
+        expires_at = window_end + timedelta(seconds=rule.window_seconds)
+        if not self._counter.increment(f"{action}#{identity}", window_start, rule.limit, expires_at):
+            retry_after = max(1, math.ceil((window_end - now).total_seconds()))
+            raise RateLimitedError(
+                f"at most {rule.limit} of these per {rule.window_seconds} s; try again in {retry_after} s",
+                retry_after,
+            )
+
+
+def window_of(now: datetime, window_seconds: int) -> datetime:
+    """The start of the fixed window holding `now` (windows are aligned on the Unix epoch)."""
+    seconds = int(now.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % window_seconds, UTC)
+
+
+class InMemoryWindowCounter:
+    """The counter for unit tests and local tools."""
+
+    def __init__(self) -> None:
+        self.hits: dict[tuple[str, datetime], int] = {}
+
+    def increment(self, key: str, window_start: datetime, limit: int, expires_at: datetime) -> bool:
+        count = self.hits.get((key, window_start), 0)
+        if count >= limit:
+            return False
+        self.hits[(key, window_start)] = count + 1
+        return True
