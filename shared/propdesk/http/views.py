@@ -222,7 +222,7 @@ def _allowance(usage: LimitUsage | None, equity: Decimal) -> out.LossAllowance |
         rule=usage.rule,
         floor=money_str(usage.floor),
         remaining=money_str(max(equity - usage.floor, ZERO)),
-        used_percent=_percent(usage.used_share * HUNDRED),
+        used_percent=_percent(max(usage.used_share, ZERO) * HUNDRED),  # in profit: nothing used
     )
 
 
