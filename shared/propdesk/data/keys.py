@@ -25,6 +25,15 @@ BREACH_PREFIX = "BREACH#"
 NOTIFICATION_PREFIX = "NOTIFICATION#"
 RESET_PREFIX = "RESET#"
 RESET_GROUP_PREFIX = "RESET_GROUP#"
+ORDER_PREFIX = "ORDER#"
+ORDERS_DAY_PREFIX = "ORDERS#"
+TRANSITION_PREFIX = "TRANSITION#"
+ADDON_PREFIX = "ADDON#"
+DISCOUNT_PREFIX = "DISCOUNT#"
+REVIEW_PREFIX = "REVIEW#"
+HOUR_PREFIX = "HOUR#"
+RECEIPT_SK = "RECEIPT"
+PAYMENT_LINK_SK = "ORDER"
 
 
 def key_time(moment: datetime) -> str:
@@ -130,3 +139,53 @@ def window_sk(window_start: datetime) -> str:
 def leaderboard_pk(program_id: str, period_key: str, shard: int) -> str:
     """One shard of a program's board for a period, e.g. `LEADERBOARD#one-step#2026-W48#03`."""
     return f"{LEADERBOARD_PREFIX}{program_id}#{period_key}#{shard:02d}"
+
+
+# ---- purchases (see propdesk.data.orders) ----
+
+
+def order_pk(order_id: str) -> str:
+    return f"{ORDER_PREFIX}{order_id}"
+
+
+def order_index_sk(created_at: datetime, order_id: str) -> str:
+    """GSI1 (a trader's orders) and GSI2 (a day's orders) sort key: newest last."""
+    return f"{ORDER_PREFIX}{key_time(created_at)}#{order_id}"
+
+
+def orders_day(created_at: datetime) -> str:
+    """GSI2 partition of the orders placed on one UTC day, e.g. `ORDERS#2026-11-25`."""
+    return f"{ORDERS_DAY_PREFIX}{created_at.astimezone(UTC).strftime('%Y-%m-%d')}"
+
+
+def transition_sk(sequence: int) -> str:
+    return f"{TRANSITION_PREFIX}{sequence:06d}"
+
+
+def webhook_receipt_pk(provider: str, event_id: str) -> str:
+    return f"WEBHOOK#{provider}#{event_id}"
+
+
+def payment_link_pk(provider: str, reference: str) -> str:
+    return f"PAYMENT#{provider}#{reference}"
+
+
+def add_on_sk(add_on_id: str) -> str:
+    return f"{ADDON_PREFIX}{add_on_id}"
+
+
+def discount_sk(code: str) -> str:
+    return f"{DISCOUNT_PREFIX}{code.upper()}"
+
+
+def velocity_pk(kind: str, value_digest: str) -> str:
+    """Purchase counters per e-mail/IP/card; the value is hashed (no personal data in keys)."""
+    return f"VELOCITY#{kind}#{value_digest}"
+
+
+def velocity_sk(moment: datetime) -> str:
+    return f"{HOUR_PREFIX}{moment.astimezone(UTC).strftime('%Y-%m-%dT%H')}"
+
+
+def review_sk(order_id: str) -> str:
+    return f"{REVIEW_PREFIX}{order_id}"

@@ -7,6 +7,7 @@ Only the repositories use these classes; everything else works with `propdesk.da
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -264,6 +265,126 @@ class LeaderboardItem(MainTableModel):
     by_rank = LeaderboardRankIndex()
 
 
+# ---- purchases (propdesk.data.orders, propdesk.data.sales) ----
+
+
+class OrdersByTraderIndex(GlobalSecondaryIndex["OrderItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class OrdersByDayIndex(GlobalSecondaryIndex["OrderItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class OrderItem(MainTableModel):
+    order_id = UnicodeAttribute()
+    trader_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    program_version = NumberAttribute()
+    currency = UnicodeAttribute()
+    total = DecimalAttribute()
+    lines = JSONAttribute()
+    payment_method = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute()
+    request_fingerprint = UnicodeAttribute(default="")
+    add_on_effects = JSONAttribute(default=dict)
+    payment_url = UnicodeAttribute(null=True)
+    session_reference = UnicodeAttribute(null=True)
+    payment_reference = UnicodeAttribute(null=True)
+    amount_paid = DecimalAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    status_before_dispute = UnicodeAttribute(null=True)
+    open_disputes = JSONAttribute(default=list)
+    closed_disputes = JSONAttribute(default=list)
+    flags = JSONAttribute(default=list)
+    client_ip = UnicodeAttribute(null=True)
+    client_country = UnicodeAttribute(null=True)
+    provisioning_attempts = NumberAttribute(default=0)
+    provisioning_lease_until = UTCDateTimeAttribute(null=True)
+    provisioning_error = UnicodeAttribute(null=True)
+    platform_account_id = UnicodeAttribute(null=True)
+    platform_login = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    by_trader = OrdersByTraderIndex()
+    by_day = OrdersByDayIndex()
+
+
+class OrderTransitionItem(MainTableModel):
+    order_id = UnicodeAttribute()
+    sequence = NumberAttribute()
+    from_status = UnicodeAttribute()
+    to_status = UnicodeAttribute()
+    cause = UnicodeAttribute()
+    note = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class WebhookReceiptItem(MainTableModel):
+    provider = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute()
+    events = JSONAttribute(default=list)
+    published = BooleanAttribute(default=False)
+
+
+class PaymentLinkItem(MainTableModel):
+    provider = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+
+
+class DiscountCodeItem(MainTableModel):
+    code = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    percent = DecimalAttribute(null=True)
+    amounts = JSONAttribute(default=dict)
+    expires_at = UTCDateTimeAttribute(null=True)
+    max_uses = NumberAttribute(null=True)
+    uses = NumberAttribute(default=0)
+    programs = JSONAttribute(default=list)
+    active = BooleanAttribute(default=True)
+
+
+class AddOnItem(MainTableModel):
+    add_on_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    prices = JSONAttribute(default=dict)
+    percent_of_program = DecimalAttribute(null=True)
+    programs = JSONAttribute(default=list)
+    effects = JSONAttribute(default=dict)
+
+
+class VelocityItem(MainTableModel):
+    purchases = NumberAttribute(default=0)
+
+
+class ReviewFlagItem(MainTableModel):
+    trader_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    flagged_at = UTCDateTimeAttribute()
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -280,5 +401,13 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     BreachOverrideItem,
     RateWindowItem,
     LeaderboardItem,
+    OrderItem,
+    OrderTransitionItem,
+    WebhookReceiptItem,
+    PaymentLinkItem,
+    DiscountCodeItem,
+    AddOnItem,
+    VelocityItem,
+    ReviewFlagItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)

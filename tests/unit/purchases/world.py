@@ -35,25 +35,30 @@ from tests.unit.purchases.builders import PROGRAM, T0
 
 @dataclass
 class World:
-    store: InMemoryOrderStore = field(default_factory=InMemoryOrderStore)
+    store: Any = field(default_factory=InMemoryOrderStore)
     provider: FakePaymentProvider = field(default_factory=FakePaymentProvider)
     platform: FakePlatform = field(default_factory=FakePlatform)
-    accounts: InMemoryAccounts = field(default_factory=InMemoryAccounts)
+    accounts: Any = field(default_factory=InMemoryAccounts)
     publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
     email: RecordingEmail = field(default_factory=RecordingEmail)
-    reviews: InMemoryReviews = field(default_factory=InMemoryReviews)
-    velocity: InMemoryVelocity = field(default_factory=InMemoryVelocity)
+    reviews: Any = field(default_factory=InMemoryReviews)
+    velocity: Any = field(default_factory=InMemoryVelocity)
+    catalogue: Any = None  # SalesCatalogue + ProgramVersions; in memory unless given
+    versions: Any = None
+    traders: Any = field(default_factory=InMemoryTraders)
     delivered: int = 0
 
     def __post_init__(self) -> None:
-        self.catalogue = InMemoryCatalogue(
-            programs={PROGRAM.program_id: (PROGRAM, 3)},
-            extras={
-                "split-90": AddOn("split-90", "90% split", {"USD": Decimal("99.00")}, effects={"split": "90"})
-            },
-            store=self.store,
-            versions={(PROGRAM.program_id, 3): demo_version(PROGRAM.program_id, 3)},
-        )
+        if self.catalogue is None:
+            split = AddOn("split-90", "90% split", {"USD": Decimal("99.00")}, effects={"split": "90"})
+            self.catalogue = InMemoryCatalogue(
+                programs={PROGRAM.program_id: (PROGRAM, 3)},
+                extras={"split-90": split},
+                store=self.store,
+                versions={(PROGRAM.program_id, 3): demo_version(PROGRAM.program_id, 3)},
+            )
+        if self.versions is None:
+            self.versions = self.catalogue
         ids = itertools.count(1)
         self.checkout = CheckoutService(
             self.store,
@@ -69,8 +74,8 @@ class World:
         self.fulfilment = Fulfilment(
             self.store,
             self.accounts,
-            self.catalogue,
-            InMemoryTraders(),
+            self.versions,
+            self.traders,
             self.platform,
             self.email,
             self.publisher,
