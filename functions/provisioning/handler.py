@@ -1,0 +1,116 @@
+"""SQS queue fed by the EventBridge rule `purchase.completed | purchase.refunded | purchase.disputed |
+purchase.dispute_closed` (DLQ after 6 receives, alarmed). Each message is one EventBridge event:
+
+- `purchase.completed`: open the trading account on Match-Trader once (lease, look-up by reference, then
+  create), pin it to the program version bought, mail the credentials, publish `account.provisioned`;
+- `purchase.refunded`: disable the order's account; `purchase.disputed`: suspend it, flag the trader, alert
+  the firm; `purchase.dispute_closed` (won): reinstate it.
+
+Partial batch responses: a message whose work is still pending (platform down, another worker's lease) is
+reported in `batchItemFailures` and comes back after the visibility timeout; the others are deleted.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.domain_events import Envelope
+from propdesk.observability import logger, metrics, observe
+from propdesk.purchases.settings import ProvisioningSettings
+
+if TYPE_CHECKING:
+    from propdesk.ports import Clock
+    from propdesk.purchases.fulfilment import Fulfilment
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    fulfilment: Fulfilment
+    clock: Clock
+
+
+@functools.cache
+def production_dependencies() -> Dependencies:
+    settings = ProvisioningSettings.from_env(os.environ)
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.adapters.email_stub import LoggingEmailSender
+    from propdesk.adapters.eventbridge import EventBridgePublisher
+    from propdesk.data.account_status import PurchaseAccountBook
+    from propdesk.data.accounts import TraderRepository
+    from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.orders import OrderRepository
+    from propdesk.data.sales import ReviewFlagRepository
+    from propdesk.purchases import production
+    from propdesk.purchases.fulfilment import Fulfilment
+
+    production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
+    fulfilment = Fulfilment(
+        OrderRepository(),
+        PurchaseAccountBook(),
+        CatalogueRepository(),
+        TraderRepository(),
+        production.match_trader(settings, production.secrets()),
+        LoggingEmailSender(),
+        EventBridgePublisher(settings.event_bus_name),
+        ReviewFlagRepository(),
+    )
+    return Dependencies(fulfilment, SystemClock())
+
+
+def handle(envelope: Envelope, deps: Dependencies) -> str:
+    detail = envelope.detail
+    order_id = str(detail.get("order_id", ""))
+    now = deps.clock.now()
+    fulfilment = deps.fulfilment
+    if envelope.detail_type == "purchase.completed":
+        return fulfilment.provision(order_id, now)
+    if envelope.detail_type == "purchase.refunded":
+        return fulfilment.disable(order_id, now)
+    if envelope.detail_type == "purchase.disputed":
+        return fulfilment.suspend(order_id, str(detail.get("dispute_id")), str(detail.get("reason", "")), now)
+    if envelope.detail_type == "purchase.dispute_closed":
+        return fulfilment.reinstate(order_id, now)
+    return f"ignored {envelope.detail_type}"
+
+
+def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return {"batchItemFailures": []}
+
+    def consume(record: SQSRecord) -> None:
+        envelope = Envelope.model_validate_json(record.body)
+        outcome = handle(envelope, deps)
+        logger.info(
+            "purchase event handled",
+            extra={
+                "detail_type": envelope.detail_type,
+                "order_id": envelope.detail.get("order_id"),
+                "outcome": outcome,
+            },
+        )
+        metrics.add_metric(name="PurchaseEventsHandled", unit="Count", value=1)
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    try:
+        response = process_partial_response(
+            event=event, record_handler=consume, processor=processor, context=context
+        )
+    except Exception:
+        logger.exception("the batch could not be processed; reporting every message as failed")
+        return {"batchItemFailures": [{"itemIdentifier": str(r.get("messageId", ""))} for r in records]}
+    failures = len(response.get("batchItemFailures", []))
+    if failures:
+        metrics.add_metric(name="ProvisioningRetries", unit="Count", value=failures)
+    return dict(response)
+
+
+@observe
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process(event, context, production_dependencies())

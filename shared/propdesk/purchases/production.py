@@ -1,0 +1,110 @@
+"""Production wiring of the purchase path (the composition root the handlers call once per container):
+repositories bound to the tables, adapters reading their credentials from Secrets Manager on first use.
+Not domain code: this is where boto3, httpx and stripe come in, each imported only when used.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from propdesk.purchases.fraud import CHECKS, Action, Check, FraudPolicy
+
+if TYPE_CHECKING:
+    from propdesk.adapters.coinbase_commerce import CoinbaseCommerce
+    from propdesk.adapters.match_trader import MatchTraderPlatform
+    from propdesk.adapters.stripe_payments import StripePayments
+    from propdesk.ports import SecretSource
+    from propdesk.purchases.ports import PaymentProvider
+    from propdesk.purchases.settings import PaymentProviderSettings, ProvisioningSettings
+
+
+def bind(table_name: str, region: str, endpoint_url: str | None) -> None:
+    from propdesk.data.binding import TableBinding, bind_tables
+
+    bind_tables(TableBinding(table_name, None, region, endpoint_url))
+
+
+def secrets() -> SecretSource:
+    from propdesk.adapters.secrets import SecretsManagerSource
+
+    return SecretsManagerSource()
+
+
+def secret_json(source: SecretSource, secret_id: str) -> Callable[[], dict[str, Any]]:
+    def read() -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(source.get(secret_id))
+        return value
+
+    return read
+
+
+def stripe_provider(settings: PaymentProviderSettings, source: SecretSource) -> StripePayments | None:
+    if not settings.stripe_secret_arn:
+        return None
+    from propdesk.adapters.stripe_payments import StripeCredentials, StripePayments
+
+    read = secret_json(source, settings.stripe_secret_arn)
+    return StripePayments(
+        lambda: StripeCredentials(read()["api_key"], read()["webhook_secret"]),
+        api_base=settings.stripe_api_base,
+    )
+
+
+def coinbase_provider(settings: PaymentProviderSettings, source: SecretSource) -> CoinbaseCommerce | None:
+    if not settings.coinbase_secret_arn:
+        return None
+    from propdesk.adapters.coinbase_commerce import CoinbaseCommerce, CoinbaseCredentials
+
+    read = secret_json(source, settings.coinbase_secret_arn)
+    return CoinbaseCommerce(
+        lambda: CoinbaseCredentials(read()["api_key"], read()["webhook_secret"]),
+        api_base=settings.coinbase_api_base,
+    )
+
+
+def payment_providers(settings: PaymentProviderSettings, source: SecretSource) -> dict[str, PaymentProvider]:
+    found = [stripe_provider(settings, source), coinbase_provider(settings, source)]
+    return {provider.name: provider for provider in found if provider is not None}
+
+
+def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchTraderPlatform:
+    from propdesk.adapters.match_trader import MatchTraderPlatform
+    from propdesk.provisioning.circuit_breaker import CircuitBreaker
+    from propdesk.provisioning.rate_limiter import TokenBucket
+    from propdesk.purchases.ports import PlatformUnavailableError
+
+    read = secret_json(source, settings.match_trader_secret_arn)
+    base_url = settings.match_trader_base_url or str(read()["base_url"])
+    return MatchTraderPlatform(
+        base_url=base_url,
+        token=lambda: str(read()["api_token"]),
+        server=settings.match_trader_server,
+        limiter=TokenBucket.within(settings.platform_requests_per_minute, 60, time.monotonic, time.sleep),
+        breaker=CircuitBreaker(
+            "match-trader",
+            time.monotonic,
+            failure_threshold=5,
+            reset_timeout=30,
+            counts_as_failure=lambda error: isinstance(error, PlatformUnavailableError),
+        ),
+        sleep=time.sleep,
+    )
+
+
+def fraud_policy(actions: str) -> FraudPolicy:
+    """`"disposable_email=block,country_mismatch=flag"` over the defaults; unknown names are refused."""
+    chosen: dict[Check, Action] = dict(FraudPolicy().actions)
+    for part in filter(None, (p.strip() for p in actions.split(","))):
+        name, _, action = part.partition("=")
+        check = next((c for c in CHECKS if c == name.strip()), None)
+        verdict = next((a for a in ("block", "flag", "off") if a == action.strip()), None)
+        if check is None or verdict is None:
+            raise ValueError(
+                f"FRAUD_ACTIONS: {part!r} is not <check>=block|flag|off (checks: {', '.join(CHECKS)})"
+            )
+        chosen[check] = verdict
+    return FraudPolicy(actions=chosen, window=timedelta(hours=24))
