@@ -1,0 +1,140 @@
+"""Every route of the contract by every kind of caller: a trader reads only their own data, each staff role
+does only what it is granted, and a request without a valid identity (none, no subject, expired) is a 401.
+
+(API Gateway's Cognito authorizer rejects tampered and expired tokens before any function runs: see
+tests/e2e/test_api_gateway_auth.py. These in-process calls carry the claims the authorizer passes on.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from propdesk.data.risk import BreachRepository
+from propdesk.http.authorization import GRANTS, STAFF_ROLES
+from propdesk.http.contract import OPERATIONS, Access, Operation
+from propdesk.http.views import breach_id
+
+from tests.integration.api.api_world import (
+    NOW,
+    PROGRAM_ID,
+    Firm,
+    body_of,
+    claims,
+    clear_wiring,
+    fills_then_breach,
+    invoke,
+    request,
+)
+from tests.integration.dynamodb_local import TableNames
+
+pytestmark = pytest.mark.integration
+
+OWNER, FOREIGN = "owner", "foreign trader"
+ANONYMOUS, NO_SUBJECT, EXPIRED = "no identity", "no subject", "expired token"
+# Staff roles last: the one allowed write happens after every refusal was checked.
+CALLERS = (ANONYMOUS, NO_SUBJECT, EXPIRED, FOREIGN, OWNER, "support", "finance", "admin", "risk")
+IN_PROCESS = [op for op in OPERATIONS if op.access in (Access.PUBLIC, Access.SIGNED_IN)]
+
+
+@pytest.fixture(autouse=True)
+def wired_from_environment() -> Iterator[None]:
+    clear_wiring()
+    yield
+    clear_wiring()
+
+
+def identity(firm: Firm, caller: str) -> dict[str, str] | None:
+    if caller == ANONYMOUS:
+        return None
+    if caller == NO_SUBJECT:
+        return {"cognito:groups": "trader"}
+    if caller == EXPIRED:
+        return claims(firm.trader, "trader", expires=NOW - timedelta(seconds=1))
+    if caller == OWNER:
+        return claims(firm.trader, "trader")
+    if caller == FOREIGN:
+        return claims(firm.other_trader, "trader")
+    return claims(f"{caller}-staff", caller)
+
+
+def expected_status(operation: Operation, caller: str) -> int:
+    if operation.access is Access.PUBLIC:
+        return operation.status
+    if caller in (ANONYMOUS, NO_SUBJECT, EXPIRED):
+        return 401
+    if operation.permission is not None:
+        return operation.status if caller in GRANTS[operation.permission] else 403
+    if caller == FOREIGN and operation.finds == "account_id":
+        return 404  # another trader's account is indistinguishable from a missing one
+    return operation.status
+
+
+def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
+    """Path, query and body for each operation, aimed at the owner's account."""
+    evidence = BreachRepository().list_for_account(firm.account_id).items[0]
+    account = {"account_id": firm.account_id}
+    return {
+        "getProgram": {"path": {"program_id": PROGRAM_ID}},
+        "getLeaderboard": {"path": {"program_id": PROGRAM_ID}},
+        "overrideBreach": {
+            "path": account,
+            "body": {"breach_id": breach_id(evidence), "reason": "bad tick from the bridge, confirmed"},
+        },
+        "changeProgramVersion": {
+            "path": account,
+            "body": {"version": firm.program_version, "reason": "re-pin after migration check"},
+        },
+        "listAuditEntries": {"query": {"account_id": firm.account_id}},
+    }
+
+
+@pytest.mark.parametrize("operation", IN_PROCESS, ids=lambda op: op.operation_id)
+def test_every_caller_gets_exactly_what_its_role_allows(
+    tables: TableNames, unique_id: str, operation: Operation
+) -> None:
+    firm = Firm.seed(unique_id)
+    firm.trade(firm.account_id, fills_then_breach())
+    given = arguments(firm).get(operation.operation_id, {})
+    path = given.get("path", {"account_id": firm.account_id} if operation.path_parameters else None)
+
+    outcomes = {}
+    for caller in CALLERS:
+        event = request(
+            operation.operation_id, path, identity(firm, caller), given.get("query"), given.get("body")
+        )
+        response = invoke(operation.operation_id, event)
+        outcomes[caller] = response["statusCode"]
+        if response["statusCode"] >= 400:
+            assert set(body_of(response)) == {"error"}, response["body"]
+        if caller == FOREIGN and response["statusCode"] == 200:
+            assert firm.account_id not in response["body"], "a trader read another trader's data"
+
+    assert outcomes == {caller: expected_status(operation, caller) for caller in CALLERS}
+
+
+def test_a_trader_cannot_list_another_traders_accounts_but_staff_can(
+    tables: TableNames, unique_id: str
+) -> None:
+    firm = Firm.seed(unique_id)
+    query = {"trader_id": firm.trader}
+
+    def status(identity_claims: dict[str, str]) -> int:
+        response = invoke("listAccounts", request("listAccounts", None, identity_claims, query))
+        return int(response["statusCode"])
+
+    assert status(claims(firm.other_trader, "trader")) == 403
+    assert status(claims(firm.trader, "trader")) == 200
+    assert all(status(claims(f"{role}-1", role)) == 200 for role in STAFF_ROLES)
+
+
+def test_every_staff_permission_is_granted_to_staff_roles_only() -> None:
+    assert all(roles <= STAFF_ROLES for roles in GRANTS.values())
+    assert not any("trader" in roles for roles in GRANTS.values())
+
+
+def test_no_route_edits_or_deletes_the_audit_log() -> None:
+    audit_routes = [(op.method, op.path) for op in OPERATIONS if "audit" in op.path]
+    assert audit_routes == [("GET", "/v1/staff/audit")]
