@@ -1,9 +1,11 @@
-"""Risk engine benchmarks (pure Python, one core). Prints exactly three lines:
+"""Risk engine benchmarks (pure Python, one core). Prints these lines:
 
     engine.fresh_account: N evals/s   one `Evaluator.apply` of an equity tick to a freshly started
                                       2-step phase-1 account with the full rule set (no trades yet)
     engine.loaded_account: N evals/s  the same tick on an account with 5 open positions and 50 trades
                                       that day
+    engine.loaded_vs_fresh: N x       (b) against (a), measured side by side in the same run
+    engine.fresh_vs_205k_goal: N x    (a) against the 205k evals/s that a Rust engine claims
     engine.replay_1m: N s             parse (from JSON-like dicts) and apply a 1,000,000-event history
                                       of a funded account (ticks, openings, closings, ~700 day boundaries)
 
@@ -209,6 +211,8 @@ def main() -> None:
     loaded = evals_per_second(evaluator, lambda: loaded_state(evaluator)[0], loaded_batch, rounds=7)
     print(f"engine.fresh_account: {fresh:.0f} evals/s")
     print(f"engine.loaded_account: {loaded:.0f} evals/s")
+    print(f"engine.loaded_vs_fresh: {fresh / loaded:.2f} x slower")
+    print(f"engine.fresh_vs_205k_goal: {fresh / 205_000:.2f} x")
     print(f"engine.replay_1m: {replay_seconds():.2f} s")
 
 
