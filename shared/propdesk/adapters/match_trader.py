@@ -45,7 +45,7 @@ class MatchTraderPlatform:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Callable[[], str],
         token: Callable[[], str],
         server: str,
         limiter: TokenBucket,
@@ -55,7 +55,7 @@ class MatchTraderPlatform:
         timeout: float = 10.0,
         new_password: Callable[[], str] = lambda: secrets.token_urlsafe(12),
     ) -> None:
-        self._base_url = base_url.rstrip("/")
+        self._base_url = base_url
         self._token = token
         self.server = server
         self._limiter = limiter
@@ -67,8 +67,9 @@ class MatchTraderPlatform:
 
     @cached_property
     def _http(self) -> httpx.Client:
+        base_url = self._base_url if isinstance(self._base_url, str) else self._base_url()
         return httpx.Client(
-            base_url=self._base_url,
+            base_url=base_url.rstrip("/"),
             timeout=self._timeout,
             headers={"Authorization": self._token(), "Content-Type": "application/json"},
         )

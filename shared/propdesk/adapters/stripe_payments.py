@@ -123,7 +123,7 @@ class StripePayments:
         return order_id if isinstance(order_id, str) and order_id else None
 
     def payments_between(self, start: datetime, end: datetime) -> list[ProviderPayment]:
-        created = {"gte": int(start.timestamp()), "lt": int(end.timestamp())}
+        created = {"gte": int(start.timestamp()), "lte": int(end.timestamp())}  # whole seconds: end included
         payments: list[ProviderPayment] = []
         cursor: str | None = None
         while True:

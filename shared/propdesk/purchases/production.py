@@ -78,9 +78,9 @@ def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchT
     from propdesk.purchases.ports import PlatformUnavailableError
 
     read = secret_json(source, settings.match_trader_secret_arn)
-    base_url = settings.match_trader_base_url or str(read()["base_url"])
+    configured = settings.match_trader_base_url
     return MatchTraderPlatform(
-        base_url=base_url,
+        base_url=configured or (lambda: str(read()["base_url"])),
         token=lambda: str(read()["api_token"]),
         server=settings.match_trader_server,
         limiter=TokenBucket.within(settings.platform_requests_per_minute, 60, time.monotonic, time.sleep),

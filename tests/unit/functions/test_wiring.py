@@ -22,6 +22,9 @@ ENVIRONMENT = {
     "WEBSOCKET_API_ID": "abc123",
     "WEBSOCKET_STAGE": "dev",
     "VERIFF_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:veriff",
+    "MATCH_TRADER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:match-trader",
+    "STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:stripe",
+    "COINBASE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:coinbase-commerce",
     "WARNING_SHARE": "0.8",
 }
 
