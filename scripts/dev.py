@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -30,9 +30,9 @@ PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
 
 def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
     api = endpoints.rest_url("")
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)  # after the account's opening
     equity_reading = {
-        "event_id": f"demo-{now:%H%M%S}", "time": now.isoformat(timespec="seconds"),
+        "event_id": f"demo-{now:%H%M%S}", "time": now.isoformat(),
         "type": "equity", "equity": "98000.00",
     }
     event_body = json.dumps({"account_id": demo["account_id"], "events": [equity_reading]})
