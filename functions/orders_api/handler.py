@@ -1,6 +1,7 @@
 """REST, Cognito-authenticated: `POST /v1/orders` (buy a program: priced, fraud-checked, a payment page from
 Stripe Checkout or Coinbase Commerce; honours `Idempotency-Key`), `GET /v1/orders` (the caller's orders) and
-`GET /v1/orders/{order_id}` (one order with its history; staff may read any).
+`GET /v1/orders/{order_id}` (one order with its history; staff may read any). Routes, access and models come
+from the contract (`propdesk.http.contract`).
 
 201 with the order and its `payment_url`; a repeat with the same key answers 200 with the same order and
 `Idempotent-Replayed: true`. 4xx name the reason (unknown program 404, pricing or a reused key 422, a fraud
@@ -14,19 +15,19 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from propdesk.http.app import body_as, build_rest_app, query_int, query_str, resolve
-from propdesk.http.errors import error_body
-from propdesk.http.identity import caller_from_event
+from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.routing import Call, route
+from propdesk.http.schemas import purchases as schema
+from propdesk.http.schemas.common import PageQuery
 from propdesk.observability import metrics, observe
-from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.settings import OrdersApiSettings
 from propdesk.purchases.views import order_view, transition_view
+from propdesk.purchases.webhook_endpoint import answer_retry_later
 from propdesk.services.errors import InvalidInputError, NotFoundError
-from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -37,17 +38,7 @@ if TYPE_CHECKING:
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
 app = build_rest_app()
-
-
-class OrderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True, str_strip_whitespace=True)
-
-    program_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
-    currency: str = Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
-    payment_method: Literal["card", "crypto"] = "card"
-    add_ons: list[str] = Field(default_factory=list, max_length=10)
-    discount_code: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    billing_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+answer_retry_later(app)
 
 
 @dataclass(frozen=True)
@@ -93,24 +84,22 @@ def _deps() -> Dependencies:
     return deps
 
 
-@app.post("/v1/orders")
-def place_order() -> Response[Any]:
+@route(app, "createOrder")
+def create_order(call: Call) -> Response[Any]:
     from propdesk.purchases.checkout import PlaceOrder
 
+    request = call.body_as(schema.OrderRequest)
     event = app.current_event
-    caller = caller_from_event(event.raw_event)
-    request = body_as(app, OrderRequest)
     key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise InvalidInputError("Idempotency-Key must be 1-255 letters, digits or _.:-", "Idempotency-Key")
-    claims = (event.raw_event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
-    email = claims.get("email")
+    context = event.raw_event.get("requestContext") or {}
+    email = ((context.get("authorizer") or {}).get("claims") or {}).get("email")
     if not isinstance(email, str) or "@" not in email:
         raise InvalidInputError("the signed-in user has no e-mail address to send the receipt to", "email")
-    identity = (event.raw_event.get("requestContext") or {}).get("identity") or {}
     placed = _deps().checkout.place(
         PlaceOrder(
-            trader_id=caller.subject,
+            trader_id=call.caller.subject,
             email=email,
             program_id=request.program_id,
             currency=request.currency.upper(),
@@ -119,53 +108,49 @@ def place_order() -> Response[Any]:
             discount_code=request.discount_code,
             billing_country=request.billing_country.upper() if request.billing_country else None,
             idempotency_key=key,
-            client_ip=identity.get("sourceIp"),
+            client_ip=(context.get("identity") or {}).get("sourceIp"),
             ip_country=event.headers.get("CloudFront-Viewer-Country")
             or event.headers.get("cloudfront-viewer-country"),
         ),
-        _deps().clock.now(),
+        call.now,
     )
     metrics.add_metric(name="OrdersReplayed" if placed.replayed else "OrdersPlaced", unit="Count", value=1)
+    body = schema.OrderPlaced(
+        order=schema.OrderOut.model_validate(order_view(placed.order)), payment_url=placed.order.payment_url
+    )
     return Response(
-        status_code=200 if placed.replayed else 201,
+        status_code=200 if placed.replayed else call.operation.status,
         content_type=content_types.APPLICATION_JSON,
-        body={"order": order_view(placed.order), "payment_url": placed.order.payment_url},
+        body=body.model_dump(mode="json"),
         headers={"Idempotent-Replayed": "true"} if placed.replayed else None,
     )
 
 
-@app.get("/v1/orders")
-def list_orders() -> dict[str, Any]:
-    caller = caller_from_event(app.current_event.raw_event)
-    limit = query_int(app, "limit", default=20, minimum=1, maximum=100)
-    page = _deps().orders.list_for_trader(caller.subject, limit=limit, cursor=query_str(app, "cursor"))
-    return {"orders": [order_view(order) for order in page.items], "next_cursor": page.next_cursor}
-
-
-@app.get("/v1/orders/<order_id>")
-def get_order(order_id: str) -> dict[str, Any]:
-    caller = caller_from_event(app.current_event.raw_event)
-    orders = _deps().orders
-    order = orders.get(order_id) if len(order_id) <= 128 else None
-    if order is None or not caller.may_read_trader(order.trader_id):
-        raise NotFoundError(f"no order {order_id!r}", "order_id")
-    return {"order": order_view(order), "history": [transition_view(t) for t in orders.history(order_id)]}
-
-
-def _retry_later(error: RetryLaterError) -> Response[Any]:
-    return Response(
-        status_code=503,
-        content_type=content_types.APPLICATION_JSON,
-        body=error_body(error.code, error.message),
-        headers={"Retry-After": "5"},
+@route(app, "listOrders")
+def list_orders(call: Call) -> schema.OrderList:
+    query = call.query_as(PageQuery)
+    page = _deps().orders.list_for_trader(call.caller.subject, limit=query.limit, cursor=query.cursor)
+    return schema.OrderList(
+        orders=[schema.OrderOut.model_validate(order_view(order)) for order in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
-app.exception_handler(RetryLaterError)(_retry_later)
+@route(app, "getOrder")
+def get_order(call: Call, order_id: str) -> schema.OrderDetail:
+    orders = _deps().orders
+    order = orders.get(order_id) if len(order_id) <= 128 else None
+    if order is None or not call.caller.may_read_trader(order.trader_id):
+        raise NotFoundError(f"no order {order_id!r}", "order_id")
+    return schema.OrderDetail(
+        order=schema.OrderOut.model_validate(order_view(order)),
+        history=[schema.OrderStep.model_validate(transition_view(t)) for t in orders.history(order_id)],
+    )
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     app.context["deps"] = deps
+    app.context["now"] = deps.clock.now()
     return resolve(app, event, context)
 
 

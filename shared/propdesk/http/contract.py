@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from propdesk.http.authorization import Permission
-from propdesk.http.schemas import accounts, catalogue, platform, staff
+from propdesk.http.schemas import accounts, catalogue, platform, purchases, staff
 from propdesk.http.schemas.common import PageQuery, TimeRangeQuery
 from propdesk.services.rate_limits import RateLimit
 
@@ -131,6 +131,30 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/staff/audit", "staff_api", "listAuditEntries",
         "The audit log about one account or by one actor, newest first (read only)", "Staff",
         Access.SIGNED_IN, staff.AuditPage, query=staff.AuditQuery, permission=Permission.READ_AUDIT,
+    ),
+    # ---- purchases (a signed-in trader buys a program; providers confirm payment by signed webhooks)
+    Operation(
+        "POST", "/v1/orders", "orders_api", "createOrder",
+        "Buy a program: priced, fraud-checked, with a payment page (honours Idempotency-Key)", "Purchases",
+        Access.SIGNED_IN, purchases.OrderPlaced, status=201, body=purchases.OrderRequest,
+    ),
+    Operation(
+        "GET", "/v1/orders", "orders_api", "listOrders", "The caller's orders, newest first", "Purchases",
+        Access.SIGNED_IN, purchases.OrderList, query=PageQuery,
+    ),
+    Operation(
+        "GET", "/v1/orders/{order_id}", "orders_api", "getOrder", "An order with its history", "Purchases",
+        Access.SIGNED_IN, purchases.OrderDetail, finds="order_id",
+    ),
+    Operation(
+        "POST", "/v1/webhooks/stripe", "stripe_webhook", "postStripeWebhook",
+        "Stripe's signed events (Stripe-Signature over the raw body, 300 s tolerance)", "Webhooks",
+        Access.SIGNED_WEBHOOK, purchases.WebhookReceived,
+    ),
+    Operation(
+        "POST", "/v1/webhooks/crypto/{provider}", "crypto_webhook", "postCryptoWebhook",
+        "A crypto processor's signed callbacks (coinbase: X-CC-Webhook-Signature)", "Webhooks",
+        Access.SIGNED_WEBHOOK, purchases.WebhookReceived, finds="provider",
     ),
     # ---- servers
     Operation(

@@ -37,8 +37,8 @@ def order_view(order: Order) -> dict[str, Any]:
 def transition_view(transition: Transition) -> dict[str, Any]:
     return {
         "sequence": transition.sequence,
-        "from": transition.from_status,
-        "to": transition.to_status,
+        "from_status": transition.from_status,
+        "to_status": transition.to_status,
         "cause": transition.cause,
         "note": transition.note,
         "at": transition.at.isoformat(),

@@ -130,7 +130,7 @@ def test_a_paid_order_ends_with_one_account_visible_through_the_api(stack: Purch
     seen = json_of(stack.get_order("trader-1", str(order["order_id"])))
     assert seen["order"]["status"] == "provisioned"
     assert seen["order"]["account_id"] == account_id_for(str(order["order_id"]))
-    assert [step["to"] for step in seen["history"]] == ["paid", "provisioned"]
+    assert [step["to_status"] for step in seen["history"]] == ["paid", "provisioned"]
     account = PurchaseAccountBook().get(seen["order"]["account_id"])
     assert account is not None and (account.program_id, account.program_version) == (
         "two-step-100k-phase-1",
@@ -271,3 +271,26 @@ def test_reconciliation_reports_a_paid_order_the_webhook_never_reached(stack: Pu
     ]
     (alert,) = stack.bus.of_type("firm.alert")
     assert "paid_not_recorded" in alert.model_dump()["message"]
+
+
+# ---- who may call ----
+
+
+@pytest.mark.parametrize("operation_id", ["createOrder", "listOrders", "getOrder"])
+def test_order_routes_need_a_valid_token(stack: PurchaseStack, operation_id: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from functions.orders_api import handler as orders_api
+    from tests.integration.api.api_world import claims, request
+
+    path = {"order_id": "ord_x"} if operation_id == "getOrder" else None
+    body = (
+        {"program_id": "two-step-100k-phase-1", "currency": "USD"} if operation_id == "createOrder" else None
+    )
+    expired = claims("trader-1", "trader", expires=datetime.now(UTC) - timedelta(seconds=1))
+    for identity in (None, expired):
+        answer = orders_api.handler(request(operation_id, path, identity, None, body), CONTEXT)
+        assert answer["statusCode"] == 401, (identity, answer["body"])
+    valid = claims("trader-1", "trader", expires=datetime.now(UTC) + timedelta(hours=1))
+    mine = json_of(orders_api.handler(request("listOrders", None, valid), CONTEXT))
+    assert mine == {"orders": [], "next_cursor": None}
