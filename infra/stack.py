@@ -15,6 +15,7 @@ from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
 from infra.constructs.secrets import ProviderSecrets
@@ -35,12 +36,18 @@ class PropdeskStack(Stack):
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
         api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
         read_models = ReadModels(self, "ReadModels", config, data, functions)
+        purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Monitoring(
             self,
             "Monitoring",
             config,
             functions.functions,
-            {**events.dead_letter_queues, **workflows.dead_letter_queues, **read_models.dead_letter_queues},
+            {
+                **events.dead_letter_queues,
+                **workflows.dead_letter_queues,
+                **read_models.dead_letter_queues,
+                **purchases.dead_letter_queues,
+            },
             {"kyc": workflows.kyc},
         )
 

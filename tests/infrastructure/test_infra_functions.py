@@ -26,6 +26,19 @@ EXPECTED_ENVIRONMENT = {
     "ws_connect": {"CONNECTIONS_TABLE_NAME"},
     "ws_disconnect": {"CONNECTIONS_TABLE_NAME"},
     "ws_default": {"CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
+    **{
+        name: {"TABLE_NAME", "EVENT_BUS_NAME", "STRIPE_SECRET_ARN", "STRIPE_API_BASE", "COINBASE_SECRET_ARN",
+               "COINBASE_API_BASE"}
+        for name in ("orders_api", "stripe_webhook", "crypto_webhook", "reconciliation")
+    },
+    "provisioning": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
+        "PLATFORM_REQUESTS_PER_MINUTE",
+    },
+}  # fmt: skip
+EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
+    "CHECKOUT_SUCCESS_URL",
+    "CHECKOUT_CANCEL_URL",
 }
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
 

@@ -10,6 +10,8 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
+PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
+
 TABLE_WRITES = {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -112,7 +114,8 @@ def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesize
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
 
-    assert readers == {"kyc_webhook"}
+    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_purchases.py).
+    assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS}
 
 
 def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
@@ -135,7 +138,7 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    assert producers == {"risk_recalc", "daily_reset", "kyc_decision"}
+    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", *PURCHASE_FUNCTIONS}
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:

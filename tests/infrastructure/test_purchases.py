@@ -1,0 +1,152 @@
+"""The purchase path in the template: its routes and functions, the provisioning queue fed by the bus, the
+daily reconciliation, least-privilege secret reads, and provider base URLs taken from CDK context."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Match, Template
+
+from infra.constructs.purchases import PROVISIONING_CONCURRENCY, PROVISIONING_DETAIL_TYPES
+from infra.stack import build_app
+from tests.infrastructure.conftest import Synthesized, project_context, statement_actions
+
+pytestmark = pytest.mark.infra
+
+SECRET_READERS = {
+    "Stripe": {"orders_api", "stripe_webhook", "reconciliation"},
+    "CoinbaseCommerce": {"orders_api", "crypto_webhook", "reconciliation"},
+    "MatchTrader": {"provisioning"},
+}
+
+
+def _secret_id(synthesized: Synthesized, name: str) -> str:
+    return next(
+        logical_id
+        for logical_id in synthesized.of_type("AWS::SecretsManager::Secret")
+        if logical_id.startswith(f"Secrets{name}")
+    )
+
+
+def _reads_secret(synthesized: Synthesized, function: str, secret_id: str) -> bool:
+    for statement in synthesized.function_statements(function):
+        resources = statement["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        if (
+            "secretsmanager:GetSecretValue" in statement_actions(statement)
+            and {"Ref": secret_id} in resources
+        ):
+            return True
+    return False
+
+
+def test_each_purchase_function_reads_only_its_providers_secret(synthesized: Synthesized) -> None:
+    for secret, readers in SECRET_READERS.items():
+        secret_id = _secret_id(synthesized, secret)
+        found = {name for name in synthesized.functions() if _reads_secret(synthesized, name, secret_id)}
+        assert found == readers, secret
+
+
+def test_paid_refunded_and_disputed_purchases_reach_provisioning_through_a_queue(
+    synthesized: Synthesized,
+) -> None:
+    rules = [
+        r["Properties"]
+        for r in synthesized.of_type("AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("detail-type") == list(PROVISIONING_DETAIL_TYPES)
+    ]
+    (rule,) = rules
+    assert rule["EventPattern"]["source"] == ["propdesk"]
+    (target,) = rule["Targets"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 8}
+    assert "DeadLetterConfig" in target
+    queue_id = target["Arn"]["Fn::GetAtt"][0]
+    queue = synthesized.resources[queue_id]["Properties"]
+    assert queue["VisibilityTimeout"] == 360  # six times the function's timeout
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert (
+        queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in synthesized.dead_letter_queue_ids()
+    )
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
+            "FunctionName": {"Ref": synthesized.function_id("provisioning")},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": PROVISIONING_CONCURRENCY},
+        },
+    )
+
+
+def test_provisioning_concurrency_keeps_the_platform_under_its_rate_limit(synthesized: Synthesized) -> None:
+    _, properties = synthesized.functions()["provisioning"]
+    assert properties["ReservedConcurrentExecutions"] == PROVISIONING_CONCURRENCY
+    per_instance = int(properties["Environment"]["Variables"]["PLATFORM_REQUESTS_PER_MINUTE"])
+    assert per_instance * PROVISIONING_CONCURRENCY <= 500
+
+
+def test_reconciliation_runs_daily_with_retries_and_a_dead_letter_queue(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "cron(15 0 * * ? *)",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [synthesized.function_id("reconciliation"), "Arn"]},
+                        "RetryPolicy": {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 2},
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_every_purchase_dead_letter_queue_is_alarmed(synthesized: Synthesized) -> None:
+    alarms = json.dumps(synthesized.of_type("AWS::CloudWatch::Alarm"))
+    for logical_id, queue in synthesized.of_type("AWS::SQS::Queue").items():
+        if logical_id.startswith("Purchases") and "Dlq" in logical_id:
+            assert logical_id in alarms, queue["Properties"]["QueueName"]
+
+
+def test_the_webhooks_are_open_routes_and_orders_need_a_token(synthesized: Synthesized) -> None:
+    methods = synthesized.of_type("AWS::ApiGateway::Method")
+    by_function: dict[str, set[str]] = {}
+    for method in methods.values():
+        uri = json.dumps(method["Properties"]["Integration"]["Uri"])
+        for name in ("orders_api", "stripe_webhook", "crypto_webhook"):
+            if f'"{synthesized.function_id(name)}"' in uri:
+                by_function.setdefault(name, set()).add(method["Properties"]["AuthorizationType"])
+    assert by_function == {
+        "orders_api": {"COGNITO_USER_POOLS"},
+        "stripe_webhook": {"NONE"},
+        "crypto_webhook": {"NONE"},
+    }
+
+
+def test_provider_base_urls_come_from_cdk_context(tmp_path: Path) -> None:
+    (tmp_path / "layer" / "python").mkdir(parents=True)
+    context: dict[str, Any] = {
+        **project_context(),
+        "stage": "dev",
+        "layer_dir": str(tmp_path / "layer"),
+        "asset_dir": str(tmp_path / "assets"),
+        "stripe_api_base": "http://127.0.0.1:12111",
+        "coinbase_api_base": "http://127.0.0.1:12112",
+        "match_trader_base_url": "http://127.0.0.1:12113",
+    }
+    stack = build_app(App(context=context, outdir=str(tmp_path / "out")))
+    template = Template.from_stack(stack)
+    variables = {
+        props["Handler"].split(".")[1]: props["Environment"]["Variables"]
+        for props in (r["Properties"] for r in template.find_resources("AWS::Lambda::Function").values())
+    }
+    assert variables["orders_api"]["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
+    assert variables["stripe_webhook"]["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
+    assert variables["crypto_webhook"]["COINBASE_API_BASE"] == "http://127.0.0.1:12112"
+    assert variables["provisioning"]["MATCH_TRADER_BASE_URL"] == "http://127.0.0.1:12113"
