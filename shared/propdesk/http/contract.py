@@ -39,6 +39,7 @@ class Operation:
     permission: Permission | None = None  # what the caller's role must grant (staff routes)
     rate_limit: RateLimit | None = None  # per caller, answered with 429 + Retry-After
     finds: str | None = None  # the path parameter naming a thing that may not exist (404)
+    other_errors: tuple[int, ...] = ()  # further refusals the handler makes (e.g. 403, 409)
     content_type: str = "application/json"
 
     @property
@@ -88,7 +89,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/v1/accounts", "accounts_api", "listAccounts", "The caller's trading accounts", "Trader",
-        Access.SIGNED_IN, accounts.AccountList, query=accounts.AccountsQuery,
+        Access.SIGNED_IN, accounts.AccountList, query=accounts.AccountsQuery, other_errors=(403,),
     ),
     Operation(
         "GET", ACCOUNT, "accounts_api", "getAccount",
@@ -120,12 +121,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "Override a breach (risk): recorded with its reason, audited, may reinstate the account", "Staff",
         Access.SIGNED_IN, staff.BreachOverrideOut, status=201, body=staff.BreachOverrideRequest,
         permission=Permission.OVERRIDE_BREACHES, rate_limit=STAFF_WRITES, finds="account_id",
+        other_errors=(409,),
     ),
     Operation(
         "PUT", STAFF_ACCOUNT + "/program-version", "staff_api", "changeProgramVersion",
         "Pin the account to another version of its program (admin), audited", "Staff", Access.SIGNED_IN,
         staff.ProgramVersionChanged, body=staff.ProgramVersionChange,
         permission=Permission.CHANGE_PROGRAM_VERSION, rate_limit=STAFF_WRITES, finds="account_id",
+        other_errors=(409,),
     ),
     Operation(
         "GET", "/v1/staff/audit", "staff_api", "listAuditEntries",
@@ -137,6 +140,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/orders", "orders_api", "createOrder",
         "Buy a program: priced, fraud-checked, with a payment page (honours Idempotency-Key)", "Purchases",
         Access.SIGNED_IN, purchases.OrderPlaced, status=201, body=purchases.OrderRequest,
+        other_errors=(403, 404, 503),  # a fraud block, an unknown program, a provider outage (Retry-After)
     ),
     Operation(
         "GET", "/v1/orders", "orders_api", "listOrders", "The caller's orders, newest first", "Purchases",

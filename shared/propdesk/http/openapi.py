@@ -39,9 +39,11 @@ ERROR_DESCRIPTIONS = {
     "401": "No valid token (missing, tampered or expired).",
     "403": "Signed in, but this role may not do this (or the API key is wrong).",
     "404": "No such thing, or not yours.",
+    "409": "The thing changed meanwhile, or the change was made already.",
     "413": "The request body is too large.",
     "422": "A field breaks the schema or a rule; `field` names it.",
     "429": "Too many requests: wait for `Retry-After` seconds.",
+    "503": "A provider is unavailable: repeat the same request after `Retry-After` seconds.",
 }
 SECURITY_SCHEMES = {
     "cognito": {
@@ -184,8 +186,9 @@ def _error_statuses(operation: Operation) -> list[str]:
         statuses |= {"400", "413", "422"}
     if operation.query is not None:
         statuses.add("422")
-    if operation.finds is not None:
-        statuses.add("404")
+    if operation.finds is not None or operation.path_parameters:
+        statuses.add("404")  # no such thing, or a path value no route matches
+    statuses |= {str(status) for status in operation.other_errors}
     return sorted(statuses)
 
 
