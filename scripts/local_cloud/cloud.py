@@ -185,9 +185,17 @@ class LocalCloud:
             return False
         return any(not stack["StackStatus"].startswith("DELETE") for stack in stacks)
 
-    def deploy(self, outputs_file: Path, assembly_dir: Path | None = None) -> dict[str, str]:
-        """Bootstrap (once) and deploy the real stack; returns the stack's outputs."""
+    def deploy(
+        self,
+        outputs_file: Path,
+        assembly_dir: Path | None = None,
+        extra_context: dict[str, str] | None = None,
+    ) -> dict[str, str]:
+        """Bootstrap (once) and deploy the real stack; returns the stack's outputs. `extra_context` adds CDK
+        context, e.g. `stripe_api_base` pointing the purchase functions at a local fake."""
         context = ["-c", f"stage={STAGE}", "-c", "local=true", "-c", "layer_dir=.build/layer/host"]
+        for name, value in (extra_context or {}).items():
+            context += ["-c", f"{name}={value}"]
         if assembly_dir is not None:
             context += ["--output", str(assembly_dir)]
         if not self.has_stack("CDKToolkit"):
