@@ -6,9 +6,9 @@ daily reconciliation.
     bus rule purchase.completed|refunded|disputed|dispute_closed ─► SQS (+DLQ) ─► provisioning ─► Match-Trader
     daily rule ─► reconciliation (+DLQ) ─► bus: firm.alert
 
-Provider base URLs come from CDK context (`stripe_api_base`, `coinbase_api_base`, `match_trader_base_url`,
-`checkout_success_url`, `checkout_cancel_url`) so that the local cloud points the adapters at the fakes;
-credentials stay in Secrets Manager and are read at run time.
+Provider settings come from CDK context (`stripe_api_base`, `coinbase_api_base`, `match_trader_base_url`,
+`checkout_success_url`, `checkout_cancel_url`, `platform_requests_per_minute`), so that the local cloud points
+the adapters at the fakes; credentials stay in Secrets Manager and are read at run time.
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ PROVISIONING_DETAIL_TYPES = (
 PROVISIONING_TIMEOUT_SECONDS = 60
 # Match-Trader allows 500 requests a minute per token: two instances at 250 each never exceed it.
 PROVISIONING_CONCURRENCY = 2
-PLATFORM_REQUESTS_PER_MINUTE = 500 // PROVISIONING_CONCURRENCY
 CONTEXT_DEFAULTS = {
     "stripe_api_base": "https://api.stripe.com",
     "coinbase_api_base": "https://api.commerce.coinbase.com",
     "match_trader_base_url": "",  # empty: the base URL in the match-trader secret
     "match_trader_server": "MatchTrader",
+    "platform_requests_per_minute": "500",  # the platform's limit per token, shared by the instances
     "checkout_success_url": "https://app.example.com/purchase/success",
     "checkout_cancel_url": "https://app.example.com/purchase/cancel",
 }
@@ -142,7 +142,9 @@ class Purchases(Construct):
             **base,
             "MATCH_TRADER_SECRET_ARN": platform.secret_arn,
             "MATCH_TRADER_SERVER": setting["match_trader_server"],
-            "PLATFORM_REQUESTS_PER_MINUTE": str(PLATFORM_REQUESTS_PER_MINUTE),
+            "PLATFORM_REQUESTS_PER_MINUTE": str(
+                int(setting["platform_requests_per_minute"]) // PROVISIONING_CONCURRENCY
+            ),
         }
         if setting["match_trader_base_url"]:
             environment["MATCH_TRADER_BASE_URL"] = setting["match_trader_base_url"]

@@ -157,9 +157,10 @@ class Fulfilment:
         platform_settings = version.document.get("platform") or {}
         challenge_id = str(platform_settings.get("challenge_id") or order.program_id)
         reference = platform_reference(order.order_id)
-        existing = self._platform.find_account(order.email, reference)
-        if existing is not None:
-            return existing
+        if order.provisioning_attempts > 1:  # only an earlier attempt can have created it (the lease)
+            existing = self._platform.find_account(order.email, reference)
+            if existing is not None:
+                return existing
         first, last = _names(self._traders.get(order.trader_id), order.email)
         created = self._platform.create_account(
             AccountRequest(

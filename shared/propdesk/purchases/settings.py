@@ -39,7 +39,7 @@ class ProvisioningSettings(EventBusSettings):
     match_trader_base_url: str | None = None  # overrides the secret's base_url (the local cloud's fake)
     match_trader_server: str = "MatchTrader"
     # Match-Trader allows 500 a minute per token; each of the function's concurrent instances gets a share.
-    platform_requests_per_minute: int = Field(default=250, ge=1, le=500)
+    platform_requests_per_minute: int = Field(default=250, ge=1)
 
 
 class ReconciliationSettings(PaymentProviderSettings):

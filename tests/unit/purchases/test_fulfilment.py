@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from propdesk.purchases.fulfilment import ProvisioningPendingError, account_id_for, platform_reference
+from propdesk.purchases.fulfilment import ProvisioningPendingError, account_id_for
 
 from tests.unit.purchases.builders import T0
 from tests.unit.purchases.world import World, dispute, refunded, session_paid
@@ -62,13 +62,18 @@ def test_while_the_platform_is_down_the_order_stays_paid_and_alerts_after_three_
 def test_an_attempt_that_died_after_creating_the_account_is_completed_not_repeated() -> None:
     world = World()
     order_id = paid_order(world)
-    from propdesk.purchases.ports import AccountRequest
+    real_open = world.accounts.open
 
-    world.platform.create_account(
-        AccountRequest(platform_reference(order_id), "t@example.com", "T", "-", "c")
-    )
-    world.fulfilment.provision(order_id, T0)
+    def crash_after_the_platform(account: object) -> bool:
+        raise ConnectionError("the worker died here")
+
+    world.accounts.open = crash_after_the_platform  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        world.fulfilment.provision(order_id, T0)  # attempt 1 created the account, then died (lease held)
+    world.accounts.open = real_open  # type: ignore[method-assign]
+    world.fulfilment.provision(order_id, T0 + timedelta(minutes=3))  # the lease expired: attempt 2
     assert world.platform.created == 1
+    assert world.store.orders[order_id].provisioning_attempts == 2
     assert world.store.orders[order_id].status == "provisioned"
 
 
