@@ -1,9 +1,9 @@
-"""Acceptance: `propdesk evaluate` run exactly as issue 3's command-line contract says, on hand-computed cases.
+"""Acceptance: `propdesk evaluate` run as issue 3's command-line contract says, on hand-computed cases.
 
-Each folder under `cases/` holds `program.json`, `events.jsonl`, `expected.json` and `notes.md` (the arithmetic,
-done by hand from the issue's text). `expected.json` is either a verdict (`status`, every breach's `rule`, `time`,
-`effect`, `limit`, `value` in order, and the `metrics` named) or, for invalid input, `exit_code` 2 and the words
-`stderr_contains` must hold (the line and the field).
+Each folder under `cases/` holds `program.json`, `events.jsonl`, `expected.json` and `notes.md` (the
+arithmetic, done by hand from the issue's text). `expected.json` is either a verdict (`status`, every
+breach's `rule`, `time`, `effect`, `limit`, `value` in order, and the `metrics` named) or, for invalid input,
+`exit_code` 2 and the words `stderr_contains` must hold (the line and the field).
 """
 
 from __future__ import annotations

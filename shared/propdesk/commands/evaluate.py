@@ -11,7 +11,6 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,9 @@ def evaluate_files(program_path: Path, events_path: Path, until: str | None) -> 
 
 def _read_program(path: Path) -> Program:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        # Numbers with a fraction stay floats so the engine refuses them, as it does on the Lambda path:
+        # amounts are strings by contract.
+        data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -94,7 +95,7 @@ def _read_events(path: Path) -> Iterator[tuple[int, TradingEvent]]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line, parse_float=Decimal)
+                data = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}: line {line_number}: invalid JSON: {exc.msg}") from None
             try:

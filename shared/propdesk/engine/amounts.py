@@ -2,7 +2,7 @@
 D}`.
 
 `percent_of_base` is a percentage of the rule's base (for a daily loss, the day's base); amounts are exact,
-floors computed from them are rounded to cents by the rules.
+floors computed from them stay exact.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def _time(value: datetime | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """Money as exact Decimals (printed with at least 2 decimals); floors are rounded to cents, half up.
+    """Money as exact Decimals (printed with at least 2 decimals); floors are exact (never rounded).
 
     `daily_loss_floor` / `max_loss_floor` are the highest (most binding) current floor of the program's rules
     of that kind, or None without such a rule; times are in the program's zone.

@@ -56,7 +56,8 @@ from propdesk.engine.rules.base import Figures
 from propdesk.engine.rules.daily_loss import DailyLoss
 from propdesk.engine.rules.min_profitable_days import is_profitable_day, profitable_days
 from propdesk.engine.state import ACTIVE, FAILED, PASSED, AccountState, LimitState, OpenPosition
-from propdesk.money import ZERO, money_text
+from propdesk.engine.words import money_words
+from propdesk.money import ZERO
 
 DEFAULT_WARN_AT = Decimal("0.8")
 _NEG_INF = Decimal("-Infinity")
@@ -322,8 +323,6 @@ class Evaluator:
         else:
             state.day_closed_profit += profit
         state.day_has_close = True
-        if state.day_closed_profit > state.best_day_profit:
-            state.best_day_profit = state.day_closed_profit
         if not state.positions:
             state.equity = state.balance
         self._check_levels(state, event.time, event, breaches, warnings)
@@ -361,6 +360,8 @@ class Evaluator:
     ) -> None:
         if is_profitable_day(state, self.profit_threshold):
             state.profitable_days += 1
+        if state.day_closed_profit > state.best_past_day_profit:
+            state.best_past_day_profit = state.day_closed_profit
         state.day_number += 1
         state.day_start = at
         state.next_boundary = next_boundary(at, self.day_starts_at, self.zone)
@@ -479,9 +480,9 @@ class Evaluator:
             floor=limit.floor,
             equity=state.equity,
             explanation=(
-                f"Equity of {money_text(state.equity, self.currency)} has used {share * 100:.0f}% of the "
+                f"Equity of {money_words(state.equity, self.currency)} has used {share * 100:.0f}% of the "
                 f"{rule.type.replace('_', ' ')} allowance; "
-                f"the floor is {money_text(limit.floor, self.currency)}."
+                f"the floor is {money_words(limit.floor, self.currency)}."
             ),
         )
 

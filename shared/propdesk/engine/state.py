@@ -108,7 +108,7 @@ class LimitState:
 
 _DECIMALS = (
     "initial", "balance", "equity", "day_start_balance", "day_start_equity", "day_peak", "peak_equity",
-    "high_eod_balance", "total_volume", "day_closed_profit", "best_day_profit", "excluded_profit",
+    "high_eod_balance", "total_volume", "day_closed_profit", "best_past_day_profit", "excluded_profit",
     "floor_watch", "warn_watch", "peak_watch",
 )  # fmt: skip
 _INTS = ("day_number", "trades_today", "trading_days", "last_trading_day", "profitable_days")
@@ -135,7 +135,7 @@ class AccountState:
     high_eod_balance: Decimal
     total_volume: Decimal
     day_closed_profit: Decimal
-    best_day_profit: Decimal
+    best_past_day_profit: Decimal  # the best net closed profit of a finished day (0 if none was positive)
     excluded_profit: Decimal
     floor_watch: Decimal
     warn_watch: Decimal
@@ -166,7 +166,7 @@ class AccountState:
         self.day_start_balance = self.day_start_equity = self.day_peak = initial
         self.peak_equity = self.high_eod_balance = initial
         zero = Decimal(0)
-        self.total_volume = self.day_closed_profit = self.best_day_profit = self.excluded_profit = zero
+        self.total_volume = self.day_closed_profit = self.best_past_day_profit = self.excluded_profit = zero
         self.floor_watch = self.warn_watch = Decimal("-Infinity")
         self.peak_watch = Decimal("Infinity")
         self.day_number = self.trades_today = self.trading_days = self.profitable_days = 0
@@ -181,6 +181,11 @@ class AccountState:
         self.marks = []
         self.dues = []
         self.breaches = []
+
+    @property
+    def best_day_profit(self) -> Decimal:
+        """The best day's net closed P&L (the current day as it stands so far); 0 if no day is positive."""
+        return max(self.best_past_day_profit, self.day_closed_profit)
 
     @property
     def profit(self) -> Decimal:
@@ -213,6 +218,8 @@ class AccountState:
             raise ValueError(f"unsupported account state format {data.get('format')!r}")
         state = cls.__new__(cls)
         state.status = data["status"]
+        if "best_past_day_profit" not in data:  # written before the best day became a day's net P&L
+            data = {**data, "best_past_day_profit": data["best_day_profit"]}
         for name in _DECIMALS:
             setattr(state, name, Decimal(data[name]))
         for name in _INTS:

@@ -197,10 +197,10 @@ def test_equity_peak_of_day_trails_intraday_highs() -> None:
         ({"percent_of_initial": "4"}, Decimal("96960.00")),  # base 100,960 - 4,000
         ({"percent_of_base": "4"}, Decimal("96921.60")),  # 100,960 - 4,038.40
         ({"fixed": "2500"}, Decimal("98460.00")),
-        ({"percent_of_base": "3.333"}, Decimal("97595.00")),  # 100,960 - 3,364.9968 = 97,595.0032 -> cents
+        ({"percent_of_base": "3.333"}, Decimal("97595.0032")),  # 100,960 - 3,364.9968, never rounded
     ],
 )
-def test_each_amount_kind_gives_an_exact_floor_rounded_to_cents(
+def test_each_amount_kind_gives_an_exact_floor(
     amount: dict[str, str], expected: Decimal
 ) -> None:
     events = [

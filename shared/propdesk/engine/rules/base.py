@@ -25,7 +25,7 @@ from propdesk.engine.events import PositionClosed, PositionOpened
 from propdesk.engine.news import NewsRelease
 from propdesk.engine.reading import Reader
 from propdesk.engine.state import AccountState, LimitState, OpenPosition
-from propdesk.money import money_text
+from propdesk.engine.words import money_words
 
 Figures = tuple[Decimal, Decimal, Decimal]  # floor, base, allowance
 
@@ -53,7 +53,7 @@ class Rule(ABC):
         """Parse the rule's JSON object; raise `ProgramError` (via `read`) naming the field."""
 
     def money(self, amount: Decimal) -> str:
-        return money_text(amount, self.currency)
+        return money_words(amount, self.currency)
 
 
 def read_effect(read: Reader, allowed: tuple[str, ...] = EFFECTS, default: str = FAIL) -> str:
@@ -63,8 +63,8 @@ def read_effect(read: Reader, allowed: tuple[str, ...] = EFFECTS, default: str =
 class LossLimit(Rule):
     """A floor under equity, recomputed at day boundaries and (for trailing kinds) at new equity highs.
 
-    A limit is described by three figures: `floor` (rounded to cents), `base` (the reference the allowance is
-    taken from) and `allowance` (the exact amount of money that may be lost below the base).
+    A limit is described by three figures: `floor` (exact, never rounded), `base` (the reference the
+    allowance is taken from) and `allowance` (the exact amount of money that may be lost below the base).
     """
 
     tracks_day_peak: bool = False

@@ -9,13 +9,14 @@ closed P&L per trading day (news-excluded profit left out); the total is the acc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import ClassVar
 
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import PassCondition, RuleContext
 from propdesk.engine.state import AccountState
-from propdesk.money import HUNDRED, ZERO, money_text, to_cents
+from propdesk.engine.words import money_words
+from propdesk.money import CENT, HUNDRED, ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class ConsistencyCheck:
     ok: bool
     best_day_profit: Decimal
     total_profit: Decimal
-    best_day_limit: Decimal  # the most the best day may be, given the total profit
+    best_day_limit: Decimal  # the most the best day may be, given the total profit (exact)
     profit_needed: Decimal  # extra total profit that would make the best day compliant (0 when ok)
 
 
@@ -48,9 +49,10 @@ class Consistency(PassCondition):
     def check(self, state: AccountState) -> ConsistencyCheck:
         total = state.profit
         best = state.best_day_profit
-        limit = to_cents(total * self.percent / HUNDRED) if total > 0 else ZERO
+        limit = total * self.percent / HUNDRED if total > 0 else ZERO
         ok = total > 0 and best <= limit
-        needed = ZERO if ok else to_cents(best * HUNDRED / self.percent - total)
+        # Rounded up to a cent: the smallest whole-cent extra profit that makes the best day compliant.
+        needed = ZERO if ok else (best * HUNDRED / self.percent - total).quantize(CENT, ROUND_CEILING)
         return ConsistencyCheck(ok, best, total, limit, max(needed, ZERO))
 
     def blocker(self, state: AccountState) -> str | None:
@@ -61,5 +63,5 @@ class Consistency(PassCondition):
             f"The best day's profit of {self.money(result.best_day_profit)} is more than {self.percent}% "
             f"of the total profit of {self.money(result.total_profit)} "
             f"(at most {self.money(result.best_day_limit)}); "
-            f"{money_text(result.profit_needed, self.currency)} more profit would make it consistent."
+            f"{money_words(result.profit_needed, self.currency)} more profit would make it consistent."
         )

@@ -1,4 +1,4 @@
-"""`daily_loss`: equity must stay at or above the day's floor = base - amount (rounded to cents, half up).
+"""`daily_loss`: equity must stay at or above the day's floor = base - amount (exact, never rounded).
 
 JSON: `{"type": "daily_loss", "basis": B, "amount": A, "effect": "fail" | "pause" | "flag"}` (effect defaults
 to `fail`; `pause` locks trading until the next day boundary without failing the account).
@@ -20,7 +20,7 @@ from propdesk.engine.amounts import Amount, read_amount
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect
 from propdesk.engine.state import AccountState, LimitState
-from propdesk.money import money_str, to_cents
+from propdesk.money import money_str
 
 BALANCE_AT_RESET = "balance_at_reset"
 MAX_BALANCE_EQUITY_AT_RESET = "max_balance_equity_at_reset"
@@ -54,7 +54,7 @@ class DailyLoss(LossLimit):
 
     def _figures(self, base: Decimal) -> Figures:
         allowance = self.amount.of(self.initial, base)
-        return to_cents(base - allowance), base, allowance
+        return base - allowance, base, allowance
 
     def at_boundary(self, state: AccountState, limit: LimitState | None) -> Figures:
         if self.basis == BALANCE_AT_RESET:
@@ -87,6 +87,6 @@ class DailyLoss(LossLimit):
             "base_kind": self.basis,
             "amount": money_str(limit.allowance),
             "amount_rule": self.amount.describe(),
-            "formula": "floor = base - amount, rounded to cents (half up)",
+            "formula": "floor = base - amount (exact)",
         }
         return sentence, figures

@@ -9,7 +9,7 @@ JSON: `{"type": "max_loss", "mode": M, "amount": A, "lock_at_initial_plus": D?, 
 - `trailing_intraday`: highest equity seen (the initial balance included) - amount, moving with every new
   high (Apex).
 With `lock_at_initial_plus` the floor stops rising at initial + that offset (0 for Topstep, 100 for Apex).
-Floors are rounded to cents, half up.
+Floors are exact (never rounded).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from propdesk.engine.amounts import FIXED, PERCENT_OF_INITIAL, Amount, read_amou
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect
 from propdesk.engine.state import AccountState, LimitState
-from propdesk.money import money_str, to_cents
+from propdesk.money import money_str
 
 STATIC = "static"
 TRAILING_EOD = "trailing_eod"
@@ -60,7 +60,7 @@ class MaxLoss(LossLimit):
 
     def _figures(self, base: Decimal) -> Figures:
         allowance = self.amount.of(self.initial, base)
-        floor = to_cents(base - allowance)
+        floor = base - allowance
         if self.cap is not None and floor > self.cap:
             floor = self.cap
         return floor, base, allowance
@@ -82,9 +82,7 @@ class MaxLoss(LossLimit):
     ) -> tuple[str, dict[str, str]]:
         formula = f"{_BASE_WORDS[self.mode]} minus {self.amount.describe()}"
         locked = (
-            self.cap is not None
-            and limit.floor == self.cap
-            and to_cents(limit.base - limit.allowance) > limit.floor
+            self.cap is not None and limit.floor == self.cap and limit.base - limit.allowance > limit.floor
         )
         lock_words = f", locked at {self.money(self.cap)}" if locked and self.cap is not None else ""
         when = " at the day's reset" if at_boundary else ""
@@ -98,7 +96,7 @@ class MaxLoss(LossLimit):
             "base_kind": self.mode,
             "amount": money_str(limit.allowance),
             "amount_rule": self.amount.describe(),
-            "formula": "floor = base - amount, rounded to cents (half up)"
+            "formula": "floor = base - amount (exact)"
             + ("" if self.cap is None else f", at most initial + {self.lock} = {self.cap}"),
         }
         return sentence, figures

@@ -1,7 +1,7 @@
 """`max_trade_loss`: no single closed position may lose more than an amount.
 
 JSON: `{"type": "max_trade_loss", "amount": {"percent_of_initial": D} | {"fixed": D}, "effect": "fail"}`;
-breached when a position closes with a profit strictly below -amount (rounded to cents, half up).
+breached when a position closes with a profit strictly below -amount (exact).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from propdesk.engine.events import PositionClosed
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import PositionRule, RuleContext, read_effect
 from propdesk.engine.state import AccountState, OpenPosition
-from propdesk.money import to_cents
 
 
 class MaxTradeLoss(PositionRule):
@@ -26,7 +25,7 @@ class MaxTradeLoss(PositionRule):
         self.amount = amount
         self.effect = effect
         self.currency = ctx.currency
-        self.floor: Decimal = -to_cents(amount.of(ctx.initial_balance, ctx.initial_balance))
+        self.floor: Decimal = -amount.of(ctx.initial_balance, ctx.initial_balance)
 
     @classmethod
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> MaxTradeLoss:

@@ -2,7 +2,7 @@
 
 JSON: `{"type": "min_profitable_days", "days": N, "min_profit": {"percent_of_initial": D} | {"fixed": D}}`
 (`min_profit` optional, default 0). A profitable day is a day with at least one closed position whose closed
-P&L (excluded news profit left out) is at least `min_profit` (rounded to cents, half up); The5ers: 3 days of
+P&L (excluded news profit left out) is at least `min_profit` (exact); The5ers: 3 days of
 0.5%. The current day counts as soon as it qualifies. At most one such rule per program.
 """
 
@@ -15,7 +15,6 @@ from propdesk.engine.amounts import FIXED, PERCENT_OF_INITIAL, read_amount
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import PassCondition, RuleContext
 from propdesk.engine.state import AccountState
-from propdesk.money import to_cents
 
 
 class MinProfitableDays(PassCondition):
@@ -33,7 +32,7 @@ class MinProfitableDays(PassCondition):
         threshold = Decimal(0)
         if read.has("min_profit"):
             amount = read_amount(read, "min_profit", (PERCENT_OF_INITIAL, FIXED))
-            threshold = to_cents(amount.of(ctx.initial_balance, ctx.initial_balance))
+            threshold = amount.of(ctx.initial_balance, ctx.initial_balance)
         return cls(index, read.integer("days", minimum=1), threshold, ctx)
 
     def blocker(self, state: AccountState) -> str | None:
