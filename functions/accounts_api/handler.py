@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AccountsApiSettings
 from propdesk.data import keys
 from propdesk.data.records import Account, BreachEvidence
-from propdesk.engine import Evaluator, Program
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -33,7 +32,6 @@ from propdesk.http.views import (
     risk_view,
 )
 from propdesk.observability import logger, observe
-from propdesk.services.account_metrics import live_metrics
 from propdesk.services.errors import ForbiddenError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -42,6 +40,7 @@ if TYPE_CHECKING:
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.data.staff_actions import StaffActions
+    from propdesk.engine import Evaluator
     from propdesk.ports import Clock
 
 app = build_rest_app()
@@ -196,6 +195,8 @@ def _readable_account(call: Call, account_id: str) -> Account:
 
 
 def _metrics(call: Call, account: Account) -> schema.Metrics:
+    from propdesk.services.account_metrics import live_metrics  # the engine: ~25 ms, only when needed
+
     deps = _deps()
     live = live_metrics(account, _evaluator(account), deps.risk.get(account.account_id), call.now)
     return metrics_view(live, _viewer_zone(call, account))
@@ -205,6 +206,8 @@ def _evaluator(account: Account) -> Evaluator:
     deps = _deps()
     key = (account.program_id, account.program_version)
     if key not in deps.evaluators:
+        from propdesk.engine import Evaluator, Program
+
         version = deps.catalogue.get_version(*key)
         if version is None:
             raise ProgramVersionMissingError(f"program {key[0]} version {key[1]} is not stored", "account_id")
