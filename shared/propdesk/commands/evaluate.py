@@ -73,8 +73,8 @@ def evaluate_files(program_path: Path, events_path: Path, until: str | None) -> 
 def _read_program(path: Path) -> Program:
     try:
         # Numbers with a fraction stay floats so the engine refuses them, as it does on the Lambda path:
-        # amounts are strings by contract.
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # amounts are strings by contract. Bytes let json accept a UTF-8 byte-order mark.
+        data = json.loads(path.read_bytes())
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -87,7 +87,7 @@ def _read_program(path: Path) -> Program:
 
 def _read_events(path: Path) -> Iterator[tuple[int, TradingEvent]]:
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     with handle:
@@ -98,6 +98,8 @@ def _read_events(path: Path) -> Iterator[tuple[int, TradingEvent]]:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}: line {line_number}: invalid JSON: {exc.msg}") from None
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: line {line_number}: invalid JSON: not UTF-8 text") from None
             try:
                 yield line_number, parse_event(data)
             except EngineInputError as exc:
