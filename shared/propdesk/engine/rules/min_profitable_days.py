@@ -1,9 +1,10 @@
 """`min_profitable_days`: the account can pass only after N profitable days.
 
 JSON: `{"type": "min_profitable_days", "days": N, "min_profit": {"percent_of_initial": D} | {"fixed": D}}`
-(`min_profit` optional, default 0). A profitable day is a day with at least one closed position whose closed
-P&L (excluded news profit left out) is at least `min_profit` (exact); The5ers: 3 days of
-0.5%. The current day counts as soon as it qualifies. At most one such rule per program.
+(`min_profit` optional). A profitable day is a day with at least one closed position whose net closed P&L
+(excluded news profit left out) is at least `min_profit` (exact), or above 0 when `min_profit` is not given
+(a break-even day is not profitable); The5ers: 3 days of 0.5%. The current day counts as soon as it
+qualifies. At most one such rule per program.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class MinProfitableDays(PassCondition):
     type: ClassVar[str] = "min_profitable_days"
     effect = ""
 
-    def __init__(self, index: int, days: int, threshold: Decimal, ctx: RuleContext) -> None:
+    def __init__(self, index: int, days: int, threshold: Decimal | None, ctx: RuleContext) -> None:
         self.index = index
         self.days = days
         self.threshold = threshold
@@ -29,7 +30,7 @@ class MinProfitableDays(PassCondition):
 
     @classmethod
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> MinProfitableDays:
-        threshold = Decimal(0)
+        threshold = None
         if read.has("min_profit"):
             amount = read_amount(read, "min_profit", (PERCENT_OF_INITIAL, FIXED))
             threshold = amount.of(ctx.initial_balance, ctx.initial_balance)
@@ -39,6 +40,8 @@ class MinProfitableDays(PassCondition):
         counted = profitable_days(state, self.threshold)
         if counted >= self.days:
             return None
+        if self.threshold is None:
+            return f"{counted} of the {self.days} required profitable days (days closing in profit)."
         return (
             f"{counted} of the {self.days} required profitable days "
             f"(days closing at least {self.money(self.threshold)})."
@@ -46,7 +49,7 @@ class MinProfitableDays(PassCondition):
 
 
 def is_profitable_day(state: AccountState, threshold: Decimal | None) -> bool:
-    """Whether the current day qualifies; with no threshold (no rule), a day must close in profit."""
+    """Whether the current day qualifies; with no threshold, a day must close in profit (above 0)."""
     if not state.day_has_close:
         return False
     if threshold is None:
