@@ -60,8 +60,11 @@ def provider_secrets(
 
 
 @contextmanager
-def purchase_cloud(workdir: Path) -> Iterator[PurchaseCloud]:
-    stripe, coinbase, platform = FakeStripe(), FakeCoinbaseCommerce(), FakeMatchTrader()
+def purchase_cloud(
+    workdir: Path, requests_per_minute: int = 500, extra_context: dict[str, str] | None = None
+) -> Iterator[PurchaseCloud]:
+    stripe, coinbase = FakeStripe(), FakeCoinbaseCommerce()
+    platform = FakeMatchTrader(requests_per_minute=requests_per_minute)
     for fake in (stripe, coinbase, platform):
         fake.start()
     cloud = LocalCloud(port=free_port(), state_dir=workdir / "state", persist=False)
@@ -74,6 +77,7 @@ def purchase_cloud(workdir: Path) -> Iterator[PurchaseCloud]:
                 "stripe_api_base": stripe.url,
                 "coinbase_api_base": coinbase.url,
                 "match_trader_base_url": platform.url,
+                **(extra_context or {}),
             },
         )
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
