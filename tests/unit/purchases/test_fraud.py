@@ -46,3 +46,15 @@ def test_the_firm_chooses_the_action_of_each_check() -> None:
         "country_mismatch": "block",
     }
     assert result.blocked
+
+
+def test_the_firms_choices_are_read_from_one_setting() -> None:
+    import pytest
+    from propdesk.purchases.production import fraud_policy
+
+    policy = fraud_policy("disposable_email=flag, country_mismatch=off")
+    assert policy.action("disposable_email") == "flag"
+    assert policy.action("country_mismatch") == "off"
+    assert policy.action("card_velocity") == "block"  # the default stays
+    with pytest.raises(ValueError, match="FRAUD_ACTIONS"):
+        fraud_policy("disposable_email=maybe")
