@@ -59,6 +59,7 @@ def _seed_tables(endpoints: LocalEndpoints, trader_id: str) -> None:
         for program in demo_programs()
     }
     TraderRepository().put(TraderProfile(trader_id, DEMO_TRADER_EMAIL, "Demo Trader", now))
+    _seed_sales()
     program = next(p for p in demo_programs() if p.summary.program_id == DEMO_PROGRAM_ID)
     AccountRepository().open(
         Account(
@@ -103,3 +104,16 @@ def _client(service: str, endpoints: LocalEndpoints) -> Any:
         aws_access_key_id="test",
         aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy credentials
     )
+
+
+def _seed_sales() -> None:
+    """The demo add-ons and discount codes (a code's usage count is kept when it exists already)."""
+    from propdesk.data.sales import SalesCatalogueRepository
+    from propdesk.purchases.demo import demo_add_ons, demo_discount_codes
+
+    sales = SalesCatalogueRepository()
+    for add_on in demo_add_ons():
+        sales.put_add_on(add_on)
+    for code in demo_discount_codes():
+        if sales.discount(code.code) is None:
+            sales.put_discount(code)
