@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -113,7 +114,7 @@ class FakeCoinbaseCommerce(FakeService):
                 "type": event_type,
                 "api_version": "2018-03-22",
                 "created_at": self._now(),
-                "data": dict(charge),
+                "data": json.loads(json.dumps(charge)),  # a snapshot, as delivered
             },
         }
 

@@ -59,6 +59,8 @@ def _kind(
         if context == "UNDERPAID":
             return "partially_paid", "crypto underpaid"
         return "paid", f"crypto payment received late ({context.lower() or 'delayed'})"
+    if received is not None and received[0] >= _price(charge):
+        return "paid", "crypto payment received in full; the charge closed"
     if context == "UNDERPAID" or received is not None:
         return "partially_paid", "crypto underpaid, then the charge failed"
     status = _last_status(charge)
@@ -82,6 +84,14 @@ def _received(charge: Mapping[str, Any]) -> tuple[Decimal, str] | None:
             raise PayloadError("a payment has no value.local.amount") from None
         currency = str(local.get("currency", "")).upper()
     return total, currency
+
+
+def _price(charge: Mapping[str, Any]) -> Decimal:
+    local = (charge.get("pricing") or {}).get("local") or {}
+    try:
+        return Decimal(str(local["amount"]))
+    except (KeyError, InvalidOperation):
+        raise PayloadError("the charge has no pricing.local.amount") from None
 
 
 def _timeline(charge: Mapping[str, Any]) -> list[Mapping[str, Any]]:

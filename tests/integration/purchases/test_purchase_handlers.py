@@ -294,3 +294,18 @@ def test_order_routes_need_a_valid_token(stack: PurchaseStack, operation_id: str
     valid = claims("trader-1", "trader", expires=datetime.now(UTC) + timedelta(hours=1))
     mine = json_of(orders_api.handler(request("listOrders", None, valid), CONTEXT))
     assert mine == {"orders": [], "next_cursor": None}
+
+
+def test_a_coinbase_delivery_replayed_ten_times_and_a_late_expiry_change_nothing_more(
+    stack: PurchaseStack,
+) -> None:
+    place(stack, body={"payment_method": "crypto"})
+    (charge,) = stack.coinbase.charges.values()
+    confirmed = stack.coinbase.confirm(charge["code"])
+    expired = stack.coinbase.expire(charge["code"])  # Coinbase's late, out-of-order failure notice
+    results = [json_of(stack.deliver_coinbase(confirmed))["result"] for _ in range(10)]
+    assert results == ["applied"] + ["duplicate"] * 9
+    assert json_of(stack.deliver_coinbase(expired))["order_status"] == "paid"
+    assert len(stack.bus.of_type("purchase.completed")) == 1
+    stack.run_provisioning()
+    assert len(stack.match_trader.prop_accounts) == 1

@@ -108,3 +108,11 @@ def test_coinbase_charge_created_is_ignored() -> None:
     payload = load_event("coinbase/charge_confirmed")
     payload["event"]["type"] = "charge:created"
     assert coinbase_events.normalize(payload) is None
+
+
+def test_a_coinbase_failure_after_full_payment_counts_as_paid() -> None:
+    payload = load_event("coinbase/charge_confirmed")
+    payload["event"]["type"] = "charge:failed"
+    payload["event"]["data"]["timeline"].append({"status": "EXPIRED", "time": "2026-11-25T12:50:00Z"})
+    event = coinbase_events.normalize(payload)
+    assert event is not None and event.kind == "paid"
