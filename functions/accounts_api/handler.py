@@ -230,7 +230,7 @@ def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
 
 
 def _breach_sk(evidence: BreachEvidence) -> str:
-    return keys.breach_sk(evidence.time, evidence.rule)
+    return keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

@@ -37,13 +37,14 @@ class AccountEvent(DomainEvent):
 
 
 class AccountBreached(AccountEvent):
-    """A rule was breached; `effect` is `fail` (account failed, disabled) or `pause` (locked until reset)."""
+    """A rule was breached; `effect` is `fail` (account failed, disabled), `pause` (locked until the next day
+    boundary), `flag` (recorded only) or `exclude_profit` (a news trade's profit does not count)."""
 
     detail_type: ClassVar[str] = "account.breached"
     program_id: str
     program_version: int
     rule: str
-    effect: Literal["fail", "pause"]
+    effect: Literal["fail", "pause", "flag", "exclude_profit"]
     limit: Decimal
     value: Decimal
     explanation: str
@@ -73,6 +74,21 @@ class AccountDisableRequested(AccountEvent):
 
     detail_type: ClassVar[str] = "platform.disable_requested"
     reason: str
+
+
+class AccountPauseRequested(AccountEvent):
+    """Asks the platform bridge to lock trading until `paused_until` (a `pause` breach; not a failure)."""
+
+    detail_type: ClassVar[str] = "platform.pause_requested"
+    reason: str
+    paused_until: AwareDatetime
+
+
+class AccountResumeRequested(AccountEvent):
+    """Asks the platform bridge to unlock trading: the pause that ran until `paused_until` is over."""
+
+    detail_type: ClassVar[str] = "platform.resume_requested"
+    paused_until: AwareDatetime
 
 
 class KycDecided(DomainEvent):
@@ -185,6 +201,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         AccountPassed,
         AccountWarning,
         AccountDisableRequested,
+        AccountPauseRequested,
+        AccountResumeRequested,
         KycApproved,
         KycDeclined,
         KycResubmissionRequested,

@@ -28,6 +28,14 @@ class AccountControl(Protocol):
         """Stop trading on the account at the trading platform."""
         ...
 
+    def pause(self, account_id: str, trader_id: str, reason: str, until: datetime) -> None:
+        """Lock trading on the account until `until` (the next day boundary); the account is not failed."""
+        ...
+
+    def resume(self, account_id: str, trader_id: str, paused_until: datetime) -> None:
+        """Unlock trading after the pause that ended at `paused_until`."""
+        ...
+
 
 class ConnectionPusher(Protocol):
     def push(self, connection_id: str, message: Mapping[str, Any]) -> bool:

@@ -27,12 +27,16 @@ from tests.integration.invoke import LambdaContextStub
 CONTEXT = LambdaContextStub()
 
 
-def publish_program(program_id: str) -> tuple[int, dict[str, Any]]:
+def publish_program(
+    program_id: str, rules: list[dict[str, Any]] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Publish a demo program (with `rules` instead of its own, as a new version, when given)."""
     program = next(p for p in demo_programs() if p.summary.program_id == program_id)
+    document = program.document if rules is None else {**program.document, "rules": rules}
     version = CatalogueRepository().publish(
-        program.summary, program.document, datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+        program.summary, document, datetime.fromisoformat("2026-01-01T00:00:00+00:00")
     )
-    return version, program.document
+    return version, document
 
 
 @dataclass
@@ -55,8 +59,9 @@ class RiskWorld:
         account_id: str,
         program_id: str = "two-step-100k-phase-1",
         opened_at: str = "2026-03-02T08:00:00+00:00",
+        rules: list[dict[str, Any]] | None = None,
     ) -> RiskWorld:
-        version, document = publish_program(program_id)
+        version, document = publish_program(program_id, rules)
         opened = datetime.fromisoformat(opened_at)
         record = account(
             account_id,

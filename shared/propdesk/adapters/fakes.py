@@ -39,9 +39,17 @@ class InMemoryEventPublisher:
 @dataclass
 class InMemoryAccountControl:
     disabled: list[tuple[str, str]] = field(default_factory=list)
+    paused: list[tuple[str, str, datetime]] = field(default_factory=list)
+    resumed: list[tuple[str, datetime]] = field(default_factory=list)
 
     def disable(self, account_id: str, trader_id: str, reason: str) -> None:
         self.disabled.append((account_id, reason))
+
+    def pause(self, account_id: str, trader_id: str, reason: str, until: datetime) -> None:
+        self.paused.append((account_id, reason, until))
+
+    def resume(self, account_id: str, trader_id: str, paused_until: datetime) -> None:
+        self.resumed.append((account_id, paused_until))
 
 
 @dataclass

@@ -71,8 +71,17 @@ def event_sk(time: datetime, event_id: str) -> str:
     return f"{EVENT_PREFIX}{key_time(time)}#{event_id}"
 
 
-def breach_sk(time: datetime, rule: str) -> str:
-    return f"{BREACH_PREFIX}{key_time(time)}#{rule}"
+def breach_sk(time: datetime, rule: str, identity: str = "") -> str:
+    """`BREACH#{time}#{rule}#{identity}`: the identity (rule index and trigger) keeps breaches of one rule at
+    one instant apart."""
+    suffix = f"#{identity}" if identity else ""
+    return f"{BREACH_PREFIX}{key_time(time)}#{rule}{suffix}"
+
+
+def breach_identity_of(breach_sk_value: str) -> str:
+    """The identity part of a breach key ("" for a key written without one)."""
+    parts = strip_prefix(breach_sk_value, BREACH_PREFIX).split("#", 2)
+    return parts[2] if len(parts) == 3 else ""
 
 
 def notification_sk(time: datetime, event_id: str) -> str:

@@ -122,6 +122,7 @@ class BreachEvidence:
     figures: dict[str, Any]
     program_id: str
     program_version: int
+    identity: str = ""  # rule index and trigger: tells breaches of one rule at one instant apart
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,10 +65,10 @@ class RiskStateRepository:
 
 class BreachRepository:
     def record(self, evidence: BreachEvidence, recorded_at: datetime) -> bool:
-        """Store the evidence once; False when this breach (same time and rule) is already recorded."""
+        """Store the evidence once; False when this breach (time, rule, identity) is already recorded."""
         item = BreachItem(
             keys.account_pk(evidence.account_id),
-            keys.breach_sk(evidence.time, evidence.rule),
+            keys.breach_sk(evidence.time, evidence.rule, evidence.identity),
             entity="breach",
             account_id=evidence.account_id,
             rule=evidence.rule,
@@ -130,4 +130,5 @@ def _evidence(item: BreachItem) -> BreachEvidence:
         figures=figures,
         program_id=item.program_id,
         program_version=int(item.program_version),
+        identity=keys.breach_identity_of(item.sk),
     )

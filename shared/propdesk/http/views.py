@@ -90,7 +90,8 @@ def risk_view(snapshot: RiskSnapshot | None) -> out.RiskOut | None:
 
 def breach_id(evidence: BreachEvidence) -> str:
     """Opaque and URL-safe: the breach's key without its prefix."""
-    suffix = keys.strip_prefix(keys.breach_sk(evidence.time, evidence.rule), keys.BREACH_PREFIX)
+    breach_sk = keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
+    suffix = keys.strip_prefix(breach_sk, keys.BREACH_PREFIX)
     return base64.urlsafe_b64encode(suffix.encode()).decode().rstrip("=")
 
 

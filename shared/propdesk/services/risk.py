@@ -7,8 +7,10 @@ One step (`on_event_recorded` for a new event, `advance` for a day boundary with
    or earlier than the engine's clock) replays the account's whole history instead, then re-advances the
    clock to where the snapshot had it: the result is the same as if the events had come in order;
    a stream record at or before the watermark with an unchanged event count is a duplicate and does nothing;
-3. act on what is new since the snapshot: breach evidence (immutable), account status (conditional), the
-   platform disable for a `fail` breach, and `account.breached` / `account.passed` / `account.warning`;
+3. act on what is new since the snapshot: breach evidence (immutable, keyed by a stable breach identity),
+   account status (conditional), the platform disable for a `fail` breach, the platform lock for a `pause`
+   breach until the next day boundary and the unlock once a boundary clears it, and `account.breached` /
+   `account.passed` / `account.warning`;
 4. write the snapshot conditionally on the version read; on a conflict, start over (step 3 is idempotent:
    evidence and status writes are conditional and events carry stable ids).
 
@@ -18,18 +20,22 @@ the retried step redoes the side effects (at least once, with stable event ids f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from propdesk.data.errors import VersionConflictError
+from propdesk.data.keys import key_time
 from propdesk.data.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
 from propdesk.engine import (
+    ACTIVE,
     FAIL,
+    FAILED,
     PASSED,
+    PAUSE,
     AccountState,
     Breach,
     Evaluator,
@@ -212,13 +218,15 @@ class RiskService:
     def _commit(self, step: _Step) -> RecalcReport:
         account, state, previous = step.account, step.state, step.previous
         now = self._clock.now()
-        new_breaches = self._new_breaches(step)
-        for breach in new_breaches:
-            self._stores.breaches.record(self._evidence(account, breach), recorded_at=now)
+        identified = self._new_breaches(step)
+        new_breaches = [breach for breach, _ in identified]
+        for breach, identity in identified:
+            self._stores.breaches.record(self._evidence(account, breach, identity), recorded_at=now)
         failing = next((breach for breach in new_breaches if breach.effect == FAIL), None)
         if failing is not None:
             self._account_control.disable(account.account_id, account.trader_id, failing.rule)
             self._stores.accounts.change_status(account.account_id, "failed", failing.rule, now)
+        self._lock_or_unlock(step)
         was_passed = previous is not None and previous.evaluation.get("status") == PASSED
         passed = state.status == PASSED and not was_passed
         if passed:
@@ -226,7 +234,9 @@ class RiskService:
         warnings_sent = dict(previous.warnings_sent) if previous else {}
         warnings = self._new_warnings(step, warnings_sent)
 
-        events: list[DomainEvent] = [self._breached(account, breach, now) for breach in new_breaches]
+        events: list[DomainEvent] = [
+            self._breached(account, breach, identity, now) for breach, identity in identified
+        ]
         events += [self._warning(account, warning, day, now) for warning, day in warnings]
         if passed:
             events.append(self._passed(account, step, now))
@@ -257,12 +267,34 @@ class RiskService:
             status=state.status,
         )
 
+    def _lock_or_unlock(self, step: _Step) -> None:
+        """Follow the engine's `paused_until` at the platform: a `pause` breach locks trading until the next
+        day boundary; crossing it (the daily reset, or the next event after it) unlocks. A failed account is
+        disabled instead, so it is neither locked nor unlocked."""
+        state, account = step.state, step.account
+        if state.status == FAILED:
+            return
+        before = _paused_until(step.previous)
+        now = state.paused_until if state.status == ACTIVE else None
+        if before is not None and before != now:
+            self._account_control.resume(account.account_id, account.trader_id, before)
+        if now is not None and now != before:
+            reason = next((b.rule for b in reversed(state.breaches) if b.effect == PAUSE), PAUSE)
+            self._account_control.pause(account.account_id, account.trader_id, reason, now)
+
     @staticmethod
-    def _new_breaches(step: _Step) -> list[Breach]:
-        known: set[tuple[int, str]] = set()
+    def _new_breaches(step: _Step) -> list[tuple[Breach, str]]:
+        """The breaches the snapshot did not know yet, each with its identity (see `breach_identities`)."""
+        known: set[tuple[str, str]] = set()
         if step.previous is not None:
-            known = {(b["rule_index"], b["time"]) for b in step.previous.evaluation.get("breaches", [])}
-        return [b for b in step.state.breaches if (b.rule_index, b.time.isoformat()) not in known]
+            before = [Breach.from_dict(b) for b in step.previous.evaluation.get("breaches", [])]
+            known = set(zip(map(_instant, before), breach_identities(before), strict=True))
+        current = step.state.breaches
+        return [
+            (breach, identity)
+            for breach, identity in zip(current, breach_identities(current), strict=True)
+            if (_instant(breach), identity) not in known
+        ]
 
     def _new_warnings(self, step: _Step, warnings_sent: dict[str, str]) -> list[tuple[LimitWarning, str]]:
         """Warnings for limits not yet warned about on that trading day; records them in `warnings_sent`."""
@@ -319,7 +351,7 @@ class RiskService:
         return self._evaluators[key]
 
     @staticmethod
-    def _evidence(account: Account, breach: Breach) -> BreachEvidence:
+    def _evidence(account: Account, breach: Breach, identity: str) -> BreachEvidence:
         return BreachEvidence(
             account_id=account.account_id,
             rule=breach.rule,
@@ -333,12 +365,13 @@ class RiskService:
             figures={**breach.figures, "unit": breach.unit, "rule_index": str(breach.rule_index)},
             program_id=account.program_id,
             program_version=account.program_version,
+            identity=identity,
         )
 
     @staticmethod
-    def _breached(account: Account, breach: Breach, now: datetime) -> AccountBreached:
+    def _breached(account: Account, breach: Breach, identity: str, now: datetime) -> AccountBreached:
         return AccountBreached(
-            event_id=stable_id("breached", account.account_id, breach.rule_index, breach.time.isoformat()),
+            event_id=stable_id("breached", account.account_id, _instant(breach), identity),
             occurred_at=now,
             account_id=account.account_id,
             trader_id=account.trader_id,
@@ -377,6 +410,32 @@ class RiskService:
             program_version=account.program_version,
             metrics=step.evaluator.metrics(step.state).to_dict(),
         )
+
+
+def breach_identities(breaches: Sequence[Breach]) -> list[str]:
+    """A stable identity for each breach of an account's (time-ordered) breach list.
+
+    `{rule_index}-{trigger}`, the trigger being the event id (or `day_boundary` / `deadline` for a clock
+    step); the n-th repeat of the same rule, instant and trigger gets `-{n}`. With the instant and the rule,
+    it cannot collide: two violations of one rule at one instant come from different events or repeat.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    identities: list[str] = []
+    for breach in breaches:
+        identity = f"{breach.rule_index}-{breach.event_id or breach.event_type}"
+        repeat = seen.get((_instant(breach), identity), 0)
+        seen[(_instant(breach), identity)] = repeat + 1
+        identities.append(identity if repeat == 0 else f"{identity}-{repeat}")
+    return identities
+
+
+def _paused_until(snapshot: RiskSnapshot | None) -> datetime | None:
+    text = None if snapshot is None else snapshot.state.get("paused_until")
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _instant(breach: Breach) -> str:
+    return key_time(breach.time)
 
 
 def trading_day(program: Program, moment: datetime) -> str:

@@ -11,12 +11,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from propdesk.adapters.eventbridge import EventBridgePublisher, PublishError
-from propdesk.adapters.fakes import ManualClock
+from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.adapters.platform import EventBusAccountControl
 from propdesk.adapters.secrets import SecretsManagerSource
 from propdesk.adapters.stepfunctions import StepFunctionsCallback
 from propdesk.adapters.websocket import ApiGatewayPusher
-from propdesk.domain_events import AccountWarning
+from propdesk.domain_events import AccountPauseRequested, AccountResumeRequested, AccountWarning
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -86,6 +86,22 @@ def test_account_control_asks_the_platform_bridge_over_the_bus() -> None:
         publisher = EventBridgePublisher("propdesk-dev", lambda: events_client)
         EventBusAccountControl(publisher, ManualClock(NOW)).disable("a1", "t1", "daily_loss")
         stub.assert_no_pending_responses()
+
+
+def test_pause_and_resume_are_requested_over_the_bus_with_stable_ids() -> None:
+    publisher = InMemoryEventPublisher()
+    control = EventBusAccountControl(publisher, ManualClock(NOW))
+    until = datetime.fromisoformat("2026-03-02T17:00:00-06:00")
+    control.pause("a1", "t1", "daily_loss", until)
+    control.pause("a1", "t1", "daily_loss", until)
+    control.resume("a1", "t1", until)
+    pause, again, resume = publisher.published
+    assert [e.detail_type for e in publisher.published] == [
+        "platform.pause_requested", "platform.pause_requested", "platform.resume_requested"
+    ]  # fmt: skip
+    assert pause.event_id == again.event_id != resume.event_id
+    assert isinstance(pause, AccountPauseRequested) and pause.paused_until == until
+    assert isinstance(resume, AccountResumeRequested) and resume.account_id == "a1"
 
 
 def test_a_task_token_resumes_the_workflow_and_a_used_one_is_reported_stale() -> None:
