@@ -1,7 +1,8 @@
-"""`propdesk evaluate --program P.json --events E.jsonl [--until TIME]`: replay an account's history.
+"""`propdesk evaluate --program P.json --events E.jsonl [--start TIME] [--until TIME]`: replay a history.
 
 Prints the evaluation (status, breaches, metrics) as one JSON object on stdout and exits 0. Invalid input
 exits 2 with one line on stderr naming the file, the line and the field. A thin shell over `propdesk.engine`.
+The account starts at `--start` when given (its opening, as on the Lambda path), else at the first event.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--program", required=True, type=Path, help="program definition (JSON)")
     parser.add_argument("--events", required=True, type=Path, help="trading events, one JSON object per line")
+    parser.add_argument("--start", help="the account's opening (ISO-8601); default: the first event's time")
     parser.add_argument("--until", help="move the clock to this ISO-8601 time after the last event")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        output = evaluate_files(args.program, args.events, args.until)
+        output = evaluate_files(args.program, args.events, args.until, args.start)
     except InputError as exc:
         print(f"propdesk evaluate: {exc}", file=sys.stderr)
         return INVALID_INPUT
@@ -46,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_files(program_path: Path, events_path: Path, until: str | None) -> dict[str, Any]:
+def evaluate_files(
+    program_path: Path, events_path: Path, until: str | None, start: str | None = None
+) -> dict[str, Any]:
     program = _read_program(program_path)
     evaluator = Evaluator(program)
-    state = None
+    opening = _read_time("--start", start)
+    state = None if opening is None else evaluator.start(opening)
     for line_number, event in _read_events(events_path):
         try:
             if state is None:
@@ -57,7 +62,7 @@ def evaluate_files(program_path: Path, events_path: Path, until: str | None) -> 
             evaluator.apply(state, event)
         except EngineInputError as exc:
             raise InputError(f"{events_path}: line {line_number}: field {exc.field}: {exc.message}") from None
-    end = _read_until(until)
+    end = _read_time("--until", until)
     if state is None:
         if end is None:
             raise InputError(f"{events_path}: no events (give --until to evaluate an empty history)")
@@ -107,13 +112,13 @@ def _read_events(path: Path) -> Iterator[tuple[int, TradingEvent]]:
                 raise InputError(f"{path}: line {line_number}: field {field}: {exc.message}") from None
 
 
-def _read_until(until: str | None) -> datetime | None:
-    if until is None:
+def _read_time(option: str, text: str | None) -> datetime | None:
+    if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(until)
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--until: {until!r} is not an ISO-8601 time") from None
+        raise InputError(f"{option}: {text!r} is not an ISO-8601 time") from None
     if moment.tzinfo is None:
-        raise InputError(f"--until: {until!r} has no UTC offset")
+        raise InputError(f"{option}: {text!r} has no UTC offset")
     return moment

@@ -182,3 +182,49 @@ def test_a_missing_file_exits_2(tmp_path: Path) -> None:
         "evaluate", "--program", tmp_path / "nope.json", "--events", FIXTURES / "carried_loss.jsonl"
     )
     assert run.returncode == 2 and "cannot read" in run.stderr
+
+
+def time_limited_program(tmp_path: Path) -> Path:
+    path = tmp_path / "program.json"
+    path.write_text(
+        json.dumps(
+            {"initial_balance": "10000", "timezone": "UTC", "rules": [{"type": "time_limit", "days": 10}]}
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+LATE_FIRST_EVENT = {"time": "2026-03-05T08:00:00+00:00", "type": "equity", "equity": "10000"}
+
+
+def test_the_time_limit_counts_from_the_first_event_by_default(tmp_path: Path) -> None:
+    events = write_events(tmp_path, LATE_FIRST_EVENT)
+    run = propdesk("evaluate", "--program", time_limited_program(tmp_path), "--events", events,
+                   "--until", "2026-03-12T09:00:00+00:00")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["breaches"] == []
+
+
+def test_start_sets_the_account_opening_the_time_limit_counts_from(tmp_path: Path) -> None:
+    events = write_events(tmp_path, LATE_FIRST_EVENT)
+    start, until = "2026-03-01T08:00:00+00:00", "2026-03-12T09:00:00+00:00"
+    program = time_limited_program(tmp_path)
+    run = propdesk("evaluate", "--program", program, "--events", events, "--start", start, "--until", until)
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    assert output["status"] == "failed"
+    (breach,) = output["breaches"]
+    assert (breach["rule"], breach["time"], breach["event_type"]) == (
+        "time_limit", "2026-03-11T08:00:00+00:00", "deadline"
+    )  # fmt: skip
+
+
+def test_a_start_after_the_first_event_or_without_offset_exits_2(tmp_path: Path) -> None:
+    events = write_events(tmp_path, LATE_FIRST_EVENT)
+    program = time_limited_program(tmp_path)
+    after = "2026-03-06T00:00:00+00:00"
+    late = propdesk("evaluate", "--program", program, "--events", events, "--start", after)
+    assert late.returncode == 2 and "line 1" in late.stderr and "field time" in late.stderr
+    naive = propdesk("evaluate", "--program", program, "--events", events, "--start", "2026-03-01T08:00:00")
+    assert naive.returncode == 2 and "--start" in naive.stderr
