@@ -25,6 +25,7 @@ def production_dependencies() -> DailyReset:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.deadlines import DeadlineRepository
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.data.watermark import ResetWatermarkRepository
@@ -35,11 +36,17 @@ def production_dependencies() -> DailyReset:
     clock = SystemClock()
     publisher = EventBridgePublisher(settings.event_bus_name)
     accounts = AccountRepository()
+    deadlines = DeadlineRepository()
     stores = RiskStores(
-        accounts, CatalogueRepository(), TradingEventRepository(), RiskStateRepository(), BreachRepository()
+        accounts,
+        CatalogueRepository(),
+        TradingEventRepository(),
+        RiskStateRepository(),
+        BreachRepository(),
+        deadlines,
     )
     risk = RiskService(stores, publisher, EventBusAccountControl(publisher, clock), clock)
-    return DailyReset(accounts, ResetWatermarkRepository(), risk, clock)
+    return DailyReset(accounts, ResetWatermarkRepository(), risk, clock, deadlines)
 
 
 def process(event: dict[str, Any], context: LambdaContext, reset: DailyReset) -> dict[str, Any]:
@@ -52,6 +59,8 @@ def process(event: dict[str, Any], context: LambdaContext, reset: DailyReset) ->
         "checked_until": report.checked_until.isoformat(),
         "boundaries": [{"group": group, "at": at.isoformat()} for group, at in report.boundaries],
         "accounts_advanced": report.accounts_advanced,
+        "deadlines_advanced": report.deadlines_advanced,
+        "failed_deadlines": report.failed_deadlines,
         "breaches": report.breaches,
         "failed_accounts": report.failed_accounts,
         "watermark_moved": report.watermark_moved,

@@ -41,6 +41,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.deadlines import DeadlineRepository
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.services.risk import RiskService, RiskStores
@@ -54,6 +55,7 @@ def production_dependencies() -> Dependencies:
         TradingEventRepository(),
         RiskStateRepository(),
         BreachRepository(),
+        DeadlineRepository(),
     )
     service = RiskService(
         stores,

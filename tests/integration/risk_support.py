@@ -12,6 +12,7 @@ from propdesk.catalogue import demo_programs
 from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
+from propdesk.data.deadlines import DeadlineRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.records import Account, StoredEvent
 from propdesk.data.risk import BreachRepository, RiskStateRepository
@@ -27,9 +28,7 @@ from tests.integration.invoke import LambdaContextStub
 CONTEXT = LambdaContextStub()
 
 
-def publish_program(
-    program_id: str, rules: list[dict[str, Any]] | None = None
-) -> tuple[int, dict[str, Any]]:
+def publish_program(program_id: str, rules: list[dict[str, Any]] | None = None) -> tuple[int, dict[str, Any]]:
     """Publish a demo program (with `rules` instead of its own, as a new version, when given)."""
     program = next(p for p in demo_programs() if p.summary.program_id == program_id)
     document = program.document if rules is None else {**program.document, "rules": rules}
@@ -85,6 +84,7 @@ class RiskWorld:
             TradingEventRepository(),
             RiskStateRepository(),
             BreachRepository(),
+            DeadlineRepository(),
         )
         return RiskService(
             stores, self.publisher, self.control, self.clock, warning_share=Decimal(warning_share)

@@ -50,6 +50,7 @@ from propdesk.services.errors import DomainError
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.deadlines import DeadlineRepository
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
 
@@ -72,6 +73,7 @@ class RiskStores:
     events: TradingEventRepository
     risk: RiskStateRepository
     breaches: BreachRepository
+    deadlines: DeadlineRepository | None = None  # None: no deadline sweep (tests of other paths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class RecalcReport:
     passed: bool = False
     warnings: int = 0
     status: str = "active"
+    next_deadline: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -157,7 +160,12 @@ class RiskService:
         previous = self._stores.risk.get(account.account_id)
         step = self._resume(account, evaluator, previous)
         if step.state.clock >= until:
-            return RecalcReport(account.account_id, duplicate=True, status=step.state.status)
+            return RecalcReport(
+                account.account_id,
+                duplicate=True,
+                status=step.state.status,
+                next_deadline=next_deadline(step.state),
+            )
         self._collect(step, evaluator.advance_to(step.state, until).warnings)
         return self._commit(step)
 
@@ -242,6 +250,7 @@ class RiskService:
             events.append(self._passed(account, step, now))
         if events:
             self._publisher.publish(events)
+        self._track_deadline(step)
 
         self._stores.risk.save(
             RiskSnapshot(
@@ -265,6 +274,7 @@ class RiskService:
             passed=passed,
             warnings=len(warnings),
             status=state.status,
+            next_deadline=next_deadline(state),
         )
 
     def _lock_or_unlock(self, step: _Step) -> None:
@@ -281,6 +291,18 @@ class RiskService:
         if now is not None and now != before:
             reason = next((b.rule for b in reversed(state.breaches) if b.effect == PAUSE), PAUSE)
             self._account_control.pause(account.account_id, account.trader_id, reason, now)
+
+    def _track_deadline(self, step: _Step) -> None:
+        """Keep the sweep's copy of the next scheduled deadline (time limit, inactivity, flat-by) current.
+
+        Written before the snapshot, only when it changed: a lost race retries and rewrites it."""
+        deadlines = self._stores.deadlines
+        if deadlines is None:
+            return
+        before = None if step.previous is None else _next_deadline(step.previous.state)
+        now = next_deadline(step.state)
+        if now != before:
+            deadlines.set(step.account.account_id, now)
 
     @staticmethod
     def _new_breaches(step: _Step) -> list[tuple[Breach, str]]:
@@ -427,6 +449,20 @@ def breach_identities(breaches: Sequence[Breach]) -> list[str]:
         seen[(_instant(breach), identity)] = repeat + 1
         identities.append(identity if repeat == 0 else f"{identity}-{repeat}")
     return identities
+
+
+def next_deadline(state: AccountState) -> datetime | None:
+    """The earliest scheduled-rule deadline still ahead of an active account (day boundaries excluded)."""
+    if state.status != ACTIVE:
+        return None
+    return min((due for due in state.dues if due is not None), default=None)
+
+
+def _next_deadline(saved: dict[str, Any]) -> datetime | None:
+    if saved.get("status") != ACTIVE:
+        return None
+    dues = [datetime.fromisoformat(due) for due in saved.get("dues", []) if due is not None]
+    return min(dues, default=None)
 
 
 def _paused_until(snapshot: RiskSnapshot | None) -> datetime | None:
