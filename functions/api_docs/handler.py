@@ -1,11 +1,13 @@
 """Public REST `GET /v1/openapi.json` (this API's OpenAPI document, generated from the route table at cold
-start) and `GET /v1/docs` (Swagger UI loading it; the UI's assets come from a CDN)."""
+start), `GET /v1/docs` (Swagger UI loading it; the UI's assets come from a CDN) and `GET /v1/health` (a no-op:
+the baseline the API benchmark compares routes with)."""
 
 from __future__ import annotations
 
 import functools
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,6 +16,7 @@ from propdesk.adapters.clock import SystemClock
 from propdesk.config import ApiDocsSettings
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
+from propdesk.http.schemas.platform import Health
 from propdesk.observability import observe
 
 app = build_rest_app()
@@ -37,9 +40,14 @@ PAGE = """<!doctype html>
 
 
 @functools.cache
-def production_dependencies() -> str:
-    """The document's JSON (generated once per container: it only changes with the code)."""
+def production_dependencies() -> Callable[[], str]:
     ApiDocsSettings.from_env(os.environ)
+    return generated_document
+
+
+@functools.cache
+def generated_document() -> str:
+    """The document's JSON, generated on first use (not at cold start: /v1/health needs none of it)."""
     from propdesk.http.openapi import openapi_document
 
     return json.dumps(openapi_document())
@@ -47,7 +55,8 @@ def production_dependencies() -> str:
 
 @route(app, "getOpenApi")
 def get_openapi(call: Call) -> Response[Any]:
-    document = json.loads(app.context["document"])
+    document_source: Callable[[], str] = app.context["document"]
+    document = json.loads(document_source())
     document["servers"] = [{"url": _base_path(app.current_event.raw_event)}]
     return Response(
         status_code=200,
@@ -67,6 +76,11 @@ def get_docs(call: Call) -> Response[str]:
     )
 
 
+@route(app, "getHealth")
+def get_health(call: Call) -> Health:
+    return Health()
+
+
 def _base_path(event: dict[str, Any]) -> str:
     """Where the API's paths start as the client sees them (`/dev` on AWS; the emulator's prefix locally)."""
     full = str((event.get("requestContext") or {}).get("path") or "")
@@ -76,7 +90,7 @@ def _base_path(event: dict[str, Any]) -> str:
     return "/"
 
 
-def process(event: dict[str, Any], context: LambdaContext, document: str) -> dict[str, Any]:
+def process(event: dict[str, Any], context: LambdaContext, document: Callable[[], str]) -> dict[str, Any]:
     app.context["document"] = document
     app.context["now"] = SystemClock().now()
     return resolve(app, event, context)

@@ -82,6 +82,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/docs", "api_docs", "getDocs", "Swagger UI for this API", "Docs", Access.PUBLIC, None,
         content_type="text/html",
     ),
+    Operation(
+        "GET", "/v1/health", "api_docs", "getHealth", "Liveness: answers without touching any data", "Docs",
+        Access.PUBLIC, platform.Health,
+    ),
     # ---- a signed-in trader's own data (staff read any trader's with `read_accounts`)
     Operation(
         "GET", "/v1/me", "accounts_api", "getProfile", "The signed-in user's profile and roles", "Trader",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -24,3 +24,7 @@ class PlatformEventsAccepted(ResponseModel):
 
 class WebhookAcknowledged(ResponseModel):
     status: str
+
+
+class Health(ResponseModel):
+    status: Literal["ok"] = "ok"
