@@ -74,7 +74,13 @@ class Projections:
     def on_breach_recorded(self, evidence: BreachEvidence, recorded_at: datetime) -> bool:
         """Audit the engine's enforcement; False when this breach's entry exists already."""
         entry = AuditEntry(
-            entry_id=stable_id("enforcement", evidence.account_id, evidence.rule, evidence.time.isoformat()),
+            entry_id=stable_id(
+                "enforcement",
+                evidence.account_id,
+                evidence.rule,
+                evidence.time.isoformat(),
+                *((evidence.identity,) if evidence.identity else ()),  # two breaches of a rule at one instant
+            ),
             at=recorded_at,
             actor=ENFORCEMENT_ACTOR,
             action="enforcement.breach_recorded",
