@@ -157,7 +157,7 @@ class CheckoutService:
             discount = self._catalogue.discount(request.discount_code.upper())
             if discount is None:
                 raise PricingError(f"unknown discount code {request.discount_code!r}", "discount_code")
-        add_ons = self._catalogue.add_ons()
+        add_ons = self._catalogue.add_ons() if request.add_ons else {}
         priced = quote(program, request.currency, request.add_ons, add_ons, discount, now)
         assessment = assess(self._signals(request, now), self._policy)
         if assessment.blocked:
@@ -213,8 +213,8 @@ class CheckoutService:
         self._orders.link_payment(provider.name, session.session_reference, order.order_id)
         if session.payment_reference:
             self._orders.link_payment(provider.name, session.payment_reference, order.order_id)
+        current = order
         for _ in range(_WRITE_ATTEMPTS):
-            current = self._orders.get(order.order_id) or order
             if current.payment_url is not None:
                 return current
             updated = replace(
@@ -227,7 +227,8 @@ class CheckoutService:
             try:
                 self._orders.put(updated, expected_revision=current.revision)
             except StaleOrderError:
-                continue  # a webhook got there first: read again
+                current = self._orders.get(order.order_id) or order  # a webhook got there first: read again
+                continue
             return updated
         raise RetryLaterError(
             "the order is changing too fast; repeat the request with the same Idempotency-Key"
