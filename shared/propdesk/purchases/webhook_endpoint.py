@@ -4,14 +4,16 @@ handler only says which providers it serves."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from propdesk.http.app import raw_body
 from propdesk.http.errors import error_body
 from propdesk.purchases.errors import RetryLaterError
-from propdesk.purchases.webhooks import WebhookService
+
+if TYPE_CHECKING:
+    from propdesk.purchases.webhooks import WebhookService
 
 MAX_BODY_BYTES = 256 * 1024
 
