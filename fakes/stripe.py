@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -59,6 +61,9 @@ class FakeStripe(FakeService):
         self.route("GET", "/v1/checkout/sessions", self._list_sessions)
         self.route("GET", "/v1/checkout/sessions/([^/]+)", self._get_session)
         self.route("GET", "/v1/payment_intents/([^/]+)", self._get_payment_intent)
+        self.route("GET", "/pay/([^/]+)", self._hosted_checkout)
+        # Where Stripe would POST its webhook events (the stack's /v1/webhooks/stripe); set by `make dev`.
+        self.webhook_url: str | None = None
 
     # ---- the API ----
     def _authorize(self, request: Request) -> None:
@@ -139,6 +144,22 @@ class FakeStripe(FakeService):
         if intent is None:
             raise HttpError(404, _invalid("intent", f"No such payment_intent: '{intent_id}'"))
         return Reply(200, intent)
+
+    def _hosted_checkout(self, request: Request, session_id: str) -> Reply:
+        """The hosted payment page: opening it pays the session by card, and the signed
+        `checkout.session.completed` event is delivered to the webhook endpoint, as Stripe does."""
+        if session_id not in self.sessions:
+            raise HttpError(404, _invalid("session", f"No such checkout.session: '{session_id}'"))
+        if self.webhook_url is None:
+            raise HttpError(409, _invalid("webhook_url", "no webhook endpoint is configured"))
+        body, headers = self.delivery(self.pay(session_id))
+        outgoing = urllib.request.Request(self.webhook_url, data=body, headers=headers, method="POST")  # noqa: S310
+        try:
+            with urllib.request.urlopen(outgoing, timeout=30) as answer:  # noqa: S310 - the local stack
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        return Reply(200, {"paid": session_id, "webhook_status": status})
 
     # ---- test controls: each returns the event Stripe would deliver ----
     def pay(self, session_id: str, asynchronous: bool = False) -> dict[str, Any]:

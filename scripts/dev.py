@@ -17,12 +17,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.local_cloud.cloud import LOCAL, LocalCloud  # noqa: E402
+from scripts.local_cloud.cloud import LOCAL, REGION, LocalCloud  # noqa: E402
 from scripts.local_cloud.endpoints import LocalEndpoints  # noqa: E402
+from scripts.local_cloud.fake_providers import FakeProviders  # noqa: E402
 from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
 
 PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
@@ -51,18 +53,39 @@ Try:
        {api}/v1/platform/events \\
        -d '{event_body}'
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
+
+Buy a challenge (Stripe, Coinbase Commerce and Match-Trader are local fakes on ports {PORT + 10}-{PORT + 12}):
+  curl -s -X POST -H "Authorization: $TOKEN" -H "Idempotency-Key: demo-{now:%H%M%S}" \\
+       -H 'content-type: application/json' {api}/v1/orders \\
+       -d '{{"program_id": "one-step-100k", "currency": "EUR"}}' | tee .local/order.json
+  curl -s "$(.venv/bin/python -c 'import json; print(json.load(open(".local/order.json"))["payment_url"])')"
+  curl -s -H "Authorization: $TOKEN" {api}/v1/orders       # paid, then provisioned
+  curl -s -H "Authorization: $TOKEN" {api}/v1/accounts     # the new account, on the (fake) platform
   .venv/bin/python -m websockets {endpoints.websocket_url}
 
 Ctrl-C stops the local cloud (its state is kept for the next `make dev`).
 """
 
 
+def secrets_client(cloud: LocalCloud) -> Any:
+    import boto3
+
+    return boto3.client(
+        "secretsmanager", endpoint_url=cloud.endpoint, region_name=REGION,
+        aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy keys
+    )
+
+
 def run() -> None:
     cloud = LocalCloud(port=PORT, state_dir=LOCAL / "state", persist=True)
     started_here = not cloud.is_healthy()
     cloud.start()
+    providers = FakeProviders(first_port=PORT + 10)
+    if started_here:
+        providers.start()
 
     def shut_down(signum: int, frame: FrameType | None) -> None:
+        providers.stop()
         if started_here:
             cloud.stop()
         sys.exit(0)
@@ -70,18 +93,21 @@ def run() -> None:
     signal.signal(signal.SIGINT, shut_down)
     signal.signal(signal.SIGTERM, shut_down)
     try:
-        outputs = cloud.deploy(LOCAL / "outputs.json")
+        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context=providers.cdk_context())
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
+        providers.stripe.webhook_url = endpoints.rest_url("/v1/webhooks/stripe")  # the hosted page pays here
+        providers.write_secrets(secrets_client(cloud))
         local_system = {"endpoint": cloud.endpoint, "outputs": outputs}
         (LOCAL / "dev.json").write_text(json.dumps(local_system, indent=2))
         demo = seed_demo_firm(endpoints)
     except BaseException:
+        providers.stop()
         if started_here:
             cloud.stop()
         raise
     print(banner(endpoints, demo), flush=True)
     if not started_here:
-        print("(the local cloud was already running; this command leaves it running)")
+        print("(the local cloud was already running: redeployed and seeded; it is left running)")
         return
     while True:
         time.sleep(3600)
