@@ -3,10 +3,11 @@ account given a trading history; then 50 concurrent signed-in clients call, side
 
 - `GET /v1/accounts/{id}/metrics` (authorizer, account read, risk state, program version, engine brought
   forward to now),
+- `GET /v1/me` (the Cognito authorizer and one item read: the floor of any signed-in route),
 - `GET /v1/health` (a no-op function behind the same gateway: the floor any route pays here),
 
-and print p50/p99 of each and the metrics route's ratio to the no-op (what the metrics cost on top of a Lambda
-round trip). Rounds alternate between the two routes so that load drift affects both alike.
+and print p50/p99 of each and the metrics route's ratios to the no-op and to the signed-in floor. Rounds
+alternate between the routes so that load drift affects them alike.
 
     .venv/bin/python benchmarks/api_latency.py [--clients 50] [--requests 400] [--rounds 4]
 """
@@ -123,6 +124,7 @@ def main() -> None:
             give_history(stack, account_id)
             routes = {
                 "metrics": endpoints.rest_url(f"/v1/accounts/{account_id}/metrics"),
+                "profile": endpoints.rest_url("/v1/me"),
                 "noop": endpoints.rest_url("/v1/health"),
             }
             for url in routes.values():
@@ -141,9 +143,10 @@ def main() -> None:
         print(f"api_latency.{name}.p50: {1000 * statistics.median(values):.1f} ms")
         print(f"api_latency.{name}.p99: {1000 * percentile(values, 0.99):.1f} ms")
         print(f"api_latency.{name}.requests: {len(values)} ok, {errors[name]} failed")
-    for share, label in ((0.5, "p50"), (0.99, "p99")):
-        ratio = percentile(samples["metrics"], share) / percentile(samples["noop"], share)
-        print(f"api_latency.metrics_vs_noop.{label}: {ratio:.2f} x")
+    for baseline in ("noop", "profile"):
+        for share, label in ((0.5, "p50"), (0.99, "p99")):
+            ratio = percentile(samples["metrics"], share) / percentile(samples[baseline], share)
+            print(f"api_latency.metrics_vs_{baseline}.{label}: {ratio:.2f} x")
     print(f"api_latency.clients: {args.clients}")
 
 
