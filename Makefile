@@ -10,12 +10,12 @@ LOCAL := .local
 PYTEST := $(PY) -m pytest
 
 .PHONY: help dev test bench install layer local-cloud-install java lint types unit integration infra e2e \
-        packaging local-down clean
+        packaging local-down clean bench-fast
 
 help:
 	@echo "make dev    set everything up, deploy the real stack into the local cloud, seed a demo firm, run it"
 	@echo "make test   lint, types, unit, integration (DynamoDB Local), infrastructure, end-to-end (local cloud)"
-	@echo "make bench  benchmarks (risk engine, handler cold starts)"
+	@echo "make bench  benchmarks (risk engine, cold starts; API latency and a purchase burst in the local cloud)"
 
 # ---- installation (every step the project needs, from a fresh clone) ----
 $(VENV)/.installed: requirements.txt layers/dependencies/requirements.txt pyproject.toml
@@ -81,6 +81,9 @@ e2e:
 # ---- benchmarks ----
 bench: install layer
 	$(PY) benchmarks/run_all.py
+
+bench-fast: install layer
+	$(PY) benchmarks/run_all.py --fast
 
 clean:
 	rm -rf .build cdk.out $(LOCAL)/tmp

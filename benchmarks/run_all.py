@@ -1,4 +1,8 @@
-"""`make bench`: every benchmark, each figure on its own line as `name: value unit`."""
+"""`make bench`: every benchmark, each figure on its own line as `name: value unit`.
+
+The first two are pure (one core, seconds); the last two deploy the stack into a throwaway local cloud and
+load it (minutes). `make bench-fast` (or `--fast`) runs only the first two.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["engine_bench.py", "cold_start.py"]
+FAST = ["engine_bench.py", "cold_start.py"]
+LOCAL_CLOUD = ["api_latency.py", "purchases_bench.py"]
 
 
 def main() -> int:
     failed = 0
-    for script in BENCHMARKS:
+    for script in FAST if "--fast" in sys.argv else FAST + LOCAL_CLOUD:
         path = HERE / script
         if not path.exists():
             print(f"# {script}: not present", flush=True)
