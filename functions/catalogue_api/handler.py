@@ -1,5 +1,6 @@
 """Public REST routes (no authorizer): `GET /v1/programs` (the programs on sale, paginated),
-`GET /v1/programs/{program_id}` (one program with its current version's rule pack) and
+`GET /v1/programs/{program_id}` (one program with its current version's rule pack), each program with
+its prices and the add-ons sold with it (discount codes stay private), and
 `GET /v1/leaderboards/{program_id}?period=` (top accounts by return, display names only)."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from propdesk.services.leaderboards import period_key
 if TYPE_CHECKING:
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.leaderboards import LeaderboardRepository
+    from propdesk.data.sales import SalesCatalogueRepository
     from propdesk.ports import Clock
 
 app = build_rest_app()
@@ -32,6 +34,7 @@ app = build_rest_app()
 class Dependencies:
     catalogue: CatalogueRepository
     leaderboards: LeaderboardRepository
+    sales: SalesCatalogueRepository
     clock: Clock
 
 
@@ -42,9 +45,11 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.leaderboards import LeaderboardRepository
+    from propdesk.data.sales import SalesCatalogueRepository
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return Dependencies(CatalogueRepository(), LeaderboardRepository(), SystemClock())
+    programs = CatalogueRepository()
+    return Dependencies(programs, LeaderboardRepository(), SalesCatalogueRepository(programs), SystemClock())
 
 
 def _deps() -> Dependencies:
@@ -55,18 +60,22 @@ def _deps() -> Dependencies:
 @route(app, "listPrograms")
 def list_programs(call: Call) -> schema.ProgramList:
     query = call.query_as(PageQuery)
-    page = _deps().catalogue.list_programs(limit=query.limit, cursor=query.cursor)
-    return schema.ProgramList(programs=[program_view(p) for p in page.items], next_cursor=page.next_cursor)
+    deps = _deps()
+    page = deps.catalogue.list_programs(limit=query.limit, cursor=query.cursor)
+    add_ons = deps.sales.add_ons().values() if page.items else ()
+    programs = [program_view(program, add_ons) for program in page.items]
+    return schema.ProgramList(programs=programs, next_cursor=page.next_cursor)
 
 
 @route(app, "getProgram")
 def get_program(call: Call, program_id: str) -> schema.ProgramDetail:
-    catalogue = _deps().catalogue
-    summary = catalogue.get_program(program_id)
-    version = catalogue.get_version(program_id, summary.current_version) if summary else None
+    deps = _deps()
+    summary = deps.catalogue.get_program(program_id)
+    version = deps.catalogue.get_version(program_id, summary.current_version) if summary else None
     if summary is None or version is None:
         raise NotFoundError(f"no program {program_id!r}", "program_id")
-    return schema.ProgramDetail(program=program_view(summary), current_version=program_version_view(version))
+    program = program_view(summary, deps.sales.add_ons().values())
+    return schema.ProgramDetail(program=program, current_version=program_version_view(version))
 
 
 @route(app, "getLeaderboard")

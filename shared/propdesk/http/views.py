@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, get_args
@@ -25,6 +26,7 @@ from propdesk.data.records import (
 from propdesk.http.schemas import accounts as out
 from propdesk.http.schemas import catalogue, staff
 from propdesk.money import HUNDRED, ZERO, money_str
+from propdesk.purchases.pricing import AddOn, AddOnOffer, add_on_offers
 from propdesk.services.leaderboards import Period, return_percent
 
 if TYPE_CHECKING:  # the engine costs ~25 ms of import: only the metrics routes load it, when called
@@ -32,12 +34,11 @@ if TYPE_CHECKING:  # the engine costs ~25 ms of import: only the metrics routes 
     from propdesk.services.account_metrics import LiveMetrics
 
 PERCENT_PLACES = Decimal("0.01")
-STATUSES: dict[str, out.AccountStatus] = {
-    status: status for status in get_args(out.AccountStatus)
-}
+STATUSES: dict[str, out.AccountStatus] = {status: status for status in get_args(out.AccountStatus)}
 
 
-def program_view(summary: ProgramSummary) -> catalogue.ProgramOut:
+def program_view(summary: ProgramSummary, add_ons: Iterable[AddOn]) -> catalogue.ProgramOut:
+    offers = add_on_offers(summary.program_id, summary.prices, add_ons)
     return catalogue.ProgramOut(
         program_id=summary.program_id,
         name=summary.name,
@@ -47,6 +48,15 @@ def program_view(summary: ProgramSummary) -> catalogue.ProgramOut:
         currency=summary.currency,
         initial_balance=money_str(summary.initial_balance),
         prices={currency: money_str(price) for currency, price in sorted(summary.prices.items())},
+        add_ons=[add_on_view(offer) for offer in offers],
+    )
+
+
+def add_on_view(offer: AddOnOffer) -> catalogue.AddOnOut:
+    return catalogue.AddOnOut(
+        add_on_id=offer.add_on_id,
+        description=offer.description,
+        prices={currency: money_str(price) for currency, price in offer.prices.items()},
     )
 
 

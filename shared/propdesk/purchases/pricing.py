@@ -6,7 +6,7 @@ rounded to the currency's minor unit only where a percentage produces finer amou
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -148,3 +148,31 @@ def quote(
     if total <= ZERO:
         raise PricingError("the total after the discount must be above zero", "discount_code")
     return Quote(currency=currency, lines=tuple(lines), subtotal=subtotal, discount=reduction, total=total)
+
+
+@dataclass(frozen=True, slots=True)
+class AddOnOffer:
+    """An add-on as the catalogue shows it next to a program: its price in each currency of the program."""
+
+    add_on_id: str
+    description: str
+    prices: Mapping[str, Decimal]
+
+
+def add_on_offers(
+    program_id: str, program_prices: Mapping[str, Decimal], add_ons: Iterable[AddOn]
+) -> tuple[AddOnOffer, ...]:
+    """The add-ons that can be bought with the program (by id), priced exactly as `quote` would price them;
+    a currency the add-on has no price in is left out, and an add-on with no price at all is not offered."""
+    offers = []
+    for add_on in sorted(add_ons, key=lambda candidate: candidate.add_on_id):
+        if add_on.programs and program_id not in add_on.programs:
+            continue
+        prices = {
+            currency: add_on.price(program_price, currency)
+            for currency, program_price in sorted(program_prices.items())
+            if add_on.percent_of_program is not None or currency in add_on.prices
+        }
+        if prices:
+            offers.append(AddOnOffer(add_on.add_on_id, add_on.name, prices))
+    return tuple(offers)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from propdesk.purchases.currencies import CurrencyError, from_minor_units, round_money, to_minor_units
 from propdesk.purchases.errors import PricingError
-from propdesk.purchases.pricing import AddOn, DiscountCode, quote
+from propdesk.purchases.pricing import AddOn, AddOnOffer, DiscountCode, add_on_offers, quote
 
 from tests.unit.purchases.builders import PROGRAM, T0
 
@@ -45,6 +45,27 @@ def test_an_add_on_without_a_price_in_the_currency_or_listed_twice_is_refused() 
         quote(PROGRAM, "USD", ["split-90", "split-90"], ADD_ONS, None, T0)
     with pytest.raises(PricingError, match="not sold with"):
         quote(PROGRAM, "USD", ["free-money"], ADD_ONS, None, T0)
+
+
+def test_the_catalogue_offers_add_ons_at_the_prices_checkout_charges() -> None:
+    elsewhere = AddOn(
+        "reset", "Free reset", prices={"USD": Decimal("25")}, programs=frozenset({"futures-50k"})
+    )
+    unpriced = AddOn("nothing", "No price in any currency of the program", prices={"CHF": Decimal("10")})
+    offers = add_on_offers(PROGRAM.program_id, PROGRAM.prices, [SPLIT_90, NO_TIME_LIMIT, elsewhere, unpriced])
+
+    assert offers == (
+        AddOnOffer(
+            "no-time-limit",
+            "No time limit",
+            {"EUR": Decimal("74.85"), "GBP": Decimal("64.35"), "USD": Decimal("81.00")},
+        ),
+        AddOnOffer("split-90", "90% profit split", {"EUR": Decimal("89.00"), "USD": Decimal("99.00")}),
+    )
+    for offer in offers:
+        for currency, price in offer.prices.items():
+            charged = quote(PROGRAM, currency, [offer.add_on_id], ADD_ONS, None, T0).lines[1].amount
+            assert charged == price
 
 
 def test_a_percent_discount_applies_to_the_subtotal_rounded_half_up_to_the_cent() -> None:

@@ -12,6 +12,12 @@ from propdesk.http.schemas.common import Money, Percent, QueryModel, ResponseMod
 Period = Literal["day", "week", "month", "all"]
 
 
+class AddOnOut(ResponseModel):
+    add_on_id: str = Field(description="What to list in `add_ons` of `POST /v1/orders`.")
+    description: str
+    prices: dict[str, Money] = Field(description="Price by ISO currency code, bought with this program.")
+
+
 class ProgramOut(ResponseModel):
     program_id: str
     name: str
@@ -21,6 +27,10 @@ class ProgramOut(ResponseModel):
     currency: str
     initial_balance: Money
     prices: dict[str, Money] = Field(description="Price by ISO currency code.")
+    add_ons: list[AddOnOut] = Field(
+        description="Options that can be bought with the program. Discount codes are not listed: the trader "
+        "types one in."
+    )
 
 
 class ProgramList(ResponseModel):
