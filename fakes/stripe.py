@@ -1,7 +1,8 @@
 """A fake of the part of Stripe's API propdesk uses: Checkout Sessions (create, retrieve, list), PaymentIntent
-retrieval, `Idempotency-Key` replay, Bearer auth, Stripe's form encoding and list objects. Test controls
-(`pay`, `refund`, `open_dispute`...) change the state and return the event Stripe would deliver; `delivery`
-signs it as Stripe does."""
+retrieval (with `expand[]=latest_charge`: the charge and its card's fingerprint), refunds, `Idempotency-Key`
+replay, Bearer auth, Stripe's form encoding and list objects. Test controls (`pay`, `refund`,
+`open_dispute`...) change the state and return the event Stripe would deliver;
+`delivery` signs it as Stripe does."""
 
 from __future__ import annotations
 
@@ -55,12 +56,15 @@ class FakeStripe(FakeService):
         self.sessions: dict[str, dict[str, Any]] = {}
         self.payment_intents: dict[str, dict[str, Any]] = {}
         self.disputes: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.refunds: list[dict[str, Any]] = []
         self._idempotent: dict[str, Reply] = {}
         self._ids = itertools.count(1)
         self.route("POST", "/v1/checkout/sessions", self._create_session)
         self.route("GET", "/v1/checkout/sessions", self._list_sessions)
         self.route("GET", "/v1/checkout/sessions/([^/]+)", self._get_session)
         self.route("GET", "/v1/payment_intents/([^/]+)", self._get_payment_intent)
+        self.route("POST", "/v1/refunds", self._create_refund)
         self.route("GET", "/pay/([^/]+)", self._hosted_checkout)
         # Where Stripe would POST its webhook events (the stack's /v1/webhooks/stripe); set by `make dev`.
         self.webhook_url: str | None = None
@@ -143,7 +147,42 @@ class FakeStripe(FakeService):
         intent = self.payment_intents.get(intent_id)
         if intent is None:
             raise HttpError(404, _invalid("intent", f"No such payment_intent: '{intent_id}'"))
+        expand = {value for name, value in request.query.items() if name.startswith("expand")}
+        if "latest_charge" in expand and intent["latest_charge"] in self.charges:
+            return Reply(200, {**intent, "latest_charge": self.charges[intent["latest_charge"]]})
         return Reply(200, intent)
+
+    def _create_refund(self, request: Request) -> Reply:
+        self._authorize(request)
+        key = request.header("idempotency-key")
+        if key and key in self._idempotent:
+            replay = self._idempotent[key]
+            return Reply(replay.status, replay.body, {"Idempotent-Replayed": "true"})
+        params = decode_form(parse_qsl(request.body.decode(), keep_blank_values=True))
+        intent = self.payment_intents.get(str(params.get("payment_intent")))
+        if intent is None:
+            raise HttpError(400, _invalid("payment_intent", "No such payment_intent."))
+        charge = self.charges[intent["latest_charge"]]
+        if charge["refunded"]:
+            body = _invalid("charge", f"Charge {charge['id']} has already been refunded.")
+            body["error"]["code"] = "charge_already_refunded"
+            raise HttpError(400, body)
+        charge.update(refunded=True, amount_refunded=charge["amount"])
+        refund = {
+            "id": f"re_test_{next(self._ids):024d}",
+            "object": "refund",
+            "amount": charge["amount"],
+            "charge": charge["id"],
+            "currency": charge["currency"],
+            "metadata": params.get("metadata") or {},
+            "payment_intent": intent["id"],
+            "status": "succeeded",
+        }
+        self.refunds.append(refund)
+        reply = Reply(200, refund)
+        if key:
+            self._idempotent[key] = reply
+        return reply
 
     def _hosted_checkout(self, request: Request, session_id: str) -> Reply:
         """The hosted payment page: opening it pays the session by card, and the signed
@@ -162,10 +201,32 @@ class FakeStripe(FakeService):
         return Reply(200, {"paid": session_id, "webhook_status": status})
 
     # ---- test controls: each returns the event Stripe would deliver ----
-    def pay(self, session_id: str, asynchronous: bool = False) -> dict[str, Any]:
-        """The customer pays (card: paid at once; `asynchronous`: e.g. a bank debit, paid later)."""
+    def pay(
+        self, session_id: str, asynchronous: bool = False, card_fingerprint: str | None = None
+    ) -> dict[str, Any]:
+        """The customer pays (card: paid at once; `asynchronous`: e.g. a bank debit, paid later). Each
+        payment is by a new card unless `card_fingerprint` names the card (the same card, the same one)."""
         session = self._session(session_id)
         intent_id = f"pi_test_{next(self._ids):024d}"
+        charge_id = f"ch_test_{intent_id[8:]}"
+        self.charges[charge_id] = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": session["amount_total"],
+            "amount_refunded": 0,
+            "currency": session["currency"],
+            "payment_intent": intent_id,
+            "payment_method_details": {
+                "type": "card",
+                "card": {
+                    "brand": "visa",
+                    "last4": "4242",
+                    "fingerprint": card_fingerprint or f"fp_{intent_id[8:]}",
+                },
+            },
+            "refunded": False,
+            "status": "pending" if asynchronous else "succeeded",
+        }
         self.payment_intents[intent_id] = {
             "id": intent_id,
             "object": "payment_intent",
@@ -174,7 +235,7 @@ class FakeStripe(FakeService):
             "currency": session["currency"],
             "metadata": session["_payment_intent_metadata"],
             "status": "processing" if asynchronous else "succeeded",
-            "latest_charge": f"ch_test_{intent_id[8:]}",
+            "latest_charge": charge_id,
         }
         session.update(
             payment_intent=intent_id, status="complete", payment_status="unpaid" if asynchronous else "paid"

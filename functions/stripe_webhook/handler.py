@@ -5,6 +5,8 @@ Checkout completed / async payment succeeded or failed / expired, payment_intent
 charge.dispute.created/closed move the order once per Stripe event id; other types are acknowledged and
 ignored. 400 for a bad or stale signature or an unreadable event (nothing changes); 503 when the bus or
 Stripe is unavailable (Stripe redelivers; the stored effect is published then); 200 otherwise.
+A payment that makes an order paid is checked for card-fingerprint velocity (`FRAUD_ACTIONS`' card_velocity:
+flag keeps the order and flags it, block refunds the payment and the order ends refunded).
 """
 
 from __future__ import annotations
@@ -40,13 +42,21 @@ def production_dependencies() -> Dependencies:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.data.orders import OrderRepository
+    from propdesk.data.sales import VelocityRepository
     from propdesk.purchases import production
+    from propdesk.purchases.card_check import CardCheck
     from propdesk.purchases.webhooks import WebhookService
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     stripe = production.stripe_provider(settings, production.secrets())
     providers = {stripe.name: stripe} if stripe else {}
-    webhooks = WebhookService(OrderRepository(), EventBridgePublisher(settings.event_bus_name), providers)
+    card_check = CardCheck(
+        {stripe.name: stripe} if stripe else {},
+        VelocityRepository(),
+        production.fraud_policy(settings.fraud_actions),
+    )
+    publisher = EventBridgePublisher(settings.event_bus_name)
+    webhooks = WebhookService(OrderRepository(), publisher, providers, card_check)
     return Dependencies(webhooks, SystemClock())
 
 

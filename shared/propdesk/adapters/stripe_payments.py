@@ -1,5 +1,6 @@
 """Stripe through its SDK: Checkout Sessions, webhook verification (`Webhook.construct_event` with its
-timestamp tolerance), PaymentIntent look-ups and session listing for reconciliation.
+timestamp tolerance), PaymentIntent look-ups (the order, the paying card's fingerprint), refunds of blocked
+payments and session listing for reconciliation.
 
 `stripe` is imported on first use (about 120 ms), so functions that never talk to Stripe never load it.
 The API base is configurable (`STRIPE_API_BASE`) so that the local cloud points the SDK at the fake.
@@ -40,6 +41,10 @@ class StripeCredentials:
 
 class StripeRejectedError(ProviderRejectedError):
     """Stripe refused the request (4xx other than 429): our input, not a transient failure."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class StripePayments:
@@ -122,6 +127,35 @@ class StripePayments:
         order_id = _metadata(intent).get("order_id")
         return order_id if isinstance(order_id, str) and order_id else None
 
+    def card_fingerprint(self, payment_reference: str) -> str | None:
+        """`payment_method_details.card.fingerprint` of the PaymentIntent's latest charge."""
+        intent = self._call(
+            lambda client: client.v1.payment_intents.retrieve(
+                payment_reference, {"expand": ["latest_charge"]}
+            )
+        )
+        charge = getattr(intent, "latest_charge", None)
+        details = getattr(charge, "payment_method_details", None)
+        card = getattr(details, "card", None)
+        fingerprint = getattr(card, "fingerprint", None)
+        return fingerprint if isinstance(fingerprint, str) and fingerprint else None
+
+    def refund(self, payment_reference: str, order_id: str, reason: str) -> None:
+        params: dict[str, Any] = {
+            "payment_intent": payment_reference,
+            "metadata": {"order_id": order_id, "reason": reason[:500]},
+        }
+        try:
+            self._call(
+                lambda client: client.v1.refunds.create(
+                    params,  # type: ignore[arg-type]
+                    {"idempotency_key": f"refund-{order_id}"},
+                )
+            )
+        except StripeRejectedError as error:
+            if error.code != "charge_already_refunded":  # refunded by hand or after the key expired
+                raise
+
     def payments_between(self, start: datetime, end: datetime) -> list[ProviderPayment]:
         created = {"gte": int(start.timestamp()), "lte": int(end.timestamp())}  # whole seconds: end included
         payments: list[ProviderPayment] = []
@@ -150,7 +184,7 @@ class StripePayments:
         except stripe.StripeError as error:
             if error.http_status is None or error.http_status >= 500:
                 raise ProviderUnavailableError(f"Stripe failed: {error.user_message}") from error
-            raise StripeRejectedError(f"Stripe refused: {error.user_message}") from error
+            raise StripeRejectedError(f"Stripe refused: {error.user_message}", error.code) from error
 
 
 def _payment(session: Any) -> ProviderPayment:

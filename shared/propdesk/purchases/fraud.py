@@ -112,6 +112,16 @@ def assess(signals: PurchaseSignals, policy: FraudPolicy) -> Assessment:
     return Assessment(findings)
 
 
+def card_velocity(recent_by_card: int, policy: FraudPolicy) -> Finding | None:
+    """The card check on its own: the card's fingerprint is only known once the payment went through, so it
+    runs when the payment succeeds rather than with the other checks at checkout."""
+    hours = int(policy.window.total_seconds() // 3600)
+    reason = _over(recent_by_card, policy.max_purchases_per_card, "this card", hours)
+    if reason is None or policy.action("card_velocity") == "off":
+        return None
+    return Finding("card_velocity", policy.action("card_velocity"), reason)
+
+
 def _over(recent: int, limit: int, subject: str, hours: int) -> str | None:
     if recent < limit:
         return None

@@ -33,6 +33,7 @@ from propdesk.domain_events import (
     stable_id,
 )
 from propdesk.money import money_text
+from propdesk.purchases.fraud import Finding
 from propdesk.purchases.payments import PaymentEvent
 from propdesk.purchases.pricing import PriceLine
 
@@ -114,12 +115,35 @@ class InvalidTransitionError(Exception):
     """A step the state machine refuses (a programming or data error, not a provider's whim)."""
 
 
-def apply_payment(order: Order, event: PaymentEvent, at: datetime) -> Outcome:
-    """The order after a provider's event (the caller has deduplicated by the event's id)."""
+def apply_payment(
+    order: Order, event: PaymentEvent, at: datetime, card_check: Finding | None = None
+) -> Outcome:
+    """The order after a provider's event (the caller has deduplicated by the event's id).
+
+    `card_check` is what the card-velocity check found for the card that paid: `flag` keeps the payment and
+    flags the order; `block` turns the payment into a refund (the caller has asked the provider to refund
+    it), so no account is provisioned."""
     if event.payment_reference and not order.payment_reference:
         order = replace(order, payment_reference=event.payment_reference)
-    step = _STEPS[event.kind]
-    return step(order, event, at)
+    outcome = _STEPS[event.kind](order, event, at)
+    if card_check is None or not _just_paid(outcome):
+        return outcome
+    if card_check.action == "block":
+        return _blocked(order, event, card_check, at)
+    reason = f"{card_check.check}: {card_check.reason}"
+    flagged = replace(outcome, order=replace(outcome.order, flags=(*outcome.order.flags, reason)))
+    return _with_events(flagged, _flagged(order, event, [reason], at))
+
+
+def _just_paid(outcome: Outcome) -> bool:
+    return outcome.transition.from_status in ("pending", "failed") and outcome.transition.to_status == "paid"
+
+
+def _blocked(order: Order, event: PaymentEvent, card_check: Finding, at: datetime) -> Outcome:
+    reason = f"payment refunded, blocked by {card_check.check}: {card_check.reason}"
+    paid = replace(order, amount_paid=event.amount) if event.amount is not None else order
+    moved = _move(replace(paid, flags=(*order.flags, reason)), "refunded", event.cause, reason, at)
+    return _with_events(moved, _refund_event(order, reason, at), _flagged(order, event, [reason], at))
 
 
 def record_provisioned(order: Order, account_id: str, cause: str, at: datetime) -> Outcome:

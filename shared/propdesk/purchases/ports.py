@@ -67,6 +67,18 @@ class PaymentProvider(Protocol):
         ...
 
 
+class CardPayments(Protocol):
+    """What the card check needs from a card provider once a payment succeeded."""
+
+    def card_fingerprint(self, payment_reference: str) -> str | None:
+        """The fingerprint of the card that paid (the same card gives the same one), None if not a card."""
+        ...
+
+    def refund(self, payment_reference: str, order_id: str, reason: str) -> None:
+        """Refund the whole payment; idempotent per order (a repeat never refunds twice)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class AccountRequest:
     """What the platform needs to open a challenge account; `reference` is ours and unique per order, so a

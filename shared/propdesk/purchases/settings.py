@@ -27,7 +27,8 @@ class OrdersApiSettings(PaymentProviderSettings):
 
 
 class StripeWebhookSettings(PaymentProviderSettings):
-    pass
+    # The same setting as the orders API's: its `card_velocity` entry applies when a card payment succeeds.
+    fraud_actions: str = ""
 
 
 class CryptoWebhookSettings(PaymentProviderSettings):

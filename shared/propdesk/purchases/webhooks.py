@@ -5,6 +5,10 @@ Exactly-once effects: the order's new state, its history entry and the receipt (
 id, holding the domain events to publish) are written in one conditional transaction. A second delivery
 finds the receipt: if its events were not confirmed published (the bus failed after the write), they are
 published again (their ids are stable, so consumers deduplicate); otherwise nothing happens.
+
+Card velocity (`card_check`): a payment that makes a pending order paid is checked against the purchases
+paid with the same card; `flag` keeps the payment and flags the order (provisioning goes ahead), `block`
+refunds the payment (idempotently, before the order is stored) and the order ends refunded with the reason.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Literal
 from propdesk.domain_events import DomainEvent, parse
 from propdesk.ports import EventPublisher
 from propdesk.purchases import coinbase_events, stripe_events
+from propdesk.purchases.card_check import CardCheck, CardVerdict
 from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.orders import OrderStatus, apply_payment
 from propdesk.purchases.payments import PayloadError, PaymentEvent
@@ -54,11 +59,16 @@ class WebhookOutcome:
 
 class WebhookService:
     def __init__(
-        self, orders: OrderStore, publisher: EventPublisher, providers: Mapping[str, PaymentProvider]
+        self,
+        orders: OrderStore,
+        publisher: EventPublisher,
+        providers: Mapping[str, PaymentProvider],
+        card_check: CardCheck | None = None,
     ) -> None:
         self._orders = orders
         self._publisher = publisher
         self._providers = providers
+        self._card_check = card_check
 
     def handle(
         self, provider_name: str, raw_body: bytes, headers: Mapping[str, str], received_at: datetime
@@ -88,10 +98,11 @@ class WebhookService:
         order_id = self._order_id(event)
         if order_id is None or self._orders.get(order_id) is None:
             return self._unmatched(event, order_id, received_at)
+        verdict = self._card_verdict(order_id, event, received_at)
         for _ in range(_WRITE_ATTEMPTS):
             order = self._orders.get(order_id)
             assert order is not None
-            outcome = apply_payment(order, event, received_at)
+            outcome = apply_payment(order, event, received_at, verdict.finding if verdict else None)
             receipt = WebhookReceipt(
                 provider=event.provider,
                 event_id=event.event_id,
@@ -107,11 +118,23 @@ class WebhookService:
             except DuplicateDeliveryError:
                 return WebhookOutcome("duplicate", event.event_id, order_id)
             self._link(event, order_id)
+            if verdict is not None and self._card_check is not None:
+                self._card_check.record(verdict, outcome, received_at)
             self._publish(receipt)
             return WebhookOutcome("applied", event.event_id, order_id, outcome.order.status)
         raise RetryLaterError(
             f"order {order_id} kept changing; the provider will deliver {event.event_id} again"
         )
+
+    def _card_verdict(self, order_id: str, event: PaymentEvent, now: datetime) -> CardVerdict | None:
+        """Check the card that paid; a blocked payment is refunded before the order is stored."""
+        order = self._orders.get(order_id)
+        if self._card_check is None or order is None:
+            return None
+        verdict = self._card_check.verdict(order, event, now)
+        if verdict is not None:
+            self._card_check.refund_if_blocked(verdict, order, event)
+        return verdict
 
     def _order_id(self, event: PaymentEvent) -> str | None:
         if event.order_id:
