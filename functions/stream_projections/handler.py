@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import StreamProjectionsSettings
 from propdesk.data import keys
-from propdesk.data import stream_images as images
 from propdesk.observability import logger, metrics, observe
 from propdesk.services.projections import BalanceChange
 
@@ -38,6 +37,9 @@ def production_dependencies() -> Projections:
 
 
 def project(record: dict[str, Any], projections: Projections) -> None:
+    # Reading stream images needs pynamodb: loaded with the first record, not at cold start.
+    from propdesk.data import stream_images as images
+
     sk, name = images.sort_key(record), record.get("eventName")
     change = record.get("dynamodb") or {}
     if sk == keys.RISK_SK and name in ("INSERT", "MODIFY"):
