@@ -95,6 +95,10 @@ class LocalCloud:
         return LOCAL / f"cloud-{self.port}.pid"
 
     @property
+    def scratch_dir(self) -> Path:
+        return LOCAL / "tmp" / str(self.port)
+
+    @property
     def log_file(self) -> Path:
         return LOCAL / f"cloud-{self.port}.log"
 
@@ -119,9 +123,11 @@ class LocalCloud:
             "PERSIST_STATE": "1" if self.persist else "0",
             "STATE_DIR": str(self.state_dir),
             "LOG_LEVEL": "WARNING",
-            "TMPDIR": str(LOCAL / "tmp"),
+            # One scratch folder per emulator: an emulator clears its extracted code and layers from it, so
+            # two of them (make dev beside a test run) must not share one.
+            "TMPDIR": str(self.scratch_dir),
         }
-        (LOCAL / "tmp").mkdir(exist_ok=True)
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
                 [str(RUNTIME_PYTHON), str(LAUNCHER), str(emulator_site_packages())],
