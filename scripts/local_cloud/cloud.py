@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -127,6 +128,7 @@ class LocalCloud:
             # two of them (make dev beside a test run) must not share one.
             "TMPDIR": str(self.scratch_dir),
         }
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)  # left by an emulator that was killed
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
@@ -171,6 +173,8 @@ class LocalCloud:
         else:
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
+        # Each Lambda worker extracts its code and the layer (~60 MB) here: gigabytes after a load test.
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)
         print(f"local cloud: stopped (port {self.port})")
 
     def cdk(self, *args: str) -> None:
