@@ -22,6 +22,7 @@ from propdesk.provisioning.circuit_breaker import CircuitBreaker, CircuitOpenErr
 from propdesk.provisioning.rate_limiter import TokenBucket
 from propdesk.provisioning.retry import RetryPolicy, call_with_retry
 from propdesk.provisioning.timing import Sleeper
+from propdesk.provisioning.units import Seconds
 from propdesk.purchases.ports import (
     AccountRequest,
     PlatformAccount,
@@ -35,7 +36,7 @@ DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=0.2, max_delay=5.0)
 
 
 class _RateLimitedError(PlatformUnavailableError):
-    def __init__(self, message: str, retry_after: float | None) -> None:
+    def __init__(self, message: str, retry_after: Seconds | None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -52,7 +53,7 @@ class MatchTraderPlatform:
         breaker: CircuitBreaker,
         sleep: Sleeper,
         retry: RetryPolicy = DEFAULT_RETRY,
-        timeout: float = 10.0,
+        timeout: Seconds = 10.0,
         new_password: Callable[[], str] = lambda: secrets.token_urlsafe(12),
     ) -> None:
         self._base_url = base_url
@@ -174,8 +175,8 @@ class MatchTraderPlatform:
         return response.json() if response.content else None
 
 
-def _seconds(value: str | None) -> float | None:
+def _seconds(value: str | None) -> Seconds | None:
     try:
-        return float(value) if value else None
+        return Seconds(value) if value else None
     except ValueError:
         return None

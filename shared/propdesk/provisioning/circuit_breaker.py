@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Literal, TypeVar
 
 from propdesk.provisioning.timing import Monotonic
+from propdesk.provisioning.units import Seconds
 
 T = TypeVar("T")
 State = Literal["closed", "open", "half_open"]
@@ -16,7 +17,7 @@ State = Literal["closed", "open", "half_open"]
 class CircuitOpenError(Exception):
     """The circuit is open: the call was not attempted."""
 
-    def __init__(self, name: str, retry_in: float) -> None:
+    def __init__(self, name: str, retry_in: Seconds) -> None:
         super().__init__(f"{name} is failing: not calling it for another {retry_in:.1f} s")
         self.retry_in = retry_in
 
@@ -27,7 +28,7 @@ class CircuitBreaker:
         name: str,
         clock: Monotonic,
         failure_threshold: int = 5,
-        reset_timeout: float = 30.0,
+        reset_timeout: Seconds = 30.0,
         counts_as_failure: Callable[[Exception], bool] = lambda _: True,
     ) -> None:
         self.name = name
@@ -36,7 +37,7 @@ class CircuitBreaker:
         self._reset_timeout = reset_timeout
         self._counts = counts_as_failure
         self._failures = 0
-        self._opened_at: float | None = None
+        self._opened_at: Seconds | None = None
 
     @property
     def state(self) -> State:

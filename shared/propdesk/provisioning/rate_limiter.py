@@ -6,12 +6,15 @@ Match-Trader allows 500 requests a minute per broker token; each concurrent work
 from __future__ import annotations
 
 from propdesk.provisioning.timing import Monotonic, Sleeper
+from propdesk.provisioning.units import Calls, Seconds
 
 _EPSILON = 1e-9
 
 
 class TokenBucket:
-    def __init__(self, rate: float, per: float, capacity: float, clock: Monotonic, sleep: Sleeper) -> None:
+    def __init__(
+        self, rate: Calls, per: Seconds, capacity: Calls, clock: Monotonic, sleep: Sleeper
+    ) -> None:
         if rate <= 0 or per <= 0 or capacity < 1:
             raise ValueError("rate and per must be positive, capacity at least 1")
         self._refill_per_second = rate / per
@@ -23,14 +26,14 @@ class TokenBucket:
 
     @classmethod
     def within(
-        cls, limit: int, per: float, clock: Monotonic, sleep: Sleeper, burst_share: float = 0.1
+        cls, limit: int, per: Seconds, clock: Monotonic, sleep: Sleeper, burst_share: Calls = 0.1
     ) -> TokenBucket:
         """A bucket that never exceeds `limit` calls in any sliding window of `per` seconds: the burst
         allowance is taken out of the rate (burst + rate * window <= limit)."""
-        capacity = max(1.0, float(int(limit * burst_share)))
+        capacity = max(1.0, Calls(int(limit * burst_share)))
         return cls(limit - capacity, per, capacity, clock, sleep)
 
-    def try_acquire(self) -> float:
+    def try_acquire(self) -> Seconds:
         """Take a token if one is there (returns 0), else return how long to wait for the next one."""
         self._refill()
         if self._tokens >= 1 - _EPSILON:  # a float refill may land a hair below a whole token

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from propdesk.provisioning.timing import Sleeper
+from propdesk.provisioning.units import Seconds
 
 T = TypeVar("T")
 
@@ -16,19 +17,19 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     max_attempts: int = 4
-    base_delay: float = 0.2
-    max_delay: float = 5.0
-    multiplier: float = 2.0
+    base_delay: Seconds = 0.2
+    max_delay: Seconds = 5.0
+    multiplier: float = 2.0  # float ok: a growth factor
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.base_delay < 0 or self.max_delay < self.base_delay:
             raise ValueError("max_attempts ≥ 1 and 0 ≤ base_delay ≤ max_delay")
 
-    def ceiling(self, retry: int) -> float:
+    def ceiling(self, retry: int) -> Seconds:
         """The largest wait before retry number `retry` (1 for the first retry)."""
-        return float(min(self.max_delay, self.base_delay * self.multiplier ** (retry - 1)))
+        return Seconds(min(self.max_delay, self.base_delay * self.multiplier ** (retry - 1)))
 
-    def delay(self, retry: int, rng: random.Random) -> float:
+    def delay(self, retry: int, rng: random.Random) -> Seconds:
         return rng.uniform(0.0, self.ceiling(retry))
 
 
@@ -38,7 +39,7 @@ def call_with_retry(
     retryable: Callable[[Exception], bool],
     sleep: Sleeper,
     rng: random.Random | None = None,
-    retry_after: Callable[[Exception], float | None] = lambda _: None,
+    retry_after: Callable[[Exception], Seconds | None] = lambda _: None,
 ) -> T:
     """Call `operation` until it succeeds, raises a non-retryable error, or the attempts run out (then the
     last error is raised). `retry_after` may read a server's hint (e.g. HTTP Retry-After): it is honoured

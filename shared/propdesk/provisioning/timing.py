@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from propdesk.provisioning.units import Seconds
+
 Monotonic = Callable[[], float]  # seconds, only differences matter (time.monotonic in production)
 Sleeper = Callable[[float], None]  # time.sleep in production
 
@@ -11,13 +13,13 @@ Sleeper = Callable[[float], None]  # time.sleep in production
 class FakeTime:
     """A monotonic clock whose sleep just moves it forward; records every sleep."""
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self, start: Seconds = 0.0) -> None:
         self.now = start
         self.sleeps: list[float] = []
 
-    def monotonic(self) -> float:
+    def monotonic(self) -> Seconds:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: Seconds) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
