@@ -1,0 +1,32 @@
+"""Payouts, pure: how much of a funded account's profit may be withdrawn, the trader's share of it, whether a
+request is allowed now (every refusal with a reason code) and how a request is decided.
+
+No AWS, no clock reads: the caller passes `now`, the account's figures and its payout history. Storage is
+`propdesk.data.payouts`; the HTTP routes are `functions/payouts_api`. Moving the money (eligibility
+re-check, KYC gate, fraud screen, approval callback, payment) is the payout workflow's job, started by
+`payout.approved`.
+"""
+
+from propdesk.payouts.eligibility import Assessment, PayoutSituation, Quote, Refusal, assess
+from propdesk.payouts.model import OPEN_STATUSES, Decision, Payout, PayoutStatus, decide
+from propdesk.payouts.policy import PayoutPolicy, PayoutPolicyError, SplitTier, is_funded, policy_for
+from propdesk.payouts.split import trader_share
+
+__all__ = [
+    "OPEN_STATUSES",
+    "Assessment",
+    "Decision",
+    "Payout",
+    "PayoutPolicy",
+    "PayoutPolicyError",
+    "PayoutSituation",
+    "PayoutStatus",
+    "Quote",
+    "Refusal",
+    "SplitTier",
+    "assess",
+    "decide",
+    "is_funded",
+    "policy_for",
+    "trader_share",
+]
