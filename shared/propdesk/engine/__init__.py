@@ -2,14 +2,15 @@
 
 Pure domain code (no AWS, no clock reads, no environment): the CLI and the Lambda functions share it.
 
-    program = Program.from_dict(json_data)            # ProgramError(.field) on invalid input
-    event = parse_event(json_line)                    # EventError(.field)
+    program = Program.from_dict(json_data)          # ProgramError(.field) on invalid input
+    event = parse_event(json_line)                  # EventError(.field)
     evaluator = Evaluator(program, warn_at=Decimal("0.8"))
-    state = evaluator.start(event.time)               # AccountState, JSON-safe via to_dict()/from_dict()
-    outcome = evaluator.apply(state, event)           # Outcome(breaches, warnings, passed); QUIET when
-    nothing outcome = evaluator.advance_to(state, instant)    # day boundaries with no event (reset-time
-    breaches) evaluator.result(state).to_dict()                 # {"status", "breaches", "metrics"}: the
-    CLI's output next_day_boundary(program, after)                 # when the next daily reset happens
+    state = evaluator.start(event.time)             # AccountState, JSON-safe via to_dict()/from_dict()
+    state = evaluator.start(t, waived={BreachRef(...)})  # breaches staff overrode: recorded, no effect
+    outcome = evaluator.apply(state, event)         # Outcome(breaches, warnings, passed); QUIET when nothing
+    outcome = evaluator.advance_to(state, instant)  # day boundaries with no event (reset-time breaches)
+    evaluator.result(state).to_dict()               # {"status", "breaches", "metrics"}: the CLI's output
+    next_day_boundary(program, after)               # when the next daily reset happens
 
 See docs/rules.md for every rule type and its JSON.
 """
@@ -22,8 +23,10 @@ from propdesk.engine.breach import (
     PAUSE,
     QUIET,
     Breach,
+    BreachRef,
     LimitWarning,
     Outcome,
+    breach_identities,
 )
 from propdesk.engine.errors import EngineInputError, EventError, ProgramError
 from propdesk.engine.evaluation import Evaluation, Metrics
@@ -55,6 +58,7 @@ __all__ = [
     "QUIET",
     "AccountState",
     "Breach",
+    "BreachRef",
     "ClockAdvance",
     "ConsistencyCheck",
     "EngineInputError",
@@ -71,6 +75,7 @@ __all__ = [
     "Program",
     "ProgramError",
     "TradingEvent",
+    "breach_identities",
     "evaluate",
     "event_to_dict",
     "next_day_boundary",

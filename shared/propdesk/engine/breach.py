@@ -4,13 +4,16 @@ A `Breach` carries everything needed to explain and reproduce it: the rule, the 
 limit and the value that crossed it, the triggering event, and the figures used (base, amount, formula).
 Effects: `fail` (the account is failed), `pause` (trading locked until the next day boundary), `flag`
 (recorded only), `exclude_profit` (news rule: the trade's profit does not count toward targets).
+
+A breach staff overrode is *waived*: named by a `BreachRef` (instant, rule, identity) handed to
+`Evaluator.start`, it is still recorded (with `overridden=True`) but has no effect on the account.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +63,12 @@ class Breach:
     event_type: str = DAY_BOUNDARY
     event_id: str | None = None
     figures: Mapping[str, str] = field(default_factory=dict)
+    overridden: bool = False  # waived by staff: recorded, but the effect did not apply
+
+    @property
+    def trigger(self) -> str:
+        """The triggering event's id, or `day_boundary` / `deadline` for a clock step."""
+        return self.event_id or self.event_type
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +83,7 @@ class Breach:
             "event_type": self.event_type,
             "event_id": self.event_id,
             "figures": dict(self.figures),
+            "overridden": self.overridden,
         }
 
     @classmethod
@@ -90,7 +100,54 @@ class Breach:
             event_type=data["event_type"],
             event_id=data["event_id"],
             figures=dict(data["figures"]),
+            overridden=bool(data.get("overridden", False)),  # absent in states stored before overrides
         )
+
+
+def breach_identity(rule_index: int, trigger: str, repeat: int) -> str:
+    """`{rule_index}-{trigger}`, with `-{repeat}` for the n-th repeat of one rule, instant and trigger."""
+    identity = f"{rule_index}-{trigger}"
+    return identity if repeat == 0 else f"{identity}-{repeat}"
+
+
+def breach_identities(breaches: Sequence[Breach]) -> list[str]:
+    """A stable identity for each breach of an account's (time-ordered) breach list.
+
+    With the instant and the rule, it cannot collide: two violations of one rule at one instant come from
+    different events or repeat.
+    """
+    seen: dict[tuple[datetime, str], int] = {}
+    identities: list[str] = []
+    for breach in breaches:
+        base = (breach.time, f"{breach.rule_index}-{breach.trigger}")
+        repeat = seen.get(base, 0)
+        seen[base] = repeat + 1
+        identities.append(breach_identity(breach.rule_index, breach.trigger, repeat))
+    return identities
+
+
+@dataclass(frozen=True, slots=True)
+class BreachRef:
+    """Names one breach of an account (what a staff override points at): its instant, rule and identity.
+
+    An empty `identity` names the first breach of that rule at that instant (keys stored before identities).
+    """
+
+    time: datetime
+    rule: str
+    identity: str = ""
+
+    def __post_init__(self) -> None:
+        if self.time.tzinfo is None:
+            raise ValueError("a breach reference needs a timezone-aware time")
+        object.__setattr__(self, "time", self.time.astimezone(UTC))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"time": self.time.isoformat(), "rule": self.rule, "identity": self.identity}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BreachRef:
+        return cls(datetime.fromisoformat(data["time"]), data["rule"], data["identity"])
 
 
 @dataclass(frozen=True, slots=True)

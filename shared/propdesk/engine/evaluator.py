@@ -13,6 +13,11 @@ it is re-armed at every boundary. A `fail` breach ends the evaluation: later eve
 equity and positions. A `pass` likewise ends it. Several rules crossed at the same evaluation point are all
 recorded, in program order.
 
+Waived breaches (`start(..., waived=refs)`, the breaches staff overrode): such a breach is recorded with
+`overridden=True` and has no effect (no fail, no pause, its profit is not excluded); evaluation goes on. The
+rule itself stays in force: a loss limit is disarmed for the rest of that day as after any breach, and the
+next violation is a new breach (its own identity) that counts.
+
 Hot path: an equity tick inside the current day is a clock check and a few Decimal comparisons against levels
 precomputed when they change (`floor_watch`, `warn_watch`, `peak_watch`, `next_check`).
 """
@@ -32,9 +37,11 @@ from propdesk.engine.breach import (
     PAUSE,
     QUIET,
     Breach,
+    BreachRef,
     LimitWarning,
     Outcome,
     Violation,
+    breach_identity,
 )
 from propdesk.engine.days import next_boundary
 from propdesk.engine.errors import EventError
@@ -112,13 +119,14 @@ class Evaluator:
 
     # -------------------------------------------------------------------------------- lifecycle
 
-    def start(self, start_time: datetime) -> AccountState:
+    def start(self, start_time: datetime, waived: Iterable[BreachRef] = ()) -> AccountState:
         """A fresh account at `start_time` (balance = equity = initial); the start counts as a day
-        boundary."""
+        boundary. `waived`: breaches to record as overridden, without their effect."""
         if start_time.tzinfo is None:
             raise ValueError("start_time must be timezone-aware")
         at = start_time.astimezone(UTC)
         state = AccountState(self.program.initial_balance, at)
+        state.waived = frozenset(waived)
         state.next_boundary = next_boundary(at, self.day_starts_at, self.zone)
         state.limits = [self._new_limit(rule.at_boundary(state, None)) for rule in self.limits]
         state.marks = [at for _ in self.scheduled]
@@ -312,8 +320,8 @@ class Evaluator:
         for rule in self.position_rules:
             violation = rule.on_close(state, event, position)
             if violation is not None:
-                excluded = excluded or rule.effect == EXCLUDE_PROFIT
-                self._record(state, rule, violation, event.time, event, breaches)
+                effective = self._record(state, rule, violation, event.time, event, breaches)
+                excluded = excluded or (effective and rule.effect == EXCLUDE_PROFIT)
         del state.positions[event.position_id]
         state.total_volume -= position.volume
         profit = event.profit
@@ -428,7 +436,11 @@ class Evaluator:
         event: TradingEvent | None,
         breaches: list[Breach],
         trigger: str = DAY_BOUNDARY,
-    ) -> None:
+    ) -> bool:
+        """Record the breach; True when its effect applies (False: staff waived it)."""
+        waived = bool(state.waived) and self._is_waived(
+            state, rule, at, trigger if event is None else (event.event_id or event.type)
+        )
         breach = Breach(
             rule=rule.type,
             rule_index=rule.index,
@@ -441,14 +453,29 @@ class Evaluator:
             event_type=trigger if event is None else event.type,
             event_id=None if event is None else event.event_id,
             figures=violation.figures,
+            overridden=waived,
         )
         state.breaches.append(breach)
         breaches.append(breach)
+        if waived:
+            return False
         if rule.effect == FAIL and state.status == ACTIVE:
             state.status = FAILED
             state.ended_at = at.astimezone(UTC)
         elif rule.effect == PAUSE:
             state.paused_until = state.next_boundary
+        return True
+
+    @staticmethod
+    def _is_waived(state: AccountState, rule: Rule, at: datetime, trigger: str) -> bool:
+        """Whether the breach about to be recorded is one staff overrode (its identity is in `waived`)."""
+        instant = at.astimezone(UTC)
+        same_rule = [b for b in state.breaches if b.time == instant and b.rule_index == rule.index]
+        repeat = sum(1 for b in same_rule if b.trigger == trigger)
+        identity = breach_identity(rule.index, trigger, repeat)
+        if BreachRef(instant, rule.type, identity) in state.waived:
+            return True
+        return not same_rule and BreachRef(instant, rule.type) in state.waived
 
     # -------------------------------------------------------------------------------- levels
 

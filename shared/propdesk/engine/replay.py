@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from propdesk.engine.breach import BreachRef
 from propdesk.engine.evaluation import Evaluation
 from propdesk.engine.evaluator import DEFAULT_WARN_AT, Evaluator
 from propdesk.engine.events import TradingEvent
@@ -18,12 +19,13 @@ def evaluate(
     until: datetime | None = None,
     start: datetime | None = None,
     warn_at: Decimal | None = DEFAULT_WARN_AT,
+    waived: Iterable[BreachRef] = (),
 ) -> Evaluation:
     """Replay `events` (time-ordered) on a fresh account and return the verdict.
 
     The account starts at `start`, or at the first event's time; `until` moves the clock on after the last
     event (crossing day boundaries, like an `end` event). With no events and no start, the account starts at
-    `until`.
+    `until`. `waived`: breaches staff overrode (recorded as overridden, without effect).
     """
     evaluator = Evaluator(program, warn_at)
     iterator = iter(events)
@@ -31,7 +33,7 @@ def evaluate(
     begin = start or (first.time if first is not None else until)
     if begin is None:
         raise ValueError("an empty history needs a start or an until time")
-    state = evaluator.start(begin)
+    state = evaluator.start(begin, waived)
     if first is not None:
         evaluator.apply(state, first)
         evaluator.apply_all(state, iterator)

@@ -3,7 +3,8 @@
 Mutable and slotted for speed (the evaluator updates it in place); `to_dict()` / `AccountState.from_dict()`
 give a JSON-safe snapshot (Decimals and times as strings) so a Lambda can persist it between invocations.
 Cached levels (`floor_watch`, `warn_watch`, `peak_watch`, `next_check`) are stored too, so a restored state
-continues exactly where the original would have.
+continues exactly where the original would have. `waived` (the breaches staff overrode) is part of the state
+so that every later step, incremental or not, honours the overrides it was started with.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.engine.breach import Breach
+from propdesk.engine.breach import Breach, BreachRef
 
 ACTIVE = "active"
 PASSED = "passed"
@@ -122,7 +123,7 @@ class AccountState:
 
     __slots__ = (
         *_DECIMALS, *_INTS, *_TIMES, *_OPTIONAL_TIMES, *_FLAGS,
-        "status", "positions", "limits", "marks", "dues", "breaches",
+        "status", "positions", "limits", "marks", "dues", "breaches", "waived",
     )  # fmt: skip
 
     initial: Decimal
@@ -160,6 +161,7 @@ class AccountState:
     marks: list[datetime]
     dues: list[datetime | None]
     breaches: list[Breach]
+    waived: frozenset[BreachRef]
 
     def __init__(self, initial: Decimal, start: datetime) -> None:
         self.initial = self.balance = self.equity = initial
@@ -181,6 +183,7 @@ class AccountState:
         self.marks = []
         self.dues = []
         self.breaches = []
+        self.waived = frozenset()
 
     @property
     def best_day_profit(self) -> Decimal:
@@ -210,6 +213,8 @@ class AccountState:
         out["marks"] = [mark.isoformat() for mark in self.marks]
         out["dues"] = [None if due is None else due.isoformat() for due in self.dues]
         out["breaches"] = [breach.to_dict() for breach in self.breaches]
+        ordered = sorted(self.waived, key=lambda ref: (ref.time, ref.rule, ref.identity))
+        out["waived"] = [ref.to_dict() for ref in ordered]
         return out
 
     @classmethod
@@ -237,4 +242,5 @@ class AccountState:
         state.marks = [datetime.fromisoformat(mark) for mark in data["marks"]]
         state.dues = [None if due is None else datetime.fromisoformat(due) for due in data["dues"]]
         state.breaches = [Breach.from_dict(item) for item in data["breaches"]]
+        state.waived = frozenset(BreachRef.from_dict(item) for item in data.get("waived", ()))
         return state
