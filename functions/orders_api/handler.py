@@ -4,8 +4,10 @@ Stripe Checkout or Coinbase Commerce; honours `Idempotency-Key`), `GET /v1/order
 from the contract (`propdesk.http.contract`).
 
 201 with the order and its `payment_url`; a repeat with the same key answers 200 with the same order and
-`Idempotent-Replayed: true`. 4xx name the reason (unknown program 404, pricing or a reused key 422, a fraud
-block 403); a provider outage is 503 with Retry-After: repeat with the same key.
+`Idempotent-Replayed: true`. New orders are rate limited per trader (429 + Retry-After; the limit is
+`ORDER_CREATION` in the contract); a replay of a stored order is answered without counting. 4xx name the
+reason (unknown program 404, pricing or a reused key 422, a fraud block 403); a provider outage is 503 with
+Retry-After: repeat with the same key.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.http.app import build_rest_app, resolve
-from propdesk.http.routing import Call, route
+from propdesk.http.routing import Call, count_rate_limit, route
 from propdesk.http.schemas import purchases as schema
 from propdesk.http.schemas.common import PageQuery
 from propdesk.observability import metrics, observe
@@ -28,6 +30,7 @@ from propdesk.purchases.settings import OrdersApiSettings
 from propdesk.purchases.views import order_view, transition_view
 from propdesk.purchases.webhook_endpoint import answer_retry_later
 from propdesk.services.errors import InvalidInputError, NotFoundError
+from propdesk.services.rate_limits import RateLimiter
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -46,6 +49,7 @@ class Dependencies:
     checkout: CheckoutService
     orders: OrderStore
     clock: Clock
+    rate_limiter: RateLimiter
 
 
 @functools.cache
@@ -54,6 +58,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.data.orders import OrderRepository
+    from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.data.sales import SalesCatalogueRepository, VelocityRepository
     from propdesk.purchases import production
     from propdesk.purchases.checkout import CheckoutService, RedirectUrls
@@ -76,7 +81,7 @@ def production_dependencies() -> Dependencies:
         RedirectUrls(settings.checkout_success_url, settings.checkout_cancel_url),
         lambda: f"ord_{uuid.uuid4().hex[:24]}",
     )
-    return Dependencies(checkout, orders, SystemClock())
+    return Dependencies(checkout, orders, SystemClock(), RateLimiter(DynamoWindowCounter()))
 
 
 def _deps() -> Dependencies:
@@ -97,23 +102,24 @@ def create_order(call: Call) -> Response[Any]:
     email = ((context.get("authorizer") or {}).get("claims") or {}).get("email")
     if not isinstance(email, str) or "@" not in email:
         raise InvalidInputError("the signed-in user has no e-mail address to send the receipt to", "email")
-    placed = _deps().checkout.place(
-        PlaceOrder(
-            trader_id=call.caller.subject,
-            email=email,
-            program_id=request.program_id,
-            currency=request.currency.upper(),
-            payment_method=request.payment_method,
-            add_ons=tuple(request.add_ons),
-            discount_code=request.discount_code,
-            billing_country=request.billing_country.upper() if request.billing_country else None,
-            idempotency_key=key,
-            client_ip=(context.get("identity") or {}).get("sourceIp"),
-            ip_country=event.headers.get("CloudFront-Viewer-Country")
-            or event.headers.get("cloudfront-viewer-country"),
-        ),
-        call.now,
+    order = PlaceOrder(
+        trader_id=call.caller.subject,
+        email=email,
+        program_id=request.program_id,
+        currency=request.currency.upper(),
+        payment_method=request.payment_method,
+        add_ons=tuple(request.add_ons),
+        discount_code=request.discount_code,
+        billing_country=request.billing_country.upper() if request.billing_country else None,
+        idempotency_key=key,
+        client_ip=(context.get("identity") or {}).get("sourceIp"),
+        ip_country=event.headers.get("CloudFront-Viewer-Country")
+        or event.headers.get("cloudfront-viewer-country"),
     )
+    checkout = _deps().checkout
+    if not checkout.has_placed(order):  # a replay neither places nor counts
+        count_rate_limit(app, call.operation, call.caller, call.now)
+    placed = checkout.place(order, call.now)
     metrics.add_metric(name="OrdersReplayed" if placed.replayed else "OrdersPlaced", unit="Count", value=1)
     body = schema.OrderPlaced(
         order=schema.OrderOut.model_validate(order_view(placed.order)), payment_url=placed.order.payment_url
@@ -151,6 +157,7 @@ def get_order(call: Call, order_id: str) -> schema.OrderDetail:
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     app.context["deps"] = deps
     app.context["now"] = deps.clock.now()
+    app.context["rate_limiter"] = deps.rate_limiter
     return resolve(app, event, context)
 
 

@@ -38,6 +38,9 @@ class Operation:
     body: type[BaseModel] | None = None
     permission: Permission | None = None  # what the caller's role must grant (staff routes)
     rate_limit: RateLimit | None = None  # per caller, answered with 429 + Retry-After
+    # The handler counts the rate limit itself (`routing.count_rate_limit`), e.g. after telling a free replay
+    # of an earlier request from a new one; otherwise routing counts every call before the handler runs.
+    handler_counts: bool = False
     finds: str | None = None  # the path parameter naming a thing that may not exist (404)
     other_errors: tuple[int, ...] = ()  # further refusals the handler makes (e.g. 403, 409)
     content_type: str = "application/json"
@@ -57,6 +60,10 @@ ACCOUNT = "/v1/accounts/{account_id}"
 STAFF_ACCOUNT = "/v1/staff/accounts/{account_id}"
 # Enough for a reviewer working through a queue; a script gone wrong is stopped within a minute.
 STAFF_WRITES = RateLimit(limit=20, window_seconds=60)
+# A trader buys a challenge or two at a time; ten new orders in ten minutes leaves room for retries with fresh
+# payment methods, while a stolen session or a card-testing script is stopped long before it matters (each
+# order opens a provider checkout session and runs the fraud checks). Replays of an Idempotency-Key are free.
+ORDER_CREATION = RateLimit(limit=10, window_seconds=600)
 
 OPERATIONS: tuple[Operation, ...] = (
     # ---- public: the catalogue, leaderboards, this document
@@ -144,6 +151,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/orders", "orders_api", "createOrder",
         "Buy a program: priced, fraud-checked, with a payment page (honours Idempotency-Key)", "Purchases",
         Access.SIGNED_IN, purchases.OrderPlaced, status=201, body=purchases.OrderRequest,
+        rate_limit=ORDER_CREATION, handler_counts=True,
         other_errors=(403, 404, 503),  # a fraud block, an unknown program, a provider outage (Retry-After)
     ),
     Operation(

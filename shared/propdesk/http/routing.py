@@ -5,7 +5,8 @@ and the rate limit all come from the contract (`propdesk.http.contract`), so cod
     def get_account(call: Call, account_id: str) -> AccountDetail: ...
 
 Before the function runs: the caller is authenticated (401) and authorized (403) as the operation says, the
-per-caller rate limit is counted (429), and the query and body are validated (400/422). A returned model is
+per-caller rate limit is counted (429; unless the operation says its handler counts, through
+`count_rate_limit`), and the query and body are validated (400/422). A returned model is
 answered as JSON with the operation's status.
 
 Per invocation, `process()` puts into `app.context`: `now` (the injected clock's reading) and, for functions
@@ -81,6 +82,16 @@ def route(app: APIGatewayRestResolver, operation_id: str) -> Callable[[RouteFunc
     return register
 
 
+def count_rate_limit(
+    app: APIGatewayRestResolver, operation: Operation, caller: Caller, now: datetime
+) -> None:
+    """Count one call of the caller against the operation's limit (429 + Retry-After when used up)."""
+    if operation.rate_limit is None:
+        return
+    limiter: RateLimiter = app.context["rate_limiter"]
+    limiter.hit(operation.operation_id, caller.subject, operation.rate_limit, now)
+
+
 def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
     event = app.current_event.raw_event
     now: datetime = app.context["now"]
@@ -89,9 +100,8 @@ def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
         caller = caller_from_event(event, now)
         if operation.permission is not None and not caller.can(operation.permission):
             raise ForbiddenError(f"your role does not allow {operation.permission.value}")
-        if operation.rate_limit is not None:
-            limiter: RateLimiter = app.context["rate_limiter"]
-            limiter.hit(operation.operation_id, caller.subject, operation.rate_limit, now)
+        if not operation.handler_counts:
+            count_rate_limit(app, operation, caller, now)
     query = None
     if operation.query is not None:
         parameters = app.current_event.query_string_parameters or {}

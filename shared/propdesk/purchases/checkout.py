@@ -105,6 +105,10 @@ class CheckoutService:
         self._urls = urls
         self._new_order_id = new_order_id
 
+    def has_placed(self, request: PlaceOrder) -> bool:
+        """True when the request's Idempotency-Key names an order stored already (a repeat, no new order)."""
+        return request.idempotency_key is not None and self._orders.get(self._order_id(request)) is not None
+
     def place(self, request: PlaceOrder, now: datetime) -> Placed:
         provider = self._providers.get(request.payment_method)
         if provider is None:
