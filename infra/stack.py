@@ -31,11 +31,11 @@ class PropdeskStack(Stack):
         data = Data(self, "Data", config)
         identity = Identity(self, "Identity", config)
         secrets = ProviderSecrets(self, "Secrets", config)
-        realtime = Realtime(self, "Realtime", config, data, functions)
+        realtime = Realtime(self, "Realtime", config, data, identity, functions)
         events = Events(self, "Events", config, data, realtime, functions)
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
         api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
-        read_models = ReadModels(self, "ReadModels", config, data, functions)
+        read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Monitoring(
             self,
@@ -63,6 +63,7 @@ class PropdeskStack(Stack):
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
             "IdempotencyTableName": data.idempotency.table_name,
+            "RealtimeTableName": data.realtime.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
             "PlatformApiKeyId": api.platform_api_key.key_id,

@@ -1,5 +1,6 @@
-"""DynamoDB stream of the main table, filtered to `RISK` and new `BREACH#` items: keeps the leaderboards
-(balance changes) and the audit log of automated enforcement (breaches) up to date.
+"""DynamoDB stream of the main table, filtered to `RISK` and new `BREACH#` items: pushes each account's live
+update to its WebSocket subscribers, keeps the leaderboards (balance changes, pushed on the leaderboard
+channels) and the audit log of automated enforcement (breaches) up to date.
 
 Partial batch responses, and the handler never raises (see risk_recalc for why). Records of other items are
 skipped: the mapping's filter passes only these two kinds, but the local cloud ignores filters.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -17,49 +19,112 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import StreamProjectionsSettings
 from propdesk.data import keys
 from propdesk.observability import logger, metrics, observe
-from propdesk.services.projections import BalanceChange
 
 if TYPE_CHECKING:
+    from propdesk.ports import Clock
+    from propdesk.services.account_updates import AccountUpdates
+    from propdesk.services.live_feed import LiveFeed
     from propdesk.services.projections import Projections
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    projections: Projections
+    updates: AccountUpdates
+    feed: LiveFeed
+    clock: Clock
 
 
 @functools.cache
-def production_dependencies() -> Projections:
+def production_dependencies() -> Dependencies:
     settings = StreamProjectionsSettings.from_env(os.environ)
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.adapters.websocket import ApiGatewayPusher
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.audit import AuditLog
     from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.connections import ConnectionRepository
     from propdesk.data.leaderboards import LeaderboardRepository
+    from propdesk.data.realtime import FeedRepository, SubscriptionRepository
+    from propdesk.services.account_updates import AccountUpdates
+    from propdesk.services.evaluators import Evaluators
+    from propdesk.services.live_feed import LiveFeed
     from propdesk.services.projections import Projections
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return Projections(AccountRepository(), TraderRepository(), LeaderboardRepository(), AuditLog())
+    bind_tables(
+        TableBinding(
+            settings.table_name,
+            settings.connections_table_name,
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            realtime_table_name=settings.realtime_table_name,
+        )
+    )
+    accounts = AccountRepository()
+    feed = LiveFeed(
+        ConnectionRepository(),
+        SubscriptionRepository(),
+        FeedRepository(),
+        ApiGatewayPusher(settings.management_endpoint()),
+    )
+    return Dependencies(
+        Projections(accounts, TraderRepository(), LeaderboardRepository(), AuditLog()),
+        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed),
+        feed,
+        SystemClock(),
+    )
 
 
-def project(record: dict[str, Any], projections: Projections) -> None:
-    # Reading stream images needs pynamodb: loaded with the first record, not at cold start.
+def project(record: dict[str, Any], deps: Dependencies) -> None:
+    # Reading stream images needs pynamodb and the engine: loaded with the first record, not at cold start.
     from propdesk.data import stream_images as images
 
     sk, name = images.sort_key(record), record.get("eventName")
     change = record.get("dynamodb") or {}
     if sk == keys.RISK_SK and name in ("INSERT", "MODIFY"):
-        account_id, balance, at = images.risk_balance(change["NewImage"])
-        previous = images.risk_balance(change["OldImage"])[1] if "OldImage" in change else None
-        boards = projections.on_balance_change(BalanceChange(account_id, previous, balance, at))
-        if boards:
-            metrics.add_metric(name="LeaderboardUpdates", unit="Count", value=boards)
+        new, written_at = images.risk_snapshot(change["NewImage"])
+        old = images.risk_snapshot(change["OldImage"])[0] if "OldImage" in change else None
+        _push_account_update(deps, new, written_at, old)
+        _update_leaderboards(deps, new, written_at, old)
     elif sk.startswith(keys.BREACH_PREFIX) and name == "INSERT":
         evidence, recorded_at = images.breach(change["NewImage"])
-        projections.on_breach_recorded(evidence, recorded_at)
+        deps.projections.on_breach_recorded(evidence, recorded_at)
 
 
-def process(event: dict[str, Any], context: LambdaContext, projections: Projections) -> dict[str, Any]:
+def _push_account_update(deps: Dependencies, new: Any, written_at: Any, old: Any) -> None:
+    fan_out = deps.updates.on_risk_change(new, written_at, old, deps.clock.now())
+    if fan_out and fan_out.subscribers:
+        metrics.add_metric(name="LiveUpdatesDelivered", unit="Count", value=fan_out.delivered)
+    if fan_out and fan_out.gone:
+        metrics.add_metric(name="WebSocketConnectionsGone", unit="Count", value=len(fan_out.gone))
+
+
+def _update_leaderboards(deps: Dependencies, new: Any, written_at: Any, old: Any) -> None:
+    from propdesk.http.views import leaderboard_entry_update
+    from propdesk.realtime.topics import leaderboard_topic
+    from propdesk.realtime.updates import leaderboard_update
+    from propdesk.services.projections import BalanceChange, balance_of
+
+    previous = balance_of(old) if old else None
+    change = BalanceChange(new.account_id, previous, balance_of(new), written_at)
+    written = deps.projections.on_balance_change(change)
+    if written:
+        metrics.add_metric(name="LeaderboardUpdates", unit="Count", value=len(written))
+    now = deps.clock.now()
+    for period, standing in written:
+        topic = leaderboard_topic(standing.program_id, period)
+        message = leaderboard_update(topic, standing.period_key, leaderboard_entry_update(standing))
+        deps.feed.publish(topic, message, now)
+
+
+def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     records = event.get("Records")
     if not isinstance(records, list) or not records:
         return {"batchItemFailures": []}
 
     def handle(record: DynamoDBRecord) -> None:
-        project(record.raw_event, projections)
+        project(record.raw_event, deps)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     try:

@@ -1,8 +1,8 @@
 """WebSocket `$connect`: records the connection (expiring after API Gateway's 2-hour connection limit).
 
-The trader is the authorizer's principal when the route has one. Without one (the first version: anonymous
-connections), outside `prod` the `trader_id` query parameter names the trader, so that dashboards and tests
-receive that trader's notifications; in `prod` such a connection stays anonymous.
+The route's authorizer (`ws_authorizer`) has verified the caller's Cognito token: the connection belongs to
+its principal, with the token's groups (staff roles), which decide what the connection may subscribe to.
+A connection without an authorizer's principal is refused.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ CONNECTION_LIFETIME = timedelta(hours=2)
 
 
 @functools.cache
-def production_dependencies() -> tuple[ConnectionRepository, Clock, str]:
+def production_dependencies() -> tuple[ConnectionRepository, Clock]:
     settings = ConnectionsSettings.from_env(os.environ)
     from propdesk.adapters.clock import SystemClock
     from propdesk.data.binding import TableBinding, bind_tables
@@ -37,32 +37,34 @@ def production_dependencies() -> tuple[ConnectionRepository, Clock, str]:
         endpoint_url=settings.aws_endpoint_url,
     )
     bind_tables(binding)
-    return ConnectionRepository(), SystemClock(), settings.stage
+    return ConnectionRepository(), SystemClock()
 
 
-def trader_of(event: dict[str, Any], stage: str) -> str | None:
-    context = event.get("requestContext") or {}
-    authorizer = context.get("authorizer") or {}
-    principal = authorizer.get("principalId") or (authorizer.get("claims") or {}).get("sub")
-    if isinstance(principal, str) and principal:
-        return principal
-    if stage == "prod":
+def identity_of(event: dict[str, Any]) -> tuple[str, frozenset[str]] | None:
+    """The authorizer's principal and the groups it passed on; None without a principal."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    principal = authorizer.get("principalId")
+    if not isinstance(principal, str) or not principal or principal == "anonymous":
         return None
-    hinted = (event.get("queryStringParameters") or {}).get("trader_id")
-    return hinted if isinstance(hinted, str) and 0 < len(hinted) <= 128 else None
+    groups = authorizer.get("groups")
+    names = frozenset(g for g in groups.split(",") if g) if isinstance(groups, str) else frozenset()
+    return principal, names
 
 
 def process(
-    event: dict[str, Any], context: LambdaContext, deps: tuple[ConnectionRepository, Clock, str]
+    event: dict[str, Any], context: LambdaContext, deps: tuple[ConnectionRepository, Clock]
 ) -> dict[str, Any]:
-    connections, clock, stage = deps
+    connections, clock = deps
     connection_id = (event.get("requestContext") or {}).get("connectionId")
     if not isinstance(connection_id, str) or not connection_id:
         return {"statusCode": 400, "body": "no connection id"}
+    identity = identity_of(event)
+    if identity is None:
+        return {"statusCode": 401, "body": "a verified token is needed"}
     now = clock.now()
-    trader_id = trader_of(event, stage)
-    connections.put(Connection(connection_id, trader_id, now, now + CONNECTION_LIFETIME))
-    logger.info("connected", extra={"connection_id": connection_id, "identified": trader_id is not None})
+    subject, groups = identity
+    connections.put(Connection(connection_id, subject, now, now + CONNECTION_LIFETIME, groups=groups))
+    logger.info("connected", extra={"connection_id": connection_id})
     return {"statusCode": 200, "body": "connected"}
 
 

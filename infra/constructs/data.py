@@ -1,5 +1,5 @@
-"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections and idempotency
-records.
+"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections, live-update
+subscriptions and feeds, and idempotency records.
 
 Keys and access patterns: docs/data-model.md.
 """
@@ -96,6 +96,25 @@ class Data(Construct):
             "Open WebSocket connections live for hours and expire by TTL; after a restore clients reconnect.",
         )
 
+        # Live updates: topic subscriptions and each account's recent updates (for resuming), all by TTL.
+        self.realtime = dynamodb.Table(
+            self,
+            "RealtimeTable",
+            partition_key=_key("pk"),
+            sort_key=_key("sk"),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=config.is_prod,
+            removal_policy=removal_policy(config),
+        )
+        acknowledge(
+            self.realtime,
+            "DDB3",
+            "Subscriptions live as long as their connection and updates are kept a day for resuming; after a "
+            "restore clients reconnect and reload over REST.",
+        )
+
         # Powertools idempotency's default schema: key `id`, TTL `expiration`.
         self.idempotency = dynamodb.Table(
             self,
@@ -137,6 +156,10 @@ class Data(Construct):
     def grant_connections(self, grantee: iam.IGrantable, *actions: str) -> None:
         """The given item actions on the connections table and its `by_trader` index."""
         _grant_items(grantee, self.connections, (CONNECTIONS_BY_TRADER,), actions)
+
+    def grant_realtime(self, grantee: iam.IGrantable, *actions: str) -> None:
+        """The given item actions on the realtime table (subscriptions and feeds)."""
+        _grant_items(grantee, self.realtime, (), actions)
 
     def grant_idempotency(self, grantee: iam.IGrantable) -> None:
         _grant_items(grantee, self.idempotency, (), (*READ_ACTIONS, *WRITE_ACTIONS))

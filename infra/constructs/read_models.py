@@ -1,4 +1,5 @@
-"""Read models fed by the main table's stream: leaderboards (risk-state balance changes) and the audit entries
+"""Read models fed by the main table's stream: live account updates pushed to WebSocket subscribers and kept
+for resuming, leaderboards (risk-state balance changes, pushed on leaderboard channels) and the audit entries
 of automated enforcement (new breach evidence). A DLQ takes batches that failed 5 times."""
 
 from __future__ import annotations
@@ -9,24 +10,36 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.data import Data
+from infra.constructs.data import READ_ACTIONS, WRITE_ACTIONS, Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
 from infra.constructs.queues import new_dead_letter_queue
+from infra.constructs.realtime import Realtime
 
 
 class ReadModels(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, config: StageConfig, data: Data, functions: FunctionFactory
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StageConfig,
+        data: Data,
+        realtime: Realtime,
+        functions: FunctionFactory,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = functions.create(
             self,
             FunctionSpec(
                 "stream_projections",
-                "Table stream: leaderboard standings from balance changes, audit entries from breaches",
+                "Table stream: live account updates, leaderboard standings, audit entries of breaches",
                 60,
-                256,
-                {"TABLE_NAME": data.table.table_name},
+                512,
+                {
+                    "TABLE_NAME": data.table.table_name,
+                    "CONNECTIONS_TABLE_NAME": data.connections.table_name,
+                    "REALTIME_TABLE_NAME": data.realtime.table_name,
+                    **realtime.management_environment(config),
+                },
             ),
         )
         dlq = new_dead_letter_queue(
@@ -54,3 +67,6 @@ class ReadModels(Construct):
             )
         )
         data.grant_table(self.function, write=True, audit_writer=True)
+        data.grant_realtime(self.function, *READ_ACTIONS, *WRITE_ACTIONS)
+        data.grant_connections(self.function, "dynamodb:GetItem", "dynamodb:DeleteItem")
+        realtime.grant_post_to_connections(self.function)

@@ -1,6 +1,8 @@
-"""The WebSocket API: traders keep a connection open and receive their account's notifications live.
+"""The WebSocket API: traders keep a connection open and receive their accounts' updates live.
 
-`$connect` and `$disconnect` keep the connections table; `$default` answers subscribe and ping messages.
+`$connect` is authorized by a Cognito token (`?token=`, verified by `ws_authorizer`) and records the connection;
+`$default` answers subscribe (with resume), unsubscribe and ping; `$disconnect` forgets the connection and its
+subscriptions. Updates themselves are pushed by `stream_projections` (see read_models.py).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import json
 
 from aws_cdk import Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -16,6 +19,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import READ_ACTIONS, WRITE_ACTIONS, Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec, new_log_group
+from infra.constructs.identity import Identity
 from infra.nag import acknowledge, logical_id
 
 ACCESS_LOG_FIELDS = {
@@ -33,10 +37,30 @@ ACCESS_LOG_FIELDS = {
 
 class Realtime(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, config: StageConfig, data: Data, functions: FunctionFactory
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StageConfig,
+        data: Data,
+        identity: Identity,
+        functions: FunctionFactory,
     ) -> None:
         super().__init__(scope, construct_id)
         connections_env = {"CONNECTIONS_TABLE_NAME": data.connections.table_name}
+        realtime_env = {**connections_env, "REALTIME_TABLE_NAME": data.realtime.table_name}
+        authorizer = functions.create(
+            self,
+            FunctionSpec(
+                "ws_authorizer",
+                "WebSocket $connect authorizer: verifies the caller's Cognito token",
+                10,
+                256,
+                {
+                    "USER_POOL_ID": identity.user_pool.user_pool_id,
+                    "USER_POOL_CLIENT_IDS": identity.client.user_pool_client_id,
+                },
+            ),
+        )
         connect = functions.create(
             self,
             FunctionSpec(
@@ -46,22 +70,33 @@ class Realtime(Construct):
         disconnect = functions.create(
             self,
             FunctionSpec(
-                "ws_disconnect", "WebSocket $disconnect: forgets the connection", 10, 256, connections_env
+                "ws_disconnect", "WebSocket $disconnect: forgets the connection and its subscriptions", 10, 256,
+                realtime_env,
             ),
         )
         default = functions.create(
             self,
             FunctionSpec(
-                "ws_default", "WebSocket $default: subscribe and ping messages", 10, 256, connections_env
+                "ws_default",
+                "WebSocket $default: subscribe (with resume), unsubscribe and ping messages",
+                10,
+                256,
+                {**realtime_env, "TABLE_NAME": data.table.table_name},
             ),
         )
         self.api = apigwv2.WebSocketApi(
             self,
             "WebSocketApi",
             api_name=config.resource_name("realtime"),
-            description="propdesk live notifications for traders",
+            description="propdesk live account updates, warnings, breaches and leaderboards for traders",
             connect_route_options=apigwv2.WebSocketRouteOptions(
-                integration=integrations.WebSocketLambdaIntegration("ConnectIntegration", connect)
+                integration=integrations.WebSocketLambdaIntegration("ConnectIntegration", connect),
+                authorizer=authorizers.WebSocketLambdaAuthorizer(
+                    "TokenAuthorizer",
+                    authorizer,
+                    authorizer_name=config.resource_name("ws-token"),
+                    identity_source=["route.request.querystring.token"],
+                ),
             ),
             disconnect_route_options=apigwv2.WebSocketRouteOptions(
                 integration=integrations.WebSocketLambdaIntegration("DisconnectIntegration", disconnect)
@@ -90,17 +125,12 @@ class Realtime(Construct):
             default.add_environment(name, value)
 
         data.grant_connections(connect, "dynamodb:PutItem")
-        data.grant_connections(disconnect, "dynamodb:DeleteItem")
+        data.grant_connections(disconnect, "dynamodb:GetItem", "dynamodb:DeleteItem")
+        data.grant_realtime(disconnect, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
         data.grant_connections(default, *READ_ACTIONS, *WRITE_ACTIONS)
+        data.grant_realtime(default, *READ_ACTIONS, *WRITE_ACTIONS)
+        data.grant_table(default)  # reads accounts: may this connection follow that account?
         self.grant_post_to_connections(default)
-        acknowledge(
-            self.api,
-            "APIG4",
-            "First version without a $connect authorizer: browsers cannot send an Authorization header on "
-            "the upgrade, so prod connections stay anonymous (only dev names a trader by query parameter). "
-            "ws_connect already takes the trader from an authorizer's principal; adding a Cognito request "
-            "authorizer on $connect is the follow-up.",
-        )
 
     def management_environment(self, config: StageConfig) -> dict[str, str]:
         """What a handler needs to build the connection-management endpoint (AWS or the local cloud)."""

@@ -100,17 +100,55 @@ class ConnectionsSettings(FunctionSettings):
     connections_table_name: str = Field(min_length=1)
 
 
-class WsDefaultSettings(WebSocketSettings):
-    pass
+class WsDefaultSettings(WebSocketSettings, TableSettings):
+    realtime_table_name: str = Field(min_length=1)
+
+
+class WsDisconnectSettings(ConnectionsSettings):
+    realtime_table_name: str = Field(min_length=1)
+
+
+class WsAuthorizerSettings(FunctionSettings):
+    user_pool_id: str = Field(min_length=1)
+    user_pool_client_ids: str = Field(min_length=1, description="Comma-separated app client ids.")
+
+    def issuer(self) -> str:
+        """What Cognito writes in `iss` (the AWS host, also in the local cloud)."""
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.user_pool_id}"
+
+    def jwks_url(self) -> str:
+        """The pool's signing keys: at the emulator's endpoint locally, beside the issuer on AWS."""
+        if self.aws_endpoint_url:
+            return f"{self.aws_endpoint_url.rstrip('/')}/{self.user_pool_id}/.well-known/jwks.json"
+        return f"{self.issuer()}/.well-known/jwks.json"
+
+    def client_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
 class StaffApiSettings(TableSettings):
     pass
 
 
-class StreamProjectionsSettings(TableSettings):
-    pass
+class AuthApiSettings(TableSettings):
+    """The app client the sign-in routes use (its calls need no pool id) and the table of rate counters."""
+
+    user_pool_client_id: str = Field(min_length=1)
+
+
+class StreamProjectionsSettings(TableSettings, WebSocketSettings):
+    realtime_table_name: str = Field(min_length=1)
 
 
 class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
+
+
+class PayoutsApiSettings(EventBusSettings):
+    """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
+
+    payout_profit_split_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
+    payout_minimum_amount: Decimal = Field(default=Decimal(100), ge=0)
+    payout_first_after_days: int = Field(default=14, ge=0)
+    payout_days_between: int = Field(default=14, ge=0)
+    payout_require_kyc: bool = True

@@ -28,9 +28,10 @@ def test_no_function_that_writes_the_table_may_edit_the_audit_log(synthesized: S
     writers = {
         name
         for name in synthesized.functions()
-        if "dynamodb:UpdateItem" in synthesized.function_actions(name)
-        and any(
-            statement["Effect"] == "Allow" and "PropdeskTable" in str(statement["Resource"])
+        if any(
+            statement["Effect"] == "Allow"
+            and "PropdeskTable" in str(statement["Resource"])
+            and "dynamodb:UpdateItem" in statement_actions(statement)
             for statement in synthesized.function_statements(name)
         )
     }

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from pynamodb.models import Model
 
-from propdesk.data.models import CONNECTIONS_TABLE_MODELS, MAIN_TABLE_MODELS, ConnectionItem, MainTableModel
+from propdesk.data.models import (
+    CONNECTIONS_TABLE_MODELS,
+    MAIN_TABLE_MODELS,
+    REALTIME_TABLE_MODELS,
+    ConnectionItem,
+    MainTableModel,
+    RealtimeTableModel,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +24,7 @@ class TableBinding:
     connections_table_name: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    realtime_table_name: str | None = None
 
 
 def bind_tables(binding: TableBinding) -> None:
@@ -25,6 +33,8 @@ def bind_tables(binding: TableBinding) -> None:
         _bind(MainTableModel, MAIN_TABLE_MODELS, binding.table_name, binding)
     if binding.connections_table_name:
         _bind(ConnectionItem, CONNECTIONS_TABLE_MODELS, binding.connections_table_name, binding)
+    if binding.realtime_table_name:
+        _bind(RealtimeTableModel, REALTIME_TABLE_MODELS, binding.realtime_table_name, binding)
 
 
 def _bind(base: type[Model], models: tuple[type[Model], ...], table_name: str, binding: TableBinding) -> None:

@@ -17,6 +17,7 @@ class ConnectionRepository:
             connected_at=connection.connected_at,
             expires_at=connection.expires_at,
             subscriptions=set(connection.subscriptions) or None,
+            groups=set(connection.groups) or None,
         ).save()
 
     def get(self, connection_id: str) -> Connection | None:
@@ -27,6 +28,19 @@ class ConnectionRepository:
 
     def delete(self, connection_id: str) -> None:
         ConnectionItem(connection_id).delete()
+
+    def unsubscribe(self, connection_id: str, topics: frozenset[str]) -> None:
+        """Drop topics from a live connection (a connection already gone is left gone, not re-created)."""
+        if not topics:
+            return
+        try:
+            ConnectionItem(connection_id).update(
+                actions=[ConnectionItem.subscriptions.delete(set(topics))],
+                condition=ConnectionItem.connection_id.exists(),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
 
     def subscribe(self, connection_id: str, topics: frozenset[str]) -> bool:
         """Add topics to a live connection; False if the connection is gone."""
@@ -54,4 +68,5 @@ def _connection(item: ConnectionItem) -> Connection:
         connected_at=item.connected_at,
         expires_at=item.expires_at,
         subscriptions=frozenset(item.subscriptions or ()),
+        groups=frozenset(item.groups or ()),
     )

@@ -20,7 +20,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from propdesk.data.attributes import DecimalAttribute
-from propdesk.data.schema import BY_TRADER, CONNECTIONS_TABLE, GSI1, GSI2, MAIN_TABLE
+from propdesk.data.schema import BY_TRADER, CONNECTIONS_TABLE, GSI1, GSI2, MAIN_TABLE, REALTIME_TABLE
 
 UNBOUND = "unbound-call-propdesk.data.bind_tables"
 
@@ -198,7 +198,34 @@ class ConnectionItem(Model):
     connected_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
     subscriptions = UnicodeSetAttribute(null=True)
+    groups = UnicodeSetAttribute(null=True)  # the caller's Cognito groups (staff roles) at $connect
     by_trader = ConnectionsByTraderIndex()
+
+
+class RealtimeTableModel(Model):
+    """Subscriptions and resumable feeds share the realtime table's keys."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=REALTIME_TABLE.partition_key)
+    sk = UnicodeAttribute(range_key=True, attr_name=REALTIME_TABLE.sort_key)
+    expires_at = TTLAttribute()
+
+
+class SubscriptionItem(RealtimeTableModel):
+    """`SUB#{topic}#{shard}` / `{connection_id}`: who receives a topic's updates."""
+
+    topic = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+
+
+class FeedEntryItem(RealtimeTableModel):
+    """`FEED#{topic}` / `{sequence:012d}`: an update as it was pushed, kept for clients that resume."""
+
+    topic = UnicodeAttribute()
+    sequence = NumberAttribute()
+    message = JSONAttribute()
 
 
 class AuditByActorIndex(GlobalSecondaryIndex["AuditEntryItem"]):  # type: ignore[no-untyped-call]
@@ -385,6 +412,56 @@ class ReviewFlagItem(MainTableModel):
     flagged_at = UTCDateTimeAttribute()
 
 
+# ---- payouts (propdesk.data.payouts) ----
+
+
+class PayoutsByAccountIndex(GlobalSecondaryIndex["PayoutItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class PayoutsByStatusIndex(GlobalSecondaryIndex["PayoutItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class PayoutItem(MainTableModel):
+    payout_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    trader_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    amount = DecimalAttribute()
+    trader_share = DecimalAttribute()
+    firm_share = DecimalAttribute()
+    requested_at = UTCDateTimeAttribute()
+    request_fingerprint = UnicodeAttribute(default="")
+    decided_at = UTCDateTimeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decision_reason = UnicodeAttribute(null=True)
+    published_status = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    by_account = PayoutsByAccountIndex()
+    by_status = PayoutsByStatusIndex()
+
+
+class PayoutLockItem(MainTableModel):
+    """`ACCOUNT#{id}` / `PAYOUT_OPEN`: the account's one open payout (requested or approved)."""
+
+    payout_id = UnicodeAttribute()
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -409,5 +486,8 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     AddOnItem,
     VelocityItem,
     ReviewFlagItem,
+    PayoutItem,
+    PayoutLockItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
+REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)

@@ -152,6 +152,7 @@ class Connection:
     connected_at: datetime
     expires_at: datetime
     subscriptions: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()  # staff roles, from the token at $connect
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,15 @@ IDEMPOTENCY_TABLE = TableDefinition(
     partition_key="id",
     ttl_attribute="expiration",
 )
-ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, IDEMPOTENCY_TABLE)
+# Live-update plumbing: topic subscriptions (`SUB#{topic}#{shard}` / connection id) and each topic's recent
+# updates for resuming (`FEED#{topic}` / zero-padded sequence number), both expiring by TTL.
+REALTIME_TABLE = TableDefinition(
+    logical_name="RealtimeTable",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+)
+ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, REALTIME_TABLE)
 
 
 def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from propdesk.data import keys
 from propdesk.data.models import BreachItem, RiskStateItem
-from propdesk.data.records import BreachEvidence
+from propdesk.data.records import BreachEvidence, RiskSnapshot
 from propdesk.data.risk import _evidence
 
 
@@ -32,3 +32,21 @@ def breach(image: dict[str, Any]) -> tuple[BreachEvidence, datetime]:
     if not item.sk.startswith(keys.BREACH_PREFIX):
         raise ValueError(f"not a breach: {item.sk!r}")
     return _evidence(item), item.recorded_at
+
+
+def risk_snapshot(image: dict[str, Any]) -> tuple[RiskSnapshot, datetime]:
+    """The engine snapshot a RISK image holds and when it was written; raises on a malformed one."""
+    item = RiskStateItem.from_raw_data(image)
+    if item.sk != keys.RISK_SK:
+        raise ValueError(f"not a risk state: {item.sk!r}")
+    snapshot = RiskSnapshot(
+        account_id=item.account_id,
+        version=int(item.version or 0),
+        state=item.state,
+        evaluation=item.evaluation,
+        last_event_sk=item.last_event_sk,
+        applied_events=int(item.applied_events),
+        evaluated_until=item.evaluated_until,
+        warnings_sent={str(rule): str(day) for rule, day in (item.warnings_sent or {}).items()},
+    )
+    return snapshot, item.updated_at

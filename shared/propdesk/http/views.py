@@ -27,7 +27,7 @@ from propdesk.http.schemas import accounts as out
 from propdesk.http.schemas import catalogue, staff
 from propdesk.money import HUNDRED, ZERO, money_str
 from propdesk.purchases.pricing import AddOn, AddOnOffer, add_on_offers
-from propdesk.services.leaderboards import Period, return_percent
+from propdesk.services.leaderboards import Period, entry_id, return_percent
 
 if TYPE_CHECKING:  # the engine costs ~25 ms of import: only the metrics routes load it, when called
     from propdesk.engine import LimitUsage
@@ -288,6 +288,16 @@ def audit_view(entry: AuditEntry) -> staff.AuditEntryOut:
 # ---- leaderboards
 
 
+def leaderboard_entry_update(standing: LeaderboardStanding) -> dict[str, str]:
+    """One standing as a live `leaderboard.update` carries it (no rank: the client re-ranks its copy)."""
+    return {
+        "entry_id": entry_id(standing.account_id),
+        "display_name": standing.display_name,
+        "return_percent": str(return_percent(standing)),
+        "profit": money_str(standing.profit),
+    }
+
+
 def leaderboard_view(
     program_id: str, period: Period, key: str, standings: list[LeaderboardStanding]
 ) -> catalogue.Leaderboard:
@@ -298,6 +308,7 @@ def leaderboard_view(
         entries=[
             catalogue.LeaderboardEntry(
                 rank=rank,
+                entry_id=entry_id(standing.account_id),
                 display_name=standing.display_name,
                 return_percent=str(return_percent(standing)),
                 profit=money_str(standing.profit),

@@ -35,6 +35,11 @@ RETURN_OFFSET = Decimal(1_000_000_000)
 RETURN_WIDTH = 20
 
 
+def entry_id(account_id: str) -> str:
+    """A board entry's stable, opaque id: clients merge live moves into a board without seeing account ids."""
+    return hashlib.sha256(f"leaderboard-entry:{account_id}".encode()).hexdigest()[:16]
+
+
 def period_key(period: Period, moment: datetime) -> str:
     day = moment.astimezone(UTC).date()
     if period == "day":

@@ -9,9 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from propdesk.data.records import AuditEntry, BreachEvidence, LeaderboardStanding
+from propdesk.data.records import AuditEntry, BreachEvidence, LeaderboardStanding, RiskSnapshot
 from propdesk.domain_events import stable_id
-from propdesk.services.leaderboards import PERIODS, expires_at, period_key
+from propdesk.services.leaderboards import PERIODS, Period, expires_at, period_key
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -43,16 +43,17 @@ class Projections:
         self._leaderboards = leaderboards
         self._audit = audit
 
-    def on_balance_change(self, change: BalanceChange) -> int:
-        """Update the account's standing on each period's board; returns how many boards changed."""
+    def on_balance_change(self, change: BalanceChange) -> list[tuple[Period, LeaderboardStanding]]:
+        """Update the account's standing on each period's board; returns the standings written."""
         if change.previous_balance == change.balance:
-            return 0
+            return []
         account = self._accounts.get(change.account_id)
         if account is None:
-            return 0
+            return []
         profile = self._traders.get(account.trader_id)
         display_name = profile.display_name if profile and profile.display_name else ANONYMOUS
         previous = account.initial_balance if change.previous_balance is None else change.previous_balance
+        written: list[tuple[Period, LeaderboardStanding]] = []
         for period in PERIODS:
             key = period_key(period, change.at)
             known = self._leaderboards.get(account.program_id, key, account.account_id)
@@ -69,7 +70,8 @@ class Projections:
                 balance=change.balance,
             )
             self._leaderboards.save(standing, change.at, expires_at(period, change.at))
-        return len(PERIODS)
+            written.append((period, standing))
+        return written
 
     def on_breach_recorded(self, evidence: BreachEvidence, recorded_at: datetime) -> bool:
         """Audit the engine's enforcement; False when this breach's entry exists already."""
@@ -99,3 +101,8 @@ class Projections:
             },
         )
         return self._audit.append(entry)
+
+
+def balance_of(snapshot: RiskSnapshot) -> Decimal:
+    """The closed balance a risk snapshot's evaluation reports."""
+    return Decimal(str(snapshot.evaluation["metrics"]["balance"]))

@@ -56,6 +56,7 @@ class LeaderboardQuery(QueryModel):
 
 class LeaderboardEntry(ResponseModel):
     rank: int
+    entry_id: str = Field(description="Stable opaque id of the entry (live `leaderboard.update` uses it).")
     display_name: str = Field(description="The trader's chosen display name; no personal data.")
     return_percent: Percent = Field(description="Closed profit over the period, as % of the initial balance.")
     profit: Money

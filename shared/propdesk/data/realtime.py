@@ -1,0 +1,103 @@
+"""The realtime table: who is subscribed to a topic, and each resumable topic's recent updates.
+
+Keys (see docs/data-model.md): a subscription is `SUB#{topic}#{shard}` / `{connection_id}`; a feed entry is
+`FEED#{topic}` / `{sequence:012d}`, so a resume is one query from the client's last sequence number. Both
+expire by TTL: subscriptions with their connection, feed entries after `FEED_RETENTION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from propdesk.data._conditions import condition_failed
+from propdesk.data.models import FeedEntryItem, SubscriptionItem
+from propdesk.realtime.topics import Topic, parse_topic
+
+SEQUENCE_WIDTH = 12
+
+
+def subscription_pk(topic: Topic, shard: int) -> str:
+    return f"SUB#{topic.name}#{shard}"
+
+
+def feed_pk(topic: Topic) -> str:
+    return f"FEED#{topic.name}"
+
+
+def feed_sk(sequence: int) -> str:
+    return f"{sequence:0{SEQUENCE_WIDTH}d}"
+
+
+class SubscriptionRepository:
+    def add(self, connection_id: str, topics: Iterable[Topic], expires_at: datetime) -> None:
+        with SubscriptionItem.batch_write() as batch:
+            for topic in topics:
+                batch.save(
+                    SubscriptionItem(
+                        subscription_pk(topic, topic.shard_of(connection_id)),
+                        connection_id,
+                        topic=topic.name,
+                        connection_id=connection_id,
+                        expires_at=expires_at,
+                    )
+                )
+
+    def remove(self, connection_id: str, topic_names: Iterable[str]) -> None:
+        """Forget the connection's subscriptions (names that no longer parse are skipped)."""
+        with SubscriptionItem.batch_write() as batch:
+            for name in topic_names:
+                try:
+                    topic = parse_topic(name)
+                except ValueError:
+                    continue
+                batch.delete(
+                    SubscriptionItem(subscription_pk(topic, topic.shard_of(connection_id)), connection_id)
+                )
+
+    def subscribers(self, topic: Topic) -> Iterator[str]:
+        """Connection ids subscribed to the topic, shard by shard (no Scan; each shard one query)."""
+        for shard in range(topic.shards):
+            for item in SubscriptionItem.query(subscription_pk(topic, shard), attributes_to_get=["sk"]):
+                yield item.sk
+
+
+class FeedRepository:
+    def append(self, topic: Topic, sequence: int, message: dict[str, Any], expires_at: datetime) -> bool:
+        """Keep the update for resuming; False when that sequence number is stored already (a redelivery)."""
+        try:
+            FeedEntryItem(
+                feed_pk(topic),
+                feed_sk(sequence),
+                topic=topic.name,
+                sequence=sequence,
+                message=message,
+                expires_at=expires_at,
+            ).save(condition=FeedEntryItem.pk.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def since(self, topic: Topic, after: int, limit: int) -> list[dict[str, Any]]:
+        """The kept updates with a sequence number above `after`, oldest first, at most `limit`."""
+        items = FeedEntryItem.query(
+            feed_pk(topic), FeedEntryItem.sk > feed_sk(after), limit=limit, consistent_read=True
+        )
+        return [dict(item.message) for item in items]
+
+    def latest(self, topic: Topic) -> dict[str, Any] | None:
+        for item in FeedEntryItem.query(
+            feed_pk(topic), scan_index_forward=False, limit=1, consistent_read=True
+        ):
+            return dict(item.message)
+        return None
+
+    def oldest_sequence(self, topic: Topic) -> int | None:
+        for item in FeedEntryItem.query(feed_pk(topic), limit=1, consistent_read=True):
+            return int(item.sequence)
+        return None
