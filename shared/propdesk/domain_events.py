@@ -194,6 +194,38 @@ class FirmAlert(DomainEvent):
     trader_id: str | None = None
 
 
+class PayoutEvent(AccountEvent):
+    """A payout's step. `amount` is the profit taken off the account; the trader receives `trader_share`."""
+
+    payout_id: str = Field(min_length=1)
+    amount: Decimal
+    trader_share: Decimal
+    currency: str
+
+
+class PayoutRequested(PayoutEvent):
+    """A trader asked for a payout; it waits in finance's queue."""
+
+    detail_type: ClassVar[str] = "payout.requested"
+    requested_at: AwareDatetime
+
+
+class PayoutApproved(PayoutEvent):
+    """Finance approved the payout: the payout workflow (KYC gate, fraud screen, payment) starts from here."""
+
+    detail_type: ClassVar[str] = "payout.approved"
+    decided_at: AwareDatetime
+    reason: str
+
+
+class PayoutRejected(PayoutEvent):
+    """Finance rejected the payout (with the reason the trader is told); the account may request again."""
+
+    detail_type: ClassVar[str] = "payout.rejected"
+    decided_at: AwareDatetime
+    reason: str
+
+
 CATALOGUE: dict[str, type[DomainEvent]] = {
     event_type.detail_type: event_type
     for event_type in (
@@ -215,6 +247,9 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PurchaseFlagged,
         AccountProvisioned,
         FirmAlert,
+        PayoutRequested,
+        PayoutApproved,
+        PayoutRejected,
     )
 }
 

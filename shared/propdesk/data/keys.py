@@ -198,3 +198,29 @@ def velocity_sk(moment: datetime) -> str:
 
 def review_sk(order_id: str) -> str:
     return f"{REVIEW_PREFIX}{order_id}"
+
+
+# ---- payouts (propdesk.data.payouts)
+PAYOUT_PREFIX = "PAYOUT#"
+PAYOUT_OPEN_SK = "PAYOUT_OPEN"
+ACCOUNT_PAYOUTS_PREFIX = "PAYOUTS#"
+PAYOUT_QUEUE_PREFIX = "PAYOUT_QUEUE#"
+
+
+def payout_pk(payout_id: str) -> str:
+    return f"{PAYOUT_PREFIX}{payout_id}"
+
+
+def account_payouts_partition(account_id: str) -> str:
+    """GSI1 partition of an account's payout requests (its payout history)."""
+    return f"{ACCOUNT_PAYOUTS_PREFIX}{account_id}"
+
+
+def payout_queue(status: str) -> str:
+    """GSI2 partition of the payouts in one status (finance's queue), e.g. `PAYOUT_QUEUE#requested`."""
+    return f"{PAYOUT_QUEUE_PREFIX}{status}"
+
+
+def payout_index_sk(requested_at: datetime, payout_id: str) -> str:
+    """GSI1 and GSI2 sort key of a payout: request time order."""
+    return f"{PAYOUT_PREFIX}{key_time(requested_at)}#{payout_id}"

@@ -9,6 +9,8 @@ in the routes. Staff permissions are granted here and nowhere else:
 | override_breaches       |         | yes  |         |       |
 | change_program_version  |         |      |         | yes   |
 | read_audit              |         | yes  | yes     | yes   |
+| read_payouts            |         |      | yes     | yes   |
+| decide_payouts          |         |      | yes     |       |
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Permission(StrEnum):
     OVERRIDE_BREACHES = "override_breaches"
     CHANGE_PROGRAM_VERSION = "change_program_version"
     READ_AUDIT = "read_audit"
+    READ_PAYOUTS = "read_payouts"  # finance's queue of payout requests
+    DECIDE_PAYOUTS = "decide_payouts"  # approve or reject a payout request
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -34,6 +38,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.OVERRIDE_BREACHES: frozenset({RISK}),
     Permission.CHANGE_PROGRAM_VERSION: frozenset({ADMIN}),
     Permission.READ_AUDIT: frozenset({RISK, FINANCE, ADMIN}),
+    Permission.READ_PAYOUTS: frozenset({FINANCE, ADMIN}),
+    Permission.DECIDE_PAYOUTS: frozenset({FINANCE}),
 }
 
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from propdesk.http.authorization import Permission
-from propdesk.http.schemas import accounts, catalogue, platform, purchases, staff
+from propdesk.http.schemas import accounts, catalogue, payouts, platform, purchases, staff
 from propdesk.http.schemas.common import PageQuery, TimeRangeQuery
 from propdesk.services.rate_limits import RateLimit
 
@@ -60,6 +60,8 @@ ACCOUNT = "/v1/accounts/{account_id}"
 STAFF_ACCOUNT = "/v1/staff/accounts/{account_id}"
 # Enough for a reviewer working through a queue; a script gone wrong is stopped within a minute.
 STAFF_WRITES = RateLimit(limit=20, window_seconds=60)
+# A trader has at most one open payout: a few tries an hour cover mistakes, not hammering.
+PAYOUT_REQUESTS = RateLimit(limit=3, window_seconds=3600)
 # A trader buys a challenge or two at a time; ten new orders in ten minutes leaves room for retries with fresh
 # payment methods, while a stolen session or a card-testing script is stopped long before it matters (each
 # order opens a provider checkout session and runs the fraud checks). Replays of an Idempotency-Key are free.
@@ -171,6 +173,28 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/webhooks/crypto/{provider}", "crypto_webhook", "postCryptoWebhook",
         "A crypto processor's signed callbacks (coinbase: X-CC-Webhook-Signature)", "Webhooks",
         Access.SIGNED_WEBHOOK, purchases.WebhookReceived, finds="provider",
+    ),
+    # ---- payouts (a trader asks for one on a funded account; finance decides; the workflow pays)
+    Operation(
+        "POST", ACCOUNT + "/payouts", "payouts_api", "requestPayout",
+        "Request a payout of closed profit (all of it unless `amount`; honours Idempotency-Key)",
+        "Payouts", Access.SIGNED_IN, payouts.PayoutOut, status=201, body=payouts.PayoutRequest,
+        rate_limit=PAYOUT_REQUESTS, handler_counts=True, finds="account_id", other_errors=(403, 409),
+    ),
+    Operation(
+        "GET", ACCOUNT + "/payouts", "payouts_api", "listPayouts", "The account's payouts, newest first",
+        "Payouts", Access.SIGNED_IN, payouts.PayoutList, query=PageQuery, finds="account_id",
+    ),
+    Operation(
+        "GET", "/v1/staff/payouts", "payouts_api", "listPayoutQueue",
+        "Payout requests in one status, oldest first (finance's queue)", "Staff", Access.SIGNED_IN,
+        payouts.PayoutList, query=payouts.PayoutQueueQuery, permission=Permission.READ_PAYOUTS,
+    ),
+    Operation(
+        "POST", "/v1/staff/payouts/{payout_id}/decision", "payouts_api", "decidePayout",
+        "Approve or reject a payout request (finance), once, with a reason; audited", "Staff",
+        Access.SIGNED_IN, payouts.PayoutOut, body=payouts.PayoutDecisionRequest,
+        permission=Permission.DECIDE_PAYOUTS, rate_limit=STAFF_WRITES, finds="payout_id", other_errors=(409,),
     ),
     # ---- servers
     Operation(
