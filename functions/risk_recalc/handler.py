@@ -1,4 +1,5 @@
-"""DynamoDB stream of the main table, filtered to new `EVENT#` items: recalculates each account's risk.
+"""DynamoDB stream of the main table, filtered to new `EVENT#` items (a trading event: recalculate the
+account's risk) and new `OVERRIDE#` items (staff overrode a breach: replay the account with its overrides).
 
 Partial batch responses: a record that cannot be read (malformed image, an event the engine cannot parse, an
 unknown account or program version) is reported in `batchItemFailures` while the others are processed. The
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import RiskRecalcSettings
+from propdesk.data.keys import ACCOUNT_PREFIX, EVENT_PREFIX, OVERRIDE_PREFIX
 from propdesk.observability import logger, metrics, observe
 
 if TYPE_CHECKING:
@@ -74,7 +76,11 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     from propdesk.engine import parse_event  # here, not at the top: the engine adds ~30 ms to the import
 
     def recalculate(record: DynamoDBRecord) -> None:
-        if not _is_new_trading_event(record.raw_event):
+        sort_key = _inserted_sort_key(record.raw_event)
+        if sort_key.startswith(OVERRIDE_PREFIX):
+            _reapply_overrides(record.raw_event, deps)
+            return
+        if not sort_key.startswith(EVENT_PREFIX):
             return  # the mapping's filter passes only these; the local cloud ignores filters
         stored = deps.read_image(record.raw_event["dynamodb"]["NewImage"])
         parse_event(stored.payload)  # a poison record fails here, alone
@@ -98,10 +104,26 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     return dict(response)
 
 
-def _is_new_trading_event(record: dict[str, Any]) -> bool:
+def _reapply_overrides(record: dict[str, Any], deps: Dependencies) -> None:
+    partition = record["dynamodb"]["Keys"]["pk"]["S"]
+    if not isinstance(partition, str) or not partition.startswith(ACCOUNT_PREFIX):
+        raise ValueError(f"an override outside an account partition: {partition!r}")
+    report = deps.service.on_override_recorded(partition.removeprefix(ACCOUNT_PREFIX))
+    if not report.duplicate:
+        metrics.add_metric(name="OverrideReplays", unit="Count", value=1)
+    logger.info(
+        "breach override applied",
+        extra={"account_id": report.account_id, "status": report.status, "duplicate": report.duplicate},
+    )
+
+
+def _inserted_sort_key(record: dict[str, Any]) -> str:
+    """The new item's sort key ("" for anything but an INSERT)."""
+    if record.get("eventName") != "INSERT":
+        return ""
     keys = (record.get("dynamodb") or {}).get("Keys") or {}
     sort_key = (keys.get("sk") or {}).get("S", "")
-    return record.get("eventName") == "INSERT" and isinstance(sort_key, str) and sort_key.startswith("EVENT#")
+    return sort_key if isinstance(sort_key, str) else ""
 
 
 def _sequence_number(record: Any) -> str:

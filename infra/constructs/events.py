@@ -99,7 +99,14 @@ class Events(Construct):
                 filters=[
                     lambda_.FilterCriteria.filter(
                         {"dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("EVENT#")}}}}
-                    )
+                    ),
+                    # a staff override of a breach: the account is replayed with it
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("OVERRIDE#")}}},
+                        }
+                    ),
                 ],
             )
         )

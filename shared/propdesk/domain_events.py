@@ -76,6 +76,13 @@ class AccountDisableRequested(AccountEvent):
     reason: str
 
 
+class AccountEnableRequested(AccountEvent):
+    """Asks the platform bridge to let a disabled account trade again (staff overrode the failing breach)."""
+
+    detail_type: ClassVar[str] = "platform.enable_requested"
+    reason: str
+
+
 class AccountPauseRequested(AccountEvent):
     """Asks the platform bridge to lock trading until `paused_until` (a `pause` breach; not a failure)."""
 
@@ -233,6 +240,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         AccountPassed,
         AccountWarning,
         AccountDisableRequested,
+        AccountEnableRequested,
         AccountPauseRequested,
         AccountResumeRequested,
         KycApproved,

@@ -24,8 +24,12 @@ class EventPublisher(Protocol):
 
 
 class AccountControl(Protocol):
-    def disable(self, account_id: str, trader_id: str, reason: str) -> None:
-        """Stop trading on the account at the trading platform."""
+    def disable(self, account_id: str, trader_id: str, reason: str, cause: str = "") -> None:
+        """Stop trading on the account at the trading platform (`cause`: what failed it, e.g. the breach)."""
+        ...
+
+    def enable(self, account_id: str, trader_id: str, reason: str, cause: str = "") -> None:
+        """Let the account trade again after a disable (staff overrode the breach that failed it)."""
         ...
 
     def pause(self, account_id: str, trader_id: str, reason: str, until: datetime) -> None:

@@ -43,11 +43,14 @@ def test_risk_recalc_reads_the_table_stream_with_capped_retries_and_a_dlq(synthe
     assert synthesized.resources[destination["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
 
 
-def test_risk_recalc_only_sees_trading_events(synthesized: Synthesized) -> None:
+def test_risk_recalc_only_sees_trading_events_and_new_breach_overrides(synthesized: Synthesized) -> None:
     mapping = _mapping_of(synthesized, "risk_recalc")
 
     patterns = [f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]]
-    assert patterns == ['{"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"EVENT#"}]}}}}']
+    assert patterns == [
+        '{"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"EVENT#"}]}}}}',
+        '{"eventName":["INSERT"],"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"OVERRIDE#"}]}}}}',
+    ]
 
 
 def test_notifications_consume_their_queue_reporting_item_failures(synthesized: Synthesized) -> None:

@@ -1,4 +1,5 @@
-"""An account's risk state (optimistic version) and its breach evidence (immutable)."""
+"""An account's risk state (optimistic version), its breach evidence (immutable) and which breaches staff
+overrode (the risk engine's waived breaches)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pynamodb.exceptions import PutError
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.errors import VersionConflictError
-from propdesk.data.models import BreachItem, RiskStateItem
+from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.data.records import BreachEvidence, Page, RiskSnapshot
 
@@ -91,6 +92,16 @@ class BreachRepository:
                 return False
             raise
         return True
+
+    def overridden(self, account_id: str) -> list[str]:
+        """The keys (`BREACH#...`) of the account's breaches staff overrode (a handful at most), read
+        consistently: the override's own stream record asks for them."""
+        items = BreachOverrideItem.query(
+            keys.account_pk(account_id),
+            BreachOverrideItem.sk.startswith(keys.OVERRIDE_PREFIX),
+            consistent_read=True,
+        )
+        return sorted(item.breach_sk for item in items)
 
     def list_for_account(
         self,

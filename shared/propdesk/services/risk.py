@@ -14,6 +14,13 @@ One step (`on_event_recorded` for a new event, `advance` for a day boundary with
 4. write the snapshot conditionally on the version read; on a conflict, start over (step 3 is idempotent:
    evidence and status writes are conditional and events carry stable ids).
 
+Staff overrides (`on_override_recorded`, from the override item's stream record): the account's whole history
+is replayed with every overridden breach waived (see `propdesk.engine.evaluator`); the waived set is part of
+the stored state, so every later step honours it (a full replay reads the overrides again). A waived breach
+stays in the snapshot marked `overridden`, is not published again, and no longer fails or pauses the account:
+a failed account the service disabled is enabled again at the platform once staff reinstated it, a pause is
+lifted. If the reinstated account is still failed by another (not overridden) breach, it is failed again.
+
 Because the snapshot is written last, it is the outbox watermark: a failure anywhere leaves it unchanged, and
 the retried step redoes the side effects (at least once, with stable event ids for consumers to dedupe).
 """
@@ -27,7 +34,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from propdesk.data.errors import VersionConflictError
-from propdesk.data.keys import key_time
+from propdesk.data.keys import BREACH_PREFIX, key_time, parse_key_time, strip_prefix
 from propdesk.data.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
 from propdesk.engine import (
@@ -38,12 +45,14 @@ from propdesk.engine import (
     PAUSE,
     AccountState,
     Breach,
+    BreachRef,
     Evaluator,
     EventError,
     LimitWarning,
     Program,
     parse_event,
 )
+from propdesk.engine import breach_identities as _engine_breach_identities
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.services.errors import DomainError
 
@@ -87,6 +96,7 @@ class RecalcReport:
     warnings: int = 0
     status: str = "active"
     next_deadline: datetime | None = None
+    reenabled: bool = False
 
 
 @dataclass(slots=True)
@@ -130,6 +140,12 @@ class RiskService:
         """Move the account's clock to `until` (a day boundary): the reset-time evaluation, no new event."""
         return self._with_retries(lambda: self._advance(account, until))
 
+    def on_override_recorded(self, account_id: str) -> RecalcReport:
+        """Staff overrode one of the account's breaches: replay its history with every override applied.
+
+        A duplicate (the stored state already waives exactly the overridden breaches) changes nothing."""
+        return self._with_retries(lambda: self._reapply_overrides(account_id))
+
     # ------------------------------------------------------------------ steps
 
     @staticmethod
@@ -155,6 +171,15 @@ class RiskService:
             step = self._incremental(account, evaluator, previous)
         return self._commit(step)
 
+    def _reapply_overrides(self, account_id: str) -> RecalcReport:
+        account = self._account(account_id)
+        evaluator = self._evaluator(account)
+        previous = self._stores.risk.get(account.account_id)
+        waived = self._waived(account.account_id)
+        if previous is not None and _stored_waived(previous) == waived:
+            return RecalcReport(account.account_id, duplicate=True, status=previous.evaluation["status"])
+        return self._commit(self._replay(account, evaluator, previous, waived))
+
     def _advance(self, account: Account, until: datetime) -> RecalcReport:
         evaluator = self._evaluator(account)
         previous = self._stores.risk.get(account.account_id)
@@ -177,12 +202,20 @@ class RiskService:
         self._apply(step, pending)
         return step
 
-    def _replay(self, account: Account, evaluator: Evaluator, previous: RiskSnapshot | None) -> _Step:
+    def _replay(
+        self,
+        account: Account,
+        evaluator: Evaluator,
+        previous: RiskSnapshot | None,
+        waived: frozenset[BreachRef] | None = None,
+    ) -> _Step:
+        if waived is None:
+            waived = self._waived(account.account_id)
         step = _Step(
             account=account,
             evaluator=evaluator,
             previous=previous,
-            state=evaluator.start(account.opened_at),
+            state=evaluator.start(account.opened_at, waived),
             last_event_sk=None,
             applied_events=0,
             replayed=True,
@@ -230,10 +263,17 @@ class RiskService:
         new_breaches = [breach for breach, _ in identified]
         for breach, identity in identified:
             self._stores.breaches.record(self._evidence(account, breach, identity), recorded_at=now)
-        failing = next((breach for breach in new_breaches if breach.effect == FAIL), None)
+        failing = next(
+            ((b, identity) for b, identity in identified if b.effect == FAIL and not b.overridden), None
+        )
         if failing is not None:
-            self._account_control.disable(account.account_id, account.trader_id, failing.rule)
-            self._stores.accounts.change_status(account.account_id, "failed", failing.rule, now)
+            breach, identity = failing
+            cause = f"{_instant(breach)}#{identity}"
+            self._account_control.disable(account.account_id, account.trader_id, breach.rule, cause)
+            self._stores.accounts.change_status(account.account_id, "failed", breach.rule, now)
+        elif state.status == FAILED and account.status == ACTIVE:
+            self._refail(step, now)  # reinstated, but another breach still fails it
+        reenabled = self._reenable(step)
         self._lock_or_unlock(step)
         was_passed = previous is not None and previous.evaluation.get("status") == PASSED
         passed = state.status == PASSED and not was_passed
@@ -243,7 +283,9 @@ class RiskService:
         warnings = self._new_warnings(step, warnings_sent)
 
         events: list[DomainEvent] = [
-            self._breached(account, breach, identity, now) for breach, identity in identified
+            self._breached(account, breach, identity, now)
+            for breach, identity in identified
+            if not breach.overridden
         ]
         events += [self._warning(account, warning, day, now) for warning, day in warnings]
         if passed:
@@ -275,7 +317,29 @@ class RiskService:
             warnings=len(warnings),
             status=state.status,
             next_deadline=next_deadline(state),
+            reenabled=reenabled,
         )
+
+    def _refail(self, step: _Step, now: datetime) -> None:
+        """Staff reinstated the account (overriding a breach), yet a breach nobody overrode still fails it."""
+        reason = next((b.rule for b in step.state.breaches if b.effect == FAIL and not b.overridden), FAILED)
+        self._stores.accounts.change_status(step.account.account_id, "failed", reason, now)
+
+    def _reenable(self, step: _Step) -> bool:
+        """Enable the account at the platform again if this service disabled it (its snapshot said failed)
+        and the failing breach is now overridden, once staff reinstated it (the account is active)."""
+        previous, account = step.previous, step.account
+        was_failed = previous is not None and previous.evaluation.get("status") == FAILED
+        if not was_failed or step.state.status == FAILED or account.status != ACTIVE:
+            return False
+        waived = [b for b in step.state.breaches if b.overridden and b.effect == FAIL]
+        cause = ",".join(f"{_instant(b)}#{b.rule}" for b in waived)
+        self._account_control.enable(account.account_id, account.trader_id, "breach overridden", cause)
+        return True
+
+    def _waived(self, account_id: str) -> frozenset[BreachRef]:
+        """The account's breaches staff overrode, as the engine names them."""
+        return frozenset(breach_ref(sk) for sk in self._stores.breaches.overridden(account_id))
 
     def _lock_or_unlock(self, step: _Step) -> None:
         """Follow the engine's `paused_until` at the platform: a `pause` breach locks trading until the next
@@ -440,15 +504,19 @@ def breach_identities(breaches: Sequence[Breach]) -> list[str]:
     `{rule_index}-{trigger}`, the trigger being the event id (or `day_boundary` / `deadline` for a clock
     step); the n-th repeat of the same rule, instant and trigger gets `-{n}`. With the instant and the rule,
     it cannot collide: two violations of one rule at one instant come from different events or repeat.
+    The engine names waived breaches the same way.
     """
-    seen: dict[tuple[str, str], int] = {}
-    identities: list[str] = []
-    for breach in breaches:
-        identity = f"{breach.rule_index}-{breach.event_id or breach.event_type}"
-        repeat = seen.get((_instant(breach), identity), 0)
-        seen[(_instant(breach), identity)] = repeat + 1
-        identities.append(identity if repeat == 0 else f"{identity}-{repeat}")
-    return identities
+    return _engine_breach_identities(breaches)
+
+
+def breach_ref(breach_sk: str) -> BreachRef:
+    """The engine's name for the breach stored under `BREACH#{time}#{rule}#{identity}`."""
+    time, rule, *identity = strip_prefix(breach_sk, BREACH_PREFIX).split("#", 2)
+    return BreachRef(parse_key_time(time), rule, identity[0] if identity else "")
+
+
+def _stored_waived(snapshot: RiskSnapshot) -> frozenset[BreachRef]:
+    return frozenset(BreachRef.from_dict(item) for item in snapshot.state.get("waived", ()))
 
 
 def next_deadline(state: AccountState) -> datetime | None:
