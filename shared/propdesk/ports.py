@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from propdesk.domain_events import DomainEvent
+from propdesk.services.errors import DomainError, ForbiddenError
 
 
 class Clock(Protocol):
@@ -59,3 +61,43 @@ class SecretSource(Protocol):
     def get(self, secret_id: str) -> str:
         """The secret's current string value."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTokens:
+    """What a successful sign-in hands the client (a refresh keeps the refresh token it used: None here)."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    expires_in: int  # seconds the ID and access tokens are valid
+
+
+class IdentityProviderUnavailableError(DomainError):
+    """The identity provider could not answer (an outage, not a refusal): the same request may be repeated."""
+
+    code = "identity_provider_unavailable"
+
+
+class UserNotConfirmedError(ForbiddenError):
+    """Right password, but the e-mail address was never confirmed with its code."""
+
+    code = "user_not_confirmed"
+
+
+class IdentityProvider(Protocol):
+    """Sign-up and sign-in at the user pool. Refusals are domain errors: wrong credentials
+    `UnauthorizedError`, an unconfirmed user `UserNotConfirmedError`, a bad password or code
+    `InvalidInputError` (field `password` or `code`), the provider's own throttling `RateLimitedError`, an
+    outage `IdentityProviderUnavailableError`."""
+
+    def sign_in(self, email: str, password: str) -> SessionTokens: ...
+
+    def refresh(self, refresh_token: str) -> SessionTokens: ...
+
+    def sign_up(self, email: str, password: str, attributes: Mapping[str, str]) -> None:
+        """Register an unconfirmed user and send the confirmation code; an existing e-mail is a no-op
+        (the caller cannot tell, so that sign-up does not reveal who has an account)."""
+        ...
+
+    def confirm_sign_up(self, email: str, code: str) -> None: ...

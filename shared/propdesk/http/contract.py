@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from propdesk.http.authorization import Permission
-from propdesk.http.schemas import accounts, catalogue, payouts, platform, purchases, staff
+from propdesk.http.schemas import accounts, auth, catalogue, payouts, platform, purchases, staff
 from propdesk.http.schemas.common import PageQuery, TimeRangeQuery
 from propdesk.services.rate_limits import RateLimit
 
@@ -94,6 +94,28 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/v1/health", "api_docs", "getHealth", "Liveness: answers without touching any data", "Docs",
         Access.PUBLIC, platform.Health,
+    ),
+    # ---- sign-up and sign-in: Cognito behind our own limits per e-mail address and per source IP
+    Operation(
+        "POST", "/v1/auth/sign-in", "auth_api", "signIn",
+        "Sign in with e-mail and password: Cognito ID, access and refresh tokens", "Auth", Access.PUBLIC,
+        auth.SignedIn, body=auth.SignInRequest,
+        other_errors=(401, 403, 503),  # wrong credentials, unconfirmed e-mail, Cognito unreachable
+    ),
+    Operation(
+        "POST", "/v1/auth/refresh", "auth_api", "refreshTokens",
+        "New ID and access tokens for a refresh token", "Auth", Access.PUBLIC, auth.TokensRefreshed,
+        body=auth.RefreshRequest, other_errors=(401, 503),
+    ),
+    Operation(
+        "POST", "/v1/auth/sign-up", "auth_api", "signUp",
+        "Register with e-mail and password; a confirmation code is e-mailed", "Auth", Access.PUBLIC,
+        auth.SignUpAccepted, status=202, body=auth.SignUpRequest, other_errors=(503,),
+    ),
+    Operation(
+        "POST", "/v1/auth/confirm", "auth_api", "confirmSignUp",
+        "Confirm the e-mail address with the code sent at sign-up", "Auth", Access.PUBLIC, auth.Confirmed,
+        body=auth.ConfirmRequest, other_errors=(503,),
     ),
     # ---- a signed-in trader's own data (staff read any trader's with `read_accounts`)
     Operation(

@@ -1,0 +1,167 @@
+"""REST, public: sign-up and sign-in through our API, so that our limits stand in front of Cognito.
+
+- `POST /v1/auth/sign-in` `{email, password}` → Cognito tokens (USER_PASSWORD_AUTH); wrong credentials 401
+  with one message whether or not the address has an account; an unconfirmed address 403;
+- `POST /v1/auth/refresh` `{refresh_token}` → new ID and access tokens;
+- `POST /v1/auth/sign-up` `{email, password, display_name?, zoneinfo?}` → 202 (the same answer when the
+  address is taken); `POST /v1/auth/confirm` `{email, code}` → the address confirmed.
+
+Every route is limited per source IP, sign-in and confirmation also per e-mail address: 429 + Retry-After.
+Cognito's own throttling is a 429 too; Cognito unreachable a 503 with Retry-After. Passwords are never
+logged or echoed; the limiter keys hold a hash of the e-mail address, not the address.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.config import AuthApiSettings
+from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.errors import error_body
+from propdesk.http.routing import Call, route
+from propdesk.http.schemas import auth as schema
+from propdesk.observability import observe
+from propdesk.ports import IdentityProviderUnavailableError
+from propdesk.services.rate_limits import RateLimit, RateLimiter
+
+if TYPE_CHECKING:
+    from propdesk.ports import Clock, IdentityProvider
+
+# Per e-mail address: a person mistyping a password tries a few times; five guesses per five minutes makes
+# guessing one account's password hopeless (about 1,400 a day) without locking out its owner for long.
+SIGN_IN_PER_EMAIL = RateLimit(limit=5, window_seconds=300)
+# Per source IP: one office or mobile carrier NAT holds many traders signing in around the market open, so
+# the IP limit is looser; it stops one machine spraying passwords over many addresses.
+SIGN_IN_PER_IP = RateLimit(limit=30, window_seconds=300)
+# Each open dashboard refreshes about once an hour; sixty per five minutes covers a busy shared address.
+REFRESH_PER_IP = RateLimit(limit=60, window_seconds=300)
+# Sign-ups send e-mail (cost, sender reputation): ten per hour per address is plenty for a household.
+SIGN_UP_PER_IP = RateLimit(limit=10, window_seconds=3600)
+# A 6-digit code must not be guessable: five tries per address per five minutes, twenty per IP.
+CONFIRM_PER_EMAIL = RateLimit(limit=5, window_seconds=300)
+CONFIRM_PER_IP = RateLimit(limit=20, window_seconds=300)
+OUTAGE_RETRY_AFTER_SECONDS = 5
+UNKNOWN_SOURCE = "unknown"  # no source IP (never from API Gateway): all such calls share one allowance
+
+app = build_rest_app()
+
+
+def _identity_provider_unavailable(error: IdentityProviderUnavailableError) -> Response[Any]:
+    return Response(
+        status_code=503,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(error.code, error.message),
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
+app.exception_handler(IdentityProviderUnavailableError)(_identity_provider_unavailable)
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    identity: IdentityProvider
+    rate_limiter: RateLimiter
+    clock: Clock
+
+
+@functools.cache
+def production_dependencies() -> Dependencies:
+    settings = AuthApiSettings.from_env(os.environ)
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.adapters.cognito_auth import CognitoIdentityProvider
+    from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.rate_limits import DynamoWindowCounter
+
+    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    identity = CognitoIdentityProvider(
+        settings.user_pool_client_id, settings.aws_region, settings.aws_endpoint_url
+    )
+    return Dependencies(identity, RateLimiter(DynamoWindowCounter()), SystemClock())
+
+
+def _deps() -> Dependencies:
+    deps: Dependencies = app.context["deps"]
+    return deps
+
+
+@route(app, "signIn")
+def sign_in(call: Call) -> schema.SignedIn:
+    request = call.body_as(schema.SignInRequest)
+    _limit(call, "signIn.ip", _source_ip(), SIGN_IN_PER_IP)
+    _limit(call, "signIn.email", _hashed(request.email), SIGN_IN_PER_EMAIL)
+    tokens = _deps().identity.sign_in(request.email, request.password)
+    return schema.SignedIn(
+        id_token=tokens.id_token,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token or "",
+        expires_in=tokens.expires_in,
+    )
+
+
+@route(app, "refreshTokens")
+def refresh_tokens(call: Call) -> schema.TokensRefreshed:
+    request = call.body_as(schema.RefreshRequest)
+    _limit(call, "refresh.ip", _source_ip(), REFRESH_PER_IP)
+    tokens = _deps().identity.refresh(request.refresh_token)
+    return schema.TokensRefreshed(
+        id_token=tokens.id_token, access_token=tokens.access_token, expires_in=tokens.expires_in
+    )
+
+
+@route(app, "signUp")
+def sign_up(call: Call) -> schema.SignUpAccepted:
+    request = call.body_as(schema.SignUpRequest)
+    _limit(call, "signUp.ip", _source_ip(), SIGN_UP_PER_IP)
+    attributes = {"name": request.display_name, "zoneinfo": request.zoneinfo}
+    _deps().identity.sign_up(
+        request.email, request.password, {name: value for name, value in attributes.items() if value}
+    )
+    return schema.SignUpAccepted(
+        message="If this address can be signed up, a confirmation code is on its way to it: "
+        "send it to POST /v1/auth/confirm, then sign in."
+    )
+
+
+@route(app, "confirmSignUp")
+def confirm_sign_up(call: Call) -> schema.Confirmed:
+    request = call.body_as(schema.ConfirmRequest)
+    _limit(call, "confirm.ip", _source_ip(), CONFIRM_PER_IP)
+    _limit(call, "confirm.email", _hashed(request.email), CONFIRM_PER_EMAIL)
+    _deps().identity.confirm_sign_up(request.email, request.code)
+    return schema.Confirmed(message="Your e-mail address is confirmed: sign in at POST /v1/auth/sign-in.")
+
+
+# ---- helpers
+
+
+def _limit(call: Call, action: str, identity: str, rule: RateLimit) -> None:
+    _deps().rate_limiter.hit(action, identity, rule, call.now)
+
+
+def _source_ip() -> str:
+    context = app.current_event.raw_event.get("requestContext") or {}
+    source = (context.get("identity") or {}).get("sourceIp")
+    return source if isinstance(source, str) and source else UNKNOWN_SOURCE
+
+
+def _hashed(email: str) -> str:
+    """The limiter's key for an address: stable, but no personal data in the table's keys."""
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    app.context["deps"] = deps
+    app.context["now"] = deps.clock.now()
+    return resolve(app, event, context)
+
+
+@observe
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process(event, context, production_dependencies())
