@@ -41,6 +41,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: DynamoDBLocal) -> N
         "POWERTOOLS_METRICS_NAMESPACE": "propdesk",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
+        "WEBSOCKET_API_ID": "local-ws",  # no push reaches it: tests that push inject an in-memory pusher
+        "WEBSOCKET_STAGE": "test",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -66,12 +68,14 @@ def fresh_tables(aws_env: None, monkeypatch: pytest.MonkeyPatch, dynamodb_local:
 def _bind(monkeypatch: pytest.MonkeyPatch, server: DynamoDBLocal, names: TableNames) -> None:
     monkeypatch.setenv("TABLE_NAME", names.main)
     monkeypatch.setenv("CONNECTIONS_TABLE_NAME", names.connections)
+    monkeypatch.setenv("REALTIME_TABLE_NAME", names.realtime)
     bind_tables(
         TableBinding(
             table_name=names.main,
             connections_table_name=names.connections,
             region=REGION,
             endpoint_url=server.endpoint_url,
+            realtime_table_name=names.realtime,
         )
     )
 

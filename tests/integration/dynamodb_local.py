@@ -22,6 +22,7 @@ class TableNames:
     main: str
     connections: str
     idempotency: str
+    realtime: str
 
 
 def find_jar_dir() -> Path:
@@ -108,7 +109,7 @@ class DynamoDBLocal:
         return self.client().describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
 
     def create_tables(self, prefix: str) -> TableNames:
-        """Create the three tables from the data layer's own definitions, named `{prefix}-{logical name}`."""
+        """Create the tables from the data layer's own definitions, named `{prefix}-{logical name}`."""
         client = self.client()
         names = {definition.logical_name: f"{prefix}-{definition.logical_name}" for definition in ALL_TABLES}
         for definition in ALL_TABLES:
@@ -117,6 +118,7 @@ class DynamoDBLocal:
             main=names["PropdeskTable"],
             connections=names["ConnectionsTable"],
             idempotency=names["IdempotencyTable"],
+            realtime=names["RealtimeTable"],
         )
 
     @staticmethod

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from propdesk.services.leaderboards import entry_id
 
 from functions.stream_projections import handler as stream_projections
 from tests.integration.api.api_world import (
@@ -77,10 +78,10 @@ def test_leaderboards_rank_by_return_with_display_names_only(
         board = leaderboard(period)
         assert board["period_key"] == key
         assert board["entries"] == [
-            {"rank": 1, "display_name": f"Desk {traded.other_trader}", "return_percent": "1.0000",
-             "profit": "1000.00"},
-            {"rank": 2, "display_name": f"Desk {traded.trader}", "return_percent": "0.2505",
-             "profit": "250.50"},
+            {"rank": 1, "entry_id": entry_id(traded.other_account_id),
+             "display_name": f"Desk {traded.other_trader}", "return_percent": "1.0000", "profit": "1000.00"},
+            {"rank": 2, "entry_id": entry_id(traded.account_id),
+             "display_name": f"Desk {traded.trader}", "return_percent": "0.2505", "profit": "250.50"},
         ]  # fmt: skip
     assert traded.account_id not in str(leaderboard("all"))
 
