@@ -35,6 +35,7 @@ class PropdeskStack(Stack):
         events = Events(self, "Events", config, data, realtime, functions)
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
         api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
+        api.add_sign_in(identity.client, data, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Monitoring(

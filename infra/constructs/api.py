@@ -42,6 +42,8 @@ OPEN_BECAUSE = {
     "catalogue_api": "The catalogue of programs on sale and the leaderboards (display names only) are public "
     "by design.",
     "api_docs": "The API's own OpenAPI document and Swagger UI are public, like the routes they describe.",
+    "auth_api": "Sign-up and sign-in are how a caller gets a Cognito token, so they cannot require one; "
+    "auth_api limits every route per source IP and sign-in and confirmation per e-mail address.",
     "kyc_webhook": "Veriff calls this webhook; kyc_webhook verifies its X-HMAC-SIGNATURE (HMAC-SHA256 of the "
     "raw body with the shared secret) before acting.",
 }
@@ -146,6 +148,26 @@ class Api(Construct):
         )
 
         self.platform_api_key = self._platform_api_key(config)
+
+    def add_sign_in(
+        self, client: cognito.IUserPoolClient, data: Data, functions: FunctionFactory
+    ) -> lambda_.IFunction:
+        """auth_api: /v1/auth/* in front of the pool's app client. Cognito's InitiateAuth, SignUp and
+        ConfirmSignUp are public calls the function sends unsigned, so its role has no Cognito permission;
+        it only counts its rate limits in the table."""
+        auth = functions.create(
+            self,
+            FunctionSpec(
+                "auth_api",
+                "POST /v1/auth/sign-in|refresh|sign-up|confirm: Cognito behind per-address and per-IP limits",
+                10,
+                256,
+                {"TABLE_NAME": data.table.table_name, "USER_POOL_CLIENT_ID": client.user_pool_client_id},
+            ),
+        )
+        data.grant_table(auth, write=True, read=False)  # the rate-limit counters (conditional updates)
+        self.add_routes({"auth_api": auth})
+        return auth
 
     def _rest_api(self, config: StageConfig) -> apigw.RestApi:
         access_logs = new_log_group(self, "AccessLogs", config, f"/propdesk/{config.stage}/rest-access")

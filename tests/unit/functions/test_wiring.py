@@ -26,6 +26,7 @@ ENVIRONMENT = {
     "STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:stripe",
     "COINBASE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:coinbase-commerce",
     "WARNING_SHARE": "0.8",
+    "USER_POOL_CLIENT_ID": "app-client-1",
 }
 
 
