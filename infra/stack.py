@@ -15,6 +15,7 @@ from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.payouts import Payouts
 from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
@@ -38,6 +39,7 @@ class PropdeskStack(Stack):
         api.add_sign_in(identity.client, data, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
+        Payouts(self, "Payouts", data, events.bus, api, functions)
         Monitoring(
             self,
             "Monitoring",

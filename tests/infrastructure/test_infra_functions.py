@@ -14,6 +14,7 @@ EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
     "staff_api": {"TABLE_NAME"},
+    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "auth_api": {"TABLE_NAME", "USER_POOL_CLIENT_ID"},
     "api_docs": set(),
     "stream_projections": {"TABLE_NAME"},

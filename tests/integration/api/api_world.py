@@ -23,6 +23,7 @@ from propdesk.services.risk import RiskService, RiskStores
 from functions.accounts_api import handler as accounts_api
 from functions.api_docs import handler as api_docs
 from functions.catalogue_api import handler as catalogue_api
+from functions.payouts_api import handler as payouts_api
 from functions.staff_api import handler as staff_api
 from tests.integration.factories import account as account_record
 from tests.integration.invoke import LambdaContextStub, rest_request
@@ -35,6 +36,7 @@ MODULES: dict[str, ModuleType] = {
     "accounts_api": accounts_api,
     "catalogue_api": catalogue_api,
     "staff_api": staff_api,
+    "payouts_api": payouts_api,
     "api_docs": api_docs,
 }
 
@@ -82,6 +84,8 @@ def invoke(operation_id: str, event: dict[str, Any], now: datetime = NOW) -> dic
         answer: dict[str, Any] = module.process(event, CONTEXT, module.production_dependencies())
         return answer
     deps = dataclasses.replace(module.production_dependencies(), clock=ManualClock(now))
+    if hasattr(deps, "publisher"):  # no event bus in these tests
+        deps = dataclasses.replace(deps, publisher=InMemoryEventPublisher())
     answer = module.process(event, CONTEXT, deps)
     return answer
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from propdesk.data.payouts import PayoutRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.http.authorization import GRANTS, STAFF_ROLES
 from propdesk.http.contract import OPERATIONS, Access, Operation
 from propdesk.http.views import breach_id
+from propdesk.payouts import Payout
 
 from tests.integration.api.api_world import (
     MODULES,
@@ -30,6 +33,7 @@ from tests.integration.api.api_world import (
     request,
 )
 from tests.integration.dynamodb_local import TableNames
+from tests.integration.payouts.payout_world import FundedDesk
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +48,15 @@ IN_PROCESS = [
 
 
 @pytest.fixture(autouse=True)
-def wired_from_environment() -> Iterator[None]:
+def wired_from_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("EVENT_BUS_NAME", "propdesk-test")  # payouts_api's; its publisher is in memory here
     clear_wiring()
     yield
     clear_wiring()
+
+
+# Routes only the account's own trader may call: staff, who may read the account, are refused with 403.
+OWNER_ONLY = {"requestPayout"}
 
 
 def identity(firm: Firm, caller: str) -> dict[str, str] | None:
@@ -71,6 +80,8 @@ def expected_status(operation: Operation, caller: str) -> int:
         return 401
     if operation.permission is not None:
         return operation.status if caller in GRANTS[operation.permission] else 403
+    if operation.operation_id in OWNER_ONLY and caller in STAFF_ROLES:
+        return 403
     if caller == FOREIGN and operation.finds == "account_id":
         return 404  # another trader's account is indistinguishable from a missing one
     return operation.status
@@ -95,6 +106,22 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
     }
 
 
+def payout_arguments(firm: Firm, operation_id: str) -> dict[str, Any]:
+    """The payout routes need a funded account of the owner (and, to decide, a payout waiting)."""
+    desk = FundedDesk.seed(firm.trader.removeprefix("trader-"), opened_at=NOW - timedelta(days=30))
+    if operation_id == "requestPayout":
+        return {"path": {"account_id": desk.account_id}, "body": {}}
+    if operation_id == "decidePayout":
+        payout = Payout("pay_" + desk.account_id, desk.account_id, firm.trader, "requested", "USD",
+                        Decimal(1000), Decimal(800), Decimal(200), NOW - timedelta(hours=1))  # fmt: skip
+        PayoutRepository().create(payout)
+        return {
+            "path": {"payout_id": payout.payout_id},
+            "body": {"decision": "approve", "reason": "trades and identity checked"},
+        }
+    return {}
+
+
 @pytest.mark.parametrize("operation", IN_PROCESS, ids=lambda op: op.operation_id)
 def test_every_caller_gets_exactly_what_its_role_allows(
     tables: TableNames, unique_id: str, operation: Operation
@@ -102,6 +129,8 @@ def test_every_caller_gets_exactly_what_its_role_allows(
     firm = Firm.seed(unique_id)
     firm.trade(firm.account_id, fills_then_breach())
     given = arguments(firm).get(operation.operation_id, {})
+    if operation.function == "payouts_api":
+        given = payout_arguments(firm, operation.operation_id)
     path = given.get("path", {"account_id": firm.account_id} if operation.path_parameters else None)
 
     outcomes = {}

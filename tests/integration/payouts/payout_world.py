@@ -51,21 +51,22 @@ class FundedDesk:
         kyc: str | None = "approved",
         kind: str = "funded",
         payouts: dict[str, Any] | None = None,
+        opened_at: datetime = FUNDED_AT,
     ) -> FundedDesk:
         program_id = f"funded-{unique}"
         document = funded_document(program_id, payouts)
         document["kind"] = kind
-        version = CatalogueRepository().publish(summary_of(document), document, FUNDED_AT - timedelta(days=1))
+        version = CatalogueRepository().publish(summary_of(document), document, opened_at - timedelta(days=1))
         desk = cls(f"trader-{unique}", f"acc-funded-{unique}", InMemoryEventPublisher())
         AccountRepository().open(
             account_record(
                 desk.account_id, trader_id=desk.trader, program_id=program_id, program_version=version,
-                opened_at=FUNDED_AT,
+                opened_at=opened_at,
             )
         )  # fmt: skip
         desk.set_balance(balance)
         if kyc is not None:
-            KycRepository().open(KycCase(desk.trader, desk.account_id, kyc, "token", FUNDED_AT))  # type: ignore[arg-type]
+            KycRepository().open(KycCase(desk.trader, desk.account_id, kyc, "token", opened_at))  # type: ignore[arg-type]
         return desk
 
     def set_balance(self, balance: str, positions: list[dict[str, Any]] | None = None) -> None:

@@ -1,0 +1,41 @@
+"""Payouts: the trader's request and finance's decision (payouts_api), publishing `payout.*` to the bus where
+the payout workflow (a later issue) picks up `payout.approved`.
+
+    POST/GET /v1/accounts/{id}/payouts, GET /v1/staff/payouts, POST .../decision ─► payouts_api ─► table, bus
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory, FunctionSpec
+
+
+class Payouts(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        data: Data,
+        bus: events.IEventBus,
+        api: Api,
+        functions: FunctionFactory,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        payouts_api = functions.create(
+            self,
+            FunctionSpec(
+                "payouts_api",
+                "/v1/accounts/{id}/payouts, /v1/staff/payouts: payout requests, history, finance's decisions",
+                10,
+                256,
+                {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+            ),
+        )
+        data.grant_table(payouts_api, write=True, audit_writer=True)  # payouts, the lock, decisions audited
+        bus.grant_put_events_to(payouts_api)
+        api.add_routes({"payouts_api": payouts_api})
+        self.function = payouts_api

@@ -1,0 +1,41 @@
+"""payouts_api: its own role, the table (append-only audit), PutEvents on the propdesk bus only, and its four
+routes behind the Cognito authorizer."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infrastructure.conftest import Synthesized, statement_actions
+
+pytestmark = pytest.mark.infra
+
+
+def test_payouts_api_publishes_to_the_bus_and_nothing_else_outside_the_table(
+    synthesized: Synthesized,
+) -> None:
+    actions = synthesized.function_actions("payouts_api")
+
+    assert "events:PutEvents" in actions
+    assert not any(
+        action.startswith(("states:", "secretsmanager:", "sqs:", "execute-api:")) for action in actions
+    )
+    put_events = [
+        statement
+        for statement in synthesized.function_statements("payouts_api")
+        if "events:PutEvents" in statement_actions(statement)
+    ]
+    assert put_events and all("EventsBus" in str(statement["Resource"]) for statement in put_events), put_events
+
+
+def test_the_payout_routes_need_a_cognito_token(synthesized: Synthesized) -> None:
+    function_id = synthesized.function_id("payouts_api")
+    methods = [
+        properties
+        for properties in (
+            resource["Properties"] for resource in synthesized.of_type("AWS::ApiGateway::Method").values()
+        )
+        if function_id in str(properties.get("Integration", {}).get("Uri", ""))
+    ]
+
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "GET", "POST", "POST"]
+    assert {m["AuthorizationType"] for m in methods} == {"COGNITO_USER_POOLS"}
