@@ -17,7 +17,9 @@ EXPECTED_ENVIRONMENT = {
     "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "auth_api": {"TABLE_NAME", "USER_POOL_CLIENT_ID"},
     "api_docs": set(),
-    "stream_projections": {"TABLE_NAME"},
+    "stream_projections": {
+        "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
+    },
     "platform_events": {"TABLE_NAME"},
     "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
@@ -25,9 +27,12 @@ EXPECTED_ENVIRONMENT = {
     "notifications": {"TABLE_NAME", "CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
     "kyc_request": {"TABLE_NAME"},
     "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "ws_authorizer": {"USER_POOL_ID", "USER_POOL_CLIENT_IDS"},
     "ws_connect": {"CONNECTIONS_TABLE_NAME"},
-    "ws_disconnect": {"CONNECTIONS_TABLE_NAME"},
-    "ws_default": {"CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
+    "ws_disconnect": {"CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME"},
+    "ws_default": {
+        "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
+    },
     **{
         name: {"TABLE_NAME", "EVENT_BUS_NAME", "STRIPE_SECRET_ARN", "STRIPE_API_BASE", "COINBASE_SECRET_ARN",
                "COINBASE_API_BASE"}

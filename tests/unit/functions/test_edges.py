@@ -10,7 +10,13 @@ from http import HTTPStatus
 import pytest
 from propdesk.adapters.veriff import DecisionWebhook, shared_secret_of, signature_matches
 from propdesk.catalogue import demo_programs
-from propdesk.config import ConfigError, NotificationsSettings, RiskRecalcSettings, WsDefaultSettings
+from propdesk.config import (
+    ConfigError,
+    NotificationsSettings,
+    RiskRecalcSettings,
+    WsAuthorizerSettings,
+    WsDefaultSettings,
+)
 from propdesk.domain_events import CATALOGUE, SOURCE, Envelope, json_schemas, parse, stable_id
 from propdesk.engine import Program
 from propdesk.http.errors import domain_error_response, field_path
@@ -37,7 +43,9 @@ def test_settings_are_validated_from_the_environment_naming_what_is_missing() ->
 
 def test_the_websocket_management_endpoint_follows_the_local_cloud_or_aws() -> None:
     base = {"CONNECTIONS_TABLE_NAME": "c", "WEBSOCKET_API_ID": "abc", "WEBSOCKET_STAGE": "dev"}
-    local = WsDefaultSettings.from_env({**base, "AWS_ENDPOINT_URL": "http://127.0.0.1:4566/"})
+    local = WsDefaultSettings.from_env(
+        {**base, "TABLE_NAME": "t", "REALTIME_TABLE_NAME": "r", "AWS_ENDPOINT_URL": "http://127.0.0.1:4566/"}
+    )
     aws = NotificationsSettings.from_env({**base, "TABLE_NAME": "t", "AWS_REGION": "eu-central-1"})
     assert local.management_endpoint() == "http://127.0.0.1:4566/_aws/execute-api/abc/dev"
     assert aws.management_endpoint() == "https://abc.execute-api.eu-central-1.amazonaws.com/dev"
@@ -128,3 +136,14 @@ def test_every_demo_program_is_a_valid_engine_program_priced_in_three_currencies
         assert parsed.initial_balance == program.summary.initial_balance
         assert set(program.summary.prices) == {"USD", "EUR", "GBP"}
         assert all(isinstance(price, Decimal) for price in program.summary.prices.values())
+
+
+def test_the_websocket_token_keys_are_read_from_the_local_cloud_or_the_pools_issuer() -> None:
+    base = {"USER_POOL_ID": "us-east-1_abc", "USER_POOL_CLIENT_IDS": "c1, c2,"}
+    local = WsAuthorizerSettings.from_env({**base, "AWS_ENDPOINT_URL": "http://127.0.0.1:4566"})
+    aws = WsAuthorizerSettings.from_env({**base, "AWS_REGION": "us-east-1"})
+
+    assert local.issuer() == aws.issuer() == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
+    assert local.jwks_url() == "http://127.0.0.1:4566/us-east-1_abc/.well-known/jwks.json"
+    assert aws.jwks_url() == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/.well-known/jwks.json"
+    assert aws.client_ids() == frozenset({"c1", "c2"})
