@@ -24,7 +24,8 @@ def test_payouts_api_publishes_to_the_bus_and_nothing_else_outside_the_table(
         for statement in synthesized.function_statements("payouts_api")
         if "events:PutEvents" in statement_actions(statement)
     ]
-    assert put_events and all("EventsBus" in str(statement["Resource"]) for statement in put_events), put_events
+    assert put_events
+    assert all("EventsBus" in str(statement["Resource"]) for statement in put_events), put_events
 
 
 def test_the_payout_routes_need_a_cognito_token(synthesized: Synthesized) -> None:
