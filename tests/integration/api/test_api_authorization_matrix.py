@@ -103,6 +103,10 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
             "body": {"version": firm.program_version, "reason": "re-pin after migration check"},
         },
         "listAuditEntries": {"query": {"account_id": firm.account_id}},
+        "signIn": {"body": {"email": "someone@example.com", "password": "any password"}},
+        "refreshTokens": {"body": {"refresh_token": "a-refresh-token"}},
+        "signUp": {"body": {"email": "new@example.com", "password": "Correct-Horse-9!"}},
+        "confirmSignUp": {"body": {"email": "new@example.com", "code": "123456"}},
     }
 
 
