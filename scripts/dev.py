@@ -48,6 +48,8 @@ propdesk is running locally (stage dev, the real CDK stack in ministack on {endp
 Try:
   curl -s {api}/v1/programs
   TOKEN=$(.venv/bin/propdesk token --email {demo["trader_email"]} --password '{demo["password"]}')
+  curl -s -X POST -H 'content-type: application/json' {api}/v1/auth/sign-in \\
+       -d '{{"email": "{demo["trader_email"]}", "password": "{demo["password"]}"}}'   # the same, via our API
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts
   curl -s -X POST -H "x-api-key: {demo["platform_api_key"]}" -H 'content-type: application/json' \\
        {api}/v1/platform/events \\
