@@ -16,7 +16,12 @@ from propdesk.adapters.platform import EventBusAccountControl
 from propdesk.adapters.secrets import SecretsManagerSource
 from propdesk.adapters.stepfunctions import StepFunctionsCallback
 from propdesk.adapters.websocket import ApiGatewayPusher
-from propdesk.domain_events import AccountPauseRequested, AccountResumeRequested, AccountWarning
+from propdesk.domain_events import (
+    AccountEnableRequested,
+    AccountPauseRequested,
+    AccountResumeRequested,
+    AccountWarning,
+)
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -102,6 +107,20 @@ def test_pause_and_resume_are_requested_over_the_bus_with_stable_ids() -> None:
     assert pause.event_id == again.event_id != resume.event_id
     assert isinstance(pause, AccountPauseRequested) and pause.paused_until == until
     assert isinstance(resume, AccountResumeRequested) and resume.account_id == "a1"
+
+
+def test_disable_and_enable_are_requested_with_ids_that_name_their_cause() -> None:
+    publisher = InMemoryEventPublisher()
+    control = EventBusAccountControl(publisher, ManualClock(NOW))
+    control.disable("a1", "t1", "daily_loss", cause="2026-03-02T10:00:00.000000Z#0-e2")
+    control.enable("a1", "t1", "breach overridden", cause="2026-03-02T10:00:00.000000Z#daily_loss")
+    control.disable("a1", "t1", "daily_loss", cause="2026-03-03T10:00:00.000000Z#0-e4")  # a later breach
+    first, enable, second = publisher.published
+    assert [e.detail_type for e in publisher.published] == [
+        "platform.disable_requested", "platform.enable_requested", "platform.disable_requested"
+    ]  # fmt: skip
+    assert isinstance(enable, AccountEnableRequested) and enable.reason == "breach overridden"
+    assert len({first.event_id, enable.event_id, second.event_id}) == 3
 
 
 def test_a_task_token_resumes_the_workflow_and_a_used_one_is_reported_stale() -> None:
