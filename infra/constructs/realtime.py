@@ -1,8 +1,8 @@
 """The WebSocket API: traders keep a connection open and receive their accounts' updates live.
 
-`$connect` is authorized by a Cognito token (`?token=`, verified by `ws_authorizer`) and records the connection;
-`$default` answers subscribe (with resume), unsubscribe and ping; `$disconnect` forgets the connection and its
-subscriptions. Updates themselves are pushed by `stream_projections` (see read_models.py).
+`$connect` is authorized by a Cognito token (`?token=`, verified by `ws_authorizer`) and records the
+connection; `$default` answers subscribe (with resume), unsubscribe and ping; `$disconnect` forgets the
+connection and its subscriptions. Updates themselves are pushed by `stream_projections` (see read_models.py).
 """
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ class Realtime(Construct):
         disconnect = functions.create(
             self,
             FunctionSpec(
-                "ws_disconnect", "WebSocket $disconnect: forgets the connection and its subscriptions", 10, 256,
+                "ws_disconnect",
+                "WebSocket $disconnect: forgets the connection and its subscriptions",
+                10,
+                256,
                 realtime_env,
             ),
         )
@@ -105,6 +108,14 @@ class Realtime(Construct):
                 integration=integrations.WebSocketLambdaIntegration("DefaultIntegration", default)
             ),
         )
+        for route in ("$disconnect-Route", "$default-Route"):
+            acknowledge(
+                self.api.node.find_child(route),
+                "APIG4",
+                "WebSocket authorization happens once, on $connect (a Cognito token checked by the "
+                "TokenAuthorizer); API Gateway allows no authorizer on other routes, whose messages only "
+                "come over that authorized connection.",
+            )
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",

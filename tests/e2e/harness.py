@@ -111,7 +111,15 @@ def bind_data_layer(stack: DeployedStack) -> None:
     from propdesk.data.binding import TableBinding, bind_tables
 
     outputs, cloud = stack.outputs, stack.endpoints.cloud
-    bind_tables(TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, cloud))
+    bind_tables(
+        TableBinding(
+            outputs["TableName"],
+            outputs["ConnectionsTableName"],
+            REGION,
+            cloud,
+            realtime_table_name=outputs.get("RealtimeTableName"),
+        )
+    )
 
 
 def publish(stack: DeployedStack, event: Any) -> None:

@@ -18,10 +18,12 @@ pytestmark = pytest.mark.infra
 
 
 def _table_with_key(synthesized: Synthesized, attribute: str) -> dict[str, Any]:
+    """The one table keyed by `attribute` (for `pk`: the streamed main table, not the realtime table)."""
     tables = [
         table["Properties"]
         for table in synthesized.of_type("AWS::DynamoDB::Table").values()
         if table["Properties"]["KeySchema"][0]["AttributeName"] == attribute
+        and (attribute != "pk" or "StreamSpecification" in table["Properties"])
     ]
     assert len(tables) == 1
     table: dict[str, Any] = tables[0]
@@ -119,3 +121,20 @@ def test_prod_tables_and_user_pool_have_deletion_protection(prod_data_and_identi
         "AWS::Cognito::UserPool",
         {"DeletionProtection": "ACTIVE", "UserPoolName": Match.string_like_regexp("prod")},
     )
+
+
+def test_the_realtime_table_expires_subscriptions_and_kept_updates(synthesized: Synthesized) -> None:
+    [table] = [
+        table["Properties"]
+        for table in synthesized.of_type("AWS::DynamoDB::Table").values()
+        if table["Properties"]["KeySchema"][0]["AttributeName"] == "pk"
+        and "StreamSpecification" not in table["Properties"]
+    ]
+
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"]["SSEEnabled"] is True

@@ -74,16 +74,23 @@ def test_read_write_functions_can_read_and_write_the_table(synthesized: Synthesi
     assert actions >= TABLE_READS | TABLE_WRITES
 
 
-@pytest.mark.parametrize("name", ["ws_connect", "ws_disconnect", "ws_default"])
+@pytest.mark.parametrize("name", ["ws_authorizer", "ws_connect", "ws_disconnect"])
 def test_websocket_functions_never_touch_the_main_table(synthesized: Synthesized, name: str) -> None:
     assert not _table_actions(synthesized, name, _main_table_id(synthesized))
+
+
+def test_subscribing_only_reads_the_main_table_to_check_who_owns_an_account(synthesized: Synthesized) -> None:
+    actions = _table_actions(synthesized, "ws_default", _main_table_id(synthesized))
+
+    assert "dynamodb:GetItem" in actions
+    assert not actions & TABLE_WRITES
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
         ("ws_connect", {"dynamodb:PutItem"}),
-        ("ws_disconnect", {"dynamodb:DeleteItem"}),
+        ("ws_disconnect", {"dynamodb:GetItem", "dynamodb:DeleteItem"}),
         ("notifications", TABLE_READS | {"dynamodb:DescribeTable", "dynamodb:DeleteItem"}),
     ],
 )
@@ -138,7 +145,7 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", *PURCHASE_FUNCTIONS}
+    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS}
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:
@@ -148,4 +155,4 @@ def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized
         if "execute-api:ManageConnections" in synthesized.function_actions(name)
     }
 
-    assert pushers == {"notifications", "ws_default"}
+    assert pushers == {"notifications", "ws_default", "stream_projections"}
