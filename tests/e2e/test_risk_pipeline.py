@@ -60,3 +60,51 @@ def test_an_equity_drop_below_the_daily_floor_fails_the_account_once(
     assert breach["value"].startswith("94900")
     assert breach["event_id"] == "t2"
     assert view["risk"]["metrics"]["equity"] == "94900.00"
+
+
+def risk_officer_token(stack: DeployedStack) -> str:
+    """A staff member in the `risk` group (the one that may override breaches)."""
+    from scripts.local_cloud.seed import DEMO_PASSWORD, _ensure_user
+
+    cognito = stack.client("cognito-idp")
+    email = "risk@demo.propdesk.local"
+    _ensure_user(cognito, stack.outputs["UserPoolId"], email, "risk")
+    answer = cognito.initiate_auth(
+        AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=stack.outputs["UserPoolClientId"],
+        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def test_an_override_with_reinstatement_makes_the_metrics_active_again(
+    stack: DeployedStack, trader_token: str
+) -> None:
+    account_id = f"e2e-{uuid.uuid4().hex[:10]}"
+    opened_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    open_demo_account(stack, account_id, opened_at)
+    post_events(stack, account_id, [
+        {"event_id": "t1", "time": (opened_at + timedelta(minutes=1)).isoformat(), "type": "equity",
+         "equity": "94900.00"},
+    ])  # fmt: skip
+    failed = eventually(
+        lambda: (v := account_view(stack, trader_token, account_id))["account"]["status"] == "failed" and v
+    )
+    [breach] = failed["breaches"]
+
+    reason = "a bad price from the platform feed"
+    answer = stack.http(
+        "POST", f"/v1/staff/accounts/{account_id}/breach-overrides",
+        body={"breach_id": breach["breach_id"], "reason": reason, "reinstate": True},
+        headers={"Authorization": risk_officer_token(stack)},
+    )  # fmt: skip
+
+    assert answer.status in (200, 201), answer.body
+    assert answer.body["account_status"] == "active"
+    view = eventually(
+        lambda: (v := account_view(stack, trader_token, account_id))["risk"]["status"] == "active" and v
+    )
+    assert view["account"]["status"] == "active"
+    assert view["breaches"][0]["override"]["reason"] == reason
+    metrics = stack.http("GET", f"/v1/accounts/{account_id}/metrics", headers={"Authorization": trader_token})
+    assert metrics.status == 200 and metrics.body["status"] == "active", metrics.body
