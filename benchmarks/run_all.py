@@ -12,7 +12,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py"]
-LOCAL_CLOUD = ["api_latency.py", "purchases_bench.py"]
+LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py"]
 
 
 def main() -> int:

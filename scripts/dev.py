@@ -63,7 +63,8 @@ Buy a challenge (Stripe, Coinbase Commerce and Match-Trader are local fakes on p
   curl -s "$(.venv/bin/python -c 'import json; print(json.load(open(".local/order.json"))["payment_url"])')"
   curl -s -H "Authorization: $TOKEN" {api}/v1/orders       # paid, then provisioned
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts     # the new account, on the (fake) platform
-  .venv/bin/python -m websockets {endpoints.websocket_url}
+  .venv/bin/python -m websockets "{endpoints.websocket_url}?token=$TOKEN"
+      {{"action": "subscribe", "topics": ["account:{demo["account_id"]}"]}}    # then post an event above
 
 Ctrl-C stops the local cloud (its state is kept for the next `make dev`).
 """
