@@ -17,7 +17,13 @@ from propdesk.http.contract import ORDER_CREATION
 from functions.orders_api import handler as orders_api
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import rest_request
-from tests.integration.purchases.purchase_stack import CONTEXT, PurchaseStack, json_of, start_stack, stop_stack
+from tests.integration.purchases.purchase_stack import (
+    CONTEXT,
+    PurchaseStack,
+    json_of,
+    start_stack,
+    stop_stack,
+)
 
 pytestmark = pytest.mark.integration
 
