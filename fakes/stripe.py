@@ -167,11 +167,15 @@ class FakeStripe(FakeService):
             body = _invalid("charge", f"Charge {charge['id']} has already been refunded.")
             body["error"]["code"] = "charge_already_refunded"
             raise HttpError(400, body)
-        charge.update(refunded=True, amount_refunded=charge["amount"])
+        amount = int(params.get("amount") or charge["amount"] - charge["amount_refunded"])
+        if amount <= 0 or charge["amount_refunded"] + amount > charge["amount"]:
+            raise HttpError(400, _invalid("amount", "Refund amount is greater than the unrefunded amount."))
+        refunded = charge["amount_refunded"] + amount
+        charge.update(refunded=refunded >= charge["amount"], amount_refunded=refunded)
         refund = {
             "id": f"re_test_{next(self._ids):024d}",
             "object": "refund",
-            "amount": charge["amount"],
+            "amount": amount,
             "charge": charge["id"],
             "currency": charge["currency"],
             "metadata": params.get("metadata") or {},

@@ -1,7 +1,9 @@
 """REST, Cognito-authenticated: `POST /v1/orders` (buy a program: priced, fraud-checked, a payment page from
 Stripe Checkout or Coinbase Commerce; honours `Idempotency-Key`), `GET /v1/orders` (the caller's orders) and
-`GET /v1/orders/{order_id}` (one order with its history; staff may read any). Routes, access and models come
-from the contract (`propdesk.http.contract`).
+`GET /v1/orders/{order_id}` (one order with its history; staff may read any), and for finance
+`POST /v1/staff/orders/{order_id}/refunds` (refund a card order, all or part, with a reason: audited, 202
+until Stripe's `charge.refunded` webhook confirms it; see `propdesk.purchases.refunds`). Routes, access and
+models come from the contract (`propdesk.http.contract`).
 
 201 with the order and its `payment_url`; a repeat with the same key answers 200 with the same order and
 `Idempotent-Replayed: true`. New orders are rate limited per trader (429 + Retry-After; the limit is
@@ -17,14 +19,18 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.routing import Call, count_rate_limit, route
 from propdesk.http.schemas import purchases as schema
+from propdesk.http.schemas import staff_admin
 from propdesk.http.schemas.common import PageQuery
+from propdesk.money import money_str
 from propdesk.observability import metrics, observe
 from propdesk.purchases.settings import OrdersApiSettings
 from propdesk.purchases.views import order_view, transition_view
@@ -36,7 +42,8 @@ if TYPE_CHECKING:
     from propdesk.ports import Clock
     from propdesk.purchases.checkout import CheckoutService
     from propdesk.purchases.orders import PaymentMethod
-    from propdesk.purchases.ports import PaymentProvider
+    from propdesk.purchases.ports import CardPayments, PaymentProvider
+    from propdesk.purchases.refunds import RefundService
     from propdesk.purchases.store import OrderStore
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
@@ -50,6 +57,7 @@ class Dependencies:
     orders: OrderStore
     clock: Clock
     rate_limiter: RateLimiter
+    refunds: RefundService
 
 
 @functools.cache
@@ -62,14 +70,18 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.sales import SalesCatalogueRepository, VelocityRepository
     from propdesk.purchases import production
     from propdesk.purchases.checkout import CheckoutService, RedirectUrls
+    from propdesk.purchases.refunds import RefundService
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
-    providers = production.payment_providers(settings, production.secrets())
+    secrets = production.secrets()
+    stripe = production.stripe_provider(settings, secrets)
+    coinbase = production.coinbase_provider(settings, secrets)
     by_method: dict[PaymentMethod, PaymentProvider] = {}
-    if "stripe" in providers:
-        by_method["card"] = providers["stripe"]
-    if "coinbase" in providers:
-        by_method["crypto"] = providers["coinbase"]
+    cards: dict[str, CardPayments] = {}  # the providers that can refund a payment through their API
+    if stripe is not None:
+        by_method["card"] = cards[stripe.name] = stripe
+    if coinbase is not None:
+        by_method["crypto"] = coinbase
     orders = OrderRepository()
     checkout = CheckoutService(
         orders,
@@ -81,7 +93,8 @@ def production_dependencies() -> Dependencies:
         RedirectUrls(settings.checkout_success_url, settings.checkout_cancel_url),
         lambda: f"ord_{uuid.uuid4().hex[:24]}",
     )
-    return Dependencies(checkout, orders, SystemClock(), RateLimiter(DynamoWindowCounter()))
+    refunds = RefundService(orders, cards, lambda: uuid.uuid4().hex)
+    return Dependencies(checkout, orders, SystemClock(), RateLimiter(DynamoWindowCounter()), refunds)
 
 
 def _deps() -> Dependencies:
@@ -151,6 +164,34 @@ def get_order(call: Call, order_id: str) -> schema.OrderDetail:
     return schema.OrderDetail(
         order=schema.OrderOut.model_validate(order_view(order)),
         history=[schema.OrderStep.model_validate(transition_view(t)) for t in orders.history(order_id)],
+    )
+
+
+@route(app, "refundOrder")
+def refund_order(call: Call, order_id: str) -> staff_admin.RefundRequested:
+    from propdesk.purchases.refunds import RefundCommand
+
+    request = call.body_as(staff_admin.RefundRequest)
+    command = RefundCommand(
+        order_id=order_id,
+        actor=call.caller.actor,
+        actor_roles=tuple(sorted(call.caller.groups & STAFF_ROLES)),
+        reason=request.reason,
+        amount=Decimal(request.amount) if request.amount is not None else None,
+        at=call.now,
+    )
+    recorded = _deps().refunds.refund(command)
+    metrics.add_metric(name="RefundsRequested", unit="Count", value=1)
+    return staff_admin.RefundRequested(
+        order_id=order_id,
+        status="refund_requested",
+        amount=money_str(recorded.amount),
+        currency=recorded.order.currency,
+        full=recorded.full,
+        order_status=recorded.order.status,
+        actor=command.actor,
+        reason=command.reason,
+        at=command.at,
     )
 
 

@@ -1,6 +1,6 @@
 """Stripe through its SDK: Checkout Sessions, webhook verification (`Webhook.construct_event` with its
-timestamp tolerance), PaymentIntent look-ups (the order, the paying card's fingerprint), refunds of blocked
-payments and session listing for reconciliation.
+timestamp tolerance), PaymentIntent look-ups (the order, the paying card's fingerprint), refunds (of blocked
+payments, and staff refunds, whole or partial) and session listing for reconciliation.
 
 `stripe` is imported on first use (about 120 ms), so functions that never talk to Stripe never load it.
 The API base is configurable (`STRIPE_API_BASE`) so that the local cloud points the SDK at the fake.
@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -140,11 +141,22 @@ class StripePayments:
         fingerprint = getattr(card, "fingerprint", None)
         return fingerprint if isinstance(fingerprint, str) and fingerprint else None
 
-    def refund(self, payment_reference: str, order_id: str, reason: str) -> None:
+    def refund(
+        self,
+        payment_reference: str,
+        order_id: str,
+        reason: str,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+    ) -> None:
         params: dict[str, Any] = {
             "payment_intent": payment_reference,
             "metadata": {"order_id": order_id, "reason": reason[:500]},
         }
+        if amount is not None:
+            if currency is None:
+                raise ValueError("a partial refund needs the payment's currency")
+            params["amount"] = to_minor_units(amount, currency)
         try:
             self._call(
                 lambda client: client.v1.refunds.create(

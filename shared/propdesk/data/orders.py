@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
+from propdesk.data.audit import AuditLog
 from propdesk.data.models import (
     DiscountCodeItem,
     OrderItem,
@@ -25,7 +26,7 @@ from propdesk.data.models import (
     WebhookReceiptItem,
 )
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import Page
+from propdesk.data.records import AuditEntry, Page
 from propdesk.purchases.orders import ORDER_STATUSES, Order, OrderStatus, PaymentMethod, Transition
 from propdesk.purchases.pricing import LineKind, PriceLine
 from propdesk.purchases.store import (
@@ -109,6 +110,23 @@ class OrderRepository:
             if receipt is not None and reasons[:1] == [_CONDITION_FAILED]:
                 raise DuplicateDeliveryError(receipt.event_id) from None
             if _CONDITION_FAILED in reasons:
+                raise StaleOrderError(order.order_id) from None
+            raise
+
+    def put_audited(
+        self, order: Order, expected_revision: int, transition: Transition, entry: AuditEntry
+    ) -> None:
+        """A staff action on the order (e.g. a refund request): the order at its new revision, its history
+        entry and the audit entry, all or nothing (StaleOrderError if the order changed since read)."""
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(_item(order), condition=OrderItem.revision == expected_revision)
+                transaction.save(
+                    _transition_item(transition), condition=OrderTransitionItem.pk.does_not_exist()
+                )
+                AuditLog().append_in(transaction, entry)
+        except TransactWriteError as error:
+            if _CONDITION_FAILED in _reasons(error):
                 raise StaleOrderError(order.order_id) from None
             raise
 

@@ -11,6 +11,9 @@ in the routes. Staff permissions are granted here and nowhere else:
 | read_audit              |         | yes  | yes     | yes   |
 | read_payouts            |         |      | yes     | yes   |
 | decide_payouts          |         |      | yes     |       |
+| refund_orders           |         |      | yes     |       |
+| manage_programs         |         |      |         | yes   |
+| manage_staff            |         |      |         | yes   |
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     READ_PAYOUTS = "read_payouts"  # finance's queue of payout requests
     DECIDE_PAYOUTS = "decide_payouts"  # approve or reject a payout request
+    REFUND_ORDERS = "refund_orders"  # refund a card payment (all or part of it)
+    MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
+    MANAGE_STAFF = "manage_staff"  # list staff and change their roles
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -40,6 +46,9 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.READ_AUDIT: frozenset({RISK, FINANCE, ADMIN}),
     Permission.READ_PAYOUTS: frozenset({FINANCE, ADMIN}),
     Permission.DECIDE_PAYOUTS: frozenset({FINANCE}),
+    Permission.REFUND_ORDERS: frozenset({FINANCE}),
+    Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
+    Permission.MANAGE_STAFF: frozenset({ADMIN}),
 }
 
 

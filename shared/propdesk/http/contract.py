@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from propdesk.http.authorization import Permission
-from propdesk.http.schemas import accounts, auth, catalogue, payouts, platform, purchases, staff
+from propdesk.http.schemas import accounts, auth, catalogue, payouts, platform, purchases, staff, staff_admin
 from propdesk.http.schemas.common import PageQuery, TimeRangeQuery
 from propdesk.services.rate_limits import RateLimit
 
@@ -185,6 +185,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/v1/orders/{order_id}", "orders_api", "getOrder", "An order with its history", "Purchases",
         Access.SIGNED_IN, purchases.OrderDetail, finds="order_id",
+    ),
+    Operation(
+        "POST", "/v1/staff/orders/{order_id}/refunds", "orders_api", "refundOrder",
+        "Refund a card order, all or part (finance), with a reason; audited; the webhook confirms it",
+        "Staff", Access.SIGNED_IN, staff_admin.RefundRequested, status=202, body=staff_admin.RefundRequest,
+        permission=Permission.REFUND_ORDERS, rate_limit=STAFF_WRITES, finds="order_id",
+        other_errors=(409, 503),  # refunded, pending, disputed, unpaid or crypto; the provider is unreachable
     ),
     Operation(
         "POST", "/v1/webhooks/stripe", "stripe_webhook", "postStripeWebhook",

@@ -74,8 +74,16 @@ class CardPayments(Protocol):
         """The fingerprint of the card that paid (the same card gives the same one), None if not a card."""
         ...
 
-    def refund(self, payment_reference: str, order_id: str, reason: str) -> None:
-        """Refund the whole payment; idempotent per order (a repeat never refunds twice)."""
+    def refund(
+        self,
+        payment_reference: str,
+        order_id: str,
+        reason: str,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+    ) -> None:
+        """Refund the whole payment, or `amount` of it in `currency`; idempotent per order (a repeat never
+        refunds twice: one refund per order)."""
         ...
 
 
