@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from propdesk.domain_events import DomainEvent
+from propdesk.ports import SessionTokens, UserNotConfirmedError
+from propdesk.services.errors import InvalidInputError, UnauthorizedError
 
 
 @dataclass
@@ -95,3 +97,72 @@ class StaticSecrets:
 
     def get(self, secret_id: str) -> str:
         return self.values[secret_id]
+
+
+@dataclass
+class _PoolUser:
+    password: str
+    attributes: dict[str, str]
+    confirmed: bool = False
+    code: str = "123456"
+
+
+@dataclass
+class InMemoryIdentityProvider:
+    """`IdentityProvider` as a Cognito pool with PreventUserExistenceErrors answers; `fail_next` injects an
+    error (Cognito throttling, an outage) into the next call; `calls` names the calls made."""
+
+    users: dict[str, _PoolUser] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    fail_next: Exception | None = None
+    issued: int = 0
+
+    def add_user(self, email: str, password: str, confirmed: bool = True) -> None:
+        self.users[email] = _PoolUser(password, {"email": email}, confirmed)
+
+    def sign_in(self, email: str, password: str) -> SessionTokens:
+        from propdesk.adapters.cognito_auth import WRONG_CREDENTIALS
+
+        self._called("sign_in")
+        user = self.users.get(email)
+        if user is None or user.password != password:
+            raise UnauthorizedError(WRONG_CREDENTIALS)
+        if not user.confirmed:
+            raise UserNotConfirmedError("confirm your e-mail address first")
+        self.issued += 1
+        refresh_token = f"refresh-{self.issued}"
+        self.refresh_tokens[refresh_token] = email
+        return SessionTokens(f"id-{self.issued}", f"access-{self.issued}", refresh_token, 3600)
+
+    def refresh(self, refresh_token: str) -> SessionTokens:
+        from propdesk.adapters.cognito_auth import STALE_REFRESH_TOKEN
+
+        self._called("refresh")
+        if refresh_token not in self.refresh_tokens:
+            raise UnauthorizedError(STALE_REFRESH_TOKEN)
+        self.issued += 1
+        return SessionTokens(f"id-{self.issued}", f"access-{self.issued}", None, 3600)
+
+    def sign_up(self, email: str, password: str, attributes: Mapping[str, str]) -> None:
+        self._called("sign_up")
+        if email in self.users:
+            return
+        if len(password) < 12 or password.isalnum() or password.lower() == password:
+            raise InvalidInputError("the password does not meet the policy", "password")
+        self.users[email] = _PoolUser(password, {**attributes, "email": email})
+
+    def confirm_sign_up(self, email: str, code: str) -> None:
+        from propdesk.adapters.cognito_auth import CODE_REFUSED
+
+        self._called("confirm_sign_up")
+        user = self.users.get(email)
+        if user is None or user.confirmed or user.code != code:
+            raise InvalidInputError(CODE_REFUSED, "code")
+        user.confirmed = True
+
+    def _called(self, name: str) -> None:
+        self.calls.append(name)
+        failure, self.fail_next = self.fail_next, None
+        if failure is not None:
+            raise failure
