@@ -4,29 +4,38 @@
   optionally reinstating the account the breach failed; audited in the same transaction;
 - `PUT /v1/staff/accounts/{id}/program-version` (admin): pin the account to another stored version of its
   program, with a reason; audited in the same transaction;
-- `GET /v1/staff/audit?account_id=|actor=` (risk, finance, admin): the audit log, newest first.
+- `GET /v1/staff/audit?account_id=|actor=` (risk, finance, admin): the audit log, newest first;
+- `POST /v1/staff/programs/{id}/versions` (admin): publish a program's next rule-pack version, checked by the
+  engine, on sale to new accounts only; audited in the same transaction;
+- `GET /v1/staff/members` and `PUT /v1/staff/members/{user_id}/roles` (admin): staff and their roles (the user
+  pool's groups), changed with a reason and audited (`propdesk.services.staff_roles`).
 
-Writes are rate limited per staff member (429 + Retry-After).
+Writes are rate limited per staff member (429 + Retry-After); the user pool unreachable is a 503.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import StaffApiSettings
 from propdesk.data.errors import InvalidCursorError
 from propdesk.data.records import Account, AuditEntry, BreachOverride
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.authorization import STAFF_ROLES
+from propdesk.http.errors import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import staff as schema
+from propdesk.http.schemas import staff_admin
 from propdesk.http.views import audit_view, breach_sk_of
 from propdesk.observability import observe
+from propdesk.ports import IdentityProviderUnavailableError
 from propdesk.services.errors import ConflictError, InvalidInputError, NotFoundError
 from propdesk.services.rate_limits import RateLimiter
 
@@ -36,8 +45,23 @@ if TYPE_CHECKING:
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.staff_actions import StaffActions
     from propdesk.ports import Clock
+    from propdesk.services.staff_roles import StaffRoles
 
+USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")  # a Cognito `sub` (a UUID); anything else is no user
+OUTAGE_RETRY_AFTER_SECONDS = 5
 app = build_rest_app()
+
+
+def _user_pool_unavailable(error: IdentityProviderUnavailableError) -> Response[Any]:
+    return Response(
+        status_code=503,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(error.code, error.message),
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
+app.exception_handler(IdentityProviderUnavailableError)(_user_pool_unavailable)
 
 
 @dataclass(frozen=True)
@@ -48,21 +72,29 @@ class Dependencies:
     audit: AuditLog
     rate_limiter: RateLimiter
     clock: Clock
+    staff_roles: StaffRoles
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = StaffApiSettings.from_env(os.environ)
     from propdesk.adapters.clock import SystemClock
+    from propdesk.adapters.cognito_staff import CognitoStaffDirectory, default_client
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.audit import AuditLog
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.data.staff_actions import StaffActions
+    from propdesk.services.staff_roles import StaffRoles
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
     audit = AuditLog()
+    directory = CognitoStaffDirectory(
+        settings.user_pool_id,
+        lambda: default_client(settings.aws_region, settings.aws_endpoint_url),
+        STAFF_ROLES,
+    )
     return Dependencies(
         AccountRepository(),
         CatalogueRepository(),
@@ -70,6 +102,7 @@ def production_dependencies() -> Dependencies:
         audit,
         RateLimiter(DynamoWindowCounter()),
         SystemClock(),
+        StaffRoles(directory, audit, STAFF_ROLES, lambda: uuid.uuid4().hex),
     )
 
 
@@ -104,7 +137,7 @@ def override_breach(call: Call, account_id: str) -> schema.BreachOverrideOut:
     entry = _entry(
         call,
         "breach.overridden",
-        account_id,
+        f"ACCOUNT#{account_id}",
         request.reason,
         before={"status": account.status, "breach_id": request.breach_id},
         after={"status": status_after, "override_id": override.override_id},
@@ -128,9 +161,7 @@ def change_program_version(call: Call, account_id: str) -> schema.ProgramVersion
     account = _account(account_id)
     version = deps.catalogue.get_version(account.program_id, request.version)
     if version is None:
-        raise InvalidInputError(
-            f"program {account.program_id} has no version {request.version}", "version"
-        )
+        raise InvalidInputError(f"program {account.program_id} has no version {request.version}", "version")
     answer = schema.ProgramVersionChanged(
         account_id=account_id,
         program_id=account.program_id,
@@ -146,7 +177,7 @@ def change_program_version(call: Call, account_id: str) -> schema.ProgramVersion
     entry = _entry(
         call,
         "account.program_version_changed",
-        account_id,
+        f"ACCOUNT#{account_id}",
         request.reason,
         before={"program_version": account.program_version, "timezone": account.timezone,
                 "day_starts_at": account.day_starts_at},
@@ -171,6 +202,95 @@ def list_audit_entries(call: Call) -> schema.AuditPage:
     return schema.AuditPage(entries=[audit_view(e) for e in page.items], next_cursor=page.next_cursor)
 
 
+@route(app, "publishProgramVersion")
+def publish_program_version(call: Call, program_id: str) -> Response[Any]:
+    from propdesk.data.errors import VersionConflictError
+    from propdesk.services.program_publishing import checked_document
+
+    body = call.body_as(staff_admin.ProgramDocument).model_dump(mode="json", exclude_unset=True)
+    summary, document = checked_document(program_id, body)
+    catalogue = _deps().catalogue
+    current = catalogue.get_program(program_id)
+    previous = current.current_version if current is not None else None
+
+    def audited(version: int) -> AuditEntry:
+        return _entry(
+            call,
+            "program.version_published",
+            f"PROGRAM#{program_id}",
+            f"published version {version} of {program_id}",
+            before={"version": previous},
+            after={"version": version, "name": summary.name,
+                   "prices": {currency: str(price) for currency, price in sorted(summary.prices.items())}},
+        )  # fmt: skip
+
+    try:
+        version = catalogue.publish(summary, document, call.now, audited)
+    except VersionConflictError:
+        raise ConflictError(
+            "another version was published meanwhile; reload and try again", "program_id"
+        ) from None
+    published = version != previous
+    answer = staff_admin.ProgramVersionPublished(
+        program_id=program_id,
+        version=version,
+        previous_version=previous,
+        published=published,
+        actor=call.caller.actor,
+        at=call.now,
+    )
+    return Response(
+        status_code=call.operation.status if published else 200,  # an identical document publishes nothing
+        content_type=content_types.APPLICATION_JSON,
+        body=answer.model_dump(mode="json"),
+    )
+
+
+@route(app, "listStaffMembers")
+def list_staff_members(call: Call) -> staff_admin.StaffMemberList:
+    query = call.query_as(staff_admin.StaffMembersQuery)
+    members = _deps().staff_roles.members(query.role)
+    return staff_admin.StaffMemberList(
+        members=[
+            staff_admin.StaffMember.model_validate(
+                {
+                    "user_id": user.user_id,
+                    "email": user.email,
+                    "roles": sorted(user.roles),
+                    "enabled": user.enabled,
+                    "status": user.status,
+                }
+            )
+            for user in members
+        ]
+    )
+
+
+@route(app, "setStaffRoles")
+def set_staff_roles(call: Call, user_id: str) -> staff_admin.StaffRolesChanged:
+    from propdesk.services.staff_roles import RolesCommand
+
+    request = call.body_as(staff_admin.StaffRolesChange)
+    if not USER_ID.match(user_id):
+        raise NotFoundError(f"no user {user_id!r}", "user_id")
+    command = RolesCommand(
+        user_id=user_id,
+        roles=frozenset(request.roles),
+        actor=call.caller.actor,
+        actor_roles=tuple(sorted(call.caller.groups & STAFF_ROLES)),
+        reason=request.reason,
+        at=call.now,
+    )
+    try:
+        outcome = _deps().staff_roles.set_roles(command)
+    except LookupError:
+        raise NotFoundError(f"no user {user_id!r}", "user_id") from None
+    return staff_admin.StaffRolesChanged.model_validate(
+        {"user_id": user_id, "previous_roles": sorted(outcome.user.roles), "roles": sorted(outcome.roles),
+         "actor": command.actor, "at": command.at}
+    )  # fmt: skip
+
+
 # ---- helpers
 
 
@@ -184,7 +304,7 @@ def _account(account_id: str) -> Account:
 def _entry(
     call: Call,
     action: str,
-    account_id: str,
+    subject: str,
     reason: str,
     before: dict[str, Any],
     after: dict[str, Any],
@@ -195,7 +315,7 @@ def _entry(
         actor=call.caller.actor,
         actor_roles=tuple(sorted(call.caller.groups & STAFF_ROLES)),
         action=action,
-        subject=f"ACCOUNT#{account_id}",
+        subject=subject,
         reason=reason,
         before=before,
         after=after,

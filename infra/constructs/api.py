@@ -51,6 +51,14 @@ SIGNED_BY_PROVIDER = (
     "A payment or KYC provider calls this webhook; its handler verifies the provider's signature over the "
     "raw body before acting."
 )
+# What staff_api may do in the user pool (on that pool only): list staff and change their groups.
+STAFF_DIRECTORY_ACTIONS = (
+    "cognito-idp:ListUsersInGroup",
+    "cognito-idp:ListUsers",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+)
 # Throttled clients are told when to come back (API Gateway's stage limits refill every second).
 RETRY_AFTER = {"Retry-After": "'1'"}
 
@@ -97,10 +105,10 @@ class Api(Construct):
             self,
             FunctionSpec(
                 "staff_api",
-                "/v1/staff/...: breach overrides, program-version changes, the audit log (staff roles)",
+                "/v1/staff/...: breach overrides, program versions, staff roles, the audit log (staff roles)",
                 10,
                 256,
-                table_env,
+                {**table_env, "USER_POOL_ID": user_pool.user_pool_id},
             ),
         )
         docs = functions.create(
@@ -125,6 +133,7 @@ class Api(Construct):
         data.grant_table(catalogue)
         data.grant_table(accounts)
         data.grant_table(staff, write=True, audit_writer=True)  # overrides, versions, audit, rate counters
+        user_pool.grant(staff, *STAFF_DIRECTORY_ACTIONS)  # staff roles are the pool's groups
         data.grant_table(platform_events, write=True)  # reads the account the events belong to
         data.grant_table(kyc_webhook, write=True)
         veriff_secret.grant_read(kyc_webhook)

@@ -127,7 +127,7 @@ class WsAuthorizerSettings(FunctionSettings):
 
 
 class StaffApiSettings(TableSettings):
-    pass
+    user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
 
 class AuthApiSettings(TableSettings):

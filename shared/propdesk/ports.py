@@ -101,3 +101,31 @@ class IdentityProvider(Protocol):
         ...
 
     def confirm_sign_up(self, email: str, code: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """A user of the pool as the staff routes see it: `user_id` is the `sub` (how the audit log names actors);
+    `roles` are the staff groups the user is in (the trader group is not a staff role)."""
+
+    user_id: str
+    email: str | None
+    roles: frozenset[str]
+    enabled: bool
+    status: str
+
+
+class StaffDirectory(Protocol):
+    """Staff roles as groups of the user pool. An outage is `IdentityProviderUnavailableError`."""
+
+    def members(self, role: str) -> list[StaffUser]:
+        """Every user in the role's group."""
+        ...
+
+    def find(self, user_id: str) -> StaffUser | None:
+        """The user with this `sub`, with all their staff roles; None if the pool has no such user."""
+        ...
+
+    def add_role(self, user_id: str, role: str) -> None: ...
+
+    def remove_role(self, user_id: str, role: str) -> None: ...

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.infra
 EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
-    "staff_api": {"TABLE_NAME"},
+    "staff_api": {"TABLE_NAME", "USER_POOL_ID"},
     "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "auth_api": {"TABLE_NAME", "USER_POOL_CLIENT_ID"},
     "api_docs": set(),

@@ -43,6 +43,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: DynamoDBLocal) -> N
         "POWERTOOLS_DEV": "false",
         "WEBSOCKET_API_ID": "local-ws",  # no push reaches it: tests that push inject an in-memory pusher
         "WEBSOCKET_STAGE": "test",
+        "USER_POOL_ID": "local-pool",  # staff_api's; the staff tests put an in-memory directory in its place
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)

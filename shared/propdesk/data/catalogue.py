@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,10 +11,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
+from propdesk.data.audit import AuditLog
 from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import CatalogueEntryItem, ProgramVersionItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import Page, ProgramSummary, ProgramVersion
+from propdesk.data.records import AuditEntry, Page, ProgramSummary, ProgramVersion
 
 
 class CatalogueRepository:
@@ -44,11 +46,18 @@ class CatalogueRepository:
             published_at=item.published_at,
         )
 
-    def publish(self, summary: ProgramSummary, document: dict[str, Any], published_at: datetime) -> int:
+    def publish(
+        self,
+        summary: ProgramSummary,
+        document: dict[str, Any],
+        published_at: datetime,
+        audit: Callable[[int], AuditEntry] | None = None,
+    ) -> int:
         """Publish `document` as the program's next version (or keep the current one if it is identical).
 
         The version item and the catalogue entry are written in one transaction, conditional on the version
-        not existing yet: two publishers cannot both claim a number. Returns the version now on sale.
+        not existing yet: two publishers cannot both claim a number. With `audit`, the audit entry for the
+        new version number goes in the same transaction. Returns the version now on sale.
         """
         current = self.get_program(summary.program_id)
         if current is not None:
@@ -71,6 +80,8 @@ class CatalogueRepository:
             with TransactWrite(connection=connection) as transaction:
                 transaction.save(version_item, condition=ProgramVersionItem.pk.does_not_exist())
                 transaction.save(entry)
+                if audit is not None:
+                    AuditLog().append_in(transaction, audit(version))
         except TransactWriteError as error:
             raise VersionConflictError(
                 f"version {version} of {summary.program_id} was published meanwhile"

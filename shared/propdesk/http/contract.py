@@ -170,6 +170,26 @@ OPERATIONS: tuple[Operation, ...] = (
         "The audit log about one account or by one actor, newest first (read only)", "Staff",
         Access.SIGNED_IN, staff.AuditPage, query=staff.AuditQuery, permission=Permission.READ_AUDIT,
     ),
+    Operation(
+        "POST", "/v1/staff/programs/{program_id}/versions", "staff_api", "publishProgramVersion",
+        "Publish a program's next rule-pack version (admin): on sale to new accounts only, audited", "Staff",
+        Access.SIGNED_IN, staff_admin.ProgramVersionPublished, status=201, body=staff_admin.ProgramDocument,
+        permission=Permission.MANAGE_PROGRAMS, rate_limit=STAFF_WRITES,
+        other_errors=(409,),  # another version was published meanwhile
+    ),
+    Operation(
+        "GET", "/v1/staff/members", "staff_api", "listStaffMembers",
+        "Staff users and their roles (admin)", "Staff", Access.SIGNED_IN, staff_admin.StaffMemberList,
+        query=staff_admin.StaffMembersQuery, permission=Permission.MANAGE_STAFF,
+        other_errors=(503,),  # the user pool is unreachable
+    ),
+    Operation(
+        "PUT", "/v1/staff/members/{user_id}/roles", "staff_api", "setStaffRoles",
+        "Set a user's staff roles (admin), with a reason; audited", "Staff", Access.SIGNED_IN,
+        staff_admin.StaffRolesChanged, body=staff_admin.StaffRolesChange,
+        permission=Permission.MANAGE_STAFF, rate_limit=STAFF_WRITES, finds="user_id",
+        other_errors=(409, 503),  # an admin removing their own admin role; the user pool is unreachable
+    ),
     # ---- purchases (a signed-in trader buys a program; providers confirm payment by signed webhooks)
     Operation(
         "POST", "/v1/orders", "orders_api", "createOrder",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,16 +13,20 @@ from types import ModuleType
 from typing import Any
 
 from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
+from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
 from propdesk.data.accounts import AccountRepository, TraderRepository
+from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.records import Account, StoredEvent, TraderProfile
 from propdesk.data.risk import BreachRepository, RiskStateRepository
+from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.routing import BY_ID
 from propdesk.ports import SessionTokens
 from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
 from propdesk.services.risk import RiskService, RiskStores
+from propdesk.services.staff_roles import StaffRoles
 
 from functions.accounts_api import handler as accounts_api
 from functions.api_docs import handler as api_docs
@@ -33,6 +38,8 @@ from tests.integration.factories import account as account_record
 from tests.integration.invoke import LambdaContextStub, rest_request
 
 CONTEXT = LambdaContextStub()
+# The user pool behind staff_api's staff routes: tests add the users they need (unique ids keep them apart).
+STAFF_DIRECTORY = InMemoryStaffDirectory()
 PROGRAM_ID = "two-step-100k-phase-1"
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -112,6 +119,9 @@ def invoke(operation_id: str, event: dict[str, Any], now: datetime = NOW) -> dic
     deps = dataclasses.replace(module.production_dependencies(), clock=ManualClock(now))
     if hasattr(deps, "publisher"):  # no event bus in these tests
         deps = dataclasses.replace(deps, publisher=InMemoryEventPublisher())
+    if hasattr(deps, "staff_roles"):  # no user pool in these tests
+        roles = StaffRoles(STAFF_DIRECTORY, AuditLog(), STAFF_ROLES, lambda: uuid.uuid4().hex)
+        deps = dataclasses.replace(deps, staff_roles=roles)
     answer = module.process(event, CONTEXT, deps)
     return answer
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from propdesk.catalogue import demo_programs
 from propdesk.data.payouts import PayoutRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.http.authorization import GRANTS, STAFF_ROLES
@@ -24,6 +25,7 @@ from tests.integration.api.api_world import (
     MODULES,
     NOW,
     PROGRAM_ID,
+    STAFF_DIRECTORY,
     Firm,
     body_of,
     claims,
@@ -91,6 +93,7 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
     """Path, query and body for each operation, aimed at the owner's account."""
     evidence = BreachRepository().list_for_account(firm.account_id).items[0]
     account = {"account_id": firm.account_id}
+    program = next(p for p in demo_programs() if p.summary.program_id == PROGRAM_ID)
     return {
         "getProgram": {"path": {"program_id": PROGRAM_ID}},
         "getLeaderboard": {"path": {"program_id": PROGRAM_ID}},
@@ -103,6 +106,14 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
             "body": {"version": firm.program_version, "reason": "re-pin after migration check"},
         },
         "listAuditEntries": {"query": {"account_id": firm.account_id}},
+        "publishProgramVersion": {
+            "path": {"program_id": f"matrix-{firm.account_id}"},
+            "body": {**program.document, "program_id": None},
+        },
+        "setStaffRoles": {
+            "path": {"user_id": STAFF_DIRECTORY.add(f"user-{firm.account_id}", "support").user_id},
+            "body": {"roles": ["support", "risk"], "reason": "joins the risk desk this week"},
+        },
         "signIn": {"body": {"email": "someone@example.com", "password": "any password"}},
         "refreshTokens": {"body": {"refresh_token": "a-refresh-token"}},
         "signUp": {"body": {"email": "new@example.com", "password": "Correct-Horse-9!"}},
