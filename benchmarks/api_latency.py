@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,12 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
-from scripts.local_cloud.cloud import LocalCloud, free_port  # noqa: E402
-from scripts.local_cloud.endpoints import LocalEndpoints  # noqa: E402
-from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
+from benchmarks.local_stack import UNTHROTTLED, throwaway_stack  # noqa: E402
 from tests.e2e.harness import DeployedStack, open_demo_account  # noqa: E402
-
-UNTHROTTLED = {"throttle_rate_limit": "10000", "throttle_burst_limit": "5000"}
 
 
 def sign_in(stack: DeployedStack) -> str:
@@ -108,36 +103,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="propdesk-bench-") as workdir:
-        cloud = LocalCloud(port=free_port(), state_dir=Path(workdir) / "state", persist=False)
-        cloud.start()
-        try:
-            outputs = cloud.deploy(
-                Path(workdir) / "outputs.json",
-                assembly_dir=Path(workdir) / "cdk.out",
-                extra_context=UNTHROTTLED,  # measure the functions, not the stage's 50 requests a second
-            )
-            endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
-            stack = DeployedStack(endpoints=endpoints, demo=seed_demo_firm(endpoints))
-            token = sign_in(stack)
-            account_id = f"bench-{int(time.time())}"
-            give_history(stack, account_id)
-            routes = {
-                "metrics": endpoints.rest_url(f"/v1/accounts/{account_id}/metrics"),
-                "profile": endpoints.rest_url("/v1/me"),
-                "noop": endpoints.rest_url("/v1/health"),
-            }
-            for url in routes.values():
-                warm(url, token, args.clients)
-            samples: dict[str, list[float]] = {name: [] for name in routes}
-            errors = dict.fromkeys(routes, 0)
-            for _ in range(args.rounds):
-                for name, url in routes.items():
-                    times, failed = burst(url, token, args.clients, args.requests)
-                    samples[name] += times
-                    errors[name] += failed
-        finally:
-            cloud.stop()
+    with throwaway_stack(UNTHROTTLED) as stack:
+        endpoints = stack.endpoints
+        token = sign_in(stack)
+        account_id = f"bench-{int(time.time())}"
+        give_history(stack, account_id)
+        routes = {
+            "metrics": endpoints.rest_url(f"/v1/accounts/{account_id}/metrics"),
+            "profile": endpoints.rest_url("/v1/me"),
+            "noop": endpoints.rest_url("/v1/health"),
+        }
+        for url in routes.values():
+            warm(url, token, args.clients)
+        samples: dict[str, list[float]] = {name: [] for name in routes}
+        errors = dict.fromkeys(routes, 0)
+        for _ in range(args.rounds):
+            for name, url in routes.items():
+                times, failed = burst(url, token, args.clients, args.requests)
+                samples[name] += times
+                errors[name] += failed
 
     for name, values in samples.items():
         print(f"api_latency.{name}.p50: {1000 * statistics.median(values):.1f} ms")

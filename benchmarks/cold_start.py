@@ -33,9 +33,12 @@ def main() -> None:
         over_goal = []
         baseline_asset = Path(scratch) / "baseline"
         baseline_asset.mkdir()
-        boto3_ms = statistics.median(
-            import_in_clean_interpreter(baseline_asset, module="boto3").seconds for _ in range(RUNS)
-        ) * 1000
+        boto3_ms = (
+            statistics.median(
+                import_in_clean_interpreter(baseline_asset, module="boto3").seconds for _ in range(RUNS)
+            )
+            * 1000
+        )
         print(f"cold_start.boto3_alone.import: {boto3_ms:.1f} ms")
         for function in function_names():
             asset = stage_function_asset(function, Path(scratch))

@@ -16,7 +16,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,10 +26,8 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
-from benchmarks.api_latency import UNTHROTTLED, sign_in  # noqa: E402
-from scripts.local_cloud.cloud import LocalCloud, free_port  # noqa: E402
-from scripts.local_cloud.endpoints import LocalEndpoints  # noqa: E402
-from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
+from benchmarks.api_latency import sign_in  # noqa: E402
+from benchmarks.local_stack import UNTHROTTLED, throwaway_stack  # noqa: E402
 from tests.e2e.harness import DeployedStack, open_demo_account  # noqa: E402
 
 CONNECT_WAVE = 25  # connections opened at once (each runs the authorizer and $connect)
@@ -116,20 +113,8 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=5)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="propdesk-bench-") as workdir:
-        cloud = LocalCloud(port=free_port(), state_dir=Path(workdir) / "state", persist=False)
-        cloud.start()
-        try:
-            outputs = cloud.deploy(
-                Path(workdir) / "outputs.json",
-                assembly_dir=Path(workdir) / "cdk.out",
-                extra_context=UNTHROTTLED,
-            )
-            endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
-            stack = DeployedStack(endpoints=endpoints, demo=seed_demo_firm(endpoints))
-            results = asyncio.run(measure(stack, sign_in(stack), args.subscribers, args.updates))
-        finally:
-            cloud.stop()
+    with throwaway_stack(UNTHROTTLED) as stack:
+        results = asyncio.run(measure(stack, sign_in(stack), args.subscribers, args.updates))
 
     last, alone = statistics.median(results["crowd_last"]), statistics.median(results["alone"])
     print(f"ws_fanout.subscribers: {args.subscribers}")

@@ -224,3 +224,21 @@ def payout_queue(status: str) -> str:
 def payout_index_sk(requested_at: datetime, payout_id: str) -> str:
     """GSI1 and GSI2 sort key of a payout: request time order."""
     return f"{PAYOUT_PREFIX}{key_time(requested_at)}#{payout_id}"
+
+
+# ---- the realtime table (live-update subscriptions and resumable feeds; docs/websocket.md)
+FEED_SEQUENCE_WIDTH = 12
+
+
+def subscription_pk(topic: str, shard: int) -> str:
+    """Who follows a topic, one partition per shard: `SUB#account:acc-1#0`."""
+    return f"SUB#{topic}#{shard}"
+
+
+def feed_pk(topic: str) -> str:
+    return f"FEED#{topic}"
+
+
+def feed_sk(sequence: int) -> str:
+    """Zero-padded, so that string order is sequence order."""
+    return f"{sequence:0{FEED_SEQUENCE_WIDTH}d}"

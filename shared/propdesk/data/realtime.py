@@ -13,23 +13,10 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import FeedEntryItem, SubscriptionItem
 from propdesk.realtime.topics import Topic, parse_topic
-
-SEQUENCE_WIDTH = 12
-
-
-def subscription_pk(topic: Topic, shard: int) -> str:
-    return f"SUB#{topic.name}#{shard}"
-
-
-def feed_pk(topic: Topic) -> str:
-    return f"FEED#{topic.name}"
-
-
-def feed_sk(sequence: int) -> str:
-    return f"{sequence:0{SEQUENCE_WIDTH}d}"
 
 
 class SubscriptionRepository:
@@ -38,7 +25,7 @@ class SubscriptionRepository:
             for topic in topics:
                 batch.save(
                     SubscriptionItem(
-                        subscription_pk(topic, topic.shard_of(connection_id)),
+                        _partition_of(topic, connection_id),
                         connection_id,
                         topic=topic.name,
                         connection_id=connection_id,
@@ -54,14 +41,13 @@ class SubscriptionRepository:
                     topic = parse_topic(name)
                 except ValueError:
                     continue
-                batch.delete(
-                    SubscriptionItem(subscription_pk(topic, topic.shard_of(connection_id)), connection_id)
-                )
+                batch.delete(SubscriptionItem(_partition_of(topic, connection_id), connection_id))
 
     def subscribers(self, topic: Topic) -> Iterator[str]:
         """Connection ids subscribed to the topic, shard by shard (no Scan; each shard one query)."""
         for shard in range(topic.shards):
-            for item in SubscriptionItem.query(subscription_pk(topic, shard), attributes_to_get=["sk"]):
+            partition = keys.subscription_pk(topic.name, shard)
+            for item in SubscriptionItem.query(partition, attributes_to_get=["sk"]):
                 yield item.sk
 
 
@@ -70,8 +56,8 @@ class FeedRepository:
         """Keep the update for resuming; False when that sequence number is stored already (a redelivery)."""
         try:
             FeedEntryItem(
-                feed_pk(topic),
-                feed_sk(sequence),
+                keys.feed_pk(topic.name),
+                keys.feed_sk(sequence),
                 topic=topic.name,
                 sequence=sequence,
                 message=message,
@@ -85,19 +71,22 @@ class FeedRepository:
 
     def since(self, topic: Topic, after: int, limit: int) -> list[dict[str, Any]]:
         """The kept updates with a sequence number above `after`, oldest first, at most `limit`."""
-        items = FeedEntryItem.query(
-            feed_pk(topic), FeedEntryItem.sk > feed_sk(after), limit=limit, consistent_read=True
-        )
+        after_key = FeedEntryItem.sk > keys.feed_sk(after)
+        items = FeedEntryItem.query(keys.feed_pk(topic.name), after_key, limit=limit, consistent_read=True)
         return [dict(item.message) for item in items]
 
     def latest(self, topic: Topic) -> dict[str, Any] | None:
         for item in FeedEntryItem.query(
-            feed_pk(topic), scan_index_forward=False, limit=1, consistent_read=True
+            keys.feed_pk(topic.name), scan_index_forward=False, limit=1, consistent_read=True
         ):
             return dict(item.message)
         return None
 
     def oldest_sequence(self, topic: Topic) -> int | None:
-        for item in FeedEntryItem.query(feed_pk(topic), limit=1, consistent_read=True):
+        for item in FeedEntryItem.query(keys.feed_pk(topic.name), limit=1, consistent_read=True):
             return int(item.sequence)
         return None
+
+
+def _partition_of(topic: Topic, connection_id: str) -> str:
+    return keys.subscription_pk(topic.name, topic.shard_of(connection_id))

@@ -1,0 +1,35 @@
+"""The stack as the local-cloud benchmarks load it: deployed with `cdk deploy` into a throwaway ministack,
+seeded with the demo firm, and removed afterwards."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scripts.local_cloud.cloud import LocalCloud, free_port
+from scripts.local_cloud.endpoints import LocalEndpoints
+from scripts.local_cloud.seed import seed_demo_firm
+from tests.e2e.harness import DeployedStack
+
+# Measure the functions, not the stage's throttle (50 requests a second by default).
+UNTHROTTLED = {"throttle_rate_limit": "10000", "throttle_burst_limit": "5000"}
+
+
+@contextmanager
+def throwaway_stack(extra_context: dict[str, str] | None = None) -> Iterator[DeployedStack]:
+    with tempfile.TemporaryDirectory(prefix="propdesk-bench-") as workdir:
+        folder = Path(workdir)
+        cloud = LocalCloud(port=free_port(), state_dir=folder / "state", persist=False)
+        cloud.start()
+        try:
+            outputs = cloud.deploy(
+                folder / "outputs.json",
+                assembly_dir=folder / "cdk.out",
+                extra_context=extra_context or UNTHROTTLED,
+            )
+            endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
+            yield DeployedStack(endpoints=endpoints, demo=seed_demo_firm(endpoints))
+        finally:
+            cloud.stop()
