@@ -4,7 +4,8 @@
   optionally reinstating the account the breach failed; audited in the same transaction;
 - `PUT /v1/staff/accounts/{id}/program-version` (admin): pin the account to another stored version of its
   program, with a reason; audited in the same transaction;
-- `GET /v1/staff/audit?account_id=|actor=` (risk, finance, admin): the audit log, newest first;
+- `GET /v1/staff/audit?account_id=|order_id=|program_id=|user_id=|actor=` (risk, finance, admin): the audit
+  log about one subject or by one actor, newest first;
 - `POST /v1/staff/programs/{id}/versions` (admin): publish a program's next rule-pack version, checked by the
   engine, on sale to new accounts only; audited in the same transaction;
 - `GET /v1/staff/members` and `PUT /v1/staff/members/{user_id}/roles` (admin): staff and their roles (the user
@@ -195,8 +196,8 @@ def change_program_version(call: Call, account_id: str) -> schema.ProgramVersion
 def list_audit_entries(call: Call) -> schema.AuditPage:
     query = call.query_as(schema.AuditQuery)
     audit = _deps().audit
-    if query.account_id is not None:
-        page = audit.for_subject(f"ACCOUNT#{query.account_id}", limit=query.limit, cursor=query.cursor)
+    if query.subject is not None:
+        page = audit.for_subject(query.subject, limit=query.limit, cursor=query.cursor)
     else:
         page = audit.by_actor(str(query.actor), limit=query.limit, cursor=query.cursor)
     return schema.AuditPage(entries=[audit_view(e) for e in page.items], next_cursor=page.next_cursor)

@@ -226,3 +226,21 @@ def test_the_user_pool_down_is_a_503_with_retry_after(tables: TableNames, unique
     assert (listed["statusCode"], changed["statusCode"]) == (503, 503)
     headers = listed.get("multiValueHeaders") or {}
     assert (listed.get("headers") or {}).get("Retry-After") == "5" or headers.get("Retry-After") == ["5"]
+
+
+def test_the_audit_log_answers_by_program_and_by_staff_user(tables: TableNames, unique_id: str) -> None:
+    user = STAFF_DIRECTORY.add(f"user-{unique_id}", "support")
+    set_roles(user.user_id, ["finance"])
+    publish(f"prog-{unique_id}", demo_document() | {"program_id": None})
+
+    def audit(**query: str) -> dict[str, Any]:
+        identity = claims("risk-rae", "risk")
+        return invoke("listAuditEntries", request("listAuditEntries", identity=identity, query=query))
+
+    (about_user,) = body_of(audit(user_id=user.user_id))["entries"]
+    (about_program,) = body_of(audit(program_id=f"prog-{unique_id}"))["entries"]
+    both = audit(user_id=user.user_id, program_id=f"prog-{unique_id}")
+
+    assert (about_user["subject"], about_user["action"]) == (f"STAFF#{user.user_id}", "staff.roles_changed")
+    assert about_program["action"] == "program.version_published"
+    assert both["statusCode"] == 422

@@ -42,8 +42,15 @@ class ProgramVersionChanged(ResponseModel):
     at: datetime
 
 
+# The audit subjects a query may name, by query parameter (the subject is `{prefix}#{value}`).
+AUDIT_SUBJECTS = {"account_id": "ACCOUNT", "order_id": "ORDER", "program_id": "PROGRAM", "user_id": "STAFF"}
+
+
 class AuditQuery(QueryModel):
     account_id: Identifier | None = Field(default=None, description="Entries about this account.")
+    order_id: Identifier | None = Field(default=None, description="Entries about this order (refunds).")
+    program_id: Identifier | None = Field(default=None, description="Entries about this program (versions).")
+    user_id: Identifier | None = Field(default=None, description="Entries about this user's staff roles.")
     actor: Identifier | None = Field(
         default=None,
         validate_default=True,
@@ -55,9 +62,22 @@ class AuditQuery(QueryModel):
     @field_validator("actor")
     @classmethod
     def _exactly_one_subject(cls, actor: str | None, info: ValidationInfo) -> str | None:
-        if (info.data.get("account_id") is None) == (actor is None):
-            raise ValueError("give exactly one of account_id or actor")
+        given = [name for name in AUDIT_SUBJECTS if info.data.get(name) is not None]
+        if len(given) + (actor is not None) != 1:
+            raise ValueError(f"give exactly one of {', '.join(AUDIT_SUBJECTS)} or actor")
         return actor
+
+    @property
+    def subject(self) -> str | None:
+        """`ACCOUNT#acc-1`, `ORDER#ord-1`...: the subject asked about, None when asking by actor."""
+        return next(
+            (
+                f"{prefix}#{getattr(self, name)}"
+                for name, prefix in AUDIT_SUBJECTS.items()
+                if getattr(self, name)
+            ),
+            None,
+        )
 
 
 class AuditEntryOut(ResponseModel):
