@@ -26,6 +26,7 @@ from propdesk.services.projections import Projections
 
 from functions.stream_projections import handler as stream_projections
 from tests.integration.api.api_world import CONTEXT, PROGRAM_ID, Firm, fills_then_breach
+from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
 
 pytestmark = pytest.mark.integration
@@ -61,8 +62,15 @@ def subscribe(connection_id: str, trader: str, *topics: str) -> None:
     assert not outcome.refused
 
 
-def risk_records(server: DynamoDBLocal, tables: TableNames) -> list[dict[str, Any]]:
-    return stream_records(server.streams_client(), server.stream_arn(tables.main))
+def risk_records(server: DynamoDBLocal, tables: TableNames, versions: int) -> list[dict[str, Any]]:
+    """The stream so far, once it holds `versions` risk-state writes (DynamoDB Local's stream may lag)."""
+
+    def complete() -> list[dict[str, Any]]:
+        records = stream_records(server.streams_client(), server.stream_arn(tables.main))
+        writes = [r for r in records if r["dynamodb"]["Keys"]["sk"]["S"] == "RISK"]
+        return records if len(writes) >= versions else []
+
+    return eventually(complete, timeout=15)
 
 
 def pushed(pusher: InMemoryPusher, connection_id: str, kind: str) -> list[dict[str, Any]]:
@@ -77,7 +85,9 @@ def test_every_risk_change_reaches_the_accounts_subscriber_in_order_with_the_bre
     pusher = InMemoryPusher()
 
     answer = stream_projections.process(
-        {"Records": risk_records(dynamodb_local, fresh_tables)}, CONTEXT, dependencies(pusher)
+        {"Records": risk_records(dynamodb_local, fresh_tables, len(fills_then_breach()))},
+        CONTEXT,
+        dependencies(pusher),
     )
 
     assert answer == {"batchItemFailures": []}
@@ -102,7 +112,7 @@ def test_a_warning_at_80_percent_of_a_limit_is_in_the_update_of_that_event(
     pusher = InMemoryPusher()
 
     stream_projections.process(
-        {"Records": risk_records(dynamodb_local, fresh_tables)}, CONTEXT, dependencies(pusher)
+        {"Records": risk_records(dynamodb_local, fresh_tables, 2)}, CONTEXT, dependencies(pusher)
     )
 
     first, second = pushed(pusher, "conn-warned", "account.update")
@@ -125,7 +135,7 @@ def test_the_update_metrics_are_what_the_rest_route_answers(
     firm.trade(firm.account_id, fills_then_breach()[:3])
     pusher = InMemoryPusher()
     stream_projections.process(
-        {"Records": risk_records(dynamodb_local, fresh_tables)}, CONTEXT, dependencies(pusher)
+        {"Records": risk_records(dynamodb_local, fresh_tables, 3)}, CONTEXT, dependencies(pusher)
     )
     last = pushed(pusher, "conn-rest", "account.update")[-1]
 
@@ -142,7 +152,7 @@ def test_a_redelivered_batch_pushes_the_same_sequence_numbers_and_keeps_each_onc
 ) -> None:
     subscribe("conn-twice", firm.trader, f"account:{firm.account_id}")
     firm.trade(firm.account_id, fills_then_breach()[:2])
-    records = risk_records(dynamodb_local, fresh_tables)
+    records = risk_records(dynamodb_local, fresh_tables, 2)
     pusher = InMemoryPusher()
 
     stream_projections.process({"Records": records}, CONTEXT, dependencies(pusher))
@@ -161,7 +171,7 @@ def test_leaderboard_subscribers_get_standing_moves_without_account_ids(
     pusher = InMemoryPusher()
 
     stream_projections.process(
-        {"Records": risk_records(dynamodb_local, fresh_tables)}, CONTEXT, dependencies(pusher)
+        {"Records": risk_records(dynamodb_local, fresh_tables, 3)}, CONTEXT, dependencies(pusher)
     )
 
     move = pushed(pusher, "conn-board", "leaderboard.update")[-1]

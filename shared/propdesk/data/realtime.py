@@ -47,7 +47,8 @@ class SubscriptionRepository:
         """Connection ids subscribed to the topic, shard by shard (no Scan; each shard one query)."""
         for shard in range(topic.shards):
             partition = keys.subscription_pk(topic.name, shard)
-            for item in SubscriptionItem.query(partition, attributes_to_get=["sk"]):
+            # Consistent: a subscriber who just read the feed (to catch up) must get every later update.
+            for item in SubscriptionItem.query(partition, attributes_to_get=["sk"], consistent_read=True):
                 yield item.sk
 
 
