@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import CatalogueApiSettings
 from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.catalogue_views import leaderboard_view, program_version_view, program_view
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import catalogue as schema
 from propdesk.http.schemas.common import PageQuery
-from propdesk.http.views import leaderboard_view, program_version_view, program_view
 from propdesk.observability import observe
 from propdesk.services.errors import NotFoundError
 from propdesk.services.leaderboards import period_key

@@ -29,12 +29,13 @@ from propdesk.config import StaffApiSettings
 from propdesk.data.errors import InvalidCursorError
 from propdesk.data.records import Account, AuditEntry, BreachOverride
 from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.audit_views import audit_view
 from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.errors import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import staff as schema
 from propdesk.http.schemas import staff_admin
-from propdesk.http.views import audit_view, breach_sk_of
+from propdesk.http.views import breach_sk_of
 from propdesk.observability import observe
 from propdesk.ports import IdentityProviderUnavailableError
 from propdesk.services.errors import ConflictError, InvalidInputError, NotFoundError

@@ -101,7 +101,7 @@ def _push_account_update(deps: Dependencies, new: Any, written_at: Any, old: Any
 
 
 def _update_leaderboards(deps: Dependencies, new: Any, written_at: Any, old: Any) -> None:
-    from propdesk.http.views import leaderboard_entry_update
+    from propdesk.http.catalogue_views import leaderboard_entry_update
     from propdesk.realtime.topics import leaderboard_topic
     from propdesk.realtime.updates import leaderboard_update
     from propdesk.services.projections import BalanceChange, balance_of

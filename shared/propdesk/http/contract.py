@@ -1,19 +1,74 @@
 """Every REST route in one table: method, path, the function serving it, who may call it and the models it
 reads and answers. The OpenAPI document is generated from this table (`propdesk.http.openapi`), the handlers
 validate with the same models, and tests check that the handlers and the CDK app serve exactly these routes.
+
+The table names its models (`accounts.Metrics` is a `SchemaRef` to `propdesk.http.schemas.accounts.Metrics`)
+and a model's module is imported when a route first uses it: a function loads only its own routes' models,
+not the whole API's (cold start).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel
 
 from propdesk.http.authorization import Permission
-from propdesk.http.schemas import accounts, auth, catalogue, payouts, platform, purchases, staff, staff_admin
-from propdesk.http.schemas.common import PageQuery, TimeRangeQuery
 from propdesk.services.rate_limits import RateLimit
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """A request or response model, by its module in `propdesk.http.schemas` and its class name."""
+
+    module: str
+    name: str
+
+    def resolve(self) -> type[BaseModel]:
+        return _load_model(self.module, self.name)
+
+
+class _Schemas:
+    """`accounts.Metrics` on this stand-in for a schemas module is a `SchemaRef`; nothing is imported."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> SchemaRef:
+        return SchemaRef(self._module, name)
+
+
+@functools.cache
+def _load_model(module: str, name: str) -> type[BaseModel]:
+    model = getattr(importlib.import_module(f"propdesk.http.schemas.{module}"), name)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"propdesk.http.schemas.{module}.{name} is not a pydantic model")
+    return model
+
+
+def _resolved(model: type[BaseModel] | SchemaRef | None) -> type[BaseModel] | None:
+    return model.resolve() if isinstance(model, SchemaRef) else model
+
+
+accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin = (
+    _Schemas(name)
+    for name in (
+        "accounts",
+        "auth",
+        "catalogue",
+        "common",
+        "payouts",
+        "platform",
+        "purchases",
+        "staff",
+        "staff_admin",
+    )
+)
+PageQuery, TimeRangeQuery = common.PageQuery, common.TimeRangeQuery
+Model = type[BaseModel] | SchemaRef
 
 
 class Access(StrEnum):
@@ -32,10 +87,10 @@ class Operation:
     summary: str
     tag: str
     access: Access
-    response: type[BaseModel] | None
+    response: Model | None
     status: int = 200
-    query: type[BaseModel] | None = None
-    body: type[BaseModel] | None = None
+    query: Model | None = None
+    body: Model | None = None
     permission: Permission | None = None  # what the caller's role must grant (staff routes)
     rate_limit: RateLimit | None = None  # per caller, answered with 429 + Retry-After
     # The handler counts the rate limit itself (`routing.count_rate_limit`), e.g. after telling a free replay
@@ -48,6 +103,18 @@ class Operation:
     @property
     def path_parameters(self) -> list[str]:
         return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        return _resolved(self.response)
+
+    @property
+    def query_model(self) -> type[BaseModel] | None:
+        return _resolved(self.query)
+
+    @property
+    def body_model(self) -> type[BaseModel] | None:
+        return _resolved(self.body)
 
     @property
     def resolver_path(self) -> str:

@@ -80,18 +80,16 @@ def _component_schemas(
 ) -> tuple[Refs, dict[str, Any]]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization")]
     for operation in operations:
-        if operation.response is not None:
-            wanted.append((operation.response, "serialization"))
-        if operation.body is not None:
-            wanted.append((operation.body, "validation"))
+        if (response := operation.response_model) is not None:
+            wanted.append((response, "serialization"))
+        if (body := operation.body_model) is not None:
+            wanted.append((body, "validation"))
     unique = list(dict.fromkeys(wanted))
     refs, schema = models_json_schema(unique, ref_template=REF_TEMPLATE)
     return dict(refs), dict(schema.get("$defs", {}))
 
 
-def _operation(
-    operation: Operation, refs: Refs
-) -> dict[str, Any]:
+def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
@@ -105,10 +103,10 @@ def _operation(
 
         roles = ", ".join(sorted(GRANTS[operation.permission]))
         spec["description"] = f"Staff roles allowed: {roles}."
-    if operation.body is not None:
+    if (body := operation.body_model) is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[(operation.body, "validation")]}},
+            "content": {"application/json": {"schema": refs[(body, "validation")]}},
         }
     if not spec["parameters"]:
         del spec["parameters"]
@@ -128,9 +126,10 @@ def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
 
 
 def _query_parameters(operation: Operation) -> list[dict[str, Any]]:
-    if operation.query is None:
+    query = operation.query_model
+    if query is None:
         return []
-    schema = operation.query.model_json_schema(mode="validation", ref_template=REF_TEMPLATE)
+    schema = query.model_json_schema(mode="validation", ref_template=REF_TEMPLATE)
     required = set(schema.get("required", []))
     parameters = []
     for name, property_schema in schema.get("properties", {}).items():
@@ -149,11 +148,9 @@ def _query_parameters(operation: Operation) -> list[dict[str, Any]]:
     return parameters
 
 
-def _responses(
-    operation: Operation, refs: Refs
-) -> dict[str, Any]:
-    if operation.response is not None:
-        success_schema = refs[(operation.response, "serialization")]
+def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
+    if (response := operation.response_model) is not None:
+        success_schema = refs[(response, "serialization")]
     elif operation.content_type == "text/html":
         success_schema = {"type": "string"}
     else:

@@ -103,10 +103,10 @@ def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
         if not operation.handler_counts:
             count_rate_limit(app, operation, caller, now)
     query = None
-    if operation.query is not None:
+    if (query_model := operation.query_model) is not None:
         parameters = app.current_event.query_string_parameters or {}
-        query = operation.query.model_validate(dict(parameters))
+        query = query_model.model_validate(dict(parameters))
     body = None
-    if operation.body is not None:
-        body = operation.body.model_validate(parse_json(raw_body(event)))
+    if (body_model := operation.body_model) is not None:
+        body = body_model.model_validate(parse_json(raw_body(event)))
     return Call(operation, now, caller, query, body)

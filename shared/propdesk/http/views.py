@@ -1,10 +1,11 @@
-"""Records and engine figures → the response models (money as decimal strings, times ISO-8601)."""
+"""Accounts, their risk figures, events and breaches → the response models (money as decimal strings, times
+ISO-8601). The catalogue's and the audit log's views are beside it (`catalogue_views`, `audit_views`), so a
+function imports only the response models it answers with."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, get_args
@@ -14,20 +15,13 @@ from propdesk.data import keys
 from propdesk.data.errors import InvalidCursorError
 from propdesk.data.records import (
     Account,
-    AuditEntry,
     BreachEvidence,
     BreachOverride,
-    LeaderboardStanding,
-    ProgramSummary,
-    ProgramVersion,
     RiskSnapshot,
     StoredEvent,
 )
 from propdesk.http.schemas import accounts as out
-from propdesk.http.schemas import catalogue, staff
 from propdesk.money import HUNDRED, ZERO, money_str
-from propdesk.purchases.pricing import AddOn, AddOnOffer, add_on_offers
-from propdesk.services.leaderboards import Period, entry_id, return_percent
 
 if TYPE_CHECKING:  # the engine costs ~25 ms of import: only the metrics routes load it, when called
     from propdesk.engine import LimitUsage
@@ -35,35 +29,6 @@ if TYPE_CHECKING:  # the engine costs ~25 ms of import: only the metrics routes 
 
 PERCENT_PLACES = Decimal("0.01")
 STATUSES: dict[str, out.AccountStatus] = {status: status for status in get_args(out.AccountStatus)}
-
-
-def program_view(summary: ProgramSummary, add_ons: Iterable[AddOn]) -> catalogue.ProgramOut:
-    offers = add_on_offers(summary.program_id, summary.prices, add_ons)
-    return catalogue.ProgramOut(
-        program_id=summary.program_id,
-        name=summary.name,
-        kind=summary.kind,
-        description=summary.description,
-        version=summary.current_version,
-        currency=summary.currency,
-        initial_balance=money_str(summary.initial_balance),
-        prices={currency: money_str(price) for currency, price in sorted(summary.prices.items())},
-        add_ons=[add_on_view(offer) for offer in offers],
-    )
-
-
-def add_on_view(offer: AddOnOffer) -> catalogue.AddOnOut:
-    return catalogue.AddOnOut(
-        add_on_id=offer.add_on_id,
-        description=offer.description,
-        prices={currency: money_str(price) for currency, price in offer.prices.items()},
-    )
-
-
-def program_version_view(version: ProgramVersion) -> catalogue.ProgramVersionOut:
-    return catalogue.ProgramVersionOut(
-        version=version.version, published_at=version.published_at, document=version.document
-    )
 
 
 def account_view(account: Account) -> out.AccountOut:
@@ -266,53 +231,3 @@ def _consistency(live: LiveMetrics) -> out.Consistency | None:
 
 def _percent(value: Decimal) -> str:
     return str(value.quantize(PERCENT_PLACES))
-
-
-# ---- staff
-
-
-def audit_view(entry: AuditEntry) -> staff.AuditEntryOut:
-    return staff.AuditEntryOut(
-        entry_id=entry.entry_id,
-        at=entry.at,
-        actor=entry.actor,
-        actor_roles=list(entry.actor_roles),
-        action=entry.action,
-        subject=entry.subject,
-        reason=entry.reason,
-        before=entry.before,
-        after=entry.after,
-    )
-
-
-# ---- leaderboards
-
-
-def leaderboard_entry_update(standing: LeaderboardStanding) -> dict[str, str]:
-    """One standing as a live `leaderboard.update` carries it (no rank: the client re-ranks its copy)."""
-    return {
-        "entry_id": entry_id(standing.account_id),
-        "display_name": standing.display_name,
-        "return_percent": str(return_percent(standing)),
-        "profit": money_str(standing.profit),
-    }
-
-
-def leaderboard_view(
-    program_id: str, period: Period, key: str, standings: list[LeaderboardStanding]
-) -> catalogue.Leaderboard:
-    return catalogue.Leaderboard(
-        program_id=program_id,
-        period=period,
-        period_key=key,
-        entries=[
-            catalogue.LeaderboardEntry(
-                rank=rank,
-                entry_id=entry_id(standing.account_id),
-                display_name=standing.display_name,
-                return_percent=str(return_percent(standing)),
-                profit=money_str(standing.profit),
-            )
-            for rank, standing in enumerate(standings, start=1)
-        ],
-    )
