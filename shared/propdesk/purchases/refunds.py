@@ -171,10 +171,11 @@ class RefundService:
             if any(step.cause == REFUND_REQUESTED for step in self._ledger.history(order.order_id)):
                 raise RefundAlreadyRequestedError("another refund request was recorded meanwhile", "order_id")
             revision = order.revision + 1
+            # The trader reads this history: who asked is in the audit log, not here.
             what = f"{'full' if full else 'partial'} refund of {money_text(amount, order.currency)}"
             transition = Transition(
                 order.order_id, revision, order.status, order.status, REFUND_REQUESTED,
-                f"{what} requested by {command.actor}: {command.reason}"[:500], command.at,
+                f"{what} requested: {command.reason}"[:500], command.at,
             )  # fmt: skip
             try:
                 self._ledger.put_audited(

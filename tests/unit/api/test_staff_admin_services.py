@@ -153,7 +153,7 @@ def test_a_partial_refund_asks_the_provider_for_the_amount_then_records_it_once(
     assert (recorded.amount, recorded.full) == (Decimal("40.00"), False)
     (step,) = ledger.steps
     assert (step.cause, step.from_status, step.to_status) == (REFUND_REQUESTED, "provisioned", "provisioned")
-    assert "partial refund of 40.00 USD requested by finance-1" in step.note
+    assert step.note == "partial refund of 40.00 USD requested: goodwill after a platform outage"
     (entry,) = ledger.entries
     assert entry.subject == "ORDER#ord-1" and entry.after is not None and entry.after["full"] is False
 
