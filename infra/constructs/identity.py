@@ -28,6 +28,8 @@ class Identity(Construct):
             user_pool_name=config.resource_name("users"),
             self_sign_up_enabled=True,
             sign_in_aliases=cognito.SignInAliases(email=True),
+            # Jane@Example.com and jane@example.com are one trader (the sign-in route lower-cases them too).
+            sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             password_policy=cognito.PasswordPolicy(

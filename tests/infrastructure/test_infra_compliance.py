@@ -167,3 +167,9 @@ def _acknowledgments(synthesized: Synthesized) -> list[tuple[str, str]]:
         if entry["type"] == "aws:cdk:acknowledged-rules"
         for rule, reason in entry["data"].items()
     ]
+
+
+def test_sign_in_names_are_case_insensitive(synthesized: Synthesized) -> None:
+    [pool] = synthesized.of_type("AWS::Cognito::UserPool").values()
+
+    assert pool["Properties"]["UsernameConfiguration"] == {"CaseSensitive": False}
