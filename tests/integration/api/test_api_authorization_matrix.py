@@ -43,7 +43,7 @@ OWNER, FOREIGN = "owner", "foreign trader"
 ANONYMOUS, NO_SUBJECT, EXPIRED = "no identity", "no subject", "expired token"
 # Staff roles last: the one allowed write happens after every refusal was checked.
 CALLERS = (ANONYMOUS, NO_SUBJECT, EXPIRED, FOREIGN, OWNER, "support", "finance", "admin", "risk")
-# The purchase routes need payment providers: their callers are checked in tests/integration/purchases.
+# The purchase routes need payment providers: tests/integration/purchases/test_orders_authorization_matrix.py.
 IN_PROCESS = [
     op for op in OPERATIONS if op.access in (Access.PUBLIC, Access.SIGNED_IN) and op.function in MODULES
 ]
