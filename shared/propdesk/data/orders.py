@@ -3,7 +3,9 @@
 Keys (docs/data-model.md): the order at `ORDER#{id}`/`META`, in GSI1 under its trader and in GSI2 under its
 UTC day; history entries at `ORDER#{id}`/`TRANSITION#{seq}`; receipts at `WEBHOOK#{provider}#{event id}`;
 payment links at `PAYMENT#{provider}#{reference}`. Every order write is conditional on the revision read;
-the order, its history entry and the receipt of the webhook that caused them go in one transaction.
+the order, its history entry, the receipt of the webhook that caused them and the discount code's use change
+(`propdesk.purchases.discount_uses`: released on entering `failed`, taken back on leaving it) go in one
+transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
@@ -27,6 +30,7 @@ from propdesk.data.models import (
 )
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.data.records import AuditEntry, Page
+from propdesk.purchases.discount_uses import UseChange, use_change
 from propdesk.purchases.orders import ORDER_STATUSES, Order, OrderStatus, PaymentMethod, Transition
 from propdesk.purchases.pricing import LineKind, PriceLine
 from propdesk.purchases.store import (
@@ -96,6 +100,22 @@ class OrderRepository:
                     raise StaleOrderError(order.order_id) from None
                 raise
             return
+        change = use_change(order, transition)
+        try:
+            self._transact(order, revision_holds, transition, receipt, change)
+        except _NoUseToReleaseError:  # the code was deleted or reset meanwhile: the order moves all the same
+            self._transact(order, revision_holds, transition, receipt, 0)
+
+    def _transact(
+        self,
+        order: Order,
+        revision_holds: Condition,
+        transition: Transition | None,
+        receipt: WebhookReceipt | None,
+        use: UseChange,
+    ) -> None:
+        """Receipt, order, history entry and the discount code's use change (last), all or nothing."""
+        code = order.discount_code
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 if receipt is not None:
@@ -105,10 +125,14 @@ class OrderRepository:
                     transaction.save(
                         _transition_item(transition), condition=OrderTransitionItem.pk.does_not_exist()
                     )
+                if use != 0 and code is not None:
+                    _count_use_in(transaction, code, use)
         except TransactWriteError as error:
             reasons = _reasons(error)
             if receipt is not None and reasons[:1] == [_CONDITION_FAILED]:
                 raise DuplicateDeliveryError(receipt.event_id) from None
+            if use != 0 and reasons[-1:] == [_CONDITION_FAILED] and reasons.count(_CONDITION_FAILED) == 1:
+                raise _NoUseToReleaseError(code) from None
             if _CONDITION_FAILED in reasons:
                 raise StaleOrderError(order.order_id) from None
             raise
@@ -219,6 +243,20 @@ class OrderRepository:
                     orders.append(order)
             day += timedelta(days=1)
         return orders
+
+
+class _NoUseToReleaseError(Exception):
+    """The discount code's item is gone, or its count is already 0: there is no use to move."""
+
+
+def _count_use_in(transaction: TransactWrite, code: str, use: UseChange) -> None:
+    """Release (-1, never below 0) or take back (+1, past `max_uses` if need be: the order is paid) a use."""
+    exists = DiscountCodeItem.pk.exists()
+    transaction.update(
+        DiscountCodeItem(keys.CATALOGUE_PK, keys.discount_sk(code)),
+        actions=[DiscountCodeItem.uses.add(use)],
+        condition=exists & (DiscountCodeItem.uses >= 1) if use < 0 else exists,
+    )
 
 
 def _connection() -> Any:

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from propdesk.data.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
+from propdesk.purchases.discount_uses import use_change
 from propdesk.purchases.orders import Order, Transition
 from propdesk.purchases.ports import (
     AccountRequest,
@@ -78,6 +79,16 @@ class InMemoryOrderStore:
                 self.transitions.setdefault(order.order_id, []).append(transition)
             if receipt is not None:
                 self.receipts[(receipt.provider, receipt.event_id)] = receipt
+            self._count_use(order, transition)
+
+    def _count_use(self, order: Order, transition: Transition | None) -> None:
+        """Release or take back the order's discount use with its transition (see discount_uses)."""
+        change = use_change(order, transition)
+        code = order.discount_code or ""
+        discount = self.discounts.get(code)
+        if change == 0 or discount is None or discount.uses + change < 0:
+            return
+        self.discounts[code] = replace(discount, uses=discount.uses + change)
 
     def receipt(self, provider: str, event_id: str) -> WebhookReceipt | None:
         return self.receipts.get((provider, event_id))

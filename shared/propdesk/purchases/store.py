@@ -61,7 +61,8 @@ class OrderStore(Protocol):
         receipt: WebhookReceipt | None = None,
     ) -> None:
         """Write the order if its stored revision is still `expected_revision` (StaleOrderError), with its
-        history entry and the webhook receipt, all or nothing (DuplicateDeliveryError)."""
+        history entry, the webhook receipt and the discount code's use released or taken back when the
+        transition leaves or enters `failed` (`discount_uses`), all or nothing (DuplicateDeliveryError)."""
         ...
 
     def receipt(self, provider: str, event_id: str) -> WebhookReceipt | None: ...

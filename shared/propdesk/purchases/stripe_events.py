@@ -26,6 +26,7 @@ HANDLED_TYPES = frozenset(
         "checkout.session.completed",
         *_SESSION_KINDS,
         "payment_intent.succeeded",
+        "payment_intent.payment_failed",
         "charge.refunded",
         "charge.dispute.created",
         "charge.dispute.closed",
@@ -56,6 +57,15 @@ def normalize(event: Mapping[str, Any]) -> PaymentEvent | None:
             order_id=_order_id(obj),
             payment_reference=_text(obj, "id"),
             **_amount(obj, "amount_received"),
+            **base,
+        )
+    if event_type == "payment_intent.payment_failed":
+        # Checkout lets the customer try another card: a later success moves the order failed → paid.
+        return PaymentEvent(
+            kind="payment_failed",
+            order_id=_order_id(obj),
+            payment_reference=_text(obj, "id"),
+            reason=_decline(obj),
             **base,
         )
     if event_type == "charge.refunded":
@@ -100,6 +110,12 @@ def _dispute(obj: Mapping[str, Any], event_type: str, base: dict[str, Any]) -> P
         **_amount(obj, "amount"),
         **base,
     )
+
+
+def _decline(intent: Mapping[str, Any]) -> str:
+    error = intent.get("last_payment_error")
+    message = error.get("message") if isinstance(error, Mapping) else None
+    return f"payment failed: {message}"[:500] if isinstance(message, str) and message else "payment failed"
 
 
 def _order_id(obj: Mapping[str, Any]) -> str | None:

@@ -116,3 +116,22 @@ def test_a_coinbase_failure_after_full_payment_counts_as_paid() -> None:
     payload["event"]["data"]["timeline"].append({"status": "EXPIRED", "time": "2026-11-25T12:50:00Z"})
     event = coinbase_events.normalize(payload)
     assert event is not None and event.kind == "paid"
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind", "reason"),
+    [
+        ("checkout_session_expired", "expired", ""),
+        (
+            "payment_intent_payment_failed",
+            "payment_failed",
+            "payment failed: Your card has insufficient funds.",
+        ),
+    ],
+)
+def test_an_expired_checkout_and_a_declined_payment_fail_the_order_they_name(
+    sample: str, kind: str, reason: str
+) -> None:
+    event = stripe_events.normalize(load_event(f"stripe/{sample}"))
+    assert event is not None
+    assert (event.kind, event.order_id, event.amount, event.reason) == (kind, "ord-1", None, reason)

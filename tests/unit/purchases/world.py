@@ -184,3 +184,34 @@ def dispute(order_id: str, event_id: str, closed: str | None = None) -> dict[str
     }
     obj.update(metadata={}, reason="fraudulent", status=closed or "needs_response")
     return stripe_event(event_id, "charge.dispute.closed" if closed else "charge.dispute.created", obj)
+
+
+def session_expired(order_id: str, event_id: str) -> dict[str, Any]:
+    return stripe_event(
+        event_id,
+        "checkout.session.expired",
+        {
+            "id": f"sess_{order_id}",
+            "object": "checkout.session",
+            "metadata": {"order_id": order_id},
+            "payment_intent": None,
+            "payment_status": "unpaid",
+            "status": "expired",
+            "amount_total": 54000,
+            "currency": "usd",
+        },
+    )
+
+
+def intent_failed(order_id: str, event_id: str) -> dict[str, Any]:
+    return stripe_event(
+        event_id,
+        "payment_intent.payment_failed",
+        {
+            "id": f"pi_{order_id}",
+            "object": "payment_intent",
+            "metadata": {"order_id": order_id},
+            "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+            "status": "requires_payment_method",
+        },
+    )
