@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AccountsApiSettings
 from propdesk.data import keys
-from propdesk.data.records import Account, BreachEvidence
+from propdesk.data.records import Account, BreachEvidence, TraderProfile
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.data.staff_actions import StaffActions
     from propdesk.engine import Evaluator
+    from propdesk.http.identity import Caller
     from propdesk.ports import Clock
+    from propdesk.services.rate_limits import RateLimiter
 
 app = build_rest_app()
 LATEST_BREACHES = 20
@@ -60,6 +62,7 @@ class Dependencies:
     events: TradingEventRepository
     catalogue: CatalogueRepository
     staff_actions: StaffActions
+    rate_limiter: RateLimiter
     clock: Clock
     evaluators: dict[tuple[str, int], Evaluator] = field(default_factory=dict)
 
@@ -72,8 +75,10 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.events import TradingEventRepository
+    from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.data.staff_actions import StaffActions
+    from propdesk.services.rate_limits import RateLimiter
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
     return Dependencies(
@@ -84,6 +89,7 @@ def production_dependencies() -> Dependencies:
         TradingEventRepository(),
         CatalogueRepository(),
         StaffActions(),
+        RateLimiter(DynamoWindowCounter()),
         SystemClock(),
     )
 
@@ -96,7 +102,25 @@ def _deps() -> Dependencies:
 @route(app, "getProfile")
 def get_profile(call: Call) -> schema.Profile:
     caller = call.caller
-    profile = _deps().traders.get(caller.subject)
+    return _profile_view(caller, _deps().traders.get(caller.subject))
+
+
+@route(app, "updateProfile")
+def update_profile(call: Call) -> schema.Profile:
+    """Leaderboards show the new name from the account's next balance change on."""
+    caller, update = call.caller, call.body_as(schema.ProfileUpdate)
+    known = _deps().traders.get(caller.subject)
+    profile = TraderProfile(
+        trader_id=caller.subject,
+        email=known.email if known else (caller.email or ""),
+        display_name=update.display_name,
+        created_at=known.created_at if known else call.now,
+    )
+    _deps().traders.put(profile)
+    return _profile_view(caller, profile)
+
+
+def _profile_view(caller: Caller, profile: TraderProfile | None) -> schema.Profile:
     return schema.Profile(
         trader_id=caller.subject,
         email=profile.email if profile else caller.email,
@@ -236,6 +260,7 @@ def _breach_sk(evidence: BreachEvidence) -> str:
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     app.context["deps"] = deps
     app.context["now"] = deps.clock.now()
+    app.context["rate_limiter"] = deps.rate_limiter
     return resolve(app, event, context)
 
 

@@ -95,7 +95,7 @@ class Api(Construct):
             self,
             FunctionSpec(
                 "accounts_api",
-                "GET /v1/me, /v1/accounts/...: a trader's profile, accounts, live metrics, trades, breaches",
+                "/v1/me, /v1/accounts/...: a trader's profile (and display name), accounts, metrics, trades",
                 10,
                 512,
                 table_env,
@@ -132,6 +132,9 @@ class Api(Construct):
         )
         data.grant_table(catalogue)
         data.grant_table(accounts)
+        # A trader sets their display name (TRADER#{sub} / PROFILE), counted by the rate limiter (RATE#...).
+        profile_writes = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+        data.grant_partition_writes(accounts, profile_writes, ("TRADER#*", "RATE#*"))
         data.grant_table(staff, write=True, audit_writer=True)  # overrides, versions, audit, rate counters
         user_pool.grant(staff, *STAFF_DIRECTORY_ACTIONS)  # staff roles are the pool's groups
         data.grant_table(platform_events, write=True)  # reads the account the events belong to

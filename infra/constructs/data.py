@@ -142,16 +142,34 @@ class Data(Construct):
         _grant_items(grantee, self.table, MAIN_INDEXES, actions)
         self.key.grant(grantee, *(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS))
         if write:
-            denied = AUDIT_EDITS if audit_writer else (*AUDIT_EDITS, "dynamodb:PutItem")
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="AuditLogIsAppendOnly",
-                    effect=iam.Effect.DENY,
-                    actions=sorted(denied),
-                    resources=[self.table.table_arn],
-                    conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [AUDIT_PARTITIONS]}},
-                )
+            self._deny_audit_edits(grantee, audit_writer)
+
+    def _deny_audit_edits(self, grantee: iam.IGrantable, audit_writer: bool) -> None:
+        denied = AUDIT_EDITS if audit_writer else (*AUDIT_EDITS, "dynamodb:PutItem")
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="AuditLogIsAppendOnly",
+                effect=iam.Effect.DENY,
+                actions=sorted(denied),
+                resources=[self.table.table_arn],
+                conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [AUDIT_PARTITIONS]}},
             )
+        )
+
+    def grant_partition_writes(
+        self, grantee: iam.IGrantable, actions: Sequence[str], partitions: Sequence[str]
+    ) -> None:
+        """Item writes limited to partitions whose key matches one of `partitions` (e.g. `TRADER#*`); the
+        audit log stays out of reach (denied explicitly too, as for every writer)."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=sorted(actions),
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(partitions)}},
+            )
+        )
+        self.key.grant(grantee, *KEY_WRITE_ACTIONS)
+        self._deny_audit_edits(grantee, audit_writer=False)
 
     def grant_connections(self, grantee: iam.IGrantable, *actions: str) -> None:
         """The given item actions on the connections table and its `by_trader` index."""

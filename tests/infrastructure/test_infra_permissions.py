@@ -47,13 +47,27 @@ def _table_actions(synthesized: Synthesized, name: str, table_id: str) -> set[st
     }
 
 
-@pytest.mark.parametrize("name", ["catalogue_api", "accounts_api"])
+@pytest.mark.parametrize("name", ["catalogue_api"])
 def test_read_only_apis_cannot_write_the_table(synthesized: Synthesized, name: str) -> None:
     actions = _table_actions(synthesized, name, _main_table_id(synthesized))
 
     assert actions >= TABLE_READS
     assert not actions & TABLE_WRITES
     assert "kms:Encrypt" not in synthesized.function_actions(name)
+
+
+def test_the_accounts_api_writes_only_profiles_and_rate_counters(synthesized: Synthesized) -> None:
+    writes = [
+        statement
+        for statement in synthesized.function_statements("accounts_api")
+        if statement["Effect"] == "Allow" and set(statement_actions(statement)) & TABLE_WRITES
+    ]
+
+    [statement] = writes
+    assert set(statement_actions(statement)) == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert statement["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRADER#*", "RATE#*"]}
+    }
 
 
 @pytest.mark.parametrize(

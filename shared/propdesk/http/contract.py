@@ -133,6 +133,8 @@ PAYOUT_REQUESTS = RateLimit(limit=3, window_seconds=3600)
 # payment methods, while a stolen session or a card-testing script is stopped long before it matters (each
 # order opens a provider checkout session and runs the fraud checks). Replays of an Idempotency-Key are free.
 ORDER_CREATION = RateLimit(limit=10, window_seconds=600)
+# A public name changes rarely; a few an hour keeps the leaderboards from flickering through names.
+PROFILE_CHANGES = RateLimit(limit=5, window_seconds=3600)
 
 OPERATIONS: tuple[Operation, ...] = (
     # ---- public: the catalogue, leaderboards, this document
@@ -188,6 +190,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/v1/me", "accounts_api", "getProfile", "The signed-in user's profile and roles", "Trader",
         Access.SIGNED_IN, accounts.Profile,
+    ),
+    Operation(
+        "PUT", "/v1/me", "accounts_api", "updateProfile",
+        "Set the display name leaderboards show (letters, digits, spaces, . _ -; no personal data)", "Trader",
+        Access.SIGNED_IN, accounts.Profile, body=accounts.ProfileUpdate, rate_limit=PROFILE_CHANGES,
     ),
     Operation(
         "GET", "/v1/accounts", "accounts_api", "listAccounts", "The caller's trading accounts", "Trader",

@@ -96,6 +96,7 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
     program = next(p for p in demo_programs() if p.summary.program_id == PROGRAM_ID)
     return {
         "getProgram": {"path": {"program_id": PROGRAM_ID}},
+        "updateProfile": {"body": {"display_name": "Matrix Desk"}},
         "getLeaderboard": {"path": {"program_id": PROGRAM_ID}},
         "overrideBreach": {
             "path": account,

@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from propdesk.http.schemas.common import Money, Percent, QueryModel, ResponseModel, TimeRangeQuery
+from propdesk.http.schemas.common import (
+    Money,
+    Percent,
+    QueryModel,
+    RequestModel,
+    ResponseModel,
+    TimeRangeQuery,
+)
 
 AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
 
@@ -18,6 +25,18 @@ class Profile(ResponseModel):
     display_name: str | None = Field(description="What leaderboards show; None until the trader sets one.")
     roles: list[str] = Field(description="Cognito groups, e.g. `trader` or staff roles.")
     timezone: str | None = Field(description="The trader's zone (Cognito `zoneinfo`), if set.")
+
+
+class ProfileUpdate(RequestModel):
+    """What a trader may change about themselves: the public name leaderboards show."""
+
+    display_name: str = Field(
+        min_length=3,
+        max_length=32,
+        # Letters, digits, spaces and . _ - only: no e-mail address or link can become a public name.
+        pattern=r"^[\w][\w .\-]*[\w.]$",
+        description="Shown on leaderboards instead of any personal data.",
+    )
 
 
 class AccountOut(ResponseModel):
