@@ -7,7 +7,8 @@ expire by TTL: subscriptions with their connection, feed entries after `FEED_RET
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -43,13 +44,13 @@ class SubscriptionRepository:
                     continue
                 batch.delete(SubscriptionItem(_partition_of(topic, connection_id), connection_id))
 
-    def subscribers(self, topic: Topic) -> Iterator[str]:
-        """Connection ids subscribed to the topic, shard by shard (no Scan; each shard one query)."""
-        for shard in range(topic.shards):
-            partition = keys.subscription_pk(topic.name, shard)
-            # Consistent: a subscriber who just read the feed (to catch up) must get every later update.
-            for item in SubscriptionItem.query(partition, attributes_to_get=["sk"], consistent_read=True):
-                yield item.sk
+    def subscribers(self, topic: Topic) -> list[str]:
+        """Connection ids subscribed to the topic: every shard queried at once (no Scan)."""
+        if topic.shards == 1:
+            return _shard_subscribers(keys.subscription_pk(topic.name, 0))
+        partitions = [keys.subscription_pk(topic.name, shard) for shard in range(topic.shards)]
+        with ThreadPoolExecutor(max_workers=len(partitions)) as pool:
+            return [connection for shard in pool.map(_shard_subscribers, partitions) for connection in shard]
 
 
 class FeedRepository:
@@ -87,6 +88,12 @@ class FeedRepository:
         for item in FeedEntryItem.query(keys.feed_pk(topic.name), limit=1, consistent_read=True):
             return int(item.sequence)
         return None
+
+
+def _shard_subscribers(partition: str) -> list[str]:
+    # Consistent: a subscriber who just read the feed (to catch up) must get every later update.
+    items = SubscriptionItem.query(partition, attributes_to_get=["sk"], consistent_read=True)
+    return [item.sk for item in items]
 
 
 def _partition_of(topic: Topic, connection_id: str) -> str:
