@@ -51,6 +51,9 @@ class ReadModels(Construct):
                 data.table,
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                 batch_size=100,
+                # Up to 4 batches of one shard at once; records of one account (one partition key) stay in
+                # order, so live updates of busy accounts do not wait behind each other.
+                parallelization_factor=4,
                 bisect_batch_on_error=True,
                 retry_attempts=5,
                 report_batch_item_failures=True,

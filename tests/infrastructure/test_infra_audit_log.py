@@ -55,4 +55,5 @@ def test_read_models_read_the_stream_filtered_to_risk_states_and_breaches(synthe
     assert any('"RISK"' in pattern for pattern in patterns)
     assert any("BREACH#" in pattern and "INSERT" in pattern for pattern in patterns)
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ParallelizationFactor"] == 4  # one account's records stay in order
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"]
