@@ -34,6 +34,7 @@ REVIEW_PREFIX = "REVIEW#"
 HOUR_PREFIX = "HOUR#"
 RECEIPT_SK = "RECEIPT"
 PAYMENT_LINK_SK = "ORDER"
+BREAKER_PREFIX = "BREAKER#"
 
 
 def key_time(moment: datetime) -> str:
@@ -185,6 +186,11 @@ def add_on_sk(add_on_id: str) -> str:
 
 def discount_sk(code: str) -> str:
     return f"{DISCOUNT_PREFIX}{code.upper()}"
+
+
+def breaker_sk(name: str) -> str:
+    """A platform's circuit breaker, under `SYSTEM_PK`."""
+    return f"{BREAKER_PREFIX}{name}"
 
 
 def velocity_pk(kind: str, value_digest: str) -> str:

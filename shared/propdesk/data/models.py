@@ -462,6 +462,14 @@ class PayoutLockItem(MainTableModel):
     payout_id = UnicodeAttribute()
 
 
+class CircuitBreakerItem(MainTableModel):
+    """`SYSTEM` / `BREAKER#{name}`: a platform's circuit, shared by every worker (instants: epoch seconds)."""
+
+    failures = NumberAttribute(default=0)
+    opened_at = NumberAttribute(null=True)
+    probe_until = NumberAttribute(null=True)
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -488,6 +496,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     ReviewFlagItem,
     PayoutItem,
     PayoutLockItem,
+    CircuitBreakerItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)

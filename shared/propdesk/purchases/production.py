@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from propdesk.purchases.fraud import CHECKS, Action, Check, FraudPolicy
 
+# The trial call (retries included) cannot outlive the provisioning function's 60 s timeout: after that a
+# lease left by a worker that died is surely stale and another worker may probe.
+PROBE_LEASE_SECONDS = 60
+
 if TYPE_CHECKING:
     from propdesk.adapters.coinbase_commerce import CoinbaseCommerce
     from propdesk.adapters.match_trader import MatchTraderPlatform
@@ -73,6 +77,7 @@ def payment_providers(settings: PaymentProviderSettings, source: SecretSource) -
 
 def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchTraderPlatform:
     from propdesk.adapters.match_trader import MatchTraderPlatform
+    from propdesk.data.breakers import DynamoDBBreakerStore
     from propdesk.provisioning.circuit_breaker import CircuitBreaker
     from propdesk.provisioning.rate_limiter import TokenBucket
     from propdesk.purchases.ports import PlatformUnavailableError
@@ -84,12 +89,14 @@ def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchT
         token=lambda: str(read()["api_token"]),
         server=settings.match_trader_server,
         limiter=TokenBucket.within(settings.platform_requests_per_minute, 60, time.monotonic, time.sleep),
-        breaker=CircuitBreaker(
+        breaker=CircuitBreaker(  # one circuit for every worker: shared in the table, on wall-clock time
             "match-trader",
-            time.monotonic,
+            time.time,
             failure_threshold=5,
             reset_timeout=30,
             counts_as_failure=lambda error: isinstance(error, PlatformUnavailableError),
+            store=DynamoDBBreakerStore(),
+            probe_lease=PROBE_LEASE_SECONDS,
         ),
         sleep=time.sleep,
     )
