@@ -1,5 +1,7 @@
 """Payout REST routes (Cognito; routes, access and models in propdesk.http.contract):
 
+- `GET /v1/accounts/{id}/payouts/eligibility` (its trader, or staff `read_accounts`): every payout rule's
+  verdict now with its figures, from the same evaluation a request meets (`propdesk.payouts.assess`);
 - `POST /v1/accounts/{id}/payouts` (the account's trader): request a payout of closed profit (`{}` asks for
   all that is withdrawable); 201, or 200 + `Idempotent-Replayed: true` for a repeat with the same
   `Idempotency-Key`; a refusal answers 409 (the account, KYC, schedule, an open payout) or 422 (the
@@ -20,9 +22,11 @@ import functools
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -36,22 +40,26 @@ from propdesk.http.schemas import payouts as schema
 from propdesk.http.schemas.common import PageQuery
 from propdesk.observability import metrics, observe
 from propdesk.payouts import (
+    Assessment,
+    ClosedTrade,
     Payout,
     PayoutPolicy,
     PayoutSituation,
     SplitTier,
+    TradingDay,
     assess,
     decide,
     is_funded,
     policy_for,
 )
-from propdesk.payouts.eligibility import Refusal
+from propdesk.payouts.eligibility import Refusal, format_money
 from propdesk.payouts.model import STATUS_AFTER, AlreadyDecidedError
 from propdesk.services.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.events import TradingEventRepository
     from propdesk.data.kyc import KycRepository
     from propdesk.data.payouts import PayoutRepository
     from propdesk.data.risk import RiskStateRepository
@@ -69,6 +77,7 @@ class Dependencies:
     kyc: KycRepository
     risk: RiskStateRepository
     payouts: PayoutRepository
+    events: TradingEventRepository
     publisher: EventPublisher
     rate_limiter: RateLimiter
     firm_policy: PayoutPolicy
@@ -83,6 +92,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.events import TradingEventRepository
     from propdesk.data.kyc import KycRepository
     from propdesk.data.payouts import PayoutRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
@@ -96,6 +106,7 @@ def production_dependencies() -> Dependencies:
         KycRepository(),
         RiskStateRepository(),
         PayoutRepository(),
+        TradingEventRepository(),
         EventBridgePublisher(settings.event_bus_name),
         RateLimiter(DynamoWindowCounter()),
         firm_policy(settings),
@@ -147,7 +158,7 @@ def request_payout(call: Call, account_id: str) -> Response[Any]:
     if existing is not None:
         return _replayed(existing, fingerprint)  # a replay is free: it neither requests nor counts
     count_rate_limit(app, call.operation, call.caller, call.now)
-    assessment = assess(_situation(account), _policy(account), call.now, requested)
+    assessment = _assess(account, call.now, requested)
     state = tuple(r for r in assessment.refusals if r.kind == "state")
     if state:
         raise PayoutRefusedError(state)
@@ -178,6 +189,16 @@ def request_payout(call: Call, account_id: str) -> Response[Any]:
     _publish(payout)
     metrics.add_metric(name="PayoutsRequested", unit="Count", value=1)
     return _answer(payout, call.operation.status)
+
+
+@route(app, "getPayoutEligibility")
+def get_payout_eligibility(call: Call, account_id: str) -> schema.Eligibility:
+    query = call.query_as(schema.EligibilityQuery)
+    account = _deps().accounts.get(account_id)
+    if account is None or not call.caller.may_read_trader(account.trader_id):
+        raise NotFoundError(f"no account {account_id!r}", "account_id")
+    requested = Decimal(query.amount) if query.amount is not None else None
+    return eligibility_view(account, _assess(account, call.now, requested), call.now)
 
 
 @route(app, "listPayouts")
@@ -224,6 +245,30 @@ def decide_payout(call: Call, payout_id: str) -> Response[Any]:
 
 
 # ---- helpers
+
+
+def eligibility_view(account: Account, assessment: Assessment, now: datetime) -> schema.Eligibility:
+    quote = assessment.quote
+    return schema.Eligibility(
+        account_id=account.account_id,
+        currency=account.currency,
+        evaluated_at=now,
+        eligible=assessment.eligible,
+        max_amount=format_money(quote.withdrawable),
+        amount=format_money(quote.amount),
+        trader_share=format_money(quote.trader_share),
+        earliest_at=assessment.earliest_at,
+        rules=[
+            schema.RuleVerdict(
+                rule=check.rule,
+                met=check.met,
+                reason_code=check.refusal.code if check.refusal and not check.met else None,
+                explanation=check.explanation,
+                figures=dict(check.figures),
+            )
+            for check in assessment.checks
+        ],
+    )
 
 
 def payout_view(payout: Payout) -> schema.PayoutOut:
@@ -286,12 +331,18 @@ def _own_account(call: Call, account_id: str) -> Account:
     return account
 
 
-def _situation(account: Account) -> PayoutSituation:
+def _assess(account: Account, now: datetime, requested: Decimal | None) -> Assessment:
+    """The one evaluation behind both the eligibility preview and the payout request."""
+    policy = _policy(account)
+    return assess(_situation(account, policy), policy, now, requested)
+
+
+def _situation(account: Account, policy: PayoutPolicy) -> PayoutSituation:
     deps = _deps()
     kyc = deps.kyc.get(account.trader_id)
     snapshot = deps.risk.get(account.account_id)
     state: dict[str, Any] = snapshot.state if snapshot else {}
-    return PayoutSituation(
+    situation = PayoutSituation(
         account_status=account.status,
         funded=is_funded(_program_document(account)),
         kyc_status=kyc.status if kyc else None,
@@ -301,7 +352,27 @@ def _situation(account: Account) -> PayoutSituation:
         excluded_profit=Decimal(str(state.get("excluded_profit", "0"))),
         open_positions=len(state.get("positions", [])),
         history=deps.payouts.all_for_account(account.account_id),
+        trading_day=TradingDay(time.fromisoformat(account.day_starts_at), ZoneInfo(account.timezone)),
     )
+    if policy.consistency_percent is None:
+        return situation
+    return replace(situation, closed_trades=_closed_trades(account.account_id, situation.consistency_since))
+
+
+def _closed_trades(account_id: str, since: datetime) -> list[ClosedTrade]:
+    """Every position closed at or after `since`, from the stored fills (each carries its net P&L)."""
+    trades: list[ClosedTrade] = []
+    cursor: str | None = None
+    while True:
+        page = _deps().events.list_fills(account_id, 100, cursor, start=since, newest_first=False)
+        trades += [
+            ClosedTrade(fill.time, Decimal(str(fill.payload["profit"])))
+            for fill in page.items
+            if fill.type == "position_closed"
+        ]
+        if page.next_cursor is None:
+            return trades
+        cursor = page.next_cursor
 
 
 def _policy(account: Account) -> PayoutPolicy:

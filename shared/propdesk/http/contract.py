@@ -305,6 +305,11 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limit=PAYOUT_REQUESTS, handler_counts=True, finds="account_id", other_errors=(403, 409),
     ),
     Operation(
+        "GET", ACCOUNT + "/payouts/eligibility", "payouts_api", "getPayoutEligibility",
+        "Each payout rule's verdict now with its figures, as a request would meet it (`amount`: preview one)",
+        "Payouts", Access.SIGNED_IN, payouts.Eligibility, query=payouts.EligibilityQuery, finds="account_id",
+    ),
+    Operation(
         "GET", ACCOUNT + "/payouts", "payouts_api", "listPayouts", "The account's payouts, newest first",
         "Payouts", Access.SIGNED_IN, payouts.PayoutList, query=PageQuery, finds="account_id",
     ),

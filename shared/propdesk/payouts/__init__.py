@@ -1,13 +1,15 @@
 """Payouts, pure: how much of a funded account's profit may be withdrawn, the trader's share of it, whether a
-request is allowed now (every refusal with a reason code) and how a request is decided.
+request is allowed now (one verdict per payout rule, with its figures; every refusal with a reason code) and
+how a request is decided.
 
-No AWS, no clock reads: the caller passes `now`, the account's figures and its payout history. Storage is
-`propdesk.data.payouts`; the HTTP routes are `functions/payouts_api`. Moving the money (eligibility
-re-check, KYC gate, fraud screen, approval callback, payment) is the payout workflow's job, started by
-`payout.approved`.
+No AWS, no clock reads: the caller passes `now`, the account's figures, its payout history and its closed
+trades since the last withdrawn payout (the consistency rule). Storage is `propdesk.data.payouts`; the HTTP
+routes are `functions/payouts_api`. Moving the money (eligibility re-check, KYC gate, fraud screen, approval
+callback, payment) is the payout workflow's job, started by `payout.approved`.
 """
 
-from propdesk.payouts.eligibility import Assessment, PayoutSituation, Quote, Refusal, assess
+from propdesk.payouts.consistency import ClosedTrade, ConsistencyCheck, TradingDay
+from propdesk.payouts.eligibility import Assessment, PayoutSituation, Quote, Refusal, RuleCheck, assess
 from propdesk.payouts.model import OPEN_STATUSES, Decision, Payout, PayoutStatus, decide
 from propdesk.payouts.policy import PayoutPolicy, PayoutPolicyError, SplitTier, is_funded, policy_for
 from propdesk.payouts.split import trader_share
@@ -15,6 +17,8 @@ from propdesk.payouts.split import trader_share
 __all__ = [
     "OPEN_STATUSES",
     "Assessment",
+    "ClosedTrade",
+    "ConsistencyCheck",
     "Decision",
     "Payout",
     "PayoutPolicy",
@@ -23,7 +27,9 @@ __all__ = [
     "PayoutStatus",
     "Quote",
     "Refusal",
+    "RuleCheck",
     "SplitTier",
+    "TradingDay",
     "assess",
     "decide",
     "is_funded",

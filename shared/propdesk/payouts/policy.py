@@ -4,9 +4,11 @@ A program document may carry a `payouts` object; whatever it leaves out comes fr
 (`PayoutsApiSettings`). Example (Topstep-like: 100% of the first 10,000 withdrawn, then 90%):
 
     "payouts": {"profit_split": [{"up_to": "10000", "percent": "100"}, {"percent": "90"}],
-                "minimum_amount": "150", "first_payout_after_days": 14, "days_between_payouts": 14}
+                "minimum_amount": "150", "first_payout_after_days": 14, "days_between_payouts": 14,
+                "consistency_percent": "30"}
 
-`profit_split_percent: "80"` is the flat form. Only accounts of a program whose `kind` is `funded` earn
+`profit_split_percent: "80"` is the flat form. `consistency_percent` (optional) is the consistency rule at
+payout (see `propdesk.payouts.consistency`). Only accounts of a program whose `kind` is `funded` earn
 payouts.
 """
 
@@ -42,6 +44,8 @@ class PayoutPolicy:
     days_between_payouts: int  # counted from the previous request that was not rejected
     require_kyc: bool = True
     require_flat: bool = True  # no open positions: the profit paid is closed profit
+    # Best day since the last withdrawn payout at most this % of the profit since then (None: no such rule).
+    consistency_percent: Decimal | None = None
 
     def __post_init__(self) -> None:
         _check_split(self.split)
@@ -49,6 +53,8 @@ class PayoutPolicy:
             raise PayoutPolicyError("payouts.minimum_amount must not be negative")
         if self.first_payout_after_days < 0 or self.days_between_payouts < 0:
             raise PayoutPolicyError("payout schedule days must not be negative")
+        if self.consistency_percent is not None and not Decimal(0) < self.consistency_percent <= HUNDRED:
+            raise PayoutPolicyError("payouts.consistency_percent must be above 0 and at most 100")
 
 
 def flat_split(percent: Decimal) -> tuple[SplitTier, ...]:
@@ -81,6 +87,8 @@ def policy_for(document: Mapping[str, Any], firm_default: PayoutPolicy) -> Payou
         policy = replace(policy, require_kyc=_flag(section, "require_kyc"))
     if "require_flat" in section:
         policy = replace(policy, require_flat=_flag(section, "require_flat"))
+    if "consistency_percent" in section:
+        policy = replace(policy, consistency_percent=_decimal(section, "consistency_percent"))
     return policy
 
 

@@ -1,4 +1,5 @@
-"""Payout routes: a trader's request and history, finance's queue and decision."""
+"""Payout routes: eligibility with its numbers, a trader's request and history, finance's queue and
+decision."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from propdesk.http.schemas.common import Money, PageQuery, Reason, RequestModel, ResponseModel
+from propdesk.http.schemas.common import Money, PageQuery, QueryModel, Reason, RequestModel, ResponseModel
 
 PayoutStatusName = Literal["requested", "approved", "rejected", "paid"]
 
@@ -46,3 +47,50 @@ class PayoutQueueQuery(PageQuery):
 class PayoutDecisionRequest(RequestModel):
     decision: Literal["approve", "reject"]
     reason: Reason
+
+
+class EligibilityQuery(QueryModel):
+    amount: str | None = Field(
+        default=None,
+        pattern=r"^\d{1,12}(\.\d{1,2})?$",
+        examples=["2500.00"],
+        description="Preview a request for this much profit; all that is withdrawable if left out.",
+    )
+
+
+class RuleVerdict(ResponseModel):
+    rule: str = Field(
+        examples=["consistency"],
+        description="funded, account_active, kyc_approved, no_open_positions, no_open_payout, "
+        "first_payout_wait, payout_interval, consistency, profit, amount_within_profit, minimum_amount "
+        "(those the program has).",
+    )
+    met: bool
+    reason_code: str | None = Field(
+        default=None,
+        examples=["consistency_not_met"],
+        description="While unmet: the error code a payout request would be refused with.",
+    )
+    explanation: str = Field(description="The verdict in words, with its numbers; for people, may change.")
+    figures: dict[str, str | None] = Field(
+        description="The exact figures behind the verdict: amounts and percentages as decimal strings, "
+        "instants as ISO-8601 UTC, counts as digits; null where a figure does not apply.",
+    )
+
+
+class Eligibility(ResponseModel):
+    """The payout rules' verdicts now, as a payout request at this instant would meet them."""
+
+    account_id: str
+    currency: str
+    evaluated_at: datetime
+    eligible: bool = Field(
+        description="A payout request now (of `max_amount`, or `amount`) would be accepted."
+    )
+    max_amount: Money = Field(description="All withdrawable profit (closed; news-excluded profit left out).")
+    amount: Money = Field(description="The amount previewed: `amount` if given, else `max_amount`.")
+    trader_share: Money = Field(description="What the trader would receive for `amount` at the split.")
+    earliest_at: datetime = Field(
+        description="The first instant at which every time rule is met (in the past once they are)."
+    )
+    rules: list[RuleVerdict]
