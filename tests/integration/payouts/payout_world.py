@@ -12,10 +12,12 @@ from typing import Any, cast
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.catalogue import demo_programs, summary_of
+from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
+from propdesk.data.events import TradingEventRepository
 from propdesk.data.kyc import KycRepository
-from propdesk.data.records import KycCase, RiskSnapshot
+from propdesk.data.records import KycCase, RiskSnapshot, StoredEvent
 from propdesk.data.risk import RiskStateRepository
 
 from functions.payouts_api import handler as payouts_api
@@ -77,6 +79,29 @@ class FundedDesk:
             RiskSnapshot(self.account_id, current.version if current else 0, state, {}, None, 0, NOW),
             NOW,
         )
+
+    def close_trades(
+        self, *profits: str, first_close: datetime = FUNDED_AT + timedelta(days=1, hours=1)
+    ) -> None:
+        """Positions closed one a day (each a stored `position_closed` fill with its net profit)."""
+        events = TradingEventRepository()
+        for index, profit in enumerate(profits):
+            at = first_close + timedelta(days=index)
+            event_id = f"close-{index}"
+            payload = {"time": at.isoformat(), "type": "position_closed", "position_id": f"p{index}",
+                       "profit": profit, "event_id": event_id}  # fmt: skip
+            stored = StoredEvent(
+                self.account_id, event_id, at, "position_closed", payload, keys.event_sk(at, event_id)
+            )
+            events.record(stored, at)
+
+    def eligibility(
+        self, identity: dict[str, str] | None = None, now: datetime = NOW, query: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        event = request(
+            "getPayoutEligibility", {"account_id": self.account_id}, identity or self.identity(), query
+        )
+        return self.call(event, now)
 
     def identity(self) -> dict[str, str]:
         return token(self.trader)
