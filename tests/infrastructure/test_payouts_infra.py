@@ -1,4 +1,4 @@
-"""payouts_api: its own role, the table (append-only audit), PutEvents on the propdesk bus only, and its four
+"""payouts_api: its own role, the table (append-only audit), PutEvents on the propdesk bus only, and its five
 routes behind the Cognito authorizer."""
 
 from __future__ import annotations
@@ -38,5 +38,5 @@ def test_the_payout_routes_need_a_cognito_token(synthesized: Synthesized) -> Non
         if function_id in str(properties.get("Integration", {}).get("Uri", ""))
     ]
 
-    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "GET", "POST", "POST"]
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "GET", "GET", "POST", "POST"]
     assert {m["AuthorizationType"] for m in methods} == {"COGNITO_USER_POOLS"}

@@ -127,6 +127,8 @@ def payout_arguments(firm: Firm, operation_id: str) -> dict[str, Any]:
     desk = FundedDesk.seed(firm.trader.removeprefix("trader-"), opened_at=NOW - timedelta(days=30))
     if operation_id == "requestPayout":
         return {"path": {"account_id": desk.account_id}, "body": {}}
+    if operation_id == "getPayoutEligibility":
+        return {"path": {"account_id": desk.account_id}}
     if operation_id == "decidePayout":
         payout = Payout("pay_" + desk.account_id, desk.account_id, firm.trader, "requested", "USD",
                         Decimal(1000), Decimal(800), Decimal(200), NOW - timedelta(hours=1))  # fmt: skip
