@@ -1,6 +1,7 @@
 """The circuit breaker's state in DynamoDB Local, shared by workers: worker A's failures against the fake
-Match-Trader open worker B's circuit (B sends no request), concurrent failures are all counted, exactly one
-of many concurrent workers gets the half-open probe lease, and the trial call's success closes it for all."""
+Match-Trader open worker B's circuit (B sends no request), and the trial call's success closes it for all.
+The store contract (concurrent failures all counted, exactly one of many concurrent workers gets the
+half-open probe lease) is checked on the DynamoDB store and on the in-memory one the unit tests use."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from propdesk.adapters.match_trader import MatchTraderPlatform
 from propdesk.data.breakers import DynamoDBBreakerStore
-from propdesk.provisioning.breaker_state import BreakerState
+from propdesk.provisioning.breaker_state import BreakerState, BreakerStore, InMemoryBreakerStore
 from propdesk.provisioning.circuit_breaker import CircuitBreaker
 from propdesk.provisioning.rate_limiter import TokenBucket
 from propdesk.provisioning.retry import RetryPolicy
@@ -86,10 +87,15 @@ def run_together(count: int, work: Callable[[], object]) -> list[object]:
     return results
 
 
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request: pytest.FixtureRequest, tables: TableNames) -> BreakerStore:
+    return DynamoDBBreakerStore() if request.param == "dynamodb" else InMemoryBreakerStore()
+
+
 def test_concurrent_failures_are_all_counted_and_open_the_circuit_once(
-    tables: TableNames, unique_id: str
+    store: BreakerStore, unique_id: str
 ) -> None:
-    store, circuit = DynamoDBBreakerStore(), f"circuit-{unique_id}"
+    circuit = f"circuit-{unique_id}"
     run_together(8, lambda: store.add_failure(circuit, 5, 1000.0))
     state = store.read(circuit)
     assert (state.failures, state.opened_at) == (8, 1000.0)
@@ -98,9 +104,9 @@ def test_concurrent_failures_are_all_counted_and_open_the_circuit_once(
 
 
 def test_exactly_one_of_many_concurrent_workers_takes_the_probe_lease(
-    tables: TableNames, unique_id: str
+    store: BreakerStore, unique_id: str
 ) -> None:
-    store, circuit = DynamoDBBreakerStore(), f"circuit-{unique_id}"
+    circuit = f"circuit-{unique_id}"
     for _ in range(2):
         store.add_failure(circuit, 2, 1000.25)
     taken = run_together(8, lambda: store.take_probe(circuit, 1000.25, 1030.5, 1090.5))
