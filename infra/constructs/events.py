@@ -26,7 +26,7 @@ from infra.constructs.realtime import Realtime
 from infra.nag import acknowledge, logical_id
 
 EVENT_SOURCE = "propdesk"
-NOTIFIED_DETAIL_TYPE_PREFIXES = ("account.", "kyc.", "purchase.")
+NOTIFIED_DETAIL_TYPE_PREFIXES = ("account.", "kyc.", "purchase.", "payout.")
 WARNING_SHARE = "0.8"  # share of a loss limit at which traders get a warning before the breach
 
 

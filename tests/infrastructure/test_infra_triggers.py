@@ -66,13 +66,13 @@ def test_notifications_consume_their_queue_reporting_item_failures(synthesized: 
     assert queue["VisibilityTimeout"] >= 6 * timeout
 
 
-def test_notifications_rule_matches_account_kyc_and_purchase_events(synthesized: Synthesized) -> None:
+def test_notifications_rule_matches_account_kyc_purchase_and_payout_events(synthesized: Synthesized) -> None:
     synthesized.template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
                 "source": ["propdesk"],
-                "detail-type": [{"prefix": "account."}, {"prefix": "kyc."}, {"prefix": "purchase."}],
+                "detail-type": [{"prefix": p} for p in ("account.", "kyc.", "purchase.", "payout.")],
             },
             "EventBusName": Match.any_value(),
         },
