@@ -23,7 +23,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AuthApiSettings
 from propdesk.http.app import build_rest_app, resolve
-from propdesk.http.errors import error_body
+from propdesk.http.error_format import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import auth as schema
 from propdesk.observability import observe

@@ -31,7 +31,7 @@ from propdesk.data.records import Account, AuditEntry, BreachOverride
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.audit_views import audit_view
 from propdesk.http.authorization import STAFF_ROLES
-from propdesk.http.errors import error_body
+from propdesk.http.error_format import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import staff as schema
 from propdesk.http.schemas import staff_admin

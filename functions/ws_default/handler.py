@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import WsDefaultSettings
-from propdesk.http.errors import error_body, field_path
+from propdesk.http.error_format import error_body, field_path
 from propdesk.observability import observe
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 

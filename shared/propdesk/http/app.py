@@ -22,7 +22,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from propdesk.data.errors import InvalidCursorError
-from propdesk.http.errors import domain_error_response, error_body, error_response, field_path
+from propdesk.http.error_format import error_body, field_path
+from propdesk.http.errors import domain_error_response, error_response
 from propdesk.observability import logger
 from propdesk.services.errors import DomainError, InvalidInputError, MalformedRequestError
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from propdesk.http.error_format import error_body
 from propdesk.services.errors import (
     ConflictError,
     DomainError,
@@ -30,13 +30,6 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     PayloadTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     RateLimitedError: HTTPStatus.TOO_MANY_REQUESTS,
 }
-
-
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        error["field"] = field
-    return {"error": error}
 
 
 def error_response(
@@ -63,21 +56,3 @@ def domain_error_response(error: DomainError) -> Response[Any]:
     if isinstance(error, RateLimitedError):
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return error_response(status, error.code, error.message, error.field, headers)
-
-
-def field_path(location: Sequence[Any]) -> str:
-    """`("body", "events", 0, "profit")` → `events[0].profit`; `("query", "limit")` → `limit`."""
-    parts = (
-        list(location[1:])
-        if location and location[0] in {"body", "query", "path", "header"}
-        else list(location)
-    )
-    if not parts:
-        return str(location[0]) if location else "body"
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from propdesk.http.app import raw_body
-from propdesk.http.errors import error_body
+from propdesk.http.error_format import error_body
 from propdesk.purchases.errors import RetryLaterError
 
 if TYPE_CHECKING:
