@@ -33,10 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
+from scripts.local_cloud.seed import DEMO_PASSWORD, ensure_user  # noqa: E402
 from tests.e2e.harness import HttpAnswer, bind_data_layer  # noqa: E402
 from tests.e2e.purchase_cloud import PurchaseCloud, purchase_cloud  # noqa: E402
 
 PROGRAM = {"program_id": "two-step-100k-phase-1", "currency": "USD", "payment_method": "card"}
+# A registration spike is many new traders buying one or two challenges each; each stays well inside the
+# per-trader order limit (10 per 10 minutes), so the burst measures the purchase path, not the limiter.
+ORDERS_PER_TRADER = 5
 
 
 def timed(call: Callable[[], HttpAnswer]) -> tuple[float, HttpAnswer]:
@@ -95,10 +99,29 @@ def report(
     return p99
 
 
+def trader_tokens(shop: PurchaseCloud, count: int) -> list[str]:
+    """`count` signed-in traders of the spike (created in the local cloud's user pool)."""
+    cognito = shop.stack.client("cognito-idp")
+    outputs = shop.stack.outputs
+    tokens = []
+    for n in range(count):
+        email = f"spike-{n:04d}@bench.propdesk.local"
+        ensure_user(cognito, outputs["UserPoolId"], email, "trader")
+        answer = cognito.initiate_auth(
+            AuthFlow="USER_PASSWORD_AUTH",
+            ClientId=outputs["UserPoolClientId"],
+            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
+        )
+        tokens.append(str(answer["AuthenticationResult"]["IdToken"]))
+    return tokens
+
+
 def run(shop: PurchaseCloud, orders: int, concurrency: int, timeout: float) -> int:
     token = shop.token()
     auth = {"Authorization": token}
     http = shop.stack.http
+    buyers = trader_tokens(shop, -(-orders // ORDERS_PER_TRADER))
+    print(f"purchases.traders: {len(buyers)} ({ORDERS_PER_TRADER} orders each)")
 
     # Warm-up (not measured): one round of concurrent calls per function, as a spike meets warm instances.
     ignored = shop.stripe.event("customer.created", {"id": "cus_warm", "object": "customer"})
@@ -114,9 +137,12 @@ def run(shop: PurchaseCloud, orders: int, concurrency: int, timeout: float) -> i
 
     keys = [f"bench-{uuid.uuid4().hex}" for _ in range(orders)]
     calls = [
-        functools.partial(http, "POST", "/v1/orders", PROGRAM, {**auth, "Idempotency-Key": key})
-        for key in keys
-    ]
+        functools.partial(
+            http, "POST", "/v1/orders", PROGRAM,
+            {"Authorization": buyers[n // ORDERS_PER_TRADER], "Idempotency-Key": key},
+        )
+        for n, key in enumerate(keys)
+    ]  # fmt: skip
     wall, placed = burst(calls, concurrency)
     report("post_orders", wall, placed, baseline_p99)
     answers, repeats = retry_failed(calls, placed, ok={200, 201})

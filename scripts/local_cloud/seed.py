@@ -27,8 +27,8 @@ def seed_demo_firm(endpoints: LocalEndpoints) -> dict[str, str]:
         os.environ.setdefault(name, value)
     outputs = endpoints.outputs
     cognito = _client("cognito-idp", endpoints)
-    trader_id = _ensure_user(cognito, outputs["UserPoolId"], DEMO_TRADER_EMAIL, "trader")
-    _ensure_user(cognito, outputs["UserPoolId"], DEMO_STAFF_EMAIL, "admin")
+    trader_id = ensure_user(cognito, outputs["UserPoolId"], DEMO_TRADER_EMAIL, "trader")
+    ensure_user(cognito, outputs["UserPoolId"], DEMO_STAFF_EMAIL, "admin")
     _seed_tables(endpoints, trader_id)
     apigateway = _client("apigateway", endpoints)
     api_key = apigateway.get_api_key(apiKey=outputs["PlatformApiKeyId"], includeValue=True)
@@ -77,7 +77,7 @@ def _seed_tables(endpoints: LocalEndpoints, trader_id: str) -> None:
     )
 
 
-def _ensure_user(cognito: Any, pool_id: str, email: str, group: str) -> str:
+def ensure_user(cognito: Any, pool_id: str, email: str, group: str) -> str:
     """Create a confirmed user with the demo password in `group` (if absent); return its `sub`."""
     try:
         user = cognito.admin_get_user(UserPoolId=pool_id, Username=email)

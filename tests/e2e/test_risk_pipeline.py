@@ -64,11 +64,11 @@ def test_an_equity_drop_below_the_daily_floor_fails_the_account_once(
 
 def risk_officer_token(stack: DeployedStack) -> str:
     """A staff member in the `risk` group (the one that may override breaches)."""
-    from scripts.local_cloud.seed import DEMO_PASSWORD, _ensure_user
+    from scripts.local_cloud.seed import DEMO_PASSWORD, ensure_user
 
     cognito = stack.client("cognito-idp")
     email = "risk@demo.propdesk.local"
-    _ensure_user(cognito, stack.outputs["UserPoolId"], email, "risk")
+    ensure_user(cognito, stack.outputs["UserPoolId"], email, "risk")
     answer = cognito.initiate_auth(
         AuthFlow="USER_PASSWORD_AUTH",
         ClientId=stack.outputs["UserPoolClientId"],
