@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AccountsApiSettings
 from propdesk.data import keys
-from propdesk.data.records import Account, BreachEvidence, TraderProfile
+from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -32,7 +32,7 @@ from propdesk.http.views import (
     risk_view,
 )
 from propdesk.observability import logger, observe
-from propdesk.services.errors import ForbiddenError, InvalidInputError, NotFoundError
+from propdesk.records import Account, BreachEvidence, TraderProfile
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository

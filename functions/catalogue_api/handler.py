@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import CatalogueApiSettings
+from propdesk.errors import NotFoundError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.catalogue_views import leaderboard_view, program_version_view, program_view
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import catalogue as schema
 from propdesk.http.schemas.common import PageQuery
+from propdesk.leaderboards import period_key
 from propdesk.observability import observe
-from propdesk.services.errors import NotFoundError
-from propdesk.services.leaderboards import period_key
 
 if TYPE_CHECKING:
     from propdesk.data.catalogue import CatalogueRepository

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.adapters.veriff import DecisionWebhook, shared_secret_of, signature_matches
 from propdesk.config import KycWebhookSettings
+from propdesk.errors import UnauthorizedError
 from propdesk.http.app import build_rest_app, parse_json, raw_body, resolve
 from propdesk.observability import logger, observe
-from propdesk.services.errors import UnauthorizedError
 
 if TYPE_CHECKING:
     from propdesk.ports import SecretSource

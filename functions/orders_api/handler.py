@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.access import STAFF_ROLES
+from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
-from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.routing import Call, count_rate_limit, route
 from propdesk.http.schemas import purchases as schema
 from propdesk.http.schemas import staff_admin
 from propdesk.http.schemas.common import PageQuery
+from propdesk.http.webhooks import answer_retry_later
 from propdesk.money import money_str
 from propdesk.observability import metrics, observe
 from propdesk.purchases.settings import OrdersApiSettings
 from propdesk.purchases.views import order_view, transition_view
-from propdesk.purchases.webhook_endpoint import answer_retry_later
-from propdesk.services.errors import InvalidInputError, NotFoundError
 from propdesk.services.rate_limits import RateLimiter
 
 if TYPE_CHECKING:

@@ -30,11 +30,11 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.access import STAFF_ROLES
 from propdesk.config import PayoutsApiSettings
-from propdesk.data.records import Account, AuditEntry
 from propdesk.domain_events import PayoutApproved, PayoutEvent, PayoutRejected, PayoutRequested, stable_id
+from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
-from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.routing import Call, count_rate_limit, route
 from propdesk.http.schemas import payouts as schema
 from propdesk.http.schemas.common import PageQuery
@@ -54,7 +54,7 @@ from propdesk.payouts import (
 )
 from propdesk.payouts.eligibility import Refusal, format_money
 from propdesk.payouts.model import STATUS_AFTER, AlreadyDecidedError
-from propdesk.services.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from propdesk.records import Account, AuditEntry
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository

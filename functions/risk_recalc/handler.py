@@ -24,7 +24,7 @@ from propdesk.observability import logger, metrics, observe
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from propdesk.data.records import StoredEvent
+    from propdesk.records import StoredEvent
     from propdesk.services.risk import RiskService
 
 

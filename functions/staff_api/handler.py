@@ -1,4 +1,4 @@
-"""Staff REST routes (Cognito; the role each needs is in propdesk.http.authorization):
+"""Staff REST routes (Cognito; the role each needs is in propdesk.access):
 
 - `POST /v1/staff/accounts/{id}/breach-overrides` (risk): record an override of one breach with its reason,
   optionally reinstating the account the breach failed; audited in the same transaction;
@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.access import STAFF_ROLES
 from propdesk.config import StaffApiSettings
 from propdesk.data.errors import InvalidCursorError
-from propdesk.data.records import Account, AuditEntry, BreachOverride
+from propdesk.errors import ConflictError, InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.audit_views import audit_view
-from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.error_format import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import staff as schema
@@ -38,7 +38,7 @@ from propdesk.http.schemas import staff_admin
 from propdesk.http.views import breach_sk_of
 from propdesk.observability import observe
 from propdesk.ports import IdentityProviderUnavailableError
-from propdesk.services.errors import ConflictError, InvalidInputError, NotFoundError
+from propdesk.records import Account, AuditEntry, BreachOverride
 from propdesk.services.rate_limits import RateLimiter
 
 if TYPE_CHECKING:

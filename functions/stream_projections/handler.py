@@ -47,6 +47,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.connections import ConnectionRepository
     from propdesk.data.leaderboards import LeaderboardRepository
     from propdesk.data.realtime import FeedRepository, SubscriptionRepository
+    from propdesk.http.views import metrics_json
     from propdesk.services.account_updates import AccountUpdates
     from propdesk.services.evaluators import Evaluators
     from propdesk.services.live_feed import LiveFeed
@@ -70,7 +71,7 @@ def production_dependencies() -> Dependencies:
     )
     return Dependencies(
         Projections(accounts, TraderRepository(), LeaderboardRepository(), AuditLog()),
-        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed),
+        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
         feed,
         SystemClock(),
     )

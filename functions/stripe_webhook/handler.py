@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.webhooks import MAX_BODY_BYTES, answer_retry_later, receive
 from propdesk.observability import metrics, observe
 from propdesk.purchases.settings import StripeWebhookSettings
-from propdesk.purchases.webhook_endpoint import MAX_BODY_BYTES, answer_retry_later, receive
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock

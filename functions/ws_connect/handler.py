@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import ConnectionsSettings
-from propdesk.data.records import Connection
 from propdesk.observability import logger, observe
+from propdesk.records import Connection
 
 if TYPE_CHECKING:
     from propdesk.data.connections import ConnectionRepository

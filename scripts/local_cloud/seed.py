@@ -48,7 +48,7 @@ def _seed_tables(endpoints: LocalEndpoints, trader_id: str) -> None:
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
-    from propdesk.data.records import Account, TraderProfile
+    from propdesk.records import Account, TraderProfile
 
     outputs = endpoints.outputs
     bind_tables(TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, endpoints.cloud))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from propdesk.domain_events import DomainEvent
-from propdesk.services.errors import DomainError, ForbiddenError
+from propdesk.errors import DomainError, ForbiddenError
 
 
 class Clock(Protocol):

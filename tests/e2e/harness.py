@@ -85,7 +85,7 @@ def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime
     """Open a fresh account for the demo trader, through the project's data layer, as provisioning would."""
     from propdesk.catalogue import demo_programs
     from propdesk.data.accounts import AccountRepository
-    from propdesk.data.records import Account
+    from propdesk.records import Account
 
     bind_data_layer(stack)
     program = next(p for p in demo_programs() if p.summary.program_id == stack.demo["program_id"])

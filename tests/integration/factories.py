@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.data.records import Account, AccountStatus, StoredEvent
+from propdesk.records import Account, AccountStatus, StoredEvent
 
 OPENED_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

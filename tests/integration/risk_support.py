@@ -14,9 +14,9 @@ from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.deadlines import DeadlineRepository
 from propdesk.data.events import TradingEventRepository
-from propdesk.data.records import Account, StoredEvent
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.engine import Program, evaluate, parse_event
+from propdesk.records import Account, StoredEvent
 from propdesk.services.risk import RiskService, RiskStores
 
 from functions.risk_recalc import handler as risk_recalc

@@ -15,10 +15,10 @@ import pytest
 from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
-from propdesk.data.records import AuditEntry, BreachEvidence, BreachOverride, RiskSnapshot
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.staff_actions import StaffActions
 from propdesk.engine import Evaluator, Program
+from propdesk.records import AuditEntry, BreachEvidence, BreachOverride, RiskSnapshot
 from propdesk.services.account_metrics import live_metrics
 
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records

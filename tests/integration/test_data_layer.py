@@ -14,9 +14,9 @@ from propdesk.data.connections import ConnectionRepository
 from propdesk.data.errors import InvalidCursorError, VersionConflictError
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.kyc import KycRepository
-from propdesk.data.records import BreachEvidence, Connection, KycCase, ProgramSummary, RiskSnapshot
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
+from propdesk.records import BreachEvidence, Connection, KycCase, ProgramSummary, RiskSnapshot
 
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames

@@ -17,8 +17,9 @@ from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.leaderboards import LeaderboardRepository
 from propdesk.data.realtime import FeedRepository, SubscriptionRepository
-from propdesk.data.records import Connection
+from propdesk.http.views import metrics_json
 from propdesk.realtime.topics import account_topic, leaderboard_topic
+from propdesk.records import Connection
 from propdesk.services.account_updates import AccountUpdates
 from propdesk.services.evaluators import Evaluators
 from propdesk.services.live_feed import LiveFeed
@@ -49,7 +50,7 @@ def dependencies(pusher: InMemoryPusher) -> stream_projections.Dependencies:
     accounts, feed = AccountRepository(), live_feed(pusher)
     return stream_projections.Dependencies(
         Projections(accounts, TraderRepository(), LeaderboardRepository(), AuditLog()),
-        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed),
+        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
         feed,
         ManualClock(NOW),
     )

@@ -11,7 +11,7 @@ import pytest
 from propdesk.adapters.fakes import InMemoryPusher
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.notifications import NotificationRepository
-from propdesk.data.records import Connection
+from propdesk.records import Connection
 from propdesk.services.notifications import NotificationService
 
 from events import load_event

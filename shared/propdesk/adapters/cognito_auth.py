@@ -14,8 +14,8 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from propdesk.errors import DomainError, ForbiddenError, InvalidInputError, UnauthorizedError
 from propdesk.ports import IdentityProviderUnavailableError, SessionTokens, UserNotConfirmedError
-from propdesk.services.errors import DomainError, ForbiddenError, InvalidInputError, UnauthorizedError
 from propdesk.services.rate_limits import RateLimitedError
 
 if TYPE_CHECKING:

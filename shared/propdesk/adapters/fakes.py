@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from propdesk.domain_events import DomainEvent
+from propdesk.errors import InvalidInputError, UnauthorizedError
 from propdesk.ports import SessionTokens, UserNotConfirmedError
-from propdesk.services.errors import InvalidInputError, UnauthorizedError
 
 
 @dataclass

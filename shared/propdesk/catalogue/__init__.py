@@ -13,7 +13,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from propdesk.data.records import ProgramSummary
+from propdesk.records import ProgramSummary
 
 
 @dataclass(frozen=True, slots=True)

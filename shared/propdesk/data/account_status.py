@@ -16,7 +16,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.models import AccountItem
-from propdesk.data.records import Account, AccountStatus
+from propdesk.records import Account, AccountStatus
 
 
 class PurchaseAccountBook:

@@ -12,7 +12,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import AccountItem, ResetGroupItem, TraderProfileItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import Account, AccountStatus, Page, TraderProfile
+from propdesk.records import Account, AccountStatus, Page, TraderProfile
 
 
 class TraderRepository:

@@ -11,7 +11,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import AuditEntryItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import AuditEntry, Page
+from propdesk.records import AuditEntry, Page
 
 
 class AuditLog:

@@ -15,7 +15,7 @@ from propdesk.data.audit import AuditLog
 from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import CatalogueEntryItem, ProgramVersionItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import AuditEntry, Page, ProgramSummary, ProgramVersion
+from propdesk.records import AuditEntry, Page, ProgramSummary, ProgramVersion
 
 
 class CatalogueRepository:

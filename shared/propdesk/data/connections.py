@@ -6,7 +6,7 @@ from pynamodb.exceptions import UpdateError
 
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import ConnectionItem
-from propdesk.data.records import Connection
+from propdesk.records import Connection
 
 
 class ConnectionRepository:

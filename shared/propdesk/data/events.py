@@ -12,7 +12,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import TradingEventItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import Page, StoredEvent
+from propdesk.records import Page, StoredEvent
 
 # Greater than any event key: key times start with a digit, and "~" sorts after every digit.
 _AFTER_LAST_EVENT = f"{keys.EVENT_PREFIX}~"

@@ -9,7 +9,7 @@ from pynamodb.exceptions import UpdateError
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import KycCaseItem
-from propdesk.data.records import KycCase, KycStatus
+from propdesk.records import KycCase, KycStatus
 
 _STATUSES: dict[str, KycStatus] = {
     "pending": "pending",

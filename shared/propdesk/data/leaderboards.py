@@ -7,8 +7,8 @@ from datetime import datetime
 
 from propdesk.data import keys
 from propdesk.data.models import LeaderboardItem
-from propdesk.data.records import LeaderboardStanding
-from propdesk.services.leaderboards import SHARDS, ranked, return_percent, shard_of, sortable_return
+from propdesk.leaderboards import SHARDS, ranked, return_percent, shard_of, sortable_return
+from propdesk.records import LeaderboardStanding
 
 
 class LeaderboardRepository:

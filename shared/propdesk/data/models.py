@@ -1,7 +1,7 @@
 """pynamodb models: the storage shape of every entity (keys exactly as docs/data-model.md).
 
 Table names and the endpoint are not known here: `propdesk.data.binding.bind_tables` sets them at run time.
-Only the repositories use these classes; everything else works with `propdesk.data.records`.
+Only the repositories use these classes; everything else works with `propdesk.records`.
 """
 
 from __future__ import annotations

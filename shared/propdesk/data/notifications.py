@@ -8,7 +8,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import NotificationItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import Notification, Page
+from propdesk.records import Notification, Page
 
 
 class NotificationRepository:

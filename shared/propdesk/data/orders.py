@@ -29,7 +29,6 @@ from propdesk.data.models import (
     WebhookReceiptItem,
 )
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import AuditEntry, Page
 from propdesk.purchases.discount_uses import UseChange, use_change
 from propdesk.purchases.orders import ORDER_STATUSES, Order, OrderStatus, PaymentMethod, Transition
 from propdesk.purchases.pricing import LineKind, PriceLine
@@ -39,6 +38,7 @@ from propdesk.purchases.store import (
     StaleOrderError,
     WebhookReceipt,
 )
+from propdesk.records import AuditEntry, Page
 
 _CONDITION_FAILED = "ConditionalCheckFailed"
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pynamodb.pagination import ResultIterator
 
 from propdesk.data.errors import InvalidCursorError
-from propdesk.data.records import Page
+from propdesk.records import Page
 
 Item = TypeVar("Item")
 Record = TypeVar("Record")

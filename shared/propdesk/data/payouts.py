@@ -20,8 +20,8 @@ from propdesk.data._conditions import condition_failed
 from propdesk.data.audit import AuditLog
 from propdesk.data.models import MainTableModel, PayoutItem, PayoutLockItem
 from propdesk.data.paging import check_limit, decode_cursor, drain, to_page
-from propdesk.data.records import AuditEntry, Page
 from propdesk.payouts.model import PAYOUT_STATUSES, Payout, PayoutStatus
+from propdesk.records import AuditEntry, Page
 
 TRANSACTION_CANCELED = "TransactionCanceledException"
 _STATUS: dict[str, PayoutStatus] = {status: status for status in PAYOUT_STATUSES}

@@ -13,7 +13,7 @@ from propdesk.data._conditions import condition_failed
 from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.data.records import BreachEvidence, Page, RiskSnapshot
+from propdesk.records import BreachEvidence, Page, RiskSnapshot
 
 
 class RiskStateRepository:

@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 from propdesk.data import keys
 from propdesk.data.audit import AuditLog
 from propdesk.data.models import AccountItem, BreachItem, BreachOverrideItem, MainTableModel, ResetGroupItem
-from propdesk.data.records import Account, AuditEntry, BreachOverride
+from propdesk.records import Account, AuditEntry, BreachOverride
 
 TRANSACTION_CANCELED = "TransactionCanceledException"
 

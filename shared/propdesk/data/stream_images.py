@@ -8,8 +8,8 @@ from typing import Any
 
 from propdesk.data import keys
 from propdesk.data.models import BreachItem, RiskStateItem
-from propdesk.data.records import BreachEvidence, RiskSnapshot
 from propdesk.data.risk import _evidence
+from propdesk.records import BreachEvidence, RiskSnapshot
 
 
 def sort_key(record: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import ResetWatermarkItem
-from propdesk.data.records import ResetWatermark
+from propdesk.records import ResetWatermark
 
 
 class ResetWatermarkRepository:

@@ -22,10 +22,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from propdesk.data.errors import InvalidCursorError
+from propdesk.errors import DomainError, InvalidInputError, MalformedRequestError
 from propdesk.http.error_format import error_body, field_path
 from propdesk.http.errors import domain_error_response, error_response
 from propdesk.observability import logger
-from propdesk.services.errors import DomainError, InvalidInputError, MalformedRequestError
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=BaseModel)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from propdesk.data.records import AuditEntry
 from propdesk.http.schemas import staff
+from propdesk.records import AuditEntry
 
 
 def audit_view(entry: AuditEntry) -> staff.AuditEntryOut:

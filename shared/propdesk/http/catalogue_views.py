@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from propdesk.data.records import LeaderboardStanding, ProgramSummary, ProgramVersion
 from propdesk.http.schemas import catalogue
+from propdesk.leaderboards import Period, entry_id, return_percent
 from propdesk.money import money_str
 from propdesk.purchases.pricing import AddOn, AddOnOffer, add_on_offers
-from propdesk.services.leaderboards import Period, entry_id, return_percent
+from propdesk.records import LeaderboardStanding, ProgramSummary, ProgramVersion
 
 
 def program_view(summary: ProgramSummary, add_ons: Iterable[AddOn]) -> catalogue.ProgramOut:

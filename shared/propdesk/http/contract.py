@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from propdesk.http.authorization import Permission
+from propdesk.access import Permission
 from propdesk.services.rate_limits import RateLimit
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from propdesk.http.error_format import error_body
-from propdesk.services.errors import (
+from propdesk.errors import (
     ConflictError,
     DomainError,
     ForbiddenError,
@@ -18,6 +17,7 @@ from propdesk.services.errors import (
     PayloadTooLargeError,
     UnauthorizedError,
 )
+from propdesk.http.error_format import error_body
 from propdesk.services.rate_limits import RateLimitedError
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from propdesk.http.authorization import STAFF_ROLES, Permission, granted
-from propdesk.services.errors import UnauthorizedError
+from propdesk.access import STAFF_ROLES, Permission, granted
+from propdesk.errors import UnauthorizedError
 
 STAFF_GROUPS = STAFF_ROLES
 # How API Gateway renders the token's `exp` claim in `requestContext.authorizer.claims`.

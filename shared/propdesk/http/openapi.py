@@ -99,7 +99,7 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
         "security": _security(operation),
     }
     if operation.permission is not None:
-        from propdesk.http.authorization import GRANTS
+        from propdesk.access import GRANTS
 
         roles = ", ".join(sorted(GRANTS[operation.permission]))
         spec["description"] = f"Staff roles allowed: {roles}."

@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import BaseModel
 
+from propdesk.errors import ForbiddenError, UnauthorizedError
 from propdesk.http.app import parse_json, raw_body
 from propdesk.http.contract import OPERATIONS, Access, Operation
 from propdesk.http.identity import Caller, caller_from_event
-from propdesk.services.errors import ForbiddenError, UnauthorizedError
 from propdesk.services.rate_limits import RateLimiter
 
 Model = TypeVar("Model", bound=BaseModel)

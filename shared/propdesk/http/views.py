@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from propdesk.data import keys
 from propdesk.data.errors import InvalidCursorError
-from propdesk.data.records import (
+from propdesk.http.schemas import accounts as out
+from propdesk.money import HUNDRED, ZERO, money_str
+from propdesk.records import (
     Account,
     BreachEvidence,
     BreachOverride,
     RiskSnapshot,
     StoredEvent,
 )
-from propdesk.http.schemas import accounts as out
-from propdesk.money import HUNDRED, ZERO, money_str
 
 if TYPE_CHECKING:  # the engine costs ~25 ms of import: only the metrics routes load it, when called
     from propdesk.engine import LimitUsage
@@ -191,6 +191,11 @@ def metrics_view(live: LiveMetrics, trader_zone: ZoneInfo) -> out.Metrics:
             ],
         ),
     )
+
+
+def metrics_json(live: LiveMetrics, trader_zone: ZoneInfo) -> dict[str, Any]:
+    """The metrics as the REST route answers them, as JSON (what a live update carries)."""
+    return metrics_view(live, trader_zone).model_dump(mode="json")
 
 
 def _allowance(usage: LimitUsage | None, equity: Decimal) -> out.LossAllowance | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from propdesk.domain_events import PurchaseFlagged, stable_id
+from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.ports import EventPublisher
 from propdesk.purchases.errors import (
     IdempotencyKeyReusedError,
@@ -40,7 +41,6 @@ from propdesk.purchases.store import (
     StaleOrderError,
     VelocityCounter,
 )
-from propdesk.services.errors import InvalidInputError, NotFoundError
 
 _WRITE_ATTEMPTS = 5
 

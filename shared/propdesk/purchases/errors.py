@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from propdesk.services.errors import DomainError, ForbiddenError, InvalidInputError
+from propdesk.errors import DomainError, ForbiddenError, InvalidInputError
 
 
 class PricingError(InvalidInputError):

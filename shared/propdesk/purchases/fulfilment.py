@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from propdesk.data.records import Account, AccountStatus, TraderProfile
 from propdesk.domain_events import AccountProvisioned, DomainEvent, FirmAlert, stable_id
 from propdesk.ports import EventPublisher
 from propdesk.purchases.orders import (
@@ -42,6 +41,7 @@ from propdesk.purchases.store import (
     StaleOrderError,
     TraderDirectory,
 )
+from propdesk.records import Account, AccountStatus, TraderProfile
 
 _WRITE_ATTEMPTS = 8
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from propdesk.data.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
 from propdesk.purchases.discount_uses import use_change
 from propdesk.purchases.orders import Order, Transition
 from propdesk.purchases.ports import (
@@ -34,6 +33,7 @@ from propdesk.purchases.store import (
     StaleOrderError,
     WebhookReceipt,
 )
+from propdesk.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
 
 
 class InMemoryOrderStore:

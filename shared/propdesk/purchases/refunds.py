@@ -18,14 +18,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from propdesk.data.records import AuditEntry
+from propdesk.errors import ConflictError, InvalidInputError, NotFoundError
 from propdesk.money import money_str, money_text
 from propdesk.purchases.currencies import CurrencyError, to_minor_units
 from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.orders import MONEY_KEPT, Order, Transition
 from propdesk.purchases.ports import CardPayments, ProviderRejectedError, ProviderUnavailableError
 from propdesk.purchases.store import StaleOrderError
-from propdesk.services.errors import ConflictError, InvalidInputError, NotFoundError
+from propdesk.records import AuditEntry
 
 REFUND_REQUESTED = "staff.refund_requested"  # the history entry's cause
 RECORD_ATTEMPTS = 3  # webhooks may move the order between our read and our write

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from propdesk.data.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
 from propdesk.purchases.orders import Order, Transition
 from propdesk.purchases.pricing import AddOn, DiscountCode, ProgramOnSale
+from propdesk.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
 
 
 class StaleOrderError(Exception):

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from propdesk.domain_events import DomainEvent, parse
+from propdesk.errors import MalformedRequestError, NotFoundError
 from propdesk.ports import EventPublisher
 from propdesk.purchases import coinbase_events, stripe_events
 from propdesk.purchases.card_check import CardCheck, CardVerdict
@@ -32,7 +33,6 @@ from propdesk.purchases.ports import (
     WebhookRejectedError,
 )
 from propdesk.purchases.store import DuplicateDeliveryError, OrderStore, StaleOrderError, WebhookReceipt
-from propdesk.services.errors import MalformedRequestError, NotFoundError
 
 Normalizer = Callable[[Mapping[str, Any]], PaymentEvent | None]
 NORMALIZERS: dict[str, Normalizer] = {

@@ -16,7 +16,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from propdesk.services.leaderboards import PERIODS
+from propdesk.leaderboards import PERIODS
 
 ACCOUNT: Final = "account"
 LEADERBOARD: Final = "leaderboard"

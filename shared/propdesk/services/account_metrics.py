@@ -13,9 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.data.records import Account, RiskSnapshot
 from propdesk.engine import AccountState, ConsistencyCheck, Evaluator, LimitUsage, Metrics, Outcome, Program
 from propdesk.engine.rules.min_trading_days import MinTradingDays
+from propdesk.records import Account, RiskSnapshot
 
 DAILY_LOSS = "daily_loss"
 

@@ -9,7 +9,7 @@ from propdesk.engine import Evaluator, Program
 
 if TYPE_CHECKING:
     from propdesk.data.catalogue import CatalogueRepository
-    from propdesk.data.records import Account
+    from propdesk.records import Account
 
 
 class ProgramVersionNotStoredError(LookupError):

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from propdesk.data import keys
-from propdesk.data.records import StoredEvent
 from propdesk.domain_events import stable_id
 from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
-from propdesk.services.errors import InvalidInputError, NotFoundError
+from propdesk.errors import InvalidInputError, NotFoundError
+from propdesk.records import StoredEvent
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from propdesk.data.records import KycCase, KycStatus
 from propdesk.domain_events import (
     KycApproved,
     KycDecided,
@@ -17,8 +16,9 @@ from propdesk.domain_events import (
     KycResubmissionRequested,
     stable_id,
 )
+from propdesk.errors import NotFoundError
 from propdesk.ports import Clock, EventPublisher, WorkflowCallback
-from propdesk.services.errors import NotFoundError
+from propdesk.records import KycCase, KycStatus
 
 if TYPE_CHECKING:
     from propdesk.data.kyc import KycRepository

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from propdesk.http.authorization import Permission, granted
+from propdesk.access import Permission, granted
 from propdesk.observability import logger
 from propdesk.realtime.topics import ACCOUNT, Topic, TopicError, parse_topic
 from propdesk.realtime.updates import resync
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.connections import ConnectionRepository
     from propdesk.data.realtime import FeedRepository, SubscriptionRepository
-    from propdesk.data.records import Connection
     from propdesk.ports import ConnectionPusher
+    from propdesk.records import Connection
 
 FEED_RETENTION = timedelta(hours=24)
 MAX_REPLAY = 200  # updates re-sent on one resume; a client further behind reloads over REST

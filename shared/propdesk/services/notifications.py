@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from propdesk.data.records import Notification
 from propdesk.domain_events import CATALOGUE, Envelope, parse
 from propdesk.ports import ConnectionPusher
+from propdesk.records import Notification
 
 if TYPE_CHECKING:
     from propdesk.data.connections import ConnectionRepository

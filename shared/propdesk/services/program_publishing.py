@@ -9,11 +9,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from propdesk.catalogue import summary_of
-from propdesk.data.records import ProgramSummary
 from propdesk.engine.errors import ProgramError
 from propdesk.engine.program import Program
+from propdesk.errors import InvalidInputError
 from propdesk.purchases.currencies import CurrencyError, to_minor_units
-from propdesk.services.errors import InvalidInputError
+from propdesk.records import ProgramSummary
 
 
 def checked_document(program_id: str, body: Mapping[str, Any]) -> tuple[ProgramSummary, dict[str, Any]]:

@@ -9,9 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from propdesk.data.records import AuditEntry, BreachEvidence, LeaderboardStanding, RiskSnapshot
 from propdesk.domain_events import stable_id
-from propdesk.services.leaderboards import PERIODS, Period, expires_at, period_key
+from propdesk.leaderboards import PERIODS, Period, expires_at, period_key
+from propdesk.records import AuditEntry, BreachEvidence, LeaderboardStanding, RiskSnapshot
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from propdesk.services.errors import DomainError
+from propdesk.errors import DomainError
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 from propdesk.data.errors import VersionConflictError
 from propdesk.data.keys import BREACH_PREFIX, key_time, parse_key_time, strip_prefix
-from propdesk.data.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
 from propdesk.engine import (
     ACTIVE,
@@ -53,8 +52,9 @@ from propdesk.engine import (
     parse_event,
 )
 from propdesk.engine import breach_identities as _engine_breach_identities
+from propdesk.errors import DomainError
 from propdesk.ports import AccountControl, Clock, EventPublisher
-from propdesk.services.errors import DomainError
+from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from propdesk.data.records import AuditEntry
-from propdesk.http.authorization import ADMIN
+from propdesk.access import ADMIN
+from propdesk.errors import ConflictError, NotFoundError
 from propdesk.ports import StaffDirectory, StaffUser
-from propdesk.services.errors import ConflictError, NotFoundError
+from propdesk.records import AuditEntry
 
 
 class OwnAdminRoleError(ConflictError):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
+from propdesk.access import STAFF_ROLES
 from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
@@ -19,11 +20,10 @@ from propdesk.data.accounts import AccountRepository, TraderRepository
 from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.events import TradingEventRepository
-from propdesk.data.records import Account, StoredEvent, TraderProfile
 from propdesk.data.risk import BreachRepository, RiskStateRepository
-from propdesk.http.authorization import STAFF_ROLES
 from propdesk.http.routing import BY_ID
 from propdesk.ports import SessionTokens
+from propdesk.records import Account, StoredEvent, TraderProfile
 from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
 from propdesk.services.risk import RiskService, RiskStores
 from propdesk.services.staff_roles import StaffRoles

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from propdesk.access import GRANTS, STAFF_ROLES
 from propdesk.catalogue import demo_programs
 from propdesk.data.payouts import PayoutRepository
 from propdesk.data.risk import BreachRepository
-from propdesk.http.authorization import GRANTS, STAFF_ROLES
 from propdesk.http.contract import OPERATIONS, Access, Operation
 from propdesk.http.views import breach_id
 from propdesk.payouts import Payout

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from propdesk.services.leaderboards import entry_id
+from propdesk.leaderboards import entry_id
 
 from functions.stream_projections import handler as stream_projections
 from tests.integration.api.api_world import (

@@ -17,8 +17,8 @@ from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.kyc import KycRepository
-from propdesk.data.records import KycCase, RiskSnapshot, StoredEvent
 from propdesk.data.risk import RiskStateRepository
+from propdesk.records import KycCase, RiskSnapshot, StoredEvent
 
 from functions.payouts_api import handler as payouts_api
 from tests.integration.api.api_world import CONTEXT, claims, request

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from propdesk.access import GRANTS, Permission
 from propdesk.data.account_status import PurchaseAccountBook
 from propdesk.data.audit import AuditLog
-from propdesk.http.authorization import GRANTS, Permission
 
 from functions.orders_api import handler as orders_api
 from tests.integration.dynamodb_local import TableNames

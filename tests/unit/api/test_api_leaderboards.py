@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-from propdesk.data.records import LeaderboardStanding
-from propdesk.services.leaderboards import (
+from propdesk.leaderboards import (
     SHARDS,
     period_key,
     ranked,
@@ -17,6 +16,7 @@ from propdesk.services.leaderboards import (
     shard_of,
     sortable_return,
 )
+from propdesk.records import LeaderboardStanding
 
 MOMENT = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
 

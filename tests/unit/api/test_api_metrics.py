@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from propdesk.data.records import Account, RiskSnapshot
 from propdesk.engine import Evaluator, Program, parse_event
 from propdesk.http.schemas.accounts import Metrics
 from propdesk.http.views import metrics_view
+from propdesk.records import Account, RiskSnapshot
 from propdesk.services.account_metrics import live_metrics
 
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from propdesk.adapters.cognito_auth import (
     default_client,
     secret_hash,
 )
+from propdesk.errors import DomainError, ForbiddenError, InvalidInputError, UnauthorizedError
 from propdesk.ports import IdentityProviderUnavailableError, UserNotConfirmedError
-from propdesk.services.errors import DomainError, ForbiddenError, InvalidInputError, UnauthorizedError
 from propdesk.services.rate_limits import RateLimitedError
 
 CLIENT_ID = "app-client-1"

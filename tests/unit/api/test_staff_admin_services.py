@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
-from propdesk.data.records import AuditEntry
+from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.ports import StaffUser
 from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.orders import Order, Transition
@@ -34,7 +34,7 @@ from propdesk.purchases.refunds import (
     refusal,
 )
 from propdesk.purchases.store import StaleOrderError
-from propdesk.services.errors import InvalidInputError, NotFoundError
+from propdesk.records import AuditEntry
 from propdesk.services.program_publishing import checked_document
 from propdesk.services.staff_roles import OwnAdminRoleError, RolesCommand, StaffRoles, merged
 

@@ -19,15 +19,15 @@ from propdesk.config import (
 )
 from propdesk.domain_events import CATALOGUE, SOURCE, Envelope, json_schemas, parse, stable_id
 from propdesk.engine import Program
-from propdesk.http.error_format import field_path
-from propdesk.http.errors import domain_error_response
-from propdesk.http.identity import parse_groups
-from propdesk.services.errors import (
+from propdesk.errors import (
     InvalidInputError,
     MalformedRequestError,
     NotFoundError,
     UnauthorizedError,
 )
+from propdesk.http.error_format import field_path
+from propdesk.http.errors import domain_error_response
+from propdesk.http.identity import parse_groups
 from pydantic import ValidationError
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from propdesk.errors import NotFoundError
 from propdesk.purchases.errors import (
     IdempotencyKeyReusedError,
     PricingError,
@@ -12,7 +13,6 @@ from propdesk.purchases.errors import (
     RetryLaterError,
 )
 from propdesk.purchases.pricing import DiscountCode
-from propdesk.services.errors import NotFoundError
 
 from tests.unit.purchases.world import World
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from propdesk.errors import MalformedRequestError
 from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.webhooks import BadSignatureError
-from propdesk.services.errors import MalformedRequestError
 
 from tests.unit.purchases.builders import T0
 from tests.unit.purchases.world import World, dispute, intent_succeeded, refunded, session_paid

@@ -1,4 +1,5 @@
-"""What the data layer hands out and takes in: plain, immutable records (no pynamodb, no boto3).
+"""The records every layer shares (the data layer hands them out and takes them in): plain, immutable
+values, no pynamodb, no boto3.
 
 Money is `Decimal`; times are timezone-aware `datetime`s; documents that follow another format (a program
 document, an engine state, an event payload) stay JSON-safe dicts.

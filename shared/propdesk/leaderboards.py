@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from propdesk.data.records import LeaderboardStanding
 from propdesk.money import HUNDRED
+from propdesk.records import LeaderboardStanding
 
 Period = Literal["day", "week", "month", "all"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "all")
