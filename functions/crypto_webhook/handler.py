@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.config import CryptoWebhookSettings
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.webhooks import MAX_BODY_BYTES, answer_retry_later, receive
 from propdesk.observability import metrics, observe
-from propdesk.purchases.settings import CryptoWebhookSettings
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -39,8 +39,8 @@ def production_dependencies() -> Dependencies:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.data.orders import OrderRepository
-    from propdesk.purchases import production
     from propdesk.purchases.webhooks import WebhookService
+    from propdesk.wiring import purchases as production
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     coinbase = production.coinbase_provider(settings, production.secrets())

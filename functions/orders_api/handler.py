@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import STAFF_ROLES
+from propdesk.config import OrdersApiSettings
 from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, count_rate_limit, route
@@ -34,7 +35,6 @@ from propdesk.http.schemas.common import PageQuery
 from propdesk.http.webhooks import answer_retry_later
 from propdesk.money import money_str
 from propdesk.observability import metrics, observe
-from propdesk.purchases.settings import OrdersApiSettings
 from propdesk.purchases.views import order_view, transition_view
 from propdesk.services.rate_limits import RateLimiter
 
@@ -68,9 +68,9 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.orders import OrderRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.data.sales import SalesCatalogueRepository, VelocityRepository
-    from propdesk.purchases import production
     from propdesk.purchases.checkout import CheckoutService, RedirectUrls
     from propdesk.purchases.refunds import RefundService
+    from propdesk.wiring import purchases as production
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     secrets = production.secrets()

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.config import ProvisioningSettings
 from propdesk.domain_events import Envelope
 from propdesk.observability import logger, metrics, observe
-from propdesk.purchases.settings import ProvisioningSettings
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -46,8 +46,8 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.orders import OrderRepository
     from propdesk.data.sales import ReviewFlagRepository
-    from propdesk.purchases import production
     from propdesk.purchases.fulfilment import Fulfilment
+    from propdesk.wiring import purchases as production
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     fulfilment = Fulfilment(

@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.config import ReconciliationSettings
 from propdesk.observability import logger, metrics, observe
-from propdesk.purchases.settings import ReconciliationSettings
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -33,8 +33,8 @@ def production_dependencies() -> Dependencies:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.data.orders import OrderRepository
-    from propdesk.purchases import production
     from propdesk.purchases.reconcile_job import ReconciliationJob
+    from propdesk.wiring import purchases as production
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     job = ReconciliationJob(

@@ -27,8 +27,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import STAFF_ROLES
 from propdesk.config import StaffApiSettings
-from propdesk.data.errors import InvalidCursorError
-from propdesk.errors import ConflictError, InvalidInputError, NotFoundError
+from propdesk.errors import ConflictError, InvalidCursorError, InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.audit_views import audit_view
 from propdesk.http.error_format import error_body
@@ -206,7 +205,7 @@ def list_audit_entries(call: Call) -> schema.AuditPage:
 
 @route(app, "publishProgramVersion")
 def publish_program_version(call: Call, program_id: str) -> Response[Any]:
-    from propdesk.data.errors import VersionConflictError
+    from propdesk.errors import VersionConflictError
     from propdesk.services.program_publishing import checked_document
 
     body = call.body_as(staff_admin.ProgramDocument).model_dump(mode="json", exclude_unset=True)

@@ -1,4 +1,7 @@
-"""Domain errors: what went wrong, in the domain's words, with a stable code (HTTP mapping: propdesk.http)."""
+"""Domain errors: what went wrong, in the domain's words, with a stable code (HTTP mapping: propdesk.http).
+
+Also the two conditions a store reports to its callers, whatever the store is (DynamoDB or in memory): a lost
+optimistic write and a cursor the store did not hand out. They carry no storage types."""
 
 from __future__ import annotations
 
@@ -44,3 +47,21 @@ class ConflictError(DomainError):
 
 class PayloadTooLargeError(DomainError):
     code = "payload_too_large"
+
+
+class RateLimitedError(DomainError):
+    """Too many calls of one kind by one caller: try again after `retry_after_seconds`."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class VersionConflictError(Exception):
+    """An optimistic write lost the race: reload and retry."""
+
+
+class InvalidCursorError(Exception):
+    """A pagination cursor that this query did not hand out."""

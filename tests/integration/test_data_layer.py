@@ -11,11 +11,11 @@ from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.connections import ConnectionRepository
-from propdesk.data.errors import InvalidCursorError, VersionConflictError
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.kyc import KycRepository
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
+from propdesk.errors import InvalidCursorError, VersionConflictError
 from propdesk.records import BreachEvidence, Connection, KycCase, ProgramSummary, RiskSnapshot
 
 from tests.integration.consistency import eventually

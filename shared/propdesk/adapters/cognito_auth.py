@@ -14,9 +14,14 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from propdesk.errors import DomainError, ForbiddenError, InvalidInputError, UnauthorizedError
+from propdesk.errors import (
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from propdesk.ports import IdentityProviderUnavailableError, SessionTokens, UserNotConfirmedError
-from propdesk.services.rate_limits import RateLimitedError
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient

@@ -18,17 +18,17 @@ from typing import Any
 
 import httpx
 
-from propdesk.provisioning.circuit_breaker import CircuitBreaker, CircuitOpenError
-from propdesk.provisioning.rate_limiter import TokenBucket
-from propdesk.provisioning.retry import RetryPolicy, call_with_retry
-from propdesk.provisioning.timing import Sleeper
-from propdesk.provisioning.units import Seconds
 from propdesk.purchases.ports import (
     AccountRequest,
     PlatformAccount,
     PlatformRejectedError,
     PlatformUnavailableError,
 )
+from propdesk.resilience.circuit_breaker import CircuitBreaker, CircuitOpenError
+from propdesk.resilience.rate_limiter import TokenBucket
+from propdesk.resilience.retry import RetryPolicy, call_with_retry
+from propdesk.resilience.timing import Sleeper
+from propdesk.resilience.units import Seconds
 
 PLATFORM = "match-trader"
 PAGE_SIZE = 100

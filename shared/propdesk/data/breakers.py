@@ -1,4 +1,4 @@
-"""Circuit breaker state shared by every worker (the `BreakerStore` of propdesk.provisioning): one item per
+"""Circuit breaker state shared by every worker (the `BreakerStore` of propdesk.resilience): one item per
 platform at `SYSTEM` / `BREAKER#{name}`, changed only by single conditional updates, so that concurrent
 workers count every failure and exactly one of them holds the half-open probe lease. No TTL: one small item
 per platform, overwritten in place."""
@@ -12,8 +12,8 @@ from pynamodb.expressions.update import Action
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import CircuitBreakerItem
-from propdesk.provisioning.breaker_state import BreakerState
-from propdesk.provisioning.units import Seconds
+from propdesk.resilience.breaker_state import BreakerState
+from propdesk.resilience.units import Seconds
 
 
 class DynamoDBBreakerStore:

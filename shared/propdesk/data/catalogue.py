@@ -12,9 +12,9 @@ from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
 from propdesk.data.audit import AuditLog
-from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import CatalogueEntryItem, ProgramVersionItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
+from propdesk.errors import VersionConflictError
 from propdesk.records import AuditEntry, Page, ProgramSummary, ProgramVersion
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pynamodb.pagination import ResultIterator
 
-from propdesk.data.errors import InvalidCursorError
+from propdesk.errors import InvalidCursorError
 from propdesk.records import Page
 
 Item = TypeVar("Item")

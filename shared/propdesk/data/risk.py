@@ -10,9 +10,9 @@ from pynamodb.exceptions import PutError
 
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
-from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
+from propdesk.errors import VersionConflictError
 from propdesk.records import BreachEvidence, Page, RiskSnapshot
 
 

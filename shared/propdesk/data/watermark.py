@@ -8,8 +8,8 @@ from pynamodb.exceptions import PutError
 
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
-from propdesk.data.errors import VersionConflictError
 from propdesk.data.models import ResetWatermarkItem
+from propdesk.errors import VersionConflictError
 from propdesk.records import ResetWatermark
 
 

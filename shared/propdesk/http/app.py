@@ -21,8 +21,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from propdesk.data.errors import InvalidCursorError
-from propdesk.errors import DomainError, InvalidInputError, MalformedRequestError
+from propdesk.errors import DomainError, InvalidCursorError, InvalidInputError, MalformedRequestError
 from propdesk.http.error_format import error_body, field_path
 from propdesk.http.errors import domain_error_response, error_response
 from propdesk.observability import logger

@@ -15,10 +15,10 @@ from propdesk.errors import (
     MalformedRequestError,
     NotFoundError,
     PayloadTooLargeError,
+    RateLimitedError,
     UnauthorizedError,
 )
 from propdesk.http.error_format import error_body
-from propdesk.services.rate_limits import RateLimitedError
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from zoneinfo import ZoneInfo
 
 from propdesk.data import keys
-from propdesk.data.errors import InvalidCursorError
+from propdesk.errors import InvalidCursorError
 from propdesk.http.schemas import accounts as out
 from propdesk.money import HUNDRED, ZERO, money_str
 from propdesk.records import (

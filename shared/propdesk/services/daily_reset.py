@@ -19,8 +19,8 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from propdesk.data.errors import VersionConflictError
 from propdesk.engine.days import next_boundary
+from propdesk.errors import VersionConflictError
 from propdesk.observability import logger
 from propdesk.ports import Clock
 from propdesk.services.risk import RiskService

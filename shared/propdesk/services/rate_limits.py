@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from propdesk.errors import DomainError
+from propdesk.errors import RateLimitedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +22,6 @@ class RateLimit:
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window_seconds < 1:
             raise ValueError("a rate limit needs a positive limit and window")
-
-
-class RateLimitedError(DomainError):
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
 
 
 class WindowCounter(Protocol):

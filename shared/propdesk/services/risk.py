@@ -33,7 +33,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from propdesk.data.errors import VersionConflictError
 from propdesk.data.keys import BREACH_PREFIX, key_time, parse_key_time, strip_prefix
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
 from propdesk.engine import (
@@ -52,7 +51,7 @@ from propdesk.engine import (
     parse_event,
 )
 from propdesk.engine import breach_identities as _engine_breach_identities
-from propdesk.errors import DomainError
+from propdesk.errors import DomainError, VersionConflictError
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
 

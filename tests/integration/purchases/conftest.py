@@ -9,10 +9,10 @@ import pytest
 from propdesk.adapters.coinbase_commerce import CoinbaseCommerce, CoinbaseCredentials
 from propdesk.adapters.match_trader import MatchTraderPlatform
 from propdesk.adapters.stripe_payments import StripeCredentials, StripePayments
-from propdesk.provisioning.circuit_breaker import CircuitBreaker
-from propdesk.provisioning.rate_limiter import TokenBucket
-from propdesk.provisioning.retry import RetryPolicy
-from propdesk.provisioning.timing import FakeTime
+from propdesk.resilience.circuit_breaker import CircuitBreaker
+from propdesk.resilience.rate_limiter import TokenBucket
+from propdesk.resilience.retry import RetryPolicy
+from propdesk.resilience.timing import FakeTime
 
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.match_trader import FakeMatchTrader

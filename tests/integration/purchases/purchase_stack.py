@@ -203,7 +203,7 @@ def start_stack(monkeypatch: pytest.MonkeyPatch) -> PurchaseStack:
             ),
         }
     )
-    monkeypatch.setattr("propdesk.purchases.production.secrets", lambda: secrets)
+    monkeypatch.setattr("propdesk.wiring.purchases.secrets", lambda: secrets)
     monkeypatch.setattr("propdesk.adapters.eventbridge.EventBridgePublisher", bus)
     for module in MODULES:
         module.production_dependencies.cache_clear()

@@ -11,12 +11,12 @@ from collections.abc import Callable
 import pytest
 from propdesk.adapters.match_trader import MatchTraderPlatform
 from propdesk.data.breakers import DynamoDBBreakerStore
-from propdesk.provisioning.breaker_state import BreakerState, BreakerStore, InMemoryBreakerStore
-from propdesk.provisioning.circuit_breaker import CircuitBreaker
-from propdesk.provisioning.rate_limiter import TokenBucket
-from propdesk.provisioning.retry import RetryPolicy
-from propdesk.provisioning.timing import FakeTime
 from propdesk.purchases.ports import AccountRequest, PlatformUnavailableError
+from propdesk.resilience.breaker_state import BreakerState, BreakerStore, InMemoryBreakerStore
+from propdesk.resilience.circuit_breaker import CircuitBreaker
+from propdesk.resilience.rate_limiter import TokenBucket
+from propdesk.resilience.retry import RetryPolicy
+from propdesk.resilience.timing import FakeTime
 
 from fakes.match_trader import FakeMatchTrader
 from tests.integration.dynamodb_local import TableNames

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 from propdesk.adapters.match_trader import MatchTraderPlatform
-from propdesk.provisioning.timing import FakeTime
 from propdesk.purchases.memory import FakePlatform
 from propdesk.purchases.ports import AccountRequest, PlatformUnavailableError, TradingPlatform
+from propdesk.resilience.timing import FakeTime
 
 from fakes.match_trader import FakeMatchTrader
 from tests.integration.purchases.conftest import match_trader_adapter

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from propdesk.adapters.fakes import InMemoryIdentityProvider, ManualClock
+from propdesk.errors import RateLimitedError
 from propdesk.ports import IdentityProviderUnavailableError
-from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimitedError, RateLimiter
+from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
 
 from events import load_event
 from functions.auth_api import handler as auth_api

@@ -15,9 +15,14 @@ from propdesk.adapters.cognito_auth import (
     default_client,
     secret_hash,
 )
-from propdesk.errors import DomainError, ForbiddenError, InvalidInputError, UnauthorizedError
+from propdesk.errors import (
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from propdesk.ports import IdentityProviderUnavailableError, UserNotConfirmedError
-from propdesk.services.rate_limits import RateLimitedError
 
 CLIENT_ID = "app-client-1"
 RESULT = {"IdToken": "id", "AccessToken": "access", "RefreshToken": "refresh", "ExpiresIn": 3600}

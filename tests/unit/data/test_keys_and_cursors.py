@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from propdesk.data import keys
-from propdesk.data.errors import InvalidCursorError
 from propdesk.data.paging import decode_cursor, encode_cursor
 from propdesk.data.schema import MAIN_TABLE, create_table_request
+from propdesk.errors import InvalidCursorError
 
 moments = st.datetimes(
     min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive by definition

@@ -50,7 +50,7 @@ def test_the_firm_chooses_the_action_of_each_check() -> None:
 
 def test_the_firms_choices_are_read_from_one_setting() -> None:
     import pytest
-    from propdesk.purchases.production import fraud_policy
+    from propdesk.wiring.purchases import fraud_policy
 
     policy = fraud_policy("disposable_email=flag, country_mismatch=off")
     assert policy.action("disposable_email") == "flag"

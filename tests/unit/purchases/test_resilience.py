@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from propdesk.provisioning.circuit_breaker import CircuitBreaker, CircuitOpenError
-from propdesk.provisioning.rate_limiter import TokenBucket
-from propdesk.provisioning.retry import RetryPolicy, call_with_retry
-from propdesk.provisioning.timing import FakeTime
+from propdesk.resilience.circuit_breaker import CircuitBreaker, CircuitOpenError
+from propdesk.resilience.rate_limiter import TokenBucket
+from propdesk.resilience.retry import RetryPolicy, call_with_retry
+from propdesk.resilience.timing import FakeTime
 
 
 def state(breaker: CircuitBreaker) -> str:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from propdesk.provisioning.breaker_state import BreakerState, InMemoryBreakerStore
-from propdesk.provisioning.circuit_breaker import CircuitBreaker, CircuitOpenError
-from propdesk.provisioning.timing import FakeTime
+from propdesk.resilience.breaker_state import BreakerState, InMemoryBreakerStore
+from propdesk.resilience.circuit_breaker import CircuitBreaker, CircuitOpenError
+from propdesk.resilience.timing import FakeTime
 
 THRESHOLD, RESET, LEASE = 3, 30.0, 10.0
 

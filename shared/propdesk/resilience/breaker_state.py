@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from propdesk.provisioning.units import Seconds
+from propdesk.resilience.units import Seconds
 
 
 @dataclass(frozen=True, slots=True)

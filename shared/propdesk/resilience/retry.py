@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from propdesk.provisioning.timing import Sleeper
-from propdesk.provisioning.units import Seconds
+from propdesk.resilience.timing import Sleeper
+from propdesk.resilience.units import Seconds
 
 T = TypeVar("T")
 

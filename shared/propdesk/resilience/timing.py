@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from propdesk.provisioning.units import Seconds
+from propdesk.resilience.units import Seconds
 
 Monotonic = Callable[[], float]  # seconds, only differences matter (time.monotonic in production)
 Sleeper = Callable[[float], None]  # time.sleep in production

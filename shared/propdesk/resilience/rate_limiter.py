@@ -5,8 +5,8 @@ Match-Trader allows 500 requests a minute per broker token; each concurrent work
 
 from __future__ import annotations
 
-from propdesk.provisioning.timing import Monotonic, Sleeper
-from propdesk.provisioning.units import Calls, Seconds
+from propdesk.resilience.timing import Monotonic, Sleeper
+from propdesk.resilience.units import Calls, Seconds
 
 _EPSILON = 1e-9
 

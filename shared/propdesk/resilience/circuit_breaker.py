@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
-from propdesk.provisioning.breaker_state import BreakerState, BreakerStore, InMemoryBreakerStore
-from propdesk.provisioning.timing import Monotonic
-from propdesk.provisioning.units import Seconds
+from propdesk.resilience.breaker_state import BreakerState, BreakerStore, InMemoryBreakerStore
+from propdesk.resilience.timing import Monotonic
+from propdesk.resilience.units import Seconds
 
 T = TypeVar("T")
 State = Literal["closed", "open", "half_open"]

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from propdesk.adapters.coinbase_commerce import CoinbaseCommerce
     from propdesk.adapters.match_trader import MatchTraderPlatform
     from propdesk.adapters.stripe_payments import StripePayments
+    from propdesk.config import PaymentProviderSettings, ProvisioningSettings
     from propdesk.ports import SecretSource
     from propdesk.purchases.ports import PaymentProvider
-    from propdesk.purchases.settings import PaymentProviderSettings, ProvisioningSettings
 
 
 def bind(table_name: str, region: str, endpoint_url: str | None) -> None:
@@ -78,9 +78,9 @@ def payment_providers(settings: PaymentProviderSettings, source: SecretSource) -
 def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchTraderPlatform:
     from propdesk.adapters.match_trader import MatchTraderPlatform
     from propdesk.data.breakers import DynamoDBBreakerStore
-    from propdesk.provisioning.circuit_breaker import CircuitBreaker
-    from propdesk.provisioning.rate_limiter import TokenBucket
     from propdesk.purchases.ports import PlatformUnavailableError
+    from propdesk.resilience.circuit_breaker import CircuitBreaker
+    from propdesk.resilience.rate_limiter import TokenBucket
 
     read = secret_json(source, settings.match_trader_secret_arn)
     configured = settings.match_trader_base_url
