@@ -19,12 +19,21 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from propdesk.errors import InvalidInputError
+
 HUNDRED = Decimal(100)
 FUNDED_KIND = "funded"
 
 
 class PayoutPolicyError(ValueError):
     """A program's `payouts` section that cannot be read; names the field."""
+
+
+class PayoutTermsError(InvalidInputError):
+    """A figure given to the payout arithmetic that breaks its preconditions (a negative amount, fractions of
+    a cent, a percent above 100...); `field` names it."""
+
+    code = "invalid_payout_figure"
 
 
 @dataclass(frozen=True, slots=True)
