@@ -118,7 +118,7 @@ class FakeSumsub(FakeService):
         self.route(
             "GET", "/resources/applicants/-;externalUserId=([^/]+)/one", self._applicant_by_external_id
         )
-        self.route("GET", "/resources/applicants/([0-9a-f]+)/status", self._status)
+        self.route("GET", "/resources/applicants/([^/]+)/status", self._status)
         self.route("POST", "/resources/sdkIntegrations/levels/-/websdkLink", self._websdk_link)
         self.route("GET", "/websdk/p/([^/]+)", self._hosted_page)
 
