@@ -19,6 +19,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    target: str = ""  # the request line's target exactly as sent (path and query), for signatures over it
 
     def json(self) -> Any:
         return json.loads(self.body or b"{}")
@@ -29,6 +30,8 @@ class Request:
 
 @dataclass
 class Reply:
+    """A JSON answer; a `bytes` body goes out as it is, typed by its `Content-Type` header (an HTML page)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -95,13 +98,20 @@ class FakeService:
                     query=dict(parse_qsl(url.query, keep_blank_values=True)),
                     headers={name.lower(): value for name, value in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
+                    target=self.path,
                 )
                 reply = service.dispatch(request)
-                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                headers = dict(reply.headers)
+                if isinstance(reply.body, bytes):
+                    payload = reply.body
+                    content_type = headers.pop("Content-Type", "application/octet-stream")
+                else:
+                    payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                    content_type = "application/json"
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
-                for name, value in reply.headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
