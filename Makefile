@@ -64,7 +64,7 @@ types:
 	$(PY) -m mypy
 
 unit:
-	$(PYTEST) tests/unit tests/acceptance -q -n 2 -p no:cacheprovider
+	$(PYTEST) tests/unit tests/contract tests/acceptance -q -n 2 -p no:cacheprovider
 
 packaging:
 	$(PYTEST) tests/packaging -q -n 2 -p no:cacheprovider

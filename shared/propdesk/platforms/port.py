@@ -98,8 +98,8 @@ class Deal:
     kind: DealKind
     time: datetime
     position_id: str = ""
-    symbol: str = ""
-    side: Side | None = None
+    symbol: str = ""  # canonical
+    side: Side | None = None  # the position's side, on its close too
     volume: Decimal = Decimal(0)  # lots
     price: Decimal = Decimal(0)
     profit: Decimal = Decimal(0)  # a close's net realized P&L (commission, swap included); a balance amount
