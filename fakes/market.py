@@ -87,6 +87,9 @@ class FakeAccount:
     deals: list[FakeDeal] = field(default_factory=list)
 
 
+DealListener = Callable[[FakeAccount, FakeDeal], None]
+
+
 class Market:
     def __init__(
         self,
@@ -99,6 +102,7 @@ class Market:
         self.contract_sizes = contract_sizes or {s: i.contract_size for s, i in DEFAULT_INSTRUMENTS.items()}
         self.accounts: dict[str, FakeAccount] = {}
         self.lock = threading.RLock()
+        self.listeners: list[DealListener] = []  # told of every deal booked, under `lock` (a fake pushes it)
         self._logins = itertools.count(first_login)
         self._ids = itertools.count(1)
 
@@ -156,7 +160,8 @@ class Market:
                 self.next_id(), symbol, side, lots, self.price(symbol), now, stop_loss, take_profit
             )
             account.positions[position.position_id] = position
-            account.deals.append(
+            self._book(
+                account,
                 FakeDeal(
                     self.next_id(),
                     "open",
@@ -168,7 +173,7 @@ class Market:
                     position.open_price,
                     position.open_price,
                     now,
-                )
+                ),
             )
             return position
 
@@ -196,7 +201,7 @@ class Market:
                 profit,
                 reason,
             )
-            account.deals.append(deal)
+            self._book(account, deal)
             return deal
 
     def close_all(self, account_id: str, reason: str = "stop_out") -> list[FakeDeal]:
@@ -213,7 +218,7 @@ class Market:
             deal = FakeDeal(
                 self.next_id(), "balance", self.now(), profit=amount, comment=comment, reference=reference
             )
-            account.deals.append(deal)
+            self._book(account, deal)
             return deal
 
     def balance_deal(self, account_id: str, reference: str) -> FakeDeal | None:
@@ -233,6 +238,11 @@ class Market:
 
     def deals_between(self, account_id: str, since: datetime, until: datetime) -> Iterator[FakeDeal]:
         return (d for d in self._account(account_id).deals if since <= d.time < until)
+
+    def _book(self, account: FakeAccount, deal: FakeDeal) -> None:
+        account.deals.append(deal)
+        for listener in list(self.listeners):
+            listener(account, deal)
 
     def _account(self, account_id: str) -> FakeAccount:
         account = self.accounts.get(str(account_id))
