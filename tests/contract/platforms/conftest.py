@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from tests.contract.platforms.harness import PlatformHarness
+from tests.contract.platforms.harness_ctrader import ctrader_harness
 from tests.contract.platforms.harness_memory import memory_harness
 
 HARNESSES: dict[str, Callable[[], AbstractContextManager[Any]]] = {
     "in-memory": memory_harness,
+    "ctrader": ctrader_harness,
 }
 
 
