@@ -51,7 +51,7 @@ ACCESS_RIGHTS = ("FULL_ACCESS", "CLOSE_ONLY", "NO_TRADING", "NO_LOGIN")  # Proto
 MARKET_ACCESS = {
     "FULL_ACCESS": "enabled",
     "CLOSE_ONLY": "read_only",
-    "NO_TRADING": "read_only",
+    "NO_TRADING": "disabled",
     "NO_LOGIN": "disabled",
 }
 HANDSHAKE = {51, 2100, 2102, 2173}  # not counted as requests, never failed on purpose

@@ -18,6 +18,8 @@ from propdesk.adapters.platforms.ctrader_session import (
     SessionSettings,
 )
 from propdesk.adapters.platforms.ctrader_webservices import WebServicesClient
+from propdesk.adapters.platforms.http import PlatformHttp
+from propdesk.platforms.port import PlatformUnavailableError
 from propdesk.platforms.symbols import default_mapping
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
@@ -60,20 +62,22 @@ def ctrader_adapter(
             fake_time.monotonic,
             failure_threshold=resilience.failure_threshold,
             reset_timeout=resilience.reset_timeout,
+            counts_as_failure=lambda error: isinstance(error, PlatformUnavailableError),
         )
 
     def bucket(limit: int, per: float) -> TokenBucket:
         return TokenBucket.within(limit, per, fake_time.monotonic, fake_time.sleep)
 
-    webservices = WebServicesClient(
+    http = PlatformHttp(
+        "cTrader WebServices",
         fake.url,
-        lambda: fake.manager_token,
         bucket(600, 60.0),
         breaker("ctrader-webservices"),
         fake_time.sleep,
         retry=resilience.retry,
         timeout=resilience.timeout,
     )
+    webservices = WebServicesClient(http, lambda: fake.manager_token)
     tokens = InMemoryTokenStore(OAuthTokens(fake.access_token, fake.refresh_token))
 
     def open_api() -> OpenApiSession:

@@ -117,8 +117,8 @@ def test_a_trader_found_after_a_lost_answer_gets_a_new_password_that_works(world
 @pytest.mark.parametrize(
     ("access", "rights"),
     [
-        (TradingAccess.READ_ONLY, "NO_TRADING"),
-        (TradingAccess.DISABLED, "NO_LOGIN"),
+        (TradingAccess.READ_ONLY, "CLOSE_ONLY"),
+        (TradingAccess.DISABLED, "NO_TRADING"),
         (TradingAccess.ENABLED, "FULL_ACCESS"),
     ],
 )
@@ -133,10 +133,13 @@ def test_access_levels_are_ctraders_access_rights_and_a_repeat_sends_no_change(
     assert sum(1 for request in world.fake.requests if request.method == "PATCH") == patches
 
 
-def test_an_account_made_read_only_cannot_be_liquidated(world: World) -> None:
+def test_a_read_only_account_is_still_liquidated_a_disabled_one_is_not(world: World) -> None:
     account = world.account()
     world.market.open_position(account.login, "EURUSD", "buy", Decimal(1), Decimal("1.1"))
     world.platform.set_access(account, TradingAccess.READ_ONLY)
+    assert [deal.kind for deal in world.platform.close_all_positions(account)] == ["close"]
+    world.market.open_position(account.login, "EURUSD", "buy", Decimal(1), Decimal("1.1"))
+    world.platform.set_access(account, TradingAccess.DISABLED)
     with pytest.raises(PlatformRejectedError, match="TRADING_NOT_ALLOWED"):
         world.platform.close_all_positions(account)
 

@@ -5,11 +5,13 @@ positions, deals, figures and liquidation through the Open API (JSON over WebSoc
   reference as its `description`, its balance set at creation; the trader's cTID (one per e-mail) is linked
   to it, which gives the `ctidTraderAccountId` the Open API addresses. `AccountRef.platform_account_id` and
   `login` are the trader's login; the Open API id is looked up (`ProtoOAGetAccountListByAccessTokenReq`).
-- Access: enabled → `FULL_ACCESS`, read-only → `NO_TRADING` (log in and look), disabled → `NO_LOGIN`.
-  `NO_TRADING` forbids closing too: liquidate before making an account read-only.
+- Access: enabled → `FULL_ACCESS`, read-only → `CLOSE_ONLY`, disabled → `NO_TRADING` (the trader still
+  logs in and sees the history; `NO_LOGIN` is not used). `NO_TRADING` forbids closing too, even over the
+  Open API: liquidate before disabling.
 - Creating calls are never retried blindly: an attempt that failed ambiguously is followed by a look-up by
-  our reference (the trader's description; a balance operation's `externalId`) before the next one. A trader
-  found that way gets a new password (the one generated before never reached the trader) and is linked.
+  our reference (the trader's description; a balance operation's `externalId`). A trader found that way,
+  or found before anything was sent (`create_account` is only called for an account provisioning has no
+  record of), gets a new password, since the one generated before never reached the trader, and is linked.
 - Volumes arrive in cents of units and leave as lots (`propdesk.platforms.symbols`); a close is reported
   once per position, when it is flat (see `ctrader_records`).
 
@@ -44,6 +46,7 @@ from propdesk.adapters.platforms.ctrader_session import (
     SessionEvent,
 )
 from propdesk.adapters.platforms.ctrader_webservices import WebServicesClient
+from propdesk.adapters.platforms.http import AmbiguousOutcomeError
 from propdesk.platforms.port import (
     AccountFigures,
     AccountRef,
@@ -66,8 +69,8 @@ from propdesk.resilience.units import Seconds
 PLATFORM: PlatformName = "ctrader"
 ACCESS_RIGHTS: Mapping[TradingAccess, str] = {
     TradingAccess.ENABLED: "FULL_ACCESS",
-    TradingAccess.READ_ONLY: "NO_TRADING",
-    TradingAccess.DISABLED: "NO_LOGIN",
+    TradingAccess.READ_ONLY: "CLOSE_ONLY",  # the trader may still reduce risk
+    TradingAccess.DISABLED: "NO_TRADING",  # logs in and sees the history, trades nothing; reversible
 }
 WEEK = timedelta(days=7)  # the widest window the history requests accept
 DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=0.2, max_delay=5.0)
@@ -159,17 +162,18 @@ class CTraderPlatform:
             "comment": comment,
             "externalNote": comment,
         }
-        for attempt in range(1, self._retry.max_attempts + 1):
+        booked = self._balance_operation(login, reference)
+        if booked is not None:
+            return booked
+        try:
+            return str(self._web.change_balance(login, body))
+        except AmbiguousOutcomeError as error:
             booked = self._balance_operation(login, reference)
-            if booked is not None:
-                return booked
-            try:
-                return str(self._web.change_balance(login, body))
-            except PlatformUnavailableError:
-                if attempt == self._retry.max_attempts:
-                    raise
-                self._sleep(self._retry.delay(attempt, self._rng))
-        raise AssertionError("unreachable")  # pragma: no cover
+            if booked is None:
+                raise PlatformUnavailableError(
+                    f"cTrader: balance operation {reference} may not have happened; try again later"
+                ) from error
+            return booked
 
     # ================= reading and liquidating (Open API) =================
     def figures(self, account: AccountRef) -> AccountFigures:
@@ -302,17 +306,18 @@ class CTraderPlatform:
             "description": request.reference,
             "contactDetails": {"email": request.email},
         }
-        for attempt in range(1, self._retry.max_attempts + 1):
+        found = self._trader_named(request.reference)
+        if found is not None:
+            return found, False
+        try:
+            return self._web.create_trader(body), True
+        except AmbiguousOutcomeError as error:
             found = self._trader_named(request.reference)
-            if found is not None:
-                return found, False
-            try:
-                return self._web.create_trader(body), True
-            except PlatformUnavailableError:
-                if attempt == self._retry.max_attempts:
-                    raise
-                self._sleep(self._retry.delay(attempt, self._rng))
-        raise AssertionError("unreachable")  # pragma: no cover
+            if found is None:
+                raise PlatformUnavailableError(
+                    f"cTrader: opening {request.reference} may not have happened; try again later"
+                ) from error
+            return found, False
 
     def _trader_named(self, reference: str) -> dict[str, Any] | None:
         now = self._clock.now()
