@@ -29,12 +29,12 @@ from propdesk.resilience.timing import FakeTime
 from fakes.ctrader import FakeCTrader
 from fakes.market import Market
 
-FAST = SessionSettings(heartbeat_interval=0.1, heartbeat_timeout=0.6, request_timeout=3.0, poll=0.02)
+FAST = SessionSettings(heartbeat_interval=0.1, heartbeat_timeout=0.8, request_timeout=3.0, poll=0.02)
 
 
 @pytest.fixture()
 def fake() -> Iterator[FakeCTrader]:
-    fake = FakeCTrader(Market(), heartbeat_interval=0.1, client_timeout=0.5)
+    fake = FakeCTrader(Market(), heartbeat_interval=0.1, client_timeout=1.0)
     fake.start()
     yield fake
     fake.stop()
@@ -116,9 +116,7 @@ def test_heartbeats_both_ways_keep_an_idle_socket_open(
     session = session_for(fake)
     sessions.append(session)
     session.request(*trader_request(account_id))
-    time.sleep(
-        1.5
-    )  # three times the fake's patience with a silent client, and the session's with a silent proxy
+    time.sleep(2.0)  # twice the fake's patience with a silent client, more than the session's with the proxy
     assert session.handshakes == 1 and fake.connections_opened == 1
     assert sum(1 for _, kind in fake.received if kind == wire.HEARTBEAT_EVENT) >= 5
     assert session.request(*trader_request(account_id)).payload_type == wire.TRADER_RES
