@@ -13,10 +13,12 @@ import pytest
 from tests.contract.platforms.harness import PlatformHarness
 from tests.contract.platforms.harness_match_trader import match_trader_harness
 from tests.contract.platforms.harness_memory import memory_harness
+from tests.contract.platforms.harness_tradelocker import tradelocker_harness
 
 HARNESSES: dict[str, Callable[[], AbstractContextManager[Any]]] = {
     "in-memory": memory_harness,
     "match-trader": match_trader_harness,
+    "tradelocker": tradelocker_harness,
 }
 
 
