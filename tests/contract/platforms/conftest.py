@@ -15,12 +15,14 @@ from tests.contract.platforms.harness_ctrader import ctrader_harness
 from tests.contract.platforms.harness_match_trader import match_trader_harness
 from tests.contract.platforms.harness_memory import memory_harness
 from tests.contract.platforms.harness_mt5_bridge import mt5_bridge_harness
+from tests.contract.platforms.harness_tradelocker import tradelocker_harness
 
 HARNESSES: dict[str, Callable[[], AbstractContextManager[Any]]] = {
     "in-memory": memory_harness,
     "ctrader": ctrader_harness,
     "match-trader": match_trader_harness,
     "mt5": mt5_bridge_harness,
+    "tradelocker": tradelocker_harness,
 }
 
 
