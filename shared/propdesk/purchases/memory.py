@@ -13,14 +13,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from propdesk.platforms.port import (
+    AccountRef,
+    NewAccount,
+    OpenedAccount,
+    PlatformName,
+    PlatformUnavailableError,
+    TradingAccess,
+)
 from propdesk.purchases.discount_uses import use_change
 from propdesk.purchases.orders import Order, Transition
 from propdesk.purchases.ports import (
-    AccountRequest,
     CheckoutRequest,
     PaymentSession,
-    PlatformAccount,
-    PlatformUnavailableError,
     ProviderRejectedError,
     ProviderUnavailableError,
     WebhookRejectedError,
@@ -195,9 +200,10 @@ class FakePaymentProvider:
 
 
 class FakePlatform:
-    """A trading platform that can be down (`fail_next`), creates accounts and finds them by reference."""
+    """The accounts part of a trading platform (`PlatformAccounts`): it can be down (`fail_next`), creates
+    accounts and finds them by reference, and records the access set on each."""
 
-    name = "fake-platform"
+    name: PlatformName = "match-trader"
     server = "Fake-Demo"
 
     def __init__(self) -> None:
@@ -212,14 +218,14 @@ class FakePlatform:
             self.fail_next -= 1
             raise PlatformUnavailableError("fake platform down")
 
-    def find_account(self, email: str, reference: str) -> PlatformAccount | None:
+    def find_account(self, reference: str, email: str) -> OpenedAccount | None:
         self._maybe_fail()
         for account_id, account in self.accounts.items():
             if account["reference"] == reference:
-                return PlatformAccount(account_id, str(account["login"]), self.server)
+                return OpenedAccount(self._ref(account_id), self.server)
         return None
 
-    def create_account(self, request: AccountRequest) -> PlatformAccount:
+    def create_account(self, request: NewAccount) -> OpenedAccount:
         self._maybe_fail()
         with self._lock:
             self.created += 1
@@ -230,15 +236,20 @@ class FakePlatform:
                 "reference": request.reference,
                 "login": str(700000 + self.created),
                 "enabled": True,
-                "challenge_id": request.challenge_id,
+                "access": TradingAccess.ENABLED,
+                "challenge_id": request.group,
             }
-        return PlatformAccount(
-            account_id, str(700000 + self.created), self.server, "pw" if new_user else None
-        )
+        return OpenedAccount(self._ref(account_id), self.server, "pw" if new_user else None)
 
-    def set_trading_enabled(self, platform_account_id: str, challenge_id: str, enabled: bool) -> None:
+    def set_access(self, account: AccountRef, access: TradingAccess) -> None:
         self._maybe_fail()
-        self.accounts[platform_account_id]["enabled"] = enabled
+        record = self.accounts[account.platform_account_id]
+        record["access"] = access
+        record["enabled"] = access is TradingAccess.ENABLED
+
+    def _ref(self, account_id: str) -> AccountRef:
+        account = self.accounts[account_id]
+        return AccountRef(self.name, account_id, str(account["login"]), str(account["challenge_id"]))
 
 
 class InMemoryAccounts:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from propdesk.adapters.coinbase_commerce import CoinbaseCommerce, CoinbaseCredentials
-from propdesk.adapters.match_trader import MatchTraderPlatform
+from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
 from propdesk.adapters.stripe_payments import StripeCredentials, StripePayments
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
