@@ -1,5 +1,5 @@
-"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P]`: run the three fakes
-until interrupted, printing their URLs as JSON (for `make dev`)."""
+"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P] [--tradelocker-port P]
+[--dxtrade-port P]`: run the fakes until interrupted, printing their URLs as JSON (for `make dev`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import signal
 import threading
 
 from fakes.coinbase import FakeCoinbaseCommerce
+from fakes.dxtrade import FakeDXtrade
 from fakes.match_trader import FakeMatchTrader
+from fakes.server import FakeService
 from fakes.stripe import FakeStripe
+from fakes.tradelocker import FakeTradeLocker
 
 
 def main() -> None:
@@ -19,11 +22,15 @@ def main() -> None:
     parser.add_argument("--stripe-port", type=int, default=0)
     parser.add_argument("--coinbase-port", type=int, default=0)
     parser.add_argument("--match-trader-port", type=int, default=0)
+    parser.add_argument("--tradelocker-port", type=int, default=0)
+    parser.add_argument("--dxtrade-port", type=int, default=0)
     args = parser.parse_args()
-    fakes = {
+    fakes: dict[str, tuple[FakeService, int]] = {
         "stripe": (FakeStripe(), args.stripe_port),
         "coinbase": (FakeCoinbaseCommerce(), args.coinbase_port),
         "match_trader": (FakeMatchTrader(), args.match_trader_port),
+        "tradelocker": (FakeTradeLocker(), args.tradelocker_port),
+        "dxtrade": (FakeDXtrade(), args.dxtrade_port),
     }
     urls = {name: fake.start(port) for name, (fake, port) in fakes.items()}
     print(json.dumps(urls), flush=True)

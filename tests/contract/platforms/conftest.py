@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.contract.platforms.harness import PlatformHarness
+from tests.contract.platforms.harness_dxtrade import dxtrade_harness
 from tests.contract.platforms.harness_match_trader import match_trader_harness
 from tests.contract.platforms.harness_memory import memory_harness
 from tests.contract.platforms.harness_tradelocker import tradelocker_harness
@@ -19,6 +20,7 @@ HARNESSES: dict[str, Callable[[], AbstractContextManager[Any]]] = {
     "in-memory": memory_harness,
     "match-trader": match_trader_harness,
     "tradelocker": tradelocker_harness,
+    "dxtrade": dxtrade_harness,
 }
 
 
