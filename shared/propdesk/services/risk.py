@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from propdesk.data.keys import BREACH_PREFIX, key_time, parse_key_time, strip_prefix
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
@@ -54,13 +54,14 @@ from propdesk.engine import breach_identities as _engine_breach_identities
 from propdesk.errors import DomainError, VersionConflictError
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.catalogue import CatalogueRepository
-    from propdesk.data.deadlines import DeadlineRepository
-    from propdesk.data.events import TradingEventRepository
-    from propdesk.data.risk import BreachRepository, RiskStateRepository
+from propdesk.services.risk_stores import (
+    AccountStore,
+    BreachStore,
+    DeadlineStore,
+    ProgramVersionStore,
+    RiskStateStore,
+    TradingEventLog,
+)
 
 MAX_ATTEMPTS = 8
 MAX_REJECTED_KEPT = 50
@@ -76,12 +77,14 @@ class ProgramVersionMissingError(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class RiskStores:
-    accounts: AccountRepository
-    catalogue: CatalogueRepository
-    events: TradingEventRepository
-    risk: RiskStateRepository
-    breaches: BreachRepository
-    deadlines: DeadlineRepository | None = None  # None: no deadline sweep (tests of other paths)
+    """The stores a recalculation reads and writes (Protocols: `propdesk.services.risk_stores`)."""
+
+    accounts: AccountStore
+    catalogue: ProgramVersionStore
+    events: TradingEventLog
+    risk: RiskStateStore
+    breaches: BreachStore
+    deadlines: DeadlineStore | None = None  # None: no deadline sweep (tests of other paths)
 
 
 @dataclass(frozen=True, slots=True)
