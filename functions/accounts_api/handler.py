@@ -184,7 +184,7 @@ def list_trades(call: Call, account_id: str) -> schema.TradeList:
 def list_open_positions(call: Call, account_id: str) -> schema.PositionList:
     _readable_account(call, account_id)
     snapshot = _deps().risk.get(account_id)
-    positions: list[dict[str, Any]] = snapshot.state.get("positions", []) if snapshot else []
+    positions = snapshot.open_positions if snapshot else []
     return schema.PositionList(
         positions=[open_position_view(p) for p in positions],
         as_of=snapshot.evaluated_until if snapshot else None,

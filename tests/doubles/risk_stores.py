@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from propdesk.data import keys
+from propdesk.engine import BreachRef
 from propdesk.errors import VersionConflictError
 from propdesk.records import (
     Account,
@@ -161,29 +162,32 @@ def _snapshot_copy(snapshot: RiskSnapshot) -> RiskSnapshot:
 
 @dataclass
 class InMemoryBreaches:
-    evidence: dict[str, BreachEvidence] = field(default_factory=dict)  # by breach key
-    overrides: dict[str, set[str]] = field(default_factory=dict)  # account id -> overridden breach keys
+    evidence: dict[tuple[str, BreachRef], BreachEvidence] = field(default_factory=dict)
+    overrides: dict[str, set[BreachRef]] = field(default_factory=dict)  # account id -> overridden breaches
 
     def record(self, evidence: BreachEvidence, recorded_at: datetime) -> bool:
-        sk = keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
-        key = f"{evidence.account_id}/{sk}"
+        key = (evidence.account_id, _ref(evidence))
         if key in self.evidence:
             return False
         self.evidence[key] = evidence
         return True
 
-    def overridden(self, account_id: str) -> list[str]:
-        return sorted(self.overrides.get(account_id, set()))
+    def overridden(self, account_id: str) -> frozenset[BreachRef]:
+        return frozenset(self.overrides.get(account_id, set()))
 
     def override(self, evidence: BreachEvidence) -> None:
         """What the staff route writes: an override naming the stored breach."""
-        sk = keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
-        self.overrides.setdefault(evidence.account_id, set()).add(sk)
+        self.overrides.setdefault(evidence.account_id, set()).add(_ref(evidence))
 
     def of(self, account_id: str) -> list[BreachEvidence]:
-        """The account's evidence in key (time) order."""
-        prefix = f"{account_id}/"
-        return [self.evidence[key] for key in sorted(self.evidence) if key.startswith(prefix)]
+        """The account's evidence in time order (then rule and identity, as the table's keys sort)."""
+        refs = [ref for account, ref in self.evidence if account == account_id]
+        refs.sort(key=lambda ref: (ref.time, ref.rule, ref.identity))
+        return [self.evidence[(account_id, ref)] for ref in refs]
+
+
+def _ref(evidence: BreachEvidence) -> BreachRef:
+    return BreachRef(evidence.time, evidence.rule, evidence.identity)
 
 
 @dataclass

@@ -4,7 +4,7 @@ overrode (the risk engine's waived breaches)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PutError
 
@@ -14,6 +14,9 @@ from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.errors import VersionConflictError
 from propdesk.records import BreachEvidence, Page, RiskSnapshot
+
+if TYPE_CHECKING:
+    from propdesk.engine import BreachRef
 
 
 class RiskStateRepository:
@@ -93,15 +96,15 @@ class BreachRepository:
             raise
         return True
 
-    def overridden(self, account_id: str) -> list[str]:
-        """The keys (`BREACH#...`) of the account's breaches staff overrode (a handful at most), read
+    def overridden(self, account_id: str) -> frozenset[BreachRef]:
+        """The account's breaches staff overrode (a handful at most), as the engine names them; read
         consistently: the override's own stream record asks for them."""
         items = BreachOverrideItem.query(
             keys.account_pk(account_id),
             BreachOverrideItem.sk.startswith(keys.OVERRIDE_PREFIX),
             consistent_read=True,
         )
-        return sorted(item.breach_sk for item in items)
+        return frozenset(breach_ref(item.breach_sk) for item in items)
 
     def list_for_account(
         self,
@@ -124,6 +127,14 @@ class BreachRepository:
             last_evaluated_key=decode_cursor(cursor, "pk", partition),
         )
         return to_page(results, _evidence)
+
+
+def breach_ref(breach_sk: str) -> BreachRef:
+    """The engine's name for the breach stored under `BREACH#{time}#{rule}#{identity}`."""
+    from propdesk.engine import BreachRef  # here: most readers of breaches never load the engine
+
+    time, rule, *identity = keys.strip_prefix(breach_sk, keys.BREACH_PREFIX).split("#", 2)
+    return BreachRef(keys.parse_key_time(time), rule, identity[0] if identity else "")
 
 
 def _evidence(item: BreachItem) -> BreachEvidence:

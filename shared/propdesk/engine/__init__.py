@@ -27,6 +27,7 @@ from propdesk.engine.breach import (
     LimitWarning,
     Outcome,
     breach_identities,
+    instant_id,
 )
 from propdesk.engine.errors import EngineInputError, EventError, ProgramError
 from propdesk.engine.evaluation import Evaluation, Metrics
@@ -78,6 +79,7 @@ __all__ = [
     "breach_identities",
     "evaluate",
     "event_to_dict",
+    "instant_id",
     "next_day_boundary",
     "parse_event",
 ]

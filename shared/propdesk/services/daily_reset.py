@@ -7,7 +7,7 @@ when every account was advanced, so a failed account is retried by the next run;
 to the same boundary is a no-op.
 
 The same run sweeps scheduled deadlines (time limit, inactivity, flat-by): every account whose next deadline
-(`DeadlineRepository`, kept by the risk service) is due is advanced to that instant, so the deadline fires
+(the deadline store, kept by the risk service) is due is advanced to that instant, so the deadline fires
 without waiting for an event or a day boundary. These items are re-read every run until advanced, so they
 do not hold the watermark back.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from propdesk.engine.days import next_boundary
@@ -24,11 +23,7 @@ from propdesk.errors import VersionConflictError
 from propdesk.observability import logger
 from propdesk.ports import Clock
 from propdesk.services.risk import RiskService
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.deadlines import DeadlineRepository
-    from propdesk.data.watermark import ResetWatermarkRepository
+from propdesk.services.risk_stores import DeadlineSweep, ResetAccounts, ResetWatermarkStore
 
 FIRST_RUN_LOOKBACK = timedelta(minutes=5)
 
@@ -49,11 +44,11 @@ class ResetReport:
 class DailyReset:
     def __init__(
         self,
-        accounts: AccountRepository,
-        watermarks: ResetWatermarkRepository,
+        accounts: ResetAccounts,
+        watermarks: ResetWatermarkStore,
         risk: RiskService,
         clock: Clock,
-        deadlines: DeadlineRepository | None = None,
+        deadlines: DeadlineSweep | None = None,
     ) -> None:
         self._accounts = accounts
         self._watermarks = watermarks

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from propdesk.engine import Evaluator, Program
 
 if TYPE_CHECKING:
-    from propdesk.data.catalogue import CatalogueRepository
     from propdesk.records import Account
+    from propdesk.services.risk_stores import ProgramVersionStore
 
 
 class ProgramVersionNotStoredError(LookupError):
@@ -17,7 +17,7 @@ class ProgramVersionNotStoredError(LookupError):
 
 
 class Evaluators:
-    def __init__(self, catalogue: CatalogueRepository) -> None:
+    def __init__(self, catalogue: ProgramVersionStore) -> None:
         self._catalogue = catalogue
         self._built: dict[tuple[str, int], Evaluator] = {}
 

@@ -27,13 +27,12 @@ the retried step redoes the side effects (at least once, with stable event ids f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from propdesk.data.keys import BREACH_PREFIX, key_time, parse_key_time, strip_prefix
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
 from propdesk.engine import (
     ACTIVE,
@@ -48,9 +47,10 @@ from propdesk.engine import (
     EventError,
     LimitWarning,
     Program,
+    breach_identities,
+    instant_id,
     parse_event,
 )
-from propdesk.engine import breach_identities as _engine_breach_identities
 from propdesk.errors import DomainError, VersionConflictError
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
@@ -167,7 +167,7 @@ class RiskService:
         watermark = previous.last_event_sk if previous else None
         if previous is not None and watermark is not None and trigger.sk <= watermark:
             if self._stores.events.count_until(account.account_id, watermark) == previous.applied_events:
-                return RecalcReport(account.account_id, duplicate=True, status=previous.evaluation["status"])
+                return RecalcReport(account.account_id, duplicate=True, status=previous.status or ACTIVE)
             step = self._replay(account, evaluator, previous)
         else:
             step = self._incremental(account, evaluator, previous)
@@ -178,8 +178,8 @@ class RiskService:
         evaluator = self._evaluator(account)
         previous = self._stores.risk.get(account.account_id)
         waived = self._waived(account.account_id)
-        if previous is not None and _stored_waived(previous) == waived:
-            return RecalcReport(account.account_id, duplicate=True, status=previous.evaluation["status"])
+        if previous is not None and _waived_in(previous) == waived:
+            return RecalcReport(account.account_id, duplicate=True, status=previous.status or ACTIVE)
         return self._commit(self._replay(account, evaluator, previous, waived))
 
     def _advance(self, account: Account, until: datetime) -> RecalcReport:
@@ -277,7 +277,7 @@ class RiskService:
             self._refail(step, now)  # reinstated, but another breach still fails it
         reenabled = self._reenable(step)
         self._lock_or_unlock(step)
-        was_passed = previous is not None and previous.evaluation.get("status") == PASSED
+        was_passed = previous is not None and previous.status == PASSED
         passed = state.status == PASSED and not was_passed
         if passed:
             self._stores.accounts.change_status(account.account_id, "passed", "all pass conditions met", now)
@@ -331,7 +331,7 @@ class RiskService:
         """Enable the account at the platform again if this service disabled it (its snapshot said failed)
         and the failing breach is now overridden, once staff reinstated it (the account is active)."""
         previous, account = step.previous, step.account
-        was_failed = previous is not None and previous.evaluation.get("status") == FAILED
+        was_failed = previous is not None and previous.status == FAILED
         if not was_failed or step.state.status == FAILED or account.status != ACTIVE:
             return False
         waived = [b for b in step.state.breaches if b.overridden and b.effect == FAIL]
@@ -341,7 +341,7 @@ class RiskService:
 
     def _waived(self, account_id: str) -> frozenset[BreachRef]:
         """The account's breaches staff overrode, as the engine names them."""
-        return frozenset(breach_ref(sk) for sk in self._stores.breaches.overridden(account_id))
+        return frozenset(self._stores.breaches.overridden(account_id))
 
     def _lock_or_unlock(self, step: _Step) -> None:
         """Follow the engine's `paused_until` at the platform: a `pause` breach locks trading until the next
@@ -350,7 +350,7 @@ class RiskService:
         state, account = step.state, step.account
         if state.status == FAILED:
             return
-        before = _paused_until(step.previous)
+        before = None if step.previous is None else step.previous.paused_until
         now = state.paused_until if state.status == ACTIVE else None
         if before is not None and before != now:
             self._account_control.resume(account.account_id, account.trader_id, before)
@@ -365,7 +365,7 @@ class RiskService:
         deadlines = self._stores.deadlines
         if deadlines is None:
             return
-        before = None if step.previous is None else _next_deadline(step.previous.state)
+        before = None if step.previous is None else step.previous.next_deadline
         now = next_deadline(step.state)
         if now != before:
             deadlines.set(step.account.account_id, now)
@@ -375,7 +375,7 @@ class RiskService:
         """The breaches the snapshot did not know yet, each with its identity (see `breach_identities`)."""
         known: set[tuple[str, str]] = set()
         if step.previous is not None:
-            before = [Breach.from_dict(b) for b in step.previous.evaluation.get("breaches", [])]
+            before = [Breach.from_dict(b) for b in step.previous.breaches]
             known = set(zip(map(_instant, before), breach_identities(before), strict=True))
         current = step.state.breaches
         return [
@@ -409,11 +409,7 @@ class RiskService:
             }
             for u in step.evaluator.usage(step.state)
         ]
-        kept = (
-            list(step.previous.evaluation.get("rejected_events", []))
-            if step.previous and not step.replayed
-            else []
-        )
+        kept = list(step.previous.rejected_events) if step.previous and not step.replayed else []
         evaluation["rejected_events"] = (kept + step.rejected)[-MAX_REJECTED_KEPT:]
         return evaluation
 
@@ -500,25 +496,9 @@ class RiskService:
         )
 
 
-def breach_identities(breaches: Sequence[Breach]) -> list[str]:
-    """A stable identity for each breach of an account's (time-ordered) breach list.
-
-    `{rule_index}-{trigger}`, the trigger being the event id (or `day_boundary` / `deadline` for a clock
-    step); the n-th repeat of the same rule, instant and trigger gets `-{n}`. With the instant and the rule,
-    it cannot collide: two violations of one rule at one instant come from different events or repeat.
-    The engine names waived breaches the same way.
-    """
-    return _engine_breach_identities(breaches)
-
-
-def breach_ref(breach_sk: str) -> BreachRef:
-    """The engine's name for the breach stored under `BREACH#{time}#{rule}#{identity}`."""
-    time, rule, *identity = strip_prefix(breach_sk, BREACH_PREFIX).split("#", 2)
-    return BreachRef(parse_key_time(time), rule, identity[0] if identity else "")
-
-
-def _stored_waived(snapshot: RiskSnapshot) -> frozenset[BreachRef]:
-    return frozenset(BreachRef.from_dict(item) for item in snapshot.state.get("waived", ()))
+def _waived_in(snapshot: RiskSnapshot) -> frozenset[BreachRef]:
+    """The overridden breaches the snapshot's state was evaluated with."""
+    return frozenset(BreachRef(*waived) for waived in snapshot.waived)
 
 
 def next_deadline(state: AccountState) -> datetime | None:
@@ -528,20 +508,8 @@ def next_deadline(state: AccountState) -> datetime | None:
     return min((due for due in state.dues if due is not None), default=None)
 
 
-def _next_deadline(saved: dict[str, Any]) -> datetime | None:
-    if saved.get("status") != ACTIVE:
-        return None
-    dues = [datetime.fromisoformat(due) for due in saved.get("dues", []) if due is not None]
-    return min(dues, default=None)
-
-
-def _paused_until(snapshot: RiskSnapshot | None) -> datetime | None:
-    text = None if snapshot is None else snapshot.state.get("paused_until")
-    return None if text is None else datetime.fromisoformat(text)
-
-
 def _instant(breach: Breach) -> str:
-    return key_time(breach.time)
+    return instant_id(breach.time)
 
 
 def trading_day(program: Program, moment: datetime) -> str:

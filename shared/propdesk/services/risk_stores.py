@@ -1,4 +1,5 @@
-"""What the risk path needs from storage, as Protocols: only the methods its services call.
+"""What the risk path needs from storage, as Protocols: only the methods its services call (the risk
+service, the daily reset, event ingestion, the evaluator cache).
 
 The DynamoDB repositories of `propdesk.data` satisfy them structurally (nothing here names them); the
 in-memory stores of `tests/doubles` implement them for unit tests. Positions in an account's event log
@@ -12,12 +13,24 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from propdesk.records import Account, AccountStatus, BreachEvidence, ProgramVersion, RiskSnapshot, StoredEvent
+from propdesk.engine import BreachRef
+from propdesk.records import (
+    Account,
+    AccountStatus,
+    BreachEvidence,
+    DueAccount,
+    ProgramVersion,
+    ResetWatermark,
+    RiskSnapshot,
+    StoredEvent,
+)
 
 
-class AccountStore(Protocol):
+class AccountLookup(Protocol):
     def get(self, account_id: str, consistent: bool = False) -> Account | None: ...
 
+
+class AccountStore(AccountLookup, Protocol):
     def change_status(
         self,
         account_id: str,
@@ -30,9 +43,25 @@ class AccountStore(Protocol):
         ...
 
 
+class ResetAccounts(AccountLookup, Protocol):
+    def reset_groups(self) -> Iterable[tuple[str, str]]:
+        """The (timezone, day_starts_at) pairs of every account ever opened."""
+        ...
+
+    def active_in_reset_group(self, timezone: str, day_starts_at: str) -> Iterable[Account]:
+        """Every active account sharing this day boundary."""
+        ...
+
+
 class ProgramVersionStore(Protocol):
     def get_version(self, program_id: str, version: int) -> ProgramVersion | None:
         """The immutable program version an account is pinned to; None if it is not stored."""
+        ...
+
+
+class TradingEventWriter(Protocol):
+    def record(self, event: StoredEvent, received_at: datetime) -> bool:
+        """Store the event once (its position derives from its time and id): False for a duplicate."""
         ...
 
 
@@ -62,12 +91,26 @@ class BreachStore(Protocol):
         """Store the evidence once; False when this breach (time, rule, identity) is already recorded."""
         ...
 
-    def overridden(self, account_id: str) -> list[str]:
-        """The account's breaches staff overrode."""
+    def overridden(self, account_id: str) -> Iterable[BreachRef]:
+        """The account's breaches staff overrode, as the engine names them (read consistently)."""
         ...
 
 
 class DeadlineStore(Protocol):
     def set(self, account_id: str, due_at: datetime | None) -> None:
         """Record the account's next scheduled deadline (None: it has none)."""
+        ...
+
+
+class DeadlineSweep(DeadlineStore, Protocol):
+    def due_by(self, moment: datetime) -> Iterable[DueAccount]:
+        """Every account whose next deadline is at or before `moment`."""
+        ...
+
+
+class ResetWatermarkStore(Protocol):
+    def get(self) -> ResetWatermark | None: ...
+
+    def advance(self, checked_until: datetime, expected_version: int) -> None:
+        """Move the watermark; `VersionConflictError` if another run moved it since `expected_version`."""
         ...

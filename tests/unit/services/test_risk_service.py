@@ -9,7 +9,8 @@ from functools import partial
 from typing import Any
 
 import pytest
-from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning
+from propdesk.adapters.platform import EventBusAccountControl
+from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, stable_id
 from propdesk.errors import DomainError
 from propdesk.services.risk import UnknownAccountError
 
@@ -336,7 +337,7 @@ def test_an_overridden_pause_lifts_the_lock() -> None:
     world.service.on_override_recorded(world.account_id)
 
     assert world.control.resumed == [(world.account_id, until)]
-    assert world.snapshot.state["paused_until"] is None
+    assert world.snapshot.paused_until is None
 
 
 # ---- races and missing data
@@ -372,3 +373,16 @@ def test_an_account_pinned_to_a_missing_program_version_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         world.deliver(trigger)
     assert refused.value.code == "program_version_missing"
+
+
+def test_the_ids_of_what_a_breach_causes_name_its_instant_in_utc_and_its_identity() -> None:
+    """Consumers dedupe by these ids: they must not change from one release to the next."""
+    world = RiskWorld()
+    world.control = EventBusAccountControl(world.publisher, world.clock)  # type: ignore[assignment]
+    world.service = world.new_service()
+    fail_on_day_one(world)
+
+    [breached] = world.published("account.breached")
+    assert breached.event_id == stable_id("breached", "acc-1", "2026-03-02T09:05:00.000000Z", "0-e2")
+    [disable] = world.published("platform.disable_requested")
+    assert disable.event_id == stable_id("disable", "acc-1", "daily_loss", "2026-03-02T09:05:00.000000Z#0-e2")
