@@ -54,6 +54,7 @@ from propdesk.engine import (
 from propdesk.errors import DomainError, VersionConflictError
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
+from propdesk.services.evaluators import Evaluators
 from propdesk.services.risk_stores import (
     AccountStore,
     BreachStore,
@@ -69,10 +70,6 @@ MAX_REJECTED_KEPT = 50
 
 class UnknownAccountError(DomainError):
     code = "unknown_account"
-
-
-class ProgramVersionMissingError(DomainError):
-    code = "program_version_missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +127,7 @@ class RiskService:
         self._account_control = account_control
         self._clock = clock
         self._warning_share = warning_share
-        self._evaluators: dict[tuple[str, int], Evaluator] = {}
+        self._evaluators = Evaluators(stores.catalogue, warn_at=warning_share)
 
     # ------------------------------------------------------------------ entry points
 
@@ -422,17 +419,8 @@ class RiskService:
         return account
 
     def _evaluator(self, account: Account) -> Evaluator:
-        key = (account.program_id, account.program_version)
-        if key not in self._evaluators:
-            version = self._stores.catalogue.get_version(*key)
-            if version is None:
-                raise ProgramVersionMissingError(
-                    f"program {account.program_id} version {account.program_version} is not stored"
-                )
-            self._evaluators[key] = Evaluator(
-                Program.from_dict(version.document), warn_at=self._warning_share
-            )
-        return self._evaluators[key]
+        """The pinned program version's evaluator; `ProgramVersionMissingError` if it is not stored."""
+        return self._evaluators(account)
 
     @staticmethod
     def _evidence(account: Account, breach: Breach, identity: str) -> BreachEvidence:

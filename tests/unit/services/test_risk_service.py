@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from propdesk.adapters.platform import EventBusAccountControl
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, stable_id
-from propdesk.errors import DomainError
+from propdesk.errors import ProgramVersionMissingError
 from propdesk.services.risk import UnknownAccountError
 
 from tests.unit.services.risk_world import RiskWorld, closed, core, equity, opened
@@ -370,9 +370,8 @@ def test_an_account_pinned_to_a_missing_program_version_is_refused() -> None:
     [trigger] = world.store(equity("e1", DAY_ONE.format("10:05"), "99000.00"))
     world.catalogue.versions.clear()
 
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ProgramVersionMissingError):
         world.deliver(trigger)
-    assert refused.value.code == "program_version_missing"
 
 
 def test_the_ids_of_what_a_breach_causes_name_its_instant_in_utc_and_its_identity() -> None:
