@@ -29,6 +29,7 @@ from propdesk.engine.breach import (
     breach_identities,
     instant_id,
 )
+from propdesk.engine.days import TradingDay
 from propdesk.engine.errors import EngineInputError, EventError, ProgramError
 from propdesk.engine.evaluation import Evaluation, Metrics
 from propdesk.engine.evaluator import DEFAULT_WARN_AT, Evaluator, LimitUsage
@@ -75,6 +76,7 @@ __all__ = [
     "PositionOpened",
     "Program",
     "ProgramError",
+    "TradingDay",
     "TradingEvent",
     "breach_identities",
     "evaluate",

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,6 @@ from propdesk.engine import (
     Evaluator,
     EventError,
     LimitWarning,
-    Program,
     breach_identities,
     instant_id,
     parse_event,
@@ -388,7 +387,7 @@ class RiskService:
             if warning.used_share < self._warning_share:
                 continue
             key = f"{warning.rule}#{warning.rule_index}"
-            day = trading_day(step.evaluator.program, warning.time)
+            day = step.evaluator.program.trading_day.date_of(warning.time).isoformat()
             if warnings_sent.get(key, "") >= day:
                 continue
             warnings_sent[key] = day
@@ -499,9 +498,3 @@ def next_deadline(state: AccountState) -> datetime | None:
 def _instant(breach: Breach) -> str:
     return instant_id(breach.time)
 
-
-def trading_day(program: Program, moment: datetime) -> str:
-    """The trading day of `moment` as a date: local time in the program's zone minus the day start."""
-    local = moment.astimezone(program.zone)
-    since_midnight = timedelta(hours=program.day_starts_at.hour, minutes=program.day_starts_at.minute)
-    return (local - since_midnight).date().isoformat()
