@@ -268,3 +268,22 @@ def test_two_concurrent_recalculations_lose_no_event(world: RiskWorld) -> None:
     snapshot = RiskStateRepository().get(world.account.account_id)
     assert snapshot is not None and snapshot.applied_events == len(A_DAY_OF_TRADING)
     assert core(snapshot.evaluation) == world.in_order_verdict()
+
+
+def test_a_poisoned_amount_is_rejected_alone_and_a_later_breach_still_fails_the_account(
+    world: RiskWorld,
+) -> None:
+    """Risk never fails open: an equity the engine cannot evaluate blocks none of the later events."""
+    world.store(equity("poison", "2026-03-02T10:00:00+01:00", "1E+100"))
+    assert world.deliver(world.stream()) == {"batchItemFailures": []}  # a failed record before
+    world.store(equity("real", "2026-03-02T10:05:00+01:00", "88000.00"))
+    fresh = [r for r in world.stream() if r["dynamodb"]["Keys"]["sk"]["S"].endswith("#real")]
+
+    assert world.deliver(fresh) == {"batchItemFailures": []}
+
+    after = world.evaluation()
+    assert [(r["event_id"], r["field"]) for r in after["rejected_events"]] == [("poison", "equity")]
+    assert after["status"] == "failed"
+    account = AccountRepository().get(world.account.account_id)
+    assert account is not None and account.status == "failed"
+    assert world.control.disabled == [(world.account.account_id, "daily_loss")]

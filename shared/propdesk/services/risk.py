@@ -7,6 +7,9 @@ One step (`on_event_recorded` for a new event, `advance` for a day boundary with
    or earlier than the engine's clock) replays the account's whole history instead, then re-advances the
    clock to where the snapshot had it: the result is the same as if the events had come in order;
    a stream record at or before the watermark with an unchanged event count is a duplicate and does nothing;
+   an event the engine refuses (`EventError`) or cannot evaluate (an amount out of its exact range: an
+   arithmetic error, at once or once the state holds it) is rejected alone, listed in the snapshot's
+   `rejected_events` with its field and reason, and never blocks the account's later events;
 3. act on what is new since the snapshot: breach evidence (immutable, keyed by a stable breach identity),
    account status (conditional), the platform disable for a `fail` breach, the platform lock for a `pause`
    breach until the next day boundary and the unlock once a boundary clears it, and `account.breached` /
@@ -43,14 +46,19 @@ from propdesk.engine import (
     AccountState,
     Breach,
     BreachRef,
+    EquityUpdate,
     Evaluator,
     EventError,
     LimitWarning,
+    PositionClosed,
+    PositionOpened,
+    TradingEvent,
     breach_identities,
     instant_id,
     parse_event,
 )
 from propdesk.errors import DomainError, VersionConflictError
+from propdesk.money import CENT
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
 from propdesk.services.evaluators import Evaluators
@@ -65,6 +73,10 @@ from propdesk.services.risk_stores import (
 
 MAX_ATTEMPTS = 8
 MAX_REJECTED_KEPT = 50
+# An amount the engine cannot evaluate: decimal.InvalidOperation, Overflow (ArithmeticError), or a ValueError
+# while formatting money. EventError (a ValueError too) is caught before these.
+_UNEVALUABLE = (ArithmeticError, ValueError)
+_AMOUNT_FIELDS = {"equity": "equity", "position_closed": "profit", "position_opened": "volume"}
 
 
 class UnknownAccountError(DomainError):
@@ -110,6 +122,34 @@ class _Step:
     replayed: bool = False
     warnings: list[LimitWarning] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Checkpoint:
+    """Where a step stood: restoring it undoes everything applied since (the engine mutates in place)."""
+
+    state: dict[str, Any]
+    last_event_sk: str | None
+    applied_events: int
+    warnings: int
+    rejected: int
+
+    @classmethod
+    def of(cls, step: _Step) -> _Checkpoint:
+        return cls(
+            step.state.to_dict(),
+            step.last_event_sk,
+            step.applied_events,
+            len(step.warnings),
+            len(step.rejected),
+        )
+
+    def restore(self, step: _Step, position: bool = True) -> None:
+        step.state = AccountState.from_dict(self.state)
+        del step.warnings[self.warnings :]
+        del step.rejected[self.rejected :]
+        if position:
+            step.last_event_sk, step.applied_events = self.last_event_sk, self.applied_events
 
 
 class RiskService:
@@ -197,7 +237,7 @@ class RiskService:
         pending = list(self._stores.events.replay(account.account_id, after_sk=step.last_event_sk))
         if any(event.time < step.state.clock for event in pending):
             return self._replay(account, evaluator, previous)
-        self._apply(step, pending)
+        self._apply(step, lambda: pending)
         return step
 
     def _replay(
@@ -218,7 +258,7 @@ class RiskService:
             applied_events=0,
             replayed=True,
         )
-        self._apply(step, self._stores.events.replay(account.account_id))
+        self._apply(step, lambda: self._stores.events.replay(account.account_id))
         if previous is not None and previous.evaluated_until and previous.evaluated_until > step.state.clock:
             self._collect(step, evaluator.advance_to(step.state, previous.evaluated_until).warnings)
         return step
@@ -236,16 +276,54 @@ class RiskService:
             applied_events=previous.applied_events,
         )
 
-    def _apply(self, step: _Step, events: Iterable[StoredEvent]) -> None:
+    def _apply(self, step: _Step, events: Callable[[], Iterable[StoredEvent]]) -> None:
+        """Apply the step's events (`events()` reads them); each one the engine refuses or cannot evaluate is
+        rejected alone, and the others apply.
+
+        An event whose own amount cannot be evaluated exactly (not writable to the cent) is rejected before
+        it touches the state. An arithmetic error that only the state shows (a sum out of range, raised while
+        applying or while formatting what the commit will write, checked once per step) sends the step back
+        to where it started, to apply the same events again one at a time, each checked.
+        """
+        start = _Checkpoint.of(step)
+        try:
+            self._apply_each(step, events(), careful=False)
+            self._evaluation(step)  # what the commit will write: an out-of-range state fails here
+        except _UNEVALUABLE:
+            start.restore(step)
+            self._evaluation(step)  # the state the step started from is sound: the error is an event's
+            self._apply_each(step, events(), careful=True)
+
+    def _apply_each(self, step: _Step, events: Iterable[StoredEvent], careful: bool) -> None:
         for stored in events:
             step.last_event_sk = stored.sk
             step.applied_events += 1
             try:
-                outcome = step.evaluator.apply(step.state, parse_event(stored.payload))
+                event = parse_event(stored.payload)
+                _check_amounts(event)
             except EventError as error:
                 step.rejected.append(
                     {"event_id": stored.event_id, "field": error.field, "reason": error.message}
                 )
+                continue
+            except _UNEVALUABLE as error:
+                step.rejected.append(_unevaluable(stored, error))
+                continue
+            before = _Checkpoint.of(step) if careful else None
+            try:
+                outcome = step.evaluator.apply(step.state, event)
+                if before is not None:
+                    self._evaluation(step)
+            except EventError as error:  # refused before the state changed
+                step.rejected.append(
+                    {"event_id": stored.event_id, "field": error.field, "reason": error.message}
+                )
+                continue
+            except _UNEVALUABLE as error:
+                if before is None:
+                    raise
+                before.restore(step, position=False)  # the event counts as applied: it is rejected
+                step.rejected.append(_unevaluable(stored, error))
                 continue
             self._collect(step, outcome.warnings)
 
@@ -493,6 +571,26 @@ def next_deadline(state: AccountState) -> datetime | None:
     if state.status != ACTIVE:
         return None
     return min((due for due in state.dues if due is not None), default=None)
+
+
+def _check_amounts(event: TradingEvent) -> None:
+    """Raise the arithmetic error an amount of the event causes when it cannot be written to the cent
+    exactly (beyond the decimal context's precision): the engine could not evaluate it."""
+    if isinstance(event, EquityUpdate):
+        event.equity.quantize(CENT)
+    elif isinstance(event, PositionClosed):
+        event.profit.quantize(CENT)
+    elif isinstance(event, PositionOpened):
+        event.volume.quantize(CENT)
+
+
+def _unevaluable(stored: StoredEvent, error: Exception) -> dict[str, Any]:
+    """The rejection of an event whose amount the engine cannot evaluate (out of its exact range)."""
+    return {
+        "event_id": stored.event_id,
+        "field": _AMOUNT_FIELDS.get(stored.type),
+        "reason": f"the amount cannot be evaluated exactly ({type(error).__name__})",
+    }
 
 
 def _instant(breach: Breach) -> str:

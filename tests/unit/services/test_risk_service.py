@@ -385,3 +385,81 @@ def test_the_ids_of_what_a_breach_causes_name_its_instant_in_utc_and_its_identit
     assert breached.event_id == stable_id("breached", "acc-1", "2026-03-02T09:05:00.000000Z", "0-e2")
     [disable] = world.published("platform.disable_requested")
     assert disable.event_id == stable_id("disable", "acc-1", "daily_loss", "2026-03-02T09:05:00.000000Z#0-e2")
+
+
+# ---- amounts the engine cannot evaluate (risk never fails open)
+
+POISONS = {
+    "a huge equity": [equity("poison", DAY_ONE.format("10:00"), "1E+100")],
+    "a huge negative equity": [equity("poison", DAY_ONE.format("10:00"), "-1E+100")],
+    "a huge profit": [
+        opened("o1", DAY_ONE.format("09:30"), "p1"),
+        closed("poison", DAY_ONE.format("10:00"), "p1", "1E+100"),
+    ],
+}
+POISON_FIELDS = {"a huge equity": "equity", "a huge negative equity": "equity", "a huge profit": "profit"}
+
+
+@pytest.mark.parametrize("poison", sorted(POISONS))
+def test_a_poisoned_amount_is_rejected_alone_and_a_later_breach_still_fails_the_account(poison: str) -> None:
+    world = RiskWorld()
+    world.trade(*POISONS[poison])  # raised before: the poisoned state could not be written
+
+    world.trade(equity("real", DAY_ONE.format("10:05"), "88000.00"))
+
+    [rejected] = world.evaluation["rejected_events"]
+    assert (rejected["event_id"], rejected["field"]) == ("poison", POISON_FIELDS[poison])
+    assert "cannot be evaluated" in rejected["reason"]
+    assert world.stored_account.status == "failed" and world.evaluation["status"] == "failed"
+    assert [(b.rule, b.event_id) for b in world.breaches.of(world.account_id)] == [
+        ("daily_loss", "real"),
+        ("max_loss", "real"),
+    ]
+    assert world.evaluation["metrics"]["equity"] == "88000.00"
+
+
+def test_a_poisoned_amount_in_a_batch_is_rejected_and_the_events_around_it_apply() -> None:
+    world = RiskWorld()
+    first, *_ = world.store(
+        equity("before", DAY_ONE.format("09:55"), "99000.00"),
+        equity("poison", DAY_ONE.format("10:00"), "1E+100"),
+        equity("after", DAY_ONE.format("10:05"), "97000.00"),
+    )
+
+    [report] = world.deliver(first)
+
+    assert report.applied == 3 and world.snapshot.applied_events == 3
+    assert [r["event_id"] for r in world.evaluation["rejected_events"]] == ["poison"]
+    assert world.evaluation["metrics"]["equity"] == "97000.00"
+
+
+def test_a_replay_rejects_the_same_poisoned_amount_again() -> None:
+    world = RiskWorld()
+    world.trade(
+        equity("poison", DAY_ONE.format("10:00"), "1E+100"),
+        equity("q", DAY_TWO.format("10:00"), "99000.00"),
+    )
+
+    [report] = world.trade(equity("late", DAY_ONE.format("11:00"), "89000.00"))  # before the watermark
+
+    assert report.replayed and report.status == "failed"
+    assert [r["event_id"] for r in world.evaluation["rejected_events"]] == ["poison"]
+    assert [b.event_id for b in world.breaches.of(world.account_id)] == ["late", "late"]
+
+
+def test_a_sum_out_of_range_rejects_the_event_that_made_it_and_keeps_the_rest() -> None:
+    """Each profit can be written to the cent, their sum cannot: the second close is the one rejected."""
+    world = RiskWorld()
+    first, *_ = world.store(
+        opened("o1", DAY_ONE.format("09:00"), "p1"),
+        closed("c1", DAY_ONE.format("09:30"), "p1", "90000000000000000000000000"),
+        opened("o2", DAY_ONE.format("09:40"), "p2"),
+        closed("c2", DAY_ONE.format("10:00"), "p2", "90000000000000000000000000"),
+        equity("real", DAY_ONE.format("10:05"), "88000.00"),
+    )
+
+    world.deliver(first)
+
+    assert [(r["event_id"], r["field"]) for r in world.evaluation["rejected_events"]] == [("c2", "profit")]
+    assert world.evaluation["metrics"]["balance"] == "90000000000000000000100000.00"
+    assert world.snapshot.applied_events == 5
