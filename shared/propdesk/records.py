@@ -246,11 +246,22 @@ class Connection:
 
 
 @dataclass(frozen=True, slots=True)
+class ResetRetry:
+    """An account the daily reset could not advance to `boundary` (its latest missed day boundary): the next
+    run advances it there (which crosses every earlier one too)."""
+
+    account_id: str
+    boundary: datetime
+    attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class ResetWatermark:
-    """Up to when the daily reset has processed day boundaries."""
+    """Up to when the daily reset has processed day boundaries, and the accounts it still has to retry."""
 
     checked_until: datetime
     version: int
+    retry: tuple[ResetRetry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ real table can do to a service: another writer winning the race, a failure after
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,9 @@ from propdesk.records import (
     Account,
     AccountStatus,
     BreachEvidence,
+    DueAccount,
     ProgramVersion,
+    ResetRetry,
     ResetWatermark,
     RiskSnapshot,
     StoredEvent,
@@ -200,6 +202,11 @@ class InMemoryDeadlines:
         else:
             self.due[account_id] = due_at
 
+    def due_by(self, moment: datetime) -> Iterator[DueAccount]:
+        for account_id, due_at in sorted(self.due.items(), key=lambda item: item[1]):
+            if due_at <= moment:
+                yield DueAccount(account_id, due_at)
+
 
 @dataclass
 class InMemoryWatermark:
@@ -208,7 +215,9 @@ class InMemoryWatermark:
     def get(self) -> ResetWatermark | None:
         return self.mark
 
-    def advance(self, checked_until: datetime, expected_version: int) -> None:
+    def advance(
+        self, checked_until: datetime, expected_version: int, retry: Sequence[ResetRetry] = ()
+    ) -> None:
         if expected_version != (self.mark.version if self.mark else 0):
             raise VersionConflictError("the daily reset watermark moved meanwhile")
-        self.mark = ResetWatermark(checked_until, expected_version + 1)
+        self.mark = ResetWatermark(checked_until, expected_version + 1, tuple(retry))

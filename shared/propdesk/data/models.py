@@ -179,6 +179,7 @@ class ResetGroupItem(MainTableModel):
 class ResetWatermarkItem(MainTableModel):
     checked_until = UTCDateTimeAttribute()
     version = VersionAttribute()
+    retry = JSONAttribute(null=True)  # [{account_id, boundary, attempts}]: accounts to advance again
 
 
 class ConnectionsByTraderIndex(GlobalSecondaryIndex["ConnectionItem"]):  # type: ignore[no-untyped-call]

@@ -9,7 +9,7 @@ log's order (time, then event id), compared and handed back, never built or take
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from propdesk.records import (
     BreachEvidence,
     DueAccount,
     ProgramVersion,
+    ResetRetry,
     ResetWatermark,
     RiskSnapshot,
     StoredEvent,
@@ -111,6 +112,9 @@ class DeadlineSweep(DeadlineStore, Protocol):
 class ResetWatermarkStore(Protocol):
     def get(self) -> ResetWatermark | None: ...
 
-    def advance(self, checked_until: datetime, expected_version: int) -> None:
-        """Move the watermark; `VersionConflictError` if another run moved it since `expected_version`."""
+    def advance(
+        self, checked_until: datetime, expected_version: int, retry: Sequence[ResetRetry] = ()
+    ) -> None:
+        """Move the watermark, with the accounts to retry; `VersionConflictError` if another run moved it
+        since `expected_version`."""
         ...
