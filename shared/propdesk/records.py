@@ -94,6 +94,18 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingEffect:
+    """A side effect a recalculation committed to with its snapshot (the risk service's outbox): recording
+    breach evidence, a status change, a platform command, an event to publish. `effect_id` is stable (the
+    same effect of the same step always has the same id); `data` is JSON-safe (`propdesk.services.
+    risk_outbox` writes and reads it)."""
+
+    effect_id: str
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class RiskSnapshot:
     """The account's engine state between invocations, written with an optimistic `version`.
 
@@ -103,6 +115,9 @@ class RiskSnapshot:
     `state` is the engine's `AccountState.to_dict()` and `evaluation` its verdict (`Evaluation.to_dict()` plus
     `usage` and `rejected_events`); read them through the typed accessors below, which name what callers
     need and keep the documents' layout in one place.
+
+    `pending` is the outbox: the side effects the recalculation that wrote this snapshot still has to perform
+    (empty once they are done).
     """
 
     account_id: str
@@ -113,6 +128,7 @@ class RiskSnapshot:
     applied_events: int
     evaluated_until: datetime | None
     warnings_sent: dict[str, str] = field(default_factory=dict)
+    pending: tuple[PendingEffect, ...] = ()
 
     # ---- the verdict
 

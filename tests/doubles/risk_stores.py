@@ -22,6 +22,7 @@ from propdesk.records import (
     AccountStatus,
     BreachEvidence,
     DueAccount,
+    PendingEffect,
     ProgramVersion,
     ResetRetry,
     ResetWatermark,
@@ -129,12 +130,15 @@ class InMemoryTradingEvents:
 @dataclass
 class InMemoryRiskStates:
     """Snapshots with an optimistic version. `before_save` hooks run (once each, first in first out) just
-    before the next save's version check: a hook that saves is another writer winning the race."""
+    before the next save's version check: a hook that saves is another writer winning the race.
+    `after_save` hooks run just after the next successful save: a hook that raises is a crash between the
+    snapshot write and what follows it."""
 
     snapshots: dict[str, RiskSnapshot] = field(default_factory=dict)
     saves: int = 0
     conflicts: int = 0
     before_save: list[Callable[[], object]] = field(default_factory=list)
+    after_save: list[Callable[[], object]] = field(default_factory=list)
 
     def get(self, account_id: str) -> RiskSnapshot | None:
         stored = self.snapshots.get(account_id)
@@ -150,7 +154,16 @@ class InMemoryRiskStates:
         version = snapshot.version + 1
         self.snapshots[snapshot.account_id] = _snapshot_copy(replace(snapshot, version=version))
         self.saves += 1
+        if self.after_save:
+            self.after_save.pop(0)()
         return version
+
+    def set_pending(self, account_id: str, version: int, pending: Sequence[PendingEffect]) -> None:
+        current = self.snapshots.get(account_id)
+        if current is None or current.version != version:
+            self.conflicts += 1
+            raise VersionConflictError(f"risk state of {account_id} changed meanwhile")
+        self.snapshots[account_id] = _snapshot_copy(replace(current, pending=tuple(pending)))
 
 
 def _snapshot_copy(snapshot: RiskSnapshot) -> RiskSnapshot:
@@ -159,6 +172,10 @@ def _snapshot_copy(snapshot: RiskSnapshot) -> RiskSnapshot:
         state=_json_copy(snapshot.state),
         evaluation=_json_copy(snapshot.evaluation),
         warnings_sent=dict(snapshot.warnings_sent),
+        pending=tuple(
+            PendingEffect(effect.effect_id, effect.kind, _json_copy(effect.data))
+            for effect in snapshot.pending
+        ),
     )
 
 

@@ -200,17 +200,20 @@ def test_a_redelivered_breach_publishes_nothing_new(world: RiskWorld) -> None:
     assert len(world.control.disabled) == 1
 
 
-def test_a_failed_publish_is_retried_with_the_state_unchanged(world: RiskWorld) -> None:
+def test_a_failed_publish_stays_pending_and_the_retry_publishes_once(world: RiskWorld) -> None:
     world.store(equity("e1", "2026-03-02T10:05:00+01:00", "94000.00"))
     records = world.stream()
     world.publisher.fail_next = 1
 
     first = world.deliver(records)
     assert first == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
-    assert RiskStateRepository().get(world.account.account_id) is None
+    written = RiskStateRepository().get(world.account.account_id)
+    assert written is not None and [effect.kind for effect in written.pending] == ["publish"]
 
     assert world.deliver(records) == {"batchItemFailures": []}
     assert len(world.publisher.of_type("account.breached")) == 1
+    settled = RiskStateRepository().get(world.account.account_id)
+    assert settled is not None and settled.pending == () and settled.version == written.version
 
 
 def test_a_limit_warning_is_sent_once_per_day(world: RiskWorld) -> None:

@@ -132,6 +132,7 @@ class RiskStateItem(MainTableModel):
     applied_events = NumberAttribute(default=0)
     evaluated_until = UTCDateTimeAttribute(null=True)
     warnings_sent = JSONAttribute(default=dict)
+    pending = JSONAttribute(null=True)  # the outbox: [{effect_id, kind, data}] still to perform; absent: none
     updated_at = UTCDateTimeAttribute()
 
 

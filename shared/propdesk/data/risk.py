@@ -3,17 +3,18 @@ overrode (the risk engine's waived breaches)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.errors import VersionConflictError
-from propdesk.records import BreachEvidence, Page, RiskSnapshot
+from propdesk.records import BreachEvidence, Page, PendingEffect, RiskSnapshot
 
 if TYPE_CHECKING:
     from propdesk.engine import BreachRef
@@ -25,16 +26,7 @@ class RiskStateRepository:
             item = RiskStateItem.get(keys.account_pk(account_id), keys.RISK_SK, consistent_read=True)
         except RiskStateItem.DoesNotExist:
             return None
-        return RiskSnapshot(
-            account_id=item.account_id,
-            version=int(item.version or 0),
-            state=item.state,
-            evaluation=item.evaluation,
-            last_event_sk=item.last_event_sk,
-            applied_events=int(item.applied_events),
-            evaluated_until=item.evaluated_until,
-            warnings_sent={str(rule): str(day) for rule, day in item.warnings_sent.items()},
-        )
+        return snapshot_of(item)
 
     def save(self, snapshot: RiskSnapshot, updated_at: datetime) -> int:
         """Write the state if nobody wrote it since `snapshot.version` was read (0: never written).
@@ -52,6 +44,7 @@ class RiskStateRepository:
             applied_events=snapshot.applied_events,
             evaluated_until=snapshot.evaluated_until,
             warnings_sent=dict(snapshot.warnings_sent),
+            pending=_pending_json(snapshot.pending),
             updated_at=updated_at,
         )
         if snapshot.version:
@@ -65,6 +58,47 @@ class RiskStateRepository:
                 ) from error
             raise
         return int(item.version or 0)
+
+    def set_pending(self, account_id: str, version: int, pending: Sequence[PendingEffect]) -> None:
+        """Replace the effects still to perform, if the snapshot is still at `version`; the version does not
+        move (bookkeeping of the outbox, not a new state). VersionConflictError when another writer wrote."""
+        attribute = RiskStateItem.pending
+        actions = [attribute.set(_pending_json(pending))] if pending else [attribute.remove()]
+        try:
+            RiskStateItem._get_connection().update_item(
+                keys.account_pk(account_id),
+                range_key=keys.RISK_SK,
+                actions=actions,
+                condition=RiskStateItem.version == version,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                raise VersionConflictError(f"risk state of {account_id} changed meanwhile") from error
+            raise
+
+
+def snapshot_of(item: RiskStateItem) -> RiskSnapshot:
+    """The record a RISK item holds (also read from stream images)."""
+    return RiskSnapshot(
+        account_id=item.account_id,
+        version=int(item.version or 0),
+        state=item.state,
+        evaluation=item.evaluation,
+        last_event_sk=item.last_event_sk,
+        applied_events=int(item.applied_events),
+        evaluated_until=item.evaluated_until,
+        warnings_sent={str(rule): str(day) for rule, day in (item.warnings_sent or {}).items()},
+        pending=tuple(
+            PendingEffect(str(effect["effect_id"]), str(effect["kind"]), dict(effect["data"]))
+            for effect in item.pending or ()
+        ),
+    )
+
+
+def _pending_json(pending: Sequence[PendingEffect]) -> list[dict[str, Any]] | None:
+    return [
+        {"effect_id": effect.effect_id, "kind": effect.kind, "data": effect.data} for effect in pending
+    ] or None
 
 
 class BreachRepository:

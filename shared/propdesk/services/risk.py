@@ -3,6 +3,8 @@
 One step (`on_event_recorded` for a new event, `advance` for a day boundary with no event):
 
 1. load the account, the program version it is pinned to, and its RISK snapshot (optimistic `version`);
+   effects the snapshot still lists as pending (the step that wrote it crashed, or one of them failed) are
+   performed first (see "How a step commits" below);
 2. apply the events after the snapshot's watermark in time order; a late event (sorting before the watermark,
    or earlier than the engine's clock) replays the account's whole history instead, then re-advances the
    clock to where the snapshot had it: the result is the same as if the events had come in order;
@@ -10,12 +12,24 @@ One step (`on_event_recorded` for a new event, `advance` for a day boundary with
    an event the engine refuses (`EventError`) or cannot evaluate (an amount out of its exact range: an
    arithmetic error, at once or once the state holds it) is rejected alone, listed in the snapshot's
    `rejected_events` with its field and reason, and never blocks the account's later events;
-3. act on what is new since the snapshot: breach evidence (immutable, keyed by a stable breach identity),
-   account status (conditional), the platform disable for a `fail` breach, the platform lock for a `pause`
-   breach until the next day boundary and the unlock once a boundary clears it, and `account.breached` /
-   `account.passed` / `account.warning`;
-4. write the snapshot conditionally on the version read; on a conflict, start over (step 3 is idempotent:
-   evidence and status writes are conditional and events carry stable ids).
+3. list what is new since the snapshot as effects (`propdesk.services.risk_outbox`): breach evidence
+   (immutable, keyed by a stable breach identity), account status (conditional), the platform disable for a
+   `fail` breach, the platform lock for a `pause` breach until the next day boundary and the unlock once a
+   boundary clears it, `account.breached` / `account.passed` / `account.warning`, the sweep's deadline copy;
+4. commit: write the snapshot with those effects, then perform them.
+
+How a step commits (an outbox in the snapshot). The snapshot is written first, conditionally on the version
+read, carrying the effects still to perform (`RiskSnapshot.pending`, each with a stable id). A lost race
+(`VersionConflictError`: `daily_reset` and `risk_recalc` on one account at once) has performed nothing: the
+step starts over from the winner's snapshot, so no side effect ever comes from a stale one. Once the write
+succeeded, the effects are performed in order and then cleared, conditionally on the version written (the
+clear does not move the version, and stream consumers skip it). A crash between the write and the effects,
+or a failing effect, leaves them pending (the failing one and those after it); the next step of the account
+(the record delivered again, its next event, the daily reset) performs them before anything else. Effects
+are idempotent where they land (conditional evidence and status writes, stable event ids that consumers
+dedupe by), so performing one again after a crash does no harm. `account.breached` of a failing breach and
+`account.passed` are published only once the status change took: the conditional write succeeded, or found
+the account already in that status for the same reason.
 
 Staff overrides (`on_override_recorded`, from the override item's stream record): the account's whole history
 is replayed with every overridden breach waived (see `propdesk.engine.evaluator`); the waived set is part of
@@ -23,20 +37,18 @@ the stored state, so every later step honours it (a full replay reads the overri
 stays in the snapshot marked `overridden`, is not published again, and no longer fails or pauses the account:
 a failed account the service disabled is enabled again at the platform once staff reinstated it, a pause is
 lifted. If the reinstated account is still failed by another (not overridden) breach, it is failed again.
-
-Because the snapshot is written last, it is the outbox watermark: a failure anywhere leaves it unchanged, and
-the retried step redoes the side effects (at least once, with stable event ids for consumers to dedupe).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
+from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, stable_id
 from propdesk.engine import (
     ACTIVE,
     FAIL,
@@ -59,8 +71,10 @@ from propdesk.engine import (
 )
 from propdesk.errors import DomainError, VersionConflictError
 from propdesk.money import CENT
+from propdesk.observability import logger
 from propdesk.ports import AccountControl, Clock, EventPublisher
-from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
+from propdesk.records import Account, BreachEvidence, PendingEffect, RiskSnapshot, StoredEvent
+from propdesk.services import risk_outbox as outbox
 from propdesk.services.evaluators import Evaluators
 from propdesk.services.risk_stores import (
     AccountStore,
@@ -77,6 +91,7 @@ MAX_REJECTED_KEPT = 50
 # while formatting money. EventError (a ValueError too) is caught before these.
 _UNEVALUABLE = (ArithmeticError, ValueError)
 _AMOUNT_FIELDS = {"equity": "equity", "position_closed": "profit", "position_opened": "volume"}
+PASSED_REASON = "all pass conditions met"  # the account status reason of a pass
 
 
 class UnknownAccountError(DomainError):
@@ -167,6 +182,9 @@ class RiskService:
         self._clock = clock
         self._warning_share = warning_share
         self._evaluators = Evaluators(stores.catalogue, warn_at=warning_share)
+        self._outbox = outbox.Outbox(
+            stores.accounts, stores.breaches, stores.deadlines, account_control, publisher
+        )
 
     # ------------------------------------------------------------------ entry points
 
@@ -199,7 +217,7 @@ class RiskService:
     def _recalculate(self, trigger: StoredEvent) -> RecalcReport:
         account = self._account(trigger.account_id)
         evaluator = self._evaluator(account)
-        previous = self._stores.risk.get(account.account_id)
+        previous = self._load(account.account_id)
         watermark = previous.last_event_sk if previous else None
         if previous is not None and watermark is not None and trigger.sk <= watermark:
             if self._stores.events.count_until(account.account_id, watermark) == previous.applied_events:
@@ -212,7 +230,7 @@ class RiskService:
     def _reapply_overrides(self, account_id: str) -> RecalcReport:
         account = self._account(account_id)
         evaluator = self._evaluator(account)
-        previous = self._stores.risk.get(account.account_id)
+        previous = self._load(account.account_id)
         waived = self._waived(account.account_id)
         if previous is not None and _waived_in(previous) == waived:
             return RecalcReport(account.account_id, duplicate=True, status=previous.status or ACTIVE)
@@ -220,7 +238,7 @@ class RiskService:
 
     def _advance(self, account: Account, until: datetime) -> RecalcReport:
         evaluator = self._evaluator(account)
-        previous = self._stores.risk.get(account.account_id)
+        previous = self._load(account.account_id)
         step = self._resume(account, evaluator, previous)
         if step.state.clock >= until:
             return RecalcReport(
@@ -333,116 +351,138 @@ class RiskService:
     # ------------------------------------------------------------------ acting on what is new
 
     def _commit(self, step: _Step) -> RecalcReport:
+        """Write the snapshot with the effects it commits to (conditional on the version read: a lost race
+        raises `VersionConflictError` having done nothing), then perform them and clear them."""
         account, state, previous = step.account, step.state, step.previous
         now = self._clock.now()
         identified = self._new_breaches(step)
-        new_breaches = [breach for breach, _ in identified]
-        for breach, identity in identified:
-            self._stores.breaches.record(self._evidence(account, breach, identity), recorded_at=now)
-        failing = next(
-            ((b, identity) for b, identity in identified if b.effect == FAIL and not b.overridden), None
-        )
+        effects = [outbox.record_evidence(self._evidence(account, b, i), now) for b, i in identified]
+        failing = next(((b, i) for b, i in identified if b.effect == FAIL and not b.overridden), None)
+        failed: PendingEffect | None = None
         if failing is not None:
-            breach, identity = failing
-            cause = f"{_instant(breach)}#{identity}"
-            self._account_control.disable(account.account_id, account.trader_id, breach.rule, cause)
-            self._stores.accounts.change_status(account.account_id, "failed", breach.rule, now)
+            failed = outbox.change_status(account.account_id, "failed", failing[0].rule, now)
+            effects.append(failed)
         elif state.status == FAILED and account.status == ACTIVE:
-            self._refail(step, now)  # reinstated, but another breach still fails it
-        reenabled = self._reenable(step)
-        self._lock_or_unlock(step)
+            effects.append(self._refail(step, now))  # reinstated, but another breach still fails it
         was_passed = previous is not None and previous.status == PASSED
         passed = state.status == PASSED and not was_passed
+        passed_status = None
         if passed:
-            self._stores.accounts.change_status(account.account_id, "passed", "all pass conditions met", now)
+            passed_status = outbox.change_status(account.account_id, "passed", PASSED_REASON, now)
+            effects.append(passed_status)
+        if failing is not None:
+            breach, identity = failing
+            effects.append(outbox.disable(account, breach.rule, f"{_instant(breach)}#{identity}"))
+        reenable = self._reenable(step)
+        if reenable is not None:
+            effects.append(reenable)
+        effects += self._lock_or_unlock(step)
         warnings_sent = dict(previous.warnings_sent) if previous else {}
         warnings = self._new_warnings(step, warnings_sent)
-
-        events: list[DomainEvent] = [
-            self._breached(account, breach, identity, now)
-            for breach, identity in identified
-            if not breach.overridden
+        effects += [
+            outbox.publish(self._breached(account, b, i, now), after=failed if b.effect == FAIL else None)
+            for b, i in identified
+            if not b.overridden
         ]
-        events += [self._warning(account, warning, day, now) for warning, day in warnings]
-        if passed:
-            events.append(self._passed(account, step, now))
-        if events:
-            self._publisher.publish(events)
-        self._track_deadline(step)
+        effects += [outbox.publish(self._warning(account, w, day, now)) for w, day in warnings]
+        if passed_status is not None:
+            effects.append(outbox.publish(self._passed(account, step, now), after=passed_status))
+        effects += self._track_deadline(step)
 
-        self._stores.risk.save(
-            RiskSnapshot(
-                account_id=account.account_id,
-                version=previous.version if previous else 0,
-                state=state.to_dict(),
-                evaluation=self._evaluation(step),
-                last_event_sk=step.last_event_sk,
-                applied_events=step.applied_events,
-                evaluated_until=state.clock,
-                warnings_sent=warnings_sent,
-            ),
-            updated_at=now,
+        snapshot = RiskSnapshot(
+            account_id=account.account_id,
+            version=previous.version if previous else 0,
+            state=state.to_dict(),
+            evaluation=self._evaluation(step),
+            last_event_sk=step.last_event_sk,
+            applied_events=step.applied_events,
+            evaluated_until=state.clock,
+            warnings_sent=warnings_sent,
+            pending=tuple(effects),
         )
+        written = replace(snapshot, version=self._stores.risk.save(snapshot, updated_at=now))
+        with suppress(VersionConflictError):  # a later step wrote meanwhile: it performed them first
+            self._settle(written)
         return RecalcReport(
             account_id=account.account_id,
             replayed=step.replayed,
             applied=step.applied_events
             - (0 if step.replayed or previous is None else previous.applied_events),
-            new_breaches=tuple(new_breaches),
+            new_breaches=tuple(breach for breach, _ in identified),
             passed=passed,
             warnings=len(warnings),
             status=state.status,
             next_deadline=next_deadline(state),
-            reenabled=reenabled,
+            reenabled=reenable is not None,
         )
 
-    def _refail(self, step: _Step, now: datetime) -> None:
+    def _load(self, account_id: str) -> RiskSnapshot | None:
+        """The account's snapshot, its pending effects performed first (a step that crashed after its write
+        left them): every step starts from a snapshot whose effects have happened."""
+        previous = self._stores.risk.get(account_id)
+        return None if previous is None else self._settle(previous)
+
+    def _settle(self, snapshot: RiskSnapshot) -> RiskSnapshot:
+        """Perform the snapshot's pending effects, then clear them, conditionally on its version (which does
+        not move). A failing effect leaves it and the ones after it pending, and raises."""
+        if not snapshot.pending:
+            return snapshot
+
+        def keep(remaining: Sequence[PendingEffect]) -> None:
+            try:
+                self._stores.risk.set_pending(snapshot.account_id, snapshot.version, remaining)
+            except Exception:  # the whole list stays pending: performed again, idempotently
+                logger.warning("could not record the effects done", extra={"account_id": snapshot.account_id})
+
+        self._outbox.perform(snapshot.pending, keep)
+        self._stores.risk.set_pending(snapshot.account_id, snapshot.version, ())
+        return replace(snapshot, pending=())
+
+    def _refail(self, step: _Step, now: datetime) -> PendingEffect:
         """Staff reinstated the account (overriding a breach), yet a breach nobody overrode still fails it."""
         reason = next((b.rule for b in step.state.breaches if b.effect == FAIL and not b.overridden), FAILED)
-        self._stores.accounts.change_status(step.account.account_id, "failed", reason, now)
+        return outbox.change_status(step.account.account_id, "failed", reason, now)
 
-    def _reenable(self, step: _Step) -> bool:
+    def _reenable(self, step: _Step) -> PendingEffect | None:
         """Enable the account at the platform again if this service disabled it (its snapshot said failed)
         and the failing breach is now overridden, once staff reinstated it (the account is active)."""
         previous, account = step.previous, step.account
         was_failed = previous is not None and previous.status == FAILED
         if not was_failed or step.state.status == FAILED or account.status != ACTIVE:
-            return False
+            return None
         waived = [b for b in step.state.breaches if b.overridden and b.effect == FAIL]
         cause = ",".join(f"{_instant(b)}#{b.rule}" for b in waived)
-        self._account_control.enable(account.account_id, account.trader_id, "breach overridden", cause)
-        return True
+        return outbox.enable(account, "breach overridden", cause)
 
     def _waived(self, account_id: str) -> frozenset[BreachRef]:
         """The account's breaches staff overrode, as the engine names them."""
         return frozenset(self._stores.breaches.overridden(account_id))
 
-    def _lock_or_unlock(self, step: _Step) -> None:
+    def _lock_or_unlock(self, step: _Step) -> list[PendingEffect]:
         """Follow the engine's `paused_until` at the platform: a `pause` breach locks trading until the next
         day boundary; crossing it (the daily reset, or the next event after it) unlocks. A failed account is
         disabled instead, so it is neither locked nor unlocked."""
         state, account = step.state, step.account
         if state.status == FAILED:
-            return
+            return []
+        effects = []
         before = None if step.previous is None else step.previous.paused_until
         now = state.paused_until if state.status == ACTIVE else None
         if before is not None and before != now:
-            self._account_control.resume(account.account_id, account.trader_id, before)
+            effects.append(outbox.resume(account, before))
         if now is not None and now != before:
             reason = next((b.rule for b in reversed(state.breaches) if b.effect == PAUSE), PAUSE)
-            self._account_control.pause(account.account_id, account.trader_id, reason, now)
+            effects.append(outbox.pause(account, reason, now))
+        return effects
 
-    def _track_deadline(self, step: _Step) -> None:
-        """Keep the sweep's copy of the next scheduled deadline (time limit, inactivity, flat-by) current.
-
-        Written before the snapshot, only when it changed: a lost race retries and rewrites it."""
-        deadlines = self._stores.deadlines
-        if deadlines is None:
-            return
+    def _track_deadline(self, step: _Step) -> list[PendingEffect]:
+        """Keep the sweep's copy of the next scheduled deadline (time limit, inactivity, flat-by) current:
+        an effect only when it changed."""
+        if self._stores.deadlines is None:
+            return []
         before = None if step.previous is None else step.previous.next_deadline
         now = next_deadline(step.state)
-        if now != before:
-            deadlines.set(step.account.account_id, now)
+        return [] if now == before else [outbox.track_deadline(step.account.account_id, now)]
 
     @staticmethod
     def _new_breaches(step: _Step) -> list[tuple[Breach, str]]:

@@ -19,6 +19,7 @@ from propdesk.records import (
     AccountStatus,
     BreachEvidence,
     DueAccount,
+    PendingEffect,
     ProgramVersion,
     ResetRetry,
     ResetWatermark,
@@ -84,6 +85,11 @@ class RiskStateStore(Protocol):
     def save(self, snapshot: RiskSnapshot, updated_at: datetime) -> int:
         """Write the snapshot if nobody wrote it since `snapshot.version` was read (0: never written); the
         new version, or `VersionConflictError` when another writer got there first."""
+        ...
+
+    def set_pending(self, account_id: str, version: int, pending: Sequence[PendingEffect]) -> None:
+        """Replace the snapshot's effects still to perform if it is still at `version` (which does not move:
+        outbox bookkeeping, not a new state); `VersionConflictError` when another writer wrote since."""
         ...
 
 

@@ -130,17 +130,19 @@ def test_a_redelivered_breach_records_and_publishes_nothing_new() -> None:
     assert len(world.breaches.of(world.account_id)) == 1
 
 
-def test_a_failed_publish_leaves_the_snapshot_unwritten_and_the_retry_publishes() -> None:
+def test_a_failed_publish_stays_pending_and_the_retry_publishes_once() -> None:
     world = RiskWorld()
     [trigger] = world.store(equity("e1", DAY_ONE.format("10:05"), "94000.00"))
     world.publisher.fail_next = 1
 
     with pytest.raises(RuntimeError):
         world.deliver(trigger)
-    assert world.risk.get(world.account_id) is None
+    assert [effect.kind for effect in world.snapshot.pending] == ["publish"]
+    assert world.stored_account.status == "failed" and len(world.control.disabled) == 1  # done before it
 
     world.deliver(trigger)
     assert len(world.published("account.breached")) == 1
+    assert world.snapshot.pending == () and len(world.control.disabled) == 1
     assert world.evaluation["status"] == "failed"
 
 

@@ -1,15 +1,16 @@
 """The risk service's promise, as properties over random histories (`propdesk.services.risk`, docstring):
 
 - however an account's stream records are delivered (any order, duplicated, in batches between storing, by
-  several execution environments, losing optimistic races; amounts it cannot evaluate among them), the
-  account ends with the same risk state,
+  several execution environments, losing optimistic races, crashing after a snapshot write; amounts it
+  cannot evaluate among them), the account ends with the same risk state,
   the same breach evidence and the same published events (by stable event id) as when every event is
-  delivered once, in order;
+  delivered once, in order; and every effect happens once (the outbox);
 - however late events are stored (any order of storing), the final risk state is the in-order one.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -132,6 +133,14 @@ def outcome(world: RiskWorld) -> dict[str, Any]:
     }
 
 
+class CrashError(Exception):
+    """The execution environment dies right after a snapshot write: the stream delivers the record again."""
+
+
+def crash() -> None:
+    raise CrashError
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios(poisoned=True), data=st.data())
 def test_any_delivery_of_the_stream_ends_as_in_order_delivery(
@@ -140,22 +149,35 @@ def test_any_delivery_of_the_stream_ends_as_in_order_delivery(
     world = world_for(scenario)
     services = [world.service, world.new_service()]  # two execution environments, one cache each
     triggers: list[StoredEvent] = []
+    crashed: list[StoredEvent] = []
 
-    def deliver(batch: list[StoredEvent]) -> None:
+    def deliver(batch: list[StoredEvent], crashes: bool = True) -> None:
         for trigger in batch:
             if data.draw(st.booleans(), label="a rival wins the race first"):
                 rival, record = data.draw(st.sampled_from(services)), data.draw(st.sampled_from(triggers))
                 world.risk.before_save.append(partial(rival.on_event_recorded, record))
-            data.draw(st.sampled_from(services)).on_event_recorded(trigger)
+            if crashes and data.draw(st.booleans(), label="a crash after the next snapshot write"):
+                world.risk.after_save.append(crash)
+            try:
+                data.draw(st.sampled_from(services)).on_event_recorded(trigger)
+            except CrashError:
+                crashed.append(trigger)
             world.risk.before_save.clear()
+            world.risk.after_save.clear()
 
     for raw in scenario.history:
         triggers += world.store(raw)
         if data.draw(st.booleans(), label="deliver a batch now"):
             deliver(data.draw(st.lists(st.sampled_from(triggers), min_size=1, max_size=6), label="batch"))
     deliver(data.draw(st.permutations(triggers), label="the rest, in any order"))
+    deliver(crashed, crashes=False)  # the records of crashed invocations, delivered again
 
     assert outcome(world) == outcome(in_order(scenario))
+    assert world.snapshot.pending == ()
+    published = Counter(event.event_id for event in world.publisher.published)
+    assert set(published.values()) <= {1}, "an effect happened twice"
+    assert isinstance(world.control, OrderedControl)
+    assert set(Counter(world.control.log).values()) <= {1}, "a platform command was sent twice"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
