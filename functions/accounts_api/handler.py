@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AccountsApiSettings
 from propdesk.data import keys
-from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
+from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError, ProgramVersionMissingError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -48,10 +48,6 @@ if TYPE_CHECKING:
 
 app = build_rest_app()
 LATEST_BREACHES = 20
-
-
-class ProgramVersionMissingError(NotFoundError):
-    """The account is pinned to a program version that is not stored (a data fault, not the caller's)."""
 
 
 @dataclass
@@ -184,7 +180,7 @@ def list_trades(call: Call, account_id: str) -> schema.TradeList:
 def list_open_positions(call: Call, account_id: str) -> schema.PositionList:
     _readable_account(call, account_id)
     snapshot = _deps().risk.get(account_id)
-    positions: list[dict[str, Any]] = snapshot.state.get("positions", []) if snapshot else []
+    positions = snapshot.open_positions if snapshot else []
     return schema.PositionList(
         positions=[open_position_view(p) for p in positions],
         as_of=snapshot.evaluated_until if snapshot else None,
@@ -228,15 +224,12 @@ def _metrics(call: Call, account: Account) -> schema.Metrics:
 
 
 def _evaluator(account: Account) -> Evaluator:
-    from propdesk.services.evaluators import Evaluators, ProgramVersionNotStoredError
+    from propdesk.services.evaluators import Evaluators
 
     deps = _deps()
     if deps.evaluators is None:
         deps.evaluators = Evaluators(deps.catalogue)
-    try:
-        return deps.evaluators(account)
-    except ProgramVersionNotStoredError as missing:
-        raise ProgramVersionMissingError(str(missing), "account_id") from missing
+    return deps.evaluators(account)  # ProgramVersionMissingError: 404, like a missing account
 
 
 def _viewer_zone(call: Call, account: Account) -> ZoneInfo:

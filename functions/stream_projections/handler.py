@@ -86,6 +86,8 @@ def project(record: dict[str, Any], deps: Dependencies) -> None:
     if sk == keys.RISK_SK and name in ("INSERT", "MODIFY"):
         new, written_at = images.risk_snapshot(change["NewImage"])
         old = images.risk_snapshot(change["OldImage"])[0] if "OldImage" in change else None
+        if old is not None and old.version == new.version:
+            return  # the risk service's outbox bookkeeping (its effects done): the state did not change
         _push_account_update(deps, new, written_at, old)
         _update_leaderboards(deps, new, written_at, old)
     elif sk.startswith(keys.BREACH_PREFIX) and name == "INSERT":

@@ -64,13 +64,6 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
     {
         ("propdesk.http.views", "propdesk.data"),
         ("propdesk.services.account_updates", "propdesk.data.accounts"),
-        ("propdesk.services.daily_reset", "propdesk.data.accounts"),
-        ("propdesk.services.daily_reset", "propdesk.data.deadlines"),
-        ("propdesk.services.daily_reset", "propdesk.data.watermark"),
-        ("propdesk.services.evaluators", "propdesk.data.catalogue"),
-        ("propdesk.services.ingestion", "propdesk.data"),
-        ("propdesk.services.ingestion", "propdesk.data.accounts"),
-        ("propdesk.services.ingestion", "propdesk.data.events"),
         ("propdesk.services.kyc", "propdesk.data.kyc"),
         ("propdesk.services.live_feed", "propdesk.data.accounts"),
         ("propdesk.services.live_feed", "propdesk.data.connections"),
@@ -80,12 +73,6 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
         ("propdesk.services.projections", "propdesk.data.accounts"),
         ("propdesk.services.projections", "propdesk.data.audit"),
         ("propdesk.services.projections", "propdesk.data.leaderboards"),
-        ("propdesk.services.risk", "propdesk.data.keys"),
-        ("propdesk.services.risk", "propdesk.data.accounts"),
-        ("propdesk.services.risk", "propdesk.data.catalogue"),
-        ("propdesk.services.risk", "propdesk.data.deadlines"),
-        ("propdesk.services.risk", "propdesk.data.events"),
-        ("propdesk.services.risk", "propdesk.data.risk"),
     }
 )
 

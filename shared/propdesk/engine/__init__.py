@@ -27,7 +27,9 @@ from propdesk.engine.breach import (
     LimitWarning,
     Outcome,
     breach_identities,
+    instant_id,
 )
+from propdesk.engine.days import TradingDay
 from propdesk.engine.errors import EngineInputError, EventError, ProgramError
 from propdesk.engine.evaluation import Evaluation, Metrics
 from propdesk.engine.evaluator import DEFAULT_WARN_AT, Evaluator, LimitUsage
@@ -74,10 +76,12 @@ __all__ = [
     "PositionOpened",
     "Program",
     "ProgramError",
+    "TradingDay",
     "TradingEvent",
     "breach_identities",
     "evaluate",
     "event_to_dict",
+    "instant_id",
     "next_day_boundary",
     "parse_event",
 ]

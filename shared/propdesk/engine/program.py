@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from propdesk.engine.days import next_boundary
+from propdesk.engine.days import TradingDay, next_boundary
 from propdesk.engine.errors import ProgramError
 from propdesk.engine.news import NewsRelease, read_news
 from propdesk.engine.reading import Reader
@@ -37,6 +37,11 @@ class Program:
     @property
     def timezone(self) -> str:
         return self.zone.key
+
+    @property
+    def trading_day(self) -> TradingDay:
+        """Where the program's trading days begin (its zone and `day_starts_at`)."""
+        return TradingDay(self.day_starts_at, self.zone)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Program:

@@ -50,11 +50,10 @@ def account_view(account: Account) -> out.AccountOut:
 def risk_view(snapshot: RiskSnapshot | None) -> out.RiskOut | None:
     if snapshot is None:
         return None
-    evaluation = snapshot.evaluation
     return out.RiskOut(
-        status=evaluation.get("status"),
-        metrics=evaluation.get("metrics", {}),
-        usage=evaluation.get("usage", []),
+        status=snapshot.status,
+        metrics=snapshot.metrics,
+        usage=snapshot.usage,
         evaluated_until=snapshot.evaluated_until,
         events_applied=snapshot.applied_events,
     )

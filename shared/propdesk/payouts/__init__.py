@@ -8,7 +8,8 @@ routes are `functions/payouts_api`. Moving the money (eligibility re-check, KYC 
 callback, payment) is the payout workflow's job, started by `payout.approved`.
 """
 
-from propdesk.payouts.consistency import ClosedTrade, ConsistencyCheck, TradingDay
+from propdesk.engine.days import TradingDay
+from propdesk.payouts.consistency import ClosedTrade, ConsistencyCheck
 from propdesk.payouts.eligibility import Assessment, PayoutSituation, Quote, Refusal, RuleCheck, assess
 from propdesk.payouts.model import OPEN_STATUSES, Decision, Payout, PayoutStatus, decide
 from propdesk.payouts.policy import PayoutPolicy, PayoutPolicyError, SplitTier, is_funded, policy_for

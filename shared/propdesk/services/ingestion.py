@@ -12,17 +12,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from propdesk.data import keys
 from propdesk.domain_events import stable_id
 from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
 from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.records import StoredEvent
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.events import TradingEventRepository
+from propdesk.services.risk_stores import AccountLookup, TradingEventWriter
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -34,7 +30,7 @@ class IngestReport:
 
 
 class EventIngestion:
-    def __init__(self, accounts: AccountRepository, events: TradingEventRepository) -> None:
+    def __init__(self, accounts: AccountLookup, events: TradingEventWriter) -> None:
         self._accounts = accounts
         self._events = events
 
@@ -80,5 +76,4 @@ class EventIngestion:
             time=event.time,
             type=event.type,
             payload=payload,
-            sk=keys.event_sk(event.time, event_id),
-        )
+        )  # its position in the account's log (`sk`) is the store's to give

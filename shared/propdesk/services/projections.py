@@ -104,5 +104,5 @@ class Projections:
 
 
 def balance_of(snapshot: RiskSnapshot) -> Decimal:
-    """The closed balance a risk snapshot's evaluation reports."""
-    return Decimal(str(snapshot.evaluation["metrics"]["balance"]))
+    """The closed balance of a risk snapshot."""
+    return snapshot.balance
