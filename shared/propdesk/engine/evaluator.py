@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 
+from propdesk.engine.bounds import balance_problem, time_problem
 from propdesk.engine.breach import (
     DAY_BOUNDARY,
     DEADLINE,
@@ -70,6 +71,7 @@ DEFAULT_WARN_AT = Decimal("0.8")
 _NEG_INF = Decimal("-Infinity")
 _POS_INF = Decimal("Infinity")
 _SHARE = Decimal("0.0001")
+_WIDE = Context(prec=80)  # a used share of a tiny allowance can have more than 28 digits before its decimals
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,7 @@ class Evaluator:
         boundary. `waived`: breaches to record as overridden, without their effect."""
         if start_time.tzinfo is None:
             raise ValueError("start_time must be timezone-aware")
+        _check_time(start_time)
         at = start_time.astimezone(UTC)
         state = AccountState(self.program.initial_balance, at)
         state.waived = frozenset(waived)
@@ -136,7 +139,10 @@ class Evaluator:
         return state
 
     def apply(self, state: AccountState, event: TradingEvent) -> Outcome:
-        """Apply one event (time-ordered). Raises `EventError` for events inconsistent with the account."""
+        """Apply one event (time-ordered). Raises `EventError` for events inconsistent with the account,
+        before changing the state. For an event from `parse_event` (which holds every number to the engine's
+        bounds) nothing else escapes: an event that would take the balance out of bounds is an `EventError`
+        too."""
         at = event.time
         if at < state.clock:
             raise EventError(
@@ -160,6 +166,7 @@ class Evaluator:
             raise EventError(
                 "time", f"{at.isoformat()} is before the account's last event ({state.clock.isoformat()})"
             )
+        _check_time(at)
         breaches: list[Breach] = []
         warnings: list[LimitWarning] = []
         self._advance(state, at, breaches, warnings)
@@ -268,10 +275,15 @@ class Evaluator:
 
     @staticmethod
     def _validate(state: AccountState, event: TradingEvent) -> None:
+        _check_time(event.time)
         if type(event) is PositionOpened and event.position_id in state.positions:
             raise EventError("position_id", f"position {event.position_id!r} is already open")
-        if type(event) is PositionClosed and event.position_id not in state.positions:
-            raise EventError("position_id", f"no open position {event.position_id!r} to close")
+        if type(event) is PositionClosed:
+            if event.position_id not in state.positions:
+                raise EventError("position_id", f"no open position {event.position_id!r} to close")
+            problem = balance_problem(state.balance + event.profit)
+            if problem is not None:
+                raise EventError("profit", problem)
 
     def _book(self, state: AccountState, event: TradingEvent) -> None:
         """Follow balance, equity and positions without judging (after the account passed or failed)."""
@@ -495,7 +507,7 @@ class Evaluator:
     def _used_share(limit: LimitState, equity: Decimal) -> Decimal:
         if limit.allowance == 0:
             return Decimal(1) if equity <= limit.floor else ZERO
-        return ((limit.floor + limit.allowance - equity) / limit.allowance).quantize(_SHARE)
+        return _WIDE.quantize(_WIDE.divide(limit.floor + limit.allowance - equity, limit.allowance), _SHARE)
 
     def _warning(self, rule: LossLimit, limit: LimitState, state: AccountState, at: datetime) -> LimitWarning:
         share = self._used_share(limit, state.equity)
@@ -542,3 +554,9 @@ class Evaluator:
         if not breaches and not warnings and not passed:
             return QUIET
         return Outcome(tuple(breaches), tuple(warnings), passed)
+
+
+def _check_time(moment: datetime) -> None:
+    problem = time_problem(moment)
+    if problem is not None:
+        raise EventError("time", problem)

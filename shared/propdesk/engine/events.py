@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from propdesk.engine.bounds import PRICE, VOLUME
 from propdesk.engine.errors import EventError
 from propdesk.engine.reading import Reader
 
@@ -86,9 +87,9 @@ def parse_event(data: Mapping[str, Any]) -> TradingEvent:
             position_id=read.string("position_id"),
             symbol=read.string("symbol"),
             side=read.choice("side", SIDES),
-            volume=read.decimal("volume", positive=True),
-            stop_loss=read.optional_decimal("stop_loss", positive=True),
-            take_profit=read.optional_decimal("take_profit", positive=True),
+            volume=read.decimal("volume", positive=True, bound=VOLUME),
+            stop_loss=read.optional_decimal("stop_loss", positive=True, bound=PRICE),
+            take_profit=read.optional_decimal("take_profit", positive=True, bound=PRICE),
             event_id=event_id,
         )
     if kind == PositionClosed.type:

@@ -14,7 +14,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from propdesk.engine.days import next_boundary
 from propdesk.engine.errors import ProgramError
@@ -44,11 +44,7 @@ class Program:
         if not isinstance(data, Mapping):
             raise ProgramError("", "a program must be a JSON object")
         read = Reader(data, "", ProgramError)
-        zone_name = read.string("timezone", default="UTC")
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise read.fail("timezone", f"{zone_name!r} is not a tz-database zone") from None
+        zone = read.zone("timezone", default="UTC")
         ctx = RuleContext(
             initial_balance=read.decimal("initial_balance", positive=True),
             currency=read.string("currency", default="USD"),

@@ -55,7 +55,7 @@ class MaxLoss(LossLimit):
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> MaxLoss:
         mode = read.choice("mode", MODES)
         amount = read_amount(read, "amount", (PERCENT_OF_INITIAL, FIXED))
-        lock = read.optional_decimal("lock_at_initial_plus")
+        lock = read.optional_decimal("lock_at_initial_plus", non_negative=True)
         return cls(index, mode, amount, lock, read_effect(read), ctx)
 
     def _figures(self, base: Decimal) -> Figures:
