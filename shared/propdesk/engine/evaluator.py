@@ -9,9 +9,14 @@
 
 Semantics: a limit is breached when equity is strictly below its floor, checked at every event and at every
 day boundary (the breach time is then the boundary instant). Each loss limit breaches at most once per day:
-it is re-armed at every boundary. A `fail` breach ends the evaluation: later events only update balance,
-equity and positions. A `pass` likewise ends it. Several rules crossed at the same evaluation point are all
-recorded, in program order.
+it is re-armed at every boundary. A `fail` breach ends the evaluation after its instant: events later than it
+only update balance, equity and positions. A `pass` ends it at once.
+
+Same instant: every rule crossed at one instant is recorded, whatever its kind, even after one of them failed
+the account: first what the clock brings at that instant (the day boundary's loss limits and the scheduled
+rules due then, together in program order), then each event stamped at it (its position rules and loss limits
+together, in program order). The order does not depend on how the steps are cut (a daily reset's
+`advance_to(boundary)` then the event, or the event alone).
 
 Waived breaches (`start(..., waived=refs)`, the breaches staff overrode): such a breach is recorded with
 `overridden=True` and has no effect (no fail, no pause, its profit is not excluded); evaluation goes on. The
@@ -260,18 +265,35 @@ class Evaluator:
         passed = False
         if at >= state.next_check:
             self._advance(state, at, breaches, warnings)
-        if state.status != ACTIVE:
+        if not self._judging(state, at):
             self._book(state, event)
-        elif type(event) is EquityUpdate:
-            state.equity = event.equity
-            self._check_levels(state, at, event, breaches, warnings)
-        elif type(event) is PositionOpened:
-            self._open(state, event, breaches)
-        elif type(event) is PositionClosed:
-            self._close(state, event, breaches, warnings)
-            passed = self._check_pass(state, at)
+        else:
+            marks = len(state.breaches), len(breaches)
+            if type(event) is EquityUpdate:
+                state.equity = event.equity
+                self._check_levels(state, at, event, breaches, warnings)
+            elif type(event) is PositionOpened:
+                self._open(state, event, breaches)
+            elif type(event) is PositionClosed:
+                self._close(state, event, breaches, warnings)
+                passed = self._check_pass(state, at)
+            self._in_program_order(state, breaches, marks)
         state.clock = at
         return self._outcome(breaches, warnings, passed)
+
+    @staticmethod
+    def _judging(state: AccountState, at: datetime) -> bool:
+        """Whether rules are still judged at `at`: while active, and at the instant the account failed."""
+        return state.status == ACTIVE or (state.status == FAILED and state.ended_at == at.astimezone(UTC))
+
+    @staticmethod
+    def _in_program_order(state: AccountState, breaches: list[Breach], marks: tuple[int, int]) -> None:
+        """Put the breaches recorded since `marks` (one instant's) in program order (a stable sort)."""
+        in_state, in_step = marks
+        if len(breaches) - in_step > 1:
+            ordered = sorted(breaches[in_step:], key=_rule_index)
+            breaches[in_step:] = ordered
+            state.breaches[in_state:] = ordered
 
     @staticmethod
     def _validate(state: AccountState, event: TradingEvent) -> None:
@@ -362,11 +384,12 @@ class Evaluator:
     ) -> None:
         while state.status == ACTIVE and state.next_check <= until:
             due = state.next_check
+            marks = len(state.breaches), len(breaches)
             if state.next_boundary <= due:
                 self._cross_boundary(state, due, breaches, warnings)
-            for index, rule in enumerate(self.scheduled):
+            for index, rule in enumerate(self.scheduled):  # all of them, even if the boundary failed it
                 rule_due = state.dues[index]
-                if state.status != ACTIVE or rule_due is None or rule_due > due:
+                if rule_due is None or rule_due > due:
                     continue
                 violation = rule.on_due(state, rule_due)
                 state.marks[index] = rule_due
@@ -374,6 +397,7 @@ class Evaluator:
                 if violation is not None:
                     self._record(state, rule, violation, rule_due, None, breaches, DEADLINE)
             self._refresh_next_check(state)
+            self._in_program_order(state, breaches, marks)
 
     def _cross_boundary(
         self, state: AccountState, at: datetime, breaches: list[Breach], warnings: list[LimitWarning]
@@ -474,7 +498,7 @@ class Evaluator:
         if rule.effect == FAIL and state.status == ACTIVE:
             state.status = FAILED
             state.ended_at = at.astimezone(UTC)
-        elif rule.effect == PAUSE:
+        elif rule.effect == PAUSE and state.status == ACTIVE:
             state.paused_until = state.next_boundary
         return True
 
@@ -560,3 +584,7 @@ def _check_time(moment: datetime) -> None:
     problem = time_problem(moment)
     if problem is not None:
         raise EventError("time", problem)
+
+
+def _rule_index(breach: Breach) -> int:
+    return breach.rule_index

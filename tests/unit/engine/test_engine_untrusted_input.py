@@ -171,10 +171,10 @@ def test_no_parsed_event_makes_the_engine_raise_anything_but_an_event_error(
             evaluator.apply(state, event)
         evaluator.usage(state)
         evaluator.consistency_check(state)
-    json.dumps(evaluator.result(state).to_dict())
+    output = json.dumps(evaluator.result(state).to_dict())
     evaluator.preview_next_reset(state)
     restored = AccountState.from_dict(json.loads(json.dumps(state.to_dict())))
-    assert evaluator.result(restored) == evaluator.result(state)
+    assert json.dumps(evaluator.result(restored).to_dict()) == output
 
 
 program_values = st.one_of(
