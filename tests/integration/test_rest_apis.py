@@ -253,10 +253,15 @@ POISON = [
     ("position_opened", "volume", "1000000"),
     ("position_opened", "volume", "0"),
     ("position_opened", "stop_loss", "-1"),
+    ("withdrawal", "amount", "0"),
+    ("withdrawal", "amount", "1E+12"),
+    ("deposit", "amount", "-5"),
 ]
 BASE_EVENTS: dict[str, dict[str, object]] = {
     "equity": {"type": "equity", "equity": "99000"},
     "position_closed": {"type": "position_closed", "position_id": "p1", "profit": "1"},
+    "withdrawal": {"type": "withdrawal", "amount": "100"},
+    "deposit": {"type": "deposit", "amount": "100"},
     "position_opened": {
         "type": "position_opened", "position_id": "p1", "symbol": "EURUSD", "side": "buy", "volume": "1"
     },
@@ -313,6 +318,25 @@ def test_an_event_before_the_account_opened_is_422(tables: TableNames, unique_id
     assert response["statusCode"] == 422
     assert json_of(response)["error"]["field"] == "events[0].time"
     assert list(TradingEventRepository().replay(unique_id)) == []
+
+
+def test_a_paid_payouts_withdrawal_and_its_compensation_are_stored(
+    tables: TableNames, unique_id: str
+) -> None:
+    AccountRepository().open(account(unique_id))
+    paid = {"event_id": "w-1", "time": "2026-03-02T10:00:00+01:00", "type": "withdrawal", "amount": "1234.56",
+            "payout_id": "po-1"}  # fmt: skip
+    back = {"event_id": "d-1", "time": "2026-03-02T11:00:00+01:00", "type": "deposit", "amount": "1234.56",
+            "payout_id": "po-1"}  # fmt: skip
+
+    response = post_events(unique_id, [paid, back])
+
+    assert response["statusCode"] == 202
+    stored = list(TradingEventRepository().replay(unique_id))
+    assert [(event.type, event.payload["amount"], event.payload["payout_id"]) for event in stored] == [
+        ("withdrawal", "1234.56", "po-1"),
+        ("deposit", "1234.56", "po-1"),
+    ]
 
 
 def test_events_for_an_unknown_account_are_404(tables: TableNames, unique_id: str) -> None:

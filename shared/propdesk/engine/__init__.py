@@ -33,10 +33,12 @@ from propdesk.engine.evaluation import Evaluation, Metrics
 from propdesk.engine.evaluator import DEFAULT_WARN_AT, Evaluator, LimitUsage
 from propdesk.engine.events import (
     ClockAdvance,
+    Deposit,
     EquityUpdate,
     PositionClosed,
     PositionOpened,
     TradingEvent,
+    Withdrawal,
     event_to_dict,
     parse_event,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "BreachRef",
     "ClockAdvance",
     "ConsistencyCheck",
+    "Deposit",
     "EngineInputError",
     "EquityUpdate",
     "Evaluation",
@@ -75,6 +78,7 @@ __all__ = [
     "Program",
     "ProgramError",
     "TradingEvent",
+    "Withdrawal",
     "breach_identities",
     "evaluate",
     "event_to_dict",

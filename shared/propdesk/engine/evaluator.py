@@ -18,6 +18,12 @@ rules due then, together in program order), then each event stamped at it (its p
 together, in program order). The order does not depend on how the steps are cut (a daily reset's
 `advance_to(boundary)` then the event, or the event alone).
 
+Withdrawals and deposits move balance and equity by their amount and are never judged: no loss limit is
+checked at them, they are not a trading day, not a day's loss or profit, and the trading profit (targets,
+consistency, profitable days) does not change. With the program's `withdrawals.floors` `shift` (default),
+every loss floor, its base and the trailing peaks move by the same amount, so the room is unchanged; with
+`keep` the floors stay and the room shrinks (a later reading below a kept floor breaches as usual).
+
 Waived breaches (`start(..., waived=refs)`, the breaches staff overrode): such a breach is recorded with
 `overridden=True` and has no effect (no fail, no pause, its profit is not excluded); evaluation goes on. The
 rule itself stays in force: a loss limit is disarmed for the rest of that day as after any breach, and the
@@ -52,8 +58,15 @@ from propdesk.engine.breach import (
 from propdesk.engine.days import next_boundary
 from propdesk.engine.errors import EventError
 from propdesk.engine.evaluation import Evaluation, Metrics
-from propdesk.engine.events import EquityUpdate, PositionClosed, PositionOpened, TradingEvent
-from propdesk.engine.program import Program
+from propdesk.engine.events import (
+    Deposit,
+    EquityUpdate,
+    PositionClosed,
+    PositionOpened,
+    TradingEvent,
+    Withdrawal,
+)
+from propdesk.engine.program import SHIFT, Program
 from propdesk.engine.rules import (
     Consistency,
     ConsistencyCheck,
@@ -70,7 +83,7 @@ from propdesk.engine.rules.daily_loss import DailyLoss
 from propdesk.engine.rules.min_profitable_days import is_profitable_day, profitable_days
 from propdesk.engine.state import ACTIVE, FAILED, PASSED, AccountState, LimitState, OpenPosition
 from propdesk.engine.words import money_words
-from propdesk.money import ZERO
+from propdesk.money import ZERO, money_str
 
 DEFAULT_WARN_AT = Decimal("0.8")
 _NEG_INF = Decimal("-Infinity")
@@ -95,8 +108,8 @@ class Evaluator:
 
     __slots__ = (
         "consistency", "currency", "day_starts_at", "limits", "pass_conditions", "position_rules",
-        "profit_threshold", "program", "scheduled", "target", "tracks_day_peak", "tracks_peak", "warn_at",
-        "zone",
+        "profit_threshold", "program", "scheduled", "shifts_floors", "target", "tracks_day_peak",
+        "tracks_peak", "warn_at", "zone",
     )  # fmt: skip
 
     def __init__(self, program: Program, warn_at: Decimal | None = DEFAULT_WARN_AT) -> None:
@@ -123,6 +136,7 @@ class Evaluator:
         self.consistency = consistency[0] if consistency else None
         self.tracks_day_peak = any(rule.tracks_day_peak for rule in self.limits)
         self.tracks_peak = any(rule.tracks_peak for rule in self.limits)
+        self.shifts_floors = program.withdrawal_floors == SHIFT
 
     # -------------------------------------------------------------------------------- lifecycle
 
@@ -207,6 +221,8 @@ class Evaluator:
             max_loss_floor=max(overall) if overall else None,
             trading_days=state.trading_days,
             profit=state.profit,
+            withdrawn_total=state.withdrawn,
+            profit_since_last_withdrawal=state.profit_since_last_withdrawal,
             best_day_profit=state.best_day_profit,
             profitable_days=profitable_days(state, self.profit_threshold),
             open_positions=len(state.positions),
@@ -277,6 +293,8 @@ class Evaluator:
             elif type(event) is PositionClosed:
                 self._close(state, event, breaches, warnings)
                 passed = self._check_pass(state, at)
+            elif type(event) is Withdrawal or type(event) is Deposit:
+                self._move_money(state, event)
             self._in_program_order(state, breaches, marks)
         state.clock = at
         return self._outcome(breaches, warnings, passed)
@@ -306,6 +324,14 @@ class Evaluator:
             problem = balance_problem(state.balance + event.profit)
             if problem is not None:
                 raise EventError("profit", problem)
+        elif type(event) is Withdrawal and event.amount > state.balance:
+            raise EventError(
+                "amount", f"{event.amount} is more than the closed balance of {money_str(state.balance)}"
+            )
+        elif type(event) is Deposit:
+            problem = balance_problem(state.balance + event.amount)
+            if problem is not None:
+                raise EventError("amount", problem)
 
     def _book(self, state: AccountState, event: TradingEvent) -> None:
         """Follow balance, equity and positions without judging (after the account passed or failed)."""
@@ -320,6 +346,28 @@ class Evaluator:
             state.balance += event.profit
             if not state.positions:
                 state.equity = state.balance
+        elif type(event) is Withdrawal or type(event) is Deposit:
+            self._move_money(state, event)
+
+    def _move_money(self, state: AccountState, event: Withdrawal | Deposit) -> None:
+        """Money out (a withdrawal) or back in (a deposit): balance and equity move by the amount; with
+        `shift`, so do every floor, its base and warning level, and the peaks the trailing floors follow."""
+        change = -event.amount if type(event) is Withdrawal else event.amount
+        state.balance += change
+        state.equity += change
+        state.withdrawn -= change
+        if type(event) is Withdrawal:
+            state.withdrawal_base = state.balance
+        if self.shifts_floors:
+            state.floor_shift -= change
+            state.high_eod_balance += change
+            state.peak_equity += change
+            state.day_peak += change
+            for limit in state.limits:
+                limit.floor += change
+                limit.base += change
+                limit.warn_level += change
+        self._refresh_watches(state)
 
     @staticmethod
     def _position(event: PositionOpened) -> OpenPosition:

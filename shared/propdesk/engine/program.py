@@ -2,8 +2,9 @@
 
 Top-level JSON keys: `name`, `currency` (default "USD"), `initial_balance` (required, > 0), `timezone`
 (tz-database zone, default "UTC"), `day_starts_at` ("HH:MM" local, default "00:00"), `rules` (list,
-required), `news` (optional calendar for `news_blackout`). Extra keys are kept in `source` and otherwise
-ignored; unknown rule types are errors.
+required), `news` (optional calendar for `news_blackout`), `withdrawals` (optional, `{"floors": "shift" |
+"keep"}`, default `shift`: what a withdrawal or deposit does to the loss floors, see docs/rules.md). Extra
+keys are kept in `source` and otherwise ignored; unknown rule types are errors.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from propdesk.engine.news import NewsRelease, read_news
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules import RULE_TYPES, SINGLETONS, Rule, RuleContext
 
+SHIFT = "shift"  # a withdrawal lowers the loss floors by its amount: the trader keeps the same room
+KEEP = "keep"  # the floors stay where they are: the room shrinks by the amount
+FLOOR_SETTINGS = (SHIFT, KEEP)
+
 
 @dataclass(frozen=True, slots=True)
 class Program:
@@ -32,6 +37,7 @@ class Program:
     day_starts_at: time
     rules: tuple[Rule, ...]
     news: tuple[NewsRelease, ...] = ()
+    withdrawal_floors: str = SHIFT
     source: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
     @property
@@ -60,6 +66,11 @@ class Program:
                     f"rules[{rule.index}].type", f"a program may have only one {rule.type} rule"
                 )
             seen.add(rule.type)
+        floors = (
+            read.mapping("withdrawals").choice("floors", FLOOR_SETTINGS, SHIFT)
+            if read.has("withdrawals")
+            else SHIFT
+        )
         return cls(
             name=read.string("name", default="unnamed program"),
             currency=ctx.currency,
@@ -68,6 +79,7 @@ class Program:
             day_starts_at=ctx.day_starts_at,
             rules=rules,
             news=ctx.news,
+            withdrawal_floors=floors,
             source=MappingProxyType(dict(data)),
         )
 

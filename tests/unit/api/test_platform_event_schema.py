@@ -51,6 +51,12 @@ def test_the_schema_and_the_engine_agree_on_every_plain_volume_and_price(text: s
     assert schema_accepts(event) == engine_accepts(event)
 
 
+@given(plain_decimals, st.sampled_from(["withdrawal", "deposit"]))
+def test_the_schema_and_the_engine_agree_on_every_plain_withdrawal(text: str, kind: str) -> None:
+    event = {"time": TIME, "type": kind, "amount": text}
+    assert schema_accepts(event) == engine_accepts(event)
+
+
 @given(st.integers(min_value=-(10**13), max_value=10**13))
 def test_whole_json_numbers_are_held_to_the_same_bounds(number: int) -> None:
     event = {"time": TIME, "type": "equity", "equity": number}
@@ -66,6 +72,9 @@ def test_whole_json_numbers_are_held_to_the_same_bounds(number: int) -> None:
         ({"type": "equity", "equity": True}, "events[0].equity"),
         ({"type": "equity"}, "events[0].equity"),
         ({"type": "end"}, "events[0].type"),
+        ({"type": "withdrawal", "amount": "-100"}, "events[0].amount"),
+        ({"type": "deposit", "amount": "0"}, "events[0].amount"),
+        ({"type": "withdrawal", "amount": "100", "payout_id": ""}, "events[0].payout_id"),
         ({"type": {"nested": 1}}, "events[0].type"),
         ({"type": "position_opened", "position_id": "p", "symbol": "X", "side": "long", "volume": "1"},
          "events[0].side"),

@@ -119,10 +119,28 @@ class EquityEvent(_Event):
     equity: SignedMoney
 
 
+class WithdrawalEvent(_Event):
+    """Money taken out of the account (a paid payout): not a trading loss."""
+
+    type: Literal["withdrawal"]
+    amount: PositiveMoney
+    payout_id: Name | None = None
+
+
+class DepositEvent(_Event):
+    """Money put back (e.g. a failed payout's compensation): not a trading profit."""
+
+    type: Literal["deposit"]
+    amount: PositiveMoney
+    payout_id: Name | None = None
+
+
 EVENT_MODELS: dict[str, type[_Event]] = {
     "position_opened": PositionOpenedEvent,
     "position_closed": PositionClosedEvent,
     "equity": EquityEvent,
+    "withdrawal": WithdrawalEvent,
+    "deposit": DepositEvent,
 }
 
 
