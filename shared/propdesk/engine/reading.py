@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from propdesk.engine.bounds import MAX_WHOLE, MONEY, Bound, time_problem
+from propdesk.engine.bounds import FIRST_YEAR, LAST_YEAR, MAX_WHOLE, MONEY, Bound, time_problem
 from propdesk.engine.errors import EngineInputError
 from propdesk.money import parse_decimal
 
@@ -64,9 +64,8 @@ class Reader:
             value = parse_decimal(self.raw(key))
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
-        problem = bound.problem(value)
-        if problem is not None:
-            raise self.fail(key, problem)
+        if not bound.lowest < value < bound.limit or value.quantize(bound.quantum) != value:  # inline: hot
+            raise self.fail(key, bound.problem(value) or "is out of bounds")
         if positive and value <= 0:
             raise self.fail(key, f"must be greater than 0, got {value}")
         if non_negative and value < 0:
@@ -132,11 +131,10 @@ class Reader:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise self.fail(key, f"{value!r} is not an ISO-8601 time") from None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
+        if parsed.tzinfo is None:  # fromisoformat gives a fixed offset or none
             raise self.fail(key, f"{value!r} has no UTC offset (write e.g. 2026-03-02T10:00:00+01:00)")
-        problem = time_problem(parsed)
-        if problem is not None:
-            raise self.fail(key, problem)
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise self.fail(key, time_problem(parsed) or "is out of bounds")
         return parsed
 
     def zone(self, key: str, default: str | None = None) -> ZoneInfo:

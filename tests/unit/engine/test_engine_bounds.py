@@ -44,6 +44,7 @@ def test_an_absurd_equity_reading_is_refused_naming_the_field(reading: str) -> N
 def test_money_has_at_most_eight_decimal_places() -> None:
     assert refused_field({"time": T, "type": "equity", "equity": "99750.123456789"}) == "equity"
     assert parse_event({"time": T, "type": "equity", "equity": "999999999999.99999999"})
+    assert parse_event({"time": T, "type": "equity", "equity": "99750.120000000"})  # trailing zeros: 2 places
 
 
 @pytest.mark.parametrize(
