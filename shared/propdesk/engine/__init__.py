@@ -35,10 +35,12 @@ from propdesk.engine.evaluation import Evaluation, Metrics
 from propdesk.engine.evaluator import DEFAULT_WARN_AT, Evaluator, LimitUsage
 from propdesk.engine.events import (
     ClockAdvance,
+    Deposit,
     EquityUpdate,
     PositionClosed,
     PositionOpened,
     TradingEvent,
+    Withdrawal,
     event_to_dict,
     parse_event,
 )
@@ -63,6 +65,7 @@ __all__ = [
     "BreachRef",
     "ClockAdvance",
     "ConsistencyCheck",
+    "Deposit",
     "EngineInputError",
     "EquityUpdate",
     "Evaluation",
@@ -78,6 +81,7 @@ __all__ = [
     "ProgramError",
     "TradingDay",
     "TradingEvent",
+    "Withdrawal",
     "breach_identities",
     "evaluate",
     "event_to_dict",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -119,3 +120,9 @@ def next_weekly(after: datetime, at: time, weekdays: frozenset[int], zone: ZoneI
                 return candidate
         local_day += _ONE_DAY
     raise AssertionError("a weekday recurs within nine days")  # pragma: no cover
+
+
+def exact_seconds(duration: timedelta) -> Decimal:
+    """A duration in seconds, exactly (to the microsecond; `timedelta.total_seconds()` is a float)."""
+    whole = duration.days * 86_400 + duration.seconds
+    return Decimal(whole) + Decimal(duration.microseconds).scaleb(-6)

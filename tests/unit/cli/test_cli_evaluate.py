@@ -151,6 +151,15 @@ def test_until_moves_the_clock_past_the_last_event(tmp_path: Path) -> None:
         ),
         ('{"time": "2026-03-02T09:00:00+01:00", "type": "equity", "equity": "1"}', "line 2: field time"),
         ("{not json", "line 2: invalid JSON"),
+        ('{"time": "2026-03-02T11:00:00+01:00", "type": "equity", "equity": "1E+100"}', "field equity"),
+        ('{"time": "2026-03-02T11:00:00+01:00", "type": "equity", "equity": "-1E+40"}', "field equity"),
+        ('{"time": "2026-03-02T11:00:00+01:00", "type": "equity", "equity": "0.1234567891"}', "field equity"),
+        ('{"time": "9999-12-31T23:00:00+00:00", "type": "equity", "equity": "1"}', "line 2: field time"),
+        (
+            '{"time": "2026-03-02T11:00:00+01:00", "type": "position_opened", "position_id": "p", '
+            '"symbol": "EURUSD", "side": "buy", "volume": "1E+9"}',
+            "line 2: field volume",
+        ),
     ],
 )
 def test_invalid_events_exit_2_naming_the_line_and_field(tmp_path: Path, line: str, expected: str) -> None:
@@ -228,3 +237,23 @@ def test_a_start_after_the_first_event_or_without_offset_exits_2(tmp_path: Path)
     assert late.returncode == 2 and "line 1" in late.stderr and "field time" in late.stderr
     naive = propdesk("evaluate", "--program", program, "--events", events, "--start", "2026-03-01T08:00:00")
     assert naive.returncode == 2 and "--start" in naive.stderr
+
+
+def test_an_absurd_profit_exits_2_naming_the_line_and_field(tmp_path: Path) -> None:
+    opened = {"time": "2026-03-02T10:00:00+01:00", "type": "position_opened", "position_id": "p1",
+              "symbol": "EURUSD", "side": "buy", "volume": "1"}  # fmt: skip
+    absurd = {"time": "2026-03-02T11:00:00+01:00", "type": "position_closed", "position_id": "p1",
+              "profit": "1E+30"}  # fmt: skip
+    run = propdesk("evaluate", "--program", FIXTURES / "ftmo_phase1.json", "--events",
+                   write_events(tmp_path, opened, absurd))  # fmt: skip
+    assert run.returncode == 2
+    assert "line 2: field profit" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("option", ["--start", "--until"])
+def test_a_start_or_until_outside_the_engines_calendar_exits_2(tmp_path: Path, option: str) -> None:
+    events = write_events(tmp_path, LATE_FIRST_EVENT)
+    program = time_limited_program(tmp_path)
+    run = propdesk("evaluate", "--program", program, "--events", events, option, "9999-12-31T00:00:00+00:00")
+    assert run.returncode == 2
+    assert option in run.stderr and "Traceback" not in run.stderr
