@@ -1,8 +1,10 @@
 """DynamoDB stream of the main table, filtered to new `EVENT#` items (a trading event: recalculate the
 account's risk) and new `OVERRIDE#` items (staff overrode a breach: replay the account with its overrides).
 
-Partial batch responses: a record that cannot be read (malformed image, an event the engine cannot parse, an
-unknown account or program version) is reported in `batchItemFailures` while the others are processed. The
+Partial batch responses: a record that cannot be read (a malformed image, an unknown account or program
+version) is reported in `batchItemFailures` while the others are processed. An event the engine refuses is not
+a failed record: the recalculation rejects it alone (kept with its field and reason in the account's risk
+state) and goes on, so that one poison event never blocks the account's later events. The
 handler never raises: the local cloud retries a raised batch forever, and on AWS the mapping's retry cap and
 on-failure queue take over from the reported failures. See `propdesk.services.risk` for the semantics.
 """
@@ -73,8 +75,6 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     records = event.get("Records")
     if not isinstance(records, list) or not records:
         return {"batchItemFailures": []}
-    from propdesk.engine import parse_event  # here, not at the top: the engine adds ~30 ms to the import
-
     def recalculate(record: DynamoDBRecord) -> None:
         sort_key = _inserted_sort_key(record.raw_event)
         if sort_key.startswith(OVERRIDE_PREFIX):
@@ -83,7 +83,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
         if not sort_key.startswith(EVENT_PREFIX):
             return  # the mapping's filter passes only these; the local cloud ignores filters
         stored = deps.read_image(record.raw_event["dynamodb"]["NewImage"])
-        parse_event(stored.payload)  # a poison record fails here, alone
+        _check_readable(stored.payload)
         report = deps.service.on_event_recorded(stored)
         metrics.add_metric(name="RiskRecalculations", unit="Count", value=1)
         if report.new_breaches:
@@ -102,6 +102,18 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     if failures:
         metrics.add_metric(name="RiskRecordsFailed", unit="Count", value=len(failures))
     return dict(response)
+
+
+def _check_readable(payload: dict[str, Any]) -> None:
+    """A record whose event has no readable type or time is malformed (a failed record); an event whose
+    figures the engine refuses is the recalculation's to reject, alone."""
+    from propdesk.engine import EventError, parse_event  # here: the engine adds ~30 ms to the import
+
+    try:
+        parse_event(payload)
+    except EventError as error:
+        if error.field in ("", "type", "time"):
+            raise
 
 
 def _reapply_overrides(record: dict[str, Any], deps: Dependencies) -> None:

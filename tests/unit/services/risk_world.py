@@ -10,7 +10,7 @@ from typing import Any
 
 from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from propdesk.catalogue import demo_programs
-from propdesk.engine import Program, evaluate, parse_event
+from propdesk.engine import EventError, Program, evaluate, parse_event
 from propdesk.records import Account, RiskSnapshot, StoredEvent
 from propdesk.services.risk import RecalcReport, RiskService, RiskStores
 
@@ -93,13 +93,15 @@ class RiskWorld:
     # ---- trading
 
     def store(self, *raw_events: dict[str, str]) -> list[StoredEvent]:
-        """Store events as ingestion does; the stream records (triggers) of the new ones, in storing order."""
+        """Store events as ingestion does; the stream records (triggers) of the new ones, in storing order.
+
+        An event the engine refuses today (e.g. an amount beyond its bounds) is stored as it comes, as one
+        stored before those bounds existed would be."""
         before = len(self.events.inserted)
         for raw in raw_events:
-            parsed = parse_event(raw)
-            assert parsed.event_id
+            event_id, time, kind = _identity(raw)
             self.events.record(
-                StoredEvent(self.account_id, parsed.event_id, parsed.time, parsed.type, dict(raw), ""),
+                StoredEvent(self.account_id, event_id, time, kind, dict(raw), ""),
                 received_at=self.clock.now(),
             )
         return self.events.inserted[before:]
@@ -142,3 +144,12 @@ class RiskWorld:
 def core(evaluation: dict[str, Any]) -> dict[str, Any]:
     """The part of a stored evaluation that the engine's own verdict has."""
     return {name: evaluation[name] for name in ("status", "breaches", "metrics")}
+
+
+def _identity(raw: dict[str, str]) -> tuple[str, datetime, str]:
+    try:
+        parsed = parse_event(raw)
+    except EventError:
+        return raw["event_id"], datetime.fromisoformat(raw["time"]), raw["type"]
+    assert parsed.event_id
+    return parsed.event_id, parsed.time, parsed.type

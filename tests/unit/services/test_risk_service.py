@@ -3,6 +3,7 @@ pause and resume, pass, warnings, overrides, lost races and missing data."""
 
 from __future__ import annotations
 
+import decimal
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from propdesk.adapters.platform import EventBusAccountControl
 from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, stable_id
+from propdesk.engine import Evaluator
 from propdesk.errors import ProgramVersionMissingError
 from propdesk.services.risk import UnknownAccountError
 
@@ -411,13 +413,37 @@ def test_a_poisoned_amount_is_rejected_alone_and_a_later_breach_still_fails_the_
 
     [rejected] = world.evaluation["rejected_events"]
     assert (rejected["event_id"], rejected["field"]) == ("poison", POISON_FIELDS[poison])
-    assert "cannot be evaluated" in rejected["reason"]
+    assert "must be less than 1,000,000,000,000 in magnitude" in rejected["reason"]  # the engine's bound
     assert world.stored_account.status == "failed" and world.evaluation["status"] == "failed"
     assert [(b.rule, b.event_id) for b in world.breaches.of(world.account_id)] == [
         ("daily_loss", "real"),
         ("max_loss", "real"),
     ]
     assert world.evaluation["metrics"]["equity"] == "88000.00"
+
+
+def test_an_arithmetic_error_inside_the_engine_rejects_that_event_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Defence in depth behind the engine's bounds: whatever arithmetic error applying one event raises,
+    that event is rejected and the account's later events still apply."""
+    world = RiskWorld()
+    apply = Evaluator.apply
+
+    def overflowing(evaluator: Evaluator, state: Any, event: Any) -> Any:
+        if event.event_id == "poison":
+            raise decimal.Overflow("an out-of-range figure")
+        return apply(evaluator, state, event)
+
+    monkeypatch.setattr(Evaluator, "apply", overflowing)
+    world.trade(equity("poison", DAY_ONE.format("10:00"), "99000.00"))
+
+    world.trade(equity("real", DAY_ONE.format("10:05"), "88000.00"))
+
+    [rejected] = world.evaluation["rejected_events"]
+    assert (rejected["event_id"], rejected["field"]) == ("poison", "equity")
+    assert "cannot be evaluated" in rejected["reason"]
+    assert world.stored_account.status == "failed" and world.evaluation["status"] == "failed"
 
 
 def test_a_poisoned_amount_in_a_batch_is_rejected_and_the_events_around_it_apply() -> None:
@@ -450,18 +476,18 @@ def test_a_replay_rejects_the_same_poisoned_amount_again() -> None:
 
 
 def test_a_sum_out_of_range_rejects_the_event_that_made_it_and_keeps_the_rest() -> None:
-    """Each profit can be written to the cent, their sum cannot: the second close is the one rejected."""
+    """Each profit is within the bounds, their sum is not: the second close is the one rejected."""
     world = RiskWorld()
     first, *_ = world.store(
         opened("o1", DAY_ONE.format("09:00"), "p1"),
-        closed("c1", DAY_ONE.format("09:30"), "p1", "90000000000000000000000000"),
+        closed("c1", DAY_ONE.format("09:30"), "p1", "600000000000"),
         opened("o2", DAY_ONE.format("09:40"), "p2"),
-        closed("c2", DAY_ONE.format("10:00"), "p2", "90000000000000000000000000"),
+        closed("c2", DAY_ONE.format("10:00"), "p2", "600000000000"),
         equity("real", DAY_ONE.format("10:05"), "88000.00"),
     )
 
     world.deliver(first)
 
     assert [(r["event_id"], r["field"]) for r in world.evaluation["rejected_events"]] == [("c2", "profit")]
-    assert world.evaluation["metrics"]["balance"] == "90000000000000000000100000.00"
+    assert world.evaluation["metrics"]["balance"] == "600000100000.00"
     assert world.snapshot.applied_events == 5
