@@ -156,7 +156,7 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
         account=account_view(account),
         metrics=metrics,
         risk=risk_view(deps.risk.get(account_id)),
-        breaches=[breach_view(b, override=overrides.get(_breach_sk(b))) for b in breaches.items],
+        breaches=[breach_view(b, override=overrides.get(_breach_id(b))) for b in breaches.items],
     )
 
 
@@ -205,7 +205,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
         trigger = (
             deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         )
-        reports.append(breach_view(evidence, trigger, overrides.get(_breach_sk(evidence))))
+        reports.append(breach_view(evidence, trigger, overrides.get(_breach_id(evidence))))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 
 
@@ -253,8 +253,8 @@ def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def _breach_sk(evidence: BreachEvidence) -> str:
-    return keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
+def _breach_id(evidence: BreachEvidence) -> str:
+    return keys.breach_id(keys.breach_sk(evidence.time, evidence.rule, evidence.identity))
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

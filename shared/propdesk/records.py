@@ -17,6 +17,9 @@ T = TypeVar("T")
 # suspended: a payment dispute is open; disabled: the purchase was refunded (see propdesk.purchases)
 AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
 KycStatus = Literal["pending", "approved", "declined", "resubmission"]
+# Where a breach id leads: `unknown_id` (not an id the API handed out), `absent` (the account has no such
+# breach), `standing` (not overridden) or `overridden`.
+BreachStanding = Literal["unknown_id", "absent", "standing", "overridden"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,7 @@ class AuditEntry:
 class BreachOverride:
     override_id: str
     account_id: str
-    breach_sk: str
+    breach_id: str  # the breach's opaque id (as `BreachEvidence.breach_id`)
     actor: str
     reason: str
     at: datetime

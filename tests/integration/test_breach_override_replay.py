@@ -57,7 +57,7 @@ def override(world: RiskWorld, evidence: BreachEvidence, reinstate: bool = True)
         BreachOverride(
             override_id=uuid.uuid4().hex,
             account_id=account_id,
-            breach_sk=keys.breach_sk(evidence.time, evidence.rule, evidence.identity),
+            breach_id=keys.breach_id(keys.breach_sk(evidence.time, evidence.rule, evidence.identity)),
             actor="risk-ann",
             reason="platform price spike",
             at=at,

@@ -1,5 +1,5 @@
 """Accounts, their risk figures, events and breaches → the response models (money as decimal strings, times
-ISO-8601). The catalogue's and the audit log's views are beside it (`catalogue_views`, `audit_views`), so a
+ISO-8601). The catalogue's and the audit log's views are beside it (`catalogue_views`, `staff_views`), so a
 function imports only the response models it answers with."""
 
 from __future__ import annotations

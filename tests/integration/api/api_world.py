@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from propdesk.access import STAFF_ROLES
 from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
+from propdesk.config import PayoutsApiSettings
 from propdesk.data.accounts import AccountRepository, TraderRepository
 from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
@@ -117,8 +119,10 @@ def invoke(operation_id: str, event: dict[str, Any], now: datetime = NOW) -> dic
         answered: dict[str, Any] = module.process(event, CONTEXT, accepting)
         return answered
     deps = dataclasses.replace(module.production_dependencies(), clock=ManualClock(now))
-    if hasattr(deps, "publisher"):  # no event bus in these tests
-        deps = dataclasses.replace(deps, publisher=InMemoryEventPublisher())
+    if module is payouts_api:  # no event bus in these tests
+        settings = PayoutsApiSettings.from_env(os.environ)
+        service = payouts_api.payout_service(settings, InMemoryEventPublisher())
+        deps = dataclasses.replace(deps, payouts=service)
     if hasattr(deps, "staff_roles"):  # no user pool in these tests
         roles = StaffRoles(STAFF_DIRECTORY, AuditLog(), STAFF_ROLES, lambda: uuid.uuid4().hex)
         deps = dataclasses.replace(deps, staff_roles=roles)
