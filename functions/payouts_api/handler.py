@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import PayoutsApiSettings
-from propdesk.errors import InvalidInputError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.payout_views import eligibility_view, payout_view
 from propdesk.http.routing import Call, count_rate_limit, route
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
     from propdesk.ports import Clock, EventPublisher
     from propdesk.services.rate_limits import RateLimiter
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
 app = build_rest_app()
 
 
@@ -105,7 +102,7 @@ def request_payout(call: Call, account_id: str) -> Response[Any]:
         trader=call.caller,
         at=call.now,
         amount=Decimal(request.amount) if request.amount is not None else None,
-        idempotency_key=_idempotency_key(),
+        idempotency_key=call.idempotency_key,
     )
     requested = _payouts().request(command, admit=lambda: _count(call))
     if requested.replayed:
@@ -158,14 +155,6 @@ def _answer(payout: Payout, status: int, replayed: bool = False) -> Response[Any
         body=payout_view(payout).model_dump(mode="json"),
         headers={"Idempotent-Replayed": "true"} if replayed else None,
     )
-
-
-def _idempotency_key() -> str | None:
-    headers = app.current_event.headers
-    key = headers.get("Idempotency-Key") or headers.get("idempotency-key")
-    if key is not None and not IDEMPOTENCY_KEY.match(key):
-        raise InvalidInputError("Idempotency-Key must be 1-255 letters, digits or _.:-", "Idempotency-Key")
-    return key
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

@@ -5,8 +5,9 @@ how a request is decided.
 No AWS, no clock reads: the caller passes `now`, the account's figures, its payout history and its closed
 trades since the last withdrawn payout (the consistency rule). The use cases (preview, request, history,
 queue, decision) are `propdesk.payouts.requests`, over the store protocols of `propdesk.payouts.store`
-(implemented in `propdesk.data`); the HTTP routes are `functions/payouts_api`. Moving the money (eligibility re-check, KYC gate, fraud screen, approval
-callback, payment) is the payout workflow's job, started by `payout.approved`.
+(implemented in `propdesk.data`); the HTTP routes are `functions/payouts_api`. Moving the money
+(eligibility re-check, KYC gate, fraud screen, approval callback, payment) is the payout workflow's job,
+started by `payout.approved`.
 """
 
 from propdesk.payouts.consistency import ClosedTrade, ConsistencyCheck, TradingDay
