@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
 from propdesk.data import keys
 from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -213,10 +214,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
 
 
 def _readable_account(call: Call, account_id: str) -> Account:
-    account = _deps().accounts.get(account_id)
-    if account is None or not call.caller.may_read_trader(account.trader_id):
-        raise NotFoundError(f"no account {account_id!r}", "account_id")
-    return account
+    return readable_account(_deps().accounts, call.caller, account_id)
 
 
 def _metrics(call: Call, account: Account) -> schema.Metrics:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from propdesk.access import Permission, granted
+from propdesk.access import Identity, readable_account
+from propdesk.errors import NotFoundError
 from propdesk.observability import logger
 from propdesk.realtime.topics import ACCOUNT, Topic, TopicError, parse_topic
 from propdesk.realtime.updates import resync
@@ -147,13 +148,14 @@ class LiveFeed:
             return None  # leaderboards are public: display names only
         if connection.trader_id is None:
             return Refusal(topic.name, "unauthorized", "account topics need a signed-in connection")
-        account = self._accounts.get(topic.subject) if self._accounts else None
-        readable = account is not None and (
-            account.trader_id == connection.trader_id or granted(connection.groups, Permission.READ_ACCOUNTS)
-        )
-        if not readable:
-            # The same answer whether the account is someone else's or does not exist: nothing leaks.
-            return Refusal(topic.name, "not_found", f"no account {topic.subject!r} of yours")
+        # The same answer whether the account is someone else's or does not exist: nothing leaks.
+        not_yours = Refusal(topic.name, "not_found", f"no account {topic.subject!r} of yours")
+        if self._accounts is None:
+            return not_yours
+        try:
+            readable_account(self._accounts, Identity(connection.trader_id, connection.groups), topic.subject)
+        except NotFoundError:
+            return not_yours
         return None
 
     def _catch_up(self, topic: Topic, since: int | None) -> list[dict[str, Any]]:
