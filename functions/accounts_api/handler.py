@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.data import keys
 from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
@@ -33,7 +32,7 @@ from propdesk.http.views import (
     risk_view,
 )
 from propdesk.observability import logger, observe
-from propdesk.records import Account, BreachEvidence, TraderProfile
+from propdesk.records import Account, TraderProfile
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -157,7 +156,7 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
         account=account_view(account),
         metrics=metrics,
         risk=risk_view(deps.risk.get(account_id)),
-        breaches=[breach_view(b, override=overrides.get(_breach_id(b))) for b in breaches.items],
+        breaches=[breach_view(b, override=overrides.get(b.breach_id)) for b in breaches.items],
     )
 
 
@@ -206,7 +205,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
         trigger = (
             deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         )
-        reports.append(breach_view(evidence, trigger, overrides.get(_breach_id(evidence))))
+        reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 
 
@@ -249,10 +248,6 @@ def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
             if from_query:
                 raise InvalidInputError(f"{name!r} is not an IANA time zone", "tz") from None
     return ZoneInfo("UTC")
-
-
-def _breach_id(evidence: BreachEvidence) -> str:
-    return keys.breach_id(keys.breach_sk(evidence.time, evidence.rule, evidence.identity))
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

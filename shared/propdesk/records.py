@@ -127,6 +127,9 @@ class BreachEvidence:
     program_id: str
     program_version: int
     identity: str = ""  # rule index and trigger: tells breaches of one rule at one instant apart
+    # Opaque and URL-safe, set by the store that read the evidence ("" until it is stored); derived from the
+    # fields above, so it takes no part in equality.
+    breach_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
