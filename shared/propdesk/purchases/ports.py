@@ -1,7 +1,7 @@
 """What the purchase path needs from the outside: payment providers, a trading platform, e-mail.
 
 Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coinbase_commerce`,
-`propdesk.adapters.match_trader`; fakes for tests in `propdesk.purchases.memory`.
+`propdesk.adapters.match_trader`; fakes for tests in `tests/doubles/purchases.py`.
 """
 
 from __future__ import annotations

@@ -14,8 +14,6 @@ from types import ModuleType
 from typing import Any
 
 from propdesk.access import STAFF_ROLES
-from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
-from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
 from propdesk.config import PayoutsApiSettings
 from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -26,7 +24,7 @@ from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.http.routing import BY_ID
 from propdesk.ports import SessionTokens
 from propdesk.records import Account, StoredEvent, TraderProfile
-from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
+from propdesk.services.rate_limits import RateLimiter
 from propdesk.services.risk import RiskService, RiskStores
 from propdesk.services.staff_roles import StaffRoles
 
@@ -36,6 +34,13 @@ from functions.auth_api import handler as auth_api
 from functions.catalogue_api import handler as catalogue_api
 from functions.payouts_api import handler as payouts_api
 from functions.staff_api import handler as staff_api
+from tests.doubles.ports import (
+    InMemoryAccountControl,
+    InMemoryEventPublisher,
+    InMemoryStaffDirectory,
+    ManualClock,
+)
+from tests.doubles.rate_limits import InMemoryWindowCounter
 from tests.integration.factories import account as account_record
 from tests.integration.invoke import LambdaContextStub, rest_request
 

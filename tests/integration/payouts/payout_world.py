@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.catalogue import demo_programs, summary_of
 from propdesk.config import PayoutsApiSettings
 from propdesk.data import keys
@@ -23,6 +22,7 @@ from propdesk.data.risk import RiskStateRepository
 from propdesk.records import KycCase, RiskSnapshot, StoredEvent
 
 from functions.payouts_api import handler as payouts_api
+from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 from tests.integration.api.api_world import CONTEXT, claims, request
 from tests.integration.factories import account as account_record
 

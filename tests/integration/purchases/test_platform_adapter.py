@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 from propdesk.adapters.match_trader import MatchTraderPlatform
-from propdesk.purchases.memory import FakePlatform
 from propdesk.purchases.ports import AccountRequest, PlatformUnavailableError, TradingPlatform
-from propdesk.resilience.timing import FakeTime
 
 from fakes.match_trader import FakeMatchTrader
+from tests.doubles.purchases import FakePlatform
+from tests.doubles.timing import FakeTime
 from tests.integration.purchases.conftest import match_trader_adapter
 
 REQUEST = AccountRequest("propdesk:ord_1", "ada@example.com", "Ada", "Lovelace", "challenge-2step", 1)
