@@ -22,7 +22,7 @@ from propdesk.records import AuditEntry, BreachEvidence, BreachOverride, RiskSna
 from propdesk.services.account_metrics import live_metrics
 
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
-from tests.integration.risk_support import RiskWorld
+from tests.integration.risk_world import RiskWorld
 from tests.integration.test_risk_recalc import equity, opened
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from propdesk.purchases.pricing import DiscountCode, PriceLine
 
 from tests.doubles.purchases import InMemoryOrderStore
 from tests.unit.purchases.builders import T0, order
-from tests.unit.purchases.world import World, intent_failed, session_expired, session_paid
+from tests.unit.purchases.purchase_world import World, intent_failed, session_expired, session_paid
 
 CODED = (
     PriceLine("program", "p", "program", Decimal("540.00")),

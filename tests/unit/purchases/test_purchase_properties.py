@@ -14,7 +14,7 @@ from propdesk.purchases.fulfilment import account_id_for
 from propdesk.purchases.pricing import DiscountCode
 
 from tests.doubles.purchases import InMemoryOrderStore
-from tests.unit.purchases.world import (
+from tests.unit.purchases.purchase_world import (
     World,
     dispute,
     intent_failed,
