@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from propdesk.errors import NotFoundError
-from propdesk.records import Account
+
+if TYPE_CHECKING:
+    from propdesk.records import Account
 
 SUPPORT = "support"
 RISK = "risk"

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from propdesk.access import AccountLookup, Identity, readable_account
@@ -35,8 +35,10 @@ from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, a
 from propdesk.payouts.model import STATUS_AFTER, AlreadyDecidedError, Decision, Payout, PayoutStatus, decide
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
-from propdesk.ports import EventPublisher
 from propdesk.records import Account, AuditEntry, Page
+
+if TYPE_CHECKING:
+    from propdesk.ports import EventPublisher
 
 MAX_PAYOUT_ID_LENGTH = 128
 
