@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.data import keys
 from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError, ProgramVersionMissingError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
@@ -32,7 +32,7 @@ from propdesk.http.views import (
     risk_view,
 )
 from propdesk.observability import logger, observe
-from propdesk.records import Account, BreachEvidence, TraderProfile
+from propdesk.records import Account, TraderProfile
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -152,7 +152,7 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
         account=account_view(account),
         metrics=metrics,
         risk=risk_view(deps.risk.get(account_id)),
-        breaches=[breach_view(b, override=overrides.get(_breach_sk(b))) for b in breaches.items],
+        breaches=[breach_view(b, override=overrides.get(b.breach_id)) for b in breaches.items],
     )
 
 
@@ -201,7 +201,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
         trigger = (
             deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         )
-        reports.append(breach_view(evidence, trigger, overrides.get(_breach_sk(evidence))))
+        reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 
 
@@ -209,10 +209,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
 
 
 def _readable_account(call: Call, account_id: str) -> Account:
-    account = _deps().accounts.get(account_id)
-    if account is None or not call.caller.may_read_trader(account.trader_id):
-        raise NotFoundError(f"no account {account_id!r}", "account_id")
-    return account
+    return readable_account(_deps().accounts, call.caller, account_id)
 
 
 def _metrics(call: Call, account: Account) -> schema.Metrics:
@@ -244,10 +241,6 @@ def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
             if from_query:
                 raise InvalidInputError(f"{name!r} is not an IANA time zone", "tz") from None
     return ZoneInfo("UTC")
-
-
-def _breach_sk(evidence: BreachEvidence) -> str:
-    return keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

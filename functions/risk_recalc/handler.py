@@ -1,10 +1,10 @@
 """DynamoDB stream of the main table, filtered to new `EVENT#` items (a trading event: recalculate the
 account's risk) and new `OVERRIDE#` items (staff overrode a breach: replay the account with its overrides).
 
-Partial batch responses: a record that cannot be read (a malformed image, an unknown account or program
-version) is reported in `batchItemFailures` while the others are processed. An event the engine refuses is not
-a failed record: the recalculation rejects it alone (kept with its field and reason in the account's risk
-state) and goes on, so that one poison event never blocks the account's later events. The
+Partial batch responses (`propdesk.batches`): a record that cannot be read (a malformed image, an unknown
+account or program version) is reported in `batchItemFailures` while the others are processed. An event the
+engine refuses is not a failed record: the recalculation rejects it alone (kept with its field and reason in
+the account's risk state) and goes on, so that one poison event never blocks the account's later events. The
 handler never raises: the local cloud retries a raised batch forever, and on AWS the mapping's retry cap and
 on-failure queue take over from the reported failures. See `propdesk.services.risk` for the semantics.
 """
@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import stream_batch
 from propdesk.config import RiskRecalcSettings
 from propdesk.data.keys import ACCOUNT_PREFIX, EVENT_PREFIX, OVERRIDE_PREFIX
 from propdesk.observability import logger, metrics, observe
@@ -72,8 +72,7 @@ def production_dependencies() -> Dependencies:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
+    if not event.get("Records"):
         return {"batchItemFailures": []}
     def recalculate(record: DynamoDBRecord) -> None:
         sort_key = _inserted_sort_key(record.raw_event)
@@ -90,18 +89,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
             metrics.add_metric(name="Breaches", unit="Count", value=len(report.new_breaches))
         logger.debug("recalculated", extra={"account_id": report.account_id, "status": report.status})
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event, record_handler=recalculate, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every record as failed")
-        return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records]}
-    failures = response.get("batchItemFailures", [])
-    if failures:
-        metrics.add_metric(name="RiskRecordsFailed", unit="Count", value=len(failures))
-    return dict(response)
+    return stream_batch(event, context, recalculate, failures_metric="RiskRecordsFailed")
 
 
 def _check_readable(payload: dict[str, Any]) -> None:
@@ -136,13 +124,6 @@ def _inserted_sort_key(record: dict[str, Any]) -> str:
     keys = (record.get("dynamodb") or {}).get("Keys") or {}
     sort_key = (keys.get("sk") or {}).get("S", "")
     return sort_key if isinstance(sort_key, str) else ""
-
-
-def _sequence_number(record: Any) -> str:
-    try:
-        return str(record["dynamodb"]["SequenceNumber"])
-    except (KeyError, TypeError):
-        return ""
 
 
 @observe

@@ -17,6 +17,9 @@ T = TypeVar("T")
 # suspended: a payment dispute is open; disabled: the purchase was refunded (see propdesk.purchases)
 AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
 KycStatus = Literal["pending", "approved", "declined", "resubmission"]
+# Where a breach id leads: `unknown_id` (not an id the API handed out), `absent` (the account has no such
+# breach), `standing` (not overridden) or `overridden`.
+BreachStanding = Literal["unknown_id", "absent", "standing", "overridden"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +232,9 @@ class BreachEvidence:
     program_id: str
     program_version: int
     identity: str = ""  # rule index and trigger: tells breaches of one rule at one instant apart
+    # Opaque and URL-safe, set by the store that read the evidence ("" until it is stored); derived from the
+    # fields above, so it takes no part in equality.
+    breach_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +305,7 @@ class AuditEntry:
 class BreachOverride:
     override_id: str
     account_id: str
-    breach_sk: str
+    breach_id: str  # the breach's opaque id (as `BreachEvidence.breach_id`)
     actor: str
     reason: str
     at: datetime

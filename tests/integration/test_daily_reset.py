@@ -17,7 +17,7 @@ from functions.daily_reset import handler as daily_reset
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
 from tests.integration.factories import account
 from tests.integration.invoke import LambdaContextStub
-from tests.integration.risk_support import RiskWorld
+from tests.integration.risk_world import RiskWorld
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from events import load_event
 from functions.risk_recalc import handler as risk_recalc
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
 from tests.integration.invoke import stream_event
-from tests.integration.risk_support import CONTEXT, RiskWorld, core
+from tests.integration.risk_world import CONTEXT, RiskWorld, core
 
 pytestmark = pytest.mark.integration
 read_image = TradingEventRepository.from_stream_image

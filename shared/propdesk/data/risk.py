@@ -187,4 +187,5 @@ def _evidence(item: BreachItem) -> BreachEvidence:
         program_id=item.program_id,
         program_version=int(item.program_version),
         identity=keys.breach_identity_of(item.sk),
+        breach_id=keys.breach_id(item.sk),
     )

@@ -1,4 +1,5 @@
-"""Payout unit tests are pure: any network access is a bug, so sockets are blocked."""
+"""Unit tests are pure: any network access is a bug, so every unit test runs with sockets blocked (one
+autouse fixture for the whole suite). Subprocesses a test starts (the console command) are not affected."""
 
 from __future__ import annotations
 

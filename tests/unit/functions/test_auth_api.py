@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import InMemoryIdentityProvider, ManualClock
 from propdesk.errors import RateLimitedError
 from propdesk.ports import IdentityProviderUnavailableError
-from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
+from propdesk.services.rate_limits import RateLimiter
 
 from events import load_event
 from functions.auth_api import handler as auth_api
+from tests.doubles.ports import InMemoryIdentityProvider, ManualClock
+from tests.doubles.rate_limits import InMemoryWindowCounter
 
 CONTEXT: Any = None  # the handler's process() does not read the Lambda context
 START = datetime(2026, 11, 25, 14, 0, 0, tzinfo=UTC)  # a window boundary for every limit

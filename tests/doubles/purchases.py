@@ -1,6 +1,6 @@
-"""In-memory implementations of the purchase ports and stores, for fast tests (property tests run thousands
-of deliveries) and local experiments. Each behaves like its production counterpart on the points the
-services rely on: conditional writes, idempotent creates, signature checks, failures on demand."""
+"""In-memory implementations of the purchase ports and stores, for fast tests only (property tests run
+thousands of deliveries). Each behaves like its production counterpart on the points the services rely on:
+conditional writes, idempotent creates, signature checks, failures on demand."""
 
 from __future__ import annotations
 

@@ -7,13 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from propdesk.http.errors import domain_error_response
-from propdesk.services.rate_limits import (
-    InMemoryWindowCounter,
-    RateLimit,
-    RateLimitedError,
-    RateLimiter,
-    window_of,
-)
+from propdesk.services.rate_limits import RateLimit, RateLimitedError, RateLimiter, window_of
+
+from tests.doubles.rate_limits import InMemoryWindowCounter
 
 RULE = RateLimit(limit=3, window_seconds=60)
 START = datetime(2026, 11, 25, 14, 0, 10, tzinfo=UTC)

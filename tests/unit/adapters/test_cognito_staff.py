@@ -26,7 +26,10 @@ def user(sub: str, username: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def stubbed() -> Iterator[tuple[CognitoStaffDirectory, Stubber]]:
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[CognitoStaffDirectory, Stubber]]:
+    # Signed admin calls: without credentials in the environment botocore would look for them on the network.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     client = default_client("us-east-1", None)
     with Stubber(client) as stubber:
         yield CognitoStaffDirectory(POOL, lambda: client, ROLES), stubber

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
 from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.ports import StaffUser
@@ -38,6 +37,7 @@ from propdesk.records import AuditEntry
 from propdesk.services.program_publishing import checked_document
 from propdesk.services.staff_roles import OwnAdminRoleError, RolesCommand, StaffRoles, merged
 
+from tests.doubles.ports import InMemoryStaffDirectory
 from tests.unit.purchases.builders import order as built_order
 
 AT = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

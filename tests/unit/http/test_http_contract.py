@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from propdesk.errors import InvalidInputError
 from propdesk.http.contract import OPERATIONS, Access
 from propdesk.http.openapi import openapi_document, render
+from propdesk.http.routing import idempotency_key
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMITTED = ROOT / "docs" / "openapi.json"
@@ -68,3 +70,34 @@ def test_money_is_a_decimal_string_in_the_document() -> None:
     assert metrics["properties"]["balance"]["type"] == "string"
     assert metrics["properties"]["balance"]["pattern"]
     json.dumps(openapi_document())  # serializable as it is served
+
+
+def test_idempotent_operations_document_the_idempotency_key_header() -> None:
+    document = openapi_document()
+
+    for operation in OPERATIONS:
+        spec = document["paths"][operation.path][operation.method.lower()]
+        headers = [p for p in spec.get("parameters", []) if p["in"] == "header"]
+        if operation.idempotent:
+            assert [(h["name"], h["required"]) for h in headers] == [("Idempotency-Key", False)]
+        else:
+            assert headers == []
+    assert {o.operation_id for o in OPERATIONS if o.idempotent} == {"createOrder", "requestPayout"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "key"),
+    [({}, None), ({"Idempotency-Key": "k-1"}, "k-1"), ({"idempotency-key": "a.b:c_d-9"}, "a.b:c_d-9")],
+)
+def test_routing_reads_the_idempotency_key_once_for_every_idempotent_operation(
+    headers: dict[str, str], key: str | None
+) -> None:
+    assert idempotency_key(headers) == key
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "x" * 256, "ünï"])
+def test_a_malformed_idempotency_key_is_refused_naming_the_header(bad: str) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        idempotency_key({"Idempotency-Key": bad})
+
+    assert refused.value.field == "Idempotency-Key"

@@ -10,12 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.adapters.fakes import InMemoryEventPublisher
 from propdesk.domain_events import DomainEvent
 from propdesk.purchases.checkout import CheckoutService, Placed, PlaceOrder, RedirectUrls
 from propdesk.purchases.fraud import FraudPolicy
 from propdesk.purchases.fulfilment import Fulfilment, ProvisioningPendingError
-from propdesk.purchases.memory import (
+from propdesk.purchases.pricing import AddOn
+from propdesk.purchases.webhooks import WebhookOutcome, WebhookService
+
+from tests.doubles.ports import InMemoryEventPublisher
+from tests.doubles.purchases import (
     FakePaymentProvider,
     FakePlatform,
     InMemoryAccounts,
@@ -27,9 +30,6 @@ from propdesk.purchases.memory import (
     RecordingEmail,
     demo_version,
 )
-from propdesk.purchases.pricing import AddOn
-from propdesk.purchases.webhooks import WebhookOutcome, WebhookService
-
 from tests.unit.purchases.builders import PROGRAM, T0
 
 

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from propdesk.adapters.eventbridge import EventBridgePublisher, PublishError
-from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.adapters.platform import EventBusAccountControl
 from propdesk.adapters.secrets import SecretsManagerSource
 from propdesk.adapters.stepfunctions import StepFunctionsCallback
@@ -22,6 +21,8 @@ from propdesk.domain_events import (
     AccountResumeRequested,
     AccountWarning,
 )
+
+from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

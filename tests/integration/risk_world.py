@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from propdesk.catalogue import demo_programs
 from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
@@ -20,6 +19,7 @@ from propdesk.records import Account, StoredEvent
 from propdesk.services.risk import RiskService, RiskStores
 
 from functions.risk_recalc import handler as risk_recalc
+from tests.doubles.ports import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
 from tests.integration.factories import account

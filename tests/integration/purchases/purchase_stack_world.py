@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import StaticSecrets
 from propdesk.catalogue import demo_programs
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.sales import SalesCatalogueRepository
@@ -29,6 +28,7 @@ from functions.orders_api import handler as orders_api
 from functions.provisioning import handler as provisioning
 from functions.reconciliation import handler as reconciliation
 from functions.stripe_webhook import handler as stripe_webhook
+from tests.doubles.ports import StaticSecrets
 from tests.integration.invoke import LambdaContextStub, json_of, rest_request
 
 CONTEXT: Any = LambdaContextStub()  # stands in for LambdaContext

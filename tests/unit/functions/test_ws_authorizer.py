@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from propdesk.adapters.cognito_tokens import TokenRejectedError, VerifiedToken
-from propdesk.adapters.fakes import ManualClock
 
 from events import load_event
 from functions.ws_authorizer import handler as ws_authorizer
+from tests.doubles.ports import ManualClock
 from tests.integration.invoke import LambdaContextStub
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)

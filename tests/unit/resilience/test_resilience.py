@@ -8,7 +8,8 @@ import pytest
 from propdesk.resilience.circuit_breaker import CircuitBreaker, CircuitOpenError
 from propdesk.resilience.rate_limiter import TokenBucket
 from propdesk.resilience.retry import RetryPolicy, call_with_retry
-from propdesk.resilience.timing import FakeTime
+
+from tests.doubles.timing import FakeTime
 
 
 def state(breaker: CircuitBreaker) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import eventually
-from tests.e2e.purchase_cloud import PurchaseCloud, purchase_cloud
+from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propdesk.resilience.breaker_state import BreakerState, InMemoryBreakerStore
 from propdesk.resilience.circuit_breaker import CircuitBreaker, CircuitOpenError
-from propdesk.resilience.timing import FakeTime
+
+from tests.doubles.timing import FakeTime
 
 THRESHOLD, RESET, LEASE = 3, 30.0, 10.0
 
