@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from propdesk.adapters.fakes import ManualClock
 from propdesk.catalogue import demo_programs
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
@@ -16,6 +15,7 @@ from propdesk.data.events import TradingEventRepository
 from functions.accounts_api import handler as accounts_api
 from functions.catalogue_api import handler as catalogue_api
 from functions.platform_events import handler as platform_events
+from tests.doubles.ports import ManualClock
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import OPENED_AT, account

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from propdesk.catalogue import demo_programs
 from propdesk.engine import EventError, Program, evaluate, parse_event
 from propdesk.records import Account, RiskSnapshot, StoredEvent
 from propdesk.services.risk import RecalcReport, RiskService, RiskStores
 
+from tests.doubles.ports import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
 from tests.doubles.risk_stores import (
     InMemoryAccounts,
     InMemoryBreaches,

@@ -19,9 +19,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from propdesk.adapters.fakes import InMemoryAccountControl
 from propdesk.records import RiskSnapshot, StoredEvent
 
+from tests.doubles.ports import InMemoryAccountControl
 from tests.unit.services.risk_world import RiskWorld, closed, core, equity, opened
 
 PROGRAMS = {  # program id -> (opened at, initial balance)
