@@ -1,16 +1,19 @@
 """Martingale and grid: adding to a losing position, in the same direction, again and again.
 
 When an account opens a position, its open positions on the same symbol and side (from the position book)
-and the new one form a ladder; the run of adds that each came in at a worse price than the entry before
-(still underwater) is what counts. A ladder is:
+and the new one form a ladder; the chain of adds that each came in at a worse price than the entry before
+(still underwater), back from the new one, is what counts. A ladder is:
 
 - martingale: at least `martingale_adds` adds each `min_ratio` to `max_ratio` times the size before (the
   doubling that wins back every loss with the first tick of luck);
-- grid: at least `grid_adds` adds, none smaller than `grid_min_ratio` times the size before (the firms'
-  rule against adding more than five positions to a losing trade is this with `grid_adds` = 5).
+- grid: at least `grid_adds` adds, none smaller than `grid_min_ratio` times the size before.
+
+Each chain runs back from the new entry through the latest earlier entry at a better price whose size fits
+(so two ladders running at once on one symbol are each seen).
 
 Score: the qualifying ladders of the last `memory_days`; flagged at `min_ladders` (one ladder may be a
-trader's bad day; a habit is the strategy).
+trader's bad day; a habit is the strategy), or at once for a ladder of `single_ladder_adds` adds or more
+(the firms' rule against adding more than five positions to a losing trade is broken by one trade).
 
 Item `mg#{account}`: the qualifying ladders with their positions. Openings that form no qualifying ladder
 cost nothing; the others one read and one write.
@@ -18,11 +21,10 @@ cost nothing; the others one read and one write.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import pairwise
 
 from propdesk.abuse.decisions import Enforcement
 from propdesk.abuse.flags import DetectorName, Evidence, Flag, TradeRef, flag_id, score_of
@@ -32,9 +34,10 @@ from propdesk.engine.events import PositionOpened
 
 DAY = 86400
 FORMULA = (
-    "score = qualifying ladders over memory_days; a ladder is the run of same-side adds each at a worse "
-    "price than the entry before; martingale: >= martingale_adds adds of min_ratio..max_ratio x the size "
-    "before; grid: >= grid_adds adds of at least grid_min_ratio x the size before"
+    "score = qualifying ladders over memory_days, flagged at min_ladders or at one ladder of "
+    "single_ladder_adds adds; a ladder is the chain of same-side adds each at a worse price than the entry "
+    "before; martingale: >= martingale_adds adds of min_ratio..max_ratio x the size before; grid: >= "
+    "grid_adds adds of at least grid_min_ratio x the size before"
 )
 
 
@@ -46,6 +49,7 @@ class MartingaleGridSettings:
     grid_adds: int = 4
     grid_min_ratio: Decimal = Decimal("0.9")
     min_ladders: int = 2
+    single_ladder_adds: int | None = 6
     memory_days: int = 14
     max_ladders: int = 20
     enforcement: Enforcement = field(default_factory=Enforcement)
@@ -58,6 +62,7 @@ class MartingaleGridSettings:
             ("grid_adds", str(self.grid_adds)),
             ("grid_min_ratio", str(self.grid_min_ratio)),
             ("min_ladders", str(self.min_ladders)),
+            ("single_ladder_adds", str(self.single_ladder_adds)),
             ("memory_days", str(self.memory_days)),
         )
 
@@ -91,10 +96,10 @@ class MartingaleGridDetector:
             context.price,
             event.event_id,
         )
-        run = _underwater_run([*sorted(same, key=lambda position: position.opened_at), new])
-        kind = self._kind(run)
-        if kind is None:
+        found = self._ladder([*sorted(same, key=lambda position: position.opened_at), new])
+        if found is None:
             return []
+        kind, run = found
         settings, now = self.settings, event.time
         moment = now.timestamp()
         key = f"mg#{context.account_id}"
@@ -109,7 +114,9 @@ class MartingaleGridDetector:
         while len(ladders) > settings.max_ladders:
             del ladders[next(iter(ladders))]
         item["l"] = ladders
-        report = len(ladders) >= settings.min_ladders and len(ladders) > item["r"]
+        longest = max(len(ladder[2]) - 1 for ladder in ladders.values())
+        single = settings.single_ladder_adds is not None and longest >= settings.single_ladder_adds
+        report = (len(ladders) >= settings.min_ladders or single) and len(ladders) > item["r"]
         if report:
             item["r"] = len(ladders)
         self._state.put(key, item, expiry(moment, memory))
@@ -120,15 +127,20 @@ class MartingaleGridDetector:
     def deep_pass(self, window: Sequence[Observed]) -> list[Flag]:
         return []  # every ladder is judged when its add arrives: hindsight adds nothing
 
-    def _kind(self, run: list[BookPosition]) -> str | None:
+    def _ladder(self, entries: list[BookPosition]) -> tuple[str, list[BookPosition]] | None:
+        """The ladder the newest entry completes, if any: a martingale chain (each add `min_ratio` to
+        `max_ratio` times the size of the entry it doubles), else a grid chain (each add at least
+        `grid_min_ratio` times the one before), else a long chain of any sizes (`single_ladder_adds`)."""
         settings = self.settings
-        ratios = [later.volume / earlier.volume for earlier, later in pairwise(run)]
-        adds = len(ratios)
-        geometric = sum(settings.min_ratio <= ratio <= settings.max_ratio for ratio in ratios)
-        if geometric >= settings.martingale_adds:
-            return "martingale"
-        if adds >= settings.grid_adds and all(ratio >= settings.grid_min_ratio for ratio in ratios):
-            return "grid"
+        martingale = _chain(entries, lambda ratio: settings.min_ratio <= ratio <= settings.max_ratio)
+        if len(martingale) - 1 >= settings.martingale_adds:
+            return "martingale", martingale
+        grid = _chain(entries, lambda ratio: ratio >= settings.grid_min_ratio)
+        if len(grid) - 1 >= settings.grid_adds:
+            return "grid", grid
+        longest = _chain(entries, lambda ratio: True)
+        if settings.single_ladder_adds is not None and len(longest) - 1 >= settings.single_ladder_adds:
+            return "adds", longest
         return None
 
     def _flag(
@@ -175,14 +187,14 @@ class MartingaleGridDetector:
         )
 
 
-def _underwater_run(ladder: list[BookPosition]) -> list[BookPosition]:
-    """The last entries of the ladder that each came in at a worse price than the one before."""
-    run = [ladder[-1]]
-    for earlier in reversed(ladder[:-1]):
-        later = run[0]
+def _chain(entries: list[BookPosition], sized: Callable[[Decimal], bool]) -> list[BookPosition]:
+    """The chain back from the newest entry: each time the latest earlier entry at a better price whose size
+    the link's size ratio accepts (another ladder running at the same time does not break it)."""
+    chain = [entries[-1]]
+    for earlier in reversed(entries[:-1]):
+        later = chain[0]
         assert later.price is not None and earlier.price is not None
         worse = later.price < earlier.price if later.side == "buy" else later.price > earlier.price
-        if not worse:
-            break
-        run.insert(0, earlier)
-    return run
+        if worse and sized(later.volume / earlier.volume):
+            chain.insert(0, earlier)
+    return chain

@@ -142,6 +142,44 @@ def test_five_same_size_adds_to_a_losing_sell_twice_is_a_grid() -> None:
     assert desk.last("martingale_grid").evidence.figure("ladder a1-p7").startswith("grid: 4 adds")
 
 
+def test_one_ladder_of_six_adds_breaks_the_firms_rule_on_its_own() -> None:
+    desk = Desk(MartingaleGridDetector(MemoryState(copy_values=True)))
+    falling = ["1.0850", "1.0845", "1.0840", "1.0835", "1.0830", "1.0825", "1.0820"]
+    shrinking = ["1", "0.8", "0.6", "0.5", "0.4", "0.3", "0.2"]  # neither doubling nor a grid's even sizes
+    ladder(desk, 0, shrinking[:6], falling[:6])  # five positions added to a losing trade: allowed
+    assert desk.flags == []
+
+    ladder(desk, DAY, shrinking, falling)
+
+    flag = desk.last("martingale_grid")
+    assert flag.severity == "high"
+    assert flag.evidence.figure("ladder a1-p7") == (
+        "adds: 6 adds underwater, sizes 1 -> 0.8 -> 0.6 -> 0.5 -> 0.4 -> 0.3 -> 0.2"
+    )
+
+
+def test_two_ladders_running_at_once_on_one_symbol_are_each_seen() -> None:
+    desk = Desk(MartingaleGridDetector(MemoryState(copy_values=True)))
+    first = ["1.0900", "1.0890", "1.0880"]
+    second = ["1.0895", "1.0885", "1.0875"]
+    for day in range(2):
+        moments = [day * DAY + step * 600 for step in range(6)]
+        legs = sorted(
+            [
+                (moments[2 * n], v, p)
+                for n, (v, p) in enumerate(zip(["0.1", "0.2", "0.4"], first, strict=True))
+            ]
+            + [
+                (moments[2 * n + 1], v, p)
+                for n, (v, p) in enumerate(zip(["1", "2", "4"], second, strict=True))
+            ]
+        )
+        for moment, volume, price in legs:
+            desk.open("a1", "t1", moment, volume=volume, price=price)
+
+    assert desk.flagged() == {"a1"}
+
+
 def test_averaging_down_at_the_same_size_or_adding_to_a_winner_is_not_martingale() -> None:
     desk = Desk(MartingaleGridDetector(MemoryState(copy_values=True)))
     for day in range(5):
