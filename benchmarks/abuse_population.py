@@ -1,7 +1,7 @@
 """A labelled synthetic population of prop-firm traders, for the abuse detectors' benchmark and tests.
 
 Two trading weeks (Monday 2 to Friday 13 March 2026, UTC; the US moves to summer time on the 8th), about
-2,900 accounts at `scale=1`, a fixed seed. The abusers are planted; every other account is clean, and the
+2,800 accounts at `scale=1`, a fixed seed. The abusers are planted; every other account is clean, and the
 clean ones include the overlaps that make the detectors' work hard:
 
 - planted: copy-trading rings (a signal provider and 3-8 copiers, human-like delays of one to a few seconds,
