@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError, ProgramVersionMissingError
+from propdesk.errors import ForbiddenError, InvalidInputError, ProgramVersionMissingError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -198,9 +198,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
     overrides = deps.staff_actions.overrides_for(account_id) if page.items else {}
     reports = []
     for evidence in page.items:
-        trigger = (
-            deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
-        )
+        trigger = deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 
