@@ -71,7 +71,6 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
         ("propdesk.services.ingestion", "propdesk.data"),
         ("propdesk.services.ingestion", "propdesk.data.accounts"),
         ("propdesk.services.ingestion", "propdesk.data.events"),
-        ("propdesk.services.kyc", "propdesk.data.kyc"),
         ("propdesk.services.live_feed", "propdesk.data.accounts"),
         ("propdesk.services.live_feed", "propdesk.data.connections"),
         ("propdesk.services.live_feed", "propdesk.data.realtime"),

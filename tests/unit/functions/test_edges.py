@@ -1,14 +1,11 @@
-"""Pure edges shared by the handlers: settings, error bodies, identity, event catalogue, Veriff's HMAC."""
+"""Pure edges shared by the handlers: settings, error bodies, identity, event catalogue."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
-from propdesk.adapters.veriff import DecisionWebhook, shared_secret_of, signature_matches
 from propdesk.catalogue import demo_programs
 from propdesk.config import (
     ConfigError,
@@ -104,29 +101,6 @@ def test_every_catalogued_event_has_source_schema_and_round_trips() -> None:
 def test_stable_ids_depend_only_on_the_fact() -> None:
     assert stable_id("breached", "a1", 0, "t") == stable_id("breached", "a1", 0, "t")
     assert stable_id("breached", "a1", 0, "t") != stable_id("breached", "a1", 1, "t")
-
-
-def test_veriff_signatures_are_hex_hmac_sha256_of_the_raw_body() -> None:
-    body = b'{"status":"success"}'
-    good = hmac.new(b"secret", body, hashlib.sha256).hexdigest()
-    assert signature_matches(body, good, "secret")
-    assert signature_matches(body, good.upper(), "secret")
-    assert not signature_matches(body + b" ", good, "secret")
-    assert not signature_matches(body, good, "other")
-    assert not signature_matches(body, None, "secret")
-    assert shared_secret_of('{"api_key": "k", "shared_secret": "s"}') == "s"
-    assert shared_secret_of("plain") == "plain"
-
-
-def test_veriff_decision_codes_map_to_workflow_decisions() -> None:
-    def webhook(code: int) -> DecisionWebhook:
-        return DecisionWebhook.model_validate(
-            {"status": "success", "verification": {"id": "v", "code": code, "status": "x", "vendorData": "t"}}
-        )
-
-    assert [webhook(code).decision for code in (9001, 9102, 9103, 9104, 9121)] == [
-        "approved", "declined", "resubmission", "declined", None,
-    ]  # fmt: skip
 
 
 def test_every_demo_program_is_a_valid_engine_program_priced_in_three_currencies() -> None:
