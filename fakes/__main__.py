@@ -1,5 +1,7 @@
-"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P]`: run the three fakes
-until interrupted, printing their URLs as JSON (for `make dev`)."""
+"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P] [--veriff-port P]
+[--sumsub-port P] [--veriff-webhook-url U] [--sumsub-webhook-url U]`: run the fakes until interrupted,
+printing their URLs as JSON (for `make dev`). The KYC fakes send their signed webhooks to the given URLs
+(the stack's `/v1/webhooks/veriff` and `/v1/webhooks/sumsub`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ import threading
 
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.match_trader import FakeMatchTrader
+from fakes.server import FakeService
 from fakes.stripe import FakeStripe
+from fakes.sumsub import FakeSumsub
+from fakes.veriff import FakeVeriff
 
 
 def main() -> None:
@@ -19,11 +24,19 @@ def main() -> None:
     parser.add_argument("--stripe-port", type=int, default=0)
     parser.add_argument("--coinbase-port", type=int, default=0)
     parser.add_argument("--match-trader-port", type=int, default=0)
+    parser.add_argument("--veriff-port", type=int, default=0)
+    parser.add_argument("--sumsub-port", type=int, default=0)
+    parser.add_argument("--veriff-webhook-url", default=None)
+    parser.add_argument("--sumsub-webhook-url", default=None)
     args = parser.parse_args()
-    fakes = {
+    veriff, sumsub = FakeVeriff(), FakeSumsub()
+    veriff.webhook_url, sumsub.webhook_url = args.veriff_webhook_url, args.sumsub_webhook_url
+    fakes: dict[str, tuple[FakeService, int]] = {
         "stripe": (FakeStripe(), args.stripe_port),
         "coinbase": (FakeCoinbaseCommerce(), args.coinbase_port),
         "match_trader": (FakeMatchTrader(), args.match_trader_port),
+        "veriff": (veriff, args.veriff_port),
+        "sumsub": (sumsub, args.sumsub_port),
     }
     urls = {name: fake.start(port) for name, (fake, port) in fakes.items()}
     print(json.dumps(urls), flush=True)

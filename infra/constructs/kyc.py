@@ -135,7 +135,7 @@ class KycEndpoints(Construct):
             FunctionSpec(
                 "kyc_webhook",
                 f"POST /v1/webhooks/{settings.provider}: signed KYC decisions move the trader's case",
-                20,
+                29,  # API Gateway's own limit: a resubmission's new session is asked for within it
                 256,
                 environment,
             ),
@@ -145,7 +145,7 @@ class KycEndpoints(Construct):
             FunctionSpec(
                 "kyc_api",
                 "GET /v1/me/kyc, /v1/staff/kyc/...: the trader's verification link, staff's decisions",
-                20,
+                29,
                 256,
                 environment,
             ),

@@ -111,7 +111,7 @@ class Workflows(Construct):
             FunctionSpec(
                 "kyc_request",
                 "KYC gate: opens the trader's case with its provider session, parks the task token",
-                30,
+                60,  # the provider's session: up to 4 tries of 10 s with backoff
                 256,
                 {**base, **settings.provider_environment(secret)},
             ),
@@ -121,7 +121,7 @@ class Workflows(Construct):
             FunctionSpec(
                 "kyc_decision",
                 "KYC gate: expires an overdue case, announces the case's conclusion",
-                15,
+                30,
                 256,
                 {**base, **settings.policy_environment()},
             ),
@@ -241,10 +241,6 @@ class Workflows(Construct):
             task_timeout=sfn.Timeout.duration(self.kyc_wait),
             result_path="$.resumed",  # {"trader_id", "outcome"} from whoever concluded the case
         )
-        # A failed (not timed out) wait step is tried again; then, like a timeout, the case is asked.
-        wait.add_retry(
-            errors=[sfn.Errors.TASKS_FAILED], interval=Duration.seconds(5), max_attempts=3, backoff_rate=2
-        )
         check = tasks.LambdaInvoke(
             self,
             "CheckCase",
@@ -264,6 +260,11 @@ class Workflows(Construct):
             result_path="$.case",
             retry_on_service_exceptions=True,
         ).add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        # Every step is idempotent: a failed one (not a timed-out wait) is tried again before it is caught.
+        for task in (open_case, wait, check, record):
+            task.add_retry(
+                errors=[sfn.Errors.TASKS_FAILED], interval=Duration.seconds(5), max_attempts=3, backoff_rate=2
+            )
         provider_down = sfn.Wait(
             self, "WaitForProvider", time=sfn.WaitTime.duration(PROVIDER_RETRY_WAIT)
         ).next(open_case)

@@ -130,11 +130,14 @@ def test_the_conclusion_is_announced_then_answered_as_the_gates_output(
     assert states[answer["Next"]]["Type"] == "Succeed"
 
 
-def test_task_errors_are_caught_only_as_states_all(kyc: dict[str, Any]) -> None:
+def test_task_errors_are_tried_again_then_caught_only_as_states_all(kyc: dict[str, Any]) -> None:
     tasks = {name: state for name, state in kyc["States"].items() if state["Type"] == "Task"}
 
     assert set(tasks) == {"OpenCase", "WaitForConclusion", "CheckCase", "RecordConclusion"}
     for name, task in tasks.items():
+        assert task["Retry"][-1] == {
+            "ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2,
+        }, name  # fmt: skip
         assert [catch["ErrorEquals"] for catch in task["Catch"]] == [["States.ALL"]], name
         if name != "WaitForConclusion":
             assert kyc["States"][task["Catch"][0]["Next"]]["Type"] == "Fail"
