@@ -72,11 +72,13 @@ def open_page(url: str, outcome: str) -> None:
 
 
 def notifications(trader_id: str, detail_type: str) -> list[Any]:
+    """The trader's notifications of a type, one per event id: events are published at least once (an act
+    cut short is carried out again with the same ids) and the local bus stamps each publication's time, which
+    the notification's key holds, so a republication shows as a second notification here."""
     from propdesk.data.notifications import NotificationRepository
 
-    return [
-        n for n in NotificationRepository().list_for_trader(trader_id).items if n.detail_type == detail_type
-    ]
+    found = NotificationRepository().list_for_trader(trader_id).items
+    return list({n.event_id: n for n in found if n.detail_type == detail_type}.values())
 
 
 def executions_for(stack: DeployedStack, trader_id: str, status: str) -> list[dict[str, Any]]:
