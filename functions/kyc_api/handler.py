@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from propdesk.services.rate_limits import RateLimiter
 
 app = build_rest_app()
+MAX_TRADER_ID = 128
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def list_kyc_reviews(call: Call) -> schema.KycCaseList:
 
 @route(app, "getKycCase")
 def get_kyc_case(call: Call, trader_id: str) -> schema.KycCaseOut:
-    case = _kyc().case_of(trader_id) if len(trader_id) <= 128 else None
+    case = _kyc().case_of(_known(trader_id))
     if case is None:
         raise NoKycCaseError(f"trader {trader_id!r} has no KYC case", "trader_id")
     return staff_view(case)
@@ -99,7 +100,8 @@ def get_kyc_case(call: Call, trader_id: str) -> schema.KycCaseOut:
 @route(app, "decideKyc")
 def decide_kyc(call: Call, trader_id: str) -> schema.KycCaseOut:
     request = call.body_as(schema.KycDecisionRequest)
-    transition = _kyc().decide(trader_id, request.decision, request.reason, call.caller.actor, _roles(call))
+    kyc, actor = _kyc(), call.caller.actor
+    transition = kyc.decide(_known(trader_id), request.decision, request.reason, actor, _roles(call))
     metrics.add_metric(name="KycStaffDecisions", unit="Count", value=1)
     return staff_view(transition.case)
 
@@ -107,7 +109,7 @@ def decide_kyc(call: Call, trader_id: str) -> schema.KycCaseOut:
 @route(app, "reopenKyc")
 def reopen_kyc(call: Call, trader_id: str) -> schema.KycCaseOut:
     request = call.body_as(schema.KycReopenRequest)
-    case = _kyc().reopen(trader_id, request.reason, call.caller.actor, _roles(call))
+    case = _kyc().reopen(_known(trader_id), request.reason, call.caller.actor, _roles(call))
     metrics.add_metric(name="KycCasesReopened", unit="Count", value=1)
     return staff_view(case)
 
@@ -131,6 +133,13 @@ def staff_view(case: VerificationCase) -> schema.KycCaseOut:
         decision_reason=case.decision_reason,
         waiting_workflows=sum(1 for need in case.needs if need.waiter),
     )
+
+
+def _known(trader_id: str) -> str:
+    """A trader id that can name a case (a Cognito `sub`); anything longer has none."""
+    if len(trader_id) > MAX_TRADER_ID:
+        raise NoKycCaseError(f"trader {trader_id[:40]!r}... has no KYC case", "trader_id")
+    return trader_id
 
 
 def _roles(call: Call) -> tuple[str, ...]:

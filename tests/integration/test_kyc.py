@@ -393,6 +393,9 @@ def test_staff_decisions_need_a_case_in_review_and_reopening_a_declined_one_give
 
     early = veriff.api("decideKyc", admin, path={"trader_id": TRADER}, body={"decision": "approve", **reason})
     missing = veriff.api("reopenKyc", admin, path={"trader_id": "nobody"}, body=reason)
+    absurd = veriff.api(
+        "decideKyc", admin, path={"trader_id": "x" * 2000}, body={"decision": "approve", **reason}
+    )
     veriff.open_page(veriff.my_kyc()["verification_url"], "decline")
     declined = veriff.my_kyc()
     reopened = veriff.api("reopenKyc", admin, path={"trader_id": TRADER}, body=reason)
@@ -400,6 +403,7 @@ def test_staff_decisions_need_a_case_in_review_and_reopening_a_declined_one_give
 
     assert (early["statusCode"], json_of(early)["error"]["code"]) == (409, "kyc_case_conflict")
     assert (missing["statusCode"], json_of(missing)["error"]["code"]) == (404, "no_kyc_case")
+    assert (absurd["statusCode"], json_of(absurd)["error"]["code"]) == (404, "no_kyc_case")
     assert declined["status"] == "declined"
     assert reopened["statusCode"] == 200 and json_of(reopened)["status"] == "awaiting_trader"
     assert twice["statusCode"] == 409
