@@ -171,7 +171,7 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
         for name in synthesized.functions()
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
-    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_purchases.py).
+    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
     assert every_reader == {"kyc_request", "kyc_webhook", "kyc_api", *PURCHASE_FUNCTIONS}
 
 

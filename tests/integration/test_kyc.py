@@ -17,12 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import (
-    InMemoryEventPublisher,
-    InMemoryWorkflowCallback,
-    ManualClock,
-    StaticSecrets,
-)
 from propdesk.adapters.kyc.calls import ProviderCalls, provider_breaker
 from propdesk.adapters.kyc.credentials import TtlSecrets
 from propdesk.adapters.kyc.sumsub import SumsubProvider
@@ -34,7 +28,7 @@ from propdesk.kyc.port import KycProvider, KycProviderName
 from propdesk.kyc.store import Announcement, Resumption, SessionLink, StaleCaseError
 from propdesk.kyc.verification import KycVerification
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
+from propdesk.services.rate_limits import RateLimiter
 
 from events import SAMPLE_SUMSUB_WEBHOOK_SECRET, SAMPLE_VERIFF_SECRET, load_event
 from fakes.sumsub import LEVEL_NAME, FakeSumsub
@@ -43,6 +37,13 @@ from functions.kyc_api import handler as kyc_api
 from functions.kyc_decision import handler as kyc_decision
 from functions.kyc_request import handler as kyc_request
 from functions.kyc_webhook import handler as kyc_webhook
+from tests.doubles.ports import (
+    InMemoryEventPublisher,
+    InMemoryWorkflowCallback,
+    ManualClock,
+    StaticSecrets,
+)
+from tests.doubles.rate_limits import InMemoryWindowCounter
 from tests.integration.api.api_world import claims, request
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import LambdaContextStub, json_of

@@ -37,3 +37,7 @@ class SecretsManagerSource:
         value = self._client().get_secret_value(SecretId=secret_id)["SecretString"]
         self._cache[secret_id] = (value, self._clock())
         return value
+
+    def forget(self, secret_id: str) -> None:
+        """Read the secret again on the next `get` (it may have been rotated)."""
+        self._cache.pop(secret_id, None)

@@ -12,11 +12,21 @@ with an alarm); from the third failed attempt on, each failure also raises a fir
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from propdesk.domain_events import AccountProvisioned, DomainEvent, FirmAlert, stable_id
+from propdesk.platforms.port import (
+    AccountRef,
+    NewAccount,
+    OpenedAccount,
+    PlatformRejectedError,
+    PlatformUnavailableError,
+    TradingAccess,
+)
 from propdesk.ports import EventPublisher
 from propdesk.purchases.orders import (
     InvalidTransitionError,
@@ -25,14 +35,7 @@ from propdesk.purchases.orders import (
     record_provisioned,
     release_provisioning,
 )
-from propdesk.purchases.ports import (
-    AccountRequest,
-    EmailSender,
-    PlatformAccount,
-    PlatformRejectedError,
-    PlatformUnavailableError,
-    TradingPlatform,
-)
+from propdesk.purchases.ports import EmailSender, PlatformAccounts
 from propdesk.purchases.store import (
     AccountBook,
     OrderStore,
@@ -72,7 +75,7 @@ class Fulfilment:
         accounts: AccountBook,
         versions: ProgramVersions,
         traders: TraderDirectory,
-        platform: TradingPlatform,
+        platform: PlatformAccounts,
         email: EmailSender,
         publisher: EventPublisher,
         reviews: ReviewFlags,
@@ -150,29 +153,36 @@ class Fulfilment:
         return self._set_account(order, "active", "dispute won", ("suspended",), now)
 
     # ---- steps ----
-    def _open_on_platform(self, order: Order) -> PlatformAccount:
+    def _open_on_platform(self, order: Order) -> OpenedAccount:
         version = self._versions.get_version(order.program_id, order.program_version)
         if version is None:
             raise PlatformRejectedError(f"program {order.program_id} v{order.program_version} is missing")
-        platform_settings = version.document.get("platform") or {}
-        challenge_id = str(platform_settings.get("challenge_id") or order.program_id)
+        document = version.document
+        platform_settings = document.get("platform") or {}
         reference = platform_reference(order.order_id)
         if order.provisioning_attempts > 1:  # only an earlier attempt can have created it (the lease)
-            existing = self._platform.find_account(order.email, reference)
+            existing = self._platform.find_account(reference, order.email)
             if existing is not None:
                 return existing
         first, last = _names(self._traders.get(order.trader_id), order.email)
         created = self._platform.create_account(
-            AccountRequest(
-                reference, order.email, first, last, challenge_id, int(platform_settings.get("phase", 1))
+            NewAccount(
+                reference=reference,
+                email=order.email,
+                first_name=first,
+                last_name=last,
+                currency=str(document.get("currency") or ""),
+                initial_balance=Decimal(str(document.get("initial_balance") or 0)),
+                group=_challenge_id(platform_settings, order),
+                phase_step=int(platform_settings.get("phase", 1)),
             )
         )
-        if created.new_user_password:
+        if created.password:
             self._email.send(
                 order.email,
                 "Your trading account is ready",
                 f"Log in to {created.server} with your e-mail {order.email} and the password "
-                f"{created.new_user_password} (change it on first login). Account login: {created.login}.",
+                f"{created.password} (change it on first login). Account login: {created.ref.login}.",
             )
         return created
 
@@ -195,7 +205,7 @@ class Fulfilment:
             )
         )
 
-    def _record(self, order_id: str, platform_account: PlatformAccount, now: datetime) -> Order:
+    def _record(self, order_id: str, platform_account: OpenedAccount, now: datetime) -> Order:
         account_id = account_id_for(order_id)
         for _ in range(_WRITE_ATTEMPTS):
             order = self._orders.get(order_id)
@@ -207,8 +217,8 @@ class Fulfilment:
                 raise ProvisioningPendingError(str(error)) from error
             updated = replace(
                 outcome.order,
-                platform_account_id=platform_account.platform_account_id,
-                platform_login=platform_account.login,
+                platform_account_id=platform_account.ref.platform_account_id,
+                platform_login=platform_account.ref.login,
             )
             try:
                 self._orders.put(updated, order.revision, outcome.transition)
@@ -240,11 +250,15 @@ class Fulfilment:
         if order.platform_account_id:
             version = self._versions.get_version(order.program_id, order.program_version)
             platform_settings = (version.document.get("platform") if version else None) or {}
-            challenge_id = str(platform_settings.get("challenge_id") or order.program_id)
+            account = AccountRef(
+                platform=self._platform.name,
+                platform_account_id=order.platform_account_id,
+                login=order.platform_login or "",
+                group=_challenge_id(platform_settings, order),
+            )
+            access = TradingAccess.ENABLED if status == "active" else TradingAccess.DISABLED
             try:
-                self._platform.set_trading_enabled(
-                    order.platform_account_id, challenge_id, status == "active"
-                )
+                self._platform.set_access(account, access)
             except PlatformUnavailableError as error:
                 raise ProvisioningPendingError(
                     f"cannot set account {order.account_id} {status}: {error}"
@@ -287,6 +301,11 @@ class Fulfilment:
             login=order.platform_login or "",
             server=self._platform.server,
         )
+
+
+def _challenge_id(platform_settings: Mapping[str, Any], order: Order) -> str:
+    """The platform's product for the program (Match-Trader's challenge id), the program id by default."""
+    return str(platform_settings.get("challenge_id") or order.program_id)
 
 
 def _names(profile: TraderProfile | None, email: str) -> tuple[str, str]:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from propdesk.adapters.fakes import InMemoryEventPublisher, InMemoryWorkflowCallback, ManualClock
 from propdesk.domain_events import DomainEvent
 from propdesk.kyc.case import KycCaseConflictError, KycPolicy, UnknownKycSessionError
 from propdesk.kyc.port import KycProviderUnavailableError, Outcome
 from propdesk.kyc.verification import KycVerification, NoKycCaseError, awaited
 
 from tests.doubles.kyc import InMemoryKycCaseStore, InMemoryKycProvider
+from tests.doubles.ports import InMemoryEventPublisher, InMemoryWorkflowCallback, ManualClock
 
 T0 = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 TRADER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
