@@ -76,6 +76,7 @@ OUTPUTS = {
     "KycStateMachineArn",
     "PlatformApiKeyId",
     "VeriffSecretArn",
+    "SumsubSecretArn",
 }
 
 
