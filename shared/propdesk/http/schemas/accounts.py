@@ -39,6 +39,14 @@ class ProfileUpdate(RequestModel):
     )
 
 
+class PlatformLoginOut(ResponseModel):
+    """Where the trader logs in to trade the account (the password is never stored nor shown)."""
+
+    platform: str = Field(examples=["match-trader"])
+    server: str = Field(description="What the trader picks in the platform's login screen.")
+    login: str
+
+
 class AccountOut(ResponseModel):
     account_id: str
     trader_id: str
@@ -51,6 +59,9 @@ class AccountOut(ResponseModel):
     timezone: str = Field(description="The program's day-boundary zone.")
     day_starts_at: str = Field(examples=["00:00"])
     opened_at: datetime
+    platform: PlatformLoginOut | None = Field(
+        default=None, description="The platform login; None for an account opened without one."
+    )
 
 
 class AccountList(ResponseModel):
