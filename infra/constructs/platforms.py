@@ -2,6 +2,7 @@
 platform, and the firm's platform connections.
 
     bus rule platform.disable|enable|pause|resume_requested ─► SQS (+DLQ) ─► platform_commands ─► platforms
+    daily rule ─► platform_drift (+DLQ): access at the platform vs wanted ─► bus: the command | firm.alert
 
 Connections come from CDK context: Match-Trader is always on (its secret is the provider secret
 `propdesk/{stage}/match-trader`; `match_trader_server`, `match_trader_base_url` as for provisioning), and
@@ -43,6 +44,8 @@ COMMANDS_CONCURRENCY = 2
 # token, which provisioning shares; commands are rare, a burst of breaches is what this bounds).
 COMMANDS_REQUESTS_PER_MINUTE = 100
 ACCOUNT_LEASE_SECONDS = 2 * COMMANDS_TIMEOUT_SECONDS
+DRIFT_TIMEOUT_SECONDS = 120
+DRIFT_SCHEDULE = {"minute": "30", "hour": "3"}  # daily, 03:30 UTC: after the night's day boundaries
 PLATFORM_SECRET_FIELDS = {
     "ctrader": ("webservices_url", "manager_token", "open_api_url", "client_id", "client_secret",
                 "access_token", "refresh_token"),
@@ -69,6 +72,7 @@ class PlatformEnforcement(Construct):
         self.connections = self._connections()
         base = {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name}
         self.commands = self._commands(config, data, bus, functions, base)
+        self.drift = self._drift(config, data, bus, functions, base)
 
     # ---- connections ----
     def _connection_secrets(
@@ -195,6 +199,43 @@ class PlatformEnforcement(Construct):
         )
         data.grant_table(function, write=True, audit_writer=True)  # appends each command's audit entry
         bus.grant_put_events_to(function)  # firm.alert
+        self.grant_connections(function)
+        return function
+
+    # ---- platform_drift ----
+    def _drift(
+        self,
+        config: StageConfig,
+        data: Data,
+        bus: events.IEventBus,
+        functions: FunctionFactory,
+        base: dict[str, str],
+    ) -> lambda_.Function:
+        function = functions.create(
+            self,
+            FunctionSpec(
+                "platform_drift",
+                "Daily: each account's access at its platform against the one wanted; drift re-commanded",
+                DRIFT_TIMEOUT_SECONDS,
+                512,
+                {**base, "PLATFORM_CONNECTIONS": self.connections_environment()},
+            ),
+        )
+        dlq = self._dead_letter_queue(config, "platform-drift", "drift-check runs that failed after retries")
+        events.Rule(
+            self,
+            "PlatformDriftSchedule",
+            rule_name=config.resource_name("platform-drift"),
+            description="propdesk: daily check of every account's access at its trading platform (03:30 UTC)",
+            schedule=events.Schedule.cron(**DRIFT_SCHEDULE),
+            targets=[
+                targets.LambdaFunction(
+                    function, dead_letter_queue=dlq, retry_attempts=2, max_event_age=Duration.hours(2)
+                )
+            ],
+        )
+        data.grant_table(function)  # reads accounts and access states; writes nothing
+        bus.grant_put_events_to(function)  # the command again, firm.alert
         self.grant_connections(function)
         return function
 

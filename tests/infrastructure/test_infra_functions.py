@@ -45,6 +45,7 @@ EXPECTED_ENVIRONMENT = {
     "platform_commands": {
         "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
     },
+    "platform_drift": {"TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS"},
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",

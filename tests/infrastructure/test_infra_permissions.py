@@ -11,7 +11,8 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
-PLATFORM_FUNCTIONS = {"platform_commands"}  # tests/infrastructure/test_platform_enforcement_infra.py
+# Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
+PLATFORM_FUNCTIONS = {"platform_commands", "platform_drift"}
 
 TABLE_WRITES = {
     "dynamodb:PutItem",

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match
 
 from infra.constructs.platforms import COMMAND_DETAIL_TYPES, COMMANDS_CONCURRENCY, COMMANDS_TIMEOUT_SECONDS
 from tests.infrastructure.conftest import Synthesized, statement_actions
@@ -50,25 +51,50 @@ def test_the_four_platform_commands_reach_platform_commands_through_a_queue(synt
 def test_every_enforcement_dead_letter_queue_is_alarmed(synthesized: Synthesized) -> None:
     alarms = json.dumps(synthesized.of_type("AWS::CloudWatch::Alarm"))
     queues = [q for q in synthesized.of_type("AWS::SQS::Queue") if q.startswith("Platforms") and "Dlq" in q]
-    assert len(queues) == 2  # failed processing, failed delivery by EventBridge
+    assert len(queues) == 3  # commands: failed processing, failed delivery by EventBridge; drift runs
     for logical_id in queues:
         assert logical_id in alarms
 
 
-def test_the_connections_name_each_platforms_secret_and_the_function_reads_only_those(
-    synthesized: Synthesized,
+@pytest.mark.parametrize("name", ["platform_commands", "platform_drift"])
+def test_the_connections_name_each_platforms_secret_and_the_functions_read_only_those(
+    synthesized: Synthesized, name: str
 ) -> None:
-    _, function = synthesized.functions()["platform_commands"]
+    _, function = synthesized.functions()[name]
     rendered = json.dumps(function["Environment"]["Variables"]["PLATFORM_CONNECTIONS"])
     secrets = synthesized.of_type("AWS::SecretsManager::Secret")
     secret_id = next(logical_id for logical_id in secrets if logical_id.startswith("SecretsMatch"))
     assert "match-trader" in rendered and secret_id in rendered
     read = [
         statement["Resource"]
-        for statement in synthesized.function_statements("platform_commands")
+        for statement in synthesized.function_statements(name)
         if "secretsmanager:GetSecretValue" in statement_actions(statement)
     ]
     assert read == [{"Ref": secret_id}]
+
+
+def test_the_drift_check_runs_daily_with_retries_and_a_dead_letter_queue(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "cron(30 3 * * ? *)",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [synthesized.function_id("platform_drift"), "Arn"]},
+                        "RetryPolicy": {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 2},
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_the_drift_check_reads_the_table_and_writes_nothing_to_it(synthesized: Synthesized) -> None:
+    actions = synthesized.function_actions("platform_drift")
+    assert {"dynamodb:GetItem", "dynamodb:Query", "events:PutEvents"} <= actions
+    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"} & actions
 
 
 def test_platform_commands_may_append_audit_entries_but_never_scan_or_reach_other_queues(

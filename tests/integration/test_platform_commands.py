@@ -23,6 +23,7 @@ from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.platform_access import PlatformAccessRepository
 from propdesk.errors import VersionConflictError
 from propdesk.platforms.commands import PlatformCommands
+from propdesk.platforms.drift import DriftCheck
 from propdesk.platforms.enforcement import PlatformAccessState
 from propdesk.platforms.port import NewAccount, TradingAccess
 from propdesk.platforms.references import reference_of
@@ -205,3 +206,26 @@ def test_every_account_with_an_access_state_is_found_through_the_index(fresh_tab
         states.save(PlatformAccessState(account_id))
 
     eventually(lambda: sorted(states.managed()) == sorted(ids))
+
+
+def test_the_drift_check_reads_the_table_through_its_indexes_and_re_commands_a_drifted_account(
+    fresh_tables: TableNames, fake: FakeMatchTrader
+) -> None:
+    in_step, drifted = placed_account(fake, "in-step"), placed_account(fake, "drifted")
+    publisher = InMemoryEventPublisher()
+    handler_deps = deps(fake, publisher)
+    platform_commands.process(
+        delivery(("disable", drifted, ASKED, {"reason": "max_loss"})), CONTEXT, handler_deps
+    )
+    AccountRepository().change_status(drifted.account_id, "failed", "max_loss", ASKED)
+    assert drifted.platform is not None
+    fake.access[drifted.platform.login] = "FULL"  # re-enabled by hand in the back office
+
+    report = DriftCheck(
+        PlatformAccessRepository(), AccountRepository(), registry(fake), publisher, SystemClock()
+    ).run()
+
+    assert (report.checked, report.in_step, report.corrected) == (2, 1, [drifted.account_id])
+    (again,) = publisher.of_type("platform.disable_requested")
+    assert again.model_dump()["account_id"] == drifted.account_id
+    assert in_step.account_id not in json.dumps(publisher.published[0].model_dump(mode="json"))

@@ -18,6 +18,7 @@ from propdesk.domain_events import (
     DomainEvent,
 )
 from propdesk.platforms.commands import CommandSettings, PlatformCommands
+from propdesk.platforms.drift import DriftCheck
 from propdesk.platforms.enforcement import PlatformAccessState, PlatformCommand, command_of
 from propdesk.platforms.port import AccountRef, NewAccount, TradingAccess
 from propdesk.platforms.references import reference_of
@@ -76,6 +77,7 @@ class World:
         self.platform = RecordingPlatform(self.market)
         self.programs.documents[PROGRAM] = {"rules": []}
         self.service = self.build()
+        self._delivered: set[str] = set()
 
     def build(self, settings: CommandSettings | None = None) -> PlatformCommands:
         platform: Any = self.platform
@@ -91,6 +93,19 @@ class World:
             self.clock,
             settings or CommandSettings(),
         )
+
+    def drift_check(self) -> DriftCheck:
+        directory = InMemoryPlatformDirectory({"match-trader": self.platform})
+        return DriftCheck(self.states, self.accounts, directory, self.publisher, self.clock)
+
+    def deliver_published_commands(self) -> list[str]:
+        """Hand the commands published so far to the command service, as the queue would."""
+        outcomes = []
+        for event in list(self.publisher.published):
+            if event.detail_type.startswith("platform.") and event.event_id not in self._delivered:
+                self._delivered.add(event.event_id)
+                outcomes.append(self.service.handle(command_of(event)).outcome)
+        return outcomes
 
     def with_breaker(self, failures: int = 3, reset_seconds: float = 30.0) -> World:
         self.breaker = CircuitBreaker(
