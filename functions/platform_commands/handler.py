@@ -89,7 +89,19 @@ def handle(record: SQSRecord, deps: Dependencies) -> str:
     if envelope.detail_type not in COMMAND_DETAIL_TYPES:
         return f"ignored {envelope.detail_type}"
     command = command_of(parse(envelope.detail_type, envelope.detail))
-    result = deps.commands.handle(command)
+    try:
+        result = deps.commands.handle(command)
+    except Exception as error:
+        logger.warning(
+            "platform command not done: delivered again later",
+            extra={
+                "command": command.kind,
+                "command_id": command.command_id,
+                "account_id": command.account_id,
+                "error": f"{type(error).__name__}: {str(error)[:300]}",
+            },
+        )
+        raise
     logger.info(
         "platform command handled",
         extra={
