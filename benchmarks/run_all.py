@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, each figure on its own line as `name: value unit`.
 
-The first two are pure (one core, seconds); the last two deploy the stack into a throwaway local cloud and
+The first two are pure (one core, seconds); the others deploy the stack into a throwaway local cloud and
 load it (minutes). `make bench-fast` (or `--fast`) runs only the first two.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py"]
-LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py"]
+LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py", "enforcement_bench.py"]
 
 
 def main() -> int:
