@@ -1,6 +1,6 @@
-"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P] [--ctrader-port P]
-[--ctrader-ws-port P] [--mt5-bridge-port P]`: run the fakes until interrupted, printing their URLs as JSON
-(for `make dev`; cTrader's Open API WebSocket as `ctrader_open_api`)."""
+"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P] [--tradelocker-port P]
+[--dxtrade-port P] [--ctrader-port P] [--ctrader-ws-port P] [--mt5-bridge-port P]`: run the fakes until
+interrupted, printing their URLs as JSON (the cTrader Open API WebSocket as `ctrader_open_api`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import threading
 
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.ctrader import FakeCTrader
+from fakes.dxtrade import FakeDXtrade
 from fakes.match_trader import FakeMatchTrader
 from fakes.mt5_bridge import FakeMt5Bridge
+from fakes.server import FakeService
 from fakes.stripe import FakeStripe
+from fakes.tradelocker import FakeTradeLocker
 
 
 def main() -> None:
@@ -22,14 +25,18 @@ def main() -> None:
     parser.add_argument("--stripe-port", type=int, default=0)
     parser.add_argument("--coinbase-port", type=int, default=0)
     parser.add_argument("--match-trader-port", type=int, default=0)
+    parser.add_argument("--tradelocker-port", type=int, default=0)
+    parser.add_argument("--dxtrade-port", type=int, default=0)
     parser.add_argument("--ctrader-port", type=int, default=0)
     parser.add_argument("--ctrader-ws-port", type=int, default=0)
     parser.add_argument("--mt5-bridge-port", type=int, default=0)
     args = parser.parse_args()
-    fakes = {
+    fakes: dict[str, tuple[FakeService, int]] = {
         "stripe": (FakeStripe(), args.stripe_port),
         "coinbase": (FakeCoinbaseCommerce(), args.coinbase_port),
         "match_trader": (FakeMatchTrader(), args.match_trader_port),
+        "tradelocker": (FakeTradeLocker(), args.tradelocker_port),
+        "dxtrade": (FakeDXtrade(), args.dxtrade_port),
     }
     urls = {name: fake.start(port) for name, (fake, port) in fakes.items()}
     ctrader = FakeCTrader()

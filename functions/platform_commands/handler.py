@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import queue_batch
 from propdesk.config import PlatformCommandsSettings
 from propdesk.domain_events import Envelope, parse
 from propdesk.observability import logger, metrics, observe
@@ -116,26 +116,14 @@ def handle(record: SQSRecord, deps: Dependencies) -> str:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return {"batchItemFailures": []}
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event,
-            record_handler=lambda record: handle(record, deps),
-            processor=processor,
-            context=context,
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every message as failed")
-        response = {"batchItemFailures": [{"itemIdentifier": str(r.get("messageId", ""))} for r in records]}
+    response = queue_batch(
+        event, context, lambda record: handle(record, deps), failures_metric="PlatformCommandRetries"
+    )
     failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
     if failed:
-        metrics.add_metric(name="PlatformCommandRetries", unit="Count", value=len(failed))
+        records = event.get("Records") or []
         _delay_retries([r for r in records if r.get("messageId") in failed], deps.delay)
-    return dict(response)
+    return response
 
 
 def _delay_retries(records: list[dict[str, Any]], delay: MessageDelay | None) -> None:

@@ -43,7 +43,6 @@ def open_placed_account(
 ) -> Any:
     """Open the account on the fake platform and store it with its platform reference (as provisioning
     does); returns the stored `Account`."""
-    from propdesk.adapters.fakes import StaticSecrets
     from propdesk.catalogue import demo_programs
     from propdesk.config import PlatformConnection
     from propdesk.data.accounts import AccountRepository
@@ -52,6 +51,8 @@ def open_placed_account(
     from propdesk.records import Account
     from propdesk.resilience.breaker_state import InMemoryBreakerStore
     from propdesk.wiring.platforms import PlatformRegistry
+
+    from tests.doubles.ports import StaticSecrets
 
     secret = json.dumps({"base_url": fake.url, "api_token": fake.token, "system_uuid": SYSTEM_UUID})
     connection = PlatformConnection(secret_arn="e2e", server="MatchTrader-Demo", requests_per_minute=500)

@@ -71,7 +71,6 @@ OUTPUTS = {
     "UserPoolClientId",
     "TableName",
     "ConnectionsTableName",
-    "IdempotencyTableName",
     "RealtimeTableName",
     "EventBusName",
     "KycStateMachineArn",

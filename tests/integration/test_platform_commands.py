@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from propdesk.adapters.clock import SystemClock
-from propdesk.adapters.fakes import InMemoryEventPublisher, StaticSecrets
 from propdesk.config import PlatformConnection
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.audit import AuditLog
@@ -33,6 +32,7 @@ from propdesk.wiring.platforms import PlatformRegistry
 from events import load_event
 from fakes.match_trader import FakeMatchTrader
 from functions.platform_commands import handler as platform_commands
+from tests.doubles.ports import InMemoryEventPublisher, StaticSecrets
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import account as account_record

@@ -11,10 +11,15 @@ with jitter for transient failures.
 Secrets (JSON; read on first use, re-read every `CREDENTIALS_TTL_SECONDS` and after the platform refuses
 them, so a rotation needs no cold start):
 - match-trader: `base_url`, `api_token`, `system_uuid`, `payment_gateway_uuid`;
-- tradelocker: `trading_url`, `brand_url`, `brand_api_key`, `email`, `password`, `server` (the service login);
+- tradelocker: `trading_url`, `brand_url`, `brand_api_key`, `email`, `password`, `server` (the service login),
+  `account_type` (default DEMO);
+- dxtrade: `trading_url`, `admin_url`, `username`, `domain`, `password`, `clearing_code`, `user_domain`;
 - mt5: `base_url`, `key_id`, `secret` (the bridge's request-signing key);
 - ctrader: `webservices_url`, `manager_token`, `open_api_url`, `client_id`, `client_secret`,
   `access_token`, `refresh_token` (a refreshed token is kept for the container's life only).
+
+`tradelocker(...)` and `dxtrade(...)` build one adapter straight from a secret id, outside the registry (a
+worker's `share` of the connection's budget, a symbol mapping from the firm's settings).
 """
 
 from __future__ import annotations
@@ -36,18 +41,18 @@ from propdesk.records import PlatformReference
 from propdesk.resilience.breaker_state import BreakerStore
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
+from propdesk.wiring.purchases import CREDENTIALS_TTL_SECONDS, PROBE_LEASE_SECONDS
 
 if TYPE_CHECKING:
     from propdesk.adapters.platforms.credentials import CachedSecret
+    from propdesk.adapters.platforms.dxtrade import DXtradePlatform
+    from propdesk.adapters.platforms.tradelocker import TradeLockerPlatform
     from propdesk.config import PlatformConnection
+    from propdesk.platforms.symbols import SymbolMapping
     from propdesk.ports import SecretSource
 
-CREDENTIALS_TTL_SECONDS = 300
 BREAKER_FAILURES = 5
 BREAKER_RESET_SECONDS = 30
-# A trial call (retries included) cannot outlive the functions' 60 s timeout: after that a lease left by a
-# worker that died is surely stale and another worker may probe.
-PROBE_LEASE_SECONDS = 60
 
 
 class PlatformNotConnectedError(PlatformRejectedError):
@@ -130,7 +135,7 @@ def _base_url(plumbing: Plumbing, field: str) -> str | Callable[[], str]:
     return configured or (lambda: plumbing.secret.field(field))
 
 
-def match_trader(plumbing: Plumbing) -> TradingPlatform:
+def build_match_trader(plumbing: Plumbing) -> TradingPlatform:
     from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
 
     secret = plumbing.secret
@@ -147,7 +152,7 @@ def match_trader(plumbing: Plumbing) -> TradingPlatform:
     )
 
 
-def tradelocker(plumbing: Plumbing) -> TradingPlatform:
+def build_tradelocker(plumbing: Plumbing) -> TradingPlatform:
     from propdesk.adapters.platforms.tradelocker import TradeLockerPlatform
 
     secret = plumbing.secret
@@ -161,11 +166,12 @@ def tradelocker(plumbing: Plumbing) -> TradingPlatform:
         limiter=plumbing.limiter,
         breaker=plumbing.breaker,
         sleep=time.sleep,
-        account_type=plumbing.connection.options.get("account_type", "DEMO"),
+        account_type=plumbing.connection.options.get("account_type")
+        or (lambda: secret.field("account_type") or "DEMO"),
     )
 
 
-def mt5(plumbing: Plumbing) -> TradingPlatform:
+def build_mt5(plumbing: Plumbing) -> TradingPlatform:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.platforms.http import PlatformHttp
     from propdesk.adapters.platforms.mt5_bridge import (
@@ -189,7 +195,7 @@ def mt5(plumbing: Plumbing) -> TradingPlatform:
     )
 
 
-def ctrader(plumbing: Plumbing) -> TradingPlatform:
+def build_ctrader(plumbing: Plumbing) -> TradingPlatform:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.platforms.ctrader import CTraderPlatform, CTraderSettings
     from propdesk.adapters.platforms.ctrader_session import (
@@ -236,12 +242,29 @@ def ctrader(plumbing: Plumbing) -> TradingPlatform:
     )
 
 
+def build_dxtrade(plumbing: Plumbing) -> TradingPlatform:
+    from propdesk.adapters.platforms.dxtrade import DXtradePlatform
+
+    secret, options = plumbing.secret, plumbing.connection.options
+    return DXtradePlatform(
+        trading_url=_base_url(plumbing, "trading_url"),
+        admin_url=options.get("admin_url") or (lambda: secret.field("admin_url")),
+        credentials=secret,
+        server=plumbing.connection.server,
+        limiter=plumbing.limiter,
+        breaker=plumbing.breaker,
+        sleep=time.sleep,
+        clearing_code=options.get("clearing_code") or (lambda: secret.field("clearing_code") or "default"),
+        user_domain=options.get("user_domain") or (lambda: secret.field("user_domain") or "default"),
+    )
+
+
 BUILDERS: dict[PlatformName, Builder] = {
-    "match-trader": match_trader,
-    "tradelocker": tradelocker,
-    "mt5": mt5,
-    "ctrader": ctrader,
-    # "dxtrade": added with its adapter
+    "match-trader": build_match_trader,
+    "tradelocker": build_tradelocker,
+    "mt5": build_mt5,
+    "ctrader": build_ctrader,
+    "dxtrade": build_dxtrade,
 }
 
 
@@ -249,3 +272,76 @@ def production_registry(connections: Mapping[PlatformName, PlatformConnection]) 
     from propdesk.adapters.secrets import SecretsManagerSource
 
     return PlatformRegistry(connections, SecretsManagerSource())
+
+
+def tradelocker(
+    secret_id: str,
+    source: SecretSource,
+    server: str,
+    share: float = 1.0,
+    symbols: SymbolMapping | None = None,
+) -> TradeLockerPlatform:
+    """`share`: this worker's part of the connection's request budget (1 / concurrent workers)."""
+    from propdesk.adapters.platforms.tradelocker import REQUESTS_PER_MINUTE, TradeLockerPlatform
+
+    secret = _secret(source, secret_id)
+    return TradeLockerPlatform(
+        trading_url=lambda: secret.field("trading_url"),
+        brand_url=lambda: secret.field("brand_url"),
+        credentials=secret,
+        server=server,
+        limiter=_limiter(REQUESTS_PER_MINUTE, share),
+        breaker=_breaker("tradelocker"),
+        sleep=time.sleep,
+        account_type=lambda: secret.field("account_type") or "DEMO",
+        symbols=symbols,
+        forget_credentials=secret.refresh,
+    )
+
+
+def dxtrade(
+    secret_id: str,
+    source: SecretSource,
+    server: str,
+    share: float = 1.0,
+    symbols: SymbolMapping | None = None,
+) -> DXtradePlatform:
+    from propdesk.adapters.platforms.dxtrade import REQUESTS_PER_MINUTE, DXtradePlatform
+
+    secret = _secret(source, secret_id)
+    return DXtradePlatform(
+        trading_url=lambda: secret.field("trading_url"),
+        admin_url=lambda: secret.field("admin_url"),
+        credentials=secret,
+        server=server,
+        limiter=_limiter(REQUESTS_PER_MINUTE, share),
+        breaker=_breaker("dxtrade"),
+        sleep=time.sleep,
+        clearing_code=lambda: secret.field("clearing_code") or "default",
+        user_domain=lambda: secret.field("user_domain") or "default",
+        symbols=symbols,
+    )
+
+
+def _secret(source: SecretSource, secret_id: str) -> CachedSecret:
+    from propdesk.adapters.platforms.credentials import CachedSecret
+
+    return CachedSecret(source, secret_id, ttl=CREDENTIALS_TTL_SECONDS)
+
+
+def _limiter(per_minute: int, share: float) -> TokenBucket:
+    return TokenBucket.within(max(1, int(per_minute * share)), 60, time.monotonic, time.sleep)
+
+
+def _breaker(name: str) -> CircuitBreaker:
+    from propdesk.data.breakers import DynamoDBBreakerStore
+
+    return CircuitBreaker(  # one circuit per platform for every worker, on wall-clock time
+        name,
+        time.time,
+        failure_threshold=BREAKER_FAILURES,
+        reset_timeout=BREAKER_RESET_SECONDS,
+        counts_as_failure=lambda error: isinstance(error, PlatformUnavailableError),
+        store=DynamoDBBreakerStore(),
+        probe_lease=PROBE_LEASE_SECONDS,
+    )

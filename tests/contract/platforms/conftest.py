@@ -12,6 +12,7 @@ import pytest
 
 from tests.contract.platforms.harness import PlatformHarness
 from tests.contract.platforms.harness_ctrader import ctrader_harness
+from tests.contract.platforms.harness_dxtrade import dxtrade_harness
 from tests.contract.platforms.harness_match_trader import match_trader_harness
 from tests.contract.platforms.harness_memory import memory_harness
 from tests.contract.platforms.harness_mt5_bridge import mt5_bridge_harness
@@ -23,6 +24,7 @@ HARNESSES: dict[str, Callable[[], AbstractContextManager[Any]]] = {
     "match-trader": match_trader_harness,
     "mt5": mt5_bridge_harness,
     "tradelocker": tradelocker_harness,
+    "dxtrade": dxtrade_harness,
 }
 
 

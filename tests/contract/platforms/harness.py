@@ -14,10 +14,10 @@ from typing import Protocol
 
 from propdesk.platforms.port import AccountRef, TradingAccess, TradingPlatform
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import FakeAccount, ManualClock, Market
 from fakes.server import FakeService
+from tests.doubles.timing import FakeTime
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class ContractResilience:
     retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(max_attempts=3, base_delay=0.1, max_delay=120.0)
     )
-    timeout: float = 0.5  # seconds of real time the client waits for an answer
-    slow_answer: float = 1.0  # the fake's "timeout" outcome answers this late
+    timeout: float = 2.0  # seconds of real time the client waits for an answer (generous: a busy machine)
+    slow_answer: float = 3.0  # the fake's "timeout" outcome answers this late
 
 
 CONTRACT_RESILIENCE = ContractResilience()

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.domain_events import (
     AccountDisableRequested,
     AccountEnableRequested,
@@ -36,6 +35,7 @@ from tests.doubles.enforcement import (
     InMemoryProgramDocuments,
 )
 from tests.doubles.platforms import InMemoryPlatform
+from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 
 T0 = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 PROGRAM = ("two-step-100k-phase-1", 1)

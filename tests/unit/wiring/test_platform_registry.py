@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from propdesk.adapters.fakes import StaticSecrets
 from propdesk.config import PlatformConnection, PlatformConnectionsSettings
 from propdesk.platforms.port import AccountRef, PlatformRejectedError
 from propdesk.records import PlatformReference
 from propdesk.resilience.breaker_state import InMemoryBreakerStore
 from propdesk.wiring.platforms import PlatformNotConnectedError, PlatformRegistry
+
+from tests.doubles.ports import StaticSecrets
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = json.dumps({"base_url": "http://127.0.0.1:9", "api_token": "t", "system_uuid": "s"})
@@ -64,7 +65,7 @@ def test_connections_come_from_one_json_variable() -> None:
 def test_only_the_adapter_an_account_uses_is_imported() -> None:
     script = f"""
 import json, sys
-from propdesk.adapters.fakes import StaticSecrets
+from tests.doubles.ports import StaticSecrets
 from propdesk.config import PlatformConnection
 from propdesk.resilience.breaker_state import InMemoryBreakerStore
 from propdesk.wiring.platforms import PlatformRegistry

@@ -11,7 +11,8 @@ Classification (the port's two refusals):
   for an `unsafe` call (one that creates something) the outcome is unknown, so it is not repeated:
   `AmbiguousOutcomeError` tells the adapter to look the result up by our reference instead;
 - 401: the authenticator is told (`invalidate`: refresh or sign in again) and the call is made once more;
-- 404 with `missing_ok`: None; any other 4xx: `PlatformRejectedError` at once (never retried).
+- 404 with `missing_ok`: None; 409: `ConflictError`; any other 4xx: `PlatformRejectedError` at once (never
+  retried).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class RateLimitedError(PlatformUnavailableError):
 
 class AmbiguousOutcomeError(PlatformUnavailableError):
     """A call that creates something failed after it may have reached the platform: look it up."""
+
+
+class ConflictError(PlatformRejectedError):
+    """409: what the call would create exists already (for an idempotent write: it was done before)."""
 
 
 class _NotSentError(PlatformUnavailableError):
@@ -204,6 +209,8 @@ class PlatformHttp:
             raise AmbiguousOutcomeError(what) if unsafe else _TransientError(what)
         if status == 404 and missing_ok:
             return None
+        if status == 409:
+            raise ConflictError(f"{what}: {_safe(response.text[:300])}")
         if status >= 400:
             raise PlatformRejectedError(f"{what}: {_safe(response.text[:300])}")
         if not response.content:

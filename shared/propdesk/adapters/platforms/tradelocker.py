@@ -166,7 +166,7 @@ class TradeLockerPlatform:
         sleep: Sleeper,
         retry: RetryPolicy = DEFAULT_RETRY,
         timeout: Seconds = 10.0,
-        account_type: str = "DEMO",
+        account_type: str | Callable[[], str] = "DEMO",
         new_password: Callable[[], str] = lambda: secrets.token_urlsafe(12),
         symbols: SymbolMapping | None = None,
         forget_credentials: Callable[[], None] = lambda: None,
@@ -217,7 +217,7 @@ class TradeLockerPlatform:
             "accountName": request.reference,
             "groupId": request.group,
             "currency": request.currency,
-            "type": self._account_type,
+            "type": self._account_type if isinstance(self._account_type, str) else self._account_type(),
             "initialBalance": request.initial_balance,
         }
         try:
