@@ -116,9 +116,10 @@ def handle(record: SQSRecord, deps: Dependencies) -> str:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    response = queue_batch(
-        event, context, lambda record: handle(record, deps), failures_metric="PlatformCommandRetries"
-    )
+    def handle_one(record: SQSRecord) -> None:
+        handle(record, deps)
+
+    response = queue_batch(event, context, handle_one, failures_metric="PlatformCommandRetries")
     failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
     if failed:
         records = event.get("Records") or []

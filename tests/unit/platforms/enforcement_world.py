@@ -23,7 +23,6 @@ from propdesk.platforms.port import AccountRef, NewAccount, TradingAccess
 from propdesk.platforms.references import reference_of
 from propdesk.records import Account
 from propdesk.resilience.circuit_breaker import CircuitBreaker
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import Market
 from tests.doubles.enforcement import (
@@ -36,6 +35,7 @@ from tests.doubles.enforcement import (
 )
 from tests.doubles.platforms import InMemoryPlatform
 from tests.doubles.ports import InMemoryEventPublisher, ManualClock
+from tests.doubles.timing import FakeTime
 
 T0 = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 PROGRAM = ("two-step-100k-phase-1", 1)
