@@ -158,7 +158,7 @@ class TradingPlatform(Protocol):
 @runtime_checkable
 class AccessReader(Protocol):
     """A platform that can say what access it holds for an account (the daily drift check). Kept apart from
-    `TradingPlatform`, so an adapter without it still serves every other use (all four adapters have it)."""
+    `TradingPlatform`, so an adapter without it still serves every other use (every adapter has it)."""
 
     def access(self, account: AccountRef) -> TradingAccess:
         """The account's access at the platform now; `PlatformRejectedError` for a state the port has no
