@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, each figure on its own line as `name: value unit`.
 
-The first two are pure (one core, seconds); the others deploy the stack into a throwaway local cloud and
-load it (minutes). `make bench-fast` (or `--fast`) runs only the first two.
+The pure ones (`FAST`: one core, seconds) run first; the others deploy the stack into a throwaway local cloud
+and load it (minutes). `make bench-fast` (or `--fast`) runs only the pure ones.
 """
 
 from __future__ import annotations
