@@ -37,6 +37,7 @@ HOUR_PREFIX = "HOUR#"
 RECEIPT_SK = "RECEIPT"
 PAYMENT_LINK_SK = "ORDER"
 BREAKER_PREFIX = "BREAKER#"
+HOLD_PREFIX = "HOLD#"
 
 
 def key_time(moment: datetime) -> str:
@@ -267,3 +268,8 @@ def feed_pk(topic: str) -> str:
 def feed_sk(sequence: int) -> str:
     """Zero-padded, so that string order is sequence order."""
     return f"{sequence:0{FEED_SEQUENCE_WIDTH}d}"
+
+
+def hold_sk(source: str, reference: str) -> str:
+    """A payout hold on an account (under `ACCOUNT#{id}`): one per source and reference."""
+    return f"{HOLD_PREFIX}{source}#{reference}"

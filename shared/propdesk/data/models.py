@@ -158,6 +158,14 @@ class BreachItem(MainTableModel):
     recorded_at = UTCDateTimeAttribute()
 
 
+class PayoutHoldItem(MainTableModel):
+    account_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    placed_at = UTCDateTimeAttribute()
+
+
 class KycCaseItem(MainTableModel):
     trader_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
