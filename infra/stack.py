@@ -17,6 +17,7 @@ from infra.constructs.identity import Identity
 from infra.constructs.kyc import KycEndpoints
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
+from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
@@ -42,6 +43,7 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         Monitoring(
             self,
             "Monitoring",
@@ -52,6 +54,7 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **enforcement.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
         )

@@ -1,8 +1,9 @@
 """REST routes of a signed-in trader (Cognito user-pool authorizer; staff with `read_accounts` read anyone's):
 
 `GET /v1/me`, `GET /v1/accounts`, `GET /v1/accounts/{id}` (account, live metrics, stored verdict,
-latest breaches), `.../metrics`, `.../trades` (executions by time range), `.../positions` (open now) and
-`.../breaches` (reports with the triggering event and any override).
+latest breaches), `.../metrics`, `.../trades` (executions by time range), `.../positions` (open now),
+`.../breaches` (reports with the triggering event and any override) and `.../platform` (access at the
+trading platform: confirmed, wanted, commands pending).
 Routes and models: propdesk.http.contract.
 Another trader's account answers 404, exactly like a missing one.
 """
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from propdesk.data.staff_actions import StaffActions
     from propdesk.engine import Evaluator
     from propdesk.http.identity import Caller
+    from propdesk.platforms.stores import AccessStates
     from propdesk.ports import Clock
     from propdesk.services.evaluators import Evaluators
     from propdesk.services.rate_limits import RateLimiter
@@ -62,6 +64,7 @@ class Dependencies:
     rate_limiter: RateLimiter
     clock: Clock
     evaluators: Evaluators | None = None  # built on first use: the engine costs ~25 ms of import
+    platform_access: AccessStates | None = None  # the table's, on first use
 
 
 @functools.cache
@@ -201,6 +204,20 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
         trigger = deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
+
+
+@route(app, "getAccountPlatform")
+def get_account_platform(call: Call, account_id: str) -> schema.PlatformState:
+    from propdesk.http.platform_views import platform_state_view
+
+    deps = _deps()
+    account = _readable_account(call, account_id)
+    if deps.platform_access is None:
+        from propdesk.data.platform_access import PlatformAccessRepository
+
+        deps.platform_access = PlatformAccessRepository()
+    state = deps.platform_access.get(account_id)
+    return platform_state_view(account, state, staff=call.caller.is_staff)
 
 
 # ---- helpers

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
+
+from propdesk.platforms.port import PlatformName
 
 
 class ConfigError(Exception):
@@ -219,3 +221,40 @@ class ProvisioningSettings(EventBusSettings):
 class ReconciliationSettings(PaymentProviderSettings):
     period_hours: int = Field(default=24, ge=1, le=24 * 7)
     grace_minutes: int = Field(default=15, ge=0)
+
+
+# ---- enforcement on the trading platforms (docs/rules.md, "Enforcement at the platform")
+
+
+class PlatformConnection(BaseModel):
+    """One trading platform the firm is connected to: the Secrets Manager secret holding its credentials
+    (JSON; fields per platform in `propdesk.wiring.platforms`) and its settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    secret_arn: str = Field(min_length=1)
+    server: str = Field(min_length=1, description="What traders pick in the platform's login screen.")
+    base_url: str = ""  # overrides the secret's base URL (the local cloud points it at a fake)
+    # This function's share of the platform's request budget, per concurrent instance.
+    requests_per_minute: int = Field(default=100, ge=1)
+    options: dict[str, str] = Field(default_factory=dict)  # platform specific, e.g. cTrader's broker_name
+
+
+class PlatformConnectionsSettings(EventBusSettings):
+    """`PLATFORM_CONNECTIONS`: JSON `{"match-trader": {"secret_arn": ..., "server": ...}, ...}`; a platform
+    absent from it is off (an account living there cannot be acted on: its commands go to the DLQ)."""
+
+    platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
+
+
+class PlatformCommandsSettings(PlatformConnectionsSettings):
+    # The queue the function reads, to delay a failed command's next delivery (backoff); none: the queue's
+    # own visibility timeout.
+    commands_queue_url: str | None = None
+    # How long one worker holds an account while acting on it (longer than the function's timeout).
+    account_lease_seconds: int = Field(default=120, ge=10)
+    alert_after_attempts: int = Field(default=3, ge=1)
+
+
+class PlatformDriftSettings(PlatformConnectionsSettings):
+    pass

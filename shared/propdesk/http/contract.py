@@ -227,6 +227,11 @@ OPERATIONS: tuple[Operation, ...] = (
         Access.SIGNED_IN, accounts.PositionList, finds="account_id",
     ),
     Operation(
+        "GET", ACCOUNT + "/platform", "accounts_api", "getAccountPlatform",
+        "The account at its trading platform: access confirmed (and when), access wanted, commands pending",
+        "Trader", Access.SIGNED_IN, accounts.PlatformState, finds="account_id",
+    ),
+    Operation(
         "GET", ACCOUNT + "/breaches", "accounts_api", "listBreaches",
         "Breach reports with explanation, figures, the triggering event and any override", "Trader",
         Access.SIGNED_IN, accounts.BreachList, query=TimeRangeQuery, finds="account_id",
