@@ -10,6 +10,7 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 pytestmark = pytest.mark.infra
 
 AUDIT_WRITERS = {
+    "staff_api",
     "stream_projections",
     "payouts_api",
     "orders_api",
