@@ -14,6 +14,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.mail import Mail
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
 from infra.constructs.purchases import Purchases
@@ -40,6 +41,8 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
+        mail.let_mail_logins(purchases.provisioning)
         Monitoring(
             self,
             "Monitoring",
@@ -50,6 +53,7 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **mail.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
         )

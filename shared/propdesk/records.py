@@ -202,3 +202,14 @@ class LeaderboardStanding:
     @property
     def profit(self) -> Decimal:
         return self.balance - self.start_balance
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLogin:
+    """Where and as whom a trader logs in to an account on its trading platform: never a password (the
+    one-time password exists only in the credentials e-mail)."""
+
+    account_id: str
+    platform: str
+    server: str
+    login: str

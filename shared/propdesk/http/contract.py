@@ -206,6 +206,11 @@ OPERATIONS: tuple[Operation, ...] = (
         Access.SIGNED_IN, accounts.AccountDetail, query=accounts.MetricsQuery, finds="account_id",
     ),
     Operation(
+        "GET", ACCOUNT + "/credentials", "accounts_api", "getAccountCredentials",
+        "The account's platform login: server and login (never a password; 404 until it is open)",
+        "Trader", Access.SIGNED_IN, accounts.AccountCredentials, finds="account_id",
+    ),
+    Operation(
         "GET", ACCOUNT + "/metrics", "accounts_api", "getAccountMetrics",
         "Live metrics: floors and allowances, next day boundary, target, days, consistency", "Trader",
         Access.SIGNED_IN, accounts.Metrics, query=accounts.MetricsQuery, finds="account_id",

@@ -1,4 +1,5 @@
-"""What the purchase path needs from the outside: payment providers, a trading platform, e-mail.
+"""What the purchase path needs from the outside: payment providers and a trading platform (e-mail:
+`propdesk.ports.EmailSender`).
 
 Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coinbase_commerce`,
 `propdesk.adapters.match_trader`; fakes for tests in `propdesk.purchases.memory`.
@@ -7,7 +8,7 @@ Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -105,7 +106,8 @@ class PlatformAccount:
     platform_account_id: str
     login: str
     server: str
-    new_user_password: str | None = None  # set only when the platform user was created just now
+    # Set only when the platform user was created just now; held in memory until the credentials e-mail.
+    new_user_password: str | None = field(default=None, repr=False)
 
 
 class PlatformUnavailableError(Exception):
@@ -126,6 +128,3 @@ class TradingPlatform(Protocol):
 
     def set_trading_enabled(self, platform_account_id: str, challenge_id: str, enabled: bool) -> None: ...
 
-
-class EmailSender(Protocol):
-    def send(self, to: str, subject: str, body: str) -> None: ...

@@ -10,11 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.adapters.fakes import InMemoryEventPublisher
+from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.domain_events import DomainEvent
+from propdesk.mail.delivery import OnceOnlyMail
+from propdesk.mail.letter import Firm
 from propdesk.purchases.checkout import CheckoutService, Placed, PlaceOrder, RedirectUrls
 from propdesk.purchases.fraud import FraudPolicy
-from propdesk.purchases.fulfilment import Fulfilment, ProvisioningPendingError
+from propdesk.purchases.fulfilment import Fulfilment, LoginMail, ProvisioningPendingError
 from propdesk.purchases.memory import (
     FakePaymentProvider,
     FakePlatform,
@@ -24,13 +26,22 @@ from propdesk.purchases.memory import (
     InMemoryReviews,
     InMemoryTraders,
     InMemoryVelocity,
-    RecordingEmail,
     demo_version,
 )
 from propdesk.purchases.pricing import AddOn
 from propdesk.purchases.webhooks import WebhookOutcome, WebhookService
+from propdesk.records import AccountLogin
 
+from tests.doubles.mail import InMemoryMailMarks, RecordingMailService
 from tests.unit.purchases.builders import PROGRAM, T0
+
+
+@dataclass
+class InMemoryLogins:
+    logins: dict[str, AccountLogin] = field(default_factory=dict)
+
+    def put(self, login: AccountLogin) -> None:
+        self.logins[login.account_id] = login
 
 
 @dataclass
@@ -40,7 +51,9 @@ class World:
     platform: FakePlatform = field(default_factory=FakePlatform)
     accounts: Any = field(default_factory=InMemoryAccounts)
     publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
-    email: RecordingEmail = field(default_factory=RecordingEmail)
+    email: RecordingMailService = field(default_factory=RecordingMailService)
+    marks: InMemoryMailMarks = field(default_factory=InMemoryMailMarks)
+    logins: InMemoryLogins = field(default_factory=InMemoryLogins)
     reviews: Any = field(default_factory=InMemoryReviews)
     velocity: Any = field(default_factory=InMemoryVelocity)
     catalogue: Any = None  # SalesCatalogue + ProgramVersions; in memory unless given
@@ -77,7 +90,12 @@ class World:
             self.versions,
             self.traders,
             self.platform,
-            self.email,
+            LoginMail(
+                OnceOnlyMail(self.email, self.marks, ManualClock(T0)),
+                self.logins,
+                Firm("Acme Funding"),
+                "https://trade.example/login",
+            ),
             self.publisher,
             self.reviews,
         )
