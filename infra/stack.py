@@ -9,6 +9,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config
+from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
@@ -43,7 +44,8 @@ class PropdeskStack(Stack):
         Payouts(self, "Payouts", data, events.bus, api, functions)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
-        Monitoring(
+        alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        monitoring = Monitoring(
             self,
             "Monitoring",
             config,
@@ -54,9 +56,11 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **mail.dead_letter_queues,
+                **alerts.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
         )
+        alerts.notify_ops(monitoring.topic)
 
         outputs = {
             "RestApiUrl": api.rest_api.url,

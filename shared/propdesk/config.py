@@ -216,3 +216,7 @@ class MailerSettings(TableSettings):
 
 class FirmAlertsSettings(TableSettings):
     pass
+
+
+class AlertsApiSettings(TableSettings):
+    pass

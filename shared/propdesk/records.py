@@ -213,3 +213,16 @@ class AccountLogin:
     platform: str
     server: str
     login: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAlert:
+    """A `firm.alert` as staff read it: what needs a person, how urgent, and what it is about (ids only)."""
+
+    event_id: str
+    occurred_at: datetime
+    severity: str
+    subject: str
+    message: str
+    order_id: str | None = None
+    trader_id: str | None = None

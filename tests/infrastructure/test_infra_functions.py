@@ -43,6 +43,8 @@ EXPECTED_ENVIRONMENT = {
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
     "mailer": {"TABLE_NAME", "USER_POOL_ID", "MAIL_FROM", "FIRM_NAME"},
+    "firm_alerts": {"TABLE_NAME"},
+    "alerts_api": {"TABLE_NAME"},
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",

@@ -67,6 +67,7 @@ accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_ad
         "staff_admin",
     )
 )
+staff_alerts = _Schemas("staff_alerts")
 PageQuery, TimeRangeQuery = common.PageQuery, common.TimeRangeQuery
 Model = type[BaseModel] | SchemaRef
 
@@ -248,6 +249,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/staff/audit", "staff_api", "listAuditEntries",
         "The audit log about one account or by one actor, newest first (read only)", "Staff",
         Access.SIGNED_IN, staff.AuditPage, query=staff.AuditQuery, permission=Permission.READ_AUDIT,
+    ),
+    Operation(
+        "GET", "/v1/staff/alerts", "alerts_api", "listFirmAlerts",
+        "The firm's alerts (disputes, provisioning stuck, reconciliation mismatches), newest first", "Staff",
+        Access.SIGNED_IN, staff_alerts.AlertPage, query=PageQuery, permission=Permission.READ_ALERTS,
     ),
     Operation(
         "POST", "/v1/staff/programs/{program_id}/versions", "staff_api", "publishProgramVersion",
