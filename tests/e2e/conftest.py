@@ -1,5 +1,8 @@
 """End-to-end: the real CDK stack deployed with `cdk deploy` into a throwaway local cloud on a free port,
-seeded with the demo firm, and driven from outside as a client would."""
+seeded with the demo firm, and driven from outside as a client would. The providers' fakes run as `make dev`
+runs them (Stripe, Coinbase Commerce and Match-Trader, the stack pointed at them through CDK context, their
+credentials in the stack's secrets, Stripe's webhooks sent to the stack), so what `make dev` prints works
+against this stack too."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import pytest
 
 from scripts.local_cloud.cloud import LocalCloud, free_port
 from scripts.local_cloud.endpoints import LocalEndpoints
+from scripts.local_cloud.fake_providers import FakeProviders
 from scripts.local_cloud.seed import seed_demo_firm
 from tests.e2e.harness import DeployedStack
 
@@ -24,18 +28,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
     if os.environ.get("E2E_REUSE_DEV") == "1":
         local = json.loads(LOCAL_DEV_FILE.read_text())
         endpoints = LocalEndpoints.from_outputs(local["endpoint"], local["outputs"])
-        yield DeployedStack(endpoints=endpoints, demo=seed_demo_firm(endpoints))
+        port = int(local["endpoint"].rsplit(":", 1)[1])
+        running = FakeProviders(first_port=port + 10)  # make dev's, on its fixed ports (not started here)
+        yield DeployedStack(endpoints=endpoints, demo=seed_demo_firm(endpoints), providers=running)
         return
     workdir: Path = tmp_path_factory.mktemp("local-cloud")
+    providers = FakeProviders()
+    providers.start()
     cloud = LocalCloud(port=free_port(), state_dir=workdir / "state", persist=False)
     cloud.start()
     try:
-        outputs = cloud.deploy(workdir / "outputs.json", assembly_dir=workdir / "cdk.out")
+        outputs = cloud.deploy(
+            workdir / "outputs.json", assembly_dir=workdir / "cdk.out", extra_context=providers.cdk_context()
+        )
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
+        providers.stripe.webhook_url = endpoints.rest_url("/v1/webhooks/stripe")
         demo = seed_demo_firm(endpoints)
-        yield DeployedStack(endpoints=endpoints, demo=demo)
+        stack = DeployedStack(endpoints=endpoints, demo=demo, providers=providers)
+        providers.write_secrets(stack.client("secretsmanager"))
+        yield stack
     finally:
         cloud.stop()
+        providers.stop()
 
 
 @pytest.fixture(scope="session")
