@@ -1,5 +1,6 @@
-"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P]`: run the three fakes
-until interrupted, printing their URLs as JSON (for `make dev`)."""
+"""`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P] [--tradelocker-port P]
+[--dxtrade-port P] [--ctrader-port P] [--ctrader-ws-port P] [--mt5-bridge-port P]`: run the fakes until
+interrupted, printing their URLs as JSON (the cTrader Open API WebSocket as `ctrader_open_api`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import signal
 import threading
 
 from fakes.coinbase import FakeCoinbaseCommerce
+from fakes.ctrader import FakeCTrader
+from fakes.dxtrade import FakeDXtrade
 from fakes.match_trader import FakeMatchTrader
+from fakes.mt5_bridge import FakeMt5Bridge
+from fakes.server import FakeService
 from fakes.stripe import FakeStripe
+from fakes.tradelocker import FakeTradeLocker
 
 
 def main() -> None:
@@ -19,13 +25,25 @@ def main() -> None:
     parser.add_argument("--stripe-port", type=int, default=0)
     parser.add_argument("--coinbase-port", type=int, default=0)
     parser.add_argument("--match-trader-port", type=int, default=0)
+    parser.add_argument("--tradelocker-port", type=int, default=0)
+    parser.add_argument("--dxtrade-port", type=int, default=0)
+    parser.add_argument("--ctrader-port", type=int, default=0)
+    parser.add_argument("--ctrader-ws-port", type=int, default=0)
+    parser.add_argument("--mt5-bridge-port", type=int, default=0)
     args = parser.parse_args()
-    fakes = {
+    fakes: dict[str, tuple[FakeService, int]] = {
         "stripe": (FakeStripe(), args.stripe_port),
         "coinbase": (FakeCoinbaseCommerce(), args.coinbase_port),
         "match_trader": (FakeMatchTrader(), args.match_trader_port),
+        "tradelocker": (FakeTradeLocker(), args.tradelocker_port),
+        "dxtrade": (FakeDXtrade(), args.dxtrade_port),
     }
     urls = {name: fake.start(port) for name, (fake, port) in fakes.items()}
+    ctrader = FakeCTrader()
+    urls["ctrader"] = ctrader.start(args.ctrader_port, args.ctrader_ws_port)
+    urls["ctrader_open_api"] = ctrader.ws_url
+    mt5_bridge = FakeMt5Bridge()
+    urls["mt5_bridge"] = mt5_bridge.start(args.mt5_bridge_port)
     print(json.dumps(urls), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -33,6 +51,8 @@ def main() -> None:
         stop.wait()
     for fake, _ in fakes.values():
         fake.stop()
+    ctrader.stop()
+    mt5_bridge.stop()
 
 
 if __name__ == "__main__":

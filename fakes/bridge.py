@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fakes.rail_fake import RailFake
-from fakes.rsa_signing import bridge_signature_header, new_key, public_pem
+from fakes.rsa_signing import bridge_signature_header, provider_key, public_pem
 from fakes.server import HttpError, Reply, Request
 from fakes.webhook_outbox import doubling
 
@@ -44,7 +44,7 @@ class FakeBridge(RailFake):
         )
         self.api_key = api_key
         self.gas_fee = gas_fee
-        self.key = new_key()
+        self.key = provider_key("bridge")
         self.public_key_pem = public_pem(self.key)
         self.transfers: dict[str, dict[str, Any]] = {}
         self._order: list[str] = []  # creation order

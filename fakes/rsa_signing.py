@@ -4,6 +4,7 @@ key as PEM, as they would from the provider)."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from typing import Any
 
@@ -13,6 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 def new_key() -> Any:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def provider_key(provider: str) -> Any:
+    """The provider's own key pair, made once per process (a 2048-bit key takes a second to generate)."""
+    return new_key()
 
 
 def public_pem(key: Any) -> str:

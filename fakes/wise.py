@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from fakes.rail_fake import RailFake
-from fakes.rsa_signing import new_key, public_pem, wise_signature_header
+from fakes.rsa_signing import provider_key, public_pem, wise_signature_header
 from fakes.server import HttpError, Reply, Request
 from fakes.webhook_outbox import doubling
 
@@ -48,7 +48,7 @@ class FakeWise(RailFake):
         self.token = token
         self.profile_id = profile_id
         self.balance = balance
-        self.key = new_key()
+        self.key = provider_key("wise")
         self.public_key_pem = public_pem(self.key)
         self.subscription_id = str(uuid.uuid4())
         self.recipients: dict[int, dict[str, Any]] = {}

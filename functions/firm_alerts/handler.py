@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import queue_batch
 from propdesk.config import FirmAlertsSettings
 from propdesk.domain_events import Envelope
 from propdesk.observability import logger, metrics, observe
@@ -38,10 +38,6 @@ def production_dependencies() -> Dependencies:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return {"batchItemFailures": []}
-
     def keep(record: SQSRecord) -> None:
         envelope = Envelope.model_validate_json(record.body)
         stored = deps.alerts.receive(envelope.detail)
@@ -52,15 +48,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
         if stored:
             metrics.add_metric(name="FirmAlertsKept", unit="Count", value=1)
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event, record_handler=keep, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every message as failed")
-        return {"batchItemFailures": [{"itemIdentifier": str(r.get("messageId", ""))} for r in records]}
-    return dict(response)
+    return queue_batch(event, context, keep)
 
 
 @observe

@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import queue_batch
 from propdesk.config import MailerSettings
 from propdesk.domain_events import Envelope
 from propdesk.observability import logger, metrics, observe
@@ -59,10 +59,6 @@ def production_dependencies() -> Dependencies:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return {"batchItemFailures": []}
-
     def mail(record: SQSRecord) -> None:
         envelope = Envelope.model_validate_json(record.body)
         result = deps.mailer.handle(envelope.detail_type, envelope.detail)
@@ -78,18 +74,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
         if result.outcome == "sent":
             metrics.add_metric(name="EmailsSent", unit="Count", value=1)
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event, record_handler=mail, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every message as failed")
-        return {"batchItemFailures": [{"itemIdentifier": str(r.get("messageId", ""))} for r in records]}
-    failures = len(response.get("batchItemFailures", []))
-    if failures:
-        metrics.add_metric(name="EmailRetries", unit="Count", value=failures)
-    return dict(response)
+    return queue_batch(event, context, mail, failures_metric="EmailRetries")
 
 
 @observe

@@ -72,7 +72,6 @@ OUTPUTS = {
     "UserPoolClientId",
     "TableName",
     "ConnectionsTableName",
-    "IdempotencyTableName",
     "RealtimeTableName",
     "EventBusName",
     "KycStateMachineArn",

@@ -20,3 +20,7 @@ class SecretsManagerSource:
         if secret_id not in self._cache:
             self._cache[secret_id] = self._client().get_secret_value(SecretId=secret_id)["SecretString"]
         return self._cache[secret_id]
+
+    def forget(self, secret_id: str) -> None:
+        """Read the secret again on the next `get` (it may have been rotated)."""
+        self._cache.pop(secret_id, None)

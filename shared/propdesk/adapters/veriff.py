@@ -1,4 +1,6 @@
-"""Veriff's decision webhook: the signature check and the payload's shape (see RULES.md, integrations).
+"""Veriff's decision webhook as the current `kyc_webhook` handler reads it: the signature check and the
+payload's shape (see RULES.md, integrations). Superseded by `propdesk.adapters.kyc.veriff` (the KYC provider
+port: sessions, normalized decisions, polling); this module goes when the handler is wired to the port.
 
 Veriff signs the raw body: `X-HMAC-SIGNATURE` = hex HMAC-SHA256(shared secret, body). Decision codes:
 9001 approved, 9102 declined, 9103 resubmission requested, 9104 expired/abandoned (treated as declined),
@@ -7,12 +9,12 @@ Veriff signs the raw body: `X-HMAC-SIGNATURE` = hex HMAC-SHA256(shared secret, b
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from propdesk.adapters.kyc.signing import signature_matches as _signature_matches
 
 Decision = Literal["approved", "declined", "resubmission"]
 
@@ -20,10 +22,8 @@ DECISIONS: dict[int, Decision] = {9001: "approved", 9102: "declined", 9103: "res
 
 
 def signature_matches(raw_body: bytes, signature: str | None, shared_secret: str) -> bool:
-    if not signature or not shared_secret:
-        return False
-    expected = hmac.new(shared_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    """Compared as bytes: a non-ASCII header is a mismatch, not a TypeError (a 500)."""
+    return _signature_matches(raw_body, signature, (shared_secret,))
 
 
 def shared_secret_of(secret_string: str) -> str:

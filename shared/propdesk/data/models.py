@@ -132,6 +132,7 @@ class RiskStateItem(MainTableModel):
     applied_events = NumberAttribute(default=0)
     evaluated_until = UTCDateTimeAttribute(null=True)
     warnings_sent = JSONAttribute(default=dict)
+    pending = JSONAttribute(null=True)  # the outbox: [{effect_id, kind, data}] still to perform; absent: none
     updated_at = UTCDateTimeAttribute()
 
 
@@ -179,6 +180,7 @@ class ResetGroupItem(MainTableModel):
 class ResetWatermarkItem(MainTableModel):
     checked_until = UTCDateTimeAttribute()
     version = VersionAttribute()
+    retry = JSONAttribute(null=True)  # [{account_id, boundary, attempts}]: accounts to advance again
 
 
 class ConnectionsByTraderIndex(GlobalSecondaryIndex["ConnectionItem"]):  # type: ignore[no-untyped-call]

@@ -39,7 +39,7 @@ def zone_of(name: str | None) -> tuple[ZoneInfo, str]:
 
 
 def local_time(instant: datetime, zone: str | None) -> str:
-    """"3 March 2026, 14:32 (Europe/London)": the instant on the trader's clock, with the zone named."""
+    """ "3 March 2026, 14:32 (Europe/London)": the instant on the trader's clock, with the zone named."""
     tz, name = zone_of(zone)
     local = instant.astimezone(tz)
     return f"{local.day} {local:%B %Y, %H:%M} ({name})"

@@ -14,7 +14,13 @@ RECEIPT = Template("purchase_receipt", 1)
 CREDENTIALS = Template("platform_credentials", 1)
 
 PAID_WITH = {"stripe": "card (Stripe)", "coinbase": "crypto (Coinbase Commerce)"}
-PLATFORM_NAMES = {"match-trader": "Match-Trader", "tradelocker": "TradeLocker", "dxtrade": "DXtrade"}
+PLATFORM_NAMES = {
+    "match-trader": "Match-Trader",
+    "ctrader": "cTrader",
+    "tradelocker": "TradeLocker",
+    "dxtrade": "DXtrade",
+    "mt5": "MetaTrader 5",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from propdesk.engine.days import TradingDay
 from propdesk.payouts.consistency import (
     DEFAULT_TRADING_DAY,
     ClosedTrade,
     ConsistencyCheck,
-    TradingDay,
     check_consistency,
     period_start,
 )

@@ -10,7 +10,7 @@ Refusals: `PlatformUnavailableError` (down, rate limited, 5xx, circuit open: try
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -24,8 +24,12 @@ class TradingAccess(StrEnum):
     """What the trader may do on the account at the platform."""
 
     ENABLED = "enabled"  # trade freely
-    READ_ONLY = "read_only"  # log in and see, no new orders (a pause until the day boundary)
-    DISABLED = "disabled"  # no trading at all (a failed, closed or refunded account)
+    # log in and see, open nothing new (close-only where the platform has it, so the trader may still reduce
+    # risk): a pause until the day boundary
+    READ_ONLY = "read_only"
+    # no trading at all (a failed, closed, refunded or disputed account); reversible: a won dispute
+    # reinstates the account, so adapters never use a platform's irreversible "terminated" state for it
+    DISABLED = "disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,8 @@ class NewAccount:
 class OpenedAccount:
     ref: AccountRef
     server: str  # what the trader picks in the platform's login screen
-    password: str | None = None  # one-time: set only when created just now; never stored nor logged
+    # One-time: set only when created just now; never stored nor logged (nor in repr), only e-mailed.
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +103,8 @@ class Deal:
     kind: DealKind
     time: datetime
     position_id: str = ""
-    symbol: str = ""
-    side: Side | None = None
+    symbol: str = ""  # canonical
+    side: Side | None = None  # the position's side, on its close too
     volume: Decimal = Decimal(0)  # lots
     price: Decimal = Decimal(0)
     profit: Decimal = Decimal(0)  # a close's net realized P&L (commission, swap included); a balance amount

@@ -18,14 +18,24 @@ is sent once per account (`OnceOnlyMail`); the server and login are also kept fo
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from propdesk.domain_events import AccountProvisioned, DomainEvent, FirmAlert, stable_id
 from propdesk.mail.delivery import OnceOnlyMail, mail_key
 from propdesk.mail.letter import Firm
 from propdesk.mail.purchases import CREDENTIALS, PlatformLogin, platform_credentials
+from propdesk.platforms.port import (
+    AccountRef,
+    NewAccount,
+    OpenedAccount,
+    PlatformRejectedError,
+    PlatformUnavailableError,
+    TradingAccess,
+)
 from propdesk.ports import EventPublisher, MailUnavailableError
 from propdesk.purchases.orders import (
     InvalidTransitionError,
@@ -34,13 +44,7 @@ from propdesk.purchases.orders import (
     record_provisioned,
     release_provisioning,
 )
-from propdesk.purchases.ports import (
-    AccountRequest,
-    PlatformAccount,
-    PlatformRejectedError,
-    PlatformUnavailableError,
-    TradingPlatform,
-)
+from propdesk.purchases.ports import PlatformAccounts
 from propdesk.purchases.store import (
     AccountBook,
     AccountLogins,
@@ -92,7 +96,7 @@ class Fulfilment:
         accounts: AccountBook,
         versions: ProgramVersions,
         traders: TraderDirectory,
-        platform: TradingPlatform,
+        platform: PlatformAccounts,
         login_mail: LoginMail,
         publisher: EventPublisher,
         reviews: ReviewFlags,
@@ -129,10 +133,10 @@ class Fulfilment:
         except (PlatformUnavailableError, PlatformRejectedError) as error:
             self._attempt_failed(claimed, error, now)
             raise ProvisioningPendingError(f"order {order_id}: {error}") from error
-        if platform_account.new_user_password:
+        if platform_account.password:
             # The only moment the password exists; if this send fails, the login is mailed below without it.
             with contextlib.suppress(MailUnavailableError):
-                self._mail_login(claimed, platform_account.login, platform_account.new_user_password)
+                self._mail_login(claimed, platform_account.ref.login, platform_account.password)
         self._open_account(claimed, now)
         recorded = self._record(order_id, platform_account, now)
         return self._after_recorded(recorded, now)
@@ -174,21 +178,28 @@ class Fulfilment:
         return self._set_account(order, "active", "dispute won", ("suspended",), now)
 
     # ---- steps ----
-    def _open_on_platform(self, order: Order) -> PlatformAccount:
+    def _open_on_platform(self, order: Order) -> OpenedAccount:
         version = self._versions.get_version(order.program_id, order.program_version)
         if version is None:
             raise PlatformRejectedError(f"program {order.program_id} v{order.program_version} is missing")
-        platform_settings = version.document.get("platform") or {}
-        challenge_id = str(platform_settings.get("challenge_id") or order.program_id)
+        document = version.document
+        platform_settings = document.get("platform") or {}
         reference = platform_reference(order.order_id)
         if order.provisioning_attempts > 1:  # only an earlier attempt can have created it (the lease)
-            existing = self._platform.find_account(order.email, reference)
+            existing = self._platform.find_account(reference, order.email)
             if existing is not None:
                 return existing
         first, last = _names(self._traders.get(order.trader_id), order.email)
         return self._platform.create_account(
-            AccountRequest(
-                reference, order.email, first, last, challenge_id, int(platform_settings.get("phase", 1))
+            NewAccount(
+                reference=reference,
+                email=order.email,
+                first_name=first,
+                last_name=last,
+                currency=str(document.get("currency") or ""),
+                initial_balance=Decimal(str(document.get("initial_balance") or 0)),
+                group=_challenge_id(platform_settings, order),
+                phase_step=int(platform_settings.get("phase", 1)),
             )
         )
 
@@ -226,7 +237,7 @@ class Fulfilment:
             )
         )
 
-    def _record(self, order_id: str, platform_account: PlatformAccount, now: datetime) -> Order:
+    def _record(self, order_id: str, platform_account: OpenedAccount, now: datetime) -> Order:
         account_id = account_id_for(order_id)
         for _ in range(_WRITE_ATTEMPTS):
             order = self._orders.get(order_id)
@@ -238,8 +249,8 @@ class Fulfilment:
                 raise ProvisioningPendingError(str(error)) from error
             updated = replace(
                 outcome.order,
-                platform_account_id=platform_account.platform_account_id,
-                platform_login=platform_account.login,
+                platform_account_id=platform_account.ref.platform_account_id,
+                platform_login=platform_account.ref.login,
             )
             try:
                 self._orders.put(updated, order.revision, outcome.transition)
@@ -281,11 +292,15 @@ class Fulfilment:
         if order.platform_account_id:
             version = self._versions.get_version(order.program_id, order.program_version)
             platform_settings = (version.document.get("platform") if version else None) or {}
-            challenge_id = str(platform_settings.get("challenge_id") or order.program_id)
+            account = AccountRef(
+                platform=self._platform.name,
+                platform_account_id=order.platform_account_id,
+                login=order.platform_login or "",
+                group=_challenge_id(platform_settings, order),
+            )
+            access = TradingAccess.ENABLED if status == "active" else TradingAccess.DISABLED
             try:
-                self._platform.set_trading_enabled(
-                    order.platform_account_id, challenge_id, status == "active"
-                )
+                self._platform.set_access(account, access)
             except PlatformUnavailableError as error:
                 raise ProvisioningPendingError(
                     f"cannot set account {order.account_id} {status}: {error}"
@@ -328,6 +343,11 @@ class Fulfilment:
             login=order.platform_login or "",
             server=self._platform.server,
         )
+
+
+def _challenge_id(platform_settings: Mapping[str, Any], order: Order) -> str:
+    """The platform's product for the program (Match-Trader's challenge id), the program id by default."""
+    return str(platform_settings.get("challenge_id") or order.program_id)
 
 
 def _names(profile: TraderProfile | None, email: str) -> tuple[str, str]:

@@ -1,18 +1,20 @@
 """What the purchase path needs from the outside: payment providers and a trading platform (e-mail:
 `propdesk.ports.EmailSender`).
 
-Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coinbase_commerce`,
-`propdesk.adapters.match_trader`; fakes for tests in `propdesk.purchases.memory`.
+Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coinbase_commerce`, and the
+trading-platform adapters in `propdesk.adapters.platforms` (the platform's port and its refusals are
+`propdesk.platforms.port`); fakes for tests in `tests/doubles/purchases.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from propdesk.platforms.port import AccountRef, NewAccount, OpenedAccount, PlatformName, TradingAccess
 from propdesk.purchases.reconciliation import ProviderPayment
 
 
@@ -88,43 +90,15 @@ class CardPayments(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRequest:
-    """What the platform needs to open a challenge account; `reference` is ours and unique per order, so a
-    retry can find an account created by an attempt that died before recording it."""
+class PlatformAccounts(Protocol):
+    """What provisioning needs of a trading platform: the accounts part of the trading-platform port
+    (`propdesk.platforms.port.TradingPlatform`, which every platform adapter implements in full)."""
 
-    reference: str
-    email: str
-    first_name: str
-    last_name: str
-    challenge_id: str
-    phase_step: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformAccount:
-    platform_account_id: str
-    login: str
-    server: str
-    # Set only when the platform user was created just now; held in memory until the credentials e-mail.
-    new_user_password: str | None = field(default=None, repr=False)
-
-
-class PlatformUnavailableError(Exception):
-    """The platform could not be reached, rate-limited us or answered 5xx; retry later."""
-
-
-class PlatformRejectedError(Exception):
-    """The platform refused the request (4xx other than 429): retrying will not help, a person must look."""
-
-
-class TradingPlatform(Protocol):
-    name: str
+    name: PlatformName
     server: str  # what the trader picks in the platform's login screen
 
-    def find_account(self, email: str, reference: str) -> PlatformAccount | None: ...
+    def find_account(self, reference: str, email: str) -> OpenedAccount | None: ...
 
-    def create_account(self, request: AccountRequest) -> PlatformAccount: ...
+    def create_account(self, request: NewAccount) -> OpenedAccount: ...
 
-    def set_trading_enabled(self, platform_account_id: str, challenge_id: str, enabled: bool) -> None: ...
-
+    def set_access(self, account: AccountRef, access: TradingAccess) -> None: ...

@@ -16,10 +16,12 @@ from propdesk.purchases.fraud import CHECKS, Action, Check, FraudPolicy
 # The trial call (retries included) cannot outlive the provisioning function's 60 s timeout: after that a
 # lease left by a worker that died is surely stale and another worker may probe.
 PROBE_LEASE_SECONDS = 60
+# How long a platform connection's credentials are kept before Secrets Manager is asked again.
+CREDENTIALS_TTL_SECONDS = 300
 
 if TYPE_CHECKING:
     from propdesk.adapters.coinbase_commerce import CoinbaseCommerce
-    from propdesk.adapters.match_trader import MatchTraderPlatform
+    from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
     from propdesk.adapters.stripe_payments import StripePayments
     from propdesk.config import PaymentProviderSettings, ProvisioningSettings
     from propdesk.ports import SecretSource
@@ -76,17 +78,24 @@ def payment_providers(settings: PaymentProviderSettings, source: SecretSource) -
 
 
 def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchTraderPlatform:
-    from propdesk.adapters.match_trader import MatchTraderPlatform
+    """The secret (JSON) holds `base_url`, `api_token` and, for trading operations, `system_uuid` and
+    `payment_gateway_uuid`; it is re-read every `CREDENTIALS_TTL_SECONDS` (and after a 401), so a rotated
+    token needs no cold start."""
+    from propdesk.adapters.platforms.credentials import CachedSecret
+    from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
     from propdesk.data.breakers import DynamoDBBreakerStore
-    from propdesk.purchases.ports import PlatformUnavailableError
+    from propdesk.platforms.port import PlatformUnavailableError
     from propdesk.resilience.circuit_breaker import CircuitBreaker
     from propdesk.resilience.rate_limiter import TokenBucket
 
-    read = secret_json(source, settings.match_trader_secret_arn)
+    secret = CachedSecret(source, settings.match_trader_secret_arn, ttl=CREDENTIALS_TTL_SECONDS)
     configured = settings.match_trader_base_url
     return MatchTraderPlatform(
-        base_url=configured or (lambda: str(read()["base_url"])),
-        token=lambda: str(read()["api_token"]),
+        base_url=configured or (lambda: secret.field("base_url")),
+        token=lambda: secret.field("api_token"),
+        forget_token=secret.refresh,
+        system_uuid=lambda: secret.field("system_uuid"),
+        payment_gateway_uuid=lambda: secret.field("payment_gateway_uuid"),
         server=settings.match_trader_server,
         limiter=TokenBucket.within(settings.platform_requests_per_minute, 60, time.monotonic, time.sleep),
         breaker=CircuitBreaker(  # one circuit for every worker: shared in the table, on wall-clock time

@@ -7,16 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 from propdesk.adapters.coinbase_commerce import CoinbaseCommerce, CoinbaseCredentials
-from propdesk.adapters.match_trader import MatchTraderPlatform
+from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
 from propdesk.adapters.stripe_payments import StripeCredentials, StripePayments
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
 
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.match_trader import FakeMatchTrader
 from fakes.stripe import FakeStripe
+from tests.doubles.timing import FakeTime
 
 
 @pytest.fixture()

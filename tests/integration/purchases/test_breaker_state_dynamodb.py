@@ -7,23 +7,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
-from propdesk.adapters.match_trader import MatchTraderPlatform
+from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
 from propdesk.data.breakers import DynamoDBBreakerStore
-from propdesk.purchases.ports import AccountRequest, PlatformUnavailableError
+from propdesk.platforms.port import NewAccount, PlatformUnavailableError
 from propdesk.resilience.breaker_state import BreakerState, BreakerStore, InMemoryBreakerStore
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
 
 from fakes.match_trader import FakeMatchTrader
+from tests.doubles.timing import FakeTime
 from tests.integration.dynamodb_local import TableNames
 
 pytestmark = pytest.mark.integration
 
-REQUEST = AccountRequest("propdesk:ord-1", "ada@example.com", "Ada", "Lovelace", "challenge-1")
+REQUEST = NewAccount(
+    "propdesk:ord-1", "ada@example.com", "Ada", "Lovelace", "USD", Decimal(100000), "challenge-1"
+)
 
 
 def worker(fake: FakeMatchTrader, time: FakeTime, circuit: str) -> MatchTraderPlatform:
@@ -58,17 +61,17 @@ def test_one_workers_failures_open_the_other_workers_circuit_until_a_trial_succe
     fake_match_trader.down = True
     for _ in range(2):
         with pytest.raises(PlatformUnavailableError, match="503"):
-            a.find_account(REQUEST.email, REQUEST.reference)
+            a.find_account(REQUEST.reference, REQUEST.email)
     sent = len(fake_match_trader.requests)
     with pytest.raises(PlatformUnavailableError, match="not calling it"):
-        b.find_account(REQUEST.email, REQUEST.reference)
+        b.find_account(REQUEST.reference, REQUEST.email)
     assert len(fake_match_trader.requests) == sent  # B failed fast on A's evidence
 
     fake_match_trader.down = False
     platform_time.now += 30
-    assert b.find_account(REQUEST.email, REQUEST.reference) is None  # B's trial call succeeds
+    assert b.find_account(REQUEST.reference, REQUEST.email) is None  # B's trial call succeeds
     assert DynamoDBBreakerStore().read(circuit) == BreakerState()
-    assert a.find_account(REQUEST.email, REQUEST.reference) is None
+    assert a.find_account(REQUEST.reference, REQUEST.email) is None
 
 
 def run_together(count: int, work: Callable[[], object]) -> list[object]:

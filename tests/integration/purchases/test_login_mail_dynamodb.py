@@ -15,7 +15,7 @@ from propdesk.data.account_logins import AccountLoginRepository
 from propdesk.purchases.fulfilment import account_id_for
 
 from tests.integration.dynamodb_local import TableNames
-from tests.integration.purchases.purchase_stack import PurchaseStack, json_of, start_stack, stop_stack
+from tests.integration.purchases.purchase_stack_world import PurchaseStack, json_of, start_stack, stop_stack
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def one_time_password(stack: PurchaseStack) -> str:
 def every_item(tables: TableNames) -> str:
     client = boto3.client("dynamodb")  # DynamoDB Local (aws_env); a test may scan, no request path does
     items = []
-    for name in (tables.main, tables.connections, tables.realtime, tables.idempotency):
+    for name in (tables.main, tables.connections, tables.realtime):
         for page in client.get_paginator("scan").paginate(TableName=name):
             items += page["Items"]
     return json.dumps(items)

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import ManualClock
 from propdesk.mail.delivery import OnceOnlyMail
 from propdesk.mail.letter import Firm
 from propdesk.ports import Contact
@@ -20,6 +19,7 @@ from propdesk.services.mailer import Mailer
 from events import load_event
 from functions.mailer import handler as mailer
 from tests.doubles.mail import InMemoryMailMarks, RecordingMailService, StaticContacts
+from tests.doubles.ports import ManualClock
 from tests.integration.invoke import LambdaContextStub
 
 TRADER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"

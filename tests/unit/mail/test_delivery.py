@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from propdesk.adapters.fakes import ManualClock
 from propdesk.mail.delivery import OnceOnlyMail
 from propdesk.ports import EmailContent, MailUnavailableError
 
 from tests.doubles.mail import InMemoryMailMarks, RecordingMailService
+from tests.doubles.ports import ManualClock
 
 T0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
 CONTENT = EmailContent("breach", 1, "subject", "text", "<p>html</p>")

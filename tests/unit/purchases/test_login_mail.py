@@ -13,7 +13,7 @@ import pytest
 from propdesk.purchases.fulfilment import ProvisioningPendingError, account_id_for
 
 from tests.unit.purchases.builders import T0
-from tests.unit.purchases.world import World, session_paid
+from tests.unit.purchases.purchase_world import World, session_paid
 
 PASSWORD = "pw"  # the fake platform's one-time password for a new user
 
@@ -46,7 +46,7 @@ def test_the_login_is_kept_for_the_api_without_a_password() -> None:
 
     login = world.logins.logins[account_id_for(order_id)]
     assert (login.platform, login.server, login.login) == (
-        "fake-platform",
+        "match-trader",
         "Fake-Demo",
         world.store.orders[order_id].platform_login,
     )
@@ -106,7 +106,7 @@ def test_a_trader_who_already_has_a_platform_user_is_told_to_use_or_reset_that_p
 
     by_account = {mail.subject.rsplit(" ", 1)[-1]: mail for _, mail in world.email.sent}
     assert "One-time password" in by_account[account_id_for(first)].text
-    assert "Use the fake-platform password you already have" in by_account[account_id_for(second)].text
+    assert "Use the Match-Trader password you already have" in by_account[account_id_for(second)].text
 
 
 def test_no_password_reaches_a_table_an_event_or_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
@@ -115,7 +115,7 @@ def test_no_password_reaches_a_table_an_event_or_a_log_line(caplog: pytest.LogCa
 
     def create_with_a_real_looking_password(request: object) -> object:
         created = original_create(request)  # type: ignore[arg-type]
-        return dataclasses.replace(created, new_user_password="Sup3r-Secret-One-Time")  # type: ignore[type-var]
+        return dataclasses.replace(created, password="Sup3r-Secret-One-Time")  # type: ignore[type-var]
 
     world.platform.create_account = create_with_a_real_looking_password  # type: ignore[method-assign]
     caplog.set_level(logging.DEBUG)

@@ -10,7 +10,7 @@ from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.webhooks import BadSignatureError
 
 from tests.unit.purchases.builders import T0
-from tests.unit.purchases.world import World, dispute, intent_succeeded, refunded, session_paid
+from tests.unit.purchases.purchase_world import World, dispute, intent_succeeded, refunded, session_paid
 
 
 def test_a_paid_checkout_is_applied_once_and_announced_once() -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from propdesk import domain_events as events
-from propdesk.adapters.fakes import ManualClock
 from propdesk.mail.delivery import OnceOnlyMail
 from propdesk.mail.letter import Firm
 from propdesk.ports import Contact, MailUnavailableError
@@ -18,6 +17,7 @@ from propdesk.records import Account, ProgramSummary, ProgramVersion
 from propdesk.services.mailer import Mailer
 
 from tests.doubles.mail import InMemoryMailMarks, RecordingMailService, StaticContacts
+from tests.doubles.ports import ManualClock
 
 T0 = datetime(2026, 3, 2, 13, 30, tzinfo=UTC)
 TRADER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
