@@ -215,9 +215,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
     overrides = deps.staff_actions.overrides_for(account_id) if page.items else {}
     reports = []
     for evidence in page.items:
-        trigger = (
-            deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
-        )
+        trigger = deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 

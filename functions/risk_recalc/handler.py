@@ -74,6 +74,7 @@ def production_dependencies() -> Dependencies:
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     if not event.get("Records"):
         return {"batchItemFailures": []}
+
     def recalculate(record: DynamoDBRecord) -> None:
         sort_key = _inserted_sort_key(record.raw_event)
         if sort_key.startswith(OVERRIDE_PREFIX):

@@ -164,7 +164,6 @@ class Data(Construct):
         _grant_items(grantee, self.realtime, (), actions)
 
 
-
 def _grant_items(
     grantee: iam.IGrantable, table: dynamodb.ITable, indexes: Sequence[str], actions: Sequence[str]
 ) -> None:

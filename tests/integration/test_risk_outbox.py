@@ -18,7 +18,7 @@ from propdesk.records import PendingEffect, RiskSnapshot
 from propdesk.services.risk import RiskService, RiskStores
 
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
-from tests.integration.risk_support import RiskWorld
+from tests.integration.risk_world import RiskWorld
 from tests.integration.test_risk_recalc import closed, equity, opened
 
 pytestmark = pytest.mark.integration

@@ -48,9 +48,7 @@ class StaffActions:
         )
         return {keys.breach_id(item.breach_sk): _override(item) for item in items}
 
-    def override_breach(
-        self, override: BreachOverride, reinstate: Account | None, entry: AuditEntry
-    ) -> bool:
+    def override_breach(self, override: BreachOverride, reinstate: Account | None, entry: AuditEntry) -> bool:
         """Record the override (once per breach); with `reinstate`, reopen that failed account; audit it.
         False when a condition failed (the breach was overridden, or the account changed, meanwhile)."""
         breach_sk = keys.breach_sk_of_id(override.breach_id)

@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 from propdesk.access import AccountLookup, Identity, readable_account
 from propdesk.domain_events import PayoutApproved, PayoutEvent, PayoutRejected, PayoutRequested, stable_id
+from propdesk.engine.days import TradingDay
 from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
-from propdesk.payouts.consistency import TradingDay
 from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess
 from propdesk.payouts.model import STATUS_AFTER, AlreadyDecidedError, Decision, Payout, PayoutStatus, decide
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for

@@ -37,6 +37,7 @@ class KycCases(Protocol):
         """Record the decision on the pending case holding `task_token`; False if not pending any more."""
         ...
 
+
 ANNOUNCEMENTS: dict[str, type[KycDecided]] = {
     "approved": KycApproved,
     "declined": KycDeclined,

@@ -635,4 +635,3 @@ def _unevaluable(stored: StoredEvent, error: Exception) -> dict[str, Any]:
 
 def _instant(breach: Breach) -> str:
     return instant_id(breach.time)
-

@@ -61,9 +61,7 @@ def test_an_override_reinstates_the_failed_account_and_is_audited_before_and_aft
     assert entry.after == {"status": "active", "override_id": done.override.override_id}
 
 
-@pytest.mark.parametrize(
-    ("breach_id", "error"), [("garbage", InvalidInputError), ("b-9", NotFoundError)]
-)
+@pytest.mark.parametrize(("breach_id", "error"), [("garbage", InvalidInputError), ("b-9", NotFoundError)])
 def test_a_breach_id_never_handed_out_is_422_and_one_the_account_has_not_is_404(
     breach_id: str, error: type[Exception]
 ) -> None:
