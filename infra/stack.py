@@ -9,12 +9,14 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config
+from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.kyc import KycEndpoints
+from infra.constructs.mail import Mail
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
@@ -44,7 +46,10 @@ class PropdeskStack(Stack):
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
-        Monitoring(
+        mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
+        mail.let_mail_logins(purchases.provisioning)
+        alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        monitoring = Monitoring(
             self,
             "Monitoring",
             config,
@@ -55,9 +60,12 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **enforcement.dead_letter_queues,
+                **mail.dead_letter_queues,
+                **alerts.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
         )
+        alerts.notify_ops(monitoring.topic)
 
         outputs = {
             "RestApiUrl": api.rest_api.url,

@@ -1,9 +1,10 @@
 """REST routes of a signed-in trader (Cognito user-pool authorizer; staff with `read_accounts` read anyone's):
 
 `GET /v1/me`, `GET /v1/accounts`, `GET /v1/accounts/{id}` (account, live metrics, stored verdict,
-latest breaches), `.../metrics`, `.../trades` (executions by time range), `.../positions` (open now),
-`.../breaches` (reports with the triggering event and any override) and `.../platform` (access at the
-trading platform: confirmed, wanted, commands pending).
+latest breaches), `.../credentials` (the platform's server and login, no password), `.../metrics`,
+`.../trades` (executions by time range), `.../positions` (open now), `.../breaches` (reports with the
+triggering event and any override) and `.../platform` (access at the trading platform: confirmed, wanted,
+commands pending).
 Routes and models: propdesk.http.contract.
 Another trader's account answers 404, exactly like a missing one.
 """
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.errors import ForbiddenError, InvalidInputError, ProgramVersionMissingError
+from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError, ProgramVersionMissingError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -36,6 +37,7 @@ from propdesk.observability import logger, observe
 from propdesk.records import Account, TraderProfile
 
 if TYPE_CHECKING:
+    from propdesk.data.account_logins import AccountLoginRepository
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.events import TradingEventRepository
@@ -65,12 +67,14 @@ class Dependencies:
     clock: Clock
     evaluators: Evaluators | None = None  # built on first use: the engine costs ~25 ms of import
     platform_access: AccessStates | None = None  # the table's, on first use
+    logins: AccountLoginRepository | None = None
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = AccountsApiSettings.from_env(os.environ)
     from propdesk.adapters.clock import SystemClock
+    from propdesk.data.account_logins import AccountLoginRepository
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
@@ -91,6 +95,7 @@ def production_dependencies() -> Dependencies:
         StaffActions(),
         RateLimiter(DynamoWindowCounter()),
         SystemClock(),
+        logins=AccountLoginRepository(),
     )
 
 
@@ -156,6 +161,18 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
         metrics=metrics,
         risk=risk_view(deps.risk.get(account_id)),
         breaches=[breach_view(b, override=overrides.get(b.breach_id)) for b in breaches.items],
+    )
+
+
+@route(app, "getAccountCredentials")
+def get_account_credentials(call: Call, account_id: str) -> schema.AccountCredentials:
+    account = _readable_account(call, account_id)
+    logins = _deps().logins
+    login = logins.get(account.account_id) if logins is not None else None
+    if login is None:
+        raise NotFoundError("the account has no platform login yet", "account_id")
+    return schema.AccountCredentials(
+        account_id=login.account_id, platform=login.platform, server=login.server, login=login.login
     )
 
 

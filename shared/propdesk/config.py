@@ -216,6 +216,11 @@ class ProvisioningSettings(EventBusSettings):
     match_trader_server: str = "MatchTrader"
     # Match-Trader allows 500 a minute per token; each of the function's concurrent instances gets a share.
     platform_requests_per_minute: int = Field(default=250, ge=1)
+    # Provisioning mails the platform login itself (propdesk.purchases.fulfilment), from the firm's address,
+    # signed with its name; `platform_login_url` is where traders log in and reset their platform password.
+    mail_from: str = Field(min_length=3)
+    firm_name: str = Field(min_length=1)
+    platform_login_url: str | None = None
 
 
 class ReconciliationSettings(PaymentProviderSettings):
@@ -257,4 +262,25 @@ class PlatformCommandsSettings(PlatformConnectionsSettings):
 
 
 class PlatformDriftSettings(PlatformConnectionsSettings):
+    pass
+
+
+# ---- e-mail and firm alerts
+
+
+class MailerSettings(TableSettings):
+    """The mailer: traders' addresses from the user pool, messages from the firm's SES identity."""
+
+    user_pool_id: str = Field(min_length=1)
+    mail_from: str = Field(min_length=3, description="e.g. `Acme Funding <no-reply@acme.example>`")
+    firm_name: str = Field(min_length=1)
+    dashboard_url: str | None = None
+    mail_configuration_set: str | None = None
+
+
+class FirmAlertsSettings(TableSettings):
+    pass
+
+
+class AlertsApiSettings(TableSettings):
     pass

@@ -338,3 +338,27 @@ class LeaderboardStanding:
     @property
     def profit(self) -> Decimal:
         return self.balance - self.start_balance
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLogin:
+    """Where and as whom a trader logs in to an account on its trading platform: never a password (the
+    one-time password exists only in the credentials e-mail)."""
+
+    account_id: str
+    platform: str
+    server: str
+    login: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAlert:
+    """A `firm.alert` as staff read it: what needs a person, how urgent, and what it is about (ids only)."""
+
+    event_id: str
+    occurred_at: datetime
+    severity: str
+    subject: str
+    message: str
+    order_id: str | None = None
+    trader_id: str | None = None

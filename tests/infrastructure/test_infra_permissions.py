@@ -50,7 +50,7 @@ def _table_actions(synthesized: Synthesized, name: str, table_id: str) -> set[st
     }
 
 
-@pytest.mark.parametrize("name", ["catalogue_api"])
+@pytest.mark.parametrize("name", ["catalogue_api", "alerts_api"])
 def test_read_only_apis_cannot_write_the_table(synthesized: Synthesized, name: str) -> None:
     actions = _table_actions(synthesized, name, _main_table_id(synthesized))
 

@@ -10,7 +10,7 @@ Refusals: `PlatformUnavailableError` (down, rate limited, 5xx, circuit open: try
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -61,7 +61,8 @@ class NewAccount:
 class OpenedAccount:
     ref: AccountRef
     server: str  # what the trader picks in the platform's login screen
-    password: str | None = None  # one-time: set only when created just now; never stored nor logged
+    # One-time: set only when created just now; never stored nor logged (nor in repr), only e-mailed.
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

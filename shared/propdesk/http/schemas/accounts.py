@@ -64,6 +64,16 @@ class AccountOut(ResponseModel):
     )
 
 
+class AccountCredentials(ResponseModel):
+    """Where and as whom to log in to the account on its trading platform. Never a password: the one-time
+    password is only in the e-mail sent when the account opened (the platform's reset sets a new one)."""
+
+    account_id: str
+    platform: str = Field(examples=["match-trader"])
+    server: str = Field(description="What to pick in the platform's login screen.")
+    login: str = Field(description="The platform's login (account number) for this account.")
+
+
 class AccountList(ResponseModel):
     accounts: list[AccountOut]
     next_cursor: str | None
