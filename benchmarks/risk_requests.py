@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
@@ -38,7 +38,10 @@ from pynamodb.connection.base import Connection  # noqa: E402
 
 from functions.risk_recalc import handler as risk_recalc  # noqa: E402
 from tests.integration.dynamodb_local import REGION, DynamoDBLocal, TableNames  # noqa: E402
-from tests.integration.risk_world import CONTEXT, RiskWorld  # noqa: E402
+from tests.integration.risk_world import CONTEXT, RiskWorld, core  # noqa: E402
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 BATCH = 10
 MIXED_ACCOUNTS, MIXED_EVENTS = 4, 5
@@ -58,7 +61,7 @@ class RequestCounter:
                 counter.operations[operation_name] += 1
             return original(connection, operation_name, operation_kwargs)
 
-        Connection._make_api_call = counted  # type: ignore[method-assign]
+        setattr(Connection, "_make_api_call", counted)  # noqa: B010  # the class attribute: every connection
 
     @contextmanager
     def counting(self) -> Iterator[Counter[str]]:
@@ -78,33 +81,55 @@ def calm_day(count: int, start: datetime, tag: str) -> list[dict[str, str]]:
         phase = number % 5
         position = f"{tag}-p{number // 5}"
         if phase == 0:
-            events.append({"event_id": event_id, "time": time, "type": "position_opened",
-                           "position_id": position, "symbol": "EURUSD", "side": "buy", "volume": "1.0"})  # fmt: skip
+            events.append(
+                {
+                    "event_id": event_id,
+                    "time": time,
+                    "type": "position_opened",
+                    "position_id": position,
+                    "symbol": "EURUSD",
+                    "side": "buy",
+                    "volume": "1.0",
+                }
+            )
         elif phase == 4:
-            events.append({"event_id": event_id, "time": time, "type": "position_closed",
-                           "position_id": position, "profit": "120.00"})  # fmt: skip
+            events.append(
+                {
+                    "event_id": event_id,
+                    "time": time,
+                    "type": "position_closed",
+                    "position_id": position,
+                    "profit": "120.00",
+                }
+            )
         else:
-            events.append({"event_id": event_id, "time": time, "type": "equity",
-                           "equity": f"{100_000 + 40 * number + 10 * phase:.2f}"})  # fmt: skip
+            events.append(
+                {
+                    "event_id": event_id,
+                    "time": time,
+                    "type": "equity",
+                    "equity": f"{100_000 + 40 * number + 10 * phase:.2f}",
+                }
+            )
     return events
 
 
-Deliver = Callable[[RiskWorld, list[dict[str, Any]]], dict[str, Any]]
+Deliver = Callable[[risk_recalc.Dependencies, list[dict[str, Any]]], dict[str, Any]]
+LAMBDA_CONTEXT = cast("LambdaContext", CONTEXT)
 
 
-def per_record(world: RiskWorld, records: list[dict[str, Any]]) -> dict[str, Any]:
+def per_record(deps: risk_recalc.Dependencies, records: list[dict[str, Any]]) -> dict[str, Any]:
     """The handler before batching: each record recalculated on its own (`on_event_recorded`)."""
-    deps = world.deps
 
     def recalculate(record: Any) -> None:
         deps.service.on_event_recorded(deps.read_image(record.raw_event["dynamodb"]["NewImage"]))
 
-    return stream_batch({"Records": records}, CONTEXT, recalculate)
+    return stream_batch({"Records": records}, LAMBDA_CONTEXT, recalculate)
 
 
-def batched(world: RiskWorld, records: list[dict[str, Any]]) -> dict[str, Any]:
+def batched(deps: risk_recalc.Dependencies, records: list[dict[str, Any]]) -> dict[str, Any]:
     """The handler as deployed."""
-    return risk_recalc.process({"Records": records}, CONTEXT, world.deps)
+    return risk_recalc.process({"Records": records}, LAMBDA_CONTEXT, deps)
 
 
 @dataclass
@@ -127,18 +152,19 @@ class Bench:
         self.server, self.tables, self.counter = server, tables, counter
 
     def world(self) -> RiskWorld:
-        world = RiskWorld.open(self.server, self.tables, f"bench-{uuid.uuid4().hex[:10]}")
-        world.deps = world.dependencies()  # type: ignore[attr-defined]  # one warm environment
-        return world
+        return RiskWorld.open(self.server, self.tables, f"bench-{uuid.uuid4().hex[:10]}")
 
     def new_records(self, worlds: list[RiskWorld], seen: set[str]) -> list[dict[str, Any]]:
-        records = [r for world in worlds for r in world.stream() if r["dynamodb"]["SequenceNumber"] not in seen]
+        records = [
+            r for world in worlds for r in world.stream() if r["dynamodb"]["SequenceNumber"] not in seen
+        ]
         records.sort(key=lambda r: int(r["dynamodb"]["SequenceNumber"]))
         seen.update(r["dynamodb"]["SequenceNumber"] for r in records)
         return records
 
     def one_by_one(self, deliver: Deliver) -> Figures:
         world, seen = self.world(), set[str]()
+        deps = world.dependencies()  # one warm execution environment
         ingestion, risk = Counter[str](), Counter[str]()
         events = calm_day(BATCH, world.account.opened_at + timedelta(hours=1), "o")
         for raw in events:
@@ -147,22 +173,27 @@ class Bench:
             ingestion += stored
             records = self.new_records([world], seen)
             with self.counter.counting() as used:
-                assert deliver(world, records) == {"batchItemFailures": []}
+                assert deliver(deps, records) == {"batchItemFailures": []}
             risk += used
+        assert core(world.evaluation()) == world.in_order_verdict()
         return Figures(len(events), ingestion, risk)
 
     def one_batch(self, deliver: Deliver, accounts: int, per_account: int) -> Figures:
         worlds, seen = [self.world() for _ in range(accounts)], set[str]()
-        days = [calm_day(per_account, w.account.opened_at + timedelta(hours=1), f"a{i}") for i, w in enumerate(worlds)]
+        days = [
+            calm_day(per_account, w.account.opened_at + timedelta(hours=1), f"a{i}")
+            for i, w in enumerate(worlds)
+        ]
         with self.counter.counting() as ingestion:
             for number in range(per_account):  # interleaved: the accounts trade at once
                 for world, day in zip(worlds, days, strict=True):
                     world.store(day[number])
         records = self.new_records(worlds, seen)
-        for world in worlds[1:]:
-            world.deps = worlds[0].deps  # type: ignore[attr-defined]  # one environment for the batch
+        deps = worlds[0].dependencies()  # one execution environment for the batch
         with self.counter.counting() as risk:
-            assert deliver(worlds[0], records) == {"batchItemFailures": []}
+            assert deliver(deps, records) == {"batchItemFailures": []}
+        for world in worlds:
+            assert core(world.evaluation()) == world.in_order_verdict()
         return Figures(accounts * per_account, Counter(ingestion), Counter(risk))
 
 
@@ -172,7 +203,9 @@ def run() -> dict[str, dict[str, Figures]]:
     server.start()
     try:
         tables = server.create_tables(f"bench-{uuid.uuid4().hex[:8]}")
-        bind_tables(TableBinding(tables.main, tables.connections, REGION, server.endpoint_url, tables.realtime))
+        bind_tables(
+            TableBinding(tables.main, tables.connections, REGION, server.endpoint_url, tables.realtime)
+        )
         bench = Bench(server, tables, counter)
         results: dict[str, dict[str, Figures]] = {}
         for name, deliver in (("per record", per_record), ("batched", batched)):
@@ -191,22 +224,46 @@ def run() -> dict[str, dict[str, Figures]]:
 def main() -> int:
     import os
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-                        "POWERTOOLS_METRICS_NAMESPACE": "propdesk", "POWERTOOLS_TRACE_DISABLED": "true"}.items():  # fmt: skip
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_METRICS_NAMESPACE": "propdesk",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
         os.environ.setdefault(name, value)
     results = run()
     if "--json" in sys.argv:
-        print(json.dumps({path: {delivery: {"events": f.events, "risk": dict(f.risk), "ingestion": dict(f.ingestion),
-                                            "risk_per_event": f.risk_per_event, "total_per_event": f.total_per_event}
-                                 for delivery, f in figures.items()} for path, figures in results.items()}, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    path: {
+                        delivery: {
+                            "events": f.events,
+                            "risk": dict(f.risk),
+                            "ingestion": dict(f.ingestion),
+                            "risk_per_event": f.risk_per_event,
+                            "total_per_event": f.total_per_event,
+                        }
+                        for delivery, f in figures.items()
+                    }
+                    for path, figures in results.items()
+                },
+                indent=2,
+            )
+        )
         return 0
     for path, figures in results.items():
         for delivery, f in figures.items():
-            slug = f"{path} / {delivery}".replace(" ", "_").replace(",", "").replace("/", "").replace("__", "_")
+            slug = (
+                f"{path} / {delivery}".replace(" ", "_").replace(",", "").replace("/", "").replace("__", "_")
+            )
             print(f"risk_dynamodb_requests_per_event[{slug}]: {f.risk_per_event:.2f} requests")
-            print(f"all_dynamodb_requests_per_event[{slug}]: {f.total_per_event:.2f} requests"
-                  f"  # {dict(sorted(f.risk.items()))} + ingestion {dict(f.ingestion)} / {f.events} events")  # fmt: skip
+            print(
+                f"all_dynamodb_requests_per_event[{slug}]: {f.total_per_event:.2f} requests"
+                f"  # {dict(sorted(f.risk.items()))} + ingestion {dict(f.ingestion)} / {f.events} events"
+            )
     return 0
 
 
