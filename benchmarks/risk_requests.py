@@ -259,11 +259,10 @@ def main() -> int:
             slug = (
                 f"{path} / {delivery}".replace(" ", "_").replace(",", "").replace("/", "").replace("__", "_")
             )
+            print(f"# {path}, {delivery}: risk {dict(sorted(f.risk.items()))}, ingestion "
+                  f"{dict(f.ingestion)}, {f.events} events")  # fmt: skip
             print(f"risk_dynamodb_requests_per_event[{slug}]: {f.risk_per_event:.2f} requests")
-            print(
-                f"all_dynamodb_requests_per_event[{slug}]: {f.total_per_event:.2f} requests"
-                f"  # {dict(sorted(f.risk.items()))} + ingestion {dict(f.ingestion)} / {f.events} events"
-            )
+            print(f"all_dynamodb_requests_per_event[{slug}]: {f.total_per_event:.2f} requests")
     return 0
 
 
