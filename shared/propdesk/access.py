@@ -14,6 +14,7 @@ place that decides it); staff permissions are granted here and nowhere else:
 | refund_orders           |         |      | yes     |       |
 | manage_programs         |         |      |         | yes   |
 | manage_staff            |         |      |         | yes   |
+| review_abuse            |         | yes  |         | yes   |
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Permission(StrEnum):
     REFUND_ORDERS = "refund_orders"  # refund a card payment (all or part of it)
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
+    REVIEW_ABUSE = "review_abuse"  # the abuse flags with their evidence, and decisions on them
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -56,6 +58,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.REFUND_ORDERS: frozenset({FINANCE}),
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
+    Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
 }
 
 

@@ -10,7 +10,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from propdesk.abuse.flags import DetectorName, Evidence, Flag, FlagStatus, Pass, Severity, SharedSignal, TradeRef
+from propdesk.abuse.flags import (
+    DetectorName,
+    Evidence,
+    Flag,
+    FlagStatus,
+    Pass,
+    Severity,
+    SharedSignal,
+    TradeRef,
+)
 
 
 def flag_from_dict(data: dict[str, Any]) -> Flag:

@@ -18,13 +18,13 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
 from propdesk.abuse.book import PositionBook
 from propdesk.abuse.copy_trading import CopyTradingDetector, CopyTradingSettings
 from propdesk.abuse.decisions import Decision, Enforcement
 from propdesk.abuse.feeds import NewsCalendar, PriceFeed, Quote
-from propdesk.abuse.flags import DETECTORS, SEVERITIES, DetectorName, Severity
+from propdesk.abuse.flags import DETECTORS, SEVERITIES, DetectorName
 from propdesk.abuse.hedging import HedgingDetector, HedgingSettings
 from propdesk.abuse.identity import SharedIdentityDetector, SharedIdentitySettings
 from propdesk.abuse.latency import LatencyArbitrageDetector, LatencyArbitrageSettings
@@ -70,8 +70,8 @@ def parse_settings(thresholds: str = "", enforcement: str = "") -> AbuseSettings
         value = _coerce(getattr(current, field_name), text, f"{name}.{field_name}")
         chosen[name] = replace(current, **{field_name: value})
     for part in _parts(enforcement):
-        name, _, rule = part.partition("=")
-        detector = _detector(name.strip(), "enforcement")
+        named, _, rule = part.partition("=")
+        detector = _detector(named.strip(), "enforcement")
         decision_text, _, severity = rule.strip().partition(":")
         try:
             decision = Decision(decision_text.strip())
@@ -80,7 +80,7 @@ def parse_settings(thresholds: str = "", enforcement: str = "") -> AbuseSettings
         level = severity.strip() or "high"
         if level not in SEVERITIES:
             raise AbuseSettingsError(f"unknown severity {level!r}", "enforcement")
-        rules = Enforcement(automatic=decision, min_severity=cast(Severity, level))
+        rules = Enforcement(automatic=decision, min_severity=level)
         chosen[detector] = replace(chosen[detector], enforcement=rules)
     return AbuseSettings(chosen)
 
@@ -132,7 +132,7 @@ def _parts(text: str) -> list[str]:
 def _detector(name: str, setting: str) -> DetectorName:
     if name not in DETECTORS:
         raise AbuseSettingsError(f"unknown detector {name!r}", setting)
-    return cast(DetectorName, name)
+    return name
 
 
 def _coerce(current: Any, text: str, name: str) -> Any:

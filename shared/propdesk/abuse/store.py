@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from propdesk.abuse.flags import DetectorName, Flag, FlagStatus
 from propdesk.abuse.state import KeyedState
@@ -73,3 +73,30 @@ class FlagStore(Protocol):
 
 class TraderLookup(Protocol):
     def trader_of(self, account_id: str) -> str | None: ...
+
+
+class AccountOwners(Protocol):
+    def get(self, account_id: str, consistent: bool = False) -> Any: ...
+
+
+class CachedTraders:
+    """`TraderLookup` over the accounts store, remembering answers (an account never changes trader), up to
+    `size` accounts per function instance."""
+
+    def __init__(self, accounts: AccountOwners, size: int = 20_000) -> None:
+        self._accounts = accounts
+        self._size = size
+        self._known: dict[str, str] = {}
+
+    def trader_of(self, account_id: str) -> str | None:
+        known = self._known.get(account_id)
+        if known is not None:
+            return known
+        account = self._accounts.get(account_id)
+        if account is None:
+            return None
+        if len(self._known) >= self._size:
+            self._known.clear()
+        trader: str = account.trader_id
+        self._known[account_id] = trader
+        return trader

@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-
 from propdesk.abuse.codec import flag_from_dict
 from propdesk.abuse.decisions import Decision, DecisionRefusedError
 from propdesk.abuse.detection import AbuseDetection, AbuseInput, UnknownAccountError
@@ -51,7 +50,9 @@ class World:
     def open(self, account: str, seconds: float, volume: str = "1") -> AbuseInput:
         self.positions += 1
         position = f"{account}-p{self.positions}"
-        event = PositionOpened(at(seconds), position, "EURUSD", "buy", Decimal(volume), event_id=f"mt:{position}")
+        event = PositionOpened(
+            at(seconds), position, "EURUSD", "buy", Decimal(volume), event_id=f"mt:{position}"
+        )
         item = AbuseInput(event, f"mt:{position}", account, None, Decimal("1.0850"))
         self.detection.on_event(item)
         return item
@@ -139,7 +140,9 @@ def test_a_dismissal_is_audited_and_lifts_the_holds_and_a_second_decision_is_ref
     world.copy_pair()
 
     outcome = world.review.decide(
-        DecideFlag("copy_trading:a1+a2", Decision.DISMISS, "friends, same course", "staff-1", ("risk",), MONDAY)
+        DecideFlag(
+            "copy_trading:a1+a2", Decision.DISMISS, "friends, same course", "staff-1", ("risk",), MONDAY
+        )
     )
 
     assert outcome.flag.status == "dismissed"
@@ -157,7 +160,9 @@ def test_failing_the_accounts_requests_their_disabling_and_keeps_the_holds() -> 
     world.copy_pair()
 
     world.review.decide(
-        DecideFlag("copy_trading:a1+a2", Decision.FAIL_ACCOUNTS, "a signal ring", "staff-1", ("risk",), MONDAY)
+        DecideFlag(
+            "copy_trading:a1+a2", Decision.FAIL_ACCOUNTS, "a signal ring", "staff-1", ("risk",), MONDAY
+        )
     )
 
     assert sorted(world.control.disabled) == [("a1", "abuse"), ("a2", "abuse")]
@@ -183,7 +188,9 @@ def test_a_dismissed_flag_stays_dismissed_while_the_pair_repeats_no_graver() -> 
 
 
 def test_automatic_enforcement_where_the_firm_turned_it_on_decides_at_once_and_is_audited() -> None:
-    settings = parse_settings("copy_trading.min_repeats=3,copy_trading.min_score=3", "copy_trading=deny_payout:low")
+    settings = parse_settings(
+        "copy_trading.min_repeats=3,copy_trading.min_score=3", "copy_trading=deny_payout:low"
+    )
     world = World(settings)
     world.copy_pair(3)
 
