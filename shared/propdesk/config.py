@@ -135,6 +135,14 @@ class AbuseDetectSettings(EventBusSettings):
     abuse_enforcement: str = ""
 
 
+class AbuseDeepPassSettings(EventBusSettings):
+    """The daily deep pass: the window in days and the same firm choices as the stream's."""
+
+    abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
+    abuse_thresholds: str = ""
+    abuse_enforcement: str = ""
+
+
 class AbuseApiSettings(EventBusSettings):
     """The review queue's function: failing accounts is requested on the bus."""
 

@@ -83,12 +83,10 @@ class AbuseDetection:
         attempts: int = 3,
     ) -> None:
         self._state = state
-        self._flags = flags
-        self._enforcer = enforcer
+        self._recorder = FlagRecorder(flags, enforcer, clock, new_id)
         self._monitor_of = monitor_of
         self._traders = traders
         self._clock = clock
-        self._new_id = new_id
         self._attempts = attempts
 
     def on_event(self, item: AbuseInput) -> DetectionReport:
@@ -100,7 +98,7 @@ class AbuseDetection:
             monitor = self._monitor_of(session)
             found = monitor.observe(item.event, item.account_id, trader, item.price)
             for flag in found:
-                self._record(flag, monitor)
+                self._recorder.record(flag, monitor)
             try:
                 if not self._state.commit(session, item.event_id, self._clock.now()):
                     return DetectionReport(duplicate=True, attempts=attempt)
@@ -119,7 +117,18 @@ class AbuseDetection:
             raise UnknownAccountError(f"no account {account_id!r}", "account_id")
         return trader
 
-    def _record(self, detected: Flag, monitor: AbuseMonitor) -> None:
+
+class FlagRecorder:
+    """A detection into the flag store: reconciled with the stored flag, automatic enforcement applied and
+    audited, the outcome's effects carried out (the stream and the deep pass alike)."""
+
+    def __init__(self, flags: FlagStore, enforcer: Enforcer, clock: Clock, new_id: Callable[[], str]) -> None:
+        self._flags = flags
+        self._enforcer = enforcer
+        self._clock = clock
+        self._new_id = new_id
+
+    def record(self, detected: Flag, monitor: AbuseMonitor) -> None:
         stored = self._flags.get(detected.flag_id)
         merged = reconcile(stored, detected)
         if stored is not None and merged == stored:

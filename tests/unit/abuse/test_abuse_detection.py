@@ -4,13 +4,14 @@ with their evidence, payouts held while a flag is open, the firm's automatic enf
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from propdesk.abuse.codec import flag_from_dict
 from propdesk.abuse.decisions import Decision, DecisionRefusedError
-from propdesk.abuse.detection import AbuseDetection, AbuseInput, UnknownAccountError
+from propdesk.abuse.deep_pass import DeepPass
+from propdesk.abuse.detection import AbuseDetection, AbuseInput, FlagRecorder, UnknownAccountError
 from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.firm_settings import AbuseSettings, AbuseSettingsError, build_monitor, parse_settings
 from propdesk.abuse.review import DecideFlag, FlagNotFoundError, FlagReview
@@ -229,3 +230,44 @@ def test_the_firm_thresholds_and_enforcement_are_read_and_typos_refused() -> Non
     for thresholds, enforcement in (("copy.min_repeats=2", ""), ("scalping.nope=1", ""), ("", "hedging=ban")):
         with pytest.raises(AbuseSettingsError):
             parse_settings(thresholds, enforcement)
+
+
+class ListWindow:
+    def __init__(self, events: list[tuple[StoredEvent, str]]) -> None:
+        self.events = events
+        self.asked: list[tuple[datetime, datetime]] = []
+
+    def events_between(self, start: datetime, end: datetime) -> list[tuple[StoredEvent, str]]:
+        self.asked.append((start, end))
+        return [pair for pair in self.events if start <= pair[0].time <= end]
+
+
+def stored_opening(account: str, number: int, seconds: float, volume: str) -> StoredEvent:
+    moment = at(seconds)
+    payload = {
+        "type": "position_opened", "time": moment.isoformat(), "position_id": f"{account}-{number}",
+        "symbol": "GBPUSD", "side": "sell", "volume": volume, "price": "1.27",
+    }  # fmt: skip
+    return StoredEvent(
+        account, f"mt:{account}-{number}", moment, "position_opened", payload, f"{seconds:012.0f}"
+    )
+
+
+def test_the_deep_pass_finds_a_copier_sizing_by_a_constant_factor_and_queues_it_once() -> None:
+    world = World()
+    events = []
+    for number in range(6):
+        events.append((stored_opening("a1", number, number * DAY, "1"), "t1"))
+        events.append((stored_opening("a2", number, number * DAY + 4, "2"), "t2"))  # twice the size
+    window = ListWindow(events)
+    recorder = FlagRecorder(world.flags, world.enforcer, world.clock, lambda: "id")
+    deep = DeepPass(window, recorder, lambda state: build_monitor(state, AbuseSettings()))
+
+    report = deep.run(at(6 * DAY))
+    again = deep.run(at(6 * DAY))
+
+    assert report.events == 12 and report.flags >= 1 and again.flags == report.flags
+    flag = world.flags.get("copy_trading:a1+a2")
+    assert flag is not None and flag.found_by == "deep" and flag.is_open
+    assert len(world.holds.holds_on("a2")) == 1
+    assert window.asked[0] == (at(-DAY), at(6 * DAY))
