@@ -1,6 +1,6 @@
 """Daily (EventBridge Scheduler, after the last trading-day boundary): the abuse detectors' deep passes over
-the last 7 days of every active account's fills (`propdesk.abuse.deep_pass`); flags into the review queue as the
-stream's do (refreshed, not doubled). The run is idempotent: run twice, it finds the same flags.
+the last 7 days of every active account's fills (`propdesk.abuse.deep_pass`); flags into the review queue as
+the stream's do (refreshed, not doubled). The run is idempotent: run twice, it finds the same flags.
 """
 
 from __future__ import annotations
