@@ -9,7 +9,11 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
-AUDIT_WRITERS = {"staff_api", "stream_projections", "payouts_api", "orders_api"}
+# abuse_*: decisions on flags (staff or automatic) are audited in the same transaction
+AUDIT_WRITERS = {
+    "staff_api", "stream_projections", "payouts_api", "orders_api",
+    "abuse_api", "abuse_detect", "abuse_deep_pass",
+}  # fmt: skip
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 

@@ -72,6 +72,7 @@ OUTPUTS = {
     "TableName",
     "ConnectionsTableName",
     "RealtimeTableName",
+    "AbuseStateTableName",
     "EventBusName",
     "KycStateMachineArn",
     "PlatformApiKeyId",

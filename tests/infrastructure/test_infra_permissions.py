@@ -159,7 +159,9 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS}
+    abuse = {"abuse_detect", "abuse_deep_pass", "abuse_api"}  # failing accounts: platform.disable_requested
+    others = {"risk_recalc", "daily_reset", "kyc_decision", "payouts_api"}
+    assert producers == {*others, *PURCHASE_FUNCTIONS, *abuse}
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:
