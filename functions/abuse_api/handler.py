@@ -15,6 +15,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AbuseApiSettings
@@ -80,7 +81,7 @@ def list_flags(call: Call) -> schema.FlagPage:
 
 @route(app, "getAbuseFlag")
 def get_flag(call: Call, flag_id: str) -> schema.FlagDetail:
-    return flag_detail(_deps().review.detail(flag_id))
+    return flag_detail(_deps().review.detail(_decoded(flag_id)))
 
 
 @route(app, "decideAbuseFlag")
@@ -90,6 +91,7 @@ def decide_flag(call: Call, flag_id: str) -> schema.FlagDecided:
 
     request = call.body_as(schema.FlagDecisionRequest)
     caller = call.caller
+    flag_id = _decoded(flag_id)
     command = DecideFlag(
         flag_id, Decision(request.decision), request.reason, caller.actor, caller.staff_roles, call.now
     )
@@ -104,6 +106,12 @@ def decide_flag(call: Call, flag_id: str) -> schema.FlagDecided:
         at=call.now,
         effects=[f"{effect.kind}:{effect.account_id or effect.trader_id}" for effect in outcome.effects],
     )
+
+
+def _decoded(flag_id: str) -> str:
+    """Flag ids hold `:` and `+` (`copy_trading:acc-1+acc-2`); clients may send them percent-encoded, and a
+    flag id never holds `%` itself."""
+    return unquote(flag_id)
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
