@@ -5,6 +5,7 @@ the DynamoDB requests each trading event costs."""
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from propdesk.abuse.detection import AbuseDetection
 from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.firm_settings import AbuseSettings, build_monitor
 from propdesk.abuse.flags import Evidence, Flag, TradeRef
+from propdesk.abuse.review import FlagReview
 from propdesk.abuse.store import CachedTraders, FlagQuery, StateConflictError
 from propdesk.data import keys
 from propdesk.data.abuse_flags import AbuseFlagRepository
@@ -26,6 +28,7 @@ from propdesk.data.audit import AuditLog
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.payout_holds import PayoutHoldRepository
 from propdesk.data.schema import ABUSE_STATE_TABLE, create_table_request
+from propdesk.payouts.holds import PayoutHold
 from propdesk.records import AuditEntry, StoredEvent
 
 from functions.abuse_detect import handler as abuse_detect
@@ -239,3 +242,44 @@ def test_a_record_of_an_unknown_account_fails_alone(ring: CopyRing) -> None:
     answer = abuse_detect.process({"Records": [ghost, *records]}, LambdaContextStub(), ring.dependencies())
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": "999"}]}
+
+
+def test_the_review_routes_list_show_and_decide_a_flag_for_risk_only(
+    tables: TableNames, unique_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from functions.abuse_api import handler as abuse_api
+    from tests.doubles.ports import InMemoryAccountControl as Control
+    from tests.integration.api.api_world import claims, request
+
+    monkeypatch.setenv("EVENT_BUS_NAME", "propdesk-test")
+    abuse_api.production_dependencies.cache_clear()
+    a, b = f"rv-a{unique_id}", f"rv-b{unique_id}"
+    found = flag(a, b, "t1", "t2", MONDAY, "copy_trading")
+    AbuseFlagRepository().save(found, found)
+    PayoutHoldRepository().place(PayoutHold(a, "abuse", found.flag_id, "review", MONDAY))
+    deps = abuse_api.production_dependencies()
+    holds = PayoutHoldRepository()
+    enforcer = Enforcer(holds, Control(), CachedTraders(AccountRepository()), lambda: MONDAY)
+    review = FlagReview(AbuseFlagRepository(), enforcer, lambda: uuid.uuid4().hex)
+    deps = dataclasses.replace(deps, review=review, clock=ManualClock(MONDAY))
+    risk, trader = claims("risk-1", "risk"), claims("t1", "trader")
+
+    def call(operation: str, who: dict[str, str], **given: Any) -> tuple[int, Any]:
+        answer = abuse_api.process(request(operation, identity=who, **given), LambdaContextStub(), deps)
+        return answer["statusCode"], json.loads(answer["body"])
+
+    status, page = call("listAbuseFlags", risk, query={"account_id": a})
+    assert status == 200 and [f["flag_id"] for f in page["flags"]] == [found.flag_id]
+    assert call("listAbuseFlags", trader, query={"account_id": a})[0] == 403
+    encoded = {"flag_id": found.flag_id.replace("+", "%2B")}
+    status, detail = call("getAbuseFlag", risk, path=encoded)
+    assert status == 200 and detail["evidence"]["trades"]
+    status, decided = call(
+        "decideAbuseFlag", risk, path=encoded, body={"decision": "dismiss", "reason": "known pair, checked"}
+    )
+    assert status == 200 and decided["status"] == "dismissed"
+    assert holds.holds_on(a) == []
+    again = {"decision": "warn", "reason": "again, twice"}
+    assert call("decideAbuseFlag", risk, path=encoded, body=again)[0] == 422
