@@ -11,9 +11,16 @@ pytestmark = pytest.mark.infra
 
 # abuse_*: decisions on flags (staff or automatic) are audited in the same transaction
 AUDIT_WRITERS = {
-    "staff_api", "stream_projections", "payouts_api", "orders_api",
-    "abuse_api", "abuse_detect", "abuse_deep_pass",
-}  # fmt: skip
+    "staff_api",
+    "stream_projections",
+    "payouts_api",
+    "orders_api",
+    "kyc_api",
+    "platform_commands",
+    "abuse_api",
+    "abuse_detect",
+    "abuse_deep_pass",
+}
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
