@@ -92,6 +92,12 @@ class AccountItem(MainTableModel):
     day_starts_at = UnicodeAttribute()
     opened_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute(null=True)
+    # where it lives on its trading platform (propdesk.records.PlatformReference); absent on older accounts
+    platform = UnicodeAttribute(null=True)
+    platform_account_id = UnicodeAttribute(null=True)
+    platform_login = UnicodeAttribute(null=True)
+    platform_group = UnicodeAttribute(null=True)
+    platform_server = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)

@@ -27,6 +27,7 @@ from propdesk.platforms.port import (
     PlatformUnavailableError,
     TradingAccess,
 )
+from propdesk.platforms.references import reference_of
 from propdesk.ports import EventPublisher
 from propdesk.purchases.orders import (
     InvalidTransitionError,
@@ -112,7 +113,7 @@ class Fulfilment:
         except (PlatformUnavailableError, PlatformRejectedError) as error:
             self._attempt_failed(claimed, error, now)
             raise ProvisioningPendingError(f"order {order_id}: {error}") from error
-        self._open_account(claimed, now)
+        self._open_account(claimed, platform_account, now)
         recorded = self._record(order_id, platform_account, now)
         return self._after_recorded(recorded, now)
 
@@ -186,7 +187,7 @@ class Fulfilment:
             )
         return created
 
-    def _open_account(self, order: Order, now: datetime) -> None:
+    def _open_account(self, order: Order, platform_account: OpenedAccount, now: datetime) -> None:
         version = self._versions.get_version(order.program_id, order.program_version)
         assert version is not None  # checked in _open_on_platform
         document = version.document
@@ -202,6 +203,7 @@ class Fulfilment:
                 timezone=str(document["timezone"]),
                 day_starts_at=str(document["day_starts_at"]),
                 opened_at=now,
+                platform=reference_of(platform_account),
             )
         )
 
