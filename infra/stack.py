@@ -14,6 +14,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.ingestion import Ingestion
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
 from infra.constructs.purchases import Purchases
@@ -40,6 +41,7 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         Monitoring(
             self,
             "Monitoring",
@@ -50,6 +52,7 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **ingestion.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
         )
@@ -68,7 +71,7 @@ class PropdeskStack(Stack):
             "RealtimeTableName": data.realtime.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
-            "PlatformApiKeyId": api.platform_api_key.key_id,
+            "PlatformSigningSecretArns": ingestion.signing_secret_arns,
             "VeriffSecretArn": secrets.veriff.secret_arn,
         }
         for output_id, value in outputs.items():

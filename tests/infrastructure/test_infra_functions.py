@@ -20,7 +20,10 @@ EXPECTED_ENVIRONMENT = {
     "stream_projections": {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
     },
-    "platform_events": {"TABLE_NAME"},
+    "platform_events": {"TABLE_NAME", "PLATFORM_SIGNING_SECRET_ARNS"},
+    "platform_reconciliation": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
+    },
     "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
     "daily_reset": {"TABLE_NAME", "EVENT_BUS_NAME"},

@@ -136,7 +136,7 @@ def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesize
     }
 
     # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
-    assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS}
+    assert readers == {"kyc_webhook", "platform_events", "platform_reconciliation", *PURCHASE_FUNCTIONS}
 
 
 def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
@@ -159,7 +159,10 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS}
+    assert producers == {
+        "risk_recalc", "daily_reset", "kyc_decision", "payouts_api", "platform_reconciliation",
+        *PURCHASE_FUNCTIONS,
+    }  # fmt: skip
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:

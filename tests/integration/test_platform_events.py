@@ -70,7 +70,7 @@ def push(
     now: datetime = NOW,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The route as a platform pushes: `body` signed with the platform's secret (or `secret`) at `signed_at`."""
+    """The route as a platform pushes: `body` signed with its secret (or `secret`) at `signed_at`."""
     signature = signing.sign(
         secret or SECRETS.get(platform, "unknown"), body.encode(), int(signed_at.timestamp())
     )

@@ -1,5 +1,5 @@
-"""The REST functions in-process with the sample API Gateway requests, against DynamoDB Local (platform events:
-test_platform_events.py)."""
+"""The REST functions in-process with the sample API Gateway requests, against DynamoDB Local
+(platform events: test_platform_events.py)."""
 
 from __future__ import annotations
 

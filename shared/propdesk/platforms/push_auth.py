@@ -66,7 +66,7 @@ class PushAuthentication:
 
 
 def platform_named(value: str | None) -> PlatformName:
-    """The platform a request names in `X-Propdesk-Platform`; 401 naming the header when it is none of ours."""
+    """The platform named in `X-Propdesk-Platform`; 401 naming the header when it is none of ours."""
     wanted = (value or "").strip().lower()
     for name in PLATFORMS:
         if name == wanted:
