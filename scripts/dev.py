@@ -33,13 +33,6 @@ PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
 def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
     api = endpoints.rest_url("")
     now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)  # after the account's opening
-    equity_reading = {
-        "event_id": f"demo-{now:%H%M%S}",
-        "time": now.isoformat(),
-        "type": "equity",
-        "equity": "98000.00",
-    }
-    event_body = json.dumps({"account_id": demo["account_id"], "events": [equity_reading]})
     return f"""
 propdesk is running locally (stage dev, the real CDK stack in ministack on {endpoints.cloud}).
 
@@ -53,9 +46,8 @@ Try:
   curl -s -X POST -H 'content-type: application/json' {api}/v1/auth/sign-in \\
        -d '{{"email": "{demo["trader_email"]}", "password": "{demo["password"]}"}}'   # the same, via our API
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts
-  curl -s -X POST -H "x-api-key: {demo["platform_api_key"]}" -H 'content-type: application/json' \\
-       {api}/v1/platform/events \\
-       -d '{event_body}'
+  .venv/bin/python -m fakes.platform_push --account {demo["account_id"]} --equity 98000.00
+      # signed with {demo["platform"]}'s own secret; the headers by hand: docs/platforms.md, "Pushing events"
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
 
 Buy a challenge (Stripe, Coinbase Commerce and Match-Trader are local fakes on ports {PORT + 10}-{PORT + 12}):
