@@ -28,8 +28,8 @@ def test_a_paid_order_gets_one_account_pinned_to_its_program_version() -> None:
     assert world.platform.created == 1
     (provisioned,) = world.publisher.of_type("account.provisioned")
     assert provisioned.model_dump()["login"] == order.platform_login
-    (mail,) = world.email.sent
-    assert "password" in mail[2]
+    ((to, mail),) = world.email.sent
+    assert (to, mail.template) == (order.email, "platform_credentials")
     assert [t.to_status for t in world.store.history(order_id)] == ["paid", "provisioned"]
 
 
