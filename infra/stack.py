@@ -19,7 +19,7 @@ from infra.constructs.identity import Identity
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.kyc import KycEndpoints
 from infra.constructs.mail import Mail
-from infra.constructs.monitoring import Monitoring
+from infra.constructs.monitoring import MonitoringStack
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.purchases import Purchases
@@ -53,7 +53,7 @@ class PropdeskStack(Stack):
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
-        monitoring = Monitoring(
+        monitoring = MonitoringStack(
             self,
             "Monitoring",
             config,
