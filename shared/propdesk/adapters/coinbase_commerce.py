@@ -31,7 +31,9 @@ from propdesk.purchases.reconciliation import PaymentStatus, ProviderPayment
 PROVIDER = "coinbase"
 DEFAULT_API_BASE = "https://api.commerce.coinbase.com"
 API_VERSION = "2018-03-22"
-PAID_STATUSES = frozenset({"PENDING", "COMPLETED", "RESOLVED"})
+# A charge is paid once confirmed (COMPLETED) or resolved by the merchant (RESOLVED); PENDING is a
+# transaction seen on chain, not yet confirmed: orders do not count it as paid, nor does reconciliation.
+PAID_STATUSES = frozenset({"COMPLETED", "RESOLVED"})
 
 
 @dataclass(frozen=True, slots=True)
