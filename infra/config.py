@@ -24,7 +24,7 @@ LOG_RETENTION_NAMES = {
     3653: "TEN_YEARS",
 }  # fmt: skip
 
-FIRM_KEYS = ("stage", "firm_name", "alarm_email", "layer_dir", "asset_dir")
+FIRM_KEYS = ("stage", "firm_name", "alarm_email", "layer_dir", "asset_dir", "local")
 STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
 
 
@@ -45,6 +45,9 @@ class StageConfig(BaseModel):
     log_retention_days: int
     layer_dir: Path = Path(".build/layer/arm64")
     asset_dir: Path = Path(".build/functions")
+    # `-c local=true`: the stack goes into the local cloud (ministack), which lacks a few resource types
+    # (WAF associations); those are left out, everything else is the same stack.
+    local: bool = False
 
     @field_validator("log_retention_days")
     @classmethod

@@ -30,13 +30,13 @@ class PropdeskStack(Stack):
         )
         functions = FunctionFactory(self, config)
         data = Data(self, "Data", config)
-        identity = Identity(self, "Identity", config)
+        identity = Identity(self, "Identity", config, functions)
         secrets = ProviderSecrets(self, "Secrets", config)
         realtime = Realtime(self, "Realtime", config, data, identity, functions)
         events = Events(self, "Events", config, data, realtime, functions)
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
         api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
-        api.add_sign_in(identity.client, data, functions)
+        api.add_sign_in(identity.user_pool, identity.server_client, data, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
@@ -63,6 +63,7 @@ class PropdeskStack(Stack):
             "WebSocketUrl": realtime.stage.url,
             "UserPoolId": identity.user_pool.user_pool_id,
             "UserPoolClientId": identity.client.user_pool_client_id,
+            "UserPoolServerClientId": identity.server_client.user_pool_client_id,
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
             "IdempotencyTableName": data.idempotency.table_name,

@@ -131,9 +131,24 @@ class StaffApiSettings(TableSettings):
 
 
 class AuthApiSettings(TableSettings):
-    """The app client the sign-in routes use (its calls need no pool id) and the table of rate counters."""
+    """The pool and its server-side app client the sign-in routes use (AdminInitiateAuth needs the pool;
+    the client's secret is read from the pool at run time), and the table of rate counters."""
 
+    user_pool_id: str = Field(min_length=1)
     user_pool_client_id: str = Field(min_length=1)
+
+
+class PreSignUpSettings(FunctionSettings):
+    """The Cognito trigger needs no table; the firm may name throwaway-mailbox services beyond the built-in
+    list (`propdesk.purchases.fraud.DISPOSABLE_DOMAINS`), comma-separated."""
+
+    stage: str = Field(min_length=1)
+    extra_disposable_domains: str = ""
+
+    @property
+    def disposable_domains(self) -> frozenset[str]:
+        extra = (part.strip().lower() for part in self.extra_disposable_domains.split(","))
+        return frozenset(domain for domain in extra if domain)
 
 
 class StreamProjectionsSettings(TableSettings, WebSocketSettings):

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.config import load_config
 from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from tests.infrastructure.conftest import Synthesized, project_context
 
@@ -100,7 +101,7 @@ def prod_data_and_identity(tmp_path_factory: pytest.TempPathFactory) -> Template
     stack = Stack(app, "ProdData")
     config = load_config(app.node.try_get_context)
     Data(stack, "Data", config)
-    Identity(stack, "Identity", config)
+    Identity(stack, "Identity", config, FunctionFactory(stack, config))
     return Template.from_stack(stack)
 
 

@@ -15,7 +15,8 @@ EXPECTED_ENVIRONMENT = {
     "accounts_api": {"TABLE_NAME"},
     "staff_api": {"TABLE_NAME", "USER_POOL_ID"},
     "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
-    "auth_api": {"TABLE_NAME", "USER_POOL_CLIENT_ID"},
+    "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
+    "pre_sign_up": set(),
     "api_docs": set(),
     "stream_projections": {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
