@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 from scripts.local_cloud.seed import DEMO_PASSWORD, ensure_user  # noqa: E402
 from scripts.local_cloud.tokens import admin_id_token  # noqa: E402
 from tests.e2e.harness import HttpAnswer, bind_data_layer  # noqa: E402
-from tests.e2e.purchase_cloud import PurchaseCloud, purchase_cloud  # noqa: E402
+from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud  # noqa: E402
 
 PROGRAM = {"program_id": "two-step-100k-phase-1", "currency": "USD", "payment_method": "card"}
 # A registration spike is many new traders buying one or two challenges each; each stays well inside the

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FAST = ["engine_bench.py", "cold_start.py"]
+FAST = ["engine_bench.py", "cold_start.py", "abuse_bench.py"]
 LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py"]
 
 

@@ -66,7 +66,6 @@ class PropdeskStack(Stack):
             "UserPoolServerClientId": identity.server_client.user_pool_client_id,
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
-            "IdempotencyTableName": data.idempotency.table_name,
             "RealtimeTableName": data.realtime.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,

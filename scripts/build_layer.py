@@ -21,9 +21,12 @@ LAMBDA_PYTHON_VERSION = "3.13"
 
 TARGETS = {
     "arm64": [
-        "--platform", "manylinux2014_aarch64",
-        "--implementation", "cp",
-        "--python-version", LAMBDA_PYTHON_VERSION,
+        "--platform",
+        "manylinux2014_aarch64",
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON_VERSION,
         "--only-binary=:all:",
     ],
     "host": ["--only-binary=:all:"],
@@ -41,8 +44,20 @@ def build(target: str, python: str) -> Path:
     site = out / "python"
     site.mkdir(parents=True)
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-         "--target", str(site), "-r", str(REQUIREMENTS), *TARGETS[target]],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(site),
+            "-r",
+            str(REQUIREMENTS),
+            *TARGETS[target],
+        ],
         check=True,
     )
     for cache in site.rglob("__pycache__"):

@@ -34,8 +34,10 @@ def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
     api = endpoints.rest_url("")
     now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)  # after the account's opening
     equity_reading = {
-        "event_id": f"demo-{now:%H%M%S}", "time": now.isoformat(),
-        "type": "equity", "equity": "98000.00",
+        "event_id": f"demo-{now:%H%M%S}",
+        "time": now.isoformat(),
+        "type": "equity",
+        "equity": "98000.00",
     }
     event_body = json.dumps({"account_id": demo["account_id"], "events": [equity_reading]})
     return f"""
@@ -74,8 +76,11 @@ def secrets_client(cloud: LocalCloud) -> Any:
     import boto3
 
     return boto3.client(
-        "secretsmanager", endpoint_url=cloud.endpoint, region_name=REGION,
-        aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy keys
+        "secretsmanager",
+        endpoint_url=cloud.endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy keys
     )
 
 

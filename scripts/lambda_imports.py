@@ -29,7 +29,6 @@ LAMBDA_ENVIRONMENT = {
     "REALTIME_TABLE_NAME": "RealtimeTable",
     "USER_POOL_ID": "us-east-1_pool",
     "USER_POOL_CLIENT_IDS": "app-client-1",
-    "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
     "EVENT_BUS_NAME": "propdesk-dev",
     "WEBSOCKET_API_ID": "abc123",
     "WEBSOCKET_STAGE": "dev",

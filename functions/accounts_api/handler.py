@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.data import keys
-from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
+from propdesk.errors import ForbiddenError, InvalidInputError, ProgramVersionMissingError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -32,7 +32,7 @@ from propdesk.http.views import (
     risk_view,
 )
 from propdesk.observability import logger, observe
-from propdesk.records import Account, BreachEvidence, TraderProfile
+from propdesk.records import Account, TraderProfile
 
 if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -48,10 +48,6 @@ if TYPE_CHECKING:
 
 app = build_rest_app()
 LATEST_BREACHES = 20
-
-
-class ProgramVersionMissingError(NotFoundError):
-    """The account is pinned to a program version that is not stored (a data fault, not the caller's)."""
 
 
 @dataclass
@@ -156,7 +152,7 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
         account=account_view(account),
         metrics=metrics,
         risk=risk_view(deps.risk.get(account_id)),
-        breaches=[breach_view(b, override=overrides.get(_breach_sk(b))) for b in breaches.items],
+        breaches=[breach_view(b, override=overrides.get(b.breach_id)) for b in breaches.items],
     )
 
 
@@ -184,7 +180,7 @@ def list_trades(call: Call, account_id: str) -> schema.TradeList:
 def list_open_positions(call: Call, account_id: str) -> schema.PositionList:
     _readable_account(call, account_id)
     snapshot = _deps().risk.get(account_id)
-    positions: list[dict[str, Any]] = snapshot.state.get("positions", []) if snapshot else []
+    positions = snapshot.open_positions if snapshot else []
     return schema.PositionList(
         positions=[open_position_view(p) for p in positions],
         as_of=snapshot.evaluated_until if snapshot else None,
@@ -202,10 +198,8 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
     overrides = deps.staff_actions.overrides_for(account_id) if page.items else {}
     reports = []
     for evidence in page.items:
-        trigger = (
-            deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
-        )
-        reports.append(breach_view(evidence, trigger, overrides.get(_breach_sk(evidence))))
+        trigger = deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
+        reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 
 
@@ -213,10 +207,7 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
 
 
 def _readable_account(call: Call, account_id: str) -> Account:
-    account = _deps().accounts.get(account_id)
-    if account is None or not call.caller.may_read_trader(account.trader_id):
-        raise NotFoundError(f"no account {account_id!r}", "account_id")
-    return account
+    return readable_account(_deps().accounts, call.caller, account_id)
 
 
 def _metrics(call: Call, account: Account) -> schema.Metrics:
@@ -228,15 +219,12 @@ def _metrics(call: Call, account: Account) -> schema.Metrics:
 
 
 def _evaluator(account: Account) -> Evaluator:
-    from propdesk.services.evaluators import Evaluators, ProgramVersionNotStoredError
+    from propdesk.services.evaluators import Evaluators
 
     deps = _deps()
     if deps.evaluators is None:
         deps.evaluators = Evaluators(deps.catalogue)
-    try:
-        return deps.evaluators(account)
-    except ProgramVersionNotStoredError as missing:
-        raise ProgramVersionMissingError(str(missing), "account_id") from missing
+    return deps.evaluators(account)  # ProgramVersionMissingError: 404, like a missing account
 
 
 def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
@@ -251,10 +239,6 @@ def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
             if from_query:
                 raise InvalidInputError(f"{name!r} is not an IANA time zone", "tz") from None
     return ZoneInfo("UTC")
-
-
-def _breach_sk(evidence: BreachEvidence) -> str:
-    return keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

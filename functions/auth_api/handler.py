@@ -24,13 +24,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.abuse.sign_up import sign_up_refusal
 from propdesk.config import AuthApiSettings
 from propdesk.errors import InvalidInputError
 from propdesk.http.app import build_rest_app, resolve
-from propdesk.http.error_format import error_body
+from propdesk.http.errors import answer_unavailable
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import auth as schema
 from propdesk.observability import observe
@@ -57,18 +56,7 @@ OUTAGE_RETRY_AFTER_SECONDS = 5
 UNKNOWN_SOURCE = "unknown"  # no source IP (never from API Gateway): all such calls share one allowance
 
 app = build_rest_app()
-
-
-def _identity_provider_unavailable(error: IdentityProviderUnavailableError) -> Response[Any]:
-    return Response(
-        status_code=503,
-        content_type=content_types.APPLICATION_JSON,
-        body=error_body(error.code, error.message),
-        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
-    )
-
-
-app.exception_handler(IdentityProviderUnavailableError)(_identity_provider_unavailable)
+answer_unavailable(app, IdentityProviderUnavailableError, OUTAGE_RETRY_AFTER_SECONDS)
 
 
 @dataclass(frozen=True)

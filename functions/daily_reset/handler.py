@@ -52,8 +52,12 @@ def production_dependencies() -> DailyReset:
 def process(event: dict[str, Any], context: LambdaContext, reset: DailyReset) -> dict[str, Any]:
     report = reset.run()
     metrics.add_metric(name="ResetAccountsAdvanced", unit="Count", value=report.accounts_advanced)
-    if report.failed_accounts:
+    if report.failed_accounts:  # each is retried by the next run; the watermark moves on for the others
         metrics.add_metric(name="ResetAccountsFailed", unit="Count", value=len(report.failed_accounts))
+    if report.retries_pending:
+        metrics.add_metric(name="ResetRetriesPending", unit="Count", value=report.retries_pending)
+    if report.held_back:
+        metrics.add_metric(name="ResetWatermarkHeldBack", unit="Count", value=1)
     summary = {
         "checked_from": report.checked_from.isoformat(),
         "checked_until": report.checked_until.isoformat(),
@@ -63,7 +67,10 @@ def process(event: dict[str, Any], context: LambdaContext, reset: DailyReset) ->
         "failed_deadlines": report.failed_deadlines,
         "breaches": report.breaches,
         "failed_accounts": report.failed_accounts,
+        "retried": report.retried,
+        "retries_pending": report.retries_pending,
         "watermark_moved": report.watermark_moved,
+        "held_back": report.held_back,
     }
     logger.info("daily reset", extra=summary)
     return summary

@@ -1,6 +1,7 @@
 """SQS queue fed by an EventBridge rule on the propdesk bus (`account.*`, `kyc.*`, `purchase.*`): each
-message's body is the EventBridge event. Partial batch responses: an unreadable message is reported in
-`batchItemFailures` (SQS redrives it to the DLQ after its receive limit) while the others are delivered."""
+message's body is the EventBridge event. Partial batch responses (`propdesk.batches`): an unreadable message
+is reported in `batchItemFailures` (SQS redrives it to the DLQ after its receive limit) while the others are
+delivered."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import functools
 import os
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import queue_batch
 from propdesk.config import NotificationsSettings
 from propdesk.domain_events import Envelope
-from propdesk.observability import logger, metrics, observe
+from propdesk.observability import metrics, observe
 
 if TYPE_CHECKING:
     from propdesk.services.notifications import NotificationService
@@ -41,10 +42,6 @@ def production_dependencies() -> NotificationService:
 
 
 def process(event: dict[str, Any], context: LambdaContext, service: NotificationService) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return {"batchItemFailures": []}
-
     def deliver(record: SQSRecord) -> None:
         envelope = Envelope.model_validate_json(record.body)
         delivery = service.deliver(envelope)
@@ -53,15 +50,7 @@ def process(event: dict[str, Any], context: LambdaContext, service: Notification
         if delivery.gone:
             metrics.add_metric(name="WebSocketConnectionsGone", unit="Count", value=delivery.gone)
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event, record_handler=deliver, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every message as failed")
-        return {"batchItemFailures": [{"itemIdentifier": str(r.get("messageId", ""))} for r in records]}
-    return dict(response)
+    return queue_batch(event, context, deliver)
 
 
 @observe

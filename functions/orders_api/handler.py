@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
     from propdesk.purchases.refunds import RefundService
     from propdesk.purchases.store import OrderStore
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
 app = build_rest_app()
 answer_retry_later(app)
 
@@ -108,9 +106,6 @@ def create_order(call: Call) -> Response[Any]:
 
     request = call.body_as(schema.OrderRequest)
     event = app.current_event
-    key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
-    if key is not None and not IDEMPOTENCY_KEY.match(key):
-        raise InvalidInputError("Idempotency-Key must be 1-255 letters, digits or _.:-", "Idempotency-Key")
     context = event.raw_event.get("requestContext") or {}
     email = ((context.get("authorizer") or {}).get("claims") or {}).get("email")
     if not isinstance(email, str) or "@" not in email:
@@ -124,7 +119,7 @@ def create_order(call: Call) -> Response[Any]:
         add_ons=tuple(request.add_ons),
         discount_code=request.discount_code,
         billing_country=request.billing_country.upper() if request.billing_country else None,
-        idempotency_key=key,
+        idempotency_key=call.idempotency_key,
         client_ip=(context.get("identity") or {}).get("sourceIp"),
         ip_country=event.headers.get("CloudFront-Viewer-Country")
         or event.headers.get("cloudfront-viewer-country"),

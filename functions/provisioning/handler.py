@@ -6,8 +6,9 @@ purchase.dispute_closed` (DLQ after 6 receives, alarmed). Each message is one Ev
 - `purchase.refunded`: disable the order's account; `purchase.disputed`: suspend it, flag the trader, alert
   the firm; `purchase.dispute_closed` (won): reinstate it.
 
-Partial batch responses: a message whose work is still pending (platform down, another worker's lease) is
-reported in `batchItemFailures` and comes back after the visibility timeout; the others are deleted.
+Partial batch responses (`propdesk.batches`): a message whose work is still pending (platform down, another
+worker's lease) is reported in `batchItemFailures` and comes back after the visibility timeout; the others
+are deleted.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import queue_batch
 from propdesk.config import ProvisioningSettings
 from propdesk.domain_events import Envelope
 from propdesk.observability import logger, metrics, observe
@@ -80,10 +81,6 @@ def handle(envelope: Envelope, deps: Dependencies) -> str:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return {"batchItemFailures": []}
-
     def consume(record: SQSRecord) -> None:
         envelope = Envelope.model_validate_json(record.body)
         outcome = handle(envelope, deps)
@@ -97,18 +94,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
         )
         metrics.add_metric(name="PurchaseEventsHandled", unit="Count", value=1)
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event, record_handler=consume, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every message as failed")
-        return {"batchItemFailures": [{"itemIdentifier": str(r.get("messageId", ""))} for r in records]}
-    failures = len(response.get("batchItemFailures", []))
-    if failures:
-        metrics.add_metric(name="ProvisioningRetries", unit="Count", value=failures)
-    return dict(response)
+    return queue_batch(event, context, consume, failures_metric="ProvisioningRetries")
 
 
 @observe

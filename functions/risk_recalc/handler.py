@@ -1,8 +1,10 @@
 """DynamoDB stream of the main table, filtered to new `EVENT#` items (a trading event: recalculate the
 account's risk) and new `OVERRIDE#` items (staff overrode a breach: replay the account with its overrides).
 
-Partial batch responses: a record that cannot be read (malformed image, an event the engine cannot parse, an
-unknown account or program version) is reported in `batchItemFailures` while the others are processed. The
+Partial batch responses (`propdesk.batches`): a record that cannot be read (a malformed image, an unknown
+account or program version) is reported in `batchItemFailures` while the others are processed. An event the
+engine refuses is not a failed record: the recalculation rejects it alone (kept with its field and reason in
+the account's risk state) and goes on, so that one poison event never blocks the account's later events. The
 handler never raises: the local cloud retries a raised batch forever, and on AWS the mapping's retry cap and
 on-failure queue take over from the reported failures. See `propdesk.services.risk` for the semantics.
 """
@@ -14,9 +16,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import stream_batch
 from propdesk.config import RiskRecalcSettings
 from propdesk.data.keys import ACCOUNT_PREFIX, EVENT_PREFIX, OVERRIDE_PREFIX
 from propdesk.observability import logger, metrics, observe
@@ -70,10 +72,8 @@ def production_dependencies() -> Dependencies:
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
+    if not event.get("Records"):
         return {"batchItemFailures": []}
-    from propdesk.engine import parse_event  # here, not at the top: the engine adds ~30 ms to the import
 
     def recalculate(record: DynamoDBRecord) -> None:
         sort_key = _inserted_sort_key(record.raw_event)
@@ -83,25 +83,26 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
         if not sort_key.startswith(EVENT_PREFIX):
             return  # the mapping's filter passes only these; the local cloud ignores filters
         stored = deps.read_image(record.raw_event["dynamodb"]["NewImage"])
-        parse_event(stored.payload)  # a poison record fails here, alone
+        _check_readable(stored.payload)
         report = deps.service.on_event_recorded(stored)
         metrics.add_metric(name="RiskRecalculations", unit="Count", value=1)
         if report.new_breaches:
             metrics.add_metric(name="Breaches", unit="Count", value=len(report.new_breaches))
         logger.debug("recalculated", extra={"account_id": report.account_id, "status": report.status})
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    return stream_batch(event, context, recalculate, failures_metric="RiskRecordsFailed")
+
+
+def _check_readable(payload: dict[str, Any]) -> None:
+    """A record whose event has no readable type or time is malformed (a failed record); an event whose
+    figures the engine refuses is the recalculation's to reject, alone."""
+    from propdesk.engine import EventError, parse_event  # here: the engine adds ~30 ms to the import
+
     try:
-        response = process_partial_response(
-            event=event, record_handler=recalculate, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every record as failed")
-        return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records]}
-    failures = response.get("batchItemFailures", [])
-    if failures:
-        metrics.add_metric(name="RiskRecordsFailed", unit="Count", value=len(failures))
-    return dict(response)
+        parse_event(payload)
+    except EventError as error:
+        if error.field in ("", "type", "time"):
+            raise
 
 
 def _reapply_overrides(record: dict[str, Any], deps: Dependencies) -> None:
@@ -124,13 +125,6 @@ def _inserted_sort_key(record: dict[str, Any]) -> str:
     keys = (record.get("dynamodb") or {}).get("Keys") or {}
     sort_key = (keys.get("sk") or {}).get("S", "")
     return sort_key if isinstance(sort_key, str) else ""
-
-
-def _sequence_number(record: Any) -> str:
-    try:
-        return str(record["dynamodb"]["SequenceNumber"])
-    except (KeyError, TypeError):
-        return ""
 
 
 @observe

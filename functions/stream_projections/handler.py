@@ -2,7 +2,7 @@
 update to its WebSocket subscribers, keeps the leaderboards (balance changes, pushed on the leaderboard
 channels) and the audit log of automated enforcement (breaches) up to date.
 
-Partial batch responses, and the handler never raises (see risk_recalc for why). Records of other items are
+Partial batch responses, and the handler never raises (`propdesk.batches`). Records of other items are
 skipped: the mapping's filter passes only these two kinds, but the local cloud ignores filters.
 """
 
@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.batches import stream_batch
 from propdesk.config import StreamProjectionsSettings
 from propdesk.data import keys
-from propdesk.observability import logger, metrics, observe
+from propdesk.observability import metrics, observe
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
@@ -86,6 +86,8 @@ def project(record: dict[str, Any], deps: Dependencies) -> None:
     if sk == keys.RISK_SK and name in ("INSERT", "MODIFY"):
         new, written_at = images.risk_snapshot(change["NewImage"])
         old = images.risk_snapshot(change["OldImage"])[0] if "OldImage" in change else None
+        if old is not None and old.version == new.version:
+            return  # the risk service's outbox bookkeeping (its effects done): the state did not change
         _push_account_update(deps, new, written_at, old)
         _update_leaderboards(deps, new, written_at, old)
     elif sk.startswith(keys.BREACH_PREFIX) and name == "INSERT":
@@ -120,29 +122,10 @@ def _update_leaderboards(deps: Dependencies, new: Any, written_at: Any, old: Any
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return {"batchItemFailures": []}
-
     def handle(record: DynamoDBRecord) -> None:
         project(record.raw_event, deps)
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    try:
-        response = process_partial_response(
-            event=event, record_handler=handle, processor=processor, context=context
-        )
-    except Exception:
-        logger.exception("the batch could not be processed; reporting every record as failed")
-        return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records]}
-    return dict(response)
-
-
-def _sequence_number(record: Any) -> str:
-    try:
-        return str(record["dynamodb"]["SequenceNumber"])
-    except (KeyError, TypeError):
-        return ""
+    return stream_batch(event, context, handle)
 
 
 @observe

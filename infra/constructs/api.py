@@ -273,7 +273,6 @@ class Api(Construct):
         plan.add_api_key(key)
         return key
 
-
     def add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
         """Wire every route of the contract that one of these functions serves (by its folder name).
 

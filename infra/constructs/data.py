@@ -1,5 +1,6 @@
-"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections, live-update
-subscriptions and feeds, and idempotency records.
+"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections, and live-update
+subscriptions and feeds. Idempotency is the records' own: every write a retry could repeat is conditional on
+what it writes (docs/data-model.md, "Idempotency"), so there is no separate idempotency table.
 
 Keys and access patterns: docs/data-model.md.
 """
@@ -115,23 +116,6 @@ class Data(Construct):
             "restore clients reconnect and reload over REST.",
         )
 
-        # Powertools idempotency's default schema: key `id`, TTL `expiration`.
-        self.idempotency = dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=_key("id"),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiration",
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            deletion_protection=config.is_prod,
-            removal_policy=removal_policy(config),
-        )
-        acknowledge(
-            self.idempotency,
-            "DDB3",
-            "Idempotency records expire within hours by TTL; the main table holds the outcomes they guard.",
-        )
-
     def grant_table(
         self, grantee: iam.IGrantable, *, write: bool = False, read: bool = True, audit_writer: bool = False
     ) -> None:
@@ -178,9 +162,6 @@ class Data(Construct):
     def grant_realtime(self, grantee: iam.IGrantable, *actions: str) -> None:
         """The given item actions on the realtime table (subscriptions and feeds)."""
         _grant_items(grantee, self.realtime, (), actions)
-
-    def grant_idempotency(self, grantee: iam.IGrantable) -> None:
-        _grant_items(grantee, self.idempotency, (), (*READ_ACTIONS, *WRITE_ACTIONS))
 
 
 def _grant_items(

@@ -186,8 +186,11 @@ class LocalCloud:
         from botocore.exceptions import ClientError
 
         cloudformation = boto3.client(
-            "cloudformation", endpoint_url=self.endpoint, region_name=REGION,
-            aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106 - dummy credentials
+            "cloudformation",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 - dummy credentials
         )
         try:
             stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
@@ -211,8 +214,13 @@ class LocalCloud:
         if not self.has_stack("CDKToolkit"):
             self.cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", *context)
         self.cdk(
-            "deploy", f"Propdesk-{STAGE}", "--require-approval", "never",
-            "--outputs-file", str(outputs_file), *context,
+            "deploy",
+            f"Propdesk-{STAGE}",
+            "--require-approval",
+            "never",
+            "--outputs-file",
+            str(outputs_file),
+            *context,
         )
         outputs: dict[str, dict[str, str]] = json.loads(outputs_file.read_text())
         return outputs[f"Propdesk-{STAGE}"]

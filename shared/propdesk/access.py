@@ -1,7 +1,7 @@
 """Staff roles (Cognito groups) and what each may do: least privilege, one table.
 
-A trader (any signed-in user without a staff group) reads only their own accounts; that ownership check is
-in the routes. Staff permissions are granted here and nowhere else:
+A trader (any signed-in user without a staff group) reads only their own accounts (`readable_account`, the one
+place that decides it); staff permissions are granted here and nowhere else:
 
 | permission              | support | risk | finance | admin |
 |-------------------------|---------|------|---------|-------|
@@ -18,7 +18,14 @@ in the routes. Staff permissions are granted here and nowhere else:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from propdesk.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from propdesk.records import Account
 
 SUPPORT = "support"
 RISK = "risk"
@@ -54,3 +61,43 @@ GRANTS: dict[Permission, frozenset[str]] = {
 
 def granted(roles: frozenset[str], permission: Permission) -> bool:
     return bool(roles & GRANTS[permission])
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A signed-in user as the domain sees them: `subject` names them (the audit log's actor), `groups` are
+    their groups (staff roles among them)."""
+
+    subject: str
+    groups: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this user."""
+        return self.subject
+
+    @property
+    def staff_roles(self) -> tuple[str, ...]:
+        return tuple(sorted(self.groups & STAFF_ROLES))
+
+    def can(self, permission: Permission) -> bool:
+        return granted(self.groups, permission)
+
+    def may_read_trader(self, trader_id: str) -> bool:
+        """A trader reads their own accounts; staff with `read_accounts` read anyone's."""
+        return self.subject == trader_id or self.can(Permission.READ_ACCOUNTS)
+
+
+class AccountLookup(Protocol):
+    def get(self, account_id: str, consistent: bool = False) -> Account | None: ...
+
+
+def readable_account(
+    accounts: AccountLookup, reader: Identity, account_id: str, consistent: bool = False
+) -> Account:
+    """The account, if `reader` may read it. A missing account and another trader's raise the same
+    NotFoundError (404): the answer never tells them apart."""
+    account = accounts.get(account_id, consistent=consistent)
+    if account is None or not reader.may_read_trader(account.trader_id):
+        raise NotFoundError(f"no account {account_id!r}", "account_id")
+    return account

@@ -19,6 +19,13 @@ class NotFoundError(DomainError):
     code = "not_found"
 
 
+class ProgramVersionMissingError(NotFoundError):
+    """An account is pinned to a program version the catalogue does not store (a data fault, not the
+    caller's: the account names it, so `field` is `account_id`)."""
+
+    code = "program_version_missing"
+
+
 class InvalidInputError(DomainError):
     """Input that is well-formed JSON but breaks a rule; `field` names the offending field."""
 

@@ -52,7 +52,6 @@ def period_key(period: Period, moment: datetime) -> str:
     return "all"
 
 
-
 def shard_of(account_id: str) -> int:
     return int.from_bytes(hashlib.sha256(account_id.encode()).digest()[:4], "big") % SHARDS
 

@@ -1,5 +1,5 @@
 """Ports: what the domain needs from the outside world. Production adapters live in `propdesk.adapters`
-(boto3, created lazily); in-memory fakes for tests in `propdesk.adapters.fakes`.
+(boto3, created lazily); in-memory doubles for tests in `tests/doubles/ports.py` (never shipped).
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ T = TypeVar("T")
 # suspended: a payment dispute is open; disabled: the purchase was refunded (see propdesk.purchases)
 AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
 KycStatus = Literal["pending", "approved", "declined", "resubmission"]
+# Where a breach id leads: `unknown_id` (not an id the API handed out), `absent` (the account has no such
+# breach), `standing` (not overridden) or `overridden`.
+BreachStanding = Literal["unknown_id", "absent", "standing", "overridden"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +82,30 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """A normalized trading event as stored; `payload` is the engine's event format (amounts as strings)."""
+    """A normalized trading event as stored; `payload` is the engine's event format (amounts as strings).
+
+    `sk` is the event's position in the account's log, given by the store (its time, then its id): opaque
+    above the data layer, compared and handed back only; empty for an event not stored yet.
+    """
 
     account_id: str
     event_id: str
     time: datetime
     type: str
     payload: dict[str, Any]
-    sk: str
+    sk: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEffect:
+    """A side effect a recalculation committed to with its snapshot (the risk service's outbox): recording
+    breach evidence, a status change, a platform command, an event to publish. `effect_id` is stable (the
+    same effect of the same step always has the same id); `data` is JSON-safe (`propdesk.services.
+    risk_outbox` writes and reads it)."""
+
+    effect_id: str
+    kind: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +114,13 @@ class RiskSnapshot:
 
     `last_event_sk` is the watermark of applied events; `applied_events` counts them, so that a late event
     (sorting before the watermark) can be told apart from a duplicate delivery.
+
+    `state` is the engine's `AccountState.to_dict()` and `evaluation` its verdict (`Evaluation.to_dict()` plus
+    `usage` and `rejected_events`); read them through the typed accessors below, which name what callers
+    need and keep the documents' layout in one place.
+
+    `pending` is the outbox: the side effects the recalculation that wrote this snapshot still has to perform
+    (empty once they are done).
     """
 
     account_id: str
@@ -105,6 +131,88 @@ class RiskSnapshot:
     applied_events: int
     evaluated_until: datetime | None
     warnings_sent: dict[str, str] = field(default_factory=dict)
+    pending: tuple[PendingEffect, ...] = ()
+
+    # ---- the verdict
+
+    @property
+    def status(self) -> str | None:
+        """The engine's verdict: `active`, `passed` or `failed` (None for a snapshot without a verdict)."""
+        status = self.evaluation.get("status")
+        return None if status is None else str(status)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The verdict's metrics (`Metrics.to_dict()`: money as strings, times in the program's zone)."""
+        metrics: dict[str, Any] = self.evaluation.get("metrics", {})
+        return metrics
+
+    @property
+    def usage(self) -> list[dict[str, Any]]:
+        """Every loss limit's `rule`, `rule_index`, `floor` and `used_share` at the last evaluation."""
+        usage: list[dict[str, Any]] = self.evaluation.get("usage", [])
+        return usage
+
+    @property
+    def breaches(self) -> list[dict[str, Any]]:
+        """The breaches the verdict lists, in time order, as the engine writes them (`Breach.to_dict()`)."""
+        breaches: list[dict[str, Any]] = self.evaluation.get("breaches", [])
+        return breaches
+
+    @property
+    def rejected_events(self) -> list[dict[str, Any]]:
+        """The latest events the engine refused (`event_id`, `field`, `reason`), oldest first."""
+        rejected: list[dict[str, Any]] = self.evaluation.get("rejected_events", [])
+        return rejected
+
+    # ---- the engine's state
+
+    @property
+    def balance(self) -> Decimal:
+        """The closed balance."""
+        return Decimal(str(self.state["balance"]))
+
+    @property
+    def excluded_profit(self) -> Decimal:
+        """Profit that news rules excluded from targets (0 when none)."""
+        return Decimal(str(self.state.get("excluded_profit", "0")))
+
+    @property
+    def open_positions(self) -> list[dict[str, Any]]:
+        """The open positions (`position_id`, `symbol`, `side`, `volume`, `opened_at`, `in_news_window`)."""
+        positions: list[dict[str, Any]] = self.state.get("positions", [])
+        return positions
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """Until when a `pause` breach locks trading (None: not paused)."""
+        text = self.state.get("paused_until")
+        return None if text is None else datetime.fromisoformat(text)
+
+    @property
+    def next_deadline(self) -> datetime | None:
+        """The earliest scheduled-rule deadline still ahead of an active account (day boundaries excluded)."""
+        if self.state.get("status") != "active":
+            return None
+        dues = [datetime.fromisoformat(due) for due in self.state.get("dues", []) if due is not None]
+        return min(dues, default=None)
+
+    @property
+    def waived(self) -> frozenset[tuple[datetime, str, str]]:
+        """The breaches staff overrode that the state was evaluated with, each as (instant, rule, identity):
+        the engine's `BreachRef(*waived)`."""
+        return frozenset(
+            (datetime.fromisoformat(ref["time"]), str(ref["rule"]), str(ref["identity"]))
+            for ref in self.state.get("waived", ())
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DueAccount:
+    """An account whose next scheduled deadline (time limit, inactivity, flat-by) falls at `due_at`."""
+
+    account_id: str
+    due_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +232,9 @@ class BreachEvidence:
     program_id: str
     program_version: int
     identity: str = ""  # rule index and trigger: tells breaches of one rule at one instant apart
+    # Opaque and URL-safe, set by the store that read the evidence ("" until it is stored); derived from the
+    # fields above, so it takes no part in equality.
+    breach_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +268,22 @@ class Connection:
 
 
 @dataclass(frozen=True, slots=True)
+class ResetRetry:
+    """An account the daily reset could not advance to `boundary` (its latest missed day boundary): the next
+    run advances it there (which crosses every earlier one too)."""
+
+    account_id: str
+    boundary: datetime
+    attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class ResetWatermark:
-    """Up to when the daily reset has processed day boundaries."""
+    """Up to when the daily reset has processed day boundaries, and the accounts it still has to retry."""
 
     checked_until: datetime
     version: int
+    retry: tuple[ResetRetry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +305,7 @@ class AuditEntry:
 class BreachOverride:
     override_id: str
     account_id: str
-    breach_sk: str
+    breach_id: str  # the breach's opaque id (as `BreachEvidence.breach_id`)
     actor: str
     reason: str
     at: datetime

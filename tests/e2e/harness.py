@@ -65,7 +65,9 @@ class DeployedStack:
         data = json.dumps(body).encode() if isinstance(body, dict) else body
         data = data.encode() if isinstance(data, str) else data
         request = urllib.request.Request(  # noqa: S310 - the local cloud on loopback
-            self.endpoints.rest_url(path), data=data, method=method,
+            self.endpoints.rest_url(path),
+            data=data,
+            method=method,
             headers={"content-type": "application/json", **(headers or {})},
         )
         try:

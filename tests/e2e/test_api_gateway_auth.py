@@ -1,5 +1,6 @@
 """The trader and staff API through API Gateway and the local cloud's Cognito authorizer: the served
 OpenAPI document and Swagger UI, tampered and rewritten tokens refused by the gateway, roles, live metrics."""
+
 from __future__ import annotations
 
 import base64

@@ -19,7 +19,8 @@ def test_the_every_minute_schedule_runs_the_daily_reset(stack: DeployedStack) ->
 
     watermark = eventually(
         lambda: (w := ResetWatermarkRepository().get()) and w.checked_until >= started and w,
-        timeout=150, interval=3,
+        timeout=150,
+        interval=3,
     )
 
     assert watermark.checked_until >= started

@@ -57,17 +57,29 @@ def test_a_passed_account_starts_kyc_and_a_signed_veriff_approval_completes_it(s
 
     bind_data_layer(stack)
     trader_id, account_id = str(uuid.uuid4()), f"e2e-kyc-{uuid.uuid4().hex[:8]}"
-    publish(stack, AccountPassed(
-        event_id=uuid.uuid4().hex, occurred_at=datetime.now(UTC), account_id=account_id, trader_id=trader_id,
-        program_id="two-step-100k-phase-1", program_version=1, metrics={},
-    ))
+    publish(
+        stack,
+        AccountPassed(
+            event_id=uuid.uuid4().hex,
+            occurred_at=datetime.now(UTC),
+            account_id=account_id,
+            trader_id=trader_id,
+            program_id="two-step-100k-phase-1",
+            program_version=1,
+            metrics={},
+        ),
+    )
     case = eventually(lambda: KycRepository().get(trader_id), timeout=45)
     assert case.status == "pending"
     body = veriff_decision(trader_id)
     secret = veriff_shared_secret(stack)
 
-    tampered = stack.http("POST", "/v1/webhooks/veriff", body=body.replace(b"approved", b"declined"),
-                          headers=signed(body, secret))
+    tampered = stack.http(
+        "POST",
+        "/v1/webhooks/veriff",
+        body=body.replace(b"approved", b"declined"),
+        headers=signed(body, secret),
+    )
     wrong_key = stack.http("POST", "/v1/webhooks/veriff", body=body, headers=signed(body, "not-the-secret"))
     accepted = stack.http("POST", "/v1/webhooks/veriff", body=body, headers=signed(body, secret))
 
@@ -80,8 +92,11 @@ def test_a_passed_account_starts_kyc_and_a_signed_veriff_approval_completes_it(s
     assert decided.status == "approved"
     assert eventually(lambda: workflow_status(stack, trader_id) == "SUCCEEDED", timeout=45)
     notified = eventually(
-        lambda: [n for n in NotificationRepository().list_for_trader(trader_id).items
-                 if n.detail_type == "kyc.approved"],
+        lambda: [
+            n
+            for n in NotificationRepository().list_for_trader(trader_id).items
+            if n.detail_type == "kyc.approved"
+        ],
         timeout=45,
     )
     assert len(notified) == 1

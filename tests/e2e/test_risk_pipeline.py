@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 
 def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     answer = stack.http(
-        "POST", "/v1/platform/events",
+        "POST",
+        "/v1/platform/events",
         body={"account_id": account_id, "events": events},
         headers={"x-api-key": stack.demo["platform_api_key"]},
     )
@@ -39,10 +40,18 @@ def test_an_equity_drop_below_the_daily_floor_fails_the_account_once(
     opened_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     open_demo_account(stack, account_id, opened_at)
     events = [
-        {"event_id": "t1", "time": (opened_at + timedelta(minutes=1)).isoformat(), "type": "equity",
-         "equity": "97000.00"},
-        {"event_id": "t2", "time": (opened_at + timedelta(minutes=2)).isoformat(), "type": "equity",
-         "equity": "94900.00"},
+        {
+            "event_id": "t1",
+            "time": (opened_at + timedelta(minutes=1)).isoformat(),
+            "type": "equity",
+            "equity": "97000.00",
+        },
+        {
+            "event_id": "t2",
+            "time": (opened_at + timedelta(minutes=2)).isoformat(),
+            "type": "equity",
+            "equity": "94900.00",
+        },
     ]
 
     first = post_events(stack, account_id, events)

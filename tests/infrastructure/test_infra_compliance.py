@@ -73,7 +73,6 @@ OUTPUTS = {
     "UserPoolServerClientId",
     "TableName",
     "ConnectionsTableName",
-    "IdempotencyTableName",
     "RealtimeTableName",
     "EventBusName",
     "KycStateMachineArn",

@@ -81,13 +81,6 @@ def test_connections_table_expires_connections_and_finds_them_by_trader(synthesi
     ]
 
 
-def test_idempotency_table_has_powertools_default_schema(synthesized: Synthesized) -> None:
-    table = _table_with_key(synthesized, "id")
-
-    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
-
-
 def test_dev_tables_are_deleted_with_the_stack(synthesized: Synthesized) -> None:
     for table in synthesized.of_type("AWS::DynamoDB::Table").values():
         assert table["DeletionPolicy"] == "Delete"

@@ -135,7 +135,7 @@ def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesize
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
 
-    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_purchases.py).
+    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
     assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS}
 
 

@@ -21,7 +21,6 @@ REGION = "us-east-1"
 class TableNames:
     main: str
     connections: str
-    idempotency: str
     realtime: str
 
 
@@ -117,7 +116,6 @@ class DynamoDBLocal:
         return TableNames(
             main=names["PropdeskTable"],
             connections=names["ConnectionsTable"],
-            idempotency=names["IdempotencyTable"],
             realtime=names["RealtimeTable"],
         )
 

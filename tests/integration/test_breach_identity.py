@@ -10,7 +10,7 @@ from propdesk.data.models import BreachItem
 from propdesk.data.risk import BreachRepository
 
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
-from tests.integration.risk_support import RiskWorld
+from tests.integration.risk_world import RiskWorld
 
 pytestmark = pytest.mark.integration
 

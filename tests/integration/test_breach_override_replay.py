@@ -22,7 +22,7 @@ from propdesk.records import AuditEntry, BreachEvidence, BreachOverride, RiskSna
 from propdesk.services.account_metrics import live_metrics
 
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
-from tests.integration.risk_support import RiskWorld
+from tests.integration.risk_world import RiskWorld
 from tests.integration.test_risk_recalc import equity, opened
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ def override(world: RiskWorld, evidence: BreachEvidence, reinstate: bool = True)
         BreachOverride(
             override_id=uuid.uuid4().hex,
             account_id=account_id,
-            breach_sk=keys.breach_sk(evidence.time, evidence.rule, evidence.identity),
+            breach_id=keys.breach_id(keys.breach_sk(evidence.time, evidence.rule, evidence.identity)),
             actor="risk-ann",
             reason="platform price spike",
             at=at,

@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from propdesk.data.account_status import PurchaseAccountBook
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.data.watermark import ResetWatermarkRepository
+from propdesk.records import ResetRetry
 from propdesk.services.daily_reset import DailyReset
 
 from events import load_event
 from functions.daily_reset import handler as daily_reset
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
+from tests.integration.factories import account
 from tests.integration.invoke import LambdaContextStub
-from tests.integration.risk_support import RiskWorld
+from tests.integration.risk_world import RiskWorld
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +105,33 @@ def test_a_later_event_after_the_reset_is_applied_on_top(world: RiskWorld) -> No
     assert world.deliver(world.stream()) == {"batchItemFailures": []}
     assert world.evaluation()["status"] == "failed"
     assert world.evaluation()["breaches"] == world.in_order_verdict(until=None)["breaches"]
+
+
+def test_an_account_that_cannot_be_advanced_is_kept_for_retry_and_holds_no_one_back(world: RiskWorld) -> None:
+    """`acc-broken` is pinned to a program version that is not stored: every advance of it fails."""
+    broken = account(
+        "acc-broken",
+        program_id=world.account.program_id,
+        program_version=99,
+        opened_at=world.account.opened_at,
+    )
+    AccountRepository().open(broken)
+
+    summary = reset_at(world, "2026-03-29T22:00:20+00:00")
+
+    assert summary["failed_accounts"] == ["acc-broken"] and summary["breaches"] == 1
+    assert summary["watermark_moved"] is True and summary["retries_pending"] == 1
+    mark = ResetWatermarkRepository().get()
+    assert mark is not None and mark.checked_until == datetime.fromisoformat("2026-03-29T22:00:20+00:00")
+    assert mark.retry == (ResetRetry("acc-broken", PRAGUE_MIDNIGHT_AFTER_DST),)
+
+    again = reset_at(world, "2026-03-29T22:01:20+00:00")
+    assert again["failed_accounts"] == ["acc-broken"] and again["watermark_moved"] is True
+    mark = ResetWatermarkRepository().get()
+    assert mark is not None and mark.retry == (ResetRetry("acc-broken", PRAGUE_MIDNIGHT_AFTER_DST, 2),)
+
+    PurchaseAccountBook().set_status("acc-broken", "suspended", "dispute", world.clock.now(), ["active"])
+    settled = reset_at(world, "2026-03-29T22:02:20+00:00")
+    assert settled["failed_accounts"] == [] and settled["retries_pending"] == 0
+    mark = ResetWatermarkRepository().get()
+    assert mark is not None and mark.retry == ()

@@ -21,7 +21,7 @@ from propdesk.services.daily_reset import DailyReset
 from events import load_event
 from functions.daily_reset import handler as daily_reset
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
-from tests.integration.risk_support import CONTEXT, RiskWorld
+from tests.integration.risk_world import CONTEXT, RiskWorld
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from propdesk.adapters.fakes import (
-    InMemoryEventPublisher,
-    InMemoryWorkflowCallback,
-    ManualClock,
-    StaticSecrets,
-)
 from propdesk.data.kyc import KycRepository
 from propdesk.services.kyc import KycService
 
@@ -21,6 +15,12 @@ from events import SAMPLE_VERIFF_SECRET, load_event
 from functions.kyc_decision import handler as kyc_decision
 from functions.kyc_request import handler as kyc_request
 from functions.kyc_webhook import handler as kyc_webhook
+from tests.doubles.ports import (
+    InMemoryEventPublisher,
+    InMemoryWorkflowCallback,
+    ManualClock,
+    StaticSecrets,
+)
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import LambdaContextStub, json_of
 

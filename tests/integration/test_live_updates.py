@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import InMemoryPusher, ManualClock
 from propdesk.data.accounts import AccountRepository, TraderRepository
 from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
@@ -26,6 +25,7 @@ from propdesk.services.live_feed import LiveFeed
 from propdesk.services.projections import Projections
 
 from functions.stream_projections import handler as stream_projections
+from tests.doubles.ports import InMemoryPusher, ManualClock
 from tests.integration.api.api_world import CONTEXT, PROGRAM_ID, Firm, fills_then_breach
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records

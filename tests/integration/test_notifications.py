@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import InMemoryPusher
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.notifications import NotificationRepository
 from propdesk.records import Connection
@@ -16,6 +15,7 @@ from propdesk.services.notifications import NotificationService
 
 from events import load_event
 from functions.notifications import handler as notifications
+from tests.doubles.ports import InMemoryPusher
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import LambdaContextStub
 

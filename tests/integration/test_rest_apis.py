@@ -15,6 +15,7 @@ from propdesk.data.events import TradingEventRepository
 from functions.accounts_api import handler as accounts_api
 from functions.catalogue_api import handler as catalogue_api
 from functions.platform_events import handler as platform_events
+from tests.doubles.ports import ManualClock
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import OPENED_AT, account
@@ -211,6 +212,8 @@ def test_malformed_json_is_400(tables: TableNames) -> None:
         ({"account_id": "a", "events": "nope"}, "events"),
         ({"account_id": 7, "events": [{}]}, "account_id"),
         ({"account_id": "a", "events": [{}], "extra": 1}, "extra"),
+        ({"account_id": "a", "events": [{}]}, "events[0].type"),
+        ({"account_id": "a", "events": [{"type": ["equity"]}]}, "events[0].type"),
     ],
 )
 def test_wrong_shapes_are_422_naming_the_field(
@@ -238,6 +241,102 @@ def test_an_invalid_event_deep_in_the_batch_is_422_and_nothing_is_written(
     assert response["statusCode"] == 422
     assert json_of(response)["error"]["field"] == "events[1].profit"
     assert list(TradingEventRepository().replay(unique_id)) == []
+
+
+POISON = [
+    ("equity", "equity", "1E+100"),
+    ("equity", "equity", "-1E+40"),
+    ("equity", "equity", "1E+30"),
+    ("equity", "equity", 10**13),
+    ("equity", "equity", "99000.123456789"),
+    ("position_closed", "profit", "1E+30"),
+    ("position_opened", "volume", "1000000"),
+    ("position_opened", "volume", "0"),
+    ("position_opened", "stop_loss", "-1"),
+    ("withdrawal", "amount", "0"),
+    ("withdrawal", "amount", "1E+12"),
+    ("deposit", "amount", "-5"),
+]
+BASE_EVENTS: dict[str, dict[str, object]] = {
+    "equity": {"type": "equity", "equity": "99000"},
+    "position_closed": {"type": "position_closed", "position_id": "p1", "profit": "1"},
+    "withdrawal": {"type": "withdrawal", "amount": "100"},
+    "deposit": {"type": "deposit", "amount": "100"},
+    "position_opened": {
+        "type": "position_opened", "position_id": "p1", "symbol": "EURUSD", "side": "buy", "volume": "1"
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "field", "value"), POISON)
+def test_a_number_out_of_the_engines_bounds_is_422_naming_the_field_and_nothing_is_stored(
+    tables: TableNames, unique_id: str, kind: str, field: str, value: object
+) -> None:
+    AccountRepository().open(account(unique_id))
+    good = {"event_id": "ok-1", "time": "2026-03-02T10:00:00+01:00", "type": "equity", "equity": "99000"}
+    poison = {**BASE_EVENTS[kind], "event_id": "bad-1", "time": "2026-03-02T10:01:00+01:00", field: value}
+
+    response = post_events(unique_id, [good, poison])
+
+    assert response["statusCode"] == 422
+    assert json_of(response)["error"]["field"] == f"events[1].{field}"
+    assert list(TradingEventRepository().replay(unique_id)) == []
+
+
+def post_at(now: datetime, account_id: str, events: list[dict[str, str]]) -> dict[str, object]:
+    """The route with an injected clock (the production wiring otherwise)."""
+    from propdesk.services.ingestion import EventIngestion
+
+    deps = (EventIngestion(AccountRepository(), TradingEventRepository()), ManualClock(now))
+    body = json.dumps({"account_id": account_id, "events": events})
+    return platform_events.process(rest_request("post_platform_events", body=body), CONTEXT, deps)
+
+
+def test_an_event_more_than_five_minutes_ahead_of_the_clock_is_422_and_nothing_is_stored(
+    tables: TableNames, unique_id: str
+) -> None:
+    AccountRepository().open(account(unique_id))
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    within = {"event_id": "e-1", "time": "2026-03-02T09:05:00+00:00", "type": "equity", "equity": "99000"}
+    ahead = {"event_id": "e-2", "time": "2026-03-02T09:05:00.000001+00:00", "type": "equity", "equity": "1"}
+
+    refused = post_at(now, unique_id, [within, ahead])
+    accepted = post_at(now, unique_id, [within])
+
+    assert refused["statusCode"] == 422
+    assert json_of(refused)["error"]["field"] == "events[1].time"
+    assert accepted["statusCode"] == 202
+    assert [event.event_id for event in TradingEventRepository().replay(unique_id)] == ["e-1"]
+
+
+def test_an_event_before_the_account_opened_is_422(tables: TableNames, unique_id: str) -> None:
+    AccountRepository().open(account(unique_id, opened_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC)))
+    early = {"event_id": "e-1", "time": "2026-03-02T07:59:59+00:00", "type": "equity", "equity": "99000"}
+
+    response = post_at(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), unique_id, [early])
+
+    assert response["statusCode"] == 422
+    assert json_of(response)["error"]["field"] == "events[0].time"
+    assert list(TradingEventRepository().replay(unique_id)) == []
+
+
+def test_a_paid_payouts_withdrawal_and_its_compensation_are_stored(
+    tables: TableNames, unique_id: str
+) -> None:
+    AccountRepository().open(account(unique_id))
+    paid = {"event_id": "w-1", "time": "2026-03-02T10:00:00+01:00", "type": "withdrawal", "amount": "1234.56",
+            "payout_id": "po-1"}  # fmt: skip
+    back = {"event_id": "d-1", "time": "2026-03-02T11:00:00+01:00", "type": "deposit", "amount": "1234.56",
+            "payout_id": "po-1"}  # fmt: skip
+
+    response = post_events(unique_id, [paid, back])
+
+    assert response["statusCode"] == 202
+    stored = list(TradingEventRepository().replay(unique_id))
+    assert [(event.type, event.payload["amount"], event.payload["payout_id"]) for event in stored] == [
+        ("withdrawal", "1234.56", "po-1"),
+        ("deposit", "1234.56", "po-1"),
+    ]
 
 
 def test_events_for_an_unknown_account_are_404(tables: TableNames, unique_id: str) -> None:

@@ -18,7 +18,7 @@ from events import load_event
 from functions.risk_recalc import handler as risk_recalc
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
 from tests.integration.invoke import stream_event
-from tests.integration.risk_support import CONTEXT, RiskWorld, core
+from tests.integration.risk_world import CONTEXT, RiskWorld, core
 
 pytestmark = pytest.mark.integration
 read_image = TradingEventRepository.from_stream_image
@@ -200,17 +200,20 @@ def test_a_redelivered_breach_publishes_nothing_new(world: RiskWorld) -> None:
     assert len(world.control.disabled) == 1
 
 
-def test_a_failed_publish_is_retried_with_the_state_unchanged(world: RiskWorld) -> None:
+def test_a_failed_publish_stays_pending_and_the_retry_publishes_once(world: RiskWorld) -> None:
     world.store(equity("e1", "2026-03-02T10:05:00+01:00", "94000.00"))
     records = world.stream()
     world.publisher.fail_next = 1
 
     first = world.deliver(records)
     assert first == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
-    assert RiskStateRepository().get(world.account.account_id) is None
+    written = RiskStateRepository().get(world.account.account_id)
+    assert written is not None and [effect.kind for effect in written.pending] == ["publish"]
 
     assert world.deliver(records) == {"batchItemFailures": []}
     assert len(world.publisher.of_type("account.breached")) == 1
+    settled = RiskStateRepository().get(world.account.account_id)
+    assert settled is not None and settled.pending == () and settled.version == written.version
 
 
 def test_a_limit_warning_is_sent_once_per_day(world: RiskWorld) -> None:
@@ -268,3 +271,22 @@ def test_two_concurrent_recalculations_lose_no_event(world: RiskWorld) -> None:
     snapshot = RiskStateRepository().get(world.account.account_id)
     assert snapshot is not None and snapshot.applied_events == len(A_DAY_OF_TRADING)
     assert core(snapshot.evaluation) == world.in_order_verdict()
+
+
+def test_a_poisoned_amount_is_rejected_alone_and_a_later_breach_still_fails_the_account(
+    world: RiskWorld,
+) -> None:
+    """Risk never fails open: an equity the engine cannot evaluate blocks none of the later events."""
+    world.store(equity("poison", "2026-03-02T10:00:00+01:00", "1E+100"))
+    assert world.deliver(world.stream()) == {"batchItemFailures": []}  # a failed record before
+    world.store(equity("real", "2026-03-02T10:05:00+01:00", "88000.00"))
+    fresh = [r for r in world.stream() if r["dynamodb"]["Keys"]["sk"]["S"].endswith("#real")]
+
+    assert world.deliver(fresh) == {"batchItemFailures": []}
+
+    after = world.evaluation()
+    assert [(r["event_id"], r["field"]) for r in after["rejected_events"]] == [("poison", "equity")]
+    assert after["status"] == "failed"
+    account = AccountRepository().get(world.account.account_id)
+    assert account is not None and account.status == "failed"
+    assert world.control.disabled == [(world.account.account_id, "daily_loss")]

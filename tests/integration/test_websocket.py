@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import InMemoryPusher, ManualClock
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.realtime import FeedRepository, SubscriptionRepository
@@ -19,6 +18,7 @@ from events import load_event
 from functions.ws_connect import handler as ws_connect
 from functions.ws_default import handler as ws_default
 from functions.ws_disconnect import handler as ws_disconnect
+from tests.doubles.ports import InMemoryPusher, ManualClock
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.factories import account

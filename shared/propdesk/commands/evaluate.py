@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from propdesk.engine import EngineInputError, Evaluator, Program, TradingEvent, parse_event
+from propdesk.engine.bounds import time_problem
 
 INVALID_INPUT = 2
 
@@ -119,6 +120,9 @@ def _read_time(option: str, text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InputError(f"{option}: {text!r} is not an ISO-8601 time") from None
-    if moment.tzinfo is None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
         raise InputError(f"{option}: {text!r} has no UTC offset")
+    problem = time_problem(moment)
+    if problem is not None:
+        raise InputError(f"{option}: {problem}")
     return moment

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
@@ -19,16 +18,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from propdesk.data import keys
 from propdesk.data.models import MainTableModel
 from propdesk.data.schema import GSI2
+from propdesk.records import DueAccount
 
 DUE_SK = "DUE"
 DUE_PREFIX = "DUE#"
 SHARDS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class DueAccount:
-    account_id: str
-    due_at: datetime
 
 
 class DueIndex(GlobalSecondaryIndex["DeadlineItem"]):  # type: ignore[no-untyped-call]

@@ -6,6 +6,8 @@ Times in keys are UTC with a fixed width (microseconds, `Z`), so that string ord
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 
 CATALOGUE_PK = "CATALOGUE"
@@ -35,6 +37,7 @@ HOUR_PREFIX = "HOUR#"
 RECEIPT_SK = "RECEIPT"
 PAYMENT_LINK_SK = "ORDER"
 BREAKER_PREFIX = "BREAKER#"
+HOLD_PREFIX = "HOLD#"
 
 
 def key_time(moment: datetime) -> str:
@@ -77,6 +80,23 @@ def breach_sk(time: datetime, rule: str, identity: str = "") -> str:
     one instant apart."""
     suffix = f"#{identity}" if identity else ""
     return f"{BREACH_PREFIX}{key_time(time)}#{rule}{suffix}"
+
+
+def breach_id(breach_sk_value: str) -> str:
+    """The opaque, URL-safe id the API hands out for the breach stored at `breach_sk_value`."""
+    suffix = strip_prefix(breach_sk_value, BREACH_PREFIX)
+    return base64.urlsafe_b64encode(suffix.encode()).decode().rstrip("=")
+
+
+def breach_sk_of_id(breach_id_value: str) -> str | None:
+    """The breach key a `breach_id` names; None for anything the API never handed out."""
+    try:
+        suffix = base64.urlsafe_b64decode(breach_id_value + "=" * (-len(breach_id_value) % 4)).decode()
+        time_text, _, rule = suffix.partition("#")
+        parse_key_time(time_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return f"{BREACH_PREFIX}{suffix}" if rule else None
 
 
 def breach_identity_of(breach_sk_value: str) -> str:
@@ -248,3 +268,8 @@ def feed_pk(topic: str) -> str:
 def feed_sk(sequence: int) -> str:
     """Zero-padded, so that string order is sequence order."""
     return f"{sequence:0{FEED_SEQUENCE_WIDTH}d}"
+
+
+def hold_sk(source: str, reference: str) -> str:
+    """A payout hold on an account (under `ACCOUNT#{id}`): one per source and reference."""
+    return f"{HOLD_PREFIX}{source}#{reference}"

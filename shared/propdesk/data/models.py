@@ -132,6 +132,7 @@ class RiskStateItem(MainTableModel):
     applied_events = NumberAttribute(default=0)
     evaluated_until = UTCDateTimeAttribute(null=True)
     warnings_sent = JSONAttribute(default=dict)
+    pending = JSONAttribute(null=True)  # the outbox: [{effect_id, kind, data}] still to perform; absent: none
     updated_at = UTCDateTimeAttribute()
 
 
@@ -149,6 +150,14 @@ class BreachItem(MainTableModel):
     program_id = UnicodeAttribute()
     program_version = NumberAttribute()
     recorded_at = UTCDateTimeAttribute()
+
+
+class PayoutHoldItem(MainTableModel):
+    account_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    placed_at = UTCDateTimeAttribute()
 
 
 class KycCaseItem(MainTableModel):
@@ -179,6 +188,7 @@ class ResetGroupItem(MainTableModel):
 class ResetWatermarkItem(MainTableModel):
     checked_until = UTCDateTimeAttribute()
     version = VersionAttribute()
+    retry = JSONAttribute(null=True)  # [{account_id, boundary, attempts}]: accounts to advance again
 
 
 class ConnectionsByTraderIndex(GlobalSecondaryIndex["ConnectionItem"]):  # type: ignore[no-untyped-call]

@@ -1,5 +1,6 @@
 """Payout requests (docs/data-model.md, "Payouts"): the request at `PAYOUT#{id}`/`META`, in GSI1 under its
 account (history, newest first) and in GSI2 under its status (finance's queue, oldest first; no Scan).
+Implements `propdesk.payouts.store.PayoutStore`.
 
 Writes that must happen once:
 - a request puts the payout (`attribute_not_exists`; the id derives from the `Idempotency-Key`, so a repeat
@@ -21,30 +22,11 @@ from propdesk.data.audit import AuditLog
 from propdesk.data.models import MainTableModel, PayoutItem, PayoutLockItem
 from propdesk.data.paging import check_limit, decode_cursor, drain, to_page
 from propdesk.payouts.model import PAYOUT_STATUSES, Payout, PayoutStatus
+from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError
 from propdesk.records import AuditEntry, Page
 
 TRANSACTION_CANCELED = "TransactionCanceledException"
 _STATUS: dict[str, PayoutStatus] = {status: status for status in PAYOUT_STATUSES}
-
-
-class DuplicatePayoutError(Exception):
-    """A payout with this id exists already (a repeated request): `existing` is it."""
-
-    def __init__(self, existing: Payout) -> None:
-        super().__init__(f"payout {existing.payout_id} exists already")
-        self.existing = existing
-
-
-class OpenPayoutError(Exception):
-    """The account has an open payout (requested or approved) already."""
-
-    def __init__(self, open_payout_id: str | None) -> None:
-        super().__init__(f"the account has an open payout ({open_payout_id})")
-        self.open_payout_id = open_payout_id
-
-
-class PayoutDecidedError(Exception):
-    """The payout was decided meanwhile (its status is no longer `requested`)."""
 
 
 class PayoutRepository:
@@ -100,10 +82,11 @@ class PayoutRepository:
             return None
         return lock.payout_id
 
-    def create(self, payout: Payout) -> None:
+    def create(self, payout: Payout) -> Payout:
         """Store a new request and take the account's open-payout lock, both or neither.
 
-        Raises `DuplicatePayoutError` for a repeated id, `OpenPayoutError` when another payout is open."""
+        Returns `payout`, or the payout stored under its id already (a repeated request); raises
+        `OpenPayoutError` when another payout is open."""
         try:
             with _transaction() as transaction:
                 transaction.save(_item(payout), condition=PayoutItem.pk.does_not_exist())
@@ -121,8 +104,9 @@ class PayoutRepository:
                 raise
             existing = self.get(payout.payout_id)
             if existing is not None:
-                raise DuplicatePayoutError(existing) from error
+                return existing
             raise OpenPayoutError(self.open_payout_id(payout.account_id)) from error
+        return payout
 
     def decide(self, decided: Payout, entry: AuditEntry) -> None:
         """Write finance's decision if the payout is still requested; a rejection releases the account's lock.

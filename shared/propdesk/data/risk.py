@@ -3,17 +3,21 @@ overrode (the risk engine's waived breaches)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.errors import VersionConflictError
-from propdesk.records import BreachEvidence, Page, RiskSnapshot
+from propdesk.records import BreachEvidence, Page, PendingEffect, RiskSnapshot
+
+if TYPE_CHECKING:
+    from propdesk.engine import BreachRef
 
 
 class RiskStateRepository:
@@ -22,16 +26,7 @@ class RiskStateRepository:
             item = RiskStateItem.get(keys.account_pk(account_id), keys.RISK_SK, consistent_read=True)
         except RiskStateItem.DoesNotExist:
             return None
-        return RiskSnapshot(
-            account_id=item.account_id,
-            version=int(item.version or 0),
-            state=item.state,
-            evaluation=item.evaluation,
-            last_event_sk=item.last_event_sk,
-            applied_events=int(item.applied_events),
-            evaluated_until=item.evaluated_until,
-            warnings_sent={str(rule): str(day) for rule, day in item.warnings_sent.items()},
-        )
+        return snapshot_of(item)
 
     def save(self, snapshot: RiskSnapshot, updated_at: datetime) -> int:
         """Write the state if nobody wrote it since `snapshot.version` was read (0: never written).
@@ -49,6 +44,7 @@ class RiskStateRepository:
             applied_events=snapshot.applied_events,
             evaluated_until=snapshot.evaluated_until,
             warnings_sent=dict(snapshot.warnings_sent),
+            pending=_pending_json(snapshot.pending),
             updated_at=updated_at,
         )
         if snapshot.version:
@@ -62,6 +58,47 @@ class RiskStateRepository:
                 ) from error
             raise
         return int(item.version or 0)
+
+    def set_pending(self, account_id: str, version: int, pending: Sequence[PendingEffect]) -> None:
+        """Replace the effects still to perform, if the snapshot is still at `version`; the version does not
+        move (bookkeeping of the outbox, not a new state). VersionConflictError when another writer wrote."""
+        attribute = RiskStateItem.pending
+        actions = [attribute.set(_pending_json(pending))] if pending else [attribute.remove()]
+        try:
+            RiskStateItem._get_connection().update_item(
+                keys.account_pk(account_id),
+                range_key=keys.RISK_SK,
+                actions=actions,
+                condition=RiskStateItem.version == version,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                raise VersionConflictError(f"risk state of {account_id} changed meanwhile") from error
+            raise
+
+
+def snapshot_of(item: RiskStateItem) -> RiskSnapshot:
+    """The record a RISK item holds (also read from stream images)."""
+    return RiskSnapshot(
+        account_id=item.account_id,
+        version=int(item.version or 0),
+        state=item.state,
+        evaluation=item.evaluation,
+        last_event_sk=item.last_event_sk,
+        applied_events=int(item.applied_events),
+        evaluated_until=item.evaluated_until,
+        warnings_sent={str(rule): str(day) for rule, day in (item.warnings_sent or {}).items()},
+        pending=tuple(
+            PendingEffect(str(effect["effect_id"]), str(effect["kind"]), dict(effect["data"]))
+            for effect in item.pending or ()
+        ),
+    )
+
+
+def _pending_json(pending: Sequence[PendingEffect]) -> list[dict[str, Any]] | None:
+    return [
+        {"effect_id": effect.effect_id, "kind": effect.kind, "data": effect.data} for effect in pending
+    ] or None
 
 
 class BreachRepository:
@@ -93,15 +130,15 @@ class BreachRepository:
             raise
         return True
 
-    def overridden(self, account_id: str) -> list[str]:
-        """The keys (`BREACH#...`) of the account's breaches staff overrode (a handful at most), read
+    def overridden(self, account_id: str) -> frozenset[BreachRef]:
+        """The account's breaches staff overrode (a handful at most), as the engine names them; read
         consistently: the override's own stream record asks for them."""
         items = BreachOverrideItem.query(
             keys.account_pk(account_id),
             BreachOverrideItem.sk.startswith(keys.OVERRIDE_PREFIX),
             consistent_read=True,
         )
-        return sorted(item.breach_sk for item in items)
+        return frozenset(breach_ref(item.breach_sk) for item in items)
 
     def list_for_account(
         self,
@@ -126,6 +163,14 @@ class BreachRepository:
         return to_page(results, _evidence)
 
 
+def breach_ref(breach_sk: str) -> BreachRef:
+    """The engine's name for the breach stored under `BREACH#{time}#{rule}#{identity}`."""
+    from propdesk.engine import BreachRef  # here: most readers of breaches never load the engine
+
+    time, rule, *identity = keys.strip_prefix(breach_sk, keys.BREACH_PREFIX).split("#", 2)
+    return BreachRef(keys.parse_key_time(time), rule, identity[0] if identity else "")
+
+
 def _evidence(item: BreachItem) -> BreachEvidence:
     figures: dict[str, Any] = item.figures
     return BreachEvidence(
@@ -142,4 +187,5 @@ def _evidence(item: BreachItem) -> BreachEvidence:
         program_id=item.program_id,
         program_version=int(item.program_version),
         identity=keys.breach_identity_of(item.sk),
+        breach_id=keys.breach_id(item.sk),
     )

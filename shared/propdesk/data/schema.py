@@ -51,11 +51,6 @@ CONNECTIONS_TABLE = TableDefinition(
     global_indexes=(BY_TRADER,),
     ttl_attribute="expires_at",
 )
-IDEMPOTENCY_TABLE = TableDefinition(
-    logical_name="IdempotencyTable",
-    partition_key="id",
-    ttl_attribute="expiration",
-)
 # Live-update plumbing: topic subscriptions (`SUB#{topic}#{shard}` / connection id) and each topic's recent
 # updates for resuming (`FEED#{topic}` / zero-padded sequence number), both expiring by TTL.
 REALTIME_TABLE = TableDefinition(
@@ -64,7 +59,7 @@ REALTIME_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
 )
-ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, REALTIME_TABLE)
+ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, REALTIME_TABLE)
 
 
 def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from propdesk.data import keys
 from propdesk.data.models import BreachItem, RiskStateItem
-from propdesk.data.risk import _evidence
+from propdesk.data.risk import _evidence, snapshot_of
 from propdesk.records import BreachEvidence, RiskSnapshot
 
 
@@ -39,14 +39,4 @@ def risk_snapshot(image: dict[str, Any]) -> tuple[RiskSnapshot, datetime]:
     item = RiskStateItem.from_raw_data(image)
     if item.sk != keys.RISK_SK:
         raise ValueError(f"not a risk state: {item.sk!r}")
-    snapshot = RiskSnapshot(
-        account_id=item.account_id,
-        version=int(item.version or 0),
-        state=item.state,
-        evaluation=item.evaluation,
-        last_event_sk=item.last_event_sk,
-        applied_events=int(item.applied_events),
-        evaluated_until=item.evaluated_until,
-        warnings_sent={str(rule): str(day) for rule, day in (item.warnings_sent or {}).items()},
-    )
-    return snapshot, item.updated_at
+    return snapshot_of(item), item.updated_at

@@ -27,16 +27,20 @@ from propdesk.engine.breach import (
     LimitWarning,
     Outcome,
     breach_identities,
+    instant_id,
 )
+from propdesk.engine.days import TradingDay
 from propdesk.engine.errors import EngineInputError, EventError, ProgramError
 from propdesk.engine.evaluation import Evaluation, Metrics
 from propdesk.engine.evaluator import DEFAULT_WARN_AT, Evaluator, LimitUsage
 from propdesk.engine.events import (
     ClockAdvance,
+    Deposit,
     EquityUpdate,
     PositionClosed,
     PositionOpened,
     TradingEvent,
+    Withdrawal,
     event_to_dict,
     parse_event,
 )
@@ -61,6 +65,7 @@ __all__ = [
     "BreachRef",
     "ClockAdvance",
     "ConsistencyCheck",
+    "Deposit",
     "EngineInputError",
     "EquityUpdate",
     "Evaluation",
@@ -74,10 +79,13 @@ __all__ = [
     "PositionOpened",
     "Program",
     "ProgramError",
+    "TradingDay",
     "TradingEvent",
+    "Withdrawal",
     "breach_identities",
     "evaluate",
     "event_to_dict",
+    "instant_id",
     "next_day_boundary",
     "parse_event",
 ]

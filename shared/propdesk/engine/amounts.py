@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from propdesk.engine.bounds import MONEY, PERCENT
 from propdesk.engine.reading import Reader
 from propdesk.money import HUNDRED
 
@@ -51,7 +52,7 @@ def read_amount(reader: Reader, key: str, kinds: tuple[str, ...] = ALL_KINDS) ->
     kind = present[0]
     if kind not in kinds:
         raise spec.fail(kind, f"is not allowed here; use one of {', '.join(kinds)}")
-    value = spec.decimal(kind, positive=True)
+    value = spec.decimal(kind, positive=True, bound=MONEY if kind == FIXED else PERCENT)
     if kind != FIXED and value > HUNDRED:
         raise spec.fail(kind, f"must be a percentage between 0 and 100, got {value}")
     return Amount(kind, value)

@@ -104,6 +104,13 @@ class Breach:
         )
 
 
+def instant_id(moment: datetime) -> str:
+    """An instant as breach ids write it: UTC, fixed width, microseconds (`2026-03-02T09:00:00.000000Z`), so
+    that string order is time order. Stable ids of what a breach causes (its `account.breached` event, the
+    platform commands) are built from it and from the breach's identity."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def breach_identity(rule_index: int, trigger: str, repeat: int) -> str:
     """`{rule_index}-{trigger}`, with `-{repeat}` for the n-th repeat of one rule, instant and trigger."""
     identity = f"{rule_index}-{trigger}"
@@ -113,8 +120,10 @@ def breach_identity(rule_index: int, trigger: str, repeat: int) -> str:
 def breach_identities(breaches: Sequence[Breach]) -> list[str]:
     """A stable identity for each breach of an account's (time-ordered) breach list.
 
-    With the instant and the rule, it cannot collide: two violations of one rule at one instant come from
-    different events or repeat.
+    `{rule_index}-{trigger}`, the trigger being the event id (or `day_boundary` / `deadline` for a clock
+    step); the n-th repeat of the same rule, instant and trigger gets `-{n}`. With the instant and the rule,
+    it cannot collide: two violations of one rule at one instant come from different events or repeat.
+    Waived breaches (`BreachRef.identity`) are named the same way.
     """
     seen: dict[tuple[datetime, str], int] = {}
     identities: list[str] = []

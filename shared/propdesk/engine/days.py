@@ -10,15 +10,21 @@ Resolution policy for local times that DST makes special (deterministic, the sam
 
 In both cases the boundary is "the first instant at which the zone's wall clock reaches that local time".
 Instants are returned in UTC.
+
+`TradingDay` is the one place that says which trading day an instant belongs to: the risk service names
+the day of a warning with it, payouts group closed trades by it, and both agree with the engine's boundaries.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)
+_UTC_ZONE = ZoneInfo("UTC")
 
 
 def resolve_local(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -57,6 +63,36 @@ def day_boundary_on(day: date, at: time, zone: ZoneInfo) -> datetime:
     return resolve_local(day, at, zone)
 
 
+@dataclass(frozen=True, slots=True)
+class TradingDay:
+    """Where a program's trading days begin: a local time in a tz-database zone.
+
+    The trading day starting on local date D runs from `day_boundary_on(D)` up to the next boundary, so an
+    instant belongs to the day of the latest boundary at or before it (a repeated wall-clock hour after a
+    fall-back stays in the day that had begun, as the engine counts it).
+    """
+
+    starts_at: time = time(0)
+    zone: ZoneInfo = _UTC_ZONE
+
+    def start_of(self, instant: datetime) -> datetime:
+        """The instant at which the trading day holding `instant` began (UTC)."""
+        return self._holding(instant)[1]
+
+    def date_of(self, instant: datetime) -> date:
+        """The local date on which the trading day holding `instant` began: the day's name."""
+        return self._holding(instant)[0]
+
+    def _holding(self, instant: datetime) -> tuple[date, datetime]:
+        local_day = instant.astimezone(self.zone).date()
+        begun = [
+            (day, boundary)
+            for day in (local_day - _ONE_DAY, local_day, local_day + _ONE_DAY)
+            if (boundary := day_boundary_on(day, self.starts_at, self.zone)) <= instant
+        ]
+        return max(begun, key=lambda pair: pair[1])
+
+
 def next_boundary(after: datetime, at: time, zone: ZoneInfo) -> datetime:
     """The first day boundary strictly after `after`."""
     local_day = after.astimezone(zone).date()
@@ -84,3 +120,9 @@ def next_weekly(after: datetime, at: time, weekdays: frozenset[int], zone: ZoneI
                 return candidate
         local_day += _ONE_DAY
     raise AssertionError("a weekday recurs within nine days")  # pragma: no cover
+
+
+def exact_seconds(duration: timedelta) -> Decimal:
+    """A duration in seconds, exactly (to the microsecond; `timedelta.total_seconds()` is a float)."""
+    whole = duration.days * 86_400 + duration.seconds
+    return Decimal(whole) + Decimal(duration.microseconds).scaleb(-6)

@@ -24,7 +24,10 @@ class Metrics:
     """Money as exact Decimals (printed with at least 2 decimals); floors are exact (never rounded).
 
     `daily_loss_floor` / `max_loss_floor` are the highest (most binding) current floor of the program's rules
-    of that kind, or None without such a rule; times are in the program's zone.
+    of that kind, or None without such a rule; times are in the program's zone. `profit` is trading profit
+    (withdrawals never change it); `withdrawn_total` is the money withdrawn less deposits;
+    `profit_since_last_withdrawal` is the closed balance less the balance right after the last withdrawal
+    (or less the initial balance), so a payout never counts the same profit twice.
     """
 
     balance: Decimal
@@ -33,6 +36,8 @@ class Metrics:
     max_loss_floor: Decimal | None
     trading_days: int
     profit: Decimal
+    withdrawn_total: Decimal
+    profit_since_last_withdrawal: Decimal
     best_day_profit: Decimal
     profitable_days: int
     open_positions: int
@@ -51,6 +56,8 @@ class Metrics:
             "max_loss_floor": _money(self.max_loss_floor),
             "trading_days": self.trading_days,
             "profit": money_str(self.profit),
+            "withdrawn_total": money_str(self.withdrawn_total),
+            "profit_since_last_withdrawal": money_str(self.profit_since_last_withdrawal),
             "best_day_profit": money_str(self.best_day_profit),
             "profitable_days": self.profitable_days,
             "open_positions": self.open_positions,

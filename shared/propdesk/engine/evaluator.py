@@ -9,9 +9,20 @@
 
 Semantics: a limit is breached when equity is strictly below its floor, checked at every event and at every
 day boundary (the breach time is then the boundary instant). Each loss limit breaches at most once per day:
-it is re-armed at every boundary. A `fail` breach ends the evaluation: later events only update balance,
-equity and positions. A `pass` likewise ends it. Several rules crossed at the same evaluation point are all
-recorded, in program order.
+it is re-armed at every boundary. A `fail` breach ends the evaluation after its instant: events later than it
+only update balance, equity and positions. A `pass` ends it at once.
+
+Same instant: every rule crossed at one instant is recorded, whatever its kind, even after one of them failed
+the account: first what the clock brings at that instant (the day boundary's loss limits and the scheduled
+rules due then, together in program order), then each event stamped at it (its position rules and loss limits
+together, in program order). The order does not depend on how the steps are cut (a daily reset's
+`advance_to(boundary)` then the event, or the event alone).
+
+Withdrawals and deposits move balance and equity by their amount and are never judged: no loss limit is
+checked at them, they are not a trading day, not a day's loss or profit, and the trading profit (targets,
+consistency, profitable days) does not change. With the program's `withdrawals.floors` `shift` (default),
+every loss floor, its base and the trailing peaks move by the same amount, so the room is unchanged; with
+`keep` the floors stay and the room shrinks (a later reading below a kept floor breaches as usual).
 
 Waived breaches (`start(..., waived=refs)`, the breaches staff overrode): such a breach is recorded with
 `overridden=True` and has no effect (no fail, no pause, its profit is not excluded); evaluation goes on. The
@@ -27,8 +38,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 
+from propdesk.engine.bounds import balance_problem, time_problem
 from propdesk.engine.breach import (
     DAY_BOUNDARY,
     DEADLINE,
@@ -46,8 +58,15 @@ from propdesk.engine.breach import (
 from propdesk.engine.days import next_boundary
 from propdesk.engine.errors import EventError
 from propdesk.engine.evaluation import Evaluation, Metrics
-from propdesk.engine.events import EquityUpdate, PositionClosed, PositionOpened, TradingEvent
-from propdesk.engine.program import Program
+from propdesk.engine.events import (
+    Deposit,
+    EquityUpdate,
+    PositionClosed,
+    PositionOpened,
+    TradingEvent,
+    Withdrawal,
+)
+from propdesk.engine.program import SHIFT, Program
 from propdesk.engine.rules import (
     Consistency,
     ConsistencyCheck,
@@ -64,12 +83,13 @@ from propdesk.engine.rules.daily_loss import DailyLoss
 from propdesk.engine.rules.min_profitable_days import is_profitable_day, profitable_days
 from propdesk.engine.state import ACTIVE, FAILED, PASSED, AccountState, LimitState, OpenPosition
 from propdesk.engine.words import money_words
-from propdesk.money import ZERO
+from propdesk.money import ZERO, money_str
 
 DEFAULT_WARN_AT = Decimal("0.8")
 _NEG_INF = Decimal("-Infinity")
 _POS_INF = Decimal("Infinity")
 _SHARE = Decimal("0.0001")
+_WIDE = Context(prec=80)  # a used share of a tiny allowance can have more than 28 digits before its decimals
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +108,8 @@ class Evaluator:
 
     __slots__ = (
         "consistency", "currency", "day_starts_at", "limits", "pass_conditions", "position_rules",
-        "profit_threshold", "program", "scheduled", "target", "tracks_day_peak", "tracks_peak", "warn_at",
-        "zone",
+        "profit_threshold", "program", "scheduled", "shifts_floors", "target", "tracks_day_peak",
+        "tracks_peak", "warn_at", "zone",
     )  # fmt: skip
 
     def __init__(self, program: Program, warn_at: Decimal | None = DEFAULT_WARN_AT) -> None:
@@ -116,6 +136,7 @@ class Evaluator:
         self.consistency = consistency[0] if consistency else None
         self.tracks_day_peak = any(rule.tracks_day_peak for rule in self.limits)
         self.tracks_peak = any(rule.tracks_peak for rule in self.limits)
+        self.shifts_floors = program.withdrawal_floors == SHIFT
 
     # -------------------------------------------------------------------------------- lifecycle
 
@@ -124,6 +145,7 @@ class Evaluator:
         boundary. `waived`: breaches to record as overridden, without their effect."""
         if start_time.tzinfo is None:
             raise ValueError("start_time must be timezone-aware")
+        _check_time(start_time)
         at = start_time.astimezone(UTC)
         state = AccountState(self.program.initial_balance, at)
         state.waived = frozenset(waived)
@@ -136,7 +158,10 @@ class Evaluator:
         return state
 
     def apply(self, state: AccountState, event: TradingEvent) -> Outcome:
-        """Apply one event (time-ordered). Raises `EventError` for events inconsistent with the account."""
+        """Apply one event (time-ordered). Raises `EventError` for events inconsistent with the account,
+        before changing the state. For an event from `parse_event` (which holds every number to the engine's
+        bounds) nothing else escapes: an event that would take the balance out of bounds is an `EventError`
+        too."""
         at = event.time
         if at < state.clock:
             raise EventError(
@@ -160,6 +185,7 @@ class Evaluator:
             raise EventError(
                 "time", f"{at.isoformat()} is before the account's last event ({state.clock.isoformat()})"
             )
+        _check_time(at)
         breaches: list[Breach] = []
         warnings: list[LimitWarning] = []
         self._advance(state, at, breaches, warnings)
@@ -195,6 +221,8 @@ class Evaluator:
             max_loss_floor=max(overall) if overall else None,
             trading_days=state.trading_days,
             profit=state.profit,
+            withdrawn_total=state.withdrawn,
+            profit_since_last_withdrawal=state.profit_since_last_withdrawal,
             best_day_profit=state.best_day_profit,
             profitable_days=profitable_days(state, self.profit_threshold),
             open_positions=len(state.positions),
@@ -253,25 +281,57 @@ class Evaluator:
         passed = False
         if at >= state.next_check:
             self._advance(state, at, breaches, warnings)
-        if state.status != ACTIVE:
+        if not self._judging(state, at):
             self._book(state, event)
-        elif type(event) is EquityUpdate:
-            state.equity = event.equity
-            self._check_levels(state, at, event, breaches, warnings)
-        elif type(event) is PositionOpened:
-            self._open(state, event, breaches)
-        elif type(event) is PositionClosed:
-            self._close(state, event, breaches, warnings)
-            passed = self._check_pass(state, at)
+        else:
+            marks = len(state.breaches), len(breaches)
+            if type(event) is EquityUpdate:
+                state.equity = event.equity
+                self._check_levels(state, at, event, breaches, warnings)
+            elif type(event) is PositionOpened:
+                self._open(state, event, breaches)
+            elif type(event) is PositionClosed:
+                self._close(state, event, breaches, warnings)
+                passed = self._check_pass(state, at)
+            elif type(event) is Withdrawal or type(event) is Deposit:
+                self._move_money(state, event)
+            self._in_program_order(state, breaches, marks)
         state.clock = at
         return self._outcome(breaches, warnings, passed)
 
     @staticmethod
+    def _judging(state: AccountState, at: datetime) -> bool:
+        """Whether rules are still judged at `at`: while active, and at the instant the account failed."""
+        return state.status == ACTIVE or (state.status == FAILED and state.ended_at == at.astimezone(UTC))
+
+    @staticmethod
+    def _in_program_order(state: AccountState, breaches: list[Breach], marks: tuple[int, int]) -> None:
+        """Put the breaches recorded since `marks` (one instant's) in program order (a stable sort)."""
+        in_state, in_step = marks
+        if len(breaches) - in_step > 1:
+            ordered = sorted(breaches[in_step:], key=_rule_index)
+            breaches[in_step:] = ordered
+            state.breaches[in_state:] = ordered
+
+    @staticmethod
     def _validate(state: AccountState, event: TradingEvent) -> None:
+        _check_time(event.time)
         if type(event) is PositionOpened and event.position_id in state.positions:
             raise EventError("position_id", f"position {event.position_id!r} is already open")
-        if type(event) is PositionClosed and event.position_id not in state.positions:
-            raise EventError("position_id", f"no open position {event.position_id!r} to close")
+        if type(event) is PositionClosed:
+            if event.position_id not in state.positions:
+                raise EventError("position_id", f"no open position {event.position_id!r} to close")
+            problem = balance_problem(state.balance + event.profit)
+            if problem is not None:
+                raise EventError("profit", problem)
+        elif type(event) is Withdrawal and event.amount > state.balance:
+            raise EventError(
+                "amount", f"{event.amount} is more than the closed balance of {money_str(state.balance)}"
+            )
+        elif type(event) is Deposit:
+            problem = balance_problem(state.balance + event.amount)
+            if problem is not None:
+                raise EventError("amount", problem)
 
     def _book(self, state: AccountState, event: TradingEvent) -> None:
         """Follow balance, equity and positions without judging (after the account passed or failed)."""
@@ -286,6 +346,28 @@ class Evaluator:
             state.balance += event.profit
             if not state.positions:
                 state.equity = state.balance
+        elif type(event) is Withdrawal or type(event) is Deposit:
+            self._move_money(state, event)
+
+    def _move_money(self, state: AccountState, event: Withdrawal | Deposit) -> None:
+        """Money out (a withdrawal) or back in (a deposit): balance and equity move by the amount; with
+        `shift`, so do every floor, its base and warning level, and the peaks the trailing floors follow."""
+        change = -event.amount if type(event) is Withdrawal else event.amount
+        state.balance += change
+        state.equity += change
+        state.withdrawn -= change
+        if type(event) is Withdrawal:
+            state.withdrawal_base = state.balance
+        if self.shifts_floors:
+            state.floor_shift -= change
+            state.high_eod_balance += change
+            state.peak_equity += change
+            state.day_peak += change
+            for limit in state.limits:
+                limit.floor += change
+                limit.base += change
+                limit.warn_level += change
+        self._refresh_watches(state)
 
     @staticmethod
     def _position(event: PositionOpened) -> OpenPosition:
@@ -350,11 +432,12 @@ class Evaluator:
     ) -> None:
         while state.status == ACTIVE and state.next_check <= until:
             due = state.next_check
+            marks = len(state.breaches), len(breaches)
             if state.next_boundary <= due:
                 self._cross_boundary(state, due, breaches, warnings)
-            for index, rule in enumerate(self.scheduled):
+            for index, rule in enumerate(self.scheduled):  # all of them, even if the boundary failed it
                 rule_due = state.dues[index]
-                if state.status != ACTIVE or rule_due is None or rule_due > due:
+                if rule_due is None or rule_due > due:
                     continue
                 violation = rule.on_due(state, rule_due)
                 state.marks[index] = rule_due
@@ -362,6 +445,7 @@ class Evaluator:
                 if violation is not None:
                     self._record(state, rule, violation, rule_due, None, breaches, DEADLINE)
             self._refresh_next_check(state)
+            self._in_program_order(state, breaches, marks)
 
     def _cross_boundary(
         self, state: AccountState, at: datetime, breaches: list[Breach], warnings: list[LimitWarning]
@@ -462,7 +546,7 @@ class Evaluator:
         if rule.effect == FAIL and state.status == ACTIVE:
             state.status = FAILED
             state.ended_at = at.astimezone(UTC)
-        elif rule.effect == PAUSE:
+        elif rule.effect == PAUSE and state.status == ACTIVE:
             state.paused_until = state.next_boundary
         return True
 
@@ -495,7 +579,7 @@ class Evaluator:
     def _used_share(limit: LimitState, equity: Decimal) -> Decimal:
         if limit.allowance == 0:
             return Decimal(1) if equity <= limit.floor else ZERO
-        return ((limit.floor + limit.allowance - equity) / limit.allowance).quantize(_SHARE)
+        return _WIDE.quantize(_WIDE.divide(limit.floor + limit.allowance - equity, limit.allowance), _SHARE)
 
     def _warning(self, rule: LossLimit, limit: LimitState, state: AccountState, at: datetime) -> LimitWarning:
         share = self._used_share(limit, state.equity)
@@ -542,3 +626,13 @@ class Evaluator:
         if not breaches and not warnings and not passed:
             return QUIET
         return Outcome(tuple(breaches), tuple(warnings), passed)
+
+
+def _check_time(moment: datetime) -> None:
+    problem = time_problem(moment)
+    if problem is not None:
+        raise EventError("time", problem)
+
+
+def _rule_index(breach: Breach) -> int:
+    return breach.rule_index

@@ -10,6 +10,11 @@ keys are ignored):
   whole position) with an optional `"reason"`: `take_profit` | `stop_loss` | `manual` | ... (a pending
   take-profit or stop-loss fill inside a news window still counts under `exclude_profit`, see news_blackout);
 - `{"time": T, "type": "equity", "equity": "99750.00"}` (floating equity; the balance is unchanged);
+- `{"time": T, "type": "withdrawal", "amount": "1234.56"}` with an optional `"payout_id"`: money taken out of
+  the account (a paid payout); balance and equity fall by the amount (> 0). Not a trading loss: what it does
+  to the loss floors is the program's `withdrawals.floors` setting (see `Program`);
+- `{"time": T, "type": "deposit", "amount": "1234.56"}` with an optional `"payout_id"`: money put back (e.g.
+  the compensation of a failed payout); balance and equity rise by the amount (> 0). Not a trading profit;
 - `{"time": T, "type": "end"}` (move the clock to T, crossing day boundaries, with no trading change).
 """
 
@@ -21,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from propdesk.engine.bounds import PRICE, VOLUME
 from propdesk.engine.errors import EventError
 from propdesk.engine.reading import Reader
 
@@ -59,15 +65,40 @@ class EquityUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    type: ClassVar[str] = "withdrawal"
+    time: datetime
+    amount: Decimal
+    payout_id: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    type: ClassVar[str] = "deposit"
+    time: datetime
+    amount: Decimal
+    payout_id: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClockAdvance:
     type: ClassVar[str] = "end"
     time: datetime
     event_id: str | None = None
 
 
-TradingEvent = PositionOpened | PositionClosed | EquityUpdate | ClockAdvance
+TradingEvent = PositionOpened | PositionClosed | EquityUpdate | Withdrawal | Deposit | ClockAdvance
 
-EVENT_TYPES = (PositionOpened.type, PositionClosed.type, EquityUpdate.type, ClockAdvance.type)
+EVENT_TYPES = (
+    PositionOpened.type,
+    PositionClosed.type,
+    EquityUpdate.type,
+    Withdrawal.type,
+    Deposit.type,
+    ClockAdvance.type,
+)
 
 
 def parse_event(data: Mapping[str, Any]) -> TradingEvent:
@@ -86,14 +117,18 @@ def parse_event(data: Mapping[str, Any]) -> TradingEvent:
             position_id=read.string("position_id"),
             symbol=read.string("symbol"),
             side=read.choice("side", SIDES),
-            volume=read.decimal("volume", positive=True),
-            stop_loss=read.optional_decimal("stop_loss", positive=True),
-            take_profit=read.optional_decimal("take_profit", positive=True),
+            volume=read.decimal("volume", positive=True, bound=VOLUME),
+            stop_loss=read.optional_decimal("stop_loss", positive=True, bound=PRICE),
+            take_profit=read.optional_decimal("take_profit", positive=True, bound=PRICE),
             event_id=event_id,
         )
     if kind == PositionClosed.type:
         reason = read.string("reason") if read.has("reason") else None
         return PositionClosed(at, read.string("position_id"), read.decimal("profit"), reason, event_id)
+    if kind in (Withdrawal.type, Deposit.type):
+        payout_id = read.string("payout_id") if read.has("payout_id") else None
+        movement = Withdrawal if kind == Withdrawal.type else Deposit
+        return movement(at, read.decimal("amount", positive=True), payout_id, event_id)
     return ClockAdvance(at, event_id)
 
 
@@ -117,6 +152,10 @@ def event_to_dict(event: TradingEvent) -> dict[str, str]:
         out |= {"position_id": event.position_id, "profit": str(event.profit)}
         if event.reason is not None:
             out["reason"] = event.reason
+    elif isinstance(event, Withdrawal | Deposit):
+        out["amount"] = str(event.amount)
+        if event.payout_id is not None:
+            out["payout_id"] = event.payout_id
     if event.event_id is not None:
         out["event_id"] = event.event_id
     return out

@@ -2,8 +2,9 @@
 
 Top-level JSON keys: `name`, `currency` (default "USD"), `initial_balance` (required, > 0), `timezone`
 (tz-database zone, default "UTC"), `day_starts_at` ("HH:MM" local, default "00:00"), `rules` (list,
-required), `news` (optional calendar for `news_blackout`). Extra keys are kept in `source` and otherwise
-ignored; unknown rule types are errors.
+required), `news` (optional calendar for `news_blackout`), `withdrawals` (optional, `{"floors": "shift" |
+"keep"}`, default `shift`: what a withdrawal or deposit does to the loss floors, see docs/rules.md). Extra
+keys are kept in `source` and otherwise ignored; unknown rule types are errors.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from datetime import datetime, time
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from propdesk.engine.days import next_boundary
+from propdesk.engine.days import TradingDay, next_boundary
 from propdesk.engine.errors import ProgramError
 from propdesk.engine.news import NewsRelease, read_news
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules import RULE_TYPES, SINGLETONS, Rule, RuleContext
+
+SHIFT = "shift"  # a withdrawal lowers the loss floors by its amount: the trader keeps the same room
+KEEP = "keep"  # the floors stay where they are: the room shrinks by the amount
+FLOOR_SETTINGS = (SHIFT, KEEP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +37,17 @@ class Program:
     day_starts_at: time
     rules: tuple[Rule, ...]
     news: tuple[NewsRelease, ...] = ()
+    withdrawal_floors: str = SHIFT
     source: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
     @property
     def timezone(self) -> str:
         return self.zone.key
+
+    @property
+    def trading_day(self) -> TradingDay:
+        """Where the program's trading days begin (its zone and `day_starts_at`)."""
+        return TradingDay(self.day_starts_at, self.zone)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Program:
@@ -44,11 +55,7 @@ class Program:
         if not isinstance(data, Mapping):
             raise ProgramError("", "a program must be a JSON object")
         read = Reader(data, "", ProgramError)
-        zone_name = read.string("timezone", default="UTC")
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise read.fail("timezone", f"{zone_name!r} is not a tz-database zone") from None
+        zone = read.zone("timezone", default="UTC")
         ctx = RuleContext(
             initial_balance=read.decimal("initial_balance", positive=True),
             currency=read.string("currency", default="USD"),
@@ -64,6 +71,11 @@ class Program:
                     f"rules[{rule.index}].type", f"a program may have only one {rule.type} rule"
                 )
             seen.add(rule.type)
+        floors = (
+            read.mapping("withdrawals").choice("floors", FLOOR_SETTINGS, SHIFT)
+            if read.has("withdrawals")
+            else SHIFT
+        )
         return cls(
             name=read.string("name", default="unnamed program"),
             currency=ctx.currency,
@@ -72,6 +84,7 @@ class Program:
             day_starts_at=ctx.day_starts_at,
             rules=rules,
             news=ctx.news,
+            withdrawal_floors=floors,
             source=MappingProxyType(dict(data)),
         )
 

@@ -110,7 +110,7 @@ class LimitState:
 _DECIMALS = (
     "initial", "balance", "equity", "day_start_balance", "day_start_equity", "day_peak", "peak_equity",
     "high_eod_balance", "total_volume", "day_closed_profit", "best_past_day_profit", "excluded_profit",
-    "floor_watch", "warn_watch", "peak_watch",
+    "floor_watch", "warn_watch", "peak_watch", "withdrawn", "floor_shift", "withdrawal_base",
 )  # fmt: skip
 _INTS = ("day_number", "trades_today", "trading_days", "last_trading_day", "profitable_days")
 _TIMES = ("started_at", "clock", "day_start", "next_boundary", "next_check", "last_open_at")
@@ -141,6 +141,9 @@ class AccountState:
     floor_watch: Decimal
     warn_watch: Decimal
     peak_watch: Decimal
+    withdrawn: Decimal  # withdrawals less deposits: the money that left the account, not a trading loss
+    floor_shift: Decimal  # how far withdrawals (less deposits) lowered the loss floors ("shift" programs)
+    withdrawal_base: Decimal  # the closed balance right after the last withdrawal (the initial before one)
     day_number: int
     trades_today: int
     trading_days: int
@@ -169,6 +172,8 @@ class AccountState:
         self.peak_equity = self.high_eod_balance = initial
         zero = Decimal(0)
         self.total_volume = self.day_closed_profit = self.best_past_day_profit = self.excluded_profit = zero
+        self.withdrawn = self.floor_shift = zero
+        self.withdrawal_base = initial
         self.floor_watch = self.warn_watch = Decimal("-Infinity")
         self.peak_watch = Decimal("Infinity")
         self.day_number = self.trades_today = self.trading_days = self.profitable_days = 0
@@ -192,8 +197,15 @@ class AccountState:
 
     @property
     def profit(self) -> Decimal:
-        """Profit that counts toward targets: the balance's gain minus profit excluded by news rules."""
-        return self.balance - self.initial - self.excluded_profit
+        """Trading profit, what counts toward targets: the balance's gain with the money withdrawn (less
+        deposits) added back, minus profit excluded by news rules. Withdrawals never change it."""
+        return self.balance + self.withdrawn - self.initial - self.excluded_profit
+
+    @property
+    def profit_since_last_withdrawal(self) -> Decimal:
+        """The closed balance less the balance right after the last withdrawal (less the initial balance
+        before one): what a payout may take without counting profit already withdrawn."""
+        return self.balance - self.withdrawal_base
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": STATE_FORMAT, "status": self.status}
@@ -225,6 +237,8 @@ class AccountState:
         state.status = data["status"]
         if "best_past_day_profit" not in data:  # written before the best day became a day's net P&L
             data = {**data, "best_past_day_profit": data["best_day_profit"]}
+        if "withdrawn" not in data:  # written before withdrawals were engine events
+            data = {**data, "withdrawn": "0", "floor_shift": "0", "withdrawal_base": data["initial"]}
         for name in _DECIMALS:
             setattr(state, name, Decimal(data[name]))
         for name in _INTS:

@@ -96,6 +96,9 @@ class Operation:
     # The handler counts the rate limit itself (`routing.count_rate_limit`), e.g. after telling a free replay
     # of an earlier request from a new one; otherwise routing counts every call before the handler runs.
     handler_counts: bool = False
+    # Honours an `Idempotency-Key` header (checked by routing, given to the route as `Call.idempotency_key`):
+    # a repeat with the same key answers the first request's result instead of acting again.
+    idempotent: bool = False
     finds: str | None = None  # the path parameter naming a thing that may not exist (404)
     other_errors: tuple[int, ...] = ()  # further refusals the handler makes (e.g. 403, 409)
     content_type: str = "application/json"
@@ -122,6 +125,8 @@ class Operation:
         return self.path.replace("{", "<").replace("}", ">")
 
 
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,255}$"
 PROGRAMS = "/v1/programs"
 ACCOUNT = "/v1/accounts/{account_id}"
 STAFF_ACCOUNT = "/v1/staff/accounts/{account_id}"
@@ -269,7 +274,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/orders", "orders_api", "createOrder",
         "Buy a program: priced, fraud-checked, with a payment page (honours Idempotency-Key)", "Purchases",
         Access.SIGNED_IN, purchases.OrderPlaced, status=201, body=purchases.OrderRequest,
-        rate_limit=ORDER_CREATION, handler_counts=True,
+        rate_limit=ORDER_CREATION, handler_counts=True, idempotent=True,
         other_errors=(403, 404, 503),  # a fraud block, an unknown program, a provider outage (Retry-After)
     ),
     Operation(
@@ -302,7 +307,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", ACCOUNT + "/payouts", "payouts_api", "requestPayout",
         "Request a payout of closed profit (all of it unless `amount`; honours Idempotency-Key)",
         "Payouts", Access.SIGNED_IN, payouts.PayoutOut, status=201, body=payouts.PayoutRequest,
-        rate_limit=PAYOUT_REQUESTS, handler_counts=True, finds="account_id", other_errors=(403, 409),
+        rate_limit=PAYOUT_REQUESTS, handler_counts=True, idempotent=True, finds="account_id",
+        other_errors=(403, 409),
     ),
     Operation(
         "GET", ACCOUNT + "/payouts/eligibility", "payouts_api", "getPayoutEligibility",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from propdesk.errors import (
     ConflictError,
@@ -56,3 +56,16 @@ def domain_error_response(error: DomainError) -> Response[Any]:
     if isinstance(error, RateLimitedError):
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return error_response(status, error.code, error.message, error.field, headers)
+
+
+def answer_unavailable(
+    app: APIGatewayRestResolver, error_type: type[DomainError], retry_after_seconds: int = 5
+) -> None:
+    """`error_type` (an outage of something we depend on, not a refusal) → 503 with Retry-After: the same
+    request may be repeated."""
+
+    def unavailable(error: DomainError) -> Response[Any]:
+        headers = {"Retry-After": str(retry_after_seconds)}
+        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, error.code, error.message, headers=headers)
+
+    app.exception_handler(error_type)(unavailable)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from propdesk.access import STAFF_ROLES, Permission, granted
+from propdesk.access import STAFF_ROLES, Identity
 from propdesk.errors import UnauthorizedError
 
 STAFF_GROUPS = STAFF_ROLES
@@ -21,26 +21,15 @@ CLAIM_TIME_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
 
 
 @dataclass(frozen=True, slots=True)
-class Caller:
-    subject: str
-    groups: frozenset[str]
+class Caller(Identity):
+    """The signed-in caller: an `Identity` (what services are given) with the claims routes read."""
+
     email: str | None = None
     zoneinfo: str | None = None
 
     @property
     def is_staff(self) -> bool:
         return bool(self.groups & STAFF_GROUPS)
-
-    @property
-    def actor(self) -> str:
-        """How the audit log names this caller."""
-        return self.subject
-
-    def can(self, permission: Permission) -> bool:
-        return granted(self.groups, permission)
-
-    def may_read_trader(self, trader_id: str) -> bool:
-        return self.subject == trader_id or self.can(Permission.READ_ACCOUNTS)
 
 
 def caller_from_event(event: dict[str, Any], now: datetime | None = None) -> Caller:

@@ -13,7 +13,13 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from propdesk.http.contract import OPERATIONS, Access, Operation
+from propdesk.http.contract import (
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_KEY_PATTERN,
+    OPERATIONS,
+    Access,
+    Operation,
+)
 from propdesk.http.schemas.common import ErrorBody
 
 Refs = dict[tuple[Any, JsonSchemaMode], dict[str, Any]]  # (model, mode) → its `$ref`
@@ -94,7 +100,9 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
         "operationId": operation.operation_id,
         "summary": operation.summary,
         "tags": [operation.tag],
-        "parameters": _path_parameters(operation) + _query_parameters(operation),
+        "parameters": _path_parameters(operation)
+        + _query_parameters(operation)
+        + _header_parameters(operation),
         "responses": _responses(operation, refs),
         "security": _security(operation),
     }
@@ -122,6 +130,22 @@ def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
             "schema": {"type": "string", "minLength": 1, "maxLength": 128},
         }
         for name in operation.path_parameters
+    ]
+
+
+def _header_parameters(operation: Operation) -> list[dict[str, Any]]:
+    if not operation.idempotent:
+        return []
+    return [
+        {
+            "name": IDEMPOTENCY_KEY_HEADER,
+            "in": "header",
+            "required": False,
+            "description": "Makes the request safe to repeat: a repeat with the same key answers the first "
+            "request's result (200 with `Idempotent-Replayed: true`) instead of acting again; the same key "
+            "with a different request is refused (422).",
+            "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "maxLength": 255},
+        }
     ]
 
 

@@ -6,7 +6,8 @@ and the rate limit all come from the contract (`propdesk.http.contract`), so cod
 
 Before the function runs: the caller is authenticated (401) and authorized (403) as the operation says, the
 per-caller rate limit is counted (429; unless the operation says its handler counts, through
-`count_rate_limit`), and the query and body are validated (400/422). A returned model is
+`count_rate_limit`), the query and body are validated (400/422), and for an idempotent operation the
+`Idempotency-Key` header is read and checked (422) into `Call.idempotency_key`. A returned model is
 answered as JSON with the operation's status.
 
 Per invocation, `process()` puts into `app.context`: `now` (the injected clock's reading) and, for functions
@@ -15,7 +16,8 @@ with rate-limited routes, `rate_limiter`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,15 +25,22 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import BaseModel
 
-from propdesk.errors import ForbiddenError, UnauthorizedError
+from propdesk.errors import ForbiddenError, InvalidInputError, UnauthorizedError
 from propdesk.http.app import parse_json, raw_body
-from propdesk.http.contract import OPERATIONS, Access, Operation
+from propdesk.http.contract import (
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_KEY_PATTERN,
+    OPERATIONS,
+    Access,
+    Operation,
+)
 from propdesk.http.identity import Caller, caller_from_event
 from propdesk.services.rate_limits import RateLimiter
 
 Model = TypeVar("Model", bound=BaseModel)
 RouteFunction = Callable[..., BaseModel | Response[Any]]
 BY_ID = {operation.operation_id: operation for operation in OPERATIONS}
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,7 @@ class Call:
     caller_or_none: Caller | None
     query: BaseModel | None
     body: BaseModel | None
+    idempotency_key: str | None = None  # the client's `Idempotency-Key` (idempotent operations only)
 
     @property
     def caller(self) -> Caller:
@@ -109,4 +119,17 @@ def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
     body = None
     if (body_model := operation.body_model) is not None:
         body = body_model.model_validate(parse_json(raw_body(event)))
-    return Call(operation, now, caller, query, body)
+    key = idempotency_key(app.current_event.headers) if operation.idempotent else None
+    return Call(operation, now, caller, query, body, key)
+
+
+def idempotency_key(headers: Mapping[str, str]) -> str | None:
+    """The request's `Idempotency-Key` (any spelling of the header name), None without one; 422 when it is
+    not 1-255 letters, digits or `_.:-`."""
+    wanted = IDEMPOTENCY_KEY_HEADER.lower()
+    key = next((value for name, value in headers.items() if name.lower() == wanted), None)
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidInputError(
+            f"{IDEMPOTENCY_KEY_HEADER} must be 1-255 letters, digits or _.:-", IDEMPOTENCY_KEY_HEADER
+        )
+    return key

@@ -1,18 +1,14 @@
 """Accounts, their risk figures, events and breaches → the response models (money as decimal strings, times
-ISO-8601). The catalogue's and the audit log's views are beside it (`catalogue_views`, `audit_views`), so a
+ISO-8601). The catalogue's and the audit log's views are beside it (`catalogue_views`, `staff_views`), so a
 function imports only the response models it answers with."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, get_args
 from zoneinfo import ZoneInfo
 
-from propdesk.data import keys
-from propdesk.errors import InvalidCursorError
 from propdesk.http.schemas import accounts as out
 from propdesk.money import HUNDRED, ZERO, money_str
 from propdesk.records import (
@@ -50,11 +46,10 @@ def account_view(account: Account) -> out.AccountOut:
 def risk_view(snapshot: RiskSnapshot | None) -> out.RiskOut | None:
     if snapshot is None:
         return None
-    evaluation = snapshot.evaluation
     return out.RiskOut(
-        status=evaluation.get("status"),
-        metrics=evaluation.get("metrics", {}),
-        usage=evaluation.get("usage", []),
+        status=snapshot.status,
+        metrics=snapshot.metrics,
+        usage=snapshot.usage,
         evaluated_until=snapshot.evaluated_until,
         events_applied=snapshot.applied_events,
     )
@@ -63,33 +58,13 @@ def risk_view(snapshot: RiskSnapshot | None) -> out.RiskOut | None:
 # ---- breaches
 
 
-def breach_id(evidence: BreachEvidence) -> str:
-    """Opaque and URL-safe: the breach's key without its prefix."""
-    breach_sk = keys.breach_sk(evidence.time, evidence.rule, evidence.identity)
-    suffix = keys.strip_prefix(breach_sk, keys.BREACH_PREFIX)
-    return base64.urlsafe_b64encode(suffix.encode()).decode().rstrip("=")
-
-
-def breach_sk_of(breach_id_value: str) -> str:
-    """The breach key a `breach_id` names; InvalidCursorError-like refusal for anything else."""
-    try:
-        suffix = base64.urlsafe_b64decode(breach_id_value + "=" * (-len(breach_id_value) % 4)).decode()
-        time_text, _, rule = suffix.partition("#")
-        keys.parse_key_time(time_text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidCursorError("the breach_id is not one this API handed out") from None
-    if not rule:
-        raise InvalidCursorError("the breach_id is not one this API handed out")
-    return f"{keys.BREACH_PREFIX}{suffix}"
-
-
 def breach_view(
     evidence: BreachEvidence,
     trigger: StoredEvent | None = None,
     override: BreachOverride | None = None,
 ) -> out.BreachOut:
     return out.BreachOut(
-        breach_id=breach_id(evidence),
+        breach_id=evidence.breach_id,
         rule=evidence.rule,
         time=evidence.time,
         effect=evidence.effect,

@@ -3,26 +3,23 @@ closed profit since the last withdrawn payout (or since funding) may be at most 
 closed profit over the same period. A violation denies the payout; it never fails the account.
 
 Day profits come from the account's closed trades (`position_closed` fills carry each position's net realized
-P&L), grouped by the program's trading day (its zone and `day_starts_at`, as the engine counts days). The
-figures answer "best day must be at most $X; you need $Y more".
+P&L), grouped by the program's trading day (`propdesk.engine.days.TradingDay`: its zone and `day_starts_at`,
+as the engine counts days). The figures answer "best day must be at most $X; you need $Y more".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
-from zoneinfo import ZoneInfo
 
-from propdesk.engine.days import day_boundary_on
+from propdesk.engine.days import TradingDay
 from propdesk.payouts.model import WITHDRAWN_STATUSES, Payout
 from propdesk.payouts.policy import HUNDRED
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
-_ONE_DAY = timedelta(days=1)
-_UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,22 +28,6 @@ class ClosedTrade:
 
     closed_at: datetime
     profit: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class TradingDay:
-    """Where the program's trading days begin: a local time in a tz-database zone."""
-
-    starts_at: time = time(0)
-    zone: ZoneInfo = _UTC_ZONE
-
-    def start_of(self, instant: datetime) -> datetime:
-        """The instant at which the trading day holding `instant` began (UTC)."""
-        local_day = instant.astimezone(self.zone).date()
-        boundaries = [
-            day_boundary_on(local_day + k * _ONE_DAY, self.starts_at, self.zone) for k in (-1, 0, 1)
-        ]
-        return max(boundary for boundary in boundaries if boundary <= instant)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coinbase_commerce`, and the
 trading-platform adapters in `propdesk.adapters.platforms` (the platform's port and its refusals are
-`propdesk.platforms.port`); fakes for tests in `propdesk.purchases.memory`.
+`propdesk.platforms.port`); fakes for tests in `tests/doubles/purchases.py`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the purchase services need from storage, as protocols: the DynamoDB implementations live in
-`propdesk.data.orders`, in-memory ones (for fast property tests) in `propdesk.purchases.memory`.
+`propdesk.data.orders`, in-memory ones (for fast property tests) in `tests/doubles/purchases.py`.
 
 Orders are written with optimistic locking on `revision`: every write names the revision it read, and the
 write of a webhook's effect carries its receipt (keyed by the provider's event id) in the same transaction,

@@ -12,9 +12,7 @@ _EPSILON = 1e-9
 
 
 class TokenBucket:
-    def __init__(
-        self, rate: Calls, per: Seconds, capacity: Calls, clock: Monotonic, sleep: Sleeper
-    ) -> None:
+    def __init__(self, rate: Calls, per: Seconds, capacity: Calls, clock: Monotonic, sleep: Sleeper) -> None:
         if rate <= 0 or per <= 0 or capacity < 1:
             raise ValueError("rate and per must be positive, capacity at least 1")
         self._refill_per_second = rate / per

@@ -60,9 +60,7 @@ def live_metrics(
 def _present_state(
     account: Account, evaluator: Evaluator, snapshot: RiskSnapshot | None, now: datetime
 ) -> AccountState:
-    state = (
-        evaluator.start(account.opened_at) if snapshot is None else AccountState.from_dict(snapshot.state)
-    )
+    state = evaluator.start(account.opened_at) if snapshot is None else AccountState.from_dict(snapshot.state)
     if now > state.clock and state.status == "active":
         evaluator.advance_to(state, now)
     return state

@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from propdesk.access import AccountLookup
 from propdesk.realtime.topics import account_topic
 from propdesk.realtime.updates import account_update
 from propdesk.services.account_metrics import LiveMetrics, live_metrics
 
 if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
     from propdesk.engine import Evaluator
     from propdesk.records import Account, RiskSnapshot
     from propdesk.services.live_feed import FanOut, LiveFeed
@@ -27,7 +27,7 @@ RenderMetrics = Callable[[LiveMetrics, ZoneInfo], Mapping[str, Any]]
 class AccountUpdates:
     def __init__(
         self,
-        accounts: AccountRepository,
+        accounts: AccountLookup,
         evaluator_of: Callable[[Account], Evaluator],
         feed: LiveFeed,
         render_metrics: RenderMetrics,

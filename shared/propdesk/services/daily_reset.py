@@ -2,35 +2,38 @@
 
 Run every minute by a schedule. It looks at the boundaries that passed since its watermark (a floating loss
 carried over a boundary can breach at the reset instant itself, with no new event), per (zone, local time)
-group: DST moves the instant, and the engine's tz-database arithmetic places it. The watermark moves only
-when every account was advanced, so a failed account is retried by the next run; advancing an account twice
+group: DST moves the instant, and the engine's tz-database arithmetic places it. Advancing an account twice
 to the same boundary is a no-op.
 
+One account never holds the others back: an account that cannot be advanced is reported (`failed_accounts`,
+counted by the function's metric) and kept with the watermark as a retry (`ResetRetry`: its latest missed
+boundary, since advancing there crosses every earlier one); the watermark moves on for everyone else, and the
+next run advances the retried accounts first. Only a failure that is not one account's (the reset groups or a
+group's accounts cannot be read, or more than `MAX_RETRIES` accounts fail in one run) keeps the watermark
+where it was, so that the next run visits those boundaries again for every account.
+
 The same run sweeps scheduled deadlines (time limit, inactivity, flat-by): every account whose next deadline
-(`DeadlineRepository`, kept by the risk service) is due is advanced to that instant, so the deadline fires
+(the deadline store, kept by the risk service) is due is advanced to that instant, so the deadline fires
 without waiting for an event or a day boundary. These items are re-read every run until advanced, so they
-do not hold the watermark back.
+do not hold the watermark back either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from propdesk.engine.days import next_boundary
 from propdesk.errors import VersionConflictError
 from propdesk.observability import logger
 from propdesk.ports import Clock
+from propdesk.records import Account, ResetRetry
 from propdesk.services.risk import RiskService
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.deadlines import DeadlineRepository
-    from propdesk.data.watermark import ResetWatermarkRepository
+from propdesk.services.risk_stores import DeadlineSweep, ResetAccounts, ResetWatermarkStore
 
 FIRST_RUN_LOOKBACK = timedelta(minutes=5)
+MAX_RETRIES = 500  # accounts kept for retry with the watermark; more failing at once is not one account's
 
 
 @dataclass(slots=True)
@@ -41,19 +44,22 @@ class ResetReport:
     accounts_advanced: int = 0
     deadlines_advanced: int = 0
     breaches: int = 0
-    failed_accounts: list[str] = field(default_factory=list)
+    failed_accounts: list[str] = field(default_factory=list)  # this run's failures (new or retried again)
     failed_deadlines: list[str] = field(default_factory=list)
+    retried: int = 0  # accounts a previous run could not advance, advanced by this one
+    retries_pending: int = 0  # accounts the next run retries
     watermark_moved: bool = False
+    held_back: bool = False  # a failure that is not one account's kept the watermark where it was
 
 
 class DailyReset:
     def __init__(
         self,
-        accounts: AccountRepository,
-        watermarks: ResetWatermarkRepository,
+        accounts: ResetAccounts,
+        watermarks: ResetWatermarkStore,
         risk: RiskService,
         clock: Clock,
-        deadlines: DeadlineRepository | None = None,
+        deadlines: DeadlineSweep | None = None,
     ) -> None:
         self._accounts = accounts
         self._watermarks = watermarks
@@ -66,55 +72,96 @@ class DailyReset:
         mark = self._watermarks.get()
         since = mark.checked_until if mark else now - FIRST_RUN_LOOKBACK
         report = ResetReport(checked_from=since, checked_until=now)
-        for timezone, day_starts_at in self._accounts.reset_groups():
-            zone, local_time = ZoneInfo(timezone), time.fromisoformat(day_starts_at)
-            boundary = next_boundary(since, local_time, zone)
-            while boundary <= now:
-                report.boundaries.append((f"{timezone}#{day_starts_at}", boundary))
-                self._reset_group(timezone, day_starts_at, boundary, report)
-                boundary = next_boundary(boundary, local_time, zone)
+        retry: dict[str, ResetRetry] = {}
+        for missed in mark.retry if mark else ():
+            self._retry(missed, report, retry)
+        try:
+            self._reset_boundaries(since, now, report, retry)
+        except Exception:
+            logger.exception("the daily reset could not read the accounts of a day boundary")
+            report.held_back = True
         self._sweep_deadlines(now, report)
-        if not report.failed_accounts:
+        report.retries_pending = len(retry)
+        if len(retry) > MAX_RETRIES:
+            logger.error("too many accounts failed the daily reset at once", extra={"failed": len(retry)})
+            report.held_back = True
+        if not report.held_back:
             try:
-                self._watermarks.advance(now, mark.version if mark else 0)
+                self._watermarks.advance(now, mark.version if mark else 0, sorted(retry.values(), key=_by_id))
                 report.watermark_moved = True
             except VersionConflictError:
                 logger.info("another daily reset run moved the watermark meanwhile")
         return report
 
+    def _reset_boundaries(
+        self, since: datetime, now: datetime, report: ResetReport, retry: dict[str, ResetRetry]
+    ) -> None:
+        for timezone, day_starts_at in self._accounts.reset_groups():
+            zone, local_time = ZoneInfo(timezone), time.fromisoformat(day_starts_at)
+            boundary = next_boundary(since, local_time, zone)
+            while boundary <= now:
+                report.boundaries.append((f"{timezone}#{day_starts_at}", boundary))
+                for account in self._accounts.active_in_reset_group(timezone, day_starts_at):
+                    if account.opened_at < boundary:
+                        self._reset(account, boundary, report, retry)
+                boundary = next_boundary(boundary, local_time, zone)
+
+    def _reset(
+        self, account: Account, boundary: datetime, report: ResetReport, retry: dict[str, ResetRetry]
+    ) -> None:
+        try:
+            outcome = self._risk.advance(account, boundary)
+        except Exception:
+            logger.exception("daily reset failed for an account", extra={"account_id": account.account_id})
+            known = retry.get(account.account_id)
+            attempts = 1 if known is None else known.attempts
+            retry[account.account_id] = ResetRetry(account.account_id, boundary, attempts)
+            if account.account_id not in report.failed_accounts:
+                report.failed_accounts.append(account.account_id)
+            return
+        retry.pop(account.account_id, None)  # a later boundary crossed the missed one
+        report.accounts_advanced += 0 if outcome.duplicate else 1
+        report.breaches += len(outcome.new_breaches)
+
+    def _retry(self, missed: ResetRetry, report: ResetReport, retry: dict[str, ResetRetry]) -> None:
+        """Advance an account a previous run could not; kept for the next run if it fails again."""
+        try:
+            account = self._accounts.get(missed.account_id, consistent=True)
+            if account is None or account.status != "active":
+                return  # no longer reset: suspended, disabled, failed or passed since
+            outcome = self._risk.advance(account, missed.boundary)
+        except Exception:
+            logger.exception("daily reset retry failed", extra={"account_id": missed.account_id})
+            retry[missed.account_id] = ResetRetry(missed.account_id, missed.boundary, missed.attempts + 1)
+            report.failed_accounts.append(missed.account_id)
+            return
+        report.retried += 1
+        report.accounts_advanced += 0 if outcome.duplicate else 1
+        report.breaches += len(outcome.new_breaches)
+
     def _sweep_deadlines(self, now: datetime, report: ResetReport) -> None:
         if self._deadlines is None:
             return
-        for due in self._deadlines.due_by(now):
-            account = self._accounts.get(due.account_id, consistent=True)
-            if account is None or account.status != "active":
-                continue  # suspended or disabled: its deadlines wait until it is reinstated
+        try:
+            due_accounts = list(self._deadlines.due_by(now))
+        except Exception:
+            logger.exception("the deadline sweep could not read the due deadlines")
+            return  # re-read by the next run
+        for due in due_accounts:
             try:
+                account = self._accounts.get(due.account_id, consistent=True)
+                if account is None or account.status != "active":
+                    continue  # suspended or disabled: its deadlines wait until it is reinstated
                 outcome = self._risk.advance(account, due.due_at)
+                if outcome.duplicate:  # the account's clock was already past it: correct the stale item
+                    self._deadlines.set(account.account_id, outcome.next_deadline)
             except Exception:
-                logger.exception(
-                    "deadline sweep failed for an account", extra={"account_id": account.account_id}
-                )
-                report.failed_deadlines.append(account.account_id)
+                logger.exception("deadline sweep failed for an account", extra={"account_id": due.account_id})
+                report.failed_deadlines.append(due.account_id)
                 continue
-            if outcome.duplicate:  # the account's clock was already past it: correct the stale item
-                self._deadlines.set(account.account_id, outcome.next_deadline)
             report.deadlines_advanced += 0 if outcome.duplicate else 1
             report.breaches += len(outcome.new_breaches)
 
-    def _reset_group(
-        self, timezone: str, day_starts_at: str, boundary: datetime, report: ResetReport
-    ) -> None:
-        for account in self._accounts.active_in_reset_group(timezone, day_starts_at):
-            if account.opened_at >= boundary:
-                continue
-            try:
-                outcome = self._risk.advance(account, boundary)
-            except Exception:
-                logger.exception(
-                    "daily reset failed for an account", extra={"account_id": account.account_id}
-                )
-                report.failed_accounts.append(account.account_id)
-                continue
-            report.accounts_advanced += 0 if outcome.duplicate else 1
-            report.breaches += len(outcome.new_breaches)
+
+def _by_id(retry: ResetRetry) -> str:
+    return retry.account_id

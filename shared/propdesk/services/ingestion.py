@@ -2,7 +2,9 @@
 each event once (its key is derived from the event, so a redelivery is a no-op).
 
 The whole batch is validated before anything is written: a bad event anywhere means a 422 naming it
-(`events[3].profit`) and no item written.
+(`events[3].profit`) and no item written. Besides the engine's own reading (every number within its bounds),
+an event's time may be at most `max_clock_skew` (5 minutes) ahead of the receiving clock, and not before the
+account opened.
 """
 
 from __future__ import annotations
@@ -11,20 +13,17 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
-from propdesk.data import keys
 from propdesk.domain_events import stable_id
 from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
 from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.records import StoredEvent
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.events import TradingEventRepository
+from propdesk.services.risk_stores import AccountLookup, TradingEventWriter
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +33,15 @@ class IngestReport:
 
 
 class EventIngestion:
-    def __init__(self, accounts: AccountRepository, events: TradingEventRepository) -> None:
+    def __init__(
+        self,
+        accounts: AccountLookup,
+        events: TradingEventWriter,
+        max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+    ) -> None:
         self._accounts = accounts
         self._events = events
+        self._max_clock_skew = max_clock_skew
 
     def ingest(
         self, account_id: str, raw_events: Sequence[Mapping[str, Any]], received_at: datetime
@@ -45,7 +50,14 @@ class EventIngestion:
         if account is None:
             raise NotFoundError(f"no account {account_id!r}", "account_id")
         stored = [self._validated(account_id, index, raw) for index, raw in enumerate(raw_events)]
+        latest = received_at + self._max_clock_skew
         for index, event in enumerate(stored):
+            if event.time > latest:
+                raise InvalidInputError(
+                    f"the event is more than {self._max_clock_skew // timedelta(minutes=1)} minutes ahead "
+                    f"of the server's clock ({received_at.isoformat()})",
+                    f"events[{index}].time",
+                )
             if event.time < account.opened_at:
                 raise InvalidInputError(
                     f"the event is older than the account (opened {account.opened_at.isoformat()})",
@@ -80,5 +92,4 @@ class EventIngestion:
             time=event.time,
             type=event.type,
             payload=payload,
-            sk=keys.event_sk(event.time, event_id),
-        )
+        )  # its position in the account's log (`sk`) is the store's to give

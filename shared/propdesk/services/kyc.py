@@ -7,7 +7,8 @@ finds the case still pending and the token already used (`succeed` answers False
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
 from propdesk.domain_events import (
     KycApproved,
@@ -20,8 +21,22 @@ from propdesk.errors import NotFoundError
 from propdesk.ports import Clock, EventPublisher, WorkflowCallback
 from propdesk.records import KycCase, KycStatus
 
-if TYPE_CHECKING:
-    from propdesk.data.kyc import KycRepository
+
+class KycCases(Protocol):
+    """One KYC case per trader (`propdesk.data.kyc.KycRepository`)."""
+
+    def open(self, case: KycCase) -> None: ...
+
+    def get(self, trader_id: str) -> KycCase | None:
+        """A strongly consistent read."""
+        ...
+
+    def decide(
+        self, trader_id: str, task_token: str, status: KycStatus, verification_id: str | None, at: datetime
+    ) -> bool:
+        """Record the decision on the pending case holding `task_token`; False if not pending any more."""
+        ...
+
 
 ANNOUNCEMENTS: dict[str, type[KycDecided]] = {
     "approved": KycApproved,
@@ -33,7 +48,7 @@ ANNOUNCEMENTS: dict[str, type[KycDecided]] = {
 class KycService:
     def __init__(
         self,
-        kyc: KycRepository,
+        kyc: KycCases,
         clock: Clock,
         callback: WorkflowCallback | None = None,
         publisher: EventPublisher | None = None,

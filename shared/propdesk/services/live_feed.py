@@ -13,23 +13,59 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from propdesk.access import Permission, granted
+from propdesk.access import AccountLookup, Identity, readable_account
+from propdesk.errors import NotFoundError
 from propdesk.observability import logger
+from propdesk.ports import ConnectionPusher
 from propdesk.realtime.topics import ACCOUNT, Topic, TopicError, parse_topic
 from propdesk.realtime.updates import resync
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.connections import ConnectionRepository
-    from propdesk.data.realtime import FeedRepository, SubscriptionRepository
-    from propdesk.ports import ConnectionPusher
-    from propdesk.records import Connection
+from propdesk.records import Connection
 
 FEED_RETENTION = timedelta(hours=24)
 MAX_REPLAY = 200  # updates re-sent on one resume; a client further behind reloads over REST
 FAN_OUT_WORKERS = 32
+
+
+class ConnectionStore(Protocol):
+    """Open WebSocket connections (`propdesk.data.connections.ConnectionRepository`)."""
+
+    def get(self, connection_id: str) -> Connection | None: ...
+
+    def delete(self, connection_id: str) -> None: ...
+
+    def subscribe(self, connection_id: str, topics: frozenset[str]) -> bool:
+        """Add topics to a live connection; False if the connection is gone."""
+        ...
+
+    def unsubscribe(self, connection_id: str, topics: frozenset[str]) -> None: ...
+
+
+class SubscriptionStore(Protocol):
+    """Who listens to which topic (`propdesk.data.realtime.SubscriptionRepository`)."""
+
+    def add(self, connection_id: str, topics: Iterable[Topic], expires_at: datetime) -> None: ...
+
+    def remove(self, connection_id: str, topic_names: Iterable[str]) -> None: ...
+
+    def subscribers(self, topic: Topic) -> list[str]:
+        """The connection ids subscribed to the topic."""
+        ...
+
+
+class FeedStore(Protocol):
+    """Updates kept per resumable topic by sequence number (`propdesk.data.realtime.FeedRepository`)."""
+
+    def append(self, topic: Topic, sequence: int, message: dict[str, Any], expires_at: datetime) -> bool:
+        """Keep the update once; False when this sequence number is kept already."""
+        ...
+
+    def since(self, topic: Topic, after: int, limit: int) -> list[dict[str, Any]]:
+        """Kept updates after sequence number `after`, oldest first, at most `limit`."""
+        ...
+
+    def latest(self, topic: Topic) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +95,11 @@ class FanOut:
 class LiveFeed:
     def __init__(
         self,
-        connections: ConnectionRepository,
-        subscriptions: SubscriptionRepository,
-        feed: FeedRepository,
+        connections: ConnectionStore,
+        subscriptions: SubscriptionStore,
+        feed: FeedStore,
         pusher: ConnectionPusher,
-        accounts: AccountRepository | None = None,
+        accounts: AccountLookup | None = None,
     ) -> None:
         self._connections = connections
         self._subscriptions = subscriptions
@@ -147,13 +183,14 @@ class LiveFeed:
             return None  # leaderboards are public: display names only
         if connection.trader_id is None:
             return Refusal(topic.name, "unauthorized", "account topics need a signed-in connection")
-        account = self._accounts.get(topic.subject) if self._accounts else None
-        readable = account is not None and (
-            account.trader_id == connection.trader_id or granted(connection.groups, Permission.READ_ACCOUNTS)
-        )
-        if not readable:
-            # The same answer whether the account is someone else's or does not exist: nothing leaks.
-            return Refusal(topic.name, "not_found", f"no account {topic.subject!r} of yours")
+        # The same answer whether the account is someone else's or does not exist: nothing leaks.
+        not_yours = Refusal(topic.name, "not_found", f"no account {topic.subject!r} of yours")
+        if self._accounts is None:
+            return not_yours
+        try:
+            readable_account(self._accounts, Identity(connection.trader_id, connection.groups), topic.subject)
+        except NotFoundError:
+            return not_yours
         return None
 
     def _catch_up(self, topic: Topic, since: int | None) -> list[dict[str, Any]]:

@@ -9,15 +9,27 @@ event is neither stored nor pushed again. A connection the gateway reports gone 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from propdesk.domain_events import CATALOGUE, Envelope, parse
 from propdesk.ports import ConnectionPusher
-from propdesk.records import Notification
+from propdesk.records import Connection, Notification
 
-if TYPE_CHECKING:
-    from propdesk.data.connections import ConnectionRepository
-    from propdesk.data.notifications import NotificationRepository
+
+class Outbox(Protocol):
+    """Traders' notifications (`propdesk.data.notifications.NotificationRepository`)."""
+
+    def add(self, notification: Notification) -> bool:
+        """Store the notification; False if this event was stored for the trader already."""
+        ...
+
+
+class TraderConnections(Protocol):
+    """Open WebSocket connections by trader (`propdesk.data.connections.ConnectionRepository`)."""
+
+    def for_trader(self, trader_id: str) -> list[Connection]: ...
+
+    def delete(self, connection_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +43,8 @@ class Delivery:
 class NotificationService:
     def __init__(
         self,
-        notifications: NotificationRepository,
-        connections: ConnectionRepository,
+        notifications: Outbox,
+        connections: TraderConnections,
         pusher: ConnectionPusher,
     ) -> None:
         self._notifications = notifications

@@ -7,19 +7,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from propdesk.access import AccountLookup
 from propdesk.domain_events import stable_id
 from propdesk.leaderboards import PERIODS, Period, expires_at, period_key
-from propdesk.records import AuditEntry, BreachEvidence, LeaderboardStanding, RiskSnapshot
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository, TraderRepository
-    from propdesk.data.audit import AuditLog
-    from propdesk.data.leaderboards import LeaderboardRepository
+from propdesk.records import AuditEntry, BreachEvidence, LeaderboardStanding, RiskSnapshot, TraderProfile
 
 ENFORCEMENT_ACTOR = "system:risk_recalc"
 ANONYMOUS = "Anonymous trader"
+
+
+class TraderProfiles(Protocol):
+    def get(self, trader_id: str) -> TraderProfile | None: ...
+
+
+class LeaderboardStore(Protocol):
+    """Standings per program and board (`propdesk.data.leaderboards.LeaderboardRepository`)."""
+
+    def get(self, program_id: str, board: str, account_id: str) -> LeaderboardStanding | None: ...
+
+    def save(self, standing: LeaderboardStanding, at: datetime, expires_at: datetime | None) -> None: ...
+
+
+class AuditAppender(Protocol):
+    def append(self, entry: AuditEntry) -> bool:
+        """Append the entry once; False when an entry with its id exists already."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +47,10 @@ class BalanceChange:
 class Projections:
     def __init__(
         self,
-        accounts: AccountRepository,
-        traders: TraderRepository,
-        leaderboards: LeaderboardRepository,
-        audit: AuditLog,
+        accounts: AccountLookup,
+        traders: TraderProfiles,
+        leaderboards: LeaderboardStore,
+        audit: AuditAppender,
     ) -> None:
         self._accounts = accounts
         self._traders = traders
@@ -104,5 +118,5 @@ class Projections:
 
 
 def balance_of(snapshot: RiskSnapshot) -> Decimal:
-    """The closed balance a risk snapshot's evaluation reports."""
-    return Decimal(str(snapshot.evaluation["metrics"]["balance"]))
+    """The closed balance of a risk snapshot."""
+    return snapshot.balance

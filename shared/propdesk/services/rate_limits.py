@@ -52,17 +52,3 @@ def window_of(now: datetime, window_seconds: int) -> datetime:
     """The start of the fixed window holding `now` (windows are aligned on the Unix epoch)."""
     seconds = int(now.timestamp())
     return datetime.fromtimestamp(seconds - seconds % window_seconds, UTC)
-
-
-class InMemoryWindowCounter:
-    """The counter for unit tests and local tools."""
-
-    def __init__(self) -> None:
-        self.hits: dict[tuple[str, datetime], int] = {}
-
-    def increment(self, key: str, window_start: datetime, limit: int, expires_at: datetime) -> bool:
-        count = self.hits.get((key, window_start), 0)
-        if count >= limit:
-            return False
-        self.hits[(key, window_start)] = count + 1
-        return True

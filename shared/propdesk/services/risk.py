@@ -3,16 +3,33 @@
 One step (`on_event_recorded` for a new event, `advance` for a day boundary with no event):
 
 1. load the account, the program version it is pinned to, and its RISK snapshot (optimistic `version`);
+   effects the snapshot still lists as pending (the step that wrote it crashed, or one of them failed) are
+   performed first (see "How a step commits" below);
 2. apply the events after the snapshot's watermark in time order; a late event (sorting before the watermark,
    or earlier than the engine's clock) replays the account's whole history instead, then re-advances the
    clock to where the snapshot had it: the result is the same as if the events had come in order;
    a stream record at or before the watermark with an unchanged event count is a duplicate and does nothing;
-3. act on what is new since the snapshot: breach evidence (immutable, keyed by a stable breach identity),
-   account status (conditional), the platform disable for a `fail` breach, the platform lock for a `pause`
-   breach until the next day boundary and the unlock once a boundary clears it, and `account.breached` /
-   `account.passed` / `account.warning`;
-4. write the snapshot conditionally on the version read; on a conflict, start over (step 3 is idempotent:
-   evidence and status writes are conditional and events carry stable ids).
+   an event the engine refuses (`EventError`) or cannot evaluate (an amount out of its exact range: an
+   arithmetic error, at once or once the state holds it) is rejected alone, listed in the snapshot's
+   `rejected_events` with its field and reason, and never blocks the account's later events;
+3. list what is new since the snapshot as effects (`propdesk.services.risk_outbox`): breach evidence
+   (immutable, keyed by a stable breach identity), account status (conditional), the platform disable for a
+   `fail` breach, the platform lock for a `pause` breach until the next day boundary and the unlock once a
+   boundary clears it, `account.breached` / `account.passed` / `account.warning`, the sweep's deadline copy;
+4. commit: write the snapshot with those effects, then perform them.
+
+How a step commits (an outbox in the snapshot). The snapshot is written first, conditionally on the version
+read, carrying the effects still to perform (`RiskSnapshot.pending`, each with a stable id). A lost race
+(`VersionConflictError`: `daily_reset` and `risk_recalc` on one account at once) has performed nothing: the
+step starts over from the winner's snapshot, so no side effect ever comes from a stale one. Once the write
+succeeded, the effects are performed in order and then cleared, conditionally on the version written (the
+clear does not move the version, and stream consumers skip it). A crash between the write and the effects,
+or a failing effect, leaves them pending (the failing one and those after it); the next step of the account
+(the record delivered again, its next event, the daily reset) performs them before anything else. Effects
+are idempotent where they land (conditional evidence and status writes, stable event ids that consumers
+dedupe by), so performing one again after a crash does no harm. `account.breached` of a failing breach and
+`account.passed` are published only once the status change took: the conditional write succeeded, or found
+the account already in that status for the same reason.
 
 Staff overrides (`on_override_recorded`, from the override item's stream record): the account's whole history
 is replayed with every overridden breach waived (see `propdesk.engine.evaluator`); the waived set is part of
@@ -20,21 +37,18 @@ the stored state, so every later step honours it (a full replay reads the overri
 stays in the snapshot marked `overridden`, is not published again, and no longer fails or pauses the account:
 a failed account the service disabled is enabled again at the platform once staff reinstated it, a pause is
 lifted. If the reinstated account is still failed by another (not overridden) breach, it is failed again.
-
-Because the snapshot is written last, it is the outbox watermark: a failure anywhere leaves it unchanged, and
-the retried step redoes the side effects (at least once, with stable event ids for consumers to dedupe).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from propdesk.data.keys import BREACH_PREFIX, key_time, parse_key_time, strip_prefix
-from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, DomainEvent, stable_id
+from propdesk.domain_events import AccountBreached, AccountPassed, AccountWarning, stable_id
 from propdesk.engine import (
     ACTIVE,
     FAIL,
@@ -44,44 +58,56 @@ from propdesk.engine import (
     AccountState,
     Breach,
     BreachRef,
+    EquityUpdate,
     Evaluator,
     EventError,
     LimitWarning,
-    Program,
+    PositionClosed,
+    PositionOpened,
+    TradingEvent,
+    breach_identities,
+    instant_id,
     parse_event,
 )
-from propdesk.engine import breach_identities as _engine_breach_identities
 from propdesk.errors import DomainError, VersionConflictError
+from propdesk.money import CENT
+from propdesk.observability import logger
 from propdesk.ports import AccountControl, Clock, EventPublisher
-from propdesk.records import Account, BreachEvidence, RiskSnapshot, StoredEvent
-
-if TYPE_CHECKING:
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.catalogue import CatalogueRepository
-    from propdesk.data.deadlines import DeadlineRepository
-    from propdesk.data.events import TradingEventRepository
-    from propdesk.data.risk import BreachRepository, RiskStateRepository
+from propdesk.records import Account, BreachEvidence, PendingEffect, RiskSnapshot, StoredEvent
+from propdesk.services import risk_outbox as outbox
+from propdesk.services.evaluators import Evaluators
+from propdesk.services.risk_stores import (
+    AccountStore,
+    BreachStore,
+    DeadlineStore,
+    ProgramVersionStore,
+    RiskStateStore,
+    TradingEventLog,
+)
 
 MAX_ATTEMPTS = 8
 MAX_REJECTED_KEPT = 50
+# An amount the engine cannot evaluate: decimal.InvalidOperation, Overflow (ArithmeticError), or a ValueError
+# while formatting money. EventError (a ValueError too) is caught before these.
+_UNEVALUABLE = (ArithmeticError, ValueError)
+_AMOUNT_FIELDS = {"equity": "equity", "position_closed": "profit", "position_opened": "volume"}
+PASSED_REASON = "all pass conditions met"  # the account status reason of a pass
 
 
 class UnknownAccountError(DomainError):
     code = "unknown_account"
 
 
-class ProgramVersionMissingError(DomainError):
-    code = "program_version_missing"
-
-
 @dataclass(frozen=True, slots=True)
 class RiskStores:
-    accounts: AccountRepository
-    catalogue: CatalogueRepository
-    events: TradingEventRepository
-    risk: RiskStateRepository
-    breaches: BreachRepository
-    deadlines: DeadlineRepository | None = None  # None: no deadline sweep (tests of other paths)
+    """The stores a recalculation reads and writes (Protocols: `propdesk.services.risk_stores`)."""
+
+    accounts: AccountStore
+    catalogue: ProgramVersionStore
+    events: TradingEventLog
+    risk: RiskStateStore
+    breaches: BreachStore
+    deadlines: DeadlineStore | None = None  # None: no deadline sweep (tests of other paths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +139,34 @@ class _Step:
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Checkpoint:
+    """Where a step stood: restoring it undoes everything applied since (the engine mutates in place)."""
+
+    state: dict[str, Any]
+    last_event_sk: str | None
+    applied_events: int
+    warnings: int
+    rejected: int
+
+    @classmethod
+    def of(cls, step: _Step) -> _Checkpoint:
+        return cls(
+            step.state.to_dict(),
+            step.last_event_sk,
+            step.applied_events,
+            len(step.warnings),
+            len(step.rejected),
+        )
+
+    def restore(self, step: _Step, position: bool = True) -> None:
+        step.state = AccountState.from_dict(self.state)
+        del step.warnings[self.warnings :]
+        del step.rejected[self.rejected :]
+        if position:
+            step.last_event_sk, step.applied_events = self.last_event_sk, self.applied_events
+
+
 class RiskService:
     def __init__(
         self,
@@ -127,7 +181,10 @@ class RiskService:
         self._account_control = account_control
         self._clock = clock
         self._warning_share = warning_share
-        self._evaluators: dict[tuple[str, int], Evaluator] = {}
+        self._evaluators = Evaluators(stores.catalogue, warn_at=warning_share)
+        self._outbox = outbox.Outbox(
+            stores.accounts, stores.breaches, stores.deadlines, account_control, publisher
+        )
 
     # ------------------------------------------------------------------ entry points
 
@@ -160,11 +217,11 @@ class RiskService:
     def _recalculate(self, trigger: StoredEvent) -> RecalcReport:
         account = self._account(trigger.account_id)
         evaluator = self._evaluator(account)
-        previous = self._stores.risk.get(account.account_id)
+        previous = self._load(account.account_id)
         watermark = previous.last_event_sk if previous else None
         if previous is not None and watermark is not None and trigger.sk <= watermark:
             if self._stores.events.count_until(account.account_id, watermark) == previous.applied_events:
-                return RecalcReport(account.account_id, duplicate=True, status=previous.evaluation["status"])
+                return RecalcReport(account.account_id, duplicate=True, status=previous.status or ACTIVE)
             step = self._replay(account, evaluator, previous)
         else:
             step = self._incremental(account, evaluator, previous)
@@ -173,15 +230,15 @@ class RiskService:
     def _reapply_overrides(self, account_id: str) -> RecalcReport:
         account = self._account(account_id)
         evaluator = self._evaluator(account)
-        previous = self._stores.risk.get(account.account_id)
+        previous = self._load(account.account_id)
         waived = self._waived(account.account_id)
-        if previous is not None and _stored_waived(previous) == waived:
-            return RecalcReport(account.account_id, duplicate=True, status=previous.evaluation["status"])
+        if previous is not None and _waived_in(previous) == waived:
+            return RecalcReport(account.account_id, duplicate=True, status=previous.status or ACTIVE)
         return self._commit(self._replay(account, evaluator, previous, waived))
 
     def _advance(self, account: Account, until: datetime) -> RecalcReport:
         evaluator = self._evaluator(account)
-        previous = self._stores.risk.get(account.account_id)
+        previous = self._load(account.account_id)
         step = self._resume(account, evaluator, previous)
         if step.state.clock >= until:
             return RecalcReport(
@@ -198,7 +255,7 @@ class RiskService:
         pending = list(self._stores.events.replay(account.account_id, after_sk=step.last_event_sk))
         if any(event.time < step.state.clock for event in pending):
             return self._replay(account, evaluator, previous)
-        self._apply(step, pending)
+        self._apply(step, lambda: pending)
         return step
 
     def _replay(
@@ -219,7 +276,7 @@ class RiskService:
             applied_events=0,
             replayed=True,
         )
-        self._apply(step, self._stores.events.replay(account.account_id))
+        self._apply(step, lambda: self._stores.events.replay(account.account_id))
         if previous is not None and previous.evaluated_until and previous.evaluated_until > step.state.clock:
             self._collect(step, evaluator.advance_to(step.state, previous.evaluated_until).warnings)
         return step
@@ -237,16 +294,54 @@ class RiskService:
             applied_events=previous.applied_events,
         )
 
-    def _apply(self, step: _Step, events: Iterable[StoredEvent]) -> None:
+    def _apply(self, step: _Step, events: Callable[[], Iterable[StoredEvent]]) -> None:
+        """Apply the step's events (`events()` reads them); each one the engine refuses or cannot evaluate is
+        rejected alone, and the others apply.
+
+        An event whose own amount cannot be evaluated exactly (not writable to the cent) is rejected before
+        it touches the state. An arithmetic error that only the state shows (a sum out of range, raised while
+        applying or while formatting what the commit will write, checked once per step) sends the step back
+        to where it started, to apply the same events again one at a time, each checked.
+        """
+        start = _Checkpoint.of(step)
+        try:
+            self._apply_each(step, events(), careful=False)
+            self._evaluation(step)  # what the commit will write: an out-of-range state fails here
+        except _UNEVALUABLE:
+            start.restore(step)
+            self._evaluation(step)  # the state the step started from is sound: the error is an event's
+            self._apply_each(step, events(), careful=True)
+
+    def _apply_each(self, step: _Step, events: Iterable[StoredEvent], careful: bool) -> None:
         for stored in events:
             step.last_event_sk = stored.sk
             step.applied_events += 1
             try:
-                outcome = step.evaluator.apply(step.state, parse_event(stored.payload))
+                event = parse_event(stored.payload)
+                _check_amounts(event)
             except EventError as error:
                 step.rejected.append(
                     {"event_id": stored.event_id, "field": error.field, "reason": error.message}
                 )
+                continue
+            except _UNEVALUABLE as error:
+                step.rejected.append(_unevaluable(stored, error))
+                continue
+            before = _Checkpoint.of(step) if careful else None
+            try:
+                outcome = step.evaluator.apply(step.state, event)
+                if before is not None:
+                    self._evaluation(step)
+            except EventError as error:  # refused before the state changed
+                step.rejected.append(
+                    {"event_id": stored.event_id, "field": error.field, "reason": error.message}
+                )
+                continue
+            except _UNEVALUABLE as error:
+                if before is None:
+                    raise
+                before.restore(step, position=False)  # the event counts as applied: it is rejected
+                step.rejected.append(_unevaluable(stored, error))
                 continue
             self._collect(step, outcome.warnings)
 
@@ -256,123 +351,145 @@ class RiskService:
     # ------------------------------------------------------------------ acting on what is new
 
     def _commit(self, step: _Step) -> RecalcReport:
+        """Write the snapshot with the effects it commits to (conditional on the version read: a lost race
+        raises `VersionConflictError` having done nothing), then perform them and clear them."""
         account, state, previous = step.account, step.state, step.previous
         now = self._clock.now()
         identified = self._new_breaches(step)
-        new_breaches = [breach for breach, _ in identified]
-        for breach, identity in identified:
-            self._stores.breaches.record(self._evidence(account, breach, identity), recorded_at=now)
-        failing = next(
-            ((b, identity) for b, identity in identified if b.effect == FAIL and not b.overridden), None
-        )
+        effects = [outbox.record_evidence(self._evidence(account, b, i), now) for b, i in identified]
+        failing = next(((b, i) for b, i in identified if b.effect == FAIL and not b.overridden), None)
+        failed: PendingEffect | None = None
+        if failing is not None:
+            failed = outbox.change_status(account.account_id, "failed", failing[0].rule, now)
+            effects.append(failed)
+        elif state.status == FAILED and account.status == ACTIVE:
+            effects.append(self._refail(step, now))  # reinstated, but another breach still fails it
+        was_passed = previous is not None and previous.status == PASSED
+        passed = state.status == PASSED and not was_passed
+        passed_status = None
+        if passed:
+            passed_status = outbox.change_status(account.account_id, "passed", PASSED_REASON, now)
+            effects.append(passed_status)
         if failing is not None:
             breach, identity = failing
-            cause = f"{_instant(breach)}#{identity}"
-            self._account_control.disable(account.account_id, account.trader_id, breach.rule, cause)
-            self._stores.accounts.change_status(account.account_id, "failed", breach.rule, now)
-        elif state.status == FAILED and account.status == ACTIVE:
-            self._refail(step, now)  # reinstated, but another breach still fails it
-        reenabled = self._reenable(step)
-        self._lock_or_unlock(step)
-        was_passed = previous is not None and previous.evaluation.get("status") == PASSED
-        passed = state.status == PASSED and not was_passed
-        if passed:
-            self._stores.accounts.change_status(account.account_id, "passed", "all pass conditions met", now)
+            effects.append(outbox.disable(account, breach.rule, f"{_instant(breach)}#{identity}"))
+        reenable = self._reenable(step)
+        if reenable is not None:
+            effects.append(reenable)
+        effects += self._lock_or_unlock(step)
         warnings_sent = dict(previous.warnings_sent) if previous else {}
         warnings = self._new_warnings(step, warnings_sent)
-
-        events: list[DomainEvent] = [
-            self._breached(account, breach, identity, now)
-            for breach, identity in identified
-            if not breach.overridden
+        effects += [
+            outbox.publish(self._breached(account, b, i, now), after=failed if b.effect == FAIL else None)
+            for b, i in identified
+            if not b.overridden
         ]
-        events += [self._warning(account, warning, day, now) for warning, day in warnings]
-        if passed:
-            events.append(self._passed(account, step, now))
-        if events:
-            self._publisher.publish(events)
-        self._track_deadline(step)
+        effects += [outbox.publish(self._warning(account, w, day, now)) for w, day in warnings]
+        if passed_status is not None:
+            effects.append(outbox.publish(self._passed(account, step, now), after=passed_status))
+        effects += self._track_deadline(step)
 
-        self._stores.risk.save(
-            RiskSnapshot(
-                account_id=account.account_id,
-                version=previous.version if previous else 0,
-                state=state.to_dict(),
-                evaluation=self._evaluation(step),
-                last_event_sk=step.last_event_sk,
-                applied_events=step.applied_events,
-                evaluated_until=state.clock,
-                warnings_sent=warnings_sent,
-            ),
-            updated_at=now,
+        snapshot = RiskSnapshot(
+            account_id=account.account_id,
+            version=previous.version if previous else 0,
+            state=state.to_dict(),
+            evaluation=self._evaluation(step),
+            last_event_sk=step.last_event_sk,
+            applied_events=step.applied_events,
+            evaluated_until=state.clock,
+            warnings_sent=warnings_sent,
+            pending=tuple(effects),
         )
+        written = replace(snapshot, version=self._stores.risk.save(snapshot, updated_at=now))
+        with suppress(VersionConflictError):  # a later step wrote meanwhile: it performed them first
+            self._settle(written)
         return RecalcReport(
             account_id=account.account_id,
             replayed=step.replayed,
             applied=step.applied_events
             - (0 if step.replayed or previous is None else previous.applied_events),
-            new_breaches=tuple(new_breaches),
+            new_breaches=tuple(breach for breach, _ in identified),
             passed=passed,
             warnings=len(warnings),
             status=state.status,
             next_deadline=next_deadline(state),
-            reenabled=reenabled,
+            reenabled=reenable is not None,
         )
 
-    def _refail(self, step: _Step, now: datetime) -> None:
+    def _load(self, account_id: str) -> RiskSnapshot | None:
+        """The account's snapshot, its pending effects performed first (a step that crashed after its write
+        left them): every step starts from a snapshot whose effects have happened."""
+        previous = self._stores.risk.get(account_id)
+        return None if previous is None else self._settle(previous)
+
+    def _settle(self, snapshot: RiskSnapshot) -> RiskSnapshot:
+        """Perform the snapshot's pending effects, then clear them, conditionally on its version (which does
+        not move). A failing effect leaves it and the ones after it pending, and raises."""
+        if not snapshot.pending:
+            return snapshot
+
+        def keep(remaining: Sequence[PendingEffect]) -> None:
+            try:
+                self._stores.risk.set_pending(snapshot.account_id, snapshot.version, remaining)
+            except Exception:  # the whole list stays pending: performed again, idempotently
+                logger.warning("could not record the effects done", extra={"account_id": snapshot.account_id})
+
+        self._outbox.perform(snapshot.pending, keep)
+        self._stores.risk.set_pending(snapshot.account_id, snapshot.version, ())
+        return replace(snapshot, pending=())
+
+    def _refail(self, step: _Step, now: datetime) -> PendingEffect:
         """Staff reinstated the account (overriding a breach), yet a breach nobody overrode still fails it."""
         reason = next((b.rule for b in step.state.breaches if b.effect == FAIL and not b.overridden), FAILED)
-        self._stores.accounts.change_status(step.account.account_id, "failed", reason, now)
+        return outbox.change_status(step.account.account_id, "failed", reason, now)
 
-    def _reenable(self, step: _Step) -> bool:
+    def _reenable(self, step: _Step) -> PendingEffect | None:
         """Enable the account at the platform again if this service disabled it (its snapshot said failed)
         and the failing breach is now overridden, once staff reinstated it (the account is active)."""
         previous, account = step.previous, step.account
-        was_failed = previous is not None and previous.evaluation.get("status") == FAILED
+        was_failed = previous is not None and previous.status == FAILED
         if not was_failed or step.state.status == FAILED or account.status != ACTIVE:
-            return False
+            return None
         waived = [b for b in step.state.breaches if b.overridden and b.effect == FAIL]
         cause = ",".join(f"{_instant(b)}#{b.rule}" for b in waived)
-        self._account_control.enable(account.account_id, account.trader_id, "breach overridden", cause)
-        return True
+        return outbox.enable(account, "breach overridden", cause)
 
     def _waived(self, account_id: str) -> frozenset[BreachRef]:
         """The account's breaches staff overrode, as the engine names them."""
-        return frozenset(breach_ref(sk) for sk in self._stores.breaches.overridden(account_id))
+        return frozenset(self._stores.breaches.overridden(account_id))
 
-    def _lock_or_unlock(self, step: _Step) -> None:
+    def _lock_or_unlock(self, step: _Step) -> list[PendingEffect]:
         """Follow the engine's `paused_until` at the platform: a `pause` breach locks trading until the next
         day boundary; crossing it (the daily reset, or the next event after it) unlocks. A failed account is
         disabled instead, so it is neither locked nor unlocked."""
         state, account = step.state, step.account
         if state.status == FAILED:
-            return
-        before = _paused_until(step.previous)
+            return []
+        effects = []
+        before = None if step.previous is None else step.previous.paused_until
         now = state.paused_until if state.status == ACTIVE else None
         if before is not None and before != now:
-            self._account_control.resume(account.account_id, account.trader_id, before)
+            effects.append(outbox.resume(account, before))
         if now is not None and now != before:
             reason = next((b.rule for b in reversed(state.breaches) if b.effect == PAUSE), PAUSE)
-            self._account_control.pause(account.account_id, account.trader_id, reason, now)
+            effects.append(outbox.pause(account, reason, now))
+        return effects
 
-    def _track_deadline(self, step: _Step) -> None:
-        """Keep the sweep's copy of the next scheduled deadline (time limit, inactivity, flat-by) current.
-
-        Written before the snapshot, only when it changed: a lost race retries and rewrites it."""
-        deadlines = self._stores.deadlines
-        if deadlines is None:
-            return
-        before = None if step.previous is None else _next_deadline(step.previous.state)
+    def _track_deadline(self, step: _Step) -> list[PendingEffect]:
+        """Keep the sweep's copy of the next scheduled deadline (time limit, inactivity, flat-by) current:
+        an effect only when it changed."""
+        if self._stores.deadlines is None:
+            return []
+        before = None if step.previous is None else step.previous.next_deadline
         now = next_deadline(step.state)
-        if now != before:
-            deadlines.set(step.account.account_id, now)
+        return [] if now == before else [outbox.track_deadline(step.account.account_id, now)]
 
     @staticmethod
     def _new_breaches(step: _Step) -> list[tuple[Breach, str]]:
         """The breaches the snapshot did not know yet, each with its identity (see `breach_identities`)."""
         known: set[tuple[str, str]] = set()
         if step.previous is not None:
-            before = [Breach.from_dict(b) for b in step.previous.evaluation.get("breaches", [])]
+            before = [Breach.from_dict(b) for b in step.previous.breaches]
             known = set(zip(map(_instant, before), breach_identities(before), strict=True))
         current = step.state.breaches
         return [
@@ -388,7 +505,7 @@ class RiskService:
             if warning.used_share < self._warning_share:
                 continue
             key = f"{warning.rule}#{warning.rule_index}"
-            day = trading_day(step.evaluator.program, warning.time)
+            day = step.evaluator.program.trading_day.date_of(warning.time).isoformat()
             if warnings_sent.get(key, "") >= day:
                 continue
             warnings_sent[key] = day
@@ -406,11 +523,7 @@ class RiskService:
             }
             for u in step.evaluator.usage(step.state)
         ]
-        kept = (
-            list(step.previous.evaluation.get("rejected_events", []))
-            if step.previous and not step.replayed
-            else []
-        )
+        kept = list(step.previous.rejected_events) if step.previous and not step.replayed else []
         evaluation["rejected_events"] = (kept + step.rejected)[-MAX_REJECTED_KEPT:]
         return evaluation
 
@@ -423,17 +536,8 @@ class RiskService:
         return account
 
     def _evaluator(self, account: Account) -> Evaluator:
-        key = (account.program_id, account.program_version)
-        if key not in self._evaluators:
-            version = self._stores.catalogue.get_version(*key)
-            if version is None:
-                raise ProgramVersionMissingError(
-                    f"program {account.program_id} version {account.program_version} is not stored"
-                )
-            self._evaluators[key] = Evaluator(
-                Program.from_dict(version.document), warn_at=self._warning_share
-            )
-        return self._evaluators[key]
+        """The pinned program version's evaluator; `ProgramVersionMissingError` if it is not stored."""
+        return self._evaluators(account)
 
     @staticmethod
     def _evidence(account: Account, breach: Breach, identity: str) -> BreachEvidence:
@@ -497,25 +601,9 @@ class RiskService:
         )
 
 
-def breach_identities(breaches: Sequence[Breach]) -> list[str]:
-    """A stable identity for each breach of an account's (time-ordered) breach list.
-
-    `{rule_index}-{trigger}`, the trigger being the event id (or `day_boundary` / `deadline` for a clock
-    step); the n-th repeat of the same rule, instant and trigger gets `-{n}`. With the instant and the rule,
-    it cannot collide: two violations of one rule at one instant come from different events or repeat.
-    The engine names waived breaches the same way.
-    """
-    return _engine_breach_identities(breaches)
-
-
-def breach_ref(breach_sk: str) -> BreachRef:
-    """The engine's name for the breach stored under `BREACH#{time}#{rule}#{identity}`."""
-    time, rule, *identity = strip_prefix(breach_sk, BREACH_PREFIX).split("#", 2)
-    return BreachRef(parse_key_time(time), rule, identity[0] if identity else "")
-
-
-def _stored_waived(snapshot: RiskSnapshot) -> frozenset[BreachRef]:
-    return frozenset(BreachRef.from_dict(item) for item in snapshot.state.get("waived", ()))
+def _waived_in(snapshot: RiskSnapshot) -> frozenset[BreachRef]:
+    """The overridden breaches the snapshot's state was evaluated with."""
+    return frozenset(BreachRef(*waived) for waived in snapshot.waived)
 
 
 def next_deadline(state: AccountState) -> datetime | None:
@@ -525,24 +613,25 @@ def next_deadline(state: AccountState) -> datetime | None:
     return min((due for due in state.dues if due is not None), default=None)
 
 
-def _next_deadline(saved: dict[str, Any]) -> datetime | None:
-    if saved.get("status") != ACTIVE:
-        return None
-    dues = [datetime.fromisoformat(due) for due in saved.get("dues", []) if due is not None]
-    return min(dues, default=None)
+def _check_amounts(event: TradingEvent) -> None:
+    """Raise the arithmetic error an amount of the event causes when it cannot be written to the cent
+    exactly (beyond the decimal context's precision): the engine could not evaluate it."""
+    if isinstance(event, EquityUpdate):
+        event.equity.quantize(CENT)
+    elif isinstance(event, PositionClosed):
+        event.profit.quantize(CENT)
+    elif isinstance(event, PositionOpened):
+        event.volume.quantize(CENT)
 
 
-def _paused_until(snapshot: RiskSnapshot | None) -> datetime | None:
-    text = None if snapshot is None else snapshot.state.get("paused_until")
-    return None if text is None else datetime.fromisoformat(text)
+def _unevaluable(stored: StoredEvent, error: Exception) -> dict[str, Any]:
+    """The rejection of an event whose amount the engine cannot evaluate (out of its exact range)."""
+    return {
+        "event_id": stored.event_id,
+        "field": _AMOUNT_FIELDS.get(stored.type),
+        "reason": f"the amount cannot be evaluated exactly ({type(error).__name__})",
+    }
 
 
 def _instant(breach: Breach) -> str:
-    return key_time(breach.time)
-
-
-def trading_day(program: Program, moment: datetime) -> str:
-    """The trading day of `moment` as a date: local time in the program's zone minus the day start."""
-    local = moment.astimezone(program.zone)
-    since_midnight = timedelta(hours=program.day_starts_at.hour, minutes=program.day_starts_at.minute)
-    return (local - since_midnight).date().isoformat()
+    return instant_id(breach.time)

@@ -1,13 +1,14 @@
 """Staff roles (admin): who holds which staff role, and changing a user's roles with a reason, audited.
 
-Roles are groups of the user pool (`propdesk.ports.StaffDirectory`). The audit entry is appended before the
-pool is changed: the pool is not transactional with the table, and a change must never go unaudited (if
-the change then fails, a second entry says so and the request may be repeated). An admin cannot take their
-own admin role away, so the firm always keeps the admin who acts.
+Roles are groups of the user pool (`propdesk.ports.StaffDirectory`; a user it does not know is 404). The
+audit entry is appended before the pool is changed: the pool is not transactional with the table, and a
+change must never go unaudited (if the change then fails, a second entry says so and the request may be
+repeated). An admin cannot take their own admin role away, so the firm always keeps the admin who acts.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from propdesk.access import ADMIN
 from propdesk.errors import ConflictError, NotFoundError
 from propdesk.ports import StaffDirectory, StaffUser
 from propdesk.records import AuditEntry
+
+USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")  # a Cognito `sub` (a UUID); anything else is no user
 
 
 class OwnAdminRoleError(ConflictError):
@@ -85,7 +88,7 @@ class StaffRoles:
         return merged(user for name in roles for user in self._directory.members(name))
 
     def set_roles(self, command: RolesCommand) -> RolesChanged:
-        user = self._directory.find(command.user_id)
+        user = self._directory.find(command.user_id) if USER_ID.match(command.user_id) else None
         if user is None:
             raise NotFoundError(f"no user {command.user_id!r}", "user_id")
         check_change(command.actor, user, command.roles)
@@ -102,6 +105,8 @@ class StaffRoles:
         except Exception as error:
             failed = {**wanted, "error": type(error).__name__}
             self._audit.append(self._entry(command, user, "staff.roles_change_failed", failed))
+            if isinstance(error, LookupError):  # the directory lost the user meanwhile
+                raise NotFoundError(f"no user {command.user_id!r}", "user_id") from None
             raise
         return outcome
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from propdesk.adapters.fakes import ManualClock, StaticSecrets
 from propdesk.adapters.kyc.calls import ProviderCalls, provider_breaker
 from propdesk.adapters.kyc.credentials import TtlSecrets
 from propdesk.adapters.kyc.sumsub import SumsubProvider
@@ -26,6 +25,7 @@ from propdesk.resilience.retry import RetryPolicy
 from fakes import sumsub as fake_sumsub
 from fakes import veriff as fake_veriff
 from fakes.server import FakeService
+from tests.doubles.ports import ManualClock, StaticSecrets
 
 FAST_REDELIVERY = (0.05, 0.1, 0.2, 0.4)
 Verified = ProviderDecision | ProviderProgress

@@ -14,10 +14,10 @@ from typing import Protocol
 
 from propdesk.platforms.port import AccountRef, TradingAccess, TradingPlatform
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import FakeAccount, ManualClock, Market
 from fakes.server import FakeService
+from tests.doubles.timing import FakeTime
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from propdesk.platforms.port import PlatformUnavailableError
 from propdesk.platforms.symbols import default_mapping
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
-from propdesk.resilience.timing import FakeTime
 
 from fakes.ctrader import FakeCTrader
 from fakes.market import ManualClock, Market
 from tests.contract.platforms.harness import CONTRACT_RESILIENCE, HttpHarness
+from tests.doubles.timing import FakeTime
 
 SESSION = SessionSettings(heartbeat_interval=5.0, heartbeat_timeout=30.0, request_timeout=3.0, poll=0.05)
 

@@ -9,11 +9,11 @@ from propdesk.adapters.platforms.dxtrade import DXtradePlatform
 from propdesk.platforms.port import AccountRef, PlatformUnavailableError
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
-from propdesk.resilience.timing import FakeTime
 
 from fakes.dxtrade import FakeDXtrade
 from fakes.market import FakeAccount, ManualClock, Market
 from tests.contract.platforms.harness import CONTRACT_RESILIENCE, HttpHarness
+from tests.doubles.timing import FakeTime
 
 
 class DXtradeHarness(HttpHarness):

@@ -9,11 +9,11 @@ from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
 from propdesk.platforms.port import PlatformUnavailableError
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import ManualClock, Market
 from fakes.match_trader import FakeMatchTrader
 from tests.contract.platforms.harness import CONTRACT_RESILIENCE, HttpHarness
+from tests.doubles.timing import FakeTime
 
 
 class MatchTraderHarness(HttpHarness):

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from propdesk.platforms.port import AccountRef, TradingAccess
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import FakeAccount, ManualClock, Market
 from tests.doubles.platforms import InMemoryPlatform
+from tests.doubles.timing import FakeTime
 
 
 class MemoryHarness:

@@ -17,11 +17,11 @@ from propdesk.platforms.port import PlatformUnavailableError
 from propdesk.platforms.symbols import default_mapping
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import ManualClock, Market
 from fakes.mt5_bridge import FakeMt5Bridge
 from tests.contract.platforms.harness import CONTRACT_RESILIENCE, HttpHarness
+from tests.doubles.timing import FakeTime
 
 
 class Mt5BridgeHarness(HttpHarness):

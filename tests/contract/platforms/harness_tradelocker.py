@@ -9,11 +9,11 @@ from propdesk.adapters.platforms.tradelocker import TradeLockerPlatform
 from propdesk.platforms.port import PlatformUnavailableError
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import ManualClock, Market
 from fakes.tradelocker import FakeTradeLocker
 from tests.contract.platforms.harness import CONTRACT_RESILIENCE, HttpHarness
+from tests.doubles.timing import FakeTime
 
 
 class TradeLockerHarness(HttpHarness):

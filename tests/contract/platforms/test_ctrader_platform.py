@@ -19,11 +19,11 @@ from propdesk.adapters.platforms.ctrader_stream import CTraderStream, PushedDeal
 from propdesk.engine import parse_event
 from propdesk.platforms.normalize import deals_to_events
 from propdesk.platforms.port import AccountRef, NewAccount, PlatformRejectedError, TradingAccess
-from propdesk.resilience.timing import FakeTime
 
 from fakes.ctrader import FakeCTrader
 from fakes.market import ManualClock, Market
 from tests.contract.platforms.harness_ctrader import ctrader_adapter
+from tests.doubles.timing import FakeTime
 
 FAST = SessionSettings(heartbeat_interval=0.1, heartbeat_timeout=1.0, request_timeout=3.0, poll=0.02)
 SECOND = timedelta(seconds=1)

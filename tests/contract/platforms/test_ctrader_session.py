@@ -24,10 +24,10 @@ from propdesk.adapters.platforms.ctrader_session import (
     SessionSettings,
 )
 from propdesk.resilience.rate_limiter import TokenBucket
-from propdesk.resilience.timing import FakeTime
 
 from fakes.ctrader import FakeCTrader
 from fakes.market import Market
+from tests.doubles.timing import FakeTime
 
 FAST = SessionSettings(heartbeat_interval=0.1, heartbeat_timeout=0.8, request_timeout=3.0, poll=0.02)
 

@@ -20,12 +20,12 @@ from propdesk.adapters.platforms.mt5_pushes import (
 from propdesk.platforms import signing
 from propdesk.platforms.port import AccountRef, NewAccount
 from propdesk.platforms.symbols import default_mapping
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import ManualClock, Market
 from fakes.mt5_bridge import PUSH_SECRET, FakeMt5Bridge
 from fakes.server import FakeService, Reply, Request
 from tests.contract.platforms.harness_mt5_bridge import mt5_bridge_adapter
+from tests.doubles.timing import FakeTime
 
 REQUEST = NewAccount(
     "propdesk:ord_8", "ada@example.com", "Ada", "Lovelace", "USD", Decimal(100000), "challenge-100k"

@@ -11,11 +11,11 @@ from decimal import Decimal
 import httpx
 import pytest
 from propdesk.platforms.port import NewAccount, PlatformRejectedError
-from propdesk.resilience.timing import FakeTime
 
 from fakes.market import ManualClock, Market
 from fakes.mt5_bridge import FakeMt5Bridge
 from tests.contract.platforms.harness_mt5_bridge import mt5_bridge_adapter
+from tests.doubles.timing import FakeTime
 
 REQUEST = NewAccount(
     "propdesk:ord_5", "ada@example.com", "Ada", "Lovelace", "USD", Decimal(100000), "challenge-100k"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,9 +14,8 @@ from types import ModuleType
 from typing import Any
 
 from propdesk.access import STAFF_ROLES
-from propdesk.adapters.fakes import InMemoryAccountControl, InMemoryEventPublisher, ManualClock
-from propdesk.adapters.memory_staff import InMemoryStaffDirectory
 from propdesk.catalogue import demo_programs
+from propdesk.config import PayoutsApiSettings
 from propdesk.data.accounts import AccountRepository, TraderRepository
 from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
@@ -24,7 +24,7 @@ from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.http.routing import BY_ID
 from propdesk.ports import SessionTokens
 from propdesk.records import Account, StoredEvent, TraderProfile
-from propdesk.services.rate_limits import InMemoryWindowCounter, RateLimiter
+from propdesk.services.rate_limits import RateLimiter
 from propdesk.services.risk import RiskService, RiskStores
 from propdesk.services.staff_roles import StaffRoles
 
@@ -34,6 +34,13 @@ from functions.auth_api import handler as auth_api
 from functions.catalogue_api import handler as catalogue_api
 from functions.payouts_api import handler as payouts_api
 from functions.staff_api import handler as staff_api
+from tests.doubles.ports import (
+    InMemoryAccountControl,
+    InMemoryEventPublisher,
+    InMemoryStaffDirectory,
+    ManualClock,
+)
+from tests.doubles.rate_limits import InMemoryWindowCounter
 from tests.integration.factories import account as account_record
 from tests.integration.invoke import LambdaContextStub, rest_request
 
@@ -117,8 +124,10 @@ def invoke(operation_id: str, event: dict[str, Any], now: datetime = NOW) -> dic
         answered: dict[str, Any] = module.process(event, CONTEXT, accepting)
         return answered
     deps = dataclasses.replace(module.production_dependencies(), clock=ManualClock(now))
-    if hasattr(deps, "publisher"):  # no event bus in these tests
-        deps = dataclasses.replace(deps, publisher=InMemoryEventPublisher())
+    if module is payouts_api:  # no event bus in these tests
+        settings = PayoutsApiSettings.from_env(os.environ)
+        service = payouts_api.payout_service(settings, InMemoryEventPublisher())
+        deps = dataclasses.replace(deps, payouts=service)
     if hasattr(deps, "staff_roles"):  # no user pool in these tests
         roles = StaffRoles(STAFF_DIRECTORY, AuditLog(), STAFF_ROLES, lambda: uuid.uuid4().hex)
         deps = dataclasses.replace(deps, staff_roles=roles)

@@ -18,7 +18,6 @@ from propdesk.catalogue import demo_programs
 from propdesk.data.payouts import PayoutRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.http.contract import OPERATIONS, Access, Operation
-from propdesk.http.views import breach_id
 from propdesk.payouts import Payout
 
 from tests.integration.api.api_world import (
@@ -100,7 +99,7 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
         "getLeaderboard": {"path": {"program_id": PROGRAM_ID}},
         "overrideBreach": {
             "path": account,
-            "body": {"breach_id": breach_id(evidence), "reason": "bad tick from the bridge, confirmed"},
+            "body": {"breach_id": evidence.breach_id, "reason": "bad tick from the bridge, confirmed"},
         },
         "changeProgramVersion": {
             "path": account,

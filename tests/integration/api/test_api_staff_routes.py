@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.http.contract import STAFF_WRITES
-from propdesk.http.views import breach_id
 
 from tests.integration.api.api_world import (
     NOW,
@@ -50,7 +50,7 @@ def breached(tables: TableNames, unique_id: str) -> Firm:
 
 def override(firm: Firm, staff: str, **body: Any) -> dict[str, Any]:
     evidence = BreachRepository().list_for_account(firm.account_id).items[0]
-    payload = {"breach_id": breach_id(evidence), "reason": REASON, **body}
+    payload = {"breach_id": evidence.breach_id, "reason": REASON, **body}
     event = request("overrideBreach", {"account_id": firm.account_id}, claims(staff, "risk"), body=payload)
     return invoke("overrideBreach", event)
 
@@ -122,9 +122,7 @@ def test_an_unknown_breach_id_is_a_422_or_a_404(breached: Firm) -> None:
 
 def breach_id_for(firm: Firm, rule: str) -> str:
     evidence = BreachRepository().list_for_account(firm.account_id).items[0]
-    from dataclasses import replace
-
-    return breach_id(replace(evidence, rule=rule))
+    return keys.breach_id(keys.breach_sk(evidence.time, rule, evidence.identity))
 
 
 def test_changing_the_program_version_needs_a_stored_version_and_is_audited(breached: Firm) -> None:

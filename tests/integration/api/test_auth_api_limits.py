@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import InMemoryIdentityProvider, ManualClock
 from propdesk.data.models import RateWindowItem
 
 from events import load_event
 from functions.auth_api import handler as auth_api
+from tests.doubles.ports import InMemoryIdentityProvider, ManualClock
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import LambdaContextStub
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from propdesk.adapters.fakes import InMemoryEventPublisher, ManualClock
 from propdesk.catalogue import demo_programs, summary_of
+from propdesk.config import PayoutsApiSettings
 from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
@@ -21,6 +22,7 @@ from propdesk.data.risk import RiskStateRepository
 from propdesk.records import KycCase, RiskSnapshot, StoredEvent
 
 from functions.payouts_api import handler as payouts_api
+from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 from tests.integration.api.api_world import CONTEXT, claims, request
 from tests.integration.factories import account as account_record
 
@@ -122,9 +124,9 @@ class FundedDesk:
         return self.call(event, now)
 
     def call(self, event: dict[str, Any], now: datetime = NOW) -> dict[str, Any]:
-        deps = dataclasses.replace(
-            payouts_api.production_dependencies(), clock=ManualClock(now), publisher=self.publisher
-        )
+        production = payouts_api.production_dependencies()
+        service = payouts_api.payout_service(PayoutsApiSettings.from_env(os.environ), self.publisher)
+        deps = dataclasses.replace(production, clock=ManualClock(now), payouts=service)
         answer: dict[str, Any] = payouts_api.process(event, cast(LambdaContext, CONTEXT), deps)
         return answer
 

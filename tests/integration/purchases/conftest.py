@@ -12,11 +12,11 @@ from propdesk.adapters.stripe_payments import StripeCredentials, StripePayments
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
 
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.match_trader import FakeMatchTrader
 from fakes.stripe import FakeStripe
+from tests.doubles.timing import FakeTime
 
 
 @pytest.fixture()

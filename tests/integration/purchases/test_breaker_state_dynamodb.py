@@ -17,9 +17,9 @@ from propdesk.resilience.breaker_state import BreakerState, BreakerStore, InMemo
 from propdesk.resilience.circuit_breaker import CircuitBreaker
 from propdesk.resilience.rate_limiter import TokenBucket
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
 
 from fakes.match_trader import FakeMatchTrader
+from tests.doubles.timing import FakeTime
 from tests.integration.dynamodb_local import TableNames
 
 pytestmark = pytest.mark.integration

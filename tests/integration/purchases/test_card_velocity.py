@@ -12,7 +12,7 @@ from propdesk.data.sales import VelocityRepository
 from propdesk.purchases.fraud import FraudPolicy
 
 from tests.integration.dynamodb_local import TableNames
-from tests.integration.purchases.purchase_stack import PurchaseStack, json_of, start_stack, stop_stack
+from tests.integration.purchases.purchase_stack_world import PurchaseStack, json_of, start_stack, stop_stack
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from propdesk.purchases.pricing import DiscountCode, PriceLine
 
 from events import load_event
 from tests.integration.dynamodb_local import TableNames
-from tests.integration.purchases.purchase_stack import PurchaseStack, json_of, start_stack, stop_stack
+from tests.integration.purchases.purchase_stack_world import PurchaseStack, json_of, start_stack, stop_stack
 from tests.unit.purchases.builders import T0, order, payment
 
 pytestmark = pytest.mark.integration

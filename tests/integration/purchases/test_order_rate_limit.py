@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from propdesk.adapters.fakes import ManualClock
 from propdesk.http.contract import ORDER_CREATION
 
 from functions.orders_api import handler as orders_api
+from tests.doubles.ports import ManualClock
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import rest_request
-from tests.integration.purchases.purchase_stack import (
+from tests.integration.purchases.purchase_stack_world import (
     CONTEXT,
     PurchaseStack,
     json_of,

@@ -22,7 +22,7 @@ from tests.integration.api.test_api_authorization_matrix import (
     OWNER,
 )
 from tests.integration.dynamodb_local import TableNames
-from tests.integration.purchases.purchase_stack import (
+from tests.integration.purchases.purchase_stack_world import (
     CONTEXT,
     PurchaseStack,
     json_of,

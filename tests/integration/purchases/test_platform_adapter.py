@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
 from propdesk.platforms.port import NewAccount, PlatformUnavailableError, TradingAccess
-from propdesk.purchases.memory import FakePlatform
 from propdesk.purchases.ports import PlatformAccounts
-from propdesk.resilience.timing import FakeTime
 
 from fakes.match_trader import FakeMatchTrader
+from tests.doubles.purchases import FakePlatform
+from tests.doubles.timing import FakeTime
 from tests.integration.purchases.conftest import match_trader_adapter
 
 REQUEST = NewAccount(

@@ -17,7 +17,7 @@ from propdesk.purchases.fulfilment import account_id_for
 
 from functions.provisioning import handler as provisioning
 from tests.integration.dynamodb_local import TableNames
-from tests.integration.purchases.purchase_stack import (
+from tests.integration.purchases.purchase_stack_world import (
     CONTEXT,
     PurchaseStack,
     json_of,

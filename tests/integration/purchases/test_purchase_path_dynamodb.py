@@ -19,8 +19,8 @@ from propdesk.data.sales import ReviewFlagRepository, SalesCatalogueRepository, 
 from propdesk.purchases.fulfilment import account_id_for
 
 from tests.integration.dynamodb_local import TableNames
+from tests.unit.purchases.purchase_world import World
 from tests.unit.purchases.test_purchase_properties import EXPECTED, SCENARIOS, deliveries
-from tests.unit.purchases.world import World
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from propdesk.data.audit import AuditLog
 from functions.orders_api import handler as orders_api
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import rest_request
-from tests.integration.purchases.purchase_stack import (
+from tests.integration.purchases.purchase_stack_world import (
     CONTEXT,
     PurchaseStack,
     json_of,

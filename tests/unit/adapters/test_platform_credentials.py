@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from propdesk.adapters.platforms.credentials import CachedSecret
-from propdesk.resilience.timing import FakeTime
+
+from tests.doubles.timing import FakeTime
 
 
 class RotatingSource:

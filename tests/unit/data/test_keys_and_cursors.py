@@ -64,3 +64,22 @@ def test_cursors_round_trip_and_only_for_their_partition() -> None:
             decode_cursor(bad, "pk", "CATALOGUE")
     with pytest.raises(InvalidCursorError):
         decode_cursor(cursor, "pk", "TRADER#someone")
+
+
+RULES = st.sampled_from(["daily_loss", "max_loss"])
+IDENTITIES = st.sampled_from(["", "0-e1", "2-day_boundary-2"])
+
+
+@given(moments, RULES, IDENTITIES)
+def test_a_breach_id_names_exactly_its_breach_key_and_is_url_safe(at: datetime, rule: str, who: str) -> None:
+    breach_sk = keys.breach_sk(at, rule, who)
+
+    breach_id = keys.breach_id(breach_sk)
+
+    assert keys.breach_sk_of_id(breach_id) == breach_sk
+    assert set(breach_id) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@pytest.mark.parametrize("handed_out_never", ["", "x", "not-a-breach", "%%%", "MjAyNi0wMy0wMg"])
+def test_a_breach_id_the_api_never_handed_out_names_no_key(handed_out_never: str) -> None:
+    assert keys.breach_sk_of_id(handed_out_never) is None

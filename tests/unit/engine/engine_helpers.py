@@ -79,6 +79,14 @@ def equity(time: str, value: str) -> TradingEvent:
     return parse_event({"time": time, "type": "equity", "equity": value})
 
 
+def withdrawal(time: str, amount: str, **extra: str) -> TradingEvent:
+    return parse_event({"time": time, "type": "withdrawal", "amount": amount, **extra})
+
+
+def deposit(time: str, amount: str, **extra: str) -> TradingEvent:
+    return parse_event({"time": time, "type": "deposit", "amount": amount, **extra})
+
+
 def end(time: str) -> TradingEvent:
     return parse_event({"time": time, "type": "end"})
 

@@ -200,9 +200,7 @@ def test_equity_peak_of_day_trails_intraday_highs() -> None:
         ({"percent_of_base": "3.333"}, Decimal("97595.0032")),  # 100,960 - 3,364.9968, never rounded
     ],
 )
-def test_each_amount_kind_gives_an_exact_floor(
-    amount: dict[str, str], expected: Decimal
-) -> None:
+def test_each_amount_kind_gives_an_exact_floor(amount: dict[str, str], expected: Decimal) -> None:
     events = [
         opened(D1.format("10:00"), "p1"),
         closed(D1.format("11:00"), "p1", "960"),

@@ -60,7 +60,7 @@ def test_optional_event_id_and_stop_loss_are_read() -> None:
         ({"time": "2026-03-02T10:00:00"}, "time"),
         ({"time": "yesterday"}, "time"),
         ({"time": None}, "time"),
-        ({"type": "deposit"}, "type"),
+        ({"type": "teleport"}, "type"),
         ({"side": "long"}, "side"),
         ({"volume": "0"}, "volume"),
         ({"volume": 1.5}, "volume"),
@@ -85,6 +85,8 @@ def test_event_to_dict_is_the_inverse_of_parse_event() -> None:
             "reason": "take_profit",
         },
         {"time": "2026-03-02T11:00:00+01:00", "type": "equity", "equity": "99750.00"},
+        {"time": "2026-03-02T11:00:00+01:00", "type": "withdrawal", "amount": "500", "payout_id": "po-1"},
+        {"time": "2026-03-02T11:00:00+01:00", "type": "deposit", "amount": "500"},
         {"time": "2026-03-02T11:00:00+01:00", "type": "end"},
     ):
         assert parse_event(event_to_dict(parse_event(data))) == parse_event(data)

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from propdesk.adapters.fakes import ManualClock
 from propdesk.adapters.kyc.calls import ProviderCalls, provider_breaker
 from propdesk.resilience.retry import RetryPolicy
-from propdesk.resilience.timing import FakeTime
+
+from tests.doubles.ports import ManualClock
+from tests.doubles.timing import FakeTime
 
 Answer = httpx.Response | Exception
 

@@ -7,13 +7,13 @@ import hmac
 
 import httpx
 import pytest
-from propdesk.adapters.fakes import StaticSecrets
 from propdesk.adapters.kyc.credentials import SecretsManagerReader, TtlSecrets, secret_fields
 from propdesk.adapters.kyc.payloads import utc_time
 from propdesk.adapters.kyc.signing import delivery_id, header, signature_matches
 from propdesk.kyc.port import KycProviderRejectedError, KycProviderUnavailableError
-from propdesk.resilience.timing import FakeTime
 
+from tests.doubles.ports import StaticSecrets
+from tests.doubles.timing import FakeTime
 from tests.unit.kyc.http_stub import ScriptedProvider, calls_for, ok
 
 

@@ -9,7 +9,6 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from propdesk.adapters.fakes import StaticSecrets
 from propdesk.adapters.kyc.credentials import TtlSecrets
 from propdesk.adapters.kyc.sumsub import SumsubProvider
 from propdesk.errors import InvalidInputError, MalformedRequestError
@@ -20,9 +19,10 @@ from propdesk.kyc.port import (
     ProviderProgress,
     WebhookRefusedError,
 )
-from propdesk.resilience.timing import FakeTime
 
 from events import load_event
+from tests.doubles.ports import StaticSecrets
+from tests.doubles.timing import FakeTime
 from tests.unit.kyc.http_stub import ScriptedProvider, calls_for, clock_at, ok
 from tests.unit.kyc.wire import (
     SUMSUB_APP_TOKEN,

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from propdesk.adapters.fakes import StaticSecrets
 from propdesk.adapters.kyc.credentials import TtlSecrets
 from propdesk.adapters.kyc.veriff import VeriffProvider
 from propdesk.errors import InvalidInputError, MalformedRequestError
@@ -21,9 +20,10 @@ from propdesk.kyc.port import (
     ProviderProgress,
     WebhookRefusedError,
 )
-from propdesk.resilience.timing import FakeTime
 
 from events import SAMPLE_VERIFF_SECRET, load_event
+from tests.doubles.ports import StaticSecrets
+from tests.doubles.timing import FakeTime
 from tests.unit.kyc.http_stub import ScriptedProvider, calls_for, clock_at, ok
 from tests.unit.kyc.wire import (
     VERIFF_API_KEY,

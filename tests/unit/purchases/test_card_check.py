@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from propdesk.purchases.card_check import CardCheck
 from propdesk.purchases.fraud import Finding, FraudPolicy, card_velocity
-from propdesk.purchases.memory import InMemoryOrderStore, InMemoryVelocity
 from propdesk.purchases.orders import apply_payment
 from propdesk.purchases.webhooks import WebhookService
 
+from tests.doubles.purchases import InMemoryOrderStore, InMemoryVelocity
 from tests.unit.purchases.builders import T0, order, payment
 
 FLAG = FraudPolicy(actions={"card_velocity": "flag"}, max_purchases_per_card=2)

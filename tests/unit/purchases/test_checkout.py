@@ -14,7 +14,7 @@ from propdesk.purchases.errors import (
 )
 from propdesk.purchases.pricing import DiscountCode
 
-from tests.unit.purchases.world import World
+from tests.unit.purchases.purchase_world import World
 
 
 def test_an_order_is_pending_with_a_payment_page_and_pinned_to_the_version_on_sale() -> None:

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 from propdesk.purchases.discount_uses import use_change
-from propdesk.purchases.memory import InMemoryOrderStore
 from propdesk.purchases.orders import OrderStatus, Transition
 from propdesk.purchases.pricing import DiscountCode, PriceLine
 
+from tests.doubles.purchases import InMemoryOrderStore
 from tests.unit.purchases.builders import T0, order
-from tests.unit.purchases.world import World, intent_failed, session_expired, session_paid
+from tests.unit.purchases.purchase_world import World, intent_failed, session_expired, session_paid
 
 CODED = (
     PriceLine("program", "p", "program", Decimal("540.00")),

@@ -8,7 +8,7 @@ import pytest
 from propdesk.purchases.fulfilment import ProvisioningPendingError, account_id_for
 
 from tests.unit.purchases.builders import T0
-from tests.unit.purchases.world import World, dispute, refunded, session_paid
+from tests.unit.purchases.purchase_world import World, dispute, refunded, session_paid
 
 
 def paid_order(world: World) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from propdesk.purchases.fulfilment import account_id_for
-from propdesk.purchases.memory import InMemoryOrderStore
 from propdesk.purchases.pricing import DiscountCode
 
-from tests.unit.purchases.world import (
+from tests.doubles.purchases import InMemoryOrderStore
+from tests.unit.purchases.purchase_world import (
     World,
     dispute,
     intent_failed,

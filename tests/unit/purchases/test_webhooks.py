@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from propdesk.errors import MalformedRequestError
 from propdesk.purchases.errors import RetryLaterError
-from propdesk.purchases.memory import FakePaymentProvider
 from propdesk.purchases.webhooks import BadSignatureError, WebhookService
 
 from events import load_event
+from tests.doubles.purchases import FakePaymentProvider
 from tests.unit.purchases.builders import T0
-from tests.unit.purchases.world import World, dispute, intent_succeeded, refunded, session_paid
+from tests.unit.purchases.purchase_world import World, dispute, intent_succeeded, refunded, session_paid
 
 
 def test_a_paid_checkout_is_applied_once_and_announced_once() -> None:

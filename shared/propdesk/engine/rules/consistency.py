@@ -9,14 +9,17 @@ closed P&L per trading day (news-excluded profit left out); the total is the acc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, Context, Decimal
 from typing import ClassVar
 
+from propdesk.engine.bounds import PERCENT
 from propdesk.engine.reading import Reader
 from propdesk.engine.rules.base import PassCondition, RuleContext
 from propdesk.engine.state import AccountState
 from propdesk.engine.words import money_words
 from propdesk.money import CENT, HUNDRED, ZERO
+
+_WIDE = Context(prec=80, rounding=ROUND_CEILING)  # whole cents of a figure that may exceed 26 digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ class Consistency(PassCondition):
 
     @classmethod
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> Consistency:
-        percent = read.decimal("max_best_day_percent", positive=True)
+        percent = read.decimal("max_best_day_percent", positive=True, bound=PERCENT)
         if percent > HUNDRED:
             raise read.fail("max_best_day_percent", f"must be a percentage between 0 and 100, got {percent}")
         return cls(index, percent, ctx)
@@ -52,7 +55,7 @@ class Consistency(PassCondition):
         limit = total * self.percent / HUNDRED if total > 0 else ZERO
         ok = total > 0 and best <= limit
         # Rounded up to a cent: the smallest whole-cent extra profit that makes the best day compliant.
-        needed = ZERO if ok else (best * HUNDRED / self.percent - total).quantize(CENT, ROUND_CEILING)
+        needed = ZERO if ok else _WIDE.quantize(best * HUNDRED / self.percent - total, CENT)
         return ConsistencyCheck(ok, best, total, limit, max(needed, ZERO))
 
     def blocker(self, state: AccountState) -> str | None:

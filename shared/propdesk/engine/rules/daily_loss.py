@@ -9,6 +9,9 @@ Bases, taken at the latest day boundary (the account's start counts as one, with
 - `equity_at_reset`: the equity, so the floor measures the session's net P&L (Topstep);
 - `equity_peak_of_day`: the highest equity since the boundary, so the floor trails intraday (HyroTrader).
 Amount: `{"percent_of_initial": D}`, `{"percent_of_base": D}` (of the base above) or `{"fixed": D}`.
+In a program whose withdrawals shift the floors (`withdrawals.floors` `shift`), a withdrawal during the day
+lowers that day's base and floor by its amount (the evaluator moves them; the allowance taken at the reset
+stays), so the day's room is unchanged; the next reset takes its base from the account as usual.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from decimal import Decimal
 from typing import ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from propdesk.engine.breach import COUNT, Violation
 from propdesk.engine.days import next_weekly
@@ -44,12 +44,7 @@ class FlatBy(ScheduledRule):
         for name in names:
             if name not in WEEKDAYS:
                 raise read.fail("weekdays", f"must hold weekday names {', '.join(WEEKDAYS)}, got {name!r}")
-        zone = ctx.zone
-        if read.has("timezone"):
-            try:
-                zone = ZoneInfo(read.string("timezone"))
-            except (ZoneInfoNotFoundError, ValueError):
-                raise read.fail("timezone", "is not a tz-database zone") from None
+        zone = read.zone("timezone") if read.has("timezone") else ctx.zone
         weekdays = frozenset(WEEKDAYS.index(name) for name in names)
         return cls(index, read.clock_time("time"), weekdays, zone, read_effect(read), ctx)
 

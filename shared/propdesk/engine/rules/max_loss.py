@@ -9,7 +9,9 @@ JSON: `{"type": "max_loss", "mode": M, "amount": A, "lock_at_initial_plus": D?, 
 - `trailing_intraday`: highest equity seen (the initial balance included) - amount, moving with every new
   high (Apex).
 With `lock_at_initial_plus` the floor stops rising at initial + that offset (0 for Topstep, 100 for Apex).
-Floors are exact (never rounded).
+Floors are exact (never rounded). In a program whose withdrawals shift the floors (`withdrawals.floors`
+`shift`), the money withdrawn less deposits (`state.floor_shift`) is taken off the static base and the lock as
+well (the trailing bases are lowered by the evaluator when the money moves), so the room stays the same.
 """
 
 from __future__ import annotations
@@ -55,36 +57,36 @@ class MaxLoss(LossLimit):
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> MaxLoss:
         mode = read.choice("mode", MODES)
         amount = read_amount(read, "amount", (PERCENT_OF_INITIAL, FIXED))
-        lock = read.optional_decimal("lock_at_initial_plus")
+        lock = read.optional_decimal("lock_at_initial_plus", non_negative=True)
         return cls(index, mode, amount, lock, read_effect(read), ctx)
 
-    def _figures(self, base: Decimal) -> Figures:
+    def _figures(self, base: Decimal, state: AccountState) -> Figures:
         allowance = self.amount.of(self.initial, base)
         floor = base - allowance
-        if self.cap is not None and floor > self.cap:
-            floor = self.cap
+        if self.cap is not None and floor > self.cap - state.floor_shift:
+            floor = self.cap - state.floor_shift
         return floor, base, allowance
 
     def at_boundary(self, state: AccountState, limit: LimitState | None) -> Figures:
         if self.mode == STATIC:
-            return self._figures(self.initial)
+            return self._figures(self.initial - state.floor_shift, state)
         if self.mode == TRAILING_EOD:
-            return self._figures(state.high_eod_balance)
-        return self._figures(state.peak_equity)
+            return self._figures(state.high_eod_balance, state)
+        return self._figures(state.peak_equity, state)
 
     def at_new_peak(self, state: AccountState, limit: LimitState) -> Figures | None:
         if self.mode != TRAILING_INTRADAY or state.peak_equity <= limit.base:
             return None
-        return self._figures(state.peak_equity)
+        return self._figures(state.peak_equity, state)
 
     def explain(
         self, state: AccountState, limit: LimitState, at_boundary: bool
     ) -> tuple[str, dict[str, str]]:
-        formula = f"{_BASE_WORDS[self.mode]} minus {self.amount.describe()}"
-        locked = (
-            self.cap is not None and limit.floor == self.cap and limit.base - limit.allowance > limit.floor
-        )
-        lock_words = f", locked at {self.money(self.cap)}" if locked and self.cap is not None else ""
+        withdrawn = " less the money withdrawn" if state.floor_shift and self.mode == STATIC else ""
+        formula = f"{_BASE_WORDS[self.mode]}{withdrawn} minus {self.amount.describe()}"
+        cap = None if self.cap is None else self.cap - state.floor_shift
+        locked = cap is not None and limit.floor == cap and limit.base - limit.allowance > limit.floor
+        lock_words = f", locked at {self.money(cap)}" if locked and cap is not None else ""
         when = " at the day's reset" if at_boundary else ""
         sentence = (
             f"Equity of {self.money(state.equity)} fell below the maximum loss floor of "
@@ -99,4 +101,7 @@ class MaxLoss(LossLimit):
             "formula": "floor = base - amount (exact)"
             + ("" if self.cap is None else f", at most initial + {self.lock} = {self.cap}"),
         }
+        if state.floor_shift:
+            figures["withdrawn_shift"] = money_str(state.floor_shift)
+            figures["formula"] += "; base and lock lowered by the money withdrawn (less deposits)"
         return sentence, figures

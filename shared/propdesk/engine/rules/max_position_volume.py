@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from propdesk.engine.bounds import VOLUME as VOLUME_BOUND
 from propdesk.engine.breach import VOLUME, Violation
 from propdesk.engine.events import PositionOpened
 from propdesk.engine.reading import Reader
@@ -27,7 +28,7 @@ class MaxPositionVolume(PositionRule):
 
     @classmethod
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> MaxPositionVolume:
-        return cls(index, read.decimal("volume", positive=True), read_effect(read), ctx)
+        return cls(index, read.decimal("volume", positive=True, bound=VOLUME_BOUND), read_effect(read), ctx)
 
     def on_open(self, state: AccountState, event: PositionOpened, position: OpenPosition) -> Violation | None:
         if event.volume <= self.volume:

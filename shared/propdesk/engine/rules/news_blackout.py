@@ -36,6 +36,8 @@ class NewsBlackout(PositionRule):
 
     def __init__(self, index: int, before: int, after: int, effect: str, ctx: RuleContext) -> None:
         self.index = index
+        self.minutes_before = before
+        self.minutes_after = after
         self.before = timedelta(minutes=before)
         self.after = timedelta(minutes=after)
         self.effect = effect
@@ -92,8 +94,8 @@ class NewsBlackout(PositionRule):
             explanation=f"The {self.money(event.profit)} profit of position {position.position_id} on "
             f"{position.symbol} does not count because it was {when} inside a news window.",
             figures={
-                "window_minutes_before": str(self.before.seconds // 60),
-                "window_minutes_after": str(self.after.seconds // 60),
+                "window_minutes_before": str(self.minutes_before),
+                "window_minutes_after": str(self.minutes_after),
             },
         )
 

@@ -1,0 +1,65 @@
+"""What a payout request is decided on, read from the main table (`propdesk.payouts.store.PayoutFacts`): the
+program version's document, the trader's KYC status, the account's risk state, its closed trades and its
+payout holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from propdesk.data.catalogue import CatalogueRepository
+from propdesk.data.events import TradingEventRepository
+from propdesk.data.kyc import KycRepository
+from propdesk.data.payout_holds import PayoutHoldRepository
+from propdesk.data.risk import RiskStateRepository
+from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.holds import PayoutHold
+from propdesk.records import KycStatus, RiskSnapshot
+
+FILLS_PAGE = 100
+
+
+class PayoutFactsReader:
+    def __init__(
+        self,
+        catalogue: CatalogueRepository | None = None,
+        kyc: KycRepository | None = None,
+        risk: RiskStateRepository | None = None,
+        events: TradingEventRepository | None = None,
+        holds: PayoutHoldRepository | None = None,
+    ) -> None:
+        self._catalogue = catalogue or CatalogueRepository()
+        self._kyc = kyc or KycRepository()
+        self._risk = risk or RiskStateRepository()
+        self._events = events or TradingEventRepository()
+        self._holds = holds or PayoutHoldRepository()
+
+    def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
+        stored = self._catalogue.get_version(program_id, version)
+        return stored.document if stored else None
+
+    def kyc_status(self, trader_id: str) -> KycStatus | None:
+        case = self._kyc.get(trader_id)
+        return case.status if case else None
+
+    def risk_snapshot(self, account_id: str) -> RiskSnapshot | None:
+        return self._risk.get(account_id)
+
+    def payout_holds(self, account_id: str) -> list[PayoutHold]:
+        return self._holds.holds_on(account_id)
+
+    def closed_trades(self, account_id: str, since: datetime) -> list[ClosedTrade]:
+        """Every position closed at or after `since`, from the stored fills (each carries its net P&L)."""
+        trades: list[ClosedTrade] = []
+        cursor: str | None = None
+        while True:
+            page = self._events.list_fills(account_id, FILLS_PAGE, cursor, start=since, newest_first=False)
+            trades += [
+                ClosedTrade(fill.time, Decimal(str(fill.payload["profit"])))
+                for fill in page.items
+                if fill.type == "position_closed"
+            ]
+            if page.next_cursor is None:
+                return trades
+            cursor = page.next_cursor

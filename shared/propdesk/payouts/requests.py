@@ -1,0 +1,280 @@
+"""Payout requests, from the trader's preview to finance's decision: one service, over store protocols
+(`propdesk.payouts.store`), an event publisher and the firm's default policy.
+
+- `preview`: every payout rule's verdict now, from the same evaluation a request meets (`assess`);
+- `request`: the trader asks for closed profit (all that is withdrawable unless an amount); refused with the
+  unmet rules' reason codes (`PayoutRefusedError` 409 for the account, KYC or the schedule,
+  `PayoutAmountRefusedError` 422 for the amount); publishes `payout.requested`;
+- `history` (the account's payouts) and `queue` (finance's, by status);
+- `decide`: finance approves or rejects once, with a reason, audited in the same write; publishes
+  `payout.approved` (the payout workflow's start) or `payout.rejected`.
+
+Idempotency: with an `Idempotency-Key` the payout id derives from (trader, account, key), so the payout
+itself is the idempotency record: a repeat finds it, checks that it asks the same (else 422) and answers it
+without requesting or counting again. Events are published after the write and marked as sent; a repeat of
+the same request (or decision) re-sends one that a failure left unsent.
+
+Who may do what: an account is read by its trader or by staff with `read_accounts` (anyone else gets the
+same 404 as for a missing account, `propdesk.access.readable_account`); only its trader requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from propdesk.access import AccountLookup, Identity, readable_account
+from propdesk.domain_events import PayoutApproved, PayoutEvent, PayoutRejected, PayoutRequested, stable_id
+from propdesk.engine.days import TradingDay
+from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess
+from propdesk.payouts.model import STATUS_AFTER, AlreadyDecidedError, Decision, Payout, PayoutStatus, decide
+from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
+from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
+from propdesk.records import Account, AuditEntry, Page
+
+if TYPE_CHECKING:
+    from propdesk.ports import EventPublisher
+
+MAX_PAYOUT_ID_LENGTH = 128
+
+
+class PayoutRefusedError(ConflictError):
+    """The account may not be paid out now (409), with the rule's reason code."""
+
+    def __init__(self, refusals: tuple[Refusal, ...]) -> None:
+        super().__init__("; ".join(refusal.message for refusal in refusals), refusals[0].field)
+        self.code = refusals[0].code
+
+
+class PayoutAmountRefusedError(InvalidInputError):
+    """The amount asked for cannot be paid (422), with the rule's reason code."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message, refusal.field)
+        self.code = refusal.code
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPayout:
+    account_id: str
+    trader: Identity
+    at: datetime
+    amount: Decimal | None = None  # None: all that is withdrawable
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """What must be identical for a repeat of the same Idempotency-Key."""
+        return f"{self.account_id}|{'all' if self.amount is None else self.amount}"
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    payout: Payout
+    replayed: bool  # a repeat of an earlier request: nothing new was requested
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    account: Account
+    assessment: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class DecidePayout:
+    payout_id: str
+    decision: Decision
+    reason: str
+    by: Identity
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    payout: Payout
+    replayed: bool  # this decision was made before (its lost event was sent now)
+
+
+class PayoutService:
+    def __init__(
+        self,
+        accounts: AccountLookup,
+        payouts: PayoutStore,
+        facts: PayoutFacts,
+        publisher: EventPublisher,
+        firm_policy: PayoutPolicy,
+        new_id: Callable[[], str],
+    ) -> None:
+        self._accounts = accounts
+        self._payouts = payouts
+        self._facts = facts
+        self._publisher = publisher
+        self._firm_policy = firm_policy
+        self._new_id = new_id
+
+    def preview(self, account_id: str, reader: Identity, at: datetime, amount: Decimal | None) -> Preview:
+        """What a request for `amount` (None: all) would meet now, rule by rule."""
+        account = readable_account(self._accounts, reader, account_id)
+        return Preview(account, self._assess(account, at, amount))
+
+    def request(self, command: RequestPayout, admit: Callable[[], None]) -> Requested:
+        """Request a payout, or answer the one this Idempotency-Key requested already.
+
+        `admit` runs once the request is known to be new, before it is assessed: the caller's rate limit
+        (it raises to refuse). A repeat is answered without it."""
+        account = self._own_account(command)
+        key = command.idempotency_key
+        payout_id = f"pay_{stable_id(command.trader.subject, account.account_id, key)[:24]}" if key else None
+        existing = self._payouts.get(payout_id) if payout_id else None
+        if existing is not None:
+            return self._replayed(existing, command)
+        admit()
+        assessment = self._assess(account, command.at, command.amount)
+        state = tuple(r for r in assessment.refusals if r.kind == "state")
+        if state:
+            raise PayoutRefusedError(state)
+        if assessment.refusals:
+            raise PayoutAmountRefusedError(assessment.refusals[0])
+        quote = assessment.quote
+        payout = Payout(
+            payout_id=payout_id or f"pay_{self._new_id()[:24]}",
+            account_id=account.account_id,
+            trader_id=account.trader_id,
+            status="requested",
+            currency=account.currency,
+            amount=quote.amount,
+            trader_share=quote.trader_share,
+            firm_share=quote.firm_share,
+            requested_at=command.at,
+            request_fingerprint=command.fingerprint(),
+        )
+        try:
+            stored = self._payouts.create(payout)
+        except OpenPayoutError as blocked:
+            refusal = Refusal("payout_pending", f"payout {blocked.open_payout_id} is open and not paid yet")
+            raise PayoutRefusedError((refusal,)) from None
+        if stored is not payout:  # the same key, concurrently: the other request stored its payout first
+            return self._replayed(stored, command)
+        self._publish(payout)
+        return Requested(payout, replayed=False)
+
+    def history(self, account_id: str, reader: Identity, limit: int, cursor: str | None) -> Page[Payout]:
+        readable_account(self._accounts, reader, account_id)
+        return self._payouts.history(account_id, limit=limit, cursor=cursor)
+
+    def queue(self, status: PayoutStatus, limit: int, cursor: str | None) -> Page[Payout]:
+        return self._payouts.in_status(status, limit=limit, cursor=cursor)
+
+    def decide(self, command: DecidePayout) -> Decided:
+        """Approve or reject a requested payout, once; a repeat of the decision re-sends its lost event."""
+        payout_id = command.payout_id
+        payout = self._payouts.get(payout_id) if len(payout_id) <= MAX_PAYOUT_ID_LENGTH else None
+        if payout is None:
+            raise NotFoundError(f"no payout {payout_id!r}", "payout_id")
+        actor = command.by.actor
+        try:
+            decided = decide(payout, command.decision, actor, command.reason, command.at)
+        except AlreadyDecidedError:
+            same = payout.status == STATUS_AFTER[command.decision] and payout.decided_by == actor
+            if same and payout.event_pending:  # this decision went through, its event did not: send it now
+                self._publish(payout)
+                return Decided(payout, replayed=True)
+            raise ConflictError(f"payout {payout_id} is {payout.status} already", "payout_id") from None
+        try:
+            self._payouts.decide(decided, self._audit_entry(command, payout, decided))
+        except PayoutDecidedError:
+            raise ConflictError(f"payout {payout_id} was decided meanwhile", "payout_id") from None
+        self._publish(decided)
+        return Decided(decided, replayed=False)
+
+    # ---- helpers
+
+    def _own_account(self, command: RequestPayout) -> Account:
+        """The trader's own account: 404 for a missing or another trader's, 403 for staff (who read it)."""
+        account = readable_account(self._accounts, command.trader, command.account_id, consistent=True)
+        if account.trader_id != command.trader.subject:
+            raise ForbiddenError("only the account's trader may request its payouts", "account_id")
+        return account
+
+    def _replayed(self, existing: Payout, command: RequestPayout) -> Requested:
+        if existing.request_fingerprint != command.fingerprint():
+            raise InvalidInputError(
+                "this Idempotency-Key was used for a different payout request", "Idempotency-Key"
+            )
+        if existing.event_pending:
+            self._publish(existing)
+        return Requested(existing, replayed=True)
+
+    def _assess(self, account: Account, now: datetime, requested: Decimal | None) -> Assessment:
+        """The one evaluation behind both the preview and the request."""
+        document = self._facts.program_document(account.program_id, account.program_version) or {}
+        policy = policy_for(document, self._firm_policy)
+        return assess(self._situation(account, document, policy), policy, now, requested)
+
+    def _situation(self, account: Account, document: dict[str, Any], policy: PayoutPolicy) -> PayoutSituation:
+        snapshot = self._facts.risk_snapshot(account.account_id)
+        state: dict[str, Any] = snapshot.state if snapshot else {}
+        situation = PayoutSituation(
+            account_status=account.status,
+            funded=is_funded(document),
+            kyc_status=self._facts.kyc_status(account.trader_id),
+            opened_at=account.opened_at,
+            initial_balance=account.initial_balance,
+            closed_balance=Decimal(str(state.get("balance", account.initial_balance))),
+            excluded_profit=Decimal(str(state.get("excluded_profit", "0"))),
+            open_positions=len(state.get("positions", [])),
+            history=self._payouts.all_for_account(account.account_id),
+            holds=self._facts.payout_holds(account.account_id),
+            trading_day=TradingDay(time.fromisoformat(account.day_starts_at), ZoneInfo(account.timezone)),
+        )
+        if policy.consistency_percent is None:
+            return situation
+        closed = self._facts.closed_trades(account.account_id, situation.consistency_since)
+        return replace(situation, closed_trades=closed)
+
+    def _audit_entry(self, command: DecidePayout, before: Payout, after: Payout) -> AuditEntry:
+        figures = {"payout_id": before.payout_id, "amount": _money(before.amount),
+                   "trader_share": _money(before.trader_share)}  # fmt: skip
+        return AuditEntry(
+            entry_id=self._new_id(),
+            at=command.at,
+            actor=command.by.actor,
+            actor_roles=command.by.staff_roles,
+            action=f"payout.{after.status}",
+            subject=f"ACCOUNT#{before.account_id}",
+            reason=after.decision_reason,
+            before={**figures, "status": before.status},
+            after={**figures, "status": after.status},
+        )
+
+    def _publish(self, payout: Payout) -> None:
+        self._publisher.publish([payout_event(payout)])
+        self._payouts.mark_published(payout.payout_id, payout.status)
+
+
+def payout_event(payout: Payout) -> PayoutEvent:
+    """The domain event of the payout's current status."""
+    common: dict[str, Any] = {
+        "event_id": stable_id(f"payout.{payout.status}", payout.payout_id),
+        "account_id": payout.account_id,
+        "trader_id": payout.trader_id,
+        "payout_id": payout.payout_id,
+        "amount": payout.amount,
+        "trader_share": payout.trader_share,
+        "currency": payout.currency,
+    }
+    if payout.status == "requested":
+        return PayoutRequested(occurred_at=payout.requested_at, requested_at=payout.requested_at, **common)
+    decided_at, reason = payout.decided_at, payout.decision_reason or ""
+    if decided_at is None:
+        raise ValueError(f"payout {payout.payout_id} is {payout.status} without a decision time")
+    kind = PayoutApproved if payout.status == "approved" else PayoutRejected
+    return kind(occurred_at=decided_at, decided_at=decided_at, reason=reason, **common)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"

@@ -1,0 +1,112 @@
+"""In-memory payout stores (`propdesk.payouts.store`) and an account lookup, for tests only. They keep the
+promises the DynamoDB ones make: a payout is created once per id (a repeat gets the stored one), an account
+holds one open payout, a decision is written once and releases the lock on rejection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.holds import HoldSource, PayoutHold
+from propdesk.payouts.model import Payout, PayoutStatus
+from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError
+from propdesk.records import Account, AuditEntry, KycStatus, Page, RiskSnapshot
+
+
+@dataclass
+class InMemoryAccounts:
+    accounts: dict[str, Account] = field(default_factory=dict)
+
+    def get(self, account_id: str, consistent: bool = False) -> Account | None:
+        return self.accounts.get(account_id)
+
+
+@dataclass
+class InMemoryPayoutStore:
+    payouts: dict[str, Payout] = field(default_factory=dict)
+    open_by_account: dict[str, str] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def get(self, payout_id: str) -> Payout | None:
+        return self.payouts.get(payout_id)
+
+    def history(self, account_id: str, limit: int = 50, cursor: str | None = None) -> Page[Payout]:
+        return Page(self.all_for_account(account_id)[:limit], None)
+
+    def all_for_account(self, account_id: str) -> list[Payout]:
+        mine = [p for p in self.payouts.values() if p.account_id == account_id]
+        return sorted(mine, key=lambda p: p.requested_at, reverse=True)
+
+    def in_status(self, status: PayoutStatus, limit: int = 50, cursor: str | None = None) -> Page[Payout]:
+        queue = sorted((p for p in self.payouts.values() if p.status == status), key=lambda p: p.requested_at)
+        return Page(queue[:limit], None)
+
+    def create(self, payout: Payout) -> Payout:
+        if payout.payout_id in self.payouts:
+            return self.payouts[payout.payout_id]
+        if payout.account_id in self.open_by_account:
+            raise OpenPayoutError(self.open_by_account[payout.account_id])
+        self.payouts[payout.payout_id] = payout
+        self.open_by_account[payout.account_id] = payout.payout_id
+        return payout
+
+    def decide(self, decided: Payout, entry: AuditEntry) -> None:
+        stored = self.payouts[decided.payout_id]
+        if stored.status != "requested":
+            raise PayoutDecidedError(decided.payout_id)
+        self.payouts[decided.payout_id] = replace(decided, published_status=stored.published_status)
+        if not decided.is_open:
+            self.open_by_account.pop(decided.account_id, None)
+        self.audit.append(entry)
+
+    def mark_published(self, payout_id: str, status: PayoutStatus) -> None:
+        stored = self.payouts[payout_id]
+        if stored.status == status:
+            self.payouts[payout_id] = replace(stored, published_status=status)
+
+
+@dataclass
+class InMemoryPayoutFacts:
+    documents: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    kyc: dict[str, KycStatus] = field(default_factory=dict)
+    snapshots: dict[str, RiskSnapshot] = field(default_factory=dict)
+    closes: dict[str, list[ClosedTrade]] = field(default_factory=dict)
+    holds: dict[str, list[PayoutHold]] = field(default_factory=dict)
+
+    def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
+        return self.documents.get((program_id, version))
+
+    def kyc_status(self, trader_id: str) -> KycStatus | None:
+        return self.kyc.get(trader_id)
+
+    def risk_snapshot(self, account_id: str) -> RiskSnapshot | None:
+        return self.snapshots.get(account_id)
+
+    def closed_trades(self, account_id: str, since: datetime) -> list[ClosedTrade]:
+        return [trade for trade in self.closes.get(account_id, []) if trade.closed_at >= since]
+
+    def payout_holds(self, account_id: str) -> list[PayoutHold]:
+        return list(self.holds.get(account_id, []))
+
+
+@dataclass
+class InMemoryPayoutHolds:
+    """`PayoutHolds` in memory, keyed like the table: (account, source, reference)."""
+
+    kept: dict[tuple[str, str, str], PayoutHold] = field(default_factory=dict)
+
+    def holds_on(self, account_id: str) -> list[PayoutHold]:
+        mine = [hold for (account, _, _), hold in self.kept.items() if account == account_id]
+        return sorted(mine, key=lambda hold: (hold.placed_at, hold.reference))
+
+    def place(self, hold: PayoutHold) -> bool:
+        key = (hold.account_id, hold.source, hold.reference)
+        if key in self.kept:
+            return False
+        self.kept[key] = hold
+        return True
+
+    def lift(self, account_id: str, source: HoldSource, reference: str) -> bool:
+        return self.kept.pop((account_id, source, reference), None) is not None
