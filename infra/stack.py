@@ -52,6 +52,7 @@ class PropdeskStack(Stack):
                 **purchases.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
+            {"risk_recalc": events.risk_recalc, "stream_projections": read_models.function},
         )
 
         outputs = {
