@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.config import StageConfig, load_config
 from infra.constructs.api import Api
+from infra.constructs.audit import AuditWatch
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
@@ -40,6 +41,7 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        audit = AuditWatch(self, "AuditWatch", config, data, functions)
         Monitoring(
             self,
             "Monitoring",
@@ -50,9 +52,14 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **audit.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
-            {"risk_recalc": events.risk_recalc, "stream_projections": read_models.function},
+            {
+                "risk_recalc": events.risk_recalc,
+                "stream_projections": read_models.function,
+                "audit_watch": audit.function,
+            },
         )
 
         outputs = {
@@ -67,6 +74,7 @@ class PropdeskStack(Stack):
             "UserPoolServerClientId": identity.server_client.user_pool_client_id,
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
+            "AuditTableName": data.audit.table_name,
             "RealtimeTableName": data.realtime.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,

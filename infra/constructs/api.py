@@ -139,7 +139,8 @@ class Api(Construct):
         # A trader sets their display name (TRADER#{sub} / PROFILE), counted by the rate limiter (RATE#...).
         profile_writes = ("dynamodb:PutItem", "dynamodb:UpdateItem")
         data.grant_partition_writes(accounts, profile_writes, ("TRADER#*", "RATE#*"))
-        data.grant_table(staff, write=True, audit_writer=True)  # overrides, versions, audit, rate counters
+        data.grant_table(staff, write=True)  # overrides, versions, rate counters
+        data.grant_audit(staff, append=True, read=True)  # every staff action audited; the audit views
         user_pool.grant(staff, *STAFF_DIRECTORY_ACTIONS)  # staff roles are the pool's groups
         data.grant_table(platform_events, write=True)  # reads the account the events belong to
         data.grant_table(kyc_webhook, write=True)

@@ -41,6 +41,12 @@ FAILURE_METRICS = {
         "the daily reset could not advance an account (the others went ahead; it is retried on the next "
         "run): its day may not have rolled over",
     ),
+    "audit-log-modified": (
+        "audit_watch",
+        "AuditEntriesModified",
+        "an audit entry was changed or removed, which the audit table's policy forbids: find who changed "
+        "the policy or the entry (CloudTrail) and restore the entry from point-in-time recovery",
+    ),
 }
 # How old the oldest unread stream record may be: a breach found a minute late is already too late.
 ITERATOR_AGE_LIMIT = Duration.minutes(1)

@@ -43,6 +43,12 @@ class TableSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
 
 
+class AuditLogSettings(FunctionSettings):
+    """For the functions that append to or read the audit log (its own table)."""
+
+    audit_table_name: str = Field(min_length=1)
+
+
 class EventBusSettings(TableSettings):
     event_bus_name: str = Field(min_length=1)
 
@@ -126,7 +132,7 @@ class WsAuthorizerSettings(FunctionSettings):
         return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
-class StaffApiSettings(TableSettings):
+class StaffApiSettings(TableSettings, AuditLogSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
 
@@ -151,7 +157,13 @@ class PreSignUpSettings(FunctionSettings):
         return frozenset(domain for domain in extra if domain)
 
 
-class StreamProjectionsSettings(TableSettings, WebSocketSettings):
+class AuditWatchSettings(FunctionSettings):
+    """The audit table's watcher reads nothing but its stream; its stage names it in logs and alarms."""
+
+    stage: str = Field(min_length=1)
+
+
+class StreamProjectionsSettings(TableSettings, WebSocketSettings, AuditLogSettings):
     realtime_table_name: str = Field(min_length=1)
 
 
@@ -159,7 +171,7 @@ class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
 
 
-class PayoutsApiSettings(EventBusSettings):
+class PayoutsApiSettings(EventBusSettings, AuditLogSettings):
     """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
 
     payout_profit_split_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
@@ -182,7 +194,7 @@ class PaymentProviderSettings(EventBusSettings):
     coinbase_api_base: str = "https://api.commerce.coinbase.com"
 
 
-class OrdersApiSettings(PaymentProviderSettings):
+class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings):
     checkout_success_url: str = Field(default="https://app.example.com/purchase/success", min_length=1)
     checkout_cancel_url: str = Field(default="https://app.example.com/purchase/cancel", min_length=1)
     # The firm's choice per fraud check, e.g. "disposable_email=block,country_mismatch=flag".

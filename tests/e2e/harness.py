@@ -131,6 +131,7 @@ def bind_data_layer(stack: DeployedStack) -> None:
             REGION,
             cloud,
             realtime_table_name=outputs.get("RealtimeTableName"),
+            audit_table_name=outputs.get("AuditTableName"),
         )
     )
 

@@ -74,6 +74,7 @@ OUTPUTS = {
     "TableName",
     "ConnectionsTableName",
     "RealtimeTableName",
+    "AuditTableName",
     "EventBusName",
     "KycStateMachineArn",
     "PlatformApiKeyId",

@@ -13,14 +13,16 @@ pytestmark = pytest.mark.infra
 EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
-    "staff_api": {"TABLE_NAME", "USER_POOL_ID"},
-    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME"},
+    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME"},
     "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     "pre_sign_up": set(),
     "api_docs": set(),
     "stream_projections": {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
+        "AUDIT_TABLE_NAME",
     },
+    "audit_watch": set(),
     "platform_events": {"TABLE_NAME"},
     "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
@@ -47,6 +49,7 @@ EXPECTED_ENVIRONMENT = {
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",
+    "AUDIT_TABLE_NAME",
 }
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
 

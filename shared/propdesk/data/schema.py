@@ -59,7 +59,17 @@ REALTIME_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
 )
-ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, REALTIME_TABLE)
+# The audit log, on its own so that storage and IAM can hold it append-only: no TTL (nothing expires), and a
+# stream that only a watcher reads (any MODIFY or REMOVE record is an alarm). Keys as the main table's
+# (`AUDIT#{subject}` / `ENTRY#...`, by actor on gsi1).
+AUDIT_TABLE = TableDefinition(
+    logical_name="AuditTable",
+    partition_key="pk",
+    sort_key="sk",
+    global_indexes=(GSI1,),
+    stream=True,
+)
+ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, REALTIME_TABLE, AUDIT_TABLE)
 
 
 def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, Any]:
