@@ -87,7 +87,9 @@ class CoinbaseCommerce:
         if not signature:
             raise WebhookRejectedError("the X-CC-Webhook-Signature header is missing")
         expected = hmac.new(self._credentials().webhook_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.strip().lower()):
+        # Bytes, not str: compare_digest raises on a str with non-ASCII characters (a 500, not a refusal).
+        presented = signature.strip().lower().encode("utf-8", "replace")
+        if not hmac.compare_digest(expected.encode("ascii"), presented):
             raise WebhookRejectedError("the Coinbase Commerce signature does not verify")
         try:
             verified: dict[str, object] = json.loads(raw_body)
