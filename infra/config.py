@@ -74,6 +74,33 @@ class StageConfig(BaseModel):
         return f"propdesk-{self.stage}-{suffix.replace('_', '-')}"
 
 
+# Documentation-only domains (RFC 2606): an address there reaches nobody.
+PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", "example")
+
+
+def placeholder_addresses(addresses: Mapping[str, str]) -> list[str]:
+    """The names of `addresses` (e-mail addresses or URLs) at a placeholder domain such as example.com."""
+    found = []
+    for name, address in addresses.items():
+        host = address.rpartition("@")[2] if "://" not in address else address.split("://", 1)[1]
+        host = host.split("/", 1)[0].split(":", 1)[0].strip().lower().rstrip(".")
+        if any(host == domain or host.endswith(f".{domain}") for domain in PLACEHOLDER_DOMAINS):
+            found.append(name)
+    return found
+
+
+def refuse_placeholders_in_prod(config: StageConfig, addresses: Mapping[str, str]) -> None:
+    """`prod` must name real addresses: the alarm e-mail and the given ones (e.g. checkout return URLs)."""
+    if not config.is_prod:
+        return
+    found = placeholder_addresses({"alarm_email": config.alarm_email, **addresses})
+    if found:
+        raise ConfigError(
+            "the prod stage still has example addresses; set them with `-c NAME=...` or in cdk.json: "
+            + ", ".join(sorted(found))
+        )
+
+
 def load_config(context: Callable[[str], Any]) -> StageConfig:
     """Build the config from a context lookup such as `app.node.try_get_context`."""
     stage = context("stage") or "dev"

@@ -8,7 +8,7 @@ from aws_cdk import App, CfnOutput, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from infra.config import StageConfig, load_config
+from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.api import Api
 from infra.constructs.audit import AuditWatch
 from infra.constructs.data import Data
@@ -17,7 +17,7 @@ from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
-from infra.constructs.purchases import Purchases
+from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
 from infra.constructs.secrets import ProviderSecrets
@@ -88,6 +88,10 @@ class PropdeskStack(Stack):
 def build_app(app: App) -> PropdeskStack:
     """Add the stage's stack (settings from the app's context) and the cdk-nag checks to `app`."""
     config = load_config(app.node.try_get_context)
+    urls = ("checkout_success_url", "checkout_cancel_url")
+    refuse_placeholders_in_prod(
+        config, {name: str(app.node.try_get_context(name) or CONTEXT_DEFAULTS[name]) for name in urls}
+    )
     stack = PropdeskStack(app, config.stack_name, config=config)
     Tags.of(stack).add("project", "propdesk")
     Tags.of(stack).add("stage", config.stage)
