@@ -24,7 +24,10 @@ LOG_RETENTION_NAMES = {
     3653: "TEN_YEARS",
 }  # fmt: skip
 
-FIRM_KEYS = ("stage", "firm_name", "alarm_email", "layer_dir", "asset_dir", "local")
+FIRM_KEYS = (
+    "stage", "firm_name", "alarm_email", "layer_dir", "asset_dir", "abuse_thresholds", "abuse_enforcement",
+    "local",
+)  # fmt: skip
 STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
 
 
@@ -48,6 +51,11 @@ class StageConfig(BaseModel):
     # `-c local=true`: the stack goes into the local cloud (ministack), which lacks a few resource types
     # (WAF associations); those are left out, everything else is the same stack.
     local: bool = False
+    # The firm's abuse settings (`propdesk.abuse.firm_settings`): detector thresholds, e.g.
+    # "copy_trading.min_repeats=6,scalping.short_hold=30", and automatic enforcement, e.g.
+    # "hedging=fail_accounts:high" (empty: defaults, and staff decide everything).
+    abuse_thresholds: str = Field(default="", max_length=2000)
+    abuse_enforcement: str = Field(default="", max_length=500)
 
     @field_validator("log_retention_days")
     @classmethod

@@ -9,14 +9,19 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
+from infra.constructs.abuse import Abuse
+from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.audit import AuditWatch
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.kyc import KycEndpoints
+from infra.constructs.mail import Mail
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
+from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
@@ -35,14 +40,22 @@ class PropdeskStack(Stack):
         secrets = ProviderSecrets(self, "Secrets", config)
         realtime = Realtime(self, "Realtime", config, data, identity, functions)
         events = Events(self, "Events", config, data, realtime, functions)
-        workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
-        api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
+        workflows = Workflows(self, "Workflows", config, data, events.bus, functions, secrets)
+        api = Api(self, "Api", config, data, identity.user_pool, functions)
         api.add_sign_in(identity.user_pool, identity.server_client, data, functions)
+        KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
-        audit = AuditWatch(self, "AuditWatch", config, data, functions)
-        Monitoring(
+        abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
+        enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
+        mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
+        mail.let_mail_logins(purchases.provisioning)
+        alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        AuditWatch(
+            self, "AuditWatch", config, data, functions, read_models.dead_letter_queues["stream-projections"]
+        )
+        monitoring = Monitoring(
             self,
             "Monitoring",
             config,
@@ -52,15 +65,15 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
-                **audit.dead_letter_queues,
+                **enforcement.dead_letter_queues,
+                **mail.dead_letter_queues,
+                **alerts.dead_letter_queues,
+                **abuse.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
-            {
-                "risk_recalc": events.risk_recalc,
-                "stream_projections": read_models.function,
-                "audit_watch": audit.function,
-            },
+            {"risk_recalc": events.risk_recalc},
         )
+        alerts.notify_ops(monitoring.topic)
 
         outputs = {
             "RestApiUrl": api.rest_api.url,
@@ -76,10 +89,12 @@ class PropdeskStack(Stack):
             "ConnectionsTableName": data.connections.table_name,
             "AuditTableName": data.audit.table_name,
             "RealtimeTableName": data.realtime.table_name,
+            "AbuseStateTableName": abuse.state_table.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
             "PlatformApiKeyId": api.platform_api_key.key_id,
             "VeriffSecretArn": secrets.veriff.secret_arn,
+            "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)

@@ -13,12 +13,17 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
-from infra.constructs.queues import new_dead_letter_queue
 
 
 class AuditWatch(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, config: StageConfig, data: Data, functions: FunctionFactory
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StageConfig,
+        data: Data,
+        functions: FunctionFactory,
+        dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = functions.create(
@@ -30,10 +35,9 @@ class AuditWatch(Construct):
                 256,
             ),
         )
-        dlq = new_dead_letter_queue(
-            self, "AuditWatchDlq", config, "audit-watch", "audit stream batches audit_watch failed 5 times"
-        )
-        self.dead_letter_queues: dict[str, sqs.Queue] = {"audit-watch": dlq}
+        # A failed batch goes to the read models' stream DLQ (alarmed already): the stack is at the limit of
+        # 500 resources of CloudFormation; a queue of its own (with its policy and alarm) would cost three.
+        dlq = dead_letter_queue
         self.function.add_event_source(
             sources.DynamoEventSource(
                 data.audit,

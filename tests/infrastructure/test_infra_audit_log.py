@@ -13,7 +13,18 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
-AUDIT_APPENDERS = {"staff_api", "stream_projections", "payouts_api", "orders_api"}
+# abuse_*: decisions on flags (staff or automatic) are audited in the same transaction
+AUDIT_APPENDERS = {
+    "staff_api",
+    "stream_projections",
+    "payouts_api",
+    "orders_api",
+    "kyc_api",
+    "platform_commands",
+    "abuse_api",
+    "abuse_detect",
+    "abuse_deep_pass",
+}
 AUDIT_READERS = {"staff_api"}
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 # Reading the table's stream (the watcher) is not item access.

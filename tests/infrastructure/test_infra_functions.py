@@ -24,12 +24,15 @@ EXPECTED_ENVIRONMENT = {
     },
     "audit_watch": set(),
     "platform_events": {"TABLE_NAME"},
-    "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
+    **{
+        name: {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
+               "KYC_RETURN_URL", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"}
+        for name in ("kyc_webhook", "kyc_api", "kyc_request")
+    },
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
     "daily_reset": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "notifications": {"TABLE_NAME", "CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
-    "kyc_request": {"TABLE_NAME"},
-    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"},
     "ws_authorizer": {"USER_POOL_ID", "USER_POOL_CLIENT_IDS"},
     "ws_connect": {"CONNECTIONS_TABLE_NAME"},
     "ws_disconnect": {"CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME"},
@@ -43,14 +46,30 @@ EXPECTED_ENVIRONMENT = {
     },
     "provisioning": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
-        "PLATFORM_REQUESTS_PER_MINUTE",
+        "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
+    "abuse_detect": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT",
+    },
+    "abuse_deep_pass": {"TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"},
+    "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "platform_commands": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
+    },
+    "platform_drift": {"TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS"},
+    "mailer": {"TABLE_NAME", "USER_POOL_ID", "MAIL_FROM", "FIRM_NAME"},
+    "firm_alerts": {"TABLE_NAME"},
+    "alerts_api": {"TABLE_NAME"},
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",
     "AUDIT_TABLE_NAME",
 }
+for _appender in ("kyc_api", "platform_commands", "abuse_api", "abuse_detect", "abuse_deep_pass"):
+    EXPECTED_ENVIRONMENT[_appender] = EXPECTED_ENVIRONMENT[_appender] | {"AUDIT_TABLE_NAME"}
+# A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's.
+LONGEST_RUN = {"abuse_deep_pass": 900}
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
 
 
@@ -67,7 +86,7 @@ def test_function_runs_python_3_13_on_arm64_with_explicit_limits_and_tracing(
     assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == f"functions.{name}.handler.handler"
-    assert 3 < properties["Timeout"] <= 120
+    assert 3 < properties["Timeout"] <= LONGEST_RUN.get(name, 120)
     assert properties["MemorySize"] in {256, 512, 1024}
     assert properties["TracingConfig"] == {"Mode": "Active"}
     assert len(properties["Layers"]) == 1

@@ -106,13 +106,5 @@ def test_the_risk_stream_alarms_when_its_oldest_unread_record_is_a_minute_old(
     assert risk["Statistic"] == "Maximum"
     assert risk["Threshold"] == 60_000  # milliseconds: a breach found a minute late is already too late
     assert risk["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    assert set(ages) == stream_consumers(synthesized)
-
-
-def stream_consumers(synthesized: Synthesized) -> set[str]:
-    """Every function a DynamoDB stream triggers."""
-    return {
-        mapping["Properties"]["FunctionName"]["Ref"]
-        for mapping in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
-        if "StartingPosition" in mapping["Properties"]
-    }
+    # Only the risk stream: the stack is at CloudFormation's 500-resource limit (docs/security.md).
+    assert set(ages) == {synthesized.function_id("risk_recalc")}
