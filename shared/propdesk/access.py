@@ -44,6 +44,7 @@ class Permission(StrEnum):
     REFUND_ORDERS = "refund_orders"  # refund a card payment (all or part of it)
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
+    REVIEW_PROGRESSIONS = "review_progressions"  # approve or reject a passed account's next phase or funding
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -56,6 +57,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.REFUND_ORDERS: frozenset({FINANCE}),
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
+    Permission.REVIEW_PROGRESSIONS: frozenset({RISK, ADMIN}),
 }
 
 
