@@ -16,6 +16,7 @@ from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
+from infra.constructs.progression import Progression
 from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
@@ -40,6 +41,7 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        progression = Progression(self, "Progression", config, data, events.bus, api, secrets, functions)
         Monitoring(
             self,
             "Monitoring",
@@ -50,8 +52,9 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **progression.dead_letter_queues,
             },
-            {"kyc": workflows.kyc},
+            {"kyc": workflows.kyc, "progression": progression.machine},
         )
 
         outputs = {
@@ -68,6 +71,7 @@ class PropdeskStack(Stack):
             "RealtimeTableName": data.realtime.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
+            "ProgressionStateMachineArn": progression.machine.state_machine_arn,
             "PlatformApiKeyId": api.platform_api_key.key_id,
             "VeriffSecretArn": secrets.veriff.secret_arn,
         }

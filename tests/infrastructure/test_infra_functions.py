@@ -42,6 +42,13 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE",
     },
+    **{name: {"TABLE_NAME", "EVENT_BUS_NAME"}
+       for name in ("progression_start", "progression_review", "progression_finish")},
+    "progression_open": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
+        "PLATFORM_REQUESTS_PER_MINUTE",
+    },
+    "progression_api": {"TABLE_NAME"},
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
