@@ -62,6 +62,7 @@ LOCAL_CLOUD_TYPES = {
 
 OUTPUTS = {
     "RestApiUrl",
+    "ProgressionStateMachineArn",
     "RestApiId",
     "RestApiStage",
     "WebSocketApiId",

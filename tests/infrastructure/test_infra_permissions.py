@@ -136,7 +136,7 @@ def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesize
     }
 
     # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
-    assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS}
+    assert readers == {"kyc_webhook", "progression_open", *PURCHASE_FUNCTIONS}
 
 
 def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
@@ -146,7 +146,8 @@ def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synt
         if "states:SendTaskSuccess" in synthesized.function_actions(name)
     }
 
-    assert answering == {"kyc_webhook"}
+    # The progression workflow's staff review: the route, and its own step when the decision came first.
+    assert answering == {"kyc_webhook", "progression_api", "progression_review"}
     assert "states:SendTaskFailure" in synthesized.function_actions("kyc_webhook")
 
 
@@ -159,7 +160,16 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS}
+    assert producers == {
+        "risk_recalc",
+        "daily_reset",
+        "kyc_decision",
+        "payouts_api",
+        "progression_start",
+        "progression_review",
+        "progression_finish",
+        *PURCHASE_FUNCTIONS,
+    }
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:

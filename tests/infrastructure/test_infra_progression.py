@@ -17,7 +17,9 @@ pytestmark = pytest.mark.infra
 
 def _machine_id(synthesized: Synthesized) -> str:
     [machine_id] = [
-        key for key in synthesized.of_type("AWS::StepFunctions::StateMachine") if key.startswith("Progression")
+        key
+        for key in synthesized.of_type("AWS::StepFunctions::StateMachine")
+        if key.startswith("Progression")
     ]
     return machine_id
 
@@ -109,7 +111,10 @@ def test_opening_retries_with_backoff_then_finishes_and_every_task_fails_cleanly
     open_next, finish = states["OpenNextAccount"], states["Finish"]
 
     assert _task_function(open_next) == f"<{synthesized.function_id('progression_open')}>"
-    assert open_next["Parameters"]["Payload"] == {"account_id.$": "$.account_id", "passed_at.$": "$.passed_at"}
+    assert open_next["Parameters"]["Payload"] == {
+        "account_id.$": "$.account_id",
+        "passed_at.$": "$.passed_at",
+    }
     [retry] = [r for r in open_next["Retry"] if r["ErrorEquals"] == ["States.ALL"]]
     assert (retry["IntervalSeconds"], retry["MaxAttempts"], retry["BackoffRate"]) == (10, 8, 2)
     assert open_next["Next"] == "Finish"
