@@ -56,7 +56,7 @@ def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_d
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.progression import ProgressionRepository
     from propdesk.domain_events import AccountPassed, stable_id
-    from propdesk.life.progression import platform_reference
+    from propdesk.life.progression import Progression, platform_reference
 
     stack = desk.stack
     account_id = f"e2e-life-{uuid.uuid4().hex[:8]}"
@@ -74,9 +74,12 @@ def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_d
 
     bind_data_layer(stack)
     progressions = ProgressionRepository()
-    done = eventually(
-        lambda: (p := progressions.latest_for(account_id)) and p.status == "done" and p, timeout=120
-    )
+
+    def finished() -> Progression | None:
+        found = progressions.latest_for(account_id)
+        return found if found is not None and found.status == "done" else None
+
+    done = eventually(finished, timeout=120)
     publish(  # account.passed again, as EventBridge may deliver it (same id, same time)
         stack,
         AccountPassed(
