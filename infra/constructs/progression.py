@@ -270,8 +270,9 @@ class Progression(Construct):
         kyc_gate = sfn.Pass(
             self,
             "KycGatePlaceholder",
-            comment="Placeholder for the KYC gate (a state machine called with startExecution.sync:2)",
-            result=sfn.Result.from_object({"decision": "approved"}),
+            comment="Placeholder for the KYC gate (a state machine called with startExecution.sync:2, "
+            "leaving {outcome: approved | declined | expired} at $.kyc)",
+            result=sfn.Result.from_object({"outcome": "approved"}),
             result_path="$.kyc",
         )
 
@@ -310,7 +311,7 @@ class Progression(Construct):
                 sfn.Condition.boolean_equals("$.start.funded", True),
                 kyc_gate.next(
                     sfn.Choice(self, "KycApproved")
-                    .when(sfn.Condition.string_equals("$.kyc.decision", "approved"), progressed)
+                    .when(sfn.Condition.string_equals("$.kyc.outcome", "approved"), progressed)
                     .otherwise(sfn.Succeed(self, "KycNotApproved"))
                 ),
             )

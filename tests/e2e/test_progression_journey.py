@@ -5,6 +5,7 @@ time: the second workflow run stops, and there is still exactly one phase-2 acco
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,26 @@ def runs_for(stack: DeployedStack, account_id: str) -> list[str]:
     return statuses
 
 
+def diagnosis(stack: DeployedStack, account_id: str) -> str:
+    """Where the journey stopped: the account, its progression and the workflow runs' last events."""
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.progression import ProgressionRepository
+
+    account = AccountRepository().get(account_id)
+    lines = [
+        f"account: {account.status if account else None}",
+        f"{ProgressionRepository().latest_for(account_id)}",
+    ]
+    stepfunctions = stack.client("stepfunctions")
+    arn = stack.outputs["ProgressionStateMachineArn"]
+    for execution in stepfunctions.list_executions(stateMachineArn=arn)["executions"]:
+        history = stepfunctions.get_execution_history(
+            executionArn=execution["executionArn"], reverseOrder=True
+        )
+        lines.append(f"{execution['status']}: {json.dumps(history['events'][:4], default=str)[:3000]}")
+    return "\n".join(lines)
+
+
 def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_delivered_twice(
     desk: PurchaseCloud,
 ) -> None:
@@ -79,7 +100,10 @@ def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_d
         found = progressions.latest_for(account_id)
         return found if found is not None and found.status == "done" else None
 
-    done = eventually(finished, timeout=120)
+    try:
+        done = eventually(finished, timeout=300)  # stream → risk engine → bus → four cold starts
+    except AssertionError:
+        raise AssertionError(diagnosis(stack, account_id)) from None
     publish(  # account.passed again, as EventBridge may deliver it (same id, same time)
         stack,
         AccountPassed(
@@ -92,7 +116,7 @@ def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_d
             metrics={},
         ),
     )
-    assert eventually(lambda: sorted(runs_for(stack, account_id)) == ["SUCCEEDED", "SUCCEEDED"], timeout=90)
+    assert eventually(lambda: sorted(runs_for(stack, account_id)) == ["SUCCEEDED", "SUCCEEDED"], timeout=180)
 
     following = [
         account
