@@ -14,6 +14,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.kyc import KycEndpoints
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
 from infra.constructs.progression import Progression
@@ -35,13 +36,16 @@ class PropdeskStack(Stack):
         secrets = ProviderSecrets(self, "Secrets", config)
         realtime = Realtime(self, "Realtime", config, data, identity, functions)
         events = Events(self, "Events", config, data, realtime, functions)
-        workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
-        api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
+        workflows = Workflows(self, "Workflows", config, data, events.bus, functions, secrets)
+        api = Api(self, "Api", config, data, identity.user_pool, functions)
         api.add_sign_in(identity.client, data, functions)
+        KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
-        progression = Progression(self, "Progression", config, data, events.bus, api, secrets, functions)
+        progression = Progression(
+            self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
+        )
         Monitoring(
             self,
             "Monitoring",
@@ -74,6 +78,7 @@ class PropdeskStack(Stack):
             "ProgressionStateMachineArn": progression.machine.state_machine_arn,
             "PlatformApiKeyId": api.platform_api_key.key_id,
             "VeriffSecretArn": secrets.veriff.secret_arn,
+            "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)

@@ -28,6 +28,7 @@ from scripts.local_cloud.fake_providers import FakeProviders  # noqa: E402
 from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
 
 PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
+KYC_PROVIDER = os.environ.get("KYC_PROVIDER", "")  # veriff (the stack's default) or sumsub
 
 
 def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
@@ -68,6 +69,16 @@ Buy a challenge (Stripe, Coinbase Commerce and Match-Trader are local fakes on p
   .venv/bin/python -m websockets "{endpoints.websocket_url}?token=$TOKEN"
       {{"action": "subscribe", "topics": ["account:{demo["account_id"]}"]}}    # then post an event above
 
+Verify the trader (the KYC gate, as a passed evaluation runs it; Veriff and Sumsub are local fakes on ports
+{PORT + 13}-{PORT + 14}, Veriff unless started with `KYC_PROVIDER=sumsub make dev`):
+  AWS_ENDPOINT_URL={endpoints.cloud} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \\
+  .venv/bin/python -c 'import boto3, json, sys; boto3.client("stepfunctions").start_execution(
+      stateMachineArn=sys.argv[1], input=json.dumps({{"trader_id": sys.argv[2],
+      "need": {{"kind": "funded", "reference": sys.argv[3]}}}}))' \\
+      {endpoints.outputs["KycStateMachineArn"]} {demo["trader_id"]} {demo["account_id"]}
+  curl -s -H "Authorization: $TOKEN" {api}/v1/me/kyc      # its verification_url: open it in a browser,
+  curl -s "<verification_url>?outcome=approve"            # or play approve|decline|resubmit|review here
+
 Ctrl-C stops the local cloud (its state is kept for the next `make dev`).
 """
 
@@ -101,9 +112,10 @@ def run() -> None:
     signal.signal(signal.SIGINT, shut_down)
     signal.signal(signal.SIGTERM, shut_down)
     try:
-        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context=providers.cdk_context())
+        chosen = {"kyc_provider": KYC_PROVIDER} if KYC_PROVIDER else {}  # the firm's KYC provider
+        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context={**providers.cdk_context(), **chosen})
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
-        providers.stripe.webhook_url = endpoints.rest_url("/v1/webhooks/stripe")  # the hosted page pays here
+        providers.point_webhooks(endpoints)  # Stripe's hosted page pays there; Veriff and Sumsub decide there
         providers.write_secrets(secrets_client(cloud))
         local_system = {"endpoint": cloud.endpoint, "outputs": outputs}
         (LOCAL / "dev.json").write_text(json.dumps(local_system, indent=2))

@@ -4,7 +4,7 @@
         Start (progression_start) ─► Choice: proceed? ─ no ─► Succeed (duplicate, end, rejected, ...)
           └► Choice: review? ─ yes ─► AwaitReview (progression_review, .waitForTaskToken; resumed by
                                       POST /v1/staff/accounts/{id}/progression-review) ─► Choice: approved?
-          └► Choice: funded? ─ yes ─► KYC gate (placeholder until the gate lands) ─► Choice: approved?
+          └► Choice: funded? ─ yes ─► KYC gate (the KYC workflow, startExecution.sync:2) ─► Choice: approved?
           └► OpenNextAccount (progression_open: the platform, retried with backoff)
           └► Finish (progression_finish: platform.disable_requested for the old account,
                      account.phase_started | account.funded for the trader) ─► Succeed
@@ -40,6 +40,7 @@ from infra.constructs.functions import (
 from infra.constructs.purchases import CONTEXT_DEFAULTS
 from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
+from infra.constructs.workflows import kyc_gate_task
 from infra.nag import acknowledge, logical_id
 
 REVIEW_WAIT = Duration.days(14)  # a staff review not given within two weeks ends the run (Fail)
@@ -60,8 +61,10 @@ class Progression(Construct):
         api: Api,
         secrets: ProviderSecrets,
         functions: FunctionFactory,
+        kyc_gate: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._kyc_gate = kyc_gate
         base = {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name}
         self.start = functions.create(
             self,
@@ -167,6 +170,16 @@ class Progression(Construct):
                 f"IAM5[Resource::<{logical_id(function)}.Arn>:*]",
                 "Step Functions' Lambda task grants invoke on the function and its versions; nothing else.",
             )
+        gate_id = logical_id(self._kyc_gate)
+        acknowledge(
+            self.machine,
+            "IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            + '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"'
+            + gate_id
+            + '"}]}]}*]',
+            "Running the KYC gate to its end (startExecution.sync:2) needs DescribeExecution and "
+            "StopExecution on the gate's executions, named only at run time; the gate's machine only.",
+        )
         acknowledge(
             self.machine,
             "IAM5[Resource::*]",
@@ -267,14 +280,12 @@ class Progression(Construct):
             result_path="$.review",  # the staff route's SendTaskSuccess output: {"decision": ...}
         ).add_catch(failed, errors=[sfn.Errors.ALL])
 
-        kyc_gate = sfn.Pass(
-            self,
-            "KycGatePlaceholder",
-            comment="Placeholder for the KYC gate (a state machine called with startExecution.sync:2, "
-            "leaving {outcome: approved | declined | expired} at $.kyc)",
-            result=sfn.Result.from_object({"outcome": "approved"}),
-            result_path="$.kyc",
+        # The KYC gate (infra/constructs/workflows.py) run to its end (startExecution.sync:2) for the
+        # trader's funded need, referenced by the passed account: {outcome: approved | declined | expired}.
+        kyc_gate = kyc_gate_task(
+            self, "KycGate", self._kyc_gate, "funded", "$.account_id", result_path="$.kyc"
         )
+        kyc_gate.add_catch(failed, errors=[sfn.Errors.ALL])
 
         open_next = tasks.LambdaInvoke(
             self,

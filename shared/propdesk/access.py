@@ -12,6 +12,7 @@ place that decides it); staff permissions are granted here and nowhere else:
 | read_payouts            |         |      | yes     | yes   |
 | decide_payouts          |         |      | yes     |       |
 | refund_orders           |         |      | yes     |       |
+| decide_kyc              |         | yes  |         | yes   |
 | manage_programs         |         |      |         | yes   |
 | manage_staff            |         |      |         | yes   |
 """
@@ -42,6 +43,7 @@ class Permission(StrEnum):
     READ_PAYOUTS = "read_payouts"  # finance's queue of payout requests
     DECIDE_PAYOUTS = "decide_payouts"  # approve or reject a payout request
     REFUND_ORDERS = "refund_orders"  # refund a card payment (all or part of it)
+    DECIDE_KYC = "decide_kyc"  # decide a KYC case waiting for review, overturn a decision, reopen a case
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
     REVIEW_PROGRESSIONS = "review_progressions"  # approve or reject a passed account's next phase or funding
@@ -55,6 +57,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.READ_PAYOUTS: frozenset({FINANCE, ADMIN}),
     Permission.DECIDE_PAYOUTS: frozenset({FINANCE}),
     Permission.REFUND_ORDERS: frozenset({FINANCE}),
+    Permission.DECIDE_KYC: frozenset({RISK, ADMIN}),
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
     Permission.REVIEW_PROGRESSIONS: frozenset({RISK, ADMIN}),

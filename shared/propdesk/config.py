@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -72,8 +72,33 @@ class PlatformEventsSettings(TableSettings):
     pass
 
 
-class KycWebhookSettings(TableSettings):
-    veriff_secret_arn: str = Field(min_length=1)
+class KycPolicySettings(EventBusSettings):
+    """The firm's KYC terms: attempts allowed per case window, and the window for a decision."""
+
+    kyc_max_attempts: int = Field(default=3, ge=1, le=10)
+    kyc_decision_window_days: int = Field(default=14, ge=1, le=90)
+
+
+class KycProviderSettings(KycPolicySettings):
+    """The firm's KYC provider (`veriff` or `sumsub`), its Secrets Manager secret (Veriff `{"api_key",
+    "shared_secret"}`, Sumsub `{"app_token", "secret_key", "webhook_secret"}`) re-read after
+    `secrets_ttl_seconds`, its API base (the local cloud's fake), Sumsub's level, and where the provider's
+    page sends the trader when done."""
+
+    kyc_provider: Literal["veriff", "sumsub"] = "veriff"
+    kyc_secret_arn: str = Field(min_length=1)
+    kyc_api_base: str | None = None  # None: the provider's production API
+    sumsub_level_name: str = Field(default="basic-kyc-level", min_length=1)
+    kyc_return_url: str | None = None
+    secrets_ttl_seconds: float = Field(default=300.0, gt=0, le=3600)
+
+
+class KycWebhookSettings(KycProviderSettings):
+    pass
+
+
+class KycApiSettings(KycProviderSettings):
+    pass
 
 
 class RiskRecalcSettings(EventBusSettings):
@@ -88,11 +113,11 @@ class NotificationsSettings(TableSettings, WebSocketSettings):
     pass
 
 
-class KycRequestSettings(TableSettings):
+class KycRequestSettings(KycProviderSettings):
     pass
 
 
-class KycDecisionSettings(EventBusSettings):
+class KycDecisionSettings(KycPolicySettings):
     pass
 
 

@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 # suspended: a payment dispute is open; disabled: the purchase was refunded (see propdesk.purchases)
 AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
-KycStatus = Literal["pending", "approved", "declined", "resubmission"]
+KycStatus = Literal["pending", "approved", "declined", "expired"]  # pending: the case is open
 # Where a breach id leads: `unknown_id` (not an id the API handed out), `absent` (the account has no such
 # breach), `standing` (not overridden) or `overridden`.
 BreachStanding = Literal["unknown_id", "absent", "standing", "overridden"]
@@ -239,13 +239,13 @@ class BreachEvidence:
 
 @dataclass(frozen=True, slots=True)
 class KycCase:
+    """A trader's KYC case as other features read it (e.g. payout eligibility); the case itself, with its
+    attempts, is `propdesk.kyc.case.VerificationCase`."""
+
     trader_id: str
-    account_id: str
     status: KycStatus
-    task_token: str
-    requested_at: datetime
+    opened_at: datetime
     decided_at: datetime | None = None
-    verification_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.holds import HoldSource, PayoutHold
 from propdesk.payouts.model import Payout, PayoutStatus
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError
 from propdesk.records import Account, AuditEntry, KycStatus, Page, RiskSnapshot
@@ -72,6 +73,7 @@ class InMemoryPayoutFacts:
     kyc: dict[str, KycStatus] = field(default_factory=dict)
     snapshots: dict[str, RiskSnapshot] = field(default_factory=dict)
     closes: dict[str, list[ClosedTrade]] = field(default_factory=dict)
+    holds: dict[str, list[PayoutHold]] = field(default_factory=dict)
 
     def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
         return self.documents.get((program_id, version))
@@ -84,3 +86,27 @@ class InMemoryPayoutFacts:
 
     def closed_trades(self, account_id: str, since: datetime) -> list[ClosedTrade]:
         return [trade for trade in self.closes.get(account_id, []) if trade.closed_at >= since]
+
+    def payout_holds(self, account_id: str) -> list[PayoutHold]:
+        return list(self.holds.get(account_id, []))
+
+
+@dataclass
+class InMemoryPayoutHolds:
+    """`PayoutHolds` in memory, keyed like the table: (account, source, reference)."""
+
+    kept: dict[tuple[str, str, str], PayoutHold] = field(default_factory=dict)
+
+    def holds_on(self, account_id: str) -> list[PayoutHold]:
+        mine = [hold for (account, _, _), hold in self.kept.items() if account == account_id]
+        return sorted(mine, key=lambda hold: (hold.placed_at, hold.reference))
+
+    def place(self, hold: PayoutHold) -> bool:
+        key = (hold.account_id, hold.source, hold.reference)
+        if key in self.kept:
+            return False
+        self.kept[key] = hold
+        return True
+
+    def lift(self, account_id: str, source: HoldSource, reference: str) -> bool:
+        return self.kept.pop((account_id, source, reference), None) is not None

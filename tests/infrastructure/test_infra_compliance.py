@@ -77,6 +77,7 @@ OUTPUTS = {
     "KycStateMachineArn",
     "PlatformApiKeyId",
     "VeriffSecretArn",
+    "SumsubSecretArn",
 }
 
 

@@ -21,12 +21,15 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
     },
     "platform_events": {"TABLE_NAME"},
-    "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
+    **{
+        name: {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
+               "KYC_RETURN_URL", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"}
+        for name in ("kyc_webhook", "kyc_api", "kyc_request")
+    },
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
     "daily_reset": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "notifications": {"TABLE_NAME", "CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
-    "kyc_request": {"TABLE_NAME"},
-    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"},
     "ws_authorizer": {"USER_POOL_ID", "USER_POOL_CLIENT_IDS"},
     "ws_connect": {"CONNECTIONS_TABLE_NAME"},
     "ws_disconnect": {"CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME"},

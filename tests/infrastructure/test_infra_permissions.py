@@ -11,6 +11,7 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
+KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
 
 TABLE_WRITES = {
     "dynamodb:PutItem",
@@ -74,12 +75,10 @@ def test_the_accounts_api_writes_only_profiles_and_rate_counters(synthesized: Sy
     "name",
     [
         "platform_events",
-        "kyc_webhook",
         "risk_recalc",
         "daily_reset",
         "notifications",
-        "kyc_request",
-        "kyc_decision",
+        "kyc_api",
     ],
 )
 def test_read_write_functions_can_read_and_write_the_table(synthesized: Synthesized, name: str) -> None:
@@ -128,27 +127,75 @@ def test_table_grants_name_their_indexes_instead_of_a_wildcard(synthesized: Synt
                 assert "/index/*" not in json.dumps(statement["Resource"]), name
 
 
-def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesized) -> None:
-    readers = {
+def test_kyc_workflow_steps_and_webhooks_write_only_kyc_cases_sessions_and_the_providers_circuit(
+    synthesized: Synthesized,
+) -> None:
+    for name in ("kyc_request", "kyc_decision", "kyc_webhook"):
+        writes = [
+            statement
+            for statement in synthesized.function_statements(name)
+            if statement["Effect"] == "Allow" and set(statement_actions(statement)) & TABLE_WRITES
+        ]
+
+        [statement] = writes
+        assert set(statement_actions(statement)) == {
+            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+        }  # fmt: skip
+        assert statement["Condition"] == {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRADER#*", "KYCSESSION#*", "SYSTEM"]}
+        }
+        assert _table_actions(synthesized, name, _main_table_id(synthesized)) >= TABLE_READS
+
+
+def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_reaching_it(
+    synthesized: Synthesized,
+) -> None:
+    secrets = {
+        secret["Properties"]["Name"].rsplit("/", 1)[1]: logical_id
+        for logical_id, secret in synthesized.of_type("AWS::SecretsManager::Secret").items()
+    }
+
+    def readers_of(provider: str) -> set[str]:
+        return {
+            name
+            for name in synthesized.functions()
+            for statement in synthesized.function_statements(name)
+            if "secretsmanager:GetSecretValue" in statement_actions(statement)
+            and statement["Resource"] == {"Ref": secrets[provider]}
+        }
+
+    assert readers_of("veriff") == {"kyc_request", "kyc_webhook", "kyc_api"}  # kyc_provider=veriff (default)
+    assert readers_of("sumsub") == set()
+    every_reader = {
         name
         for name in synthesized.functions()
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
-
     # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
-    assert readers == {"kyc_webhook", "progression_open", *PURCHASE_FUNCTIONS}
+    assert every_reader == {"kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS}
 
 
-def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
+def test_only_kyc_functions_may_answer_a_waiting_workflow_and_only_the_kyc_workflow(
+    synthesized: Synthesized,
+) -> None:
     answering = {
         name
         for name in synthesized.functions()
         if "states:SendTaskSuccess" in synthesized.function_actions(name)
     }
 
-    # The progression workflow's staff review: the route, and its own step when the decision came first.
-    assert answering == {"kyc_webhook", "progression_api", "progression_review"}
-    assert "states:SendTaskFailure" in synthesized.function_actions("kyc_webhook")
+    # The progression workflow's staff review resumes its own run (test_infra_progression.py).
+    assert answering == KYC_FUNCTIONS | {"progression_api", "progression_review"}
+    for name in KYC_FUNCTIONS:
+        [statement] = [
+            s
+            for s in synthesized.function_statements(name)
+            if "states:SendTaskSuccess" in statement_actions(s)
+        ]
+        assert set(statement_actions(statement)) == {
+            "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
+        }  # fmt: skip
+        assert ":stateMachine:propdesk-dev-kyc" in json.dumps(statement["Resource"])
 
 
 def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthesized: Synthesized) -> None:
@@ -163,11 +210,11 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
     assert producers == {
         "risk_recalc",
         "daily_reset",
-        "kyc_decision",
         "payouts_api",
         "progression_start",
         "progression_review",
         "progression_finish",
+        *KYC_FUNCTIONS,
         *PURCHASE_FUNCTIONS,
     }
 

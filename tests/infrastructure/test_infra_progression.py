@@ -99,8 +99,15 @@ def test_the_funded_stage_passes_the_kyc_gate_before_the_account_opens(progressi
     approved = states[gate["Next"]]
 
     assert funded["Choices"][0]["Variable"] == "$.start.funded"
+    assert gate["Resource"].endswith(":states:::states:startExecution.sync:2")
+    assert gate["Parameters"]["Input"]["need"] == {"kind": "funded", "reference.$": "$.account_id"}
     assert gate["ResultPath"] == "$.kyc"
-    assert approved["Choices"][0]["Next"] == "OpenNextAccount"
+    assert approved["Choices"][0] == {
+        "Variable": "$.kyc.outcome",
+        "StringEquals": "approved",
+        "Next": "OpenNextAccount",
+    }
+    assert states[approved["Default"]]["Type"] == "Succeed"  # declined or expired: nothing opens
     assert funded["Default"] == "OpenNextAccount"  # another phase needs no KYC
 
 
@@ -120,7 +127,7 @@ def test_opening_retries_with_backoff_then_finishes_and_every_task_fails_cleanly
     assert open_next["Next"] == "Finish"
     assert _task_function(finish) == f"<{synthesized.function_id('progression_finish')}>"
     assert states[finish["Next"]]["Type"] == "Succeed"
-    for name in ("Start", "AwaitReview", "OpenNextAccount", "Finish"):
+    for name in ("Start", "AwaitReview", "KycGate", "OpenNextAccount", "Finish"):
         [catch] = states[name]["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert states[catch["Next"]]["Type"] == "Fail"

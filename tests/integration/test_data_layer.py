@@ -12,11 +12,10 @@ from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.events import TradingEventRepository
-from propdesk.data.kyc import KycRepository
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
 from propdesk.errors import InvalidCursorError, VersionConflictError
-from propdesk.records import BreachEvidence, Connection, KycCase, ProgramSummary, RiskSnapshot
+from propdesk.records import BreachEvidence, Connection, ProgramSummary, RiskSnapshot
 
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
@@ -201,20 +200,6 @@ def test_publishing_a_program_numbers_versions_and_keeps_old_ones(fresh_tables: 
     first = catalogue.get_version("p1", 1)
     assert first is not None and first.document == {"name": "Phase 1", "rules": []}
     assert [p.program_id for p in catalogue.list_programs().items] == ["p1"]
-
-
-def test_kyc_decision_applies_once_and_only_with_the_current_token(
-    tables: TableNames, unique_id: str
-) -> None:
-    kyc = KycRepository()
-    kyc.open(
-        KycCase(trader_id=unique_id, account_id="a1", status="pending", task_token="t1", requested_at=NOW)
-    )
-    assert kyc.decide(unique_id, "stale-token", "approved", "v1", NOW) is False
-    assert kyc.decide(unique_id, "t1", "approved", "v1", NOW) is True
-    assert kyc.decide(unique_id, "t1", "declined", "v1", NOW) is False
-    case = kyc.get(unique_id)
-    assert case is not None and (case.status, case.verification_id) == ("approved", "v1")
 
 
 def test_connections_are_found_by_trader_and_collect_subscriptions(

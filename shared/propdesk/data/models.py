@@ -152,14 +152,52 @@ class BreachItem(MainTableModel):
     recorded_at = UTCDateTimeAttribute()
 
 
-class KycCaseItem(MainTableModel):
-    trader_id = UnicodeAttribute()
+class PayoutHoldItem(MainTableModel):
     account_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    placed_at = UTCDateTimeAttribute()
+
+
+class KycQueueIndex(GlobalSecondaryIndex["KycCaseItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class KycCaseItem(MainTableModel):
+    """`TRADER#{id}` / `KYC`: the trader's verification case (`propdesk.kyc.case`) as one JSON document,
+    written whole with a condition on `version`; in GSI2 (`KYC_QUEUE#awaiting_staff`) while staff must
+    decide."""
+
+    trader_id = UnicodeAttribute()
     status = UnicodeAttribute()
-    task_token = UnicodeAttribute()
-    requested_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    document = JSONAttribute()
+    opened_at = UTCDateTimeAttribute()
     decided_at = UTCDateTimeAttribute(null=True)
-    verification_id = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    queue = KycQueueIndex()
+
+
+class KycEffectItem(MainTableModel):
+    """`TRADER#{id}` / `KYC#EFFECT#{effect_id}`: what a KYC transition still has to do (announce an event,
+    resume a workflow), written with the case and deleted once done."""
+
+    effect_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    document = JSONAttribute()
+
+
+class KycSessionItem(MainTableModel):
+    """`KYCSESSION#{provider}#{session_id}` / `KYC`: the trader whose case holds a provider session."""
+
+    trader_id = UnicodeAttribute()
 
 
 class NotificationItem(MainTableModel):
@@ -481,6 +519,8 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     RiskStateItem,
     BreachItem,
     KycCaseItem,
+    KycEffectItem,
+    KycSessionItem,
     NotificationItem,
     ResetGroupItem,
     ResetWatermarkItem,

@@ -1,5 +1,6 @@
 """What a payout request is decided on, read from the main table (`propdesk.payouts.store.PayoutFacts`): the
-program version's document, the trader's KYC status, the account's risk state and its closed trades."""
+program version's document, the trader's KYC status, the account's risk state, its closed trades and its
+payout holds."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.kyc import KycRepository
+from propdesk.data.payout_holds import PayoutHoldRepository
 from propdesk.data.risk import RiskStateRepository
 from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.holds import PayoutHold
 from propdesk.records import KycStatus, RiskSnapshot
 
 FILLS_PAGE = 100
@@ -24,11 +27,13 @@ class PayoutFactsReader:
         kyc: KycRepository | None = None,
         risk: RiskStateRepository | None = None,
         events: TradingEventRepository | None = None,
+        holds: PayoutHoldRepository | None = None,
     ) -> None:
         self._catalogue = catalogue or CatalogueRepository()
         self._kyc = kyc or KycRepository()
         self._risk = risk or RiskStateRepository()
         self._events = events or TradingEventRepository()
+        self._holds = holds or PayoutHoldRepository()
 
     def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
         stored = self._catalogue.get_version(program_id, version)
@@ -40,6 +45,9 @@ class PayoutFactsReader:
 
     def risk_snapshot(self, account_id: str) -> RiskSnapshot | None:
         return self._risk.get(account_id)
+
+    def payout_holds(self, account_id: str) -> list[PayoutHold]:
+        return self._holds.holds_on(account_id)
 
     def closed_trades(self, account_id: str, since: datetime) -> list[ClosedTrade]:
         """Every position closed at or after `since`, from the stored fills (each carries its net P&L)."""

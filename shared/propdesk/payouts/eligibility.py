@@ -25,6 +25,7 @@ from propdesk.payouts.consistency import (
     check_consistency,
     period_start,
 )
+from propdesk.payouts.holds import PayoutHold
 from propdesk.payouts.model import OPEN_STATUSES, WITHDRAWN_STATUSES, Payout
 from propdesk.payouts.policy import PayoutPolicy, SplitTier
 from propdesk.payouts.split import CENT, ZERO, money, trader_share
@@ -67,6 +68,7 @@ class PayoutSituation:
     history: Sequence[Payout]
     # Closes since `consistency_since` (more are ignored); read only when the policy has a consistency rule.
     closed_trades: Sequence[ClosedTrade] = ()
+    holds: Sequence[PayoutHold] = ()
     trading_day: TradingDay = DEFAULT_TRADING_DAY
 
     @property
@@ -123,6 +125,7 @@ def assess(
         *([_kyc(situation)] if policy.require_kyc else []),
         *([_flat(situation)] if policy.require_flat else []),
         _no_open_payout(situation),
+        _not_on_hold(situation),
         _first_payout_wait(situation, policy, first_opens, now),
         _payout_interval(policy, last_request, next_opens, now),
         *([_consistent(consistency)] if consistency is not None else []),
@@ -189,6 +192,16 @@ def _no_open_payout(situation: PayoutSituation) -> RuleCheck:
     figures = {"pending_payout_id": pending.payout_id, "pending_status": pending.status}
     message = f"payout {pending.payout_id} is {pending.status} and not paid yet"
     return RuleCheck("no_open_payout", False, message, figures, Refusal("payout_pending", message))
+
+
+def _not_on_hold(situation: PayoutSituation) -> RuleCheck:
+    # Generic on purpose: which detector or reconciliation placed a hold is for staff, never for the trader.
+    held = bool(situation.holds)
+    figures = {"on_hold": _flag(held)}
+    if not held:
+        return RuleCheck("not_on_hold", True, "no review holds the account's payouts", figures)
+    message = "payouts on this account are on hold while a review is pending"
+    return RuleCheck("not_on_hold", False, message, figures, Refusal("payout_on_hold", message))
 
 
 # ---- the schedule

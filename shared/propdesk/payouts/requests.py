@@ -228,6 +228,7 @@ class PayoutService:
             excluded_profit=Decimal(str(state.get("excluded_profit", "0"))),
             open_positions=len(state.get("positions", [])),
             history=self._payouts.all_for_account(account.account_id),
+            holds=self._facts.payout_holds(account.account_id),
             trading_day=TradingDay(time.fromisoformat(account.day_starts_at), ZoneInfo(account.timezone)),
         )
         if policy.consistency_percent is None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.holds import PayoutHold
 from propdesk.payouts.model import Payout, PayoutStatus
 from propdesk.records import AuditEntry, KycStatus, Page, RiskSnapshot
 
@@ -76,4 +77,8 @@ class PayoutFacts(Protocol):
 
     def closed_trades(self, account_id: str, since: datetime) -> list[ClosedTrade]:
         """Every position closed at or after `since`, oldest first, with its net profit."""
+        ...
+
+    def payout_holds(self, account_id: str) -> list[PayoutHold]:
+        """The holds on the account's payouts now (abuse flags, reconciliation, staff)."""
         ...

@@ -36,7 +36,7 @@ def test_an_eligible_account_meets_every_rule_and_shows_its_numbers() -> None:
 
     assert assessment.eligible
     assert [c.rule for c in assessment.checks] == [
-        "funded", "account_active", "kyc_approved", "no_open_positions", "no_open_payout",
+        "funded", "account_active", "kyc_approved", "no_open_positions", "no_open_payout", "not_on_hold",
         "first_payout_wait", "payout_interval", "profit", "amount_within_profit", "minimum_amount",
     ]  # fmt: skip
     assert all(c.met for c in assessment.checks)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from propdesk.access import Identity
 from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.payouts import PayoutPolicy, SplitTier
+from propdesk.payouts.holds import PayoutHold
 from propdesk.payouts.requests import (
     DecidePayout,
     PayoutAmountRefusedError,
@@ -179,3 +180,18 @@ def test_however_requests_are_repeated_an_account_holds_one_open_payout_announce
     assert len(desk.publisher.of_type("payout.requested")) == 1
     replays = sum(1 for key in keys[1:] if key is not None and key == keys[0])
     assert desk.admitted == len(keys) - replays  # only repeats of the stored request's key are free
+
+
+def test_a_hold_on_the_account_refuses_the_payout_without_saying_which_review_placed_it() -> None:
+    desk = Desk.funded()
+    hold = PayoutHold(
+        "acc-1", "abuse", "flag-7", "copy trading ring ring-3, score 0.97", NOW - timedelta(hours=1)
+    )
+    desk.facts.holds["acc-1"] = [hold]
+
+    with pytest.raises(PayoutRefusedError) as held:
+        desk.service().request(RequestPayout("acc-1", TRADER, NOW), lambda: None)
+
+    assert held.value.code == "payout_on_hold"
+    assert "copy" not in str(held.value) and "flag-7" not in str(held.value)
+    assert desk.publisher.published == []
