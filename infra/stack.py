@@ -9,14 +9,17 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config
+from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.kyc import KycEndpoints
+from infra.constructs.mail import Mail
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payouts import Payouts
+from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.progression import Progression
 from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
@@ -46,7 +49,12 @@ class PropdeskStack(Stack):
         progression = Progression(
             self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
         )
-        Monitoring(
+        enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
+        mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
+        mail.let_mail_logins(purchases.provisioning)
+        mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
+        alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        monitoring = Monitoring(
             self,
             "Monitoring",
             config,
@@ -57,9 +65,13 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **progression.dead_letter_queues,
+                **enforcement.dead_letter_queues,
+                **mail.dead_letter_queues,
+                **alerts.dead_letter_queues,
             },
             {"kyc": workflows.kyc, "progression": progression.machine},
         )
+        alerts.notify_ops(monitoring.topic)
 
         outputs = {
             "RestApiUrl": api.rest_api.url,

@@ -9,6 +9,7 @@ place that decides it); staff permissions are granted here and nowhere else:
 | override_breaches       |         | yes  |         |       |
 | change_program_version  |         |      |         | yes   |
 | read_audit              |         | yes  | yes     | yes   |
+| read_alerts             |         | yes  | yes     | yes   |
 | read_payouts            |         |      | yes     | yes   |
 | decide_payouts          |         |      | yes     |       |
 | refund_orders           |         |      | yes     |       |
@@ -40,6 +41,7 @@ class Permission(StrEnum):
     OVERRIDE_BREACHES = "override_breaches"
     CHANGE_PROGRAM_VERSION = "change_program_version"
     READ_AUDIT = "read_audit"
+    READ_ALERTS = "read_alerts"  # the firm's alerts: disputes, provisioning stuck, reconciliation mismatches
     READ_PAYOUTS = "read_payouts"  # finance's queue of payout requests
     DECIDE_PAYOUTS = "decide_payouts"  # approve or reject a payout request
     REFUND_ORDERS = "refund_orders"  # refund a card payment (all or part of it)
@@ -54,6 +56,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.OVERRIDE_BREACHES: frozenset({RISK}),
     Permission.CHANGE_PROGRAM_VERSION: frozenset({ADMIN}),
     Permission.READ_AUDIT: frozenset({RISK, FINANCE, ADMIN}),
+    Permission.READ_ALERTS: frozenset({RISK, FINANCE, ADMIN}),
     Permission.READ_PAYOUTS: frozenset({FINANCE, ADMIN}),
     Permission.DECIDE_PAYOUTS: frozenset({FINANCE}),
     Permission.REFUND_ORDERS: frozenset({FINANCE}),

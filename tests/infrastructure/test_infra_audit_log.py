@@ -9,7 +9,15 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
-AUDIT_WRITERS = {"staff_api", "stream_projections", "payouts_api", "orders_api", "kyc_api", "progression_api"}
+AUDIT_WRITERS = {
+    "staff_api",
+    "stream_projections",
+    "payouts_api",
+    "orders_api",
+    "kyc_api",
+    "platform_commands",
+    "progression_api",
+}
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 

@@ -43,15 +43,22 @@ EXPECTED_ENVIRONMENT = {
     },
     "provisioning": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
-        "PLATFORM_REQUESTS_PER_MINUTE",
+        "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
     **{name: {"TABLE_NAME", "EVENT_BUS_NAME"}
        for name in ("progression_start", "progression_review", "progression_finish")},
     "progression_open": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
-        "PLATFORM_REQUESTS_PER_MINUTE",
+        "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
     "progression_api": {"TABLE_NAME"},
+    "platform_commands": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
+    },
+    "platform_drift": {"TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS"},
+    "mailer": {"TABLE_NAME", "USER_POOL_ID", "MAIL_FROM", "FIRM_NAME"},
+    "firm_alerts": {"TABLE_NAME"},
+    "alerts_api": {"TABLE_NAME"},
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",

@@ -12,6 +12,8 @@ pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
+# Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
+PLATFORM_FUNCTIONS = {"platform_commands", "platform_drift"}
 
 TABLE_WRITES = {
     "dynamodb:PutItem",
@@ -48,7 +50,7 @@ def _table_actions(synthesized: Synthesized, name: str, table_id: str) -> set[st
     }
 
 
-@pytest.mark.parametrize("name", ["catalogue_api"])
+@pytest.mark.parametrize("name", ["catalogue_api", "alerts_api"])
 def test_read_only_apis_cannot_write_the_table(synthesized: Synthesized, name: str) -> None:
     actions = _table_actions(synthesized, name, _main_table_id(synthesized))
 
@@ -172,7 +174,9 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
     # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
-    assert every_reader == {"kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS}
+    assert every_reader == {
+        "kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
+    }  # fmt: skip
 
 
 def test_only_kyc_functions_may_answer_a_waiting_workflow_and_only_the_kyc_workflow(
@@ -208,15 +212,9 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 producers.add(name)
 
     assert producers == {
-        "risk_recalc",
-        "daily_reset",
-        "payouts_api",
-        "progression_start",
-        "progression_review",
-        "progression_finish",
-        *KYC_FUNCTIONS,
-        *PURCHASE_FUNCTIONS,
-    }
+        "risk_recalc", "daily_reset", "payouts_api", *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
+        "progression_start", "progression_review", "progression_finish",
+    }  # fmt: skip
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.infra
 SECRET_READERS = {
     "Stripe": {"orders_api", "stripe_webhook", "reconciliation"},
     "CoinbaseCommerce": {"orders_api", "crypto_webhook", "reconciliation"},
-    "MatchTrader": {"provisioning", "progression_open"},  # the progression opens the next account
+    # enforcement on the platforms (infra/constructs/platforms.py) reads it; the progression opens accounts
+    "MatchTrader": {"provisioning", "platform_commands", "platform_drift", "progression_open"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,7 +16,13 @@ from propdesk.data.events import TradingEventRepository
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
 from propdesk.errors import InvalidCursorError, VersionConflictError
-from propdesk.records import BreachEvidence, Connection, ProgramSummary, RiskSnapshot
+from propdesk.records import (
+    BreachEvidence,
+    Connection,
+    PlatformReference,
+    ProgramSummary,
+    RiskSnapshot,
+)
 
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
@@ -147,6 +154,19 @@ def test_a_traders_accounts_come_from_gsi1_page_by_page(tables: TableNames, uniq
             break
     assert sorted(seen) == ids
     assert pages >= 3
+
+
+def test_an_account_keeps_its_platform_reference(tables: TableNames, unique_id: str) -> None:
+    accounts = AccountRepository()
+    placed = PlatformReference("match-trader", "prop-42", "700042", "challenge-100k", "MatchTrader-Demo")
+    assert accounts.open(replace(account(unique_id), platform=placed))
+    assert accounts.open(account(f"{unique_id}-bare"))
+
+    stored = accounts.get(unique_id, consistent=True)
+    bare = accounts.get(f"{unique_id}-bare", consistent=True)
+
+    assert stored is not None and stored.platform == placed
+    assert bare is not None and bare.platform is None
 
 
 def test_a_cursor_from_another_trader_is_refused(tables: TableNames, unique_id: str) -> None:

@@ -28,7 +28,7 @@ from functions.progression_review import handler as progression_review
 from functions.progression_start import handler as progression_start
 from tests.doubles.life import RecordingCallback
 from tests.doubles.ports import InMemoryEventPublisher, ManualClock
-from tests.doubles.purchases import FakePlatform, RecordingEmail
+from tests.doubles.purchases import FakePlatform
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import LambdaContextStub, json_of, rest_request
 
@@ -143,7 +143,6 @@ class Desk:
             self.publisher,
             traders=TraderRepository(),
             platform=self.platform,
-            email=RecordingEmail(),
             callback=self.callback,
             audit=AuditLog(),
             new_id=lambda: "audit-entry-1",

@@ -92,6 +92,12 @@ class AccountItem(MainTableModel):
     day_starts_at = UnicodeAttribute()
     opened_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute(null=True)
+    # where it lives on its trading platform (propdesk.records.PlatformReference); absent on older accounts
+    platform = UnicodeAttribute(null=True)
+    platform_account_id = UnicodeAttribute(null=True)
+    platform_login = UnicodeAttribute(null=True)
+    platform_group = UnicodeAttribute(null=True)
+    platform_server = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
@@ -510,6 +516,36 @@ class CircuitBreakerItem(MainTableModel):
     probe_until = NumberAttribute(null=True)
 
 
+class PlatformAccessIndex(GlobalSecondaryIndex["PlatformAccessItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class PlatformAccessItem(MainTableModel):
+    """`ACCOUNT#{id}` / `PLATFORM`: the account's access at its platform (propdesk.data.platform_access)."""
+
+    account_id = UnicodeAttribute()
+    desired = UnicodeAttribute(null=True)
+    desired_since = UTCDateTimeAttribute(null=True)
+    desired_by = UnicodeAttribute(null=True)
+    desired_kind = UnicodeAttribute(null=True)
+    paused_until = UTCDateTimeAttribute(null=True)
+    confirmed = UnicodeAttribute(null=True)
+    confirmed_at = UTCDateTimeAttribute(null=True)
+    pending = JSONAttribute(default=list)
+    done = JSONAttribute(default=list)
+    lease_holder = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    managed = PlatformAccessIndex()
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -539,6 +575,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     PayoutItem,
     PayoutLockItem,
     CircuitBreakerItem,
+    PlatformAccessItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)

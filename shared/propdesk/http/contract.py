@@ -69,6 +69,7 @@ accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_ad
     )
 )
 progression = _Schemas("progression")
+staff_alerts = _Schemas("staff_alerts")
 PageQuery, TimeRangeQuery = common.PageQuery, common.TimeRangeQuery
 Model = type[BaseModel] | SchemaRef
 
@@ -214,6 +215,11 @@ OPERATIONS: tuple[Operation, ...] = (
         Access.SIGNED_IN, accounts.AccountDetail, query=accounts.MetricsQuery, finds="account_id",
     ),
     Operation(
+        "GET", ACCOUNT + "/credentials", "accounts_api", "getAccountCredentials",
+        "The account's platform login: server and login (never a password; 404 until it is open)",
+        "Trader", Access.SIGNED_IN, accounts.AccountCredentials, finds="account_id",
+    ),
+    Operation(
         "GET", ACCOUNT + "/metrics", "accounts_api", "getAccountMetrics",
         "Live metrics: floors and allowances, next day boundary, target, days, consistency", "Trader",
         Access.SIGNED_IN, accounts.Metrics, query=accounts.MetricsQuery, finds="account_id",
@@ -226,6 +232,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", ACCOUNT + "/positions", "accounts_api", "listOpenPositions", "Positions open now", "Trader",
         Access.SIGNED_IN, accounts.PositionList, finds="account_id",
+    ),
+    Operation(
+        "GET", ACCOUNT + "/platform", "accounts_api", "getAccountPlatform",
+        "The account at its trading platform: access confirmed (and when), access wanted, commands pending",
+        "Trader", Access.SIGNED_IN, accounts.PlatformState, finds="account_id",
     ),
     Operation(
         "GET", ACCOUNT + "/breaches", "accounts_api", "listBreaches",
@@ -263,6 +274,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/staff/audit", "staff_api", "listAuditEntries",
         "The audit log about one account or by one actor, newest first (read only)", "Staff",
         Access.SIGNED_IN, staff.AuditPage, query=staff.AuditQuery, permission=Permission.READ_AUDIT,
+    ),
+    Operation(
+        "GET", "/v1/staff/alerts", "alerts_api", "listFirmAlerts",
+        "The firm's alerts (disputes, provisioning stuck, reconciliation mismatches), newest first", "Staff",
+        Access.SIGNED_IN, staff_alerts.AlertPage, query=PageQuery, permission=Permission.READ_ALERTS,
     ),
     Operation(
         "POST", "/v1/staff/programs/{program_id}/versions", "staff_api", "publishProgramVersion",

@@ -18,7 +18,7 @@ the first and stops (`duplicate`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -43,11 +43,16 @@ from propdesk.life.progression import (
     plan,
     platform_reference,
 )
+from propdesk.mail.delivery import mail_key
+from propdesk.mail.purchases import CREDENTIALS, platform_credentials
+from propdesk.mail.purchases import PlatformLogin as LoginLetter
 from propdesk.platforms.port import NewAccount, OpenedAccount
+from propdesk.platforms.references import reference_of
 from propdesk.ports import EventPublisher, WorkflowCallback
-from propdesk.purchases.ports import EmailSender, PlatformAccounts
+from propdesk.purchases.fulfilment import LoginMail
+from propdesk.purchases.ports import PlatformAccounts
 from propdesk.purchases.store import TraderDirectory
-from propdesk.records import Account, AuditEntry
+from propdesk.records import Account, AccountLogin, AuditEntry
 
 StartOutcome = Literal["proceed", "duplicate", "rejected", "end", "not_passed", "chain_broken"]
 _SAVE_ATTEMPTS = 5
@@ -122,7 +127,7 @@ class Progressions:
         *,
         traders: TraderDirectory | None = None,
         platform: PlatformAccounts | None = None,
-        email: EmailSender | None = None,
+        login_mail: LoginMail | None = None,
         callback: WorkflowCallback | None = None,
         audit: AuditTrail | None = None,
         new_id: Callable[[], str] | None = None,
@@ -134,7 +139,7 @@ class Progressions:
         self._publisher = publisher
         self._traders = traders
         self._platform = platform
-        self._email = email
+        self._login_mail = login_mail
         self._callback = callback
         self._audit = audit
         self._new_id = new_id
@@ -232,9 +237,11 @@ class Progressions:
         version = self._programs.get_version(found.next_program_id, found.next_program_version)
         if version is None:
             raise ProgressionNotReadyError(f"program {found.next_program_id} v{found.next_program_version}")
-        opened = self._on_platform(found, version.document)
-        self._accounts.open(next_account(found, version.document, now))  # False: opened by an earlier try
+        opened, email = self._on_platform(found, version.document)
+        account = replace(next_account(found, version.document, now), platform=reference_of(opened))
+        self._accounts.open(account)  # False: opened by an earlier try
         self._store.link(found.next_account_id, found.account_id)
+        self._mail_login(found, opened, email)
         login = PlatformLogin(
             platform=opened.ref.platform,
             platform_account_id=opened.ref.platform_account_id,
@@ -307,7 +314,7 @@ class Progressions:
             phase, previous = phase + 1, self._store.previous_of(previous)
         return phase
 
-    def _on_platform(self, found: Progression, document: Mapping[str, Any]) -> OpenedAccount:
+    def _on_platform(self, found: Progression, document: Mapping[str, Any]) -> tuple[OpenedAccount, str]:
         if self._platform is None or self._traders is None:
             raise ProgressionNotReadyError("opening an account needs the platform and the trader directory")
         profile = self._traders.get(found.trader_id)
@@ -316,7 +323,7 @@ class Progressions:
         reference = platform_reference(found.key)
         existing = self._platform.find_account(reference, profile.email)
         if existing is not None:
-            return existing
+            return existing, profile.email
         settings = document.get("platform") or {}
         first, _, last = (profile.display_name.strip() or profile.email.partition("@")[0]).partition(" ")
         created = self._platform.create_account(
@@ -331,15 +338,31 @@ class Progressions:
                 phase_step=int(settings.get("phase", found.phase)),
             )
         )
-        if created.password and self._email is not None:
-            what = "funded account" if found.funded else f"phase {found.phase} account"
-            self._email.send(
-                profile.email,
-                f"Your {what} is ready",
-                f"Log in to {created.server} with your e-mail {profile.email} and the password "
-                f"{created.password} (change it on first login). Account login: {created.ref.login}.",
-            )
-        return created
+        return created, profile.email
+
+    def _mail_login(self, found: Progression, opened: OpenedAccount, email: str) -> None:
+        """The next account's platform login, kept for the API and mailed once per account as provisioning
+        does (with the one-time password when this attempt created the account, else the platform's
+        password reset)."""
+        if self._login_mail is None:
+            return
+        ref = opened.ref
+        self._login_mail.logins.put(
+            AccountLogin(found.next_account_id, ref.platform, opened.server, ref.login)
+        )
+        letter = LoginLetter(
+            found.next_account_id,
+            ref.platform,
+            opened.server,
+            ref.login,
+            opened.password,
+            self._login_mail.login_url,
+        )
+        self._login_mail.mail.send(
+            mail_key(found.next_account_id, CREDENTIALS.name),
+            email,
+            platform_credentials(letter, self._login_mail.firm),
+        )
 
     def _resume(self, task_token: str, decision: ReviewDecision) -> None:
         if self._callback is None:

@@ -28,15 +28,29 @@ def progressions(
     from propdesk.life.workflow import Progressions
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    traders, trading_platform, email = None, None, None
+    traders, trading_platform, login_mail = None, None, None
     if platform is not None:
-        from propdesk.adapters.email_stub import LoggingEmailSender
+        from propdesk.adapters import ses
+        from propdesk.adapters.clock import SystemClock
+        from propdesk.data.account_logins import AccountLoginRepository
         from propdesk.data.accounts import TraderRepository
+        from propdesk.data.mail import MailMarkRepository
+        from propdesk.mail.delivery import OnceOnlyMail
+        from propdesk.mail.letter import Firm
+        from propdesk.purchases.fulfilment import LoginMail
         from propdesk.wiring import purchases
 
         traders = TraderRepository()
         trading_platform = purchases.match_trader(platform, purchases.secrets())
-        email = LoggingEmailSender()
+        sender = ses.SesEmailSender(
+            platform.mail_from, lambda: ses.default_client(platform.aws_region, platform.aws_endpoint_url)
+        )
+        login_mail = LoginMail(  # as provisioning mails the login: once per account, through SES
+            OnceOnlyMail(sender, MailMarkRepository(), SystemClock()),
+            AccountLoginRepository(),
+            Firm(platform.firm_name),
+            platform.platform_login_url,
+        )
     workflow_callback = None
     if callback:
         from propdesk.adapters.stepfunctions import StepFunctionsCallback
@@ -54,7 +68,7 @@ def progressions(
         _publisher(event_bus_name),
         traders=traders,
         platform=trading_platform,
-        email=email,
+        login_mail=login_mail,
         callback=workflow_callback,
         audit=audit_log,
         new_id=lambda: uuid.uuid4().hex,

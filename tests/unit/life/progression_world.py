@@ -10,6 +10,9 @@ from decimal import Decimal
 from propdesk.access import Identity
 from propdesk.catalogue import demo_programs
 from propdesk.life.workflow import Passed, Progressions, ReviewProgression
+from propdesk.mail.delivery import OnceOnlyMail
+from propdesk.mail.letter import Firm
+from propdesk.purchases.fulfilment import LoginMail
 from propdesk.records import Account, AuditEntry, TraderProfile
 
 from tests.doubles.life import (
@@ -18,8 +21,9 @@ from tests.doubles.life import (
     InMemoryProgressions,
     RecordingCallback,
 )
-from tests.doubles.ports import InMemoryEventPublisher
-from tests.doubles.purchases import FakePlatform, InMemoryTraders, RecordingEmail
+from tests.doubles.mail import InMemoryMailMarks, RecordingMailService
+from tests.doubles.ports import InMemoryEventPublisher, ManualClock
+from tests.doubles.purchases import FakePlatform, InMemoryLogins, InMemoryTraders
 
 OPENED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PASSED_AT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
@@ -43,7 +47,9 @@ class LifeWorld:
     accounts: InMemoryLifeAccounts = field(default_factory=InMemoryLifeAccounts)
     publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
     platform: FakePlatform = field(default_factory=FakePlatform)
-    email: RecordingEmail = field(default_factory=RecordingEmail)
+    mail: RecordingMailService = field(default_factory=RecordingMailService)
+    logins: InMemoryLogins = field(default_factory=InMemoryLogins)
+    marks: InMemoryMailMarks = field(default_factory=InMemoryMailMarks)
     callback: RecordingCallback = field(default_factory=RecordingCallback)
     audit: Audit = field(default_factory=Audit)
     traders: InMemoryTraders = field(default_factory=InMemoryTraders)
@@ -62,7 +68,12 @@ class LifeWorld:
             self.publisher,
             traders=self.traders,
             platform=self.platform,
-            email=self.email,
+            login_mail=LoginMail(
+                OnceOnlyMail(self.mail, self.marks, ManualClock(NOW)),
+                self.logins,
+                Firm("Acme Funding"),
+                "https://trade.example/login",
+            ),
             callback=self.callback,
             audit=self.audit,
             new_id=lambda: "audit-1",

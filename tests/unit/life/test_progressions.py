@@ -47,9 +47,11 @@ def test_the_old_account_is_closed_for_trading_and_the_trader_told_once() -> Non
         "two-step-100k-phase-2",
     )
     assert started.login and started.server == world.platform.server
-    (mail,) = world.email.sent
-    assert mail[0] == "ada@example.com" and "phase 2 account" in mail[1]
-    assert "pw" not in started.model_dump_json()  # the password goes by e-mail only
+    ((to, mail),) = world.mail.sent
+    assert to == "ada@example.com" and mail.template.startswith("platform_credentials")
+    assert "pw" in mail.text and "pw" not in started.model_dump_json()  # the password goes by e-mail only
+    assert world.logins.logins[started.account_id].login == started.login
+    assert world.accounts.accounts[started.account_id].platform is not None
 
 
 def test_account_passed_delivered_twice_gives_one_next_account() -> None:
