@@ -51,6 +51,23 @@ def runs_for(stack: DeployedStack, account_id: str) -> list[str]:
     return statuses
 
 
+def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> Any:
+    """As a platform bridge does: again after a timeout (a cold start on a loaded machine); events carry
+    their ids, so a repeat is stored once."""
+    for attempt in range(3):
+        try:
+            return stack.http(
+                "POST",
+                "/v1/platform/events",
+                body={"account_id": account_id, "events": events},
+                headers={"x-api-key": stack.demo["platform_api_key"]},
+            )
+        except TimeoutError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def diagnosis(stack: DeployedStack, account_id: str) -> str:
     """Where the journey stopped: the account, its progression and the workflow runs' last events."""
     from propdesk.data.accounts import AccountRepository
@@ -85,12 +102,7 @@ def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_d
     open_demo_account(stack, account_id, opened_at)
     token = desk.token()
 
-    posted = stack.http(
-        "POST",
-        "/v1/platform/events",
-        body={"account_id": account_id, "events": four_winning_days(opened_at)},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )
+    posted = post_events(stack, account_id, four_winning_days(opened_at))
     assert posted.status == 202, posted.body
 
     bind_data_layer(stack)
