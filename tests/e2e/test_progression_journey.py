@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,21 +51,27 @@ def runs_for(stack: DeployedStack, account_id: str) -> list[str]:
     return statuses
 
 
-def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> Any:
-    """As a platform bridge does: again after a timeout (a cold start on a loaded machine); events carry
-    their ids, so a repeat is stored once."""
+def patiently(call: Callable[[], Any]) -> Any:
+    """A request again after a client timeout (a cold start on a loaded machine): the requests here are
+    reads, or posts of events that carry their ids (a repeat is stored once)."""
     for attempt in range(3):
         try:
-            return stack.http(
-                "POST",
-                "/v1/platform/events",
-                body={"account_id": account_id, "events": events},
-                headers={"x-api-key": stack.demo["platform_api_key"]},
-            )
+            return call()
         except TimeoutError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> Any:
+    return patiently(
+        lambda: stack.http(
+            "POST",
+            "/v1/platform/events",
+            body={"account_id": account_id, "events": events},
+            headers={"x-api-key": stack.demo["platform_api_key"]},
+        )
+    )
 
 
 def diagnosis(stack: DeployedStack, account_id: str) -> str:
@@ -141,10 +147,16 @@ def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_d
     assert len(desk.match_trader.accounts_named(platform_reference(done.key))) == 1
     assert AccountRepository().get(account_id).status == "passed"  # type: ignore[union-attr]
 
-    chain = stack.http("GET", f"/v1/accounts/{done.next_account_id}/chain", headers={"Authorization": token})
+    chain = patiently(
+        lambda: stack.http(
+            "GET", f"/v1/accounts/{done.next_account_id}/chain", headers={"Authorization": token}
+        )
+    )
     assert chain.status == 200, chain.body
     assert (chain.body["stage"], chain.body["phase"]) == ("challenge", 2)
     assert [a["account_id"] for a in chain.body["history"]] == [account_id]
     assert [s["program_id"] for s in chain.body["upcoming"]] == ["two-step-100k-funded"]
-    before = stack.http("GET", f"/v1/accounts/{account_id}/chain", headers={"Authorization": token})
+    before = patiently(
+        lambda: stack.http("GET", f"/v1/accounts/{account_id}/chain", headers={"Authorization": token})
+    )
     assert before.body["progression"]["next_account_id"] == done.next_account_id
