@@ -16,6 +16,7 @@ place that decides it); staff permissions are granted here and nowhere else:
 | decide_kyc              |         | yes  |         | yes   |
 | manage_programs         |         |      |         | yes   |
 | manage_staff            |         |      |         | yes   |
+| review_abuse            |         | yes  |         | yes   |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Permission(StrEnum):
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
     REVIEW_PROGRESSIONS = "review_progressions"  # approve or reject a passed account's next phase or funding
+    REVIEW_ABUSE = "review_abuse"  # the abuse flags with their evidence, and decisions on them
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -64,6 +66,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
     Permission.REVIEW_PROGRESSIONS: frozenset({RISK, ADMIN}),
+    Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
 }
 
 

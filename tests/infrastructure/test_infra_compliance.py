@@ -74,6 +74,7 @@ OUTPUTS = {
     "TableName",
     "ConnectionsTableName",
     "RealtimeTableName",
+    "AbuseStateTableName",
     "EventBusName",
     "KycStateMachineArn",
     "PlatformApiKeyId",
