@@ -23,6 +23,7 @@ from infra.constructs.mail import Mail
 from infra.constructs.monitoring import MonitoringStack
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
+from infra.constructs.progression import Progression
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
@@ -48,11 +49,15 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        progression = Progression(
+            self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
+        )
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
         ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
+        mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
         AuditWatch(
             self, "AuditWatch", config, data, functions, read_models.dead_letter_queues["stream-projections"]
@@ -68,12 +73,13 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **ingestion.dead_letter_queues,
+                **progression.dead_letter_queues,
                 **enforcement.dead_letter_queues,
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
                 **abuse.dead_letter_queues,
             },
-            {"kyc": workflows.kyc},
+            {"kyc": workflows.kyc, "progression": progression.machine},
             {"risk_recalc": events.risk_recalc},
         )
         alerts.notify_ops(monitoring.topic)
@@ -96,6 +102,7 @@ class PropdeskStack(Stack):
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
             "PlatformSigningSecretArns": ingestion.signing_secret_arns,
+            "ProgressionStateMachineArn": progression.machine.state_machine_arn,
             "VeriffSecretArn": secrets.veriff.secret_arn,
             "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }

@@ -277,6 +277,18 @@ class ProvisioningSettings(EventBusSettings):
     platform_login_url: str | None = None
 
 
+class ProgressionSettings(EventBusSettings):
+    """The progression workflow's steps that read and write the table and publish (start, review, finish)."""
+
+
+class ProgressionOpenSettings(ProvisioningSettings):
+    """Opening the next account: provisioning's platform connection (Match-Trader)."""
+
+
+class ProgressionApiSettings(TableSettings, AuditLogSettings):
+    pass
+
+
 class ReconciliationSettings(PaymentProviderSettings):
     period_hours: int = Field(default=24, ge=1, le=24 * 7)
     grace_minutes: int = Field(default=15, ge=0)

@@ -21,6 +21,7 @@ AUDIT_APPENDERS = {
     "orders_api",
     "kyc_api",
     "platform_commands",
+    "progression_api",
     "abuse_api",
     "abuse_detect",
     "abuse_deep_pass",

@@ -65,6 +65,7 @@ LOCAL_CLOUD_TYPES = {
 
 OUTPUTS = {
     "RestApiUrl",
+    "ProgressionStateMachineArn",
     "RestApiId",
     "RestApiStage",
     "WebSocketApiId",

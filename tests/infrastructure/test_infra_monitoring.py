@@ -46,11 +46,14 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized: Synthesized) -> 
     assert len(alarmed) >= 6
 
 
-def test_the_kyc_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
-    machine_id = next(iter(synthesized.of_type("AWS::StepFunctions::StateMachine")))
+def test_every_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
+    machine_ids = list(synthesized.of_type("AWS::StepFunctions::StateMachine"))
     alarms = _alarms_on(synthesized, "ExecutionsFailed")
 
-    assert [alarm["Dimensions"][0]["Value"] for alarm in alarms] == [{"Ref": machine_id}]
+    assert sorted(str(alarm["Dimensions"][0]["Value"]) for alarm in alarms) == sorted(
+        str({"Ref": machine_id}) for machine_id in machine_ids
+    )
+    assert len(machine_ids) >= 2  # KYC, progression
 
 
 def test_alarms_fire_on_the_first_occurrence_and_notify_the_alarm_topic(synthesized: Synthesized) -> None:
