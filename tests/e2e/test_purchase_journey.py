@@ -52,7 +52,7 @@ def test_order_to_signed_webhook_to_account_visible_through_the_api(shop: Purcha
         seen = shop.stack.http("GET", f"/v1/orders/{order_id}", headers={"Authorization": token})
         return seen.body if seen.body["order"]["status"] == "provisioned" else None
 
-    order = eventually(provisioned, timeout=60)["order"]
+    order = eventually(provisioned, timeout=240)["order"]  # the provisioning cold start, then SQS
     assert len(shop.match_trader.accounts_named(f"propdesk:{order_id}")) == 1
     account = shop.stack.http("GET", f"/v1/accounts/{order['account_id']}", headers={"Authorization": token})
     assert account.status == 200, account.body
