@@ -15,7 +15,7 @@ from propdesk.domain_events import AccountBreached, FirmAlert
 from scripts.mailbox import messages
 from tests.e2e.harness import DeployedStack, eventually, publish
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # the deploy: minutes when busy
 
 
 def inbox(stack: DeployedStack, subject: str) -> list[dict[str, Any]]:

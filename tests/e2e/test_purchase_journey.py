@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.harness import eventually
 from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # the deploy: minutes when busy
 
 
 @pytest.fixture(scope="module")
