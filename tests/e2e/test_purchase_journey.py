@@ -25,12 +25,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PurchaseCloud]:
 
 
 def warm_up(shop: PurchaseCloud) -> None:
-    """Ask the orders API and the Stripe webhook until each answers (a 4xx is an answer), so the tests'
-    single calls meet warm functions: a cold start on a busy machine can outlast the function's 20 s
-    timeout (the gateway answers 502) or the client's 30 s."""
+    """Ask the orders and accounts APIs and the Stripe webhook until each answers (a 4xx is an answer), so
+    the tests' single calls meet warm functions: a cold start on a busy machine can outlast the function's
+    20 s timeout (the gateway answers 502) or the client's 30 s."""
     token = shop.token()
     calls = (
         ("GET", "/v1/orders", None, {"Authorization": token}),
+        ("GET", "/v1/accounts", None, {"Authorization": token}),
         ("POST", "/v1/webhooks/stripe", b"{}", {"Stripe-Signature": "t=0,v1=forged"}),
     )
     for call in calls:
