@@ -32,12 +32,7 @@ from tests.e2e.harness import DeployedStack, open_demo_account  # noqa: E402
 
 
 def sign_in(stack: DeployedStack) -> str:
-    answer = stack.client("cognito-idp").initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": stack.demo["trader_email"], "PASSWORD": stack.demo["password"]},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(stack.demo["trader_email"], stack.demo["password"])
 
 
 def give_history(stack: DeployedStack, account_id: str) -> None:
@@ -52,10 +47,7 @@ def give_history(stack: DeployedStack, account_id: str) -> None:
             {"event_id": f"c{n}", "time": (at + timedelta(minutes=2)).isoformat(), "type": "position_closed",
              "position_id": f"p{n}", "profit": "12.50"},
         ]  # fmt: skip
-    answer = stack.http(
-        "POST", "/v1/platform/events", body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )  # fmt: skip
+    answer = stack.push_events(account_id, events)
     if answer.status != 202:
         raise SystemExit(f"could not post the history: {answer.status} {answer.body}")
     time.sleep(5)  # the stream applies them to the risk state

@@ -45,6 +45,12 @@ class TableSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
 
 
+class AuditLogSettings(FunctionSettings):
+    """For the functions that append to or read the audit log (its own table)."""
+
+    audit_table_name: str = Field(min_length=1)
+
+
 class EventBusSettings(TableSettings):
     event_bus_name: str = Field(min_length=1)
 
@@ -71,7 +77,13 @@ class AccountsApiSettings(TableSettings):
 
 
 class PlatformEventsSettings(TableSettings):
-    pass
+    """Trusted ingestion (docs/platforms.md, "Pushing events"): each platform's signing secret, by ARN (JSON
+    `{"mt5": "arn:...", ...}`; a platform absent here cannot push), the replay window of a signature and how
+    far ahead of our clock an event's time may be."""
+
+    platform_signing_secret_arns: Json[dict[PlatformName, str]] = Field(default_factory=dict)
+    replay_window_seconds: int = Field(default=300, ge=30, le=3600)
+    max_clock_skew_seconds: int = Field(default=30, ge=0, le=600)
 
 
 class KycPolicySettings(EventBusSettings):
@@ -99,7 +111,7 @@ class KycWebhookSettings(KycProviderSettings):
     pass
 
 
-class KycApiSettings(KycProviderSettings):
+class KycApiSettings(KycProviderSettings, AuditLogSettings):
     pass
 
 
@@ -153,7 +165,7 @@ class WsAuthorizerSettings(FunctionSettings):
         return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
-class AbuseDetectSettings(EventBusSettings):
+class AbuseDetectSettings(EventBusSettings, AuditLogSettings):
     """The abuse detectors' state table and the firm's choices (`propdesk.abuse.firm_settings`):
     `ABUSE_THRESHOLDS="copy_trading.min_repeats=6,..."`, `ABUSE_ENFORCEMENT="hedging=fail_accounts:high"`."""
 
@@ -162,7 +174,7 @@ class AbuseDetectSettings(EventBusSettings):
     abuse_enforcement: str = ""
 
 
-class AbuseDeepPassSettings(EventBusSettings):
+class AbuseDeepPassSettings(EventBusSettings, AuditLogSettings):
     """The daily deep pass: the window in days and the same firm choices as the stream's."""
 
     abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
@@ -170,21 +182,42 @@ class AbuseDeepPassSettings(EventBusSettings):
     abuse_enforcement: str = ""
 
 
-class AbuseApiSettings(EventBusSettings):
+class AbuseApiSettings(EventBusSettings, AuditLogSettings):
     """The review queue's function: failing accounts is requested on the bus."""
 
 
-class StaffApiSettings(TableSettings):
+class StaffApiSettings(TableSettings, AuditLogSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
 
 class AuthApiSettings(TableSettings):
-    """The app client the sign-in routes use (its calls need no pool id) and the table of rate counters."""
+    """The pool and its server-side app client the sign-in routes use (AdminInitiateAuth needs the pool;
+    the client's secret is read from the pool at run time), and the table of rate counters."""
 
+    user_pool_id: str = Field(min_length=1)
     user_pool_client_id: str = Field(min_length=1)
 
 
-class StreamProjectionsSettings(TableSettings, WebSocketSettings):
+class PreSignUpSettings(FunctionSettings):
+    """The Cognito trigger needs no table; the firm may name throwaway-mailbox services beyond the built-in
+    list (`propdesk.purchases.fraud.DISPOSABLE_DOMAINS`), comma-separated."""
+
+    stage: str = Field(min_length=1)
+    extra_disposable_domains: str = ""
+
+    @property
+    def disposable_domains(self) -> frozenset[str]:
+        extra = (part.strip().lower() for part in self.extra_disposable_domains.split(","))
+        return frozenset(domain for domain in extra if domain)
+
+
+class AuditWatchSettings(FunctionSettings):
+    """The audit table's watcher reads nothing but its stream; its stage names it in logs and alarms."""
+
+    stage: str = Field(min_length=1)
+
+
+class StreamProjectionsSettings(TableSettings, WebSocketSettings, AuditLogSettings):
     realtime_table_name: str = Field(min_length=1)
 
 
@@ -192,7 +225,7 @@ class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
 
 
-class PayoutsApiSettings(EventBusSettings):
+class PayoutsApiSettings(EventBusSettings, AuditLogSettings):
     """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
 
     payout_profit_split_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
@@ -215,7 +248,7 @@ class PaymentProviderSettings(EventBusSettings):
     coinbase_api_base: str = "https://api.commerce.coinbase.com"
 
 
-class OrdersApiSettings(PaymentProviderSettings):
+class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings):
     checkout_success_url: str = Field(default="https://app.example.com/purchase/success", min_length=1)
     checkout_cancel_url: str = Field(default="https://app.example.com/purchase/cancel", min_length=1)
     # The firm's choice per fraud check, e.g. "disposable_email=block,country_mismatch=flag".
@@ -244,9 +277,32 @@ class ProvisioningSettings(EventBusSettings):
     platform_login_url: str | None = None
 
 
+class ProgressionSettings(EventBusSettings):
+    """The progression workflow's steps that read and write the table and publish (start, review, finish)."""
+
+
+class ProgressionOpenSettings(ProvisioningSettings):
+    """Opening the next account: provisioning's platform connection (Match-Trader)."""
+
+
+class ProgressionApiSettings(TableSettings, AuditLogSettings):
+    pass
+
+
 class ReconciliationSettings(PaymentProviderSettings):
     period_hours: int = Field(default=24, ge=1, le=24 * 7)
     grace_minutes: int = Field(default=15, ge=0)
+
+
+class PlatformReconciliationSettings(ProvisioningSettings):
+    """The platforms' own balance and equity against ours (docs/platforms.md, "Reconciliation"): a balance
+    differing by more than `balance_tolerance` (account currency) or an equity by more than
+    `equity_tolerance_percent` of the platform's holds the account's payouts; an account with open positions
+    whose last trading event is older than `stale_after_minutes` is marked stale."""
+
+    balance_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
+    equity_tolerance_percent: Decimal = Field(default=Decimal("0.5"), ge=0, le=100)
+    stale_after_minutes: int = Field(default=15, ge=1)
 
 
 # ---- enforcement on the trading platforms (docs/rules.md, "Enforcement at the platform")
@@ -273,7 +329,7 @@ class PlatformConnectionsSettings(EventBusSettings):
     platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
 
 
-class PlatformCommandsSettings(PlatformConnectionsSettings):
+class PlatformCommandsSettings(PlatformConnectionsSettings, AuditLogSettings):
     # The queue the function reads, to delay a failed command's next delivery (backoff); none: the queue's
     # own visibility timeout.
     commands_queue_url: str | None = None

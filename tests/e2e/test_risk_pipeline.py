@@ -15,12 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-    answer = stack.http(
-        "POST",
-        "/v1/platform/events",
-        body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )
+    answer = stack.push_events(account_id, events)
     assert answer.status == 202, answer.body
     body: dict[str, Any] = answer.body
     return body
@@ -78,12 +73,7 @@ def risk_officer_token(stack: DeployedStack) -> str:
     cognito = stack.client("cognito-idp")
     email = "risk@demo.propdesk.local"
     ensure_user(cognito, stack.outputs["UserPoolId"], email, "risk")
-    answer = cognito.initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(email, DEMO_PASSWORD)
 
 
 def test_an_override_with_reinstatement_makes_the_metrics_active_again(

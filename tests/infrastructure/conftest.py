@@ -89,6 +89,30 @@ class Synthesized:
         return {queue for queue in found if self.resources[queue]["Type"] == "AWS::SQS::Queue"}
 
 
+def flattened(template: dict[str, Any], assembly: Path) -> dict[str, Any]:
+    """The stack's template with its nested stacks' resources in it, their parameters replaced by what the
+    parent passes, so that tests see one stack as the flattened template would be (the nested stack resource
+    itself stays, and tests that look for it still find it)."""
+    resources = dict(template["Resources"])
+    for nested in [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]:
+        child = json.loads((assembly / nested["Metadata"]["aws:asset:path"]).read_text())
+        passed = nested["Properties"].get("Parameters", {})
+        for logical_id, resource in child["Resources"].items():
+            assert logical_id not in resources, f"{logical_id} is in the stack and in a nested stack"
+            resources[logical_id] = _substituted(resource, passed)
+    return {**template, "Resources": resources}
+
+
+def _substituted(node: Any, parameters: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"Ref"} and node["Ref"] in parameters:
+            return parameters[node["Ref"]]
+        return {key: _substituted(value, parameters) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_substituted(item, parameters) for item in node]
+    return node
+
+
 def statement_actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
@@ -101,7 +125,17 @@ def project_context() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    work = tmp_path_factory.mktemp("synth")
+    yield synthesize(tmp_path_factory.mktemp("synth"))
+
+
+@pytest.fixture(scope="session")
+def synthesized_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The stack as `make dev` deploys it into the local cloud (`-c local=true`)."""
+    yield synthesize(tmp_path_factory.mktemp("synth-local"), local="true")
+
+
+def synthesize(work: Path, **extra_context: str) -> Synthesized:
+    """Synthesize the app (stage dev, the project's cdk.json context plus `extra_context`) under `work`."""
     layer = work / "layer"
     (layer / "python").mkdir(parents=True)  # the stack needs a layer folder; its content is make layer's job
     context = {
@@ -109,6 +143,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
         "stage": "dev",
         "layer_dir": str(layer),
         "asset_dir": str(work / "assets"),
+        **extra_context,
     }
     app = App(context=context, outdir=str(work / "cdk.out"))
     build_app(app)
@@ -118,10 +153,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     except RuntimeError as error:  # cdk-nag findings fail synthesis; the template is written regardless
         synth_error = str(error)
     template_path = work / "cdk.out" / f"{STACK_NAME}.template.json"
-    raw = json.loads(template_path.read_text())
+    raw = flattened(json.loads(template_path.read_text()), work / "cdk.out")
     report_path = work / "cdk.out" / "validation-report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
-    yield Synthesized(
+    return Synthesized(
         template=Template.from_json(raw),
         resources=raw["Resources"],
         outputs=raw.get("Outputs", {}),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
+from propdesk.platforms.port import PLATFORMS
 
 from tests.infrastructure.conftest import STACK_NAME, Synthesized
 
@@ -59,10 +60,12 @@ LOCAL_CLOUD_TYPES = {
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::Secret",
     "AWS::StepFunctions::StateMachine",
+    "AWS::WAFv2::WebACL",
 }
 
 OUTPUTS = {
     "RestApiUrl",
+    "ProgressionStateMachineArn",
     "RestApiId",
     "RestApiStage",
     "WebSocketApiId",
@@ -70,13 +73,15 @@ OUTPUTS = {
     "WebSocketUrl",
     "UserPoolId",
     "UserPoolClientId",
+    "UserPoolServerClientId",
     "TableName",
     "ConnectionsTableName",
     "RealtimeTableName",
+    "AuditTableName",
     "AbuseStateTableName",
     "EventBusName",
     "KycStateMachineArn",
-    "PlatformApiKeyId",
+    "PlatformSigningSecretArns",
     "VeriffSecretArn",
     "SumsubSecretArn",
 }
@@ -109,10 +114,21 @@ def test_every_acknowledgment_says_why(synthesized: Synthesized) -> None:
         assert len(reason) >= 40 and "TODO" not in reason, (rule, reason)
 
 
-def test_the_stack_uses_only_resource_types_the_local_cloud_provisions(synthesized: Synthesized) -> None:
-    types = {resource["Type"] for resource in synthesized.resources.values()}
+def test_the_local_stack_uses_only_resource_types_the_local_cloud_provisions(
+    synthesized_local: Synthesized,
+) -> None:
+    types = {resource["Type"] for resource in synthesized_local.resources.values()}
 
     assert types - LOCAL_CLOUD_TYPES == set()
+
+
+def test_the_local_stack_differs_only_by_what_the_local_cloud_cannot_provision(
+    synthesized: Synthesized, synthesized_local: Synthesized
+) -> None:
+    left_out = set(synthesized.resources) - set(synthesized_local.resources)
+
+    assert {synthesized.resources[key]["Type"] for key in left_out} == {"AWS::WAFv2::WebACLAssociation"}
+    assert set(synthesized_local.resources) <= set(synthesized.resources)
 
 
 def test_the_stack_publishes_the_outputs_clients_read(synthesized: Synthesized) -> None:
@@ -135,15 +151,6 @@ def test_cognito_has_trader_and_staff_groups(synthesized: Synthesized) -> None:
     assert groups == {"trader", "support", "risk", "finance", "admin"}
 
 
-def test_the_app_client_signs_in_with_passwords_and_srp_without_a_secret(synthesized: Synthesized) -> None:
-    clients = synthesized.of_type("AWS::Cognito::UserPoolClient")
-    assert len(clients) == 1
-    client = next(iter(clients.values()))["Properties"]
-
-    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"} <= set(client["ExplicitAuthFlows"])
-    assert client.get("GenerateSecret", False) is False
-
-
 def test_provider_secrets_exist_as_generated_placeholders(synthesized: Synthesized) -> None:
     names = {
         secret["Properties"]["Name"]: secret["Properties"]
@@ -153,7 +160,7 @@ def test_provider_secrets_exist_as_generated_placeholders(synthesized: Synthesiz
     assert set(names) == {
         f"propdesk/dev/{provider}"
         for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce")
-    }
+    } | {f"propdesk/dev/platform-signing/{platform}" for platform in PLATFORMS}
     for secret in names.values():
         assert "GenerateSecretString" in secret and "SecretString" not in secret
 

@@ -20,7 +20,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from propdesk.data.attributes import DecimalAttribute
-from propdesk.data.schema import BY_TRADER, CONNECTIONS_TABLE, GSI1, GSI2, MAIN_TABLE, REALTIME_TABLE
+from propdesk.data.schema import (
+    AUDIT_TABLE,
+    BY_TRADER,
+    CONNECTIONS_TABLE,
+    GSI1,
+    GSI2,
+    MAIN_TABLE,
+    REALTIME_TABLE,
+)
 
 UNBOUND = "unbound-call-propdesk.data.bind_tables"
 
@@ -140,6 +148,21 @@ class RiskStateItem(MainTableModel):
     warnings_sent = JSONAttribute(default=dict)
     pending = JSONAttribute(null=True)  # the outbox: [{effect_id, kind, data}] still to perform; absent: none
     updated_at = UTCDateTimeAttribute()
+
+
+class PlatformFiguresItem(MainTableModel):
+    """`ACCOUNT#{id}` / `PLATFORM_FIGURES`: the latest reconciliation of the account with its platform and
+    whether its trading data is stale (propdesk.data.reconciliations)."""
+
+    account_id = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    checked_at = UTCDateTimeAttribute()
+    held = BooleanAttribute(default=False)
+    stale = BooleanAttribute(default=False)
+    stale_since = UTCDateTimeAttribute(null=True)
+    differences = JSONAttribute(default=list)  # [{figure, ours, theirs, allowed}]
+    platform_balance = UnicodeAttribute(null=True)
+    platform_equity = UnicodeAttribute(null=True)
 
 
 class BreachItem(MainTableModel):
@@ -283,8 +306,20 @@ class AuditByActorIndex(GlobalSecondaryIndex["AuditEntryItem"]):  # type: ignore
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class AuditEntryItem(MainTableModel):
-    """Append-only: written once with `attribute_not_exists`, never updated (IAM denies it too)."""
+class AuditTableModel(Model):
+    """The audit table's items (its own table: no TTL, no edits; infra/constructs/data.py)."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=AUDIT_TABLE.partition_key)
+    sk = UnicodeAttribute(range_key=True, attr_name=AUDIT_TABLE.sort_key)
+    entity = UnicodeAttribute()
+
+
+class AuditEntryItem(AuditTableModel):
+    """Append-only: written once with `attribute_not_exists`, never updated; the table's policy denies every
+    update and delete, writers hold PutItem alone, and a changed or removed entry raises an alarm."""
 
     entry_id = UnicodeAttribute()
     at = UTCDateTimeAttribute()
@@ -591,6 +626,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     AccountItem,
     TradingEventItem,
     RiskStateItem,
+    PlatformFiguresItem,
     BreachItem,
     KycCaseItem,
     KycEffectItem,
@@ -598,7 +634,6 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     NotificationItem,
     ResetGroupItem,
     ResetWatermarkItem,
-    AuditEntryItem,
     BreachOverrideItem,
     RateWindowItem,
     LeaderboardItem,
@@ -618,3 +653,4 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)
+AUDIT_TABLE_MODELS: tuple[type[Model], ...] = (AuditEntryItem,)

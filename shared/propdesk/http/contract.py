@@ -69,6 +69,7 @@ abuse, accounts, auth, catalogue, common, payouts, platform, purchases, staff, s
         "kyc",
     )
 )
+progression = _Schemas("progression")
 staff_alerts = _Schemas("staff_alerts")
 PageQuery, TimeRangeQuery = common.PageQuery, common.TimeRangeQuery
 Model = type[BaseModel] | SchemaRef
@@ -77,7 +78,7 @@ Model = type[BaseModel] | SchemaRef
 class Access(StrEnum):
     PUBLIC = "public"  # anyone
     SIGNED_IN = "signed_in"  # a Cognito token: a trader (own data) or staff (by permission)
-    API_KEY = "api_key"  # a platform bridge's key
+    SIGNED_PLATFORM = "signed_platform"  # a trading-platform connection, by its own signature (handler)
     SIGNED_WEBHOOK = "signed_webhook"  # a provider, verified by its signature in the handler
 
 
@@ -243,7 +244,19 @@ OPERATIONS: tuple[Operation, ...] = (
         "Breach reports with explanation, figures, the triggering event and any override", "Trader",
         Access.SIGNED_IN, accounts.BreachList, query=TimeRangeQuery, finds="account_id",
     ),
+    Operation(
+        "GET", ACCOUNT + "/chain", "progression_api", "getAccountChain",
+        "The account's program chain: its phase, the programs ahead, the accounts before it", "Trader",
+        Access.SIGNED_IN, progression.AccountChain, finds="account_id",
+    ),
     # ---- staff
+    Operation(
+        "POST", STAFF_ACCOUNT + "/progression-review", "progression_api", "reviewProgression",
+        "Approve or reject a passed account's next phase or funded account (risk), with a reason; audited",
+        "Staff", Access.SIGNED_IN, progression.ProgressionReviewed, body=progression.ProgressionReviewRequest,
+        permission=Permission.REVIEW_PROGRESSIONS, rate_limit=STAFF_WRITES, finds="account_id",
+        other_errors=(409,),  # not waiting for a review (none needed, decided already)
+    ),
     Operation(
         "POST", STAFF_ACCOUNT + "/breach-overrides", "staff_api", "overrideBreach",
         "Override a breach (risk): recorded with its reason, audited, may reinstate the account", "Staff",
@@ -369,8 +382,9 @@ OPERATIONS: tuple[Operation, ...] = (
     # ---- servers
     Operation(
         "POST", "/v1/platform/events", "platform_events", "postPlatformEvents",
-        "A trading-platform bridge pushes an account's normalized events", "Platforms", Access.API_KEY,
-        platform.PlatformEventsAccepted, status=202, body=platform.PlatformEventsRequest, finds="account_id",
+        "A trading-platform connection pushes an account's normalized events, signed with its own secret",
+        "Platforms", Access.SIGNED_PLATFORM, platform.PlatformEventsAccepted, status=202,
+        body=platform.PlatformEventsRequest, finds="account_id", other_errors=(403,),
     ),
     # ---- KYC (the trader's verification link, staff's review; the providers' signed webhooks)
     Operation(

@@ -19,6 +19,7 @@ ENVIRONMENT = {
     "TABLE_NAME": "PropdeskTable",
     "CONNECTIONS_TABLE_NAME": "ConnectionsTable",
     "REALTIME_TABLE_NAME": "RealtimeTable",
+    "AUDIT_TABLE_NAME": "AuditTable",
     "USER_POOL_ID": "us-east-1_pool",
     "USER_POOL_CLIENT_IDS": "app-client-1",
     "EVENT_BUS_NAME": "propdesk-dev",
@@ -31,6 +32,7 @@ ENVIRONMENT = {
     "WARNING_SHARE": "0.8",
     "USER_POOL_CLIENT_ID": "app-client-1",
     "ABUSE_STATE_TABLE_NAME": "AbuseStateTable",
+    "PLATFORM_SIGNING_SECRET_ARNS": '{"mt5": "arn:aws:secretsmanager:us-east-1:000000000000:secret:mt5"}',
     "MAIL_FROM": "Acme Funding <no-reply@acme.example>",
     "FIRM_NAME": "Acme Funding",
 }

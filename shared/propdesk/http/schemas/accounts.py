@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from propdesk.abuse.sign_up import DISPLAY_NAME_MAX_LENGTH, DISPLAY_NAME_MIN_LENGTH, DISPLAY_NAME_PATTERN
 from propdesk.http.schemas.common import (
     Money,
     Percent,
@@ -31,10 +32,10 @@ class ProfileUpdate(RequestModel):
     """What a trader may change about themselves: the public name leaderboards show."""
 
     display_name: str = Field(
-        min_length=3,
-        max_length=32,
+        min_length=DISPLAY_NAME_MIN_LENGTH,
+        max_length=DISPLAY_NAME_MAX_LENGTH,
         # Letters, digits, spaces and . _ - only: no e-mail address or link can become a public name.
-        pattern=r"^[\w][\w .\-]*[\w.]$",
+        pattern=DISPLAY_NAME_PATTERN,
         description="Shown on leaderboards instead of any personal data.",
     )
 
@@ -213,11 +214,25 @@ class RiskOut(ResponseModel):
     events_applied: int
 
 
+class PlatformDataOut(ResponseModel):
+    """How current the account's trading data is (docs/platforms.md, "Stale data")."""
+
+    stale: bool = Field(
+        description="The platform could not be read, or positions are open and no trading event came for a "
+        "while: the figures shown may be behind; no breach is made from them, and the gap is backfilled."
+    )
+    stale_since: datetime | None
+    checked_at: datetime = Field(description="The latest reconciliation with the platform.")
+
+
 class AccountDetail(ResponseModel):
     account: AccountOut
     metrics: Metrics | None = Field(description="None only if the account's program version is missing.")
     risk: RiskOut | None
     breaches: list[BreachOut] = Field(description="The most recent breaches (all of them: `/breaches`).")
+    platform_data: PlatformDataOut | None = Field(
+        default=None, description="None until the account was first reconciled with its platform."
+    )
 
 
 class Fill(ResponseModel):
