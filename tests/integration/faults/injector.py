@@ -31,6 +31,7 @@ from typing import Any
 
 import botocore.session
 from botocore.awsrequest import AWSResponse, HeadersDict
+from pynamodb.connection import base as pynamodb_base
 from pynamodb.models import Model
 
 from propdesk.adapters import aws
@@ -118,12 +119,18 @@ class FaultInjector:
             injector._hook(client.meta.events)
             return client
 
+        shared = botocore.session.get_session()
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        connection_session = pynamodb_base.get_session
+        # one session for every pynamodb connection: its loader caches the service model (each connection
+        # would otherwise load it afresh, a second or more on a loaded machine)
+        pynamodb_base.get_session = lambda: shared
         _drop_cached_clients()
         try:
             yield self
         finally:
             botocore.session.Session.create_client = original  # type: ignore[method-assign]
+            pynamodb_base.get_session = connection_session
             _drop_cached_clients()
 
     def _hook(self, events: Any) -> None:

@@ -66,9 +66,9 @@ def run(
     monkeypatch: pytest.MonkeyPatch,
     seed: int,
     rates: FaultRates,
-    accounts: int = 6,
-    events_per_account: int = 12,
-    purchases: int = 6,
+    accounts: int = 3,
+    events_per_account: int = 10,
+    purchases: int = 4,
 ) -> RunResult:
     """One run on `tables` (fresh, bound); the scenario depends on `seed` only, the faults on `rates` too."""
     scenario = random.Random(seed)
