@@ -12,12 +12,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py", "abuse_bench.py"]
+DYNAMODB_LOCAL = ["fault_injection.py"]  # DynamoDB Local only (a minute or two)
 LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py", "enforcement_bench.py"]
 
 
 def main() -> int:
     failed = 0
-    for script in FAST if "--fast" in sys.argv else FAST + LOCAL_CLOUD:
+    for script in FAST if "--fast" in sys.argv else FAST + DYNAMODB_LOCAL + LOCAL_CLOUD:
         path = HERE / script
         if not path.exists():
             print(f"# {script}: not present", flush=True)

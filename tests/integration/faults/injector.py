@@ -31,17 +31,16 @@ from typing import Any
 
 import botocore.session
 from botocore.awsrequest import AWSResponse, HeadersDict
+from propdesk.adapters import aws
 from pynamodb.connection import base as pynamodb_base
 from pynamodb.models import Model
-
-from propdesk.adapters import aws
 
 INJECTED_HEADER = "x-propdesk-fault"
 THROTTLES = ("ProvisionedThroughputExceededException", "ThrottlingException")
 RISK_SK = "RISK"
 
 
-class SimulatedCrash(BaseException):  # noqa: N818 (a killed process, not an error the code may handle)
+class SimulatedCrash(BaseException):
     """The function was killed: escapes every `except Exception`, as a dying process would."""
 
 
@@ -144,7 +143,9 @@ class FaultInjector:
         return self.active and rate > 0 and self._random.random() < rate
 
     # ---- DynamoDB ----
-    def _before_dynamodb_call(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    def _before_dynamodb_call(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
         if model.name not in ("PutItem", "UpdateItem") or not _is_risk_snapshot(params):
             return
         conditional = "ConditionExpression" in params
@@ -162,11 +163,13 @@ class FaultInjector:
         self._throttle_burst -= 1
         code = self._random.choice(THROTTLES)
         self.counts["throttle"] += 1
-        return _answer(400, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}, True)
+        return _answer(
+            400, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}, True
+        )
 
     @staticmethod
     def _retry_at_once(response: Any, attempts: int, **_: Any) -> float | None:
-        """The SDK retries an injected throttle without waiting (its own retry count and limits still apply)."""
+        """The SDK retries an injected throttle at once (its own retry count and limits still apply)."""
         if response is None or response[0] is None or INJECTED_HEADER not in response[0].headers:
             return None
         return 0.0 if attempts < 3 else None

@@ -22,10 +22,12 @@ import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+from propdesk.adapters.clock import SystemClock
 from propdesk.adapters.eventbridge import EventBridgePublisher
 from propdesk.adapters.platform import EventBusAccountControl
 from propdesk.data.account_status import PurchaseAccountBook
@@ -49,6 +51,7 @@ from tests.integration.risk_world import RiskWorld
 BATCH = 10
 MAX_DELIVERIES = 60  # per batch or message: a run that needs more has lost something (the test fails)
 PROFILES = ("breach", "pass", "trade")
+VISIBILITY_TIMEOUT = 360.0  # the provisioning queue's (infra: 6 x the function's 60 s timeout)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class RunResult:
     trading_events: int
     purchases: int
     redeliveries: int
+    max_receives: int
 
 
 def run(
@@ -69,23 +73,32 @@ def run(
     accounts: int = 3,
     events_per_account: int = 10,
     purchases: int = 4,
+    redeliver: bool = True,
 ) -> RunResult:
-    """One run on `tables` (fresh, bound); the scenario depends on `seed` only, the faults on `rates` too."""
+    """One run on `tables` (fresh, bound); the scenario depends on `seed` only, the faults on `rates` too.
+    `redeliver=False` drops what failed instead (the control: the comparison must see what that loses)."""
     scenario = random.Random(seed)
     bus = LocalEventBridge()
     raw = boto3.client(
-        "dynamodb", endpoint_url=server.endpoint_url, region_name=REGION,
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )  # fmt: skip
+        "dynamodb",
+        endpoint_url=server.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     injector = FaultInjector(seed + 1, rates, bus, raw)
     stack = start_stack(monkeypatch)
     monkeypatch.setattr("propdesk.adapters.eventbridge.EventBridgePublisher", EventBridgePublisher)
-    monkeypatch.setattr("propdesk.wiring.purchases.time", _InstantTime())
+    clock = _InstantTime()
+    monkeypatch.setattr("propdesk.wiring.purchases.time", clock)
+    monkeypatch.setattr(SystemClock, "now", lambda _: clock.now())
     try:
         with injector.installed():
             risk = _RiskRun(server, tables, scenario, injector, accounts, events_per_account)
+            risk.redeliver = redeliver
             risk.run()
-            shop = _PurchaseRun(stack, scenario, injector, bus, purchases)
+            shop = _PurchaseRun(stack, scenario, injector, bus, purchases, clock)
+            shop.redeliver = redeliver
             shop.run()
             state = {
                 "risk": risk.state(),
@@ -95,12 +108,18 @@ def run(
     finally:
         stop_stack(stack)
     return RunResult(
-        state, injector.counts, risk.events, purchases, risk.redeliveries + shop.redeliveries
+        state,
+        injector.counts,
+        risk.events,
+        purchases,
+        risk.redeliveries + shop.redeliveries,
+        shop.max_receives,
     )
 
 
 class _InstantTime:
-    """The purchase wiring's `time`: sleeping (retry back-off, rate limiting) moves the clock, takes no time."""
+    """The purchase wiring's `time`: a sleep (back-off, rate limiting) moves the clock, takes no time. The
+    handlers' `SystemClock` too: a failed message comes back after the queue's visibility timeout."""
 
     def __init__(self) -> None:
         import time
@@ -113,6 +132,9 @@ class _InstantTime:
 
     def monotonic(self) -> float:
         return self._time.monotonic() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
 
     def sleep(self, seconds: float) -> None:
         self._offset += max(seconds, 0.0)
@@ -140,34 +162,62 @@ def trading_day(profile: str, rng: random.Random, count: int) -> list[dict[str, 
         level = max(level + step, 96000) if profile != "breach" else level + step
         day = "2026-03-06" if profile == "pass" else "2026-03-02"
         time = f"{day}T{12 + minute // 60:02d}:{minute % 60:02d}:00+01:00"
-        events.append({"event_id": f"q{len(events)}", "time": time, "type": "equity", "equity": f"{level}.00"})
+        events.append(
+            {"event_id": f"q{len(events)}", "time": time, "type": "equity", "equity": f"{level}.00"}
+        )
     if profile == "breach":
         events[-1] = {**events[-1], "equity": "94000.00"}
     return events
 
 
 def _opened(event_id: str, time: str, position: str) -> dict[str, str]:
-    return {"event_id": event_id, "time": time, "type": "position_opened", "position_id": position,
-            "symbol": "EURUSD", "side": "buy", "volume": "1.0"}  # fmt: skip
+    return {
+        "event_id": event_id,
+        "time": time,
+        "type": "position_opened",
+        "position_id": position,
+        "symbol": "EURUSD",
+        "side": "buy",
+        "volume": "1.0",
+    }
 
 
 def _closed(event_id: str, time: str, position: str, profit: str) -> dict[str, str]:
-    return {"event_id": event_id, "time": time, "type": "position_closed", "position_id": position,
-            "profit": profit}  # fmt: skip
+    return {
+        "event_id": event_id,
+        "time": time,
+        "type": "position_closed",
+        "position_id": position,
+        "profit": profit,
+    }
 
 
 class _RiskRun:
-    def __init__(self, server: DynamoDBLocal, tables: TableNames, rng: random.Random,
-                 injector: FaultInjector, accounts: int, per_account: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        server: DynamoDBLocal,
+        tables: TableNames,
+        rng: random.Random,
+        injector: FaultInjector,
+        accounts: int,
+        per_account: int,
+    ) -> None:
         self.injector = injector
         self.worlds = [RiskWorld.open(server, tables, f"acct-{n}") for n in range(accounts)]
         self.plans = [trading_day(PROFILES[n % 3], rng, per_account) for n in range(accounts)]
         self.events = sum(len(plan) for plan in self.plans)
         self.redeliveries = 0
+        self.redeliver = True
         clock = self.worlds[0].clock
         publisher = EventBridgePublisher("propdesk-test")
-        stores = RiskStores(AccountRepository(), CatalogueRepository(), TradingEventRepository(),
-                            RiskStateRepository(), BreachRepository(), DeadlineRepository())  # fmt: skip
+        stores = RiskStores(
+            AccountRepository(),
+            CatalogueRepository(),
+            TradingEventRepository(),
+            RiskStateRepository(),
+            BreachRepository(),
+            DeadlineRepository(),
+        )
         service = RiskService(stores, publisher, EventBusAccountControl(publisher, clock), clock)
         self.dependencies = risk_recalc.Dependencies(service, TradingEventRepository.from_stream_image)
 
@@ -189,10 +239,10 @@ class _RiskRun:
             try:
                 response = risk_recalc.process({"Records": batch}, CONTEXT, self.dependencies)
             except SimulatedCrash:
-                self.redeliveries += 1
-                continue
-            failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
-            if not failed:
+                failed = {record["dynamodb"]["SequenceNumber"] for record in batch}
+            else:
+                failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+            if not failed or not self.redeliver:
                 return
             self.redeliveries += 1
             first = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
@@ -226,12 +276,21 @@ class _RiskRun:
 
 
 class _PurchaseRun:
-    def __init__(self, stack: PurchaseStack, rng: random.Random, injector: FaultInjector,
-                 bus: LocalEventBridge, count: int) -> None:  # fmt: skip
-        self.stack, self.injector, self.bus = stack, injector, bus
+    def __init__(
+        self,
+        stack: PurchaseStack,
+        rng: random.Random,
+        injector: FaultInjector,
+        bus: LocalEventBridge,
+        count: int,
+        clock: _InstantTime,
+    ) -> None:
+        self.stack, self.injector, self.bus, self.clock = stack, injector, bus, clock
+        self.max_receives = 1  # the most a message was received (the queue's maxReceiveCount is 5)
         self.plan = [rng.choice(("paid", "paid", "paid_twice", "unpaid")) for _ in range(count)]
         self.orders: dict[str, str] = {}  # label → order id
         self.redeliveries = 0
+        self.redeliver = True
 
     def run(self) -> None:
         self.injector.active = True
@@ -242,8 +301,11 @@ class _PurchaseRun:
                 self.orders[label] = order_id
                 if outcome == "unpaid":
                     continue
-                session = next(s["id"] for s in self.stack.stripe.sessions.values()
-                               if s["metadata"]["order_id"] == order_id)  # fmt: skip
+                session = next(
+                    s["id"]
+                    for s in self.stack.stripe.sessions.values()
+                    if s["metadata"]["order_id"] == order_id
+                )
                 payment = self.stack.stripe.pay(session)
                 for _ in range(2 if outcome == "paid_twice" else 1):
                     self._webhook(payment)
@@ -258,7 +320,7 @@ class _PurchaseRun:
                 self.stack.stripe.fail_next(3, 503)  # beyond the SDK's own two retries
             try:
                 answer = self.stack.order(trader, key=key)
-            except Exception:  # noqa: BLE001 (the function failed: API Gateway answers 502)
+            except (Exception, SimulatedCrash):  # (the function failed: API Gateway answers 502)
                 answer = {"statusCode": 502}
             if answer["statusCode"] in (200, 201):
                 return str(json_of(answer)["order"]["order_id"])
@@ -270,7 +332,7 @@ class _PurchaseRun:
         for _ in range(MAX_DELIVERIES):
             try:
                 answer = self.stack.deliver_stripe(payment)
-            except Exception:  # noqa: BLE001
+            except (Exception, SimulatedCrash):
                 answer = {"statusCode": 502}
             if answer["statusCode"] == 200:
                 return
@@ -280,11 +342,11 @@ class _PurchaseRun:
     def _provision(self) -> None:
         """The provisioning queue: each accepted `purchase.*` entry a message, failed ones delivered again."""
         queue = [_sqs_message(entry) for entry in self.bus.take("purchase.")]
-        rounds = 0
+        rounds, last_failure = 0, ""
         while queue:
             rounds += 1
             if rounds > MAX_DELIVERIES:
-                raise AssertionError("provisioning messages still failing")
+                raise AssertionError(f"provisioning messages still failing: {last_failure}")
             batch, queue = queue[:BATCH], queue[BATCH:]
             fault = self.injector.provider_fault()
             if fault == "5xx":
@@ -294,11 +356,18 @@ class _PurchaseRun:
             try:
                 response = provisioning.handler({"Records": batch}, CONTEXT)
                 failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-            except Exception:  # noqa: BLE001 (the function failed: every message comes back)
-                failed = {message["messageId"] for message in batch}
-            if failed:
+                last_failure = f"{len(failed)} of {len(batch)} messages reported failed"
+            except (Exception, SimulatedCrash) as error:  # the function failed: every message comes back
+                failed, last_failure = {message["messageId"] for message in batch}, repr(error)
+            if failed and self.redeliver:
                 self.redeliveries += 1
-            queue += [message for message in batch if message["messageId"] in failed]
+                self.clock.sleep(VISIBILITY_TIMEOUT)
+                for message in batch:
+                    if message["messageId"] in failed:
+                        receives = int(message["attributes"]["ApproximateReceiveCount"]) + 1
+                        message["attributes"]["ApproximateReceiveCount"] = str(receives)
+                        self.max_receives = max(self.max_receives, receives)
+                        queue.append(message)
             queue += [_sqs_message(entry) for entry in self.bus.take("purchase.")]
 
     def labels(self) -> dict[str, str]:
@@ -320,7 +389,7 @@ class _PurchaseRun:
                 "history": [step.to_status for step in orders.history(order_id)],
                 "account": None if account is None else (account.status, account.program_id),
                 "platform_accounts": len(on_platform),
-                "mails": sum(1 for r in self.stack.ses.requests if email in json.dumps(r)),
+                "mails": sum(1 for r in self.stack.ses.requests if f'"{email}"' in json.dumps(r)),
             }
         return state
 
@@ -329,11 +398,19 @@ def _sqs_message(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "messageId": str(uuid.uuid4()),
         "receiptHandle": "local",
-        "body": json.dumps({
-            "version": "0", "id": entry["bus_id"], "detail-type": entry["DetailType"],
-            "source": entry["Source"], "account": "123456789012", "time": "2026-03-02T00:00:00Z",
-            "region": REGION, "resources": [], "detail": entry["detail"],
-        }),  # fmt: skip
+        "body": json.dumps(
+            {
+                "version": "0",
+                "id": entry["bus_id"],
+                "detail-type": entry["DetailType"],
+                "source": entry["Source"],
+                "account": "123456789012",
+                "time": "2026-03-02T00:00:00Z",
+                "region": REGION,
+                "resources": [],
+                "detail": entry["detail"],
+            }
+        ),
         "attributes": {"ApproximateReceiveCount": "1"},
         "messageAttributes": {},
         "md5OfBody": "",
@@ -345,8 +422,19 @@ def _sqs_message(entry: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ the published events
 
-VOLATILE = {"event_id", "occurred_at", "login", "created_at", "updated_at", "paid_at", "session_id",
-            "payment_id", "requested_at", "platform_account_id", "password"}  # fmt: skip
+VOLATILE = {
+    "event_id",
+    "occurred_at",
+    "login",
+    "created_at",
+    "updated_at",
+    "paid_at",
+    "session_id",
+    "payment_id",
+    "requested_at",
+    "platform_account_id",
+    "password",
+}
 
 
 def published(bus: LocalEventBridge, labels: dict[str, str]) -> dict[str, Any]:
