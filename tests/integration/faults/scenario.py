@@ -62,6 +62,7 @@ class RunResult:
     purchases: int
     redeliveries: int
     max_receives: int
+    restamped: int
 
 
 def run(
@@ -114,6 +115,7 @@ def run(
         purchases,
         risk.redeliveries + shop.redeliveries,
         shop.max_receives,
+        restamped(bus),
     )
 
 
@@ -445,11 +447,11 @@ def published(bus: LocalEventBridge, labels: dict[str, str]) -> dict[str, Any]:
     for entry in bus.entries:
         detail = entry["detail"]
         seen = by_id.setdefault(detail["event_id"], entry)
-        if seen["detail"] != detail:
+        if _lasting(seen["detail"]) != _lasting(detail):
             conflicting += 1
     contents: Counter[str] = Counter()
     for entry in by_id.values():
-        lasting = {k: v for k, v in entry["detail"].items() if k not in VOLATILE}
+        lasting = _lasting(entry["detail"])
         text = json.dumps([entry["DetailType"], lasting], sort_keys=True, default=str)
         for random_id, label in labels.items():
             text = text.replace(random_id, label)
@@ -459,6 +461,21 @@ def published(bus: LocalEventBridge, labels: dict[str, str]) -> dict[str, Any]:
         "same_id_different_content": conflicting,
         "doubled_effects": sum(count - 1 for count in contents.values() if count > 1),
     }
+
+
+def _lasting(detail: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in detail.items() if k not in VOLATILE}
+
+
+def restamped(bus: LocalEventBridge) -> int:
+    """Events published again under their id with another `occurred_at` (the same content otherwise)."""
+    first: dict[str, Any] = {}
+    return sum(
+        1
+        for entry in bus.entries
+        if first.setdefault(entry["detail"]["event_id"], entry["detail"]["occurred_at"])
+        != entry["detail"]["occurred_at"]
+    )
 
 
 def differences(clean: Any, faulty: Any, path: str = "") -> list[str]:
