@@ -9,12 +9,14 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config
+from infra.constructs.abuse import Abuse
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.ingestion import Ingestion
 from infra.constructs.kyc import KycEndpoints
 from infra.constructs.mail import Mail
 from infra.constructs.monitoring import Monitoring
@@ -45,6 +47,8 @@ class PropdeskStack(Stack):
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
+        ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
@@ -59,9 +63,11 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **ingestion.dead_letter_queues,
                 **enforcement.dead_letter_queues,
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
+                **abuse.dead_letter_queues,
             },
             {"kyc": workflows.kyc},
         )
@@ -79,9 +85,10 @@ class PropdeskStack(Stack):
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
             "RealtimeTableName": data.realtime.table_name,
+            "AbuseStateTableName": abuse.state_table.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
-            "PlatformApiKeyId": api.platform_api_key.key_id,
+            "PlatformSigningSecretArns": ingestion.signing_secret_arns,
             "VeriffSecretArn": secrets.veriff.secret_arn,
             "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }

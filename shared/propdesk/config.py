@@ -71,7 +71,13 @@ class AccountsApiSettings(TableSettings):
 
 
 class PlatformEventsSettings(TableSettings):
-    pass
+    """Trusted ingestion (docs/platforms.md, "Pushing events"): each platform's signing secret, by ARN (JSON
+    `{"mt5": "arn:...", ...}`; a platform absent here cannot push), the replay window of a signature and how
+    far ahead of our clock an event's time may be."""
+
+    platform_signing_secret_arns: Json[dict[PlatformName, str]] = Field(default_factory=dict)
+    replay_window_seconds: int = Field(default=300, ge=30, le=3600)
+    max_clock_skew_seconds: int = Field(default=30, ge=0, le=600)
 
 
 class KycPolicySettings(EventBusSettings):
@@ -153,6 +159,27 @@ class WsAuthorizerSettings(FunctionSettings):
         return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
+class AbuseDetectSettings(EventBusSettings):
+    """The abuse detectors' state table and the firm's choices (`propdesk.abuse.firm_settings`):
+    `ABUSE_THRESHOLDS="copy_trading.min_repeats=6,..."`, `ABUSE_ENFORCEMENT="hedging=fail_accounts:high"`."""
+
+    abuse_state_table_name: str = Field(min_length=1)
+    abuse_thresholds: str = ""
+    abuse_enforcement: str = ""
+
+
+class AbuseDeepPassSettings(EventBusSettings):
+    """The daily deep pass: the window in days and the same firm choices as the stream's."""
+
+    abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
+    abuse_thresholds: str = ""
+    abuse_enforcement: str = ""
+
+
+class AbuseApiSettings(EventBusSettings):
+    """The review queue's function: failing accounts is requested on the bus."""
+
+
 class StaffApiSettings(TableSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
@@ -226,6 +253,17 @@ class ProvisioningSettings(EventBusSettings):
 class ReconciliationSettings(PaymentProviderSettings):
     period_hours: int = Field(default=24, ge=1, le=24 * 7)
     grace_minutes: int = Field(default=15, ge=0)
+
+
+class PlatformReconciliationSettings(ProvisioningSettings):
+    """The platforms' own balance and equity against ours (docs/platforms.md, "Reconciliation"): a balance
+    differing by more than `balance_tolerance` (account currency) or an equity by more than
+    `equity_tolerance_percent` of the platform's holds the account's payouts; an account with open positions
+    whose last trading event is older than `stale_after_minutes` is marked stale."""
+
+    balance_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
+    equity_tolerance_percent: Decimal = Field(default=Decimal("0.5"), ge=0, le=100)
+    stale_after_minutes: int = Field(default=15, ge=1)
 
 
 # ---- enforcement on the trading platforms (docs/rules.md, "Enforcement at the platform")

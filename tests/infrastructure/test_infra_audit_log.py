@@ -9,6 +9,7 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
+# abuse_*: decisions on flags (staff or automatic) are audited in the same transaction
 AUDIT_WRITERS = {
     "staff_api",
     "stream_projections",
@@ -16,6 +17,9 @@ AUDIT_WRITERS = {
     "orders_api",
     "kyc_api",
     "platform_commands",
+    "abuse_api",
+    "abuse_detect",
+    "abuse_deep_pass",
 }
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 

@@ -20,7 +20,10 @@ EXPECTED_ENVIRONMENT = {
     "stream_projections": {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
     },
-    "platform_events": {"TABLE_NAME"},
+    "platform_events": {"TABLE_NAME", "PLATFORM_SIGNING_SECRET_ARNS"},
+    "platform_reconciliation": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
+    },
     **{
         name: {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
                "KYC_RETURN_URL", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"}
@@ -45,6 +48,11 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
+    "abuse_detect": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT",
+    },
+    "abuse_deep_pass": {"TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"},
+    "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "platform_commands": {
         "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
     },
@@ -57,6 +65,8 @@ EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",
 }
+# A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's.
+LONGEST_RUN = {"abuse_deep_pass": 900}
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
 
 
@@ -73,7 +83,7 @@ def test_function_runs_python_3_13_on_arm64_with_explicit_limits_and_tracing(
     assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == f"functions.{name}.handler.handler"
-    assert 3 < properties["Timeout"] <= 120
+    assert 3 < properties["Timeout"] <= LONGEST_RUN.get(name, 120)
     assert properties["MemorySize"] in {256, 512, 1024}
     assert properties["TracingConfig"] == {"Mode": "Active"}
     assert len(properties["Layers"]) == 1

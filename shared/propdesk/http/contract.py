@@ -53,9 +53,10 @@ def _resolved(model: type[BaseModel] | SchemaRef | None) -> type[BaseModel] | No
     return model.resolve() if isinstance(model, SchemaRef) else model
 
 
-accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin, kyc = (
+abuse, accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin, kyc = (
     _Schemas(name)
     for name in (
+        "abuse",
         "accounts",
         "auth",
         "catalogue",
@@ -76,7 +77,7 @@ Model = type[BaseModel] | SchemaRef
 class Access(StrEnum):
     PUBLIC = "public"  # anyone
     SIGNED_IN = "signed_in"  # a Cognito token: a trader (own data) or staff (by permission)
-    API_KEY = "api_key"  # a platform bridge's key
+    SIGNED_PLATFORM = "signed_platform"  # a trading-platform connection, by its own signature (handler)
     SIGNED_WEBHOOK = "signed_webhook"  # a provider, verified by its signature in the handler
 
 
@@ -287,6 +288,23 @@ OPERATIONS: tuple[Operation, ...] = (
         permission=Permission.MANAGE_STAFF, rate_limit=STAFF_WRITES, finds="user_id",
         other_errors=(409, 503),  # an admin removing their own admin role; the user pool is unreachable
     ),
+    # ---- abuse review (risk, admin): flags with their evidence; a decision is audited and carried out
+    Operation(
+        "GET", "/v1/staff/flags", "abuse_api", "listAbuseFlags",
+        "Abuse flags newest first, by status (open by default), detector, account or trader", "Staff",
+        Access.SIGNED_IN, abuse.FlagPage, query=abuse.FlagQueueQuery, permission=Permission.REVIEW_ABUSE,
+    ),
+    Operation(
+        "GET", "/v1/staff/flags/{flag_id}", "abuse_api", "getAbuseFlag",
+        "An abuse flag with its evidence (trades side by side, shared signals, score) and its detections",
+        "Staff", Access.SIGNED_IN, abuse.FlagDetail, permission=Permission.REVIEW_ABUSE, finds="flag_id",
+    ),
+    Operation(
+        "POST", "/v1/staff/flags/{flag_id}/decision", "abuse_api", "decideAbuseFlag",
+        "Decide an open flag (dismiss, warn, deny_payout, fail_accounts) with a reason; audited", "Staff",
+        Access.SIGNED_IN, abuse.FlagDecided, body=abuse.FlagDecisionRequest,
+        permission=Permission.REVIEW_ABUSE, rate_limit=STAFF_WRITES, finds="flag_id",
+    ),
     # ---- purchases (a signed-in trader buys a program; providers confirm payment by signed webhooks)
     Operation(
         "POST", "/v1/orders", "orders_api", "createOrder",
@@ -351,8 +369,9 @@ OPERATIONS: tuple[Operation, ...] = (
     # ---- servers
     Operation(
         "POST", "/v1/platform/events", "platform_events", "postPlatformEvents",
-        "A trading-platform bridge pushes an account's normalized events", "Platforms", Access.API_KEY,
-        platform.PlatformEventsAccepted, status=202, body=platform.PlatformEventsRequest, finds="account_id",
+        "A trading-platform connection pushes an account's normalized events, signed with its own secret",
+        "Platforms", Access.SIGNED_PLATFORM, platform.PlatformEventsAccepted, status=202,
+        body=platform.PlatformEventsRequest, finds="account_id", other_errors=(403,),
     ),
     # ---- KYC (the trader's verification link, staff's review; the providers' signed webhooks)
     Operation(
