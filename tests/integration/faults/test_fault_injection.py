@@ -48,8 +48,8 @@ def test_the_fault_free_run_breaches_passes_provisions_and_publishes_each_event_
 
 
 DOUBLED_LOGIN_MAIL = pytest.mark.xfail(
-    reason="found by this suite, not fixed yet: under faults one order's trader got two login e-mails "
-    "(see docs/faults.md)",
+    reason="found by this suite, not fixed yet: a throttled `sent` mark after SES accepted the login e-mail "
+    "lets a redelivery send it again (see docs/faults.md)",
     strict=False,
 )
 
