@@ -242,6 +242,15 @@ def account_payouts_partition(account_id: str) -> str:
     return f"{ACCOUNT_PAYOUTS_PREFIX}{account_id}"
 
 
+PAYOUT_TOKEN_PREFIX = "TOKEN#"
+PAYOUT_DESTINATION_SK = "PAYOUT_DESTINATION"
+
+
+def payout_token_sk(step: str) -> str:
+    """`PAYOUT#{id}` / `TOKEN#{step}`: a waiting workflow task's token (approval, payment)."""
+    return f"{PAYOUT_TOKEN_PREFIX}{step}"
+
+
 def payout_queue(status: str) -> str:
     """GSI2 partition of the payouts in one status (finance's queue), e.g. `PAYOUT_QUEUE#requested`."""
     return f"{PAYOUT_QUEUE_PREFIX}{status}"
