@@ -74,9 +74,9 @@ class InMemoryPayoutStore:
         if stored is None or stored.revision != changed.revision - 1:
             raise PayoutMovedError(changed.payout_id)
         self.payouts[changed.payout_id] = replace(changed, published_status=stored.published_status)
-        if stored.is_open and not changed.is_open:
-            if self.open_by_account.get(changed.account_id) == changed.payout_id:
-                del self.open_by_account[changed.account_id]
+        releases = stored.is_open and not changed.is_open
+        if releases and self.open_by_account.get(changed.account_id) == changed.payout_id:
+            del self.open_by_account[changed.account_id]
         if entry is not None:
             self.audit.append(entry)
 

@@ -242,7 +242,7 @@ def account_payouts_partition(account_id: str) -> str:
     return f"{ACCOUNT_PAYOUTS_PREFIX}{account_id}"
 
 
-PAYOUT_TOKEN_PREFIX = "TOKEN#"
+PAYOUT_TOKEN_PREFIX = "TOKEN#"  # noqa: S105 (a key prefix, not a secret)
 PAYOUT_DESTINATION_SK = "PAYOUT_DESTINATION"
 
 

@@ -156,7 +156,6 @@ class PayoutRepository:
             if not condition_failed(error):
                 raise
 
-
     def update(self, changed: Payout, entry: AuditEntry | None = None) -> None:
         """Replace the payout if its stored revision is `changed.revision - 1` (else `PayoutMovedError`);
         release the account's lock when `changed` is no longer open; append the audit entry."""

@@ -28,7 +28,7 @@ def paid_through_the_webhook(desk: PayoutDesk, execution: Execution) -> str:
     return execution.run()
 
 
-def test_a_small_payout_is_approved_automatically_withdrawn_and_paid_when_the_rails_webhook_confirms() -> None:
+def test_a_small_payout_is_approved_automatically_withdrawn_and_paid_when_the_rail_confirms() -> None:
     desk = PayoutDesk()
     desk.trade(Decimal(1000))
     payout_id = desk.request()
@@ -193,7 +193,7 @@ def test_profit_lost_after_approval_refuses_the_withdrawal() -> None:
     assert desk.platform_balance == Decimal(100400) and execution.desk.engine_log.events == {}
 
 
-def test_a_request_right_after_a_payout_cannot_claim_its_profit_before_the_engine_sees_the_withdrawal() -> None:
+def test_a_request_right_after_a_payout_cannot_claim_its_profit_before_the_engine_sees_it() -> None:
     desk = PayoutDesk()
     desk.trade(Decimal(1000))
     paid_through_the_webhook(desk, Execution(desk, desk.request()))
