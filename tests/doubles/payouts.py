@@ -31,6 +31,7 @@ class InMemoryPayoutStore:
     open_by_account: dict[str, str] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+    rail_links: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def get(self, payout_id: str) -> Payout | None:
         return self.payouts.get(payout_id)
@@ -88,6 +89,12 @@ class InMemoryPayoutStore:
 
     def token(self, payout_id: str, step: str) -> str | None:
         return self.tokens.get((payout_id, step))
+
+    def link_rail_payment(self, rail: str, reference: str, payout_id: str) -> None:
+        self.rail_links[(rail, reference)] = payout_id
+
+    def payout_for_rail_payment(self, rail: str, reference: str) -> str | None:
+        return self.rail_links.get((rail, reference))
 
 
 @dataclass

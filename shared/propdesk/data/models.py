@@ -482,6 +482,12 @@ class PayoutTokenItem(MainTableModel):
     task_token = UnicodeAttribute()
 
 
+class RailPaymentLinkItem(MainTableModel):
+    """`RAIL_PAYMENT#{rail}#{reference}` / `META`: the payout a rail's payment pays."""
+
+    payout_id = UnicodeAttribute()
+
+
 class PayoutDestinationItem(MainTableModel):
     """`TRADER#{id}` / `PAYOUT_DESTINATION`: the trader's one payout destination. `details` holds the
     account number or wallet address: never logged, never returned in clear (the views mask it)."""

@@ -25,7 +25,13 @@ from pynamodb.transactions import TransactWrite
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.audit import AuditLog
-from propdesk.data.models import MainTableModel, PayoutItem, PayoutLockItem, PayoutTokenItem
+from propdesk.data.models import (
+    MainTableModel,
+    PayoutItem,
+    PayoutLockItem,
+    PayoutTokenItem,
+    RailPaymentLinkItem,
+)
 from propdesk.data.paging import check_limit, decode_cursor, drain, to_page
 from propdesk.payouts.model import PAYOUT_STATUSES, Payout, PayoutStatus, StatusChange
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutMovedError
@@ -195,6 +201,20 @@ class PayoutRepository:
         except PayoutTokenItem.DoesNotExist:
             return None
         return item.task_token
+
+    def link_rail_payment(self, rail: str, reference: str, payout_id: str) -> None:
+        RailPaymentLinkItem(
+            keys.rail_payment_pk(rail, reference), keys.META_SK, entity="rail_payment", payout_id=payout_id
+        ).save()
+
+    def payout_for_rail_payment(self, rail: str, reference: str) -> str | None:
+        try:
+            item = RailPaymentLinkItem.get(
+                keys.rail_payment_pk(rail, reference), keys.META_SK, consistent_read=True
+            )
+        except RailPaymentLinkItem.DoesNotExist:
+            return None
+        return item.payout_id
 
 
 def _transaction() -> TransactWrite:

@@ -81,6 +81,14 @@ class PayoutStore(Protocol):
         """The token a waiting `step` holds (a strongly consistent read)."""
         ...
 
+    def link_rail_payment(self, rail: str, reference: str, payout_id: str) -> None:
+        """Remember which payout the rail's payment `reference` pays (idempotent)."""
+        ...
+
+    def payout_for_rail_payment(self, rail: str, reference: str) -> str | None:
+        """The payout the rail's payment pays, for webhooks that do not carry our id (Wise)."""
+        ...
+
 
 class PayoutFacts(Protocol):
     """What a payout request is decided on, besides the account and its payouts."""

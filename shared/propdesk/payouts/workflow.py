@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from propdesk.domain_events import stable_id
-from propdesk.errors import NotFoundError
+from propdesk.errors import ConflictError, NotFoundError
 from propdesk.payouts.approval import SYSTEM_APPROVER
 from propdesk.payouts.holds import PayoutHolds
 from propdesk.payouts.model import Payout, PayoutStatus, moved
@@ -51,6 +51,12 @@ Outcome = Literal[
     "compensated", "unsafe", "stopped",
 ]  # fmt: skip
 FAILED_RAIL_STATUSES = frozenset({"failed", "returned"})
+
+
+class PaymentNotKnownError(ConflictError):
+    """A verified webhook about a payment we cannot match to a payout yet (409: the rail delivers again)."""
+
+    code = "payment_not_known"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,7 @@ class PayoutWorkflow:
         except RailRejectedError as refused:
             self._resume_payment(task_token, "failed", f"the rail refused the payment: {refused}")
             return StepOutcome(payout_id, "failed", payout.status, "the rail refused the payment")
+        self._payouts.link_rail_payment(rail.name, payment.reference, payout_id)
         self._note_reference(payout, payment)
         if payment.status == "paid" or payment.status in FAILED_RAIL_STATUSES:
             outcome = "paid" if payment.status == "paid" else "failed"
@@ -235,10 +242,12 @@ class PayoutWorkflow:
 
     def confirm(self, update: RailStatusUpdate) -> str:
         """A verified rail webhook: resume the payout's workflow on a final status. Repeats and late or
-        out-of-order deliveries change nothing (the token is used once; the settled payout ignores them)."""
-        payout = self._payouts.get(update.payout_id) if update.payout_id else None
+        out-of-order deliveries change nothing (the token is used once; the settled payout ignores them).
+        `unknown`: the payment is not one of ours (yet): the webhook answers so that the rail retries."""
+        payout_id = update.payout_id or self._payouts.payout_for_rail_payment(update.rail, update.reference)
+        payout = self._payouts.get(payout_id) if payout_id else None
         if payout is None:
-            return "ignored"
+            return "unknown"  # not ours, or its link is not stored yet: the rail delivers again
         if update.status not in ("paid", *FAILED_RAIL_STATUSES) or payout.status != "paying":
             return "ignored"
         token = self._payouts.token(payout.payout_id, "payment")
@@ -249,6 +258,23 @@ class PayoutWorkflow:
             token, outcome, update.failure_reason or update.status, update.reference
         )
         return "resumed" if resumed else "ignored"
+
+    def receive_webhook(self, rail_name: str, raw_body: bytes, headers: Mapping[str, str]) -> str:
+        """A rail's delivery: verified by that rail over the raw body (`RailWebhookRejectedError`, 401, when
+        it is not the rail's), then `confirm`ed. A payment not known yet raises `PaymentNotKnownError` (409)
+        so the rail delivers it again."""
+        rail = self._rails_by_name().get(rail_name)
+        if rail is None:
+            raise NotFoundError(f"no rail {rail_name!r}", "rail")
+        update = rail.verify_webhook(raw_body, headers)
+        if update is None:
+            return "acknowledged"
+        answer = self.confirm(update)
+        if answer == "unknown":
+            raise PaymentNotKnownError(
+                f"no payout is known for {rail_name} payment {update.reference}", "reference"
+            )
+        return answer
 
     def settle(self, payout_id: str, reference: str) -> StepOutcome:
         """`paid`: the rail confirmed; the statement is kept on the payout and announced (`payout.paid`)."""

@@ -1,0 +1,1 @@
+"""payout_assess: the payout workflow re-checks every payout rule."""

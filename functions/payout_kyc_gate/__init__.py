@@ -1,0 +1,1 @@
+"""payout_kyc_gate: the payout workflow's KYC gate."""

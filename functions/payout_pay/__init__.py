@@ -1,0 +1,1 @@
+"""payout_pay: asks the rail to pay and waits for its webhook (task token)."""

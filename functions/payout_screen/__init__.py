@@ -1,0 +1,1 @@
+"""payout_screen: the payout workflow's abuse screen (payout holds)."""

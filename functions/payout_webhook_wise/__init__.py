@@ -1,0 +1,1 @@
+"""payout_webhook_wise: Wise's signed transfer webhooks resume the payout workflow."""

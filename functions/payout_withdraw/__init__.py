@@ -1,0 +1,1 @@
+"""payout_withdraw: the payout leaves the account on the trading platform and in the engine."""
