@@ -15,6 +15,7 @@ from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.payout_workflow import PayoutWorkflow
 from infra.constructs.payouts import Payouts
 from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
@@ -39,7 +40,10 @@ class PropdeskStack(Stack):
         api.add_sign_in(identity.client, data, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
-        Payouts(self, "Payouts", data, events.bus, api, functions)
+        payouts = Payouts(self, "Payouts", data, events.bus, api, functions)
+        payout_workflow = PayoutWorkflow(
+            self, "PayoutWorkflow", config, data, events.bus, api, secrets, functions, payouts.function
+        )
         Monitoring(
             self,
             "Monitoring",
@@ -50,8 +54,9 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **payout_workflow.dead_letter_queues,
             },
-            {"kyc": workflows.kyc},
+            {"kyc": workflows.kyc, "payouts": payout_workflow.state_machine},
         )
 
         outputs = {
@@ -68,6 +73,7 @@ class PropdeskStack(Stack):
             "RealtimeTableName": data.realtime.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
+            "PayoutStateMachineArn": payout_workflow.state_machine.state_machine_arn,
             "PlatformApiKeyId": api.platform_api_key.key_id,
             "VeriffSecretArn": secrets.veriff.secret_arn,
         }

@@ -74,6 +74,7 @@ OUTPUTS = {
     "RealtimeTableName",
     "EventBusName",
     "KycStateMachineArn",
+    "PayoutStateMachineArn",
     "PlatformApiKeyId",
     "VeriffSecretArn",
 }
@@ -149,7 +150,7 @@ def test_provider_secrets_exist_as_generated_placeholders(synthesized: Synthesiz
 
     assert set(names) == {
         f"propdesk/dev/{provider}"
-        for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce")
+        for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce", "bridge", "wise")
     }
     for secret in names.values():
         assert "GenerateSecretString" in secret and "SecretString" not in secret

@@ -14,7 +14,7 @@ EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
     "staff_api": {"TABLE_NAME", "USER_POOL_ID"},
-    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME", "PAYOUT_AUTO_APPROVE_BELOW", "PAYOUT_TWO_PERSON_ABOVE"},
     "auth_api": {"TABLE_NAME", "USER_POOL_CLIENT_ID"},
     "api_docs": set(),
     "stream_projections": {
@@ -41,6 +41,15 @@ EXPECTED_ENVIRONMENT = {
     "provisioning": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE",
+    },
+    # the payout workflow's steps and the rails' webhooks (infra/constructs/payout_workflow.py)
+    **{
+        name: {"TABLE_NAME", "EVENT_BUS_NAME", "PAYOUT_AUTO_APPROVE_BELOW", "PAYOUT_TWO_PERSON_ABOVE",
+               "MATCH_TRADER_SECRET_ARN", "BRIDGE_SECRET_ARN", "BRIDGE_API_BASE", "BRIDGE_CUSTOMER_ID",
+               "BRIDGE_WALLET_ID", "WISE_SECRET_ARN", "WISE_API_BASE", "WISE_PROFILE_ID"}
+        for name in ("payout_assess", "payout_kyc_gate", "payout_screen", "payout_approval",
+                     "payout_withdraw", "payout_pay", "payout_settle", "payout_compensate",
+                     "payout_webhook_bridge", "payout_webhook_wise")
     },
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {

@@ -46,11 +46,12 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized: Synthesized) -> 
     assert len(alarmed) >= 6
 
 
-def test_the_kyc_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
-    machine_id = next(iter(synthesized.of_type("AWS::StepFunctions::StateMachine")))
+def test_each_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
+    machine_ids = sorted(synthesized.of_type("AWS::StepFunctions::StateMachine"))
     alarms = _alarms_on(synthesized, "ExecutionsFailed")
 
-    assert [alarm["Dimensions"][0]["Value"] for alarm in alarms] == [{"Ref": machine_id}]
+    assert sorted(alarm["Dimensions"][0]["Value"]["Ref"] for alarm in alarms) == machine_ids
+    assert len(machine_ids) == 2  # KYC and payouts
 
 
 def test_alarms_fire_on_the_first_occurrence_and_notify_the_alarm_topic(synthesized: Synthesized) -> None:

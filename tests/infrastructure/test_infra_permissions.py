@@ -6,11 +6,18 @@ import json
 
 import pytest
 
+from infra.constructs.payout_workflow import PUBLISHERS, SECRETS_READ
 from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
+PAYOUT_SECRET_READERS = set(SECRETS_READ)
+PAYOUT_PUBLISHERS = set(PUBLISHERS)
+# Finance's decision and the rails' webhooks resume the payout workflow; two steps resume their own wait.
+PAYOUT_TASK_RESPONDERS = {
+    "payouts_api", "payout_approval", "payout_pay", "payout_webhook_bridge", "payout_webhook_wise",
+}  # fmt: skip
 
 TABLE_WRITES = {
     "dynamodb:PutItem",
@@ -135,8 +142,9 @@ def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesize
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
 
-    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
-    assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS}
+    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py),
+    # the payout workflow's steps the platform's and the rails' (infra/constructs/payout_workflow.py).
+    assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS, *PAYOUT_SECRET_READERS}
 
 
 def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
@@ -146,7 +154,7 @@ def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synt
         if "states:SendTaskSuccess" in synthesized.function_actions(name)
     }
 
-    assert answering == {"kyc_webhook"}
+    assert answering == {"kyc_webhook", *PAYOUT_TASK_RESPONDERS}
     assert "states:SendTaskFailure" in synthesized.function_actions("kyc_webhook")
 
 
@@ -159,7 +167,9 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    assert producers == {"risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS}
+    assert producers == {
+        "risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS, *PAYOUT_PUBLISHERS,
+    }  # fmt: skip
 
 
 def test_only_websocket_pushers_may_post_to_connections(synthesized: Synthesized) -> None:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.infra
 SECRET_READERS = {
     "Stripe": {"orders_api", "stripe_webhook", "reconciliation"},
     "CoinbaseCommerce": {"orders_api", "crypto_webhook", "reconciliation"},
-    "MatchTrader": {"provisioning"},
+    "MatchTrader": {"provisioning", "payout_withdraw", "payout_compensate"},  # payouts: the withdrawal
 }
 
 

@@ -1,0 +1,337 @@
+"""Step Functions: the payout workflow. `payout.requested` on the bus starts it; one small function per step
+(`functions/payout_*`, thin over `propdesk.payouts.workflow`):
+
+    Assess ─► KycGate ─► Screen ─► Approve ─┬─► Withdraw ─► Pay (task token) ─► Settle ─► Paid
+                                            └─► WaitForFinance (task token: payouts_api's decision) ─┘
+    a refusal or rejection ─► NotPaid;  a failed payment (or a pay step that kept failing) ─► Compensate
+
+    POST /v1/webhooks/payouts/bridge | /wise ─► payout_webhook_* ─► SendTaskSuccess (the Pay step's token)
+
+Every task answers an outcome a Choice branches on (locally every task error is `Runtime.HandlerError`, so
+Catch handles only `States.ALL`); errors are "try again" (a platform or rail down) and are retried with
+backoff. A withdrawal that keeps failing ends in `NeedsAttention` without compensating: whether the platform
+booked it is for a person to see (the payout stays approved and open, so nothing else is paid meanwhile).
+
+Settings from CDK context (`payout_auto_approve_below`, `payout_two_person_above`, `bridge_api_base`,
+`bridge_customer_id`, `bridge_wallet_id`, `wise_api_base`, `wise_profile_id`, `match_trader_base_url`), so
+that the local cloud points the adapters at the fakes; credentials stay in Secrets Manager.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import ArnFormat, CfnResource, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.events import EVENT_SOURCE
+from infra.constructs.functions import (
+    FunctionFactory,
+    FunctionSpec,
+    depend_on_policy_only,
+    new_log_group,
+    removal_policy,
+)
+from infra.constructs.queues import new_dead_letter_queue
+from infra.constructs.secrets import ProviderSecrets
+from infra.nag import acknowledge, logical_id
+
+CONTEXT_DEFAULTS = {
+    "payout_auto_approve_below": "1000",
+    "payout_two_person_above": "10000",
+    "bridge_api_base": "https://api.bridge.xyz",
+    "bridge_customer_id": "unset",
+    "bridge_wallet_id": "unset",
+    "wise_api_base": "https://api.wise.com",
+    "wise_profile_id": "0",
+    "match_trader_base_url": "",
+}
+FINANCE_WAIT = Duration.days(14)  # finance's decision; then the payout is not paid (the trader asks again)
+PAYMENT_WAIT = Duration.days(5)  # the rail's confirmation; then compensate (never while it may still pay)
+STEP_FUNCTIONS = {
+    "payout_assess": "Payout workflow: every payout rule again, now",
+    "payout_kyc_gate": "Payout workflow: the trader's KYC must be approved",
+    "payout_screen": "Payout workflow: open payout holds (abuse, reconciliation, staff) refuse the payout",
+    "payout_approval": "Payout workflow: automatic approval, or the wait for finance's decision",
+    "payout_withdraw": "Payout workflow: the withdrawal on the trading platform and in the engine",
+    "payout_pay": "Payout workflow: the payment through the rail, waiting for its webhook",
+    "payout_settle": "Payout workflow: paid, the trader told with the statement",
+    "payout_compensate": "Payout workflow: a failure after the withdrawal puts the amount back",
+}
+WEBHOOK_FUNCTIONS = {
+    "payout_webhook_bridge": "/v1/webhooks/payouts/bridge: Bridge's signed transfer webhooks resume payouts",
+    "payout_webhook_wise": "/v1/webhooks/payouts/wise: Wise's signed transfer webhooks resume payouts",
+}
+# Least privilege: who announces payout.* events, and whose credentials each function may read (a secret is
+# read on a step's first call to that provider, so the checks read none).
+PUBLISHERS = frozenset(
+    {"payout_assess", "payout_kyc_gate", "payout_screen", "payout_approval", "payout_withdraw",
+     "payout_settle", "payout_compensate"}
+)  # fmt: skip
+SECRETS_READ: dict[str, tuple[str, ...]] = {
+    "payout_withdraw": ("match-trader",),
+    "payout_compensate": ("match-trader", "bridge", "wise"),  # the rail is asked before putting money back
+    "payout_pay": ("bridge", "wise"),
+    "payout_settle": ("bridge", "wise"),  # the payment's fees
+    "payout_webhook_bridge": ("bridge",),
+    "payout_webhook_wise": ("wise",),
+}
+
+
+class PayoutWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StageConfig,
+        data: Data,
+        bus: events.IEventBus,
+        api: Api,
+        secrets: ProviderSecrets,
+        functions: FunctionFactory,
+        payouts_api: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        setting = {
+            name: str(self.node.try_get_context(name) or default)
+            for name, default in CONTEXT_DEFAULTS.items()
+        }
+        platform, bridge, wise = (secrets.secrets[name] for name in ("match-trader", "bridge", "wise"))
+        environment = {
+            "TABLE_NAME": data.table.table_name,
+            "EVENT_BUS_NAME": bus.event_bus_name,
+            "PAYOUT_AUTO_APPROVE_BELOW": setting["payout_auto_approve_below"],
+            "PAYOUT_TWO_PERSON_ABOVE": setting["payout_two_person_above"],
+            "MATCH_TRADER_SECRET_ARN": platform.secret_arn,
+            "MATCH_TRADER_BASE_URL": setting["match_trader_base_url"],
+            "BRIDGE_SECRET_ARN": bridge.secret_arn,
+            "BRIDGE_API_BASE": setting["bridge_api_base"],
+            "BRIDGE_CUSTOMER_ID": setting["bridge_customer_id"],
+            "BRIDGE_WALLET_ID": setting["bridge_wallet_id"],
+            "WISE_SECRET_ARN": wise.secret_arn,
+            "WISE_API_BASE": setting["wise_api_base"],
+            "WISE_PROFILE_ID": setting["wise_profile_id"],
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for name, description in {**STEP_FUNCTIONS, **WEBHOOK_FUNCTIONS}.items():
+            settings = {key: value for key, value in environment.items() if value}  # unset: the default
+            function = functions.create(self, FunctionSpec(name, description, 30, 256, settings))
+            # steps: payouts (revision-checked), tokens, the engine's events, audit; webhooks only read
+            is_step = name in STEP_FUNCTIONS
+            data.grant_table(function, write=is_step, audit_writer=is_step)
+            if name in PUBLISHERS:
+                bus.grant_put_events_to(function)
+            for secret_name in SECRETS_READ.get(name, ()):
+                {"match-trader": platform, "bridge": bridge, "wise": wise}[secret_name].grant_read(function)
+            self.functions[name] = function
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "PayoutStateMachine",
+            state_machine_name=config.resource_name("payouts"),
+            comment="propdesk payouts: checks, approval, withdrawal, payment, confirmation, compensation",
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=new_log_group(
+                    self, "PayoutLogs", config, f"/propdesk/{config.stage}/states/payouts"
+                ),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,  # payloads name traders and amounts
+            ),
+            removal_policy=removal_policy(config),
+        )
+        # The steps that resume their own wait are also invoked by the state machine: granting on its ARN by
+        # name (not a reference to it) keeps the template free of a dependency cycle.
+        machine_arn = Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=config.resource_name("payouts"),
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        task_response = iam.PolicyStatement(
+            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+            resources=[machine_arn],
+        )
+        for name in ("payout_approval", "payout_pay", *WEBHOOK_FUNCTIONS):
+            self.functions[name].add_to_role_policy(task_response)
+        payouts_api.add_to_role_policy(task_response)  # finance's decision resumes the wait
+
+        assert isinstance(self.state_machine.node.default_child, CfnResource)
+        assert isinstance(self.state_machine.role, iam.Role)
+        depend_on_policy_only(self.state_machine.node.default_child, self.state_machine.role)
+        for name in STEP_FUNCTIONS:
+            acknowledge(
+                self.state_machine,
+                f"IAM5[Resource::<{logical_id(self.functions[name])}.Arn>:*]",
+                "Step Functions' Lambda task grants invoke on the function and its versions; nothing else.",
+            )
+        acknowledge(
+            self.state_machine,
+            "IAM5[Resource::*]",
+            "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions.",
+        )
+        api.add_routes({name: self.functions[name] for name in WEBHOOK_FUNCTIONS})
+
+        start_dlq = new_dead_letter_queue(
+            self, "PayoutStartDlq", config, "payout-start", "payout.requested events that could not start"
+        )
+        self.dead_letter_queues: dict[str, sqs.Queue] = {"payout-start": start_dlq}
+        events.Rule(
+            self,
+            "PayoutOnRequested",
+            rule_name=config.resource_name("payout-on-requested"),
+            description="propdesk: a payout request starts the payout workflow",
+            event_bus=bus,
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["payout.requested"]),
+            targets=[
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object(
+                        {"payout_id": events.EventField.from_path("$.detail.payout_id")}
+                    ),
+                    dead_letter_queue=start_dlq,
+                    retry_attempts=8,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
+        )
+
+    # ---- the definition
+
+    def _task(
+        self, state_id: str, function: str, payload: Mapping[str, object], result: str
+    ) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self,
+            state_id,
+            lambda_function=self.functions[function],
+            payload=sfn.TaskInput.from_object(dict(payload)),
+            payload_response_only=True,
+            result_path=f"$.{result}",
+        )
+        task.add_retry(
+            errors=[sfn.Errors.ALL], interval=Duration.seconds(2), max_attempts=6, backoff_rate=2.0
+        )
+        return task
+
+    def _wait(self, state_id: str, function: str, timeout: Duration, result: str) -> tasks.LambdaInvoke:
+        return tasks.LambdaInvoke(
+            self,
+            state_id,
+            lambda_function=self.functions[function],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"payout_id": sfn.JsonPath.string_at("$.payout_id"), "task_token": sfn.JsonPath.task_token}
+            ),
+            task_timeout=sfn.Timeout.duration(timeout),
+            result_path=f"$.{result}",
+        )
+
+    def _definition(self) -> sfn.IChainable:
+        payout_id = {"payout_id": sfn.JsonPath.string_at("$.payout_id")}
+        not_paid = sfn.Succeed(self, "NotPaid", comment="refused, rejected or failed: the payout says why")
+        paid = sfn.Succeed(self, "Paid")
+        needs_attention = sfn.Fail(
+            self,
+            "NeedsAttention",
+            error="PayoutNeedsAttention",
+            cause="A payout step could not finish safely",
+        )
+
+        compensate = self._task(
+            "Compensate", "payout_compensate",
+            {**payout_id, "reason": sfn.JsonPath.string_at("$.payment.reason")}, "compensation",
+        )  # fmt: skip
+        compensate.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
+        compensate.next(
+            sfn.Choice(self, "Compensated?")
+            .when(sfn.Condition.string_equals("$.compensation.outcome", "unsafe"), needs_attention)
+            .otherwise(not_paid)
+        )
+        payment_errored = sfn.Pass(
+            self,
+            "PaymentErrored",
+            result=sfn.Result.from_object(
+                {"outcome": "failed", "reason": "the payment step kept failing", "reference": ""}
+            ),
+            result_path="$.payment",
+        ).next(compensate)
+
+        settle = self._task(
+            "Settle", "payout_settle",
+            {**payout_id, "reference": sfn.JsonPath.string_at("$.payment.reference")}, "settled",
+        )  # fmt: skip
+        settle.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
+        settle.next(paid)
+
+        pay = self._wait("Pay", "payout_pay", PAYMENT_WAIT, "payment")
+        pay.add_retry(
+            errors=[sfn.Errors.TASKS_FAILED], interval=Duration.seconds(5), max_attempts=6, backoff_rate=2.0
+        )
+        pay.add_catch(payment_errored, errors=[sfn.Errors.ALL], result_path="$.error")
+        pay.next(
+            sfn.Choice(self, "Paid?")
+            .when(sfn.Condition.string_equals("$.payment.outcome", "paid"), settle)
+            .otherwise(compensate)
+        )
+
+        withdraw = self._task("Withdraw", "payout_withdraw", payout_id, "withdrawal")
+        withdraw.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
+        withdraw.next(
+            sfn.Choice(self, "Withdrawn?")
+            .when(sfn.Condition.string_equals("$.withdrawal.outcome", "withdrawn"), pay)
+            .otherwise(not_paid)
+        )
+
+        undecided = sfn.Pass(
+            self,
+            "FinanceDidNotDecide",
+            result=sfn.Result.from_object(
+                {"outcome": "failed", "reason": "finance did not decide in time", "reference": ""}
+            ),
+            result_path="$.payment",
+        ).next(compensate)  # nothing was withdrawn: the payout fails and the account may ask again
+        wait_for_finance = self._wait("WaitForFinance", "payout_approval", FINANCE_WAIT, "decision")
+        wait_for_finance.add_catch(undecided, errors=[sfn.Errors.ALL], result_path="$.error")
+        wait_for_finance.next(
+            sfn.Choice(self, "FinanceApproved?")
+            .when(sfn.Condition.string_equals("$.decision.decision", "approve"), withdraw)
+            .otherwise(not_paid)
+        )
+        approve = self._task("Approve", "payout_approval", payout_id, "approval")
+        approve.next(
+            sfn.Choice(self, "Approved?")
+            .when(sfn.Condition.string_equals("$.approval.outcome", "approved"), withdraw)
+            .when(sfn.Condition.string_equals("$.approval.outcome", "wait"), wait_for_finance)
+            .otherwise(not_paid)
+        )
+
+        checks = [
+            ("Assess", "payout_assess", "assessment"),
+            ("KycGate", "payout_kyc_gate", "kyc"),
+            ("Screen", "payout_screen", "screen"),
+        ]
+        following: sfn.IChainable = approve
+        for state_id, function, result in reversed(checks):
+            task = self._task(state_id, function, payout_id, result)
+            task.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
+            task.next(
+                sfn.Choice(self, f"{state_id}Passed?")
+                .when(sfn.Condition.string_equals(f"$.{result}.outcome", "passed"), following)
+                .otherwise(not_paid)
+            )
+            following = task
+        approve.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
+        return following
