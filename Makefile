@@ -15,7 +15,7 @@ PYTEST := $(PY) -m pytest
 help:
 	@echo "make dev    set everything up, deploy the real stack into the local cloud, seed a demo firm, run it"
 	@echo "make test   lint, types, unit, integration (DynamoDB Local), infrastructure, end-to-end (local cloud)"
-	@echo "make bench  benchmarks (risk engine, cold starts; API latency and a purchase burst in the local cloud)"
+	@echo "make bench  benchmarks (risk engine, cold starts; API latency, a purchase burst, enforcement in the local cloud)"
 
 # ---- installation (every step the project needs, from a fresh clone) ----
 $(VENV)/.installed: requirements.txt layers/dependencies/requirements.txt pyproject.toml

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, each figure on its own line as `name: value unit`.
 
-The first two are pure (one core, seconds); the last two deploy the stack into a throwaway local cloud and
-load it (minutes). `make bench-fast` (or `--fast`) runs only the first two.
+The pure ones (`FAST`: one core, seconds) run first; the others deploy the stack into a throwaway local cloud
+and load it (minutes). `make bench-fast` (or `--fast`) runs only the pure ones.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py", "abuse_bench.py"]
-LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py"]
+LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py", "enforcement_bench.py"]
 
 
 def main() -> int:

@@ -1,6 +1,8 @@
 """`python -m fakes [--stripe-port P] [--coinbase-port P] [--match-trader-port P] [--tradelocker-port P]
-[--dxtrade-port P] [--ctrader-port P] [--ctrader-ws-port P] [--mt5-bridge-port P]`: run the fakes until
-interrupted, printing their URLs as JSON (the cTrader Open API WebSocket as `ctrader_open_api`)."""
+[--dxtrade-port P] [--ctrader-port P] [--ctrader-ws-port P] [--mt5-bridge-port P] [--veriff-port P]
+[--sumsub-port P] [--veriff-webhook-url U] [--sumsub-webhook-url U]`: run the fakes until interrupted,
+printing their URLs as JSON (the cTrader Open API WebSocket as `ctrader_open_api`). The KYC fakes send their
+signed webhooks to the given URLs (the stack's `/v1/webhooks/veriff` and `/v1/webhooks/sumsub`)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from fakes.match_trader import FakeMatchTrader
 from fakes.mt5_bridge import FakeMt5Bridge
 from fakes.server import FakeService
 from fakes.stripe import FakeStripe
+from fakes.sumsub import FakeSumsub
 from fakes.tradelocker import FakeTradeLocker
+from fakes.veriff import FakeVeriff
 
 
 def main() -> None:
@@ -30,13 +34,21 @@ def main() -> None:
     parser.add_argument("--ctrader-port", type=int, default=0)
     parser.add_argument("--ctrader-ws-port", type=int, default=0)
     parser.add_argument("--mt5-bridge-port", type=int, default=0)
+    parser.add_argument("--veriff-port", type=int, default=0)
+    parser.add_argument("--sumsub-port", type=int, default=0)
+    parser.add_argument("--veriff-webhook-url", default=None)
+    parser.add_argument("--sumsub-webhook-url", default=None)
     args = parser.parse_args()
+    veriff, sumsub = FakeVeriff(), FakeSumsub()
+    veriff.webhook_url, sumsub.webhook_url = args.veriff_webhook_url, args.sumsub_webhook_url
     fakes: dict[str, tuple[FakeService, int]] = {
         "stripe": (FakeStripe(), args.stripe_port),
         "coinbase": (FakeCoinbaseCommerce(), args.coinbase_port),
         "match_trader": (FakeMatchTrader(), args.match_trader_port),
         "tradelocker": (FakeTradeLocker(), args.tradelocker_port),
         "dxtrade": (FakeDXtrade(), args.dxtrade_port),
+        "veriff": (veriff, args.veriff_port),
+        "sumsub": (sumsub, args.sumsub_port),
     }
     urls = {name: fake.start(port) for name, (fake, port) in fakes.items()}
     ctrader = FakeCTrader()

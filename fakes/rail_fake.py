@@ -2,13 +2,12 @@
 to `webhook_url`, redelivered with backoff), and the failure switches a contract test needs:
 `fail_next(n, status)` (the request fails before anything happens), `fail_next_reads(n)` (GETs only),
 `lose_next_response(n)` (the request is carried out, then the answer is lost as a 504: the ambiguous
-failure) and the outbox's `duplicate_next`, `hold`/`release(reverse=True)`. With `auto_deliver`, a thread
-delivers due webhooks (for `make dev`)."""
+failure) and the outbox's `duplicate_next`, `hold`/`release(reverse=True)`. With `auto_deliver`, the outbox's
+delivery worker sends due webhooks (for `make dev`)."""
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +30,6 @@ class RailFake(FakeService):
         self._lost: list[re.Pattern[str]] = []
         self._failing_reads = 0
         self._auto_deliver = auto_deliver
-        self._stop = threading.Event()
 
     @property
     def webhook_url(self) -> str | None:
@@ -70,13 +68,9 @@ class RailFake(FakeService):
     def start(self, port: int = 0) -> str:
         url = super().start(port)
         if self._auto_deliver:
-            threading.Thread(target=self._deliver_forever, daemon=True).start()
+            self.outbox.start_worker()
         return url
 
     def stop(self) -> None:
-        self._stop.set()
+        self.outbox.stop_worker()
         super().stop()
-
-    def _deliver_forever(self) -> None:
-        while not self._stop.wait(0.5):
-            self.outbox.flush()

@@ -2,23 +2,33 @@
 retrieval (with `expand[]=latest_charge`: the charge and its card's fingerprint), refunds, `Idempotency-Key`
 replay, Bearer auth, Stripe's form encoding and list objects. Test controls (`pay`, `refund`,
 `open_dispute`...) change the state and return the event Stripe would deliver;
-`delivery` signs it as Stripe does."""
+`delivery` signs it as Stripe does.
+
+Webhooks as Stripe sends them: the hosted payment page (`GET /pay/{session}`, what `make dev` prints) pays and
+answers at once; the signed `checkout.session.completed` event goes out from the shared delivery worker
+(`fakes.webhook_outbox`), outside the fake's lock, so the webhook handler can retrieve the session from this
+fake while it handles the event. A delivery that fails (no answer, not a 2xx) is sent again, signed afresh,
+after a growing delay. Stripe retries for up to three days with exponential backoff (live mode); here the
+schedule is compressed for local use (`redelivery`, `max_delivery_attempts`): 1 s doubling to at most 60 s,
+16 attempts, about 12 minutes in all. `emit(event)` queues any test control's event the same way."""
 
 from __future__ import annotations
 
 import itertools
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fakes.server import FakeService, HttpError, Reply, Request
 from fakes.signing import body_of, stripe_signature_header
+from fakes.webhook_outbox import Delivery, WebhookOutbox, doubling
 
 API_KEY = "sk_test_propdesk_fake"
 WEBHOOK_SECRET = "whsec_propdesk_fake"  # noqa: S105 - the fake's own secret
+# Stripe's redelivery (up to 3 days, exponential backoff), compressed for a local run.
+LOCAL_REDELIVERY = doubling(1.0, 60.0)
+LOCAL_MAX_DELIVERY_ATTEMPTS = 16
 
 
 def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -48,6 +58,8 @@ class FakeStripe(FakeService):
         api_key: str = API_KEY,
         webhook_secret: str = WEBHOOK_SECRET,
         clock: Callable[[], float] = time.time,
+        redelivery: Callable[[int], float] = LOCAL_REDELIVERY,
+        max_delivery_attempts: int = LOCAL_MAX_DELIVERY_ATTEMPTS,
     ) -> None:
         super().__init__()
         self.api_key = api_key
@@ -66,8 +78,37 @@ class FakeStripe(FakeService):
         self.route("GET", "/v1/payment_intents/([^/]+)", self._get_payment_intent)
         self.route("POST", "/v1/refunds", self._create_refund)
         self.route("GET", "/pay/([^/]+)", self._hosted_checkout)
-        # Where Stripe would POST its webhook events (the stack's /v1/webhooks/stripe); set by `make dev`.
-        self.webhook_url: str | None = None
+        self.outbox = WebhookOutbox(self._render, clock, redelivery, max_delivery_attempts)
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where Stripe POSTs its webhook events (the stack's /v1/webhooks/stripe); set by `make dev`."""
+        return self.outbox.url
+
+    @webhook_url.setter
+    def webhook_url(self, url: str | None) -> None:
+        self.outbox.url = url
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Webhook deliveries that were answered with a 2xx, in the order they succeeded."""
+        return list(self.outbox.delivered)
+
+    def start(self, port: int = 0) -> str:
+        url = super().start(port)
+        self.outbox.start_worker()
+        return url
+
+    def stop(self) -> None:
+        self.outbox.stop_worker()
+        super().stop()
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Send the event to `webhook_url` from the delivery worker (redelivered until it is accepted)."""
+        self.outbox.enqueue(event)
+
+    def _render(self, event: dict[str, Any], at: float) -> tuple[bytes, dict[str, str]]:
+        return self.delivery(event, timestamp=int(at))
 
     # ---- the API ----
     def _authorize(self, request: Request) -> None:
@@ -189,20 +230,24 @@ class FakeStripe(FakeService):
         return reply
 
     def _hosted_checkout(self, request: Request, session_id: str) -> Reply:
-        """The hosted payment page: opening it pays the session by card, and the signed
-        `checkout.session.completed` event is delivered to the webhook endpoint, as Stripe does."""
-        if session_id not in self.sessions:
-            raise HttpError(404, _invalid("session", f"No such checkout.session: '{session_id}'"))
+        """The hosted payment page: opening it pays the session by card and answers at once; the signed
+        `checkout.session.completed` event is then delivered to the webhook endpoint by the delivery worker,
+        as Stripe does. Opening a paid session's page again pays nothing more."""
+        session = self._session(session_id)
         if self.webhook_url is None:
             raise HttpError(409, _invalid("webhook_url", "no webhook endpoint is configured"))
-        body, headers = self.delivery(self.pay(session_id))
-        outgoing = urllib.request.Request(self.webhook_url, data=body, headers=headers, method="POST")  # noqa: S310
-        try:
-            with urllib.request.urlopen(outgoing, timeout=30) as answer:  # noqa: S310 - the local stack
-                status = answer.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        return Reply(200, {"paid": session_id, "webhook_status": status})
+        if session["status"] != "complete":
+            self.emit(self.pay(session_id))
+        return Reply(
+            200,
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "status": session["status"],
+                "payment_status": session["payment_status"],
+                "webhook": "sent to your endpoint (retried until it answers 2xx)",
+            },
+        )
 
     # ---- test controls: each returns the event Stripe would deliver ----
     def pay(

@@ -116,7 +116,7 @@ class FakeVeriff(FakeService):
             raise HttpError(400, _failure(1104, "vendorData must be a string of at most 1000 characters"))
         session_id = str(uuid.uuid4())
         token = secrets.token_urlsafe(24)
-        session = {
+        session: dict[str, Any] = {
             "id": session_id,
             "token": token,
             "vendorData": vendor_data,

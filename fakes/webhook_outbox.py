@@ -3,7 +3,11 @@ every attempt; a delivery that fails (no answer, or not a 2xx) is tried again af
 number of attempts; deliveries may repeat and need not arrive in order.
 
 Time is the fake's clock (seconds), so tests move it instead of sleeping: `flush()` sends every delivery that
-is due now. Test switches: `duplicate_next()` (the next event is delivered twice, same event id),
+is due now. A running fake delivers by itself instead: `start_worker()` runs a delivery thread that sends each
+event as soon as it is due (woken by every new event), always outside the fake's own lock, so a receiver may
+call the fake back while it handles the delivery (Stripe's webhook handler retrieves the session it was told
+about). This is the one webhook sender of the fakes: the Stripe fake and the payout-rail fakes use it. Test
+switches: `duplicate_next()` (the next event is delivered twice, same event id),
 `hold()` / `release(reverse=True)` (events wait, then go out in reverse order), and the receiver's own answers
 (a 500 makes the outbox retry later).
 """
@@ -63,6 +67,10 @@ class WebhookOutbox:
         self._max_attempts = max_attempts
         self._post = post
         self._lock = threading.RLock()
+        self._sending = threading.Lock()  # one flush at a time (the worker and a test's own flush)
+        self._wake = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.queue: list[Delivery] = []
         self.held: list[dict[str, Any]] = []
         self.delivered: list[Delivery] = []  # answered with a 2xx
@@ -97,10 +105,16 @@ class WebhookOutbox:
             self._duplicate = max(0, self._duplicate - 1)
             for _ in range(copies):
                 self.queue.append(Delivery(event, self._clock()))
+        self._wake.set()
 
     def flush(self) -> int:
         """Attempt every delivery due now, in the order they were queued; answer how many succeeded."""
-        if self.url is None:
+        with self._sending:
+            return self._flush()
+
+    def _flush(self) -> int:
+        url = self.url
+        if url is None:
             return 0
         with self._lock:
             now = self._clock()
@@ -108,7 +122,7 @@ class WebhookOutbox:
         succeeded = 0
         for delivery in due:
             body, headers = self.render(delivery.event, self._clock())
-            status = self._post(self.url, body, headers)
+            status = self._post(url, body, headers)  # never under a lock: the receiver may call back
             with self._lock:
                 delivery.attempts += 1
                 delivery.statuses.append(status)
@@ -126,3 +140,36 @@ class WebhookOutbox:
     def next_due_at(self) -> float | None:
         with self._lock:
             return min((delivery.due_at for delivery in self.queue), default=None)
+
+    def idle(self) -> bool:
+        """Nothing waits to be delivered (every event delivered or given up)."""
+        with self._lock:
+            return not self.queue and not self.held
+
+    # ---- the delivery worker (a running fake)
+    def start_worker(self, poll: float = 0.5) -> None:
+        """Deliver in the background: each event when it is due, retries after their backoff. `poll` bounds
+        the wait, so a due time computed from a clock that tests move is noticed too."""
+        if self._worker is not None and self._worker.is_alive():
+            return
+        self._stopping.clear()
+        self._worker = threading.Thread(target=self._deliver, args=(poll,), name="webhooks", daemon=True)
+        self._worker.start()
+
+    def stop_worker(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+            self._worker = None
+
+    def _deliver(self, poll: float) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            self.flush()
+            due_at = self.next_due_at()
+            if due_at is None or self.url is None:
+                wait = poll
+            else:
+                wait = min(poll, max(0.01, due_at - self._clock()))
+            self._wake.wait(wait)

@@ -9,14 +9,18 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config
+from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.kyc import KycEndpoints
+from infra.constructs.mail import Mail
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.payout_workflow import PayoutWorkflow
 from infra.constructs.payouts import Payouts
+from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.purchases import Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
@@ -35,16 +39,22 @@ class PropdeskStack(Stack):
         secrets = ProviderSecrets(self, "Secrets", config)
         realtime = Realtime(self, "Realtime", config, data, identity, functions)
         events = Events(self, "Events", config, data, realtime, functions)
-        workflows = Workflows(self, "Workflows", config, data, events.bus, functions)
-        api = Api(self, "Api", config, data, identity.user_pool, secrets.veriff, workflows.kyc, functions)
+        workflows = Workflows(self, "Workflows", config, data, events.bus, functions, secrets)
+        api = Api(self, "Api", config, data, identity.user_pool, functions)
         api.add_sign_in(identity.client, data, functions)
+        KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         payouts = Payouts(self, "Payouts", data, events.bus, api, functions)
         payout_workflow = PayoutWorkflow(
-            self, "PayoutWorkflow", config, data, events.bus, api, secrets, functions, payouts.function
-        )
-        Monitoring(
+            self, "PayoutWorkflow", config, data, events.bus, api, secrets, functions, payouts.function,
+            workflows.kyc,
+        )  # fmt: skip
+        enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
+        mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
+        mail.let_mail_logins(purchases.provisioning)
+        alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        monitoring = Monitoring(
             self,
             "Monitoring",
             config,
@@ -55,9 +65,13 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **payout_workflow.dead_letter_queues,
+                **enforcement.dead_letter_queues,
+                **mail.dead_letter_queues,
+                **alerts.dead_letter_queues,
             },
             {"kyc": workflows.kyc, "payouts": payout_workflow.state_machine},
         )
+        alerts.notify_ops(monitoring.topic)
 
         outputs = {
             "RestApiUrl": api.rest_api.url,
@@ -76,6 +90,7 @@ class PropdeskStack(Stack):
             "PayoutStateMachineArn": payout_workflow.state_machine.state_machine_arn,
             "PlatformApiKeyId": api.platform_api_key.key_id,
             "VeriffSecretArn": secrets.veriff.secret_arn,
+            "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)

@@ -28,10 +28,16 @@ from scripts.local_cloud.fake_providers import FakeProviders  # noqa: E402
 from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
 
 PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
+KYC_PROVIDER = os.environ.get("KYC_PROVIDER", "")  # veriff (the stack's default) or sumsub
 
 
-def banner(endpoints: LocalEndpoints, demo: dict[str, str]) -> str:
+def banner(endpoints: LocalEndpoints, demo: dict[str, str], providers: FakeProviders) -> str:
+    """What `make dev` prints: where the system answers, and commands that work as printed, in order, from
+    the clone's root (tests/e2e/test_printed_commands.py runs them). Commands are the lines indented by two
+    spaces after "Try:"; a line indented further continues the command above it (after a `\\`) or, under an
+    interactive command, is what to type into it."""
     api = endpoints.rest_url("")
+    stripe, coinbase, platform = providers.urls()
     now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)  # after the account's opening
     equity_reading = {
         "event_id": f"demo-{now:%H%M%S}",
@@ -58,15 +64,29 @@ Try:
        -d '{event_body}'
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
 
-Buy a challenge (Stripe, Coinbase Commerce and Match-Trader are local fakes on ports {PORT + 10}-{PORT + 12}):
+Buy a challenge (local fakes: Stripe {stripe}, Coinbase Commerce {coinbase}, Match-Trader {platform}):
   curl -s -X POST -H "Authorization: $TOKEN" -H "Idempotency-Key: demo-{now:%H%M%S}" \\
        -H 'content-type: application/json' {api}/v1/orders \\
        -d '{{"program_id": "one-step-100k", "currency": "EUR"}}' | tee .local/order.json
   curl -s "$(.venv/bin/python -c 'import json; print(json.load(open(".local/order.json"))["payment_url"])')"
-  curl -s -H "Authorization: $TOKEN" {api}/v1/orders       # paid, then provisioned
+  curl -s -H "Authorization: $TOKEN" {api}/v1/orders       # paid (Stripe's webhook), then provisioned
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts     # the new account, on the (fake) platform
+  .venv/bin/python -m scripts.mailbox                      # the local mailbox: receipt, platform login
+  .venv/bin/python -m scripts.mailbox --show 1             # the latest e-mail's text
+
+Live updates (interactive: type the line below it, then post an event above):
   .venv/bin/python -m websockets "{endpoints.websocket_url}?token=$TOKEN"
-      {{"action": "subscribe", "topics": ["account:{demo["account_id"]}"]}}    # then post an event above
+      {{"action": "subscribe", "topics": ["account:{demo["account_id"]}"]}}
+
+Verify the trader (the KYC gate, as a passed evaluation runs it; Veriff and Sumsub are local fakes on ports
+{PORT + 13}-{PORT + 14}, Veriff unless started with `KYC_PROVIDER=sumsub make dev`):
+  AWS_ENDPOINT_URL={endpoints.cloud} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \\
+  .venv/bin/python -c 'import boto3, json, sys; boto3.client("stepfunctions").start_execution(
+      stateMachineArn=sys.argv[1], input=json.dumps({{"trader_id": sys.argv[2],
+      "need": {{"kind": "funded", "reference": sys.argv[3]}}}}))' \\
+      {endpoints.outputs["KycStateMachineArn"]} {demo["trader_id"]} {demo["account_id"]}
+  curl -s -H "Authorization: $TOKEN" {api}/v1/me/kyc      # its verification_url: open it in a browser,
+  curl -s "<verification_url>?outcome=approve"            # or play approve|decline|resubmit|review here
 
 Ctrl-C stops the local cloud (its state is kept for the next `make dev`).
 """
@@ -101,9 +121,10 @@ def run() -> None:
     signal.signal(signal.SIGINT, shut_down)
     signal.signal(signal.SIGTERM, shut_down)
     try:
-        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context=providers.cdk_context())
+        chosen = {"kyc_provider": KYC_PROVIDER} if KYC_PROVIDER else {}  # the firm's KYC provider
+        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context={**providers.cdk_context(), **chosen})
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
-        providers.stripe.webhook_url = endpoints.rest_url("/v1/webhooks/stripe")  # the hosted page pays here
+        providers.point_webhooks(endpoints)  # Stripe's hosted page pays there; Veriff and Sumsub decide there
         providers.write_secrets(secrets_client(cloud))
         local_system = {"endpoint": cloud.endpoint, "outputs": outputs}
         (LOCAL / "dev.json").write_text(json.dumps(local_system, indent=2))
@@ -113,7 +134,7 @@ def run() -> None:
         if started_here:
             cloud.stop()
         raise
-    print(banner(endpoints, demo), flush=True)
+    print(banner(endpoints, demo, providers), flush=True)
     if not started_here:
         print("(the local cloud was already running: redeployed and seeded; it is left running)")
         return

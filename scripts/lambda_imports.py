@@ -32,7 +32,7 @@ LAMBDA_ENVIRONMENT = {
     "EVENT_BUS_NAME": "propdesk-dev",
     "WEBSOCKET_API_ID": "abc123",
     "WEBSOCKET_STAGE": "dev",
-    "VERIFF_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:veriff",
+    "KYC_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:veriff",
     "WARNING_SHARE": "0.8",
     "POWERTOOLS_SERVICE_NAME": "propdesk",
     "POWERTOOLS_METRICS_NAMESPACE": "propdesk",

@@ -1,8 +1,10 @@
 """REST routes of a signed-in trader (Cognito user-pool authorizer; staff with `read_accounts` read anyone's):
 
 `GET /v1/me`, `GET /v1/accounts`, `GET /v1/accounts/{id}` (account, live metrics, stored verdict,
-latest breaches), `.../metrics`, `.../trades` (executions by time range), `.../positions` (open now) and
-`.../breaches` (reports with the triggering event and any override).
+latest breaches), `.../credentials` (the platform's server and login, no password), `.../metrics`,
+`.../trades` (executions by time range), `.../positions` (open now), `.../breaches` (reports with the
+triggering event and any override) and `.../platform` (access at the trading platform: confirmed, wanted,
+commands pending).
 Routes and models: propdesk.http.contract.
 Another trader's account answers 404, exactly like a missing one.
 """
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.errors import ForbiddenError, InvalidInputError, ProgramVersionMissingError
+from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError, ProgramVersionMissingError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
@@ -35,6 +37,7 @@ from propdesk.observability import logger, observe
 from propdesk.records import Account, TraderProfile
 
 if TYPE_CHECKING:
+    from propdesk.data.account_logins import AccountLoginRepository
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.events import TradingEventRepository
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from propdesk.data.staff_actions import StaffActions
     from propdesk.engine import Evaluator
     from propdesk.http.identity import Caller
+    from propdesk.platforms.stores import AccessStates
     from propdesk.ports import Clock
     from propdesk.services.evaluators import Evaluators
     from propdesk.services.rate_limits import RateLimiter
@@ -62,12 +66,15 @@ class Dependencies:
     rate_limiter: RateLimiter
     clock: Clock
     evaluators: Evaluators | None = None  # built on first use: the engine costs ~25 ms of import
+    platform_access: AccessStates | None = None  # the table's, on first use
+    logins: AccountLoginRepository | None = None
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = AccountsApiSettings.from_env(os.environ)
     from propdesk.adapters.clock import SystemClock
+    from propdesk.data.account_logins import AccountLoginRepository
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
@@ -88,6 +95,7 @@ def production_dependencies() -> Dependencies:
         StaffActions(),
         RateLimiter(DynamoWindowCounter()),
         SystemClock(),
+        logins=AccountLoginRepository(),
     )
 
 
@@ -156,6 +164,18 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
     )
 
 
+@route(app, "getAccountCredentials")
+def get_account_credentials(call: Call, account_id: str) -> schema.AccountCredentials:
+    account = _readable_account(call, account_id)
+    logins = _deps().logins
+    login = logins.get(account.account_id) if logins is not None else None
+    if login is None:
+        raise NotFoundError("the account has no platform login yet", "account_id")
+    return schema.AccountCredentials(
+        account_id=login.account_id, platform=login.platform, server=login.server, login=login.login
+    )
+
+
 @route(app, "getAccountMetrics")
 def get_account_metrics(call: Call, account_id: str) -> schema.Metrics:
     return _metrics(call, _readable_account(call, account_id))
@@ -201,6 +221,20 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
         trigger = deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
         reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
+
+
+@route(app, "getAccountPlatform")
+def get_account_platform(call: Call, account_id: str) -> schema.PlatformState:
+    from propdesk.http.platform_views import platform_state_view
+
+    deps = _deps()
+    account = _readable_account(call, account_id)
+    if deps.platform_access is None:
+        from propdesk.data.platform_access import PlatformAccessRepository
+
+        deps.platform_access = PlatformAccessRepository()
+    state = deps.platform_access.get(account_id)
+    return platform_state_view(account, state, staff=call.caller.is_staff)
 
 
 # ---- helpers

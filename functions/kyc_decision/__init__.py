@@ -1,1 +1,1 @@
-"""kyc_decision: the KYC workflow's last step; records the decision and announces it on the bus."""
+"""kyc_decision: the KYC gate's last steps: expire an overdue case, announce the conclusion."""

@@ -1,6 +1,13 @@
-"""Step Functions task, input `{trader_id, decision}` with decision `approved` | `declined` | `resubmission`
-(the Choice state before it only lets these through): records the decision on the trader's KYC case and
-publishes `kyc.approved` / `kyc.declined` / `kyc.resubmission_requested`."""
+"""Step Functions tasks of the KYC workflow (the KYC gate). Input `{step, trader_id}`:
+
+- `check` (after the wait for a conclusion timed out or failed): expire the case if the firm's window is over
+  (announcing `kyc.expired` and resuming every waiting workflow). Answers `{trader_id, outcome, status,
+  attempt}` with `outcome` `open` (the gate asks again and waits on) or the conclusion.
+- `announce` (once resumed): the case's conclusion, its `kyc.approved` / `kyc.declined` / `kyc.expired` event
+  surely out (published here if the act that concluded the case could not). Same answer.
+
+Outcomes are for the workflow's Choice states, never errors; a missing case or an unexpected failure raises
+(the state machine's `States.ALL` catch ends the run in its Fail state)."""
 
 from __future__ import annotations
 
@@ -10,41 +17,38 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import KycDecisionSettings
-from propdesk.observability import observe
+from propdesk.observability import logger, observe
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from propdesk.services.kyc import KycService
+    from propdesk.kyc.verification import KycVerification
 
 
 class KycDecisionInput(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
+    step: Literal["check", "announce"]
     trader_id: str = Field(min_length=1, max_length=128)
-    decision: Literal["approved", "declined", "resubmission"]
 
 
 @functools.cache
-def production_dependencies() -> KycService:
+def production_dependencies() -> KycVerification:
     settings = KycDecisionSettings.from_env(os.environ)
-    from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.eventbridge import EventBridgePublisher
-    from propdesk.data.binding import TableBinding, bind_tables
-    from propdesk.data.kyc import KycRepository
-    from propdesk.services.kyc import KycService
+    from propdesk.wiring import kyc
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return KycService(KycRepository(), SystemClock(), publisher=EventBridgePublisher(settings.event_bus_name))
+    return kyc.verification(settings)
 
 
-def process(event: dict[str, Any], context: LambdaContext, service: KycService) -> dict[str, Any]:
+def process(event: dict[str, Any], context: LambdaContext, kyc: KycVerification) -> dict[str, Any]:
     request = KycDecisionInput.model_validate(event)
-    announcement = service.record_decision(request.trader_id, request.decision)
+    progress = kyc.check(request.trader_id) if request.step == "check" else kyc.announce(request.trader_id)
+    extra = {"step": request.step, "trader_id": request.trader_id, "outcome": progress.outcome}
+    logger.info("KYC gate step", extra=extra)
     return {
-        "trader_id": request.trader_id,
-        "decision": request.decision,
-        "recorded": True,
-        "event": announcement.detail_type,
+        "trader_id": progress.trader_id,
+        "outcome": progress.outcome,
+        "status": progress.status,
+        "attempt": progress.attempt,
     }
 
 

@@ -1,1 +1,1 @@
-"""kyc_request: the KYC workflow's waiting step; stores the task token until the provider decides."""
+"""kyc_request: the KYC gate's first steps: open the case with its provider session, park the task token."""

@@ -1,12 +1,23 @@
-"""Step Functions task (`.waitForTaskToken`), input `{trader_id, account_id, task_token}`: opens the trader's
-pending KYC case holding the token. The workflow then waits until `kyc_webhook` resumes it with the decision.
-Invalid input raises: the state machine's `States.ALL` catch ends the run in its Fail state."""
+"""Step Functions tasks of the KYC workflow (the KYC gate), input `{step, trader_id, need: {kind,
+reference}}`:
+
+- `open` (a plain task): open the trader's case or join it (`kind` `funded` with the account, or `payout`
+  with the payout), expiring it first if the firm's window is over, and create the provider session it waits
+  for (announcing `kyc.requested` with the link). Answers `{trader_id, outcome, status, attempt}`, `outcome`
+  being `open`, `approved`, `declined`, `expired` or `provider_unavailable` (the workflow waits and tries
+  again): outcomes for a Choice, never errors.
+- `wait` (`.waitForTaskToken`, with `task_token`): park the token until the case concludes; a concluded case
+  answers it at once. The webhook, a staff decision or the expiry check resumes it with `{trader_id,
+  outcome}`.
+
+Invalid input or an unexpected failure raises: the state machine's `States.ALL` catch ends the run in its
+Fail state (alarmed)."""
 
 from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import KycRequestSettings
@@ -14,34 +25,50 @@ from propdesk.observability import logger, observe
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from propdesk.services.kyc import KycService
+    from propdesk.kyc.verification import KycVerification
+
+
+class NeedInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    kind: Literal["funded", "payout"]
+    reference: str = Field(min_length=1, max_length=128)
 
 
 class KycRequestInput(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
+    step: Literal["open", "wait"]
     trader_id: str = Field(min_length=1, max_length=128)
-    account_id: str = Field(min_length=1, max_length=128)
-    task_token: str = Field(min_length=1, max_length=2048)
+    need: NeedInput
+    task_token: str | None = Field(default=None, min_length=1, max_length=2048)
 
 
 @functools.cache
-def production_dependencies() -> KycService:
+def production_dependencies() -> KycVerification:
     settings = KycRequestSettings.from_env(os.environ)
-    from propdesk.adapters.clock import SystemClock
-    from propdesk.data.binding import TableBinding, bind_tables
-    from propdesk.data.kyc import KycRepository
-    from propdesk.services.kyc import KycService
+    from propdesk.wiring import kyc
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return KycService(KycRepository(), SystemClock())
+    return kyc.verification(settings, kyc.provider(settings))
 
 
-def process(event: dict[str, Any], context: LambdaContext, service: KycService) -> dict[str, Any]:
+def process(event: dict[str, Any], context: LambdaContext, kyc: KycVerification) -> dict[str, Any]:
     request = KycRequestInput.model_validate(event)
-    case = service.request(request.trader_id, request.account_id, request.task_token)
-    logger.info("KYC requested", extra={"trader_id": case.trader_id, "account_id": case.account_id})
-    return {"status": "waiting", "trader_id": case.trader_id, "account_id": case.account_id}
+    need = request.need
+    if request.step == "open":
+        progress = kyc.request(request.trader_id, need.kind, need.reference)
+    else:
+        if request.task_token is None:
+            raise ValueError("the wait step needs the workflow's task_token")
+        progress = kyc.wait(request.trader_id, need.kind, need.reference, request.task_token)
+    extra = {"step": request.step, "trader_id": request.trader_id, "need": need.kind}
+    logger.info("KYC gate step", extra={**extra, "outcome": progress.outcome})
+    return {
+        "trader_id": progress.trader_id,
+        "outcome": progress.outcome,
+        "status": progress.status,
+        "attempt": progress.attempt,
+    }
 
 
 @observe

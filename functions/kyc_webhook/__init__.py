@@ -1,1 +1,1 @@
-"""kyc_webhook: Veriff's signed decision webhook (REST `POST /v1/webhooks/veriff`) resumes the workflow."""
+"""kyc_webhook: the KYC provider's signed webhooks (`POST /v1/webhooks/veriff|sumsub`) move KYC cases."""

@@ -1,10 +1,16 @@
-"""REST `POST /v1/webhooks/veriff`, no authorizer: the body's HMAC (`X-HMAC-SIGNATURE`, keyed with the shared
-secret from Secrets Manager) is checked before anything is read. A valid decision resumes the trader's waiting
-KYC workflow (SendTaskSuccess with `{"decision": ...}`) and marks the case decided.
+"""REST `POST /v1/webhooks/veriff` and `POST /v1/webhooks/sumsub`, no authorizer: the firm's KYC provider
+(`KYC_PROVIDER`) verifies the signature over the raw body before anything is read (Veriff `X-HMAC-SIGNATURE`,
+Sumsub `X-Payload-Digest`, keyed from Secrets Manager through a TTL cache: a rotated secret works without a
+cold start), then the case holding the provider session judges the event (`propdesk.kyc.verification`).
 
-401 for a missing, tampered or wrongly keyed signature; 400 for a signed body that is not JSON; 422 for a
-signed JSON body of the wrong shape. Nothing is changed in any of these cases. Redeliveries answer 200 with
-`ignored` (the case is no longer pending). Review (9121) and other non-decision codes are acknowledged only.
+- 200 `{status, reason}`: `applied` (the case moved: approved, declined, a new attempt after a resubmission
+  with its new link announced, a review waiting for staff), `ignored` (a redelivery, an older attempt's, a
+  concluded case's) or `acknowledged` (progress);
+- 401 unsigned, tampered, wrongly keyed or replayed; 400 a signed body that is not JSON; 422 signed JSON of
+  the wrong shape; 404 a session no case holds (the provider redelivers) or a provider the firm does not
+  use; 503 with Retry-After when a resubmission's new session could not be created (the decision is kept;
+  the redelivery creates the session). Nothing changes on a refusal. Bodies are never logged (Veriff's
+  decision carries the person's data; it is neither read nor kept).
 """
 
 from __future__ import annotations
@@ -14,63 +20,91 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from propdesk.adapters.veriff import DecisionWebhook, shared_secret_of, signature_matches
 from propdesk.config import KycWebhookSettings
-from propdesk.errors import UnauthorizedError
-from propdesk.http.app import build_rest_app, parse_json, raw_body, resolve
-from propdesk.observability import logger, observe
+from propdesk.errors import NotFoundError
+from propdesk.http.app import build_rest_app, raw_body, resolve
+from propdesk.http.error_format import error_body
+from propdesk.http.routing import Call, route
+from propdesk.http.schemas.kyc import KycWebhookReceived
+from propdesk.kyc.port import KycProviderUnavailableError
+from propdesk.observability import logger, metrics, observe
 
 if TYPE_CHECKING:
-    from propdesk.ports import SecretSource
-    from propdesk.services.kyc import KycService
+    from propdesk.kyc.port import KycProvider
+    from propdesk.kyc.verification import KycVerification
+    from propdesk.ports import Clock
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 256 * 1024
 app = build_rest_app()
 
 
 @dataclass(frozen=True)
 class Dependencies:
-    kyc: KycService
-    secrets: SecretSource
-    secret_id: str
+    kyc: KycVerification
+    provider: KycProvider
+    clock: Clock
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = KycWebhookSettings.from_env(os.environ)
     from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.secrets import SecretsManagerSource
-    from propdesk.adapters.stepfunctions import StepFunctionsCallback
-    from propdesk.data.binding import TableBinding, bind_tables
-    from propdesk.data.kyc import KycRepository
-    from propdesk.services.kyc import KycService
+    from propdesk.wiring import kyc
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    kyc = KycService(KycRepository(), SystemClock(), callback=StepFunctionsCallback())
-    return Dependencies(kyc=kyc, secrets=SecretsManagerSource(), secret_id=settings.veriff_secret_arn)
+    provider = kyc.provider(settings)
+    return Dependencies(kyc.verification(settings, provider), provider, SystemClock())
 
 
-@app.post("/v1/webhooks/veriff")
-def veriff_decision() -> dict[str, Any]:
+@route(app, "postVeriffWebhook")
+def veriff_webhook(call: Call) -> KycWebhookReceived:
+    return _receive("veriff")
+
+
+@route(app, "postSumsubWebhook")
+def sumsub_webhook(call: Call) -> KycWebhookReceived:
+    return _receive("sumsub")
+
+
+def _receive(provider_name: str) -> KycWebhookReceived:
     deps: Dependencies = app.context["deps"]
-    body = raw_body(app.current_event.raw_event)
-    signature = app.current_event.headers.get("x-hmac-signature") or app.current_event.headers.get(
-        "X-HMAC-SIGNATURE"
+    if deps.provider.name != provider_name:
+        raise NotFoundError(f"{provider_name} is not this firm's KYC provider", "provider")
+    event = app.current_event.raw_event
+    headers = {str(name): str(value) for name, value in (event.get("headers") or {}).items()}
+    verified = deps.provider.verify_webhook(raw_body(event), headers)
+    transition = deps.kyc.receive(verified)
+    logger.info(
+        "KYC webhook",
+        extra={
+            "provider": provider_name,
+            "provider_code": verified.provider_code,
+            "verdict": transition.verdict,
+            "reason": transition.reason,
+            "case_status": transition.case.status,
+        },
     )
-    if not signature_matches(body, signature, shared_secret_of(deps.secrets.get(deps.secret_id))):
-        raise UnauthorizedError("the X-HMAC-SIGNATURE header does not match the body", "X-HMAC-SIGNATURE")
-    webhook = DecisionWebhook.model_validate(parse_json(body))
-    decision = webhook.decision
-    if decision is None:
-        return {"status": "acknowledged"}
-    outcome = deps.kyc.receive_decision(webhook.verification.vendor_data, decision, webhook.verification.id)
-    logger.info("Veriff decision", extra={"decision": decision, "outcome": outcome})
-    return {"status": outcome}
+    metrics.add_metric(name=f"KycWebhooks{transition.verdict.capitalize()}", unit="Count", value=1)
+    return KycWebhookReceived(status=transition.verdict, reason=transition.reason)
+
+
+def _provider_unavailable(error: KycProviderUnavailableError) -> Response[Any]:
+    logger.warning("KYC provider unavailable for a new session", extra={"error": str(error)[:200]})
+    return Response(
+        status_code=503,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body("kyc_provider_unavailable", "the new verification session could not be created yet"),
+        headers={"Retry-After": "60"},
+    )
+
+
+app.exception_handler(KycProviderUnavailableError)(_provider_unavailable)
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     app.context["deps"] = deps
+    app.context["now"] = deps.clock.now()
     return resolve(app, event, context, max_body_bytes=MAX_BODY_BYTES)
 
 

@@ -2,7 +2,8 @@
 purchase.dispute_closed` (DLQ after 6 receives, alarmed). Each message is one EventBridge event:
 
 - `purchase.completed`: open the trading account on Match-Trader once (lease, look-up by reference, then
-  create), pin it to the program version bought, mail the credentials, publish `account.provisioned`;
+  create), pin it to the program version bought, mail the platform login (the one-time password only in
+  that e-mail, through SES, once per account), publish `account.provisioned`;
 - `purchase.refunded`: disable the order's account; `purchase.disputed`: suspend it, flag the trader, alert
   the firm; `purchase.dispute_closed` (won): reinstate it.
 
@@ -39,29 +40,43 @@ class Dependencies:
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = ProvisioningSettings.from_env(os.environ)
+    from propdesk.adapters import ses
     from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.email_stub import LoggingEmailSender
     from propdesk.adapters.eventbridge import EventBridgePublisher
+    from propdesk.data.account_logins import AccountLoginRepository
     from propdesk.data.account_status import PurchaseAccountBook
     from propdesk.data.accounts import TraderRepository
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.mail import MailMarkRepository
     from propdesk.data.orders import OrderRepository
     from propdesk.data.sales import ReviewFlagRepository
-    from propdesk.purchases.fulfilment import Fulfilment
+    from propdesk.mail.delivery import OnceOnlyMail
+    from propdesk.mail.letter import Firm
+    from propdesk.purchases.fulfilment import Fulfilment, LoginMail
     from propdesk.wiring import purchases as production
 
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
+    clock = SystemClock()
+    sender = ses.SesEmailSender(
+        settings.mail_from, lambda: ses.default_client(settings.aws_region, settings.aws_endpoint_url)
+    )
+    login_mail = LoginMail(
+        OnceOnlyMail(sender, MailMarkRepository(), clock),
+        AccountLoginRepository(),
+        Firm(settings.firm_name),
+        settings.platform_login_url,
+    )
     fulfilment = Fulfilment(
         OrderRepository(),
         PurchaseAccountBook(),
         CatalogueRepository(),
         TraderRepository(),
         production.match_trader(settings, production.secrets()),
-        LoggingEmailSender(),
+        login_mail,
         EventBridgePublisher(settings.event_bus_name),
         ReviewFlagRepository(),
     )
-    return Dependencies(fulfilment, SystemClock())
+    return Dependencies(fulfilment, clock)
 
 
 def handle(envelope: Envelope, deps: Dependencies) -> str:

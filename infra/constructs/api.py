@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from propdesk.http.contract import OPERATIONS, Access, Operation
 
@@ -44,8 +42,9 @@ OPEN_BECAUSE = {
     "api_docs": "The API's own OpenAPI document and Swagger UI are public, like the routes they describe.",
     "auth_api": "Sign-up and sign-in are how a caller gets a Cognito token, so they cannot require one; "
     "auth_api limits every route per source IP and sign-in and confirmation per e-mail address.",
-    "kyc_webhook": "Veriff calls this webhook; kyc_webhook verifies its X-HMAC-SIGNATURE (HMAC-SHA256 of the "
-    "raw body with the shared secret) before acting.",
+    "kyc_webhook": "The KYC provider (Veriff or Sumsub) calls this webhook; kyc_webhook verifies its "
+    "signature over the raw body (X-HMAC-SIGNATURE or X-Payload-Digest, keyed with the provider's secret) "
+    "before acting.",
 }
 SIGNED_BY_PROVIDER = (
     "A payment or KYC provider calls this webhook; its handler verifies the provider's signature over the "
@@ -75,8 +74,6 @@ class Api(Construct):
         config: StageConfig,
         data: Data,
         user_pool: cognito.IUserPool,
-        veriff_secret: secretsmanager.ISecret,
-        kyc_workflow: sfn.IStateMachine,
         functions: FunctionFactory,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -120,16 +117,6 @@ class Api(Construct):
                 "platform_events", "POST /v1/platform/events: normalized trading events", 15, 512, table_env
             ),
         )
-        kyc_webhook = functions.create(
-            self,
-            FunctionSpec(
-                "kyc_webhook",
-                "POST /v1/webhooks/veriff: signed KYC decisions, handed to the waiting workflow",
-                15,
-                256,
-                {**table_env, "VERIFF_SECRET_ARN": veriff_secret.secret_arn},
-            ),
-        )
         data.grant_table(catalogue)
         data.grant_table(accounts)
         # A trader sets their display name (TRADER#{sub} / PROFILE), counted by the rate limiter (RATE#...).
@@ -138,9 +125,6 @@ class Api(Construct):
         data.grant_table(staff, write=True, audit_writer=True)  # overrides, versions, audit, rate counters
         user_pool.grant(staff, *STAFF_DIRECTORY_ACTIONS)  # staff roles are the pool's groups
         data.grant_table(platform_events, write=True)  # reads the account the events belong to
-        data.grant_table(kyc_webhook, write=True)
-        veriff_secret.grant_read(kyc_webhook)
-        kyc_workflow.grant_task_response(kyc_webhook)
 
         self.rest_api = self._rest_api(config)
         self.rest_api.node.try_remove_child("Endpoint")  # the stack publishes it as RestApiUrl
@@ -155,7 +139,6 @@ class Api(Construct):
                 "staff_api": staff,
                 "api_docs": docs,
                 "platform_events": platform_events,
-                "kyc_webhook": kyc_webhook,
             }
         )
 

@@ -1,8 +1,10 @@
 """Step Functions: the payout workflow. `payout.requested` on the bus starts it; one small function per step
 (`functions/payout_*`, thin over `propdesk.payouts.workflow`):
 
-    Assess ─► KycGate ─► Screen ─► Approve ─┬─► Withdraw ─► Pay (task token) ─► Settle ─► Paid
-                                            └─► WaitForFinance (task token: payouts_api's decision) ─┘
+    Assess ─► KycGate (the KYC workflow, startExecution.sync:2) ─► KycCheck ─► Screen ─► Approve ─┐
+      ┌──────────────────────────────────────────────────────────────────────────────────────────┘
+      ├─► Withdraw ─► Pay (task token) ─► Settle ─► Paid
+      └─► WaitForFinance (task token: payouts_api's decision) ─► Withdraw ...
     a refusal or rejection ─► NotPaid;  a failed payment (or a pay step that kept failing) ─► Compensate
 
     POST /v1/webhooks/payouts/bridge | /wise ─► payout_webhook_* ─► SendTaskSuccess (the Pay step's token)
@@ -44,6 +46,7 @@ from infra.constructs.functions import (
 )
 from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
+from infra.constructs.workflows import kyc_gate_task
 from infra.nag import acknowledge, logical_id
 
 CONTEXT_DEFAULTS = {
@@ -100,8 +103,10 @@ class PayoutWorkflow(Construct):
         secrets: ProviderSecrets,
         functions: FunctionFactory,
         payouts_api: lambda_.IFunction,
+        kyc_workflow: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._kyc_workflow = kyc_workflow
         setting = {
             name: str(self.node.try_get_context(name) or default)
             for name, default in CONTEXT_DEFAULTS.items()
@@ -199,7 +204,10 @@ class PayoutWorkflow(Construct):
                 targets.SfnStateMachine(
                     self.state_machine,
                     input=events.RuleTargetInput.from_object(
-                        {"payout_id": events.EventField.from_path("$.detail.payout_id")}
+                        {
+                            "payout_id": events.EventField.from_path("$.detail.payout_id"),
+                            "trader_id": events.EventField.from_path("$.detail.trader_id"),
+                        }
                     ),
                     dead_letter_queue=start_dlq,
                     retry_attempts=8,
@@ -320,7 +328,7 @@ class PayoutWorkflow(Construct):
 
         checks = [
             ("Assess", "payout_assess", "assessment"),
-            ("KycGate", "payout_kyc_gate", "kyc"),
+            ("KycCheck", "payout_kyc_gate", "kyc_check"),  # the gate's conclusion, on the payout
             ("Screen", "payout_screen", "screen"),
         ]
         following: sfn.IChainable = approve
@@ -333,5 +341,9 @@ class PayoutWorkflow(Construct):
                 .otherwise(not_paid)
             )
             following = task
+            if state_id == "KycCheck":  # the KYC gate (its own workflow) runs to its end before the check
+                gate = kyc_gate_task(self, "KycGate", self._kyc_workflow, "payout", "$.payout_id")
+                gate.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
+                following = gate.next(task)
         approve.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
         return following

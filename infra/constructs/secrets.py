@@ -18,7 +18,7 @@ from infra.nag import acknowledge
 PROVIDER_SECRETS: dict[str, tuple[tuple[str, ...], str]] = {
     "stripe": (("api_key",), "webhook_secret"),
     "veriff": (("api_key",), "shared_secret"),
-    "sumsub": (("app_token",), "secret_key"),
+    "sumsub": (("app_token", "secret_key"), "webhook_secret"),
     "match-trader": (("base_url",), "api_token"),
     "coinbase-commerce": (("api_key",), "webhook_secret"),
     # payout rails: webhooks are RSA-signed, so ops put the rail's public key in with the API key

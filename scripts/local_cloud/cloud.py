@@ -73,6 +73,22 @@ def forget_stream_positions(state_dir: Path) -> None:
         state_file.write_text(json.dumps(state))
 
 
+def discard(folder: Path) -> None:
+    """Delete a folder without waiting for it: renamed aside at once, then removed by a detached `rm -rf`
+    (deleting a gigabyte of extracted Lambda code took minutes on a busy machine, holding up a test run)."""
+    if not folder.exists():
+        return
+    doomed = folder.with_name(f".{folder.name}.discarded-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        folder.rename(doomed)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    quiet = subprocess.DEVNULL
+    remove = ["rm", "-rf", str(doomed)]
+    subprocess.Popen(remove, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True)
+
+
 def reap_if_child(pid: int) -> None:
     """Collect an exited emulator we started ourselves, so it does not linger as a zombie."""
     with contextlib.suppress(ChildProcessError):
@@ -174,7 +190,7 @@ class LocalCloud:
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         # Each Lambda worker extracts its code and the layer (~60 MB) here: gigabytes after a load test.
-        shutil.rmtree(self.scratch_dir, ignore_errors=True)
+        discard(self.scratch_dir)
         print(f"local cloud: stopped (port {self.port})")
 
     def cdk(self, *args: str) -> None:

@@ -1,7 +1,7 @@
-"""The outside providers, faked locally: Stripe, Coinbase Commerce and the Match-Trader Broker API, each a
-small server speaking the provider's documented HTTP API (`fakes/`). The stack is pointed at them through
-CDK context, and their credentials go into the stack's own Secrets Manager secrets, as ops would set the
-real ones."""
+"""The outside providers, faked locally: Stripe, Coinbase Commerce, the Match-Trader Broker API, Veriff and
+Sumsub, each a small server speaking the provider's documented HTTP API (`fakes/`). The stack is pointed at
+them through CDK context, and their credentials go into the stack's own Secrets Manager secrets, as ops would
+set the real ones; the KYC fakes send their signed webhooks to the stack's routes (`point_webhooks`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from typing import Any
 
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.match_trader import FakeMatchTrader
+from fakes.server import FakeService
 from fakes.stripe import FakeStripe
+from fakes.sumsub import LEVEL_NAME, FakeSumsub
+from fakes.veriff import FakeVeriff
 from scripts.local_cloud.cloud import STAGE
+from scripts.local_cloud.endpoints import LocalEndpoints
 
 
 @dataclass
@@ -20,9 +24,11 @@ class FakeProviders:
     stripe: FakeStripe = field(default_factory=FakeStripe)
     coinbase: FakeCoinbaseCommerce = field(default_factory=FakeCoinbaseCommerce)
     match_trader: FakeMatchTrader = field(default_factory=FakeMatchTrader)
+    veriff: FakeVeriff = field(default_factory=FakeVeriff)
+    sumsub: FakeSumsub = field(default_factory=FakeSumsub)
 
     first_port: int = 0
-    """Fixed ports (`first_port` and the two after it) for `make dev`; 0 picks free ports (tests)."""
+    """Fixed ports (`first_port` and the four after it) for `make dev`; 0 picks free ports (tests)."""
     started: bool = False
 
     def start(self) -> None:
@@ -39,14 +45,17 @@ class FakeProviders:
     def urls(self) -> tuple[str, str, str]:
         """Stripe's, Coinbase Commerce's and Match-Trader's base URLs (known before the start on fixed ports,
         so a second `make dev` can point the stack at the fakes the first one serves)."""
-        if self.first_port:
-            stripe, coinbase, platform = (f"http://127.0.0.1:{self.first_port + n}" for n in range(3))
-            return stripe, coinbase, platform
-        return self.stripe.url, self.coinbase.url, self.match_trader.url
+        stripe, coinbase, platform, _, _ = self._urls()
+        return stripe, coinbase, platform
 
     def cdk_context(self) -> dict[str, str]:
-        stripe, coinbase, platform = self.urls()
-        return {"stripe_api_base": stripe, "coinbase_api_base": coinbase, "match_trader_base_url": platform}
+        stripe, coinbase, platform, veriff, sumsub = self._urls()
+        return {
+            "stripe_api_base": stripe,
+            "coinbase_api_base": coinbase,
+            "match_trader_base_url": platform,
+            **kyc_context(veriff, sumsub),
+        }
 
     def secrets(self) -> dict[str, str]:
         return {
@@ -59,11 +68,48 @@ class FakeProviders:
             f"propdesk/{STAGE}/match-trader": json.dumps(
                 {"base_url": self.urls()[2], "api_token": self.match_trader.token}
             ),
+            **kyc_secrets(self.veriff, self.sumsub),
         }
 
-    def _fakes(self) -> tuple[FakeStripe, FakeCoinbaseCommerce, FakeMatchTrader]:
-        return self.stripe, self.coinbase, self.match_trader
+    def point_webhooks(self, endpoints: LocalEndpoints) -> None:
+        """Where the fakes send their signed webhooks: the deployed stack's routes."""
+        self.stripe.webhook_url = endpoints.rest_url("/v1/webhooks/stripe")  # the hosted page pays here
+        point_kyc_webhooks(self.veriff, self.sumsub, endpoints)
+
+    def _fakes(self) -> tuple[FakeService, ...]:
+        return self.stripe, self.coinbase, self.match_trader, self.veriff, self.sumsub
+
+    def _urls(self) -> tuple[str, ...]:
+        if self.first_port:
+            return tuple(f"http://127.0.0.1:{self.first_port + n}" for n in range(len(self._fakes())))
+        return tuple(fake.url for fake in self._fakes())
 
     def write_secrets(self, secretsmanager: Any) -> None:
         for name, value in self.secrets().items():
             secretsmanager.put_secret_value(SecretId=name, SecretString=value)
+
+
+def kyc_context(veriff_url: str, sumsub_url: str) -> dict[str, str]:
+    """CDK context pointing the KYC functions at the fakes (whichever `kyc_provider` the firm chose)."""
+    return {"veriff_api_base": veriff_url, "sumsub_api_base": sumsub_url, "sumsub_level_name": LEVEL_NAME}
+
+
+def kyc_secrets(veriff: FakeVeriff, sumsub: FakeSumsub) -> dict[str, str]:
+    """The KYC providers' secrets as ops write them (the JSON the adapters read)."""
+    return {
+        f"propdesk/{STAGE}/veriff": json.dumps(
+            {"api_key": veriff.api_key, "shared_secret": veriff.shared_secret}
+        ),
+        f"propdesk/{STAGE}/sumsub": json.dumps(
+            {
+                "app_token": sumsub.app_token,
+                "secret_key": sumsub.secret_key,
+                "webhook_secret": sumsub.webhook_secret,
+            }
+        ),
+    }
+
+
+def point_kyc_webhooks(veriff: FakeVeriff, sumsub: FakeSumsub, endpoints: LocalEndpoints) -> None:
+    veriff.webhook_url = endpoints.rest_url("/v1/webhooks/veriff")
+    sumsub.webhook_url = endpoints.rest_url("/v1/webhooks/sumsub")

@@ -9,9 +9,11 @@ place that decides it); staff permissions are granted here and nowhere else:
 | override_breaches       |         | yes  |         |       |
 | change_program_version  |         |      |         | yes   |
 | read_audit              |         | yes  | yes     | yes   |
+| read_alerts             |         | yes  | yes     | yes   |
 | read_payouts            |         |      | yes     | yes   |
 | decide_payouts          |         |      | yes     |       |
 | refund_orders           |         |      | yes     |       |
+| decide_kyc              |         | yes  |         | yes   |
 | manage_programs         |         |      |         | yes   |
 | manage_staff            |         |      |         | yes   |
 """
@@ -39,9 +41,11 @@ class Permission(StrEnum):
     OVERRIDE_BREACHES = "override_breaches"
     CHANGE_PROGRAM_VERSION = "change_program_version"
     READ_AUDIT = "read_audit"
+    READ_ALERTS = "read_alerts"  # the firm's alerts: disputes, provisioning stuck, reconciliation mismatches
     READ_PAYOUTS = "read_payouts"  # finance's queue of payout requests
     DECIDE_PAYOUTS = "decide_payouts"  # approve or reject a payout request
     REFUND_ORDERS = "refund_orders"  # refund a card payment (all or part of it)
+    DECIDE_KYC = "decide_kyc"  # decide a KYC case waiting for review, overturn a decision, reopen a case
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
 
@@ -51,9 +55,11 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.OVERRIDE_BREACHES: frozenset({RISK}),
     Permission.CHANGE_PROGRAM_VERSION: frozenset({ADMIN}),
     Permission.READ_AUDIT: frozenset({RISK, FINANCE, ADMIN}),
+    Permission.READ_ALERTS: frozenset({RISK, FINANCE, ADMIN}),
     Permission.READ_PAYOUTS: frozenset({FINANCE, ADMIN}),
     Permission.DECIDE_PAYOUTS: frozenset({FINANCE}),
     Permission.REFUND_ORDERS: frozenset({FINANCE}),
+    Permission.DECIDE_KYC: frozenset({RISK, ADMIN}),
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
 }

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
+
+from propdesk.platforms.port import PlatformName
 
 
 class ConfigError(Exception):
@@ -72,8 +74,33 @@ class PlatformEventsSettings(TableSettings):
     pass
 
 
-class KycWebhookSettings(TableSettings):
-    veriff_secret_arn: str = Field(min_length=1)
+class KycPolicySettings(EventBusSettings):
+    """The firm's KYC terms: attempts allowed per case window, and the window for a decision."""
+
+    kyc_max_attempts: int = Field(default=3, ge=1, le=10)
+    kyc_decision_window_days: int = Field(default=14, ge=1, le=90)
+
+
+class KycProviderSettings(KycPolicySettings):
+    """The firm's KYC provider (`veriff` or `sumsub`), its Secrets Manager secret (Veriff `{"api_key",
+    "shared_secret"}`, Sumsub `{"app_token", "secret_key", "webhook_secret"}`) re-read after
+    `secrets_ttl_seconds`, its API base (the local cloud's fake), Sumsub's level, and where the provider's
+    page sends the trader when done."""
+
+    kyc_provider: Literal["veriff", "sumsub"] = "veriff"
+    kyc_secret_arn: str = Field(min_length=1)
+    kyc_api_base: str | None = None  # None: the provider's production API
+    sumsub_level_name: str = Field(default="basic-kyc-level", min_length=1)
+    kyc_return_url: str | None = None
+    secrets_ttl_seconds: float = Field(default=300.0, gt=0, le=3600)
+
+
+class KycWebhookSettings(KycProviderSettings):
+    pass
+
+
+class KycApiSettings(KycProviderSettings):
+    pass
 
 
 class RiskRecalcSettings(EventBusSettings):
@@ -88,11 +115,11 @@ class NotificationsSettings(TableSettings, WebSocketSettings):
     pass
 
 
-class KycRequestSettings(TableSettings):
+class KycRequestSettings(KycProviderSettings):
     pass
 
 
-class KycDecisionSettings(EventBusSettings):
+class KycDecisionSettings(KycPolicySettings):
     pass
 
 
@@ -195,6 +222,11 @@ class ProvisioningSettings(EventBusSettings):
     match_trader_server: str = "MatchTrader"
     # Match-Trader allows 500 a minute per token; each of the function's concurrent instances gets a share.
     platform_requests_per_minute: int = Field(default=250, ge=1)
+    # Provisioning mails the platform login itself (propdesk.purchases.fulfilment), from the firm's address,
+    # signed with its name; `platform_login_url` is where traders log in and reset their platform password.
+    mail_from: str = Field(min_length=3)
+    firm_name: str = Field(min_length=1)
+    platform_login_url: str | None = None
 
 
 class PayoutWorkflowSettings(PayoutsApiSettings):
@@ -220,3 +252,61 @@ class PayoutWorkflowSettings(PayoutsApiSettings):
 class ReconciliationSettings(PaymentProviderSettings):
     period_hours: int = Field(default=24, ge=1, le=24 * 7)
     grace_minutes: int = Field(default=15, ge=0)
+
+
+# ---- enforcement on the trading platforms (docs/rules.md, "Enforcement at the platform")
+
+
+class PlatformConnection(BaseModel):
+    """One trading platform the firm is connected to: the Secrets Manager secret holding its credentials
+    (JSON; fields per platform in `propdesk.wiring.platforms`) and its settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    secret_arn: str = Field(min_length=1)
+    server: str = Field(min_length=1, description="What traders pick in the platform's login screen.")
+    base_url: str = ""  # overrides the secret's base URL (the local cloud points it at a fake)
+    # This function's share of the platform's request budget, per concurrent instance.
+    requests_per_minute: int = Field(default=100, ge=1)
+    options: dict[str, str] = Field(default_factory=dict)  # platform specific, e.g. cTrader's broker_name
+
+
+class PlatformConnectionsSettings(EventBusSettings):
+    """`PLATFORM_CONNECTIONS`: JSON `{"match-trader": {"secret_arn": ..., "server": ...}, ...}`; a platform
+    absent from it is off (an account living there cannot be acted on: its commands go to the DLQ)."""
+
+    platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
+
+
+class PlatformCommandsSettings(PlatformConnectionsSettings):
+    # The queue the function reads, to delay a failed command's next delivery (backoff); none: the queue's
+    # own visibility timeout.
+    commands_queue_url: str | None = None
+    # How long one worker holds an account while acting on it (longer than the function's timeout).
+    account_lease_seconds: int = Field(default=120, ge=10)
+    alert_after_attempts: int = Field(default=3, ge=1)
+
+
+class PlatformDriftSettings(PlatformConnectionsSettings):
+    pass
+
+
+# ---- e-mail and firm alerts
+
+
+class MailerSettings(TableSettings):
+    """The mailer: traders' addresses from the user pool, messages from the firm's SES identity."""
+
+    user_pool_id: str = Field(min_length=1)
+    mail_from: str = Field(min_length=3, description="e.g. `Acme Funding <no-reply@acme.example>`")
+    firm_name: str = Field(min_length=1)
+    dashboard_url: str | None = None
+    mail_configuration_set: str | None = None
+
+
+class FirmAlertsSettings(TableSettings):
+    pass
+
+
+class AlertsApiSettings(TableSettings):
+    pass

@@ -98,10 +98,45 @@ class AccountResumeRequested(AccountEvent):
     paused_until: AwareDatetime
 
 
-class KycDecided(DomainEvent):
+class KycRequested(DomainEvent):
+    """A verification attempt's provider session is open: the trader is asked to verify (or to resubmit) at
+    `url`, the provider's page. The URL is a bearer link meant for the trader's e-mail only: consumers never
+    log it. `deadline` is when the firm's window ends; `link_expires_at` when the provider stops honouring
+    the link (if it says)."""
+
+    detail_type: ClassVar[str] = "kyc.requested"
     trader_id: str = Field(min_length=1)
-    account_id: str = Field(min_length=1)
+    attempt: int = Field(ge=1)
+    attempts_allowed: int = Field(ge=1)
+    resubmission: bool
+    provider: str
+    url: str = Field(min_length=1)
+    deadline: AwareDatetime
+    link_expires_at: AwareDatetime | None = None
+
+
+class KycInReview(DomainEvent):
+    """The provider asked for a person: the case waits for a staff decision (the trader did their part)."""
+
+    detail_type: ClassVar[str] = "kyc.in_review"
+    trader_id: str = Field(min_length=1)
+    attempt: int = Field(ge=1)
+    provider: str
+
+
+class KycDecided(DomainEvent):
+    """The trader's KYC case concluded. `account_id` names the account whose funded stage needed KYC (None
+    when no account did); `verification_id` is the provider's session of the deciding attempt; `decided_by`
+    the provider or staff; `reason` staff's reason or the case's (`attempts_exhausted`,
+    `decision_window_elapsed`, `session_expired`); `reason_codes` the provider's own."""
+
+    trader_id: str = Field(min_length=1)
+    account_id: str | None = None
     verification_id: str | None = None
+    attempt: int | None = None
+    decided_by: Literal["provider", "staff"] | None = None
+    reason: str | None = None
+    reason_codes: list[str] = Field(default_factory=list)
 
 
 class KycApproved(KycDecided):
@@ -112,7 +147,17 @@ class KycDeclined(KycDecided):
     detail_type: ClassVar[str] = "kyc.declined"
 
 
+class KycExpired(KycDecided):
+    """No decision within the firm's window (or the last provider session expired): the trader's next need
+    starts a new case window."""
+
+    detail_type: ClassVar[str] = "kyc.expired"
+
+
 class KycResubmissionRequested(KycDecided):
+    """Retired: no longer published. A resubmission is announced as `kyc.requested` with `resubmission:
+    true` and the new attempt's link (the case loops by itself)."""
+
     detail_type: ClassVar[str] = "kyc.resubmission_requested"
 
 
@@ -270,8 +315,11 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         AccountEnableRequested,
         AccountPauseRequested,
         AccountResumeRequested,
+        KycRequested,
+        KycInReview,
         KycApproved,
         KycDeclined,
+        KycExpired,
         KycResubmissionRequested,
         TradingEventRecorded,
         PurchaseCompleted,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from propdesk.domain_events import DomainEvent
@@ -129,3 +129,69 @@ class StaffDirectory(Protocol):
     def add_role(self, user_id: str, role: str) -> None: ...
 
     def remove_role(self, user_id: str, role: str) -> None: ...
+
+
+# ---- e-mail: rendered in our code (propdesk.mail), sent by the mail service (SES), once per event
+
+
+@dataclass(frozen=True, slots=True)
+class EmailContent:
+    """One rendered message: its subject, plain text and HTML; `template` and `version` name what rendered it
+    (sent along as message tags, so a bounce or a complaint can be traced to a template version)."""
+
+    template: str
+    version: int
+    subject: str
+    text: str
+    html: str
+
+
+class MailUnavailableError(Exception):
+    """The mail service did not take the message (throttled, paused, an outage, our identity not usable):
+    nothing was sent; the same message may be sent again later."""
+
+
+class MailRejectedError(Exception):
+    """The mail service refused this message for good (e.g. a malformed address): sending it again fails
+    again. Never carries the address."""
+
+
+class EmailSender(Protocol):
+    def send(self, to: str, content: EmailContent) -> str:
+        """Send one message to one address; answers the provider's message id. Raises MailUnavailableError
+        (retry later) or MailRejectedError (do not)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach a trader, and nothing more: the address, and the IANA zone to show times in (None: UTC).
+    Personal data: never logged, never stored by the mail path."""
+
+    email: str
+    zoneinfo: str | None = None
+
+
+class ContactDirectory(Protocol):
+    def contact(self, trader_id: str) -> Contact | None:
+        """The trader's address (None: no such user, or no address). An outage raises
+        `IdentityProviderUnavailableError` (the caller retries)."""
+        ...
+
+
+class MailMarks(Protocol):
+    """One marker per message key (an event id and a template): a message is sent at most once per key,
+    except that a send that failed (or whose sender died) may be tried again."""
+
+    def claim(self, key: str, now: datetime, lease: timedelta) -> bool:
+        """Take the key for sending: True if it was never claimed, or its last claim failed or ran past its
+        lease; False if it was sent (or refused for good) or another sender holds it now."""
+        ...
+
+    def finish(self, key: str, outcome: str, now: datetime) -> None:
+        """Record how the claimed send ended for good: `sent` or `rejected` (never tried again)."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Give a claimed key back after a send that failed, so a retry may claim it at once."""
+        ...

@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 # suspended: a payment dispute is open; disabled: the purchase was refunded (see propdesk.purchases)
 AccountStatus = Literal["active", "passed", "failed", "suspended", "disabled"]
-KycStatus = Literal["pending", "approved", "declined", "resubmission"]
+KycStatus = Literal["pending", "approved", "declined", "expired"]  # pending: the case is open
 # Where a breach id leads: `unknown_id` (not an id the API handed out), `absent` (the account has no such
 # breach), `standing` (not overridden) or `overridden`.
 BreachStanding = Literal["unknown_id", "absent", "standing", "overridden"]
@@ -63,8 +63,21 @@ class TraderProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformReference:
+    """Where an account lives on its trading platform: what the platform port needs to address it
+    (`propdesk.platforms.port.AccountRef`) and the server the trader picks at login. Never a password."""
+
+    platform: str  # a `propdesk.platforms.port.PlatformName`
+    platform_account_id: str
+    login: str
+    group: str = ""  # the platform's product for the program (Match-Trader challenge id, MT5 group, ...)
+    server: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
-    """A trading account, pinned to the program version it was bought under."""
+    """A trading account, pinned to the program version it was bought under; `platform` says where it lives
+    (None for an account opened before platform references were kept, or without a platform)."""
 
     account_id: str
     trader_id: str
@@ -78,6 +91,7 @@ class Account:
     opened_at: datetime
     status_reason: str = ""
     updated_at: datetime | None = None
+    platform: PlatformReference | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,13 +253,13 @@ class BreachEvidence:
 
 @dataclass(frozen=True, slots=True)
 class KycCase:
+    """A trader's KYC case as other features read it (e.g. payout eligibility); the case itself, with its
+    attempts, is `propdesk.kyc.case.VerificationCase`."""
+
     trader_id: str
-    account_id: str
     status: KycStatus
-    task_token: str
-    requested_at: datetime
+    opened_at: datetime
     decided_at: datetime | None = None
-    verification_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,3 +338,27 @@ class LeaderboardStanding:
     @property
     def profit(self) -> Decimal:
         return self.balance - self.start_balance
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLogin:
+    """Where and as whom a trader logs in to an account on its trading platform: never a password (the
+    one-time password exists only in the credentials e-mail)."""
+
+    account_id: str
+    platform: str
+    server: str
+    login: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAlert:
+    """A `firm.alert` as staff read it: what needs a person, how urgent, and what it is about (ids only)."""
+
+    event_id: str
+    occurred_at: datetime
+    severity: str
+    subject: str
+    message: str
+    order_id: str | None = None
+    trader_id: str | None = None

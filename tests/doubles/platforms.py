@@ -69,6 +69,10 @@ class InMemoryPlatform:
         self._call()
         self._book(account).access = access.value
 
+    def access(self, account: AccountRef) -> TradingAccess:
+        self._call()
+        return TradingAccess(self._book(account).access)
+
     def close_all_positions(self, account: AccountRef) -> list[Deal]:
         self._call()
         return [self._deal(d) for d in self.market.close_all(account.platform_account_id, reason="manual")]

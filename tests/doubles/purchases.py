@@ -38,7 +38,7 @@ from propdesk.purchases.store import (
     StaleOrderError,
     WebhookReceipt,
 )
-from propdesk.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
+from propdesk.records import Account, AccountLogin, AccountStatus, Page, ProgramVersion, TraderProfile
 
 
 class InMemoryOrderStore:
@@ -281,6 +281,16 @@ class InMemoryAccounts:
 
 
 @dataclass
+class InMemoryLogins:
+    """The platform logins kept for the API (`AccountLogins`), by account."""
+
+    logins: dict[str, AccountLogin] = field(default_factory=dict)
+
+    def put(self, login: AccountLogin) -> None:
+        self.logins[login.account_id] = login
+
+
+@dataclass
 class InMemoryTraders:
     profiles: dict[str, TraderProfile] = field(default_factory=dict)
 
@@ -294,14 +304,6 @@ class InMemoryReviews:
 
     def flag(self, trader_id: str, order_id: str, reason: str, at: datetime) -> None:
         self.flags.append((trader_id, order_id, reason))
-
-
-@dataclass
-class RecordingEmail:
-    sent: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def send(self, to: str, subject: str, body: str) -> None:
-        self.sent.append((to, subject, body))
 
 
 def demo_version(program_id: str, version: int = 1, published_at: datetime | None = None) -> ProgramVersion:

@@ -15,6 +15,7 @@ import boto3
 
 from scripts.local_cloud.cloud import REGION
 from scripts.local_cloud.endpoints import LocalEndpoints
+from scripts.local_cloud.fake_providers import FakeProviders
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ class HttpAnswer:
 class DeployedStack:
     endpoints: LocalEndpoints
     demo: dict[str, str]
+    providers: FakeProviders | None = None  # the fakes the stack is pointed at, as `make dev` runs them
 
     @property
     def outputs(self) -> dict[str, str]:

@@ -9,7 +9,14 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
-AUDIT_WRITERS = {"staff_api", "stream_projections", "payouts_api", "orders_api"} | {
+AUDIT_WRITERS = {
+    "staff_api",
+    "stream_projections",
+    "payouts_api",
+    "orders_api",
+    "kyc_api",
+    "platform_commands",
+} | {
     f"payout_{step}"
     for step in ("assess", "kyc_gate", "screen", "approval", "withdraw", "pay", "settle", "compensate")
 }

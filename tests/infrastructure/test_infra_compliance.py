@@ -50,6 +50,7 @@ LOCAL_CLOUD_TYPES = {
     "AWS::Lambda::LayerVersion",
     "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup",
+    "AWS::SES::EmailIdentity",
     "AWS::SNS::Subscription",
     "AWS::SNS::Topic",
     "AWS::SNS::TopicPolicy",
@@ -77,6 +78,7 @@ OUTPUTS = {
     "PayoutStateMachineArn",
     "PlatformApiKeyId",
     "VeriffSecretArn",
+    "SumsubSecretArn",
 }
 
 

@@ -21,12 +21,15 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
     },
     "platform_events": {"TABLE_NAME"},
-    "kyc_webhook": {"TABLE_NAME", "VERIFF_SECRET_ARN"},
+    **{
+        name: {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
+               "KYC_RETURN_URL", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"}
+        for name in ("kyc_webhook", "kyc_api", "kyc_request")
+    },
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
     "daily_reset": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "notifications": {"TABLE_NAME", "CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
-    "kyc_request": {"TABLE_NAME"},
-    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"},
     "ws_authorizer": {"USER_POOL_ID", "USER_POOL_CLIENT_IDS"},
     "ws_connect": {"CONNECTIONS_TABLE_NAME"},
     "ws_disconnect": {"CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME"},
@@ -40,7 +43,7 @@ EXPECTED_ENVIRONMENT = {
     },
     "provisioning": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
-        "PLATFORM_REQUESTS_PER_MINUTE",
+        "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
     # the payout workflow's steps and the rails' webhooks (infra/constructs/payout_workflow.py)
     **{
@@ -51,6 +54,13 @@ EXPECTED_ENVIRONMENT = {
                      "payout_withdraw", "payout_pay", "payout_settle", "payout_compensate",
                      "payout_webhook_bridge", "payout_webhook_wise")
     },
+    "platform_commands": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
+    },
+    "platform_drift": {"TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS"},
+    "mailer": {"TABLE_NAME", "USER_POOL_ID", "MAIL_FROM", "FIRM_NAME"},
+    "firm_alerts": {"TABLE_NAME"},
+    "alerts_api": {"TABLE_NAME"},
 }  # fmt: skip
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",

@@ -18,6 +18,9 @@ PAYOUT_PUBLISHERS = set(PUBLISHERS)
 PAYOUT_TASK_RESPONDERS = {
     "payouts_api", "payout_approval", "payout_pay", "payout_webhook_bridge", "payout_webhook_wise",
 }  # fmt: skip
+KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
+# Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
+PLATFORM_FUNCTIONS = {"platform_commands", "platform_drift"}
 
 TABLE_WRITES = {
     "dynamodb:PutItem",
@@ -54,7 +57,7 @@ def _table_actions(synthesized: Synthesized, name: str, table_id: str) -> set[st
     }
 
 
-@pytest.mark.parametrize("name", ["catalogue_api"])
+@pytest.mark.parametrize("name", ["catalogue_api", "alerts_api"])
 def test_read_only_apis_cannot_write_the_table(synthesized: Synthesized, name: str) -> None:
     actions = _table_actions(synthesized, name, _main_table_id(synthesized))
 
@@ -81,12 +84,10 @@ def test_the_accounts_api_writes_only_profiles_and_rate_counters(synthesized: Sy
     "name",
     [
         "platform_events",
-        "kyc_webhook",
         "risk_recalc",
         "daily_reset",
         "notifications",
-        "kyc_request",
-        "kyc_decision",
+        "kyc_api",
     ],
 )
 def test_read_write_functions_can_read_and_write_the_table(synthesized: Synthesized, name: str) -> None:
@@ -135,27 +136,79 @@ def test_table_grants_name_their_indexes_instead_of_a_wildcard(synthesized: Synt
                 assert "/index/*" not in json.dumps(statement["Resource"]), name
 
 
-def test_only_the_veriff_webhook_reads_the_veriff_secret(synthesized: Synthesized) -> None:
-    readers = {
+def test_kyc_workflow_steps_and_webhooks_write_only_kyc_cases_sessions_and_the_providers_circuit(
+    synthesized: Synthesized,
+) -> None:
+    for name in ("kyc_request", "kyc_decision", "kyc_webhook"):
+        writes = [
+            statement
+            for statement in synthesized.function_statements(name)
+            if statement["Effect"] == "Allow" and set(statement_actions(statement)) & TABLE_WRITES
+        ]
+
+        [statement] = writes
+        assert set(statement_actions(statement)) == {
+            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+        }  # fmt: skip
+        assert statement["Condition"] == {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRADER#*", "KYCSESSION#*", "SYSTEM"]}
+        }
+        assert _table_actions(synthesized, name, _main_table_id(synthesized)) >= TABLE_READS
+
+
+def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_reaching_it(
+    synthesized: Synthesized,
+) -> None:
+    secrets = {
+        secret["Properties"]["Name"].rsplit("/", 1)[1]: logical_id
+        for logical_id, secret in synthesized.of_type("AWS::SecretsManager::Secret").items()
+    }
+
+    def readers_of(provider: str) -> set[str]:
+        return {
+            name
+            for name in synthesized.functions()
+            for statement in synthesized.function_statements(name)
+            if "secretsmanager:GetSecretValue" in statement_actions(statement)
+            and statement["Resource"] == {"Ref": secrets[provider]}
+        }
+
+    assert readers_of("veriff") == {"kyc_request", "kyc_webhook", "kyc_api"}  # kyc_provider=veriff (default)
+    assert readers_of("sumsub") == set()
+    every_reader = {
         name
         for name in synthesized.functions()
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
-
     # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py),
     # the payout workflow's steps the platform's and the rails' (infra/constructs/payout_workflow.py).
-    assert readers == {"kyc_webhook", *PURCHASE_FUNCTIONS, *PAYOUT_SECRET_READERS}
+    assert every_reader == {
+        "kyc_request", "kyc_webhook", "kyc_api", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
+        *PAYOUT_SECRET_READERS,
+    }  # fmt: skip
 
 
-def test_only_the_veriff_webhook_can_answer_a_waiting_workflow(synthesized: Synthesized) -> None:
+def test_only_kyc_functions_may_answer_a_waiting_workflow_and_only_the_kyc_workflow(
+    synthesized: Synthesized,
+) -> None:
     answering = {
         name
         for name in synthesized.functions()
         if "states:SendTaskSuccess" in synthesized.function_actions(name)
     }
 
-    assert answering == {"kyc_webhook", *PAYOUT_TASK_RESPONDERS}
-    assert "states:SendTaskFailure" in synthesized.function_actions("kyc_webhook")
+    assert answering == KYC_FUNCTIONS | PAYOUT_TASK_RESPONDERS
+    for name in answering:
+        [statement] = [
+            s
+            for s in synthesized.function_statements(name)
+            if "states:SendTaskSuccess" in statement_actions(s)
+        ]
+        assert set(statement_actions(statement)) == {
+            "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
+        }  # fmt: skip
+        machine = "payouts" if name in PAYOUT_TASK_RESPONDERS else "kyc"
+        assert f":stateMachine:propdesk-dev-{machine}" in json.dumps(statement["Resource"])
 
 
 def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthesized: Synthesized) -> None:
@@ -168,7 +221,8 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 producers.add(name)
 
     assert producers == {
-        "risk_recalc", "daily_reset", "kyc_decision", "payouts_api", *PURCHASE_FUNCTIONS, *PAYOUT_PUBLISHERS,
+        "risk_recalc", "daily_reset", "payouts_api", *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
+        *PAYOUT_PUBLISHERS,
     }  # fmt: skip
 
 

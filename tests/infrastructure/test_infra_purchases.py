@@ -20,7 +20,14 @@ pytestmark = pytest.mark.infra
 SECRET_READERS = {
     "Stripe": {"orders_api", "stripe_webhook", "reconciliation"},
     "CoinbaseCommerce": {"orders_api", "crypto_webhook", "reconciliation"},
-    "MatchTrader": {"provisioning", "payout_withdraw", "payout_compensate"},  # payouts: the withdrawal
+    # enforcement on the platforms (infra/constructs/platforms.py) and the payouts' withdrawal read it too
+    "MatchTrader": {
+        "provisioning",
+        "platform_commands",
+        "platform_drift",
+        "payout_withdraw",
+        "payout_compensate",
+    },
 }
 
 

@@ -46,13 +46,20 @@ def test_the_checks_run_in_order_before_approval_and_a_refusal_ends_unpaid(
     state_id = payouts["StartAt"]
     for _ in range(3):
         order.append(state_id)
+        if state_id == "KycGate":  # the KYC workflow runs to its end, then its conclusion is checked
+            state_id = states[state_id]["Next"]
+            order.append(state_id)
         choice = states[states[state_id]["Next"]]
         assert choice["Choices"][0]["StringEquals"] == "passed"
         assert states[choice["Default"]]["Type"] == "Succeed"
         state_id = choice["Choices"][0]["Next"]
 
-    assert order == ["Assess", "KycGate", "Screen"] and state_id == "Approve"
-    for name, function in zip(order, ("payout_assess", "payout_kyc_gate", "payout_screen"), strict=True):
+    assert order == ["Assess", "KycGate", "KycCheck", "Screen"] and state_id == "Approve"
+    gate = states["KycGate"]
+    assert gate["Resource"].endswith(":states:::states:startExecution.sync:2")
+    assert gate["Parameters"]["Input"]["need"] == {"kind": "payout", "reference.$": "$.payout_id"}
+    checks = [name for name in order if name != "KycGate"]
+    for name, function in zip(checks, ("payout_assess", "payout_kyc_gate", "payout_screen"), strict=True):
         assert f"<{synthesized.function_id(function)}>" in _function_of(states[name])
         assert ["States.ALL"] in [retry["ErrorEquals"] for retry in states[name]["Retry"]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,11 +13,16 @@ from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.events import TradingEventRepository
-from propdesk.data.kyc import KycRepository
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
 from propdesk.errors import InvalidCursorError, VersionConflictError
-from propdesk.records import BreachEvidence, Connection, KycCase, ProgramSummary, RiskSnapshot
+from propdesk.records import (
+    BreachEvidence,
+    Connection,
+    PlatformReference,
+    ProgramSummary,
+    RiskSnapshot,
+)
 
 from tests.integration.consistency import eventually
 from tests.integration.dynamodb_local import TableNames
@@ -150,6 +156,19 @@ def test_a_traders_accounts_come_from_gsi1_page_by_page(tables: TableNames, uniq
     assert pages >= 3
 
 
+def test_an_account_keeps_its_platform_reference(tables: TableNames, unique_id: str) -> None:
+    accounts = AccountRepository()
+    placed = PlatformReference("match-trader", "prop-42", "700042", "challenge-100k", "MatchTrader-Demo")
+    assert accounts.open(replace(account(unique_id), platform=placed))
+    assert accounts.open(account(f"{unique_id}-bare"))
+
+    stored = accounts.get(unique_id, consistent=True)
+    bare = accounts.get(f"{unique_id}-bare", consistent=True)
+
+    assert stored is not None and stored.platform == placed
+    assert bare is not None and bare.platform is None
+
+
 def test_a_cursor_from_another_trader_is_refused(tables: TableNames, unique_id: str) -> None:
     accounts = AccountRepository()
     for n in range(2):
@@ -201,20 +220,6 @@ def test_publishing_a_program_numbers_versions_and_keeps_old_ones(fresh_tables: 
     first = catalogue.get_version("p1", 1)
     assert first is not None and first.document == {"name": "Phase 1", "rules": []}
     assert [p.program_id for p in catalogue.list_programs().items] == ["p1"]
-
-
-def test_kyc_decision_applies_once_and_only_with_the_current_token(
-    tables: TableNames, unique_id: str
-) -> None:
-    kyc = KycRepository()
-    kyc.open(
-        KycCase(trader_id=unique_id, account_id="a1", status="pending", task_token="t1", requested_at=NOW)
-    )
-    assert kyc.decide(unique_id, "stale-token", "approved", "v1", NOW) is False
-    assert kyc.decide(unique_id, "t1", "approved", "v1", NOW) is True
-    assert kyc.decide(unique_id, "t1", "declined", "v1", NOW) is False
-    case = kyc.get(unique_id)
-    assert case is not None and (case.status, case.verification_id) == ("approved", "v1")
 
 
 def test_connections_are_found_by_trader_and_collect_subscriptions(

@@ -40,6 +40,7 @@ KERNEL = frozenset(
 )
 DOMAIN = frozenset(
     {"engine", "payouts", "purchases", "realtime", "catalogue", "platforms", "kyc", "rails", "abuse", "life"}
+    | {"mail"}
 )
 SERVICES = frozenset({"services"})
 OUTER = frozenset({"data", "adapters"})

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 
@@ -39,4 +40,9 @@ def secrets_client() -> SecretsManagerClient:
 
 def websocket_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
     client: ApiGatewayManagementApiClient = _client("apigatewaymanagementapi", endpoint_url)
+    return client
+
+
+def sqs_client() -> SQSClient:
+    client: SQSClient = _client("sqs")
     return client

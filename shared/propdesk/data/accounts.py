@@ -12,7 +12,7 @@ from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.models import AccountItem, ResetGroupItem, TraderProfileItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
-from propdesk.records import Account, AccountStatus, Page, TraderProfile
+from propdesk.records import Account, AccountStatus, Page, PlatformReference, TraderProfile
 
 
 class TraderRepository:
@@ -117,6 +117,7 @@ class AccountRepository:
 
 def _item(account: Account) -> AccountItem:
     active = account.status == "active"
+    platform = account.platform
     return AccountItem(
         keys.account_pk(account.account_id),
         keys.META_SK,
@@ -133,6 +134,11 @@ def _item(account: Account) -> AccountItem:
         day_starts_at=account.day_starts_at,
         opened_at=account.opened_at,
         updated_at=account.updated_at,
+        platform=platform.platform if platform else None,
+        platform_account_id=platform.platform_account_id if platform else None,
+        platform_login=platform.login if platform else None,
+        platform_group=platform.group if platform else None,
+        platform_server=platform.server if platform else None,
         gsi1pk=keys.trader_pk(account.trader_id),
         gsi1sk=keys.account_pk(account.account_id),
         gsi2pk=keys.reset_group(account.timezone, account.day_starts_at) if active else None,
@@ -163,4 +169,17 @@ def _account(item: AccountItem) -> Account:
         opened_at=item.opened_at,
         status_reason=item.status_reason,
         updated_at=item.updated_at,
+        platform=_platform(item),
+    )
+
+
+def _platform(item: AccountItem) -> PlatformReference | None:
+    if not item.platform or item.platform_account_id is None:
+        return None
+    return PlatformReference(
+        platform=item.platform,
+        platform_account_id=item.platform_account_id,
+        login=item.platform_login or "",
+        group=item.platform_group or "",
+        server=item.platform_server or "",
     )

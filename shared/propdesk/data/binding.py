@@ -41,5 +41,12 @@ def _bind(base: type[Model], models: tuple[type[Model], ...], table_name: str, b
     base.Meta.table_name = table_name
     base.Meta.region = binding.region
     base.Meta.host = binding.endpoint_url
-    for model in (base, *models):
+    for model in (base, *models, *_subclasses(base)):  # models defined beside their repositories too
         model._connection = None
+
+
+def _subclasses(base: type[Model]) -> list[type[Model]]:
+    found: list[type[Model]] = []
+    for subclass in base.__subclasses__():
+        found += [subclass, *_subclasses(subclass)]
+    return found

@@ -16,6 +16,7 @@ PROFILE_SK = "PROFILE"
 META_SK = "META"
 RISK_SK = "RISK"
 KYC_SK = "KYC"
+KYC_EFFECT_PREFIX = "KYC#EFFECT#"
 DAILY_RESET_SK = "DAILY_RESET"
 
 ACCOUNT_PREFIX = "ACCOUNT#"
@@ -290,3 +291,26 @@ def feed_sk(sequence: int) -> str:
 def hold_sk(source: str, reference: str) -> str:
     """A payout hold on an account (under `ACCOUNT#{id}`): one per source and reference."""
     return f"{HOLD_PREFIX}{source}#{reference}"
+
+
+# ---- KYC (propdesk.data.kyc)
+KYC_QUEUE_PREFIX = "KYC_QUEUE#"
+
+
+def kyc_effect_sk(effect_id: str) -> str:
+    """A KYC case's effect not yet carried out (an event to announce, a workflow to resume)."""
+    return f"{KYC_EFFECT_PREFIX}{effect_id}"
+
+
+def kyc_session_pk(provider: str, session_id: str) -> str:
+    """A provider session's lookup: which trader's case holds it."""
+    return f"KYCSESSION#{provider}#{session_id}"
+
+
+def kyc_queue(status: str) -> str:
+    """GSI2 partition of the KYC cases in one status (only `awaiting_staff`: staff's review queue)."""
+    return f"{KYC_QUEUE_PREFIX}{status}"
+
+
+def kyc_queue_sk(since: datetime, trader_id: str) -> str:
+    return f"KYC#{key_time(since)}#{trader_id}"

@@ -92,6 +92,12 @@ class AccountItem(MainTableModel):
     day_starts_at = UnicodeAttribute()
     opened_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute(null=True)
+    # where it lives on its trading platform (propdesk.records.PlatformReference); absent on older accounts
+    platform = UnicodeAttribute(null=True)
+    platform_account_id = UnicodeAttribute(null=True)
+    platform_login = UnicodeAttribute(null=True)
+    platform_group = UnicodeAttribute(null=True)
+    platform_server = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
@@ -160,14 +166,44 @@ class PayoutHoldItem(MainTableModel):
     placed_at = UTCDateTimeAttribute()
 
 
+class KycQueueIndex(GlobalSecondaryIndex["KycCaseItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class KycCaseItem(MainTableModel):
+    """`TRADER#{id}` / `KYC`: the trader's verification case (`propdesk.kyc.case`) as one JSON document,
+    written whole with a condition on `version`; in GSI2 (`KYC_QUEUE#awaiting_staff`) while staff must
+    decide."""
+
     trader_id = UnicodeAttribute()
-    account_id = UnicodeAttribute()
     status = UnicodeAttribute()
-    task_token = UnicodeAttribute()
-    requested_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    document = JSONAttribute()
+    opened_at = UTCDateTimeAttribute()
     decided_at = UTCDateTimeAttribute(null=True)
-    verification_id = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    queue = KycQueueIndex()
+
+
+class KycEffectItem(MainTableModel):
+    """`TRADER#{id}` / `KYC#EFFECT#{effect_id}`: what a KYC transition still has to do (announce an event,
+    resume a workflow), written with the case and deleted once done."""
+
+    effect_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    document = JSONAttribute()
+
+
+class KycSessionItem(MainTableModel):
+    """`KYCSESSION#{provider}#{session_id}` / `KYC`: the trader whose case holds a provider session."""
+
+    trader_id = UnicodeAttribute()
 
 
 class NotificationItem(MainTableModel):
@@ -514,6 +550,36 @@ class CircuitBreakerItem(MainTableModel):
     probe_until = NumberAttribute(null=True)
 
 
+class PlatformAccessIndex(GlobalSecondaryIndex["PlatformAccessItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class PlatformAccessItem(MainTableModel):
+    """`ACCOUNT#{id}` / `PLATFORM`: the account's access at its platform (propdesk.data.platform_access)."""
+
+    account_id = UnicodeAttribute()
+    desired = UnicodeAttribute(null=True)
+    desired_since = UTCDateTimeAttribute(null=True)
+    desired_by = UnicodeAttribute(null=True)
+    desired_kind = UnicodeAttribute(null=True)
+    paused_until = UTCDateTimeAttribute(null=True)
+    confirmed = UnicodeAttribute(null=True)
+    confirmed_at = UTCDateTimeAttribute(null=True)
+    pending = JSONAttribute(default=list)
+    done = JSONAttribute(default=list)
+    lease_holder = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    managed = PlatformAccessIndex()
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -523,6 +589,8 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     RiskStateItem,
     BreachItem,
     KycCaseItem,
+    KycEffectItem,
+    KycSessionItem,
     NotificationItem,
     ResetGroupItem,
     ResetWatermarkItem,
@@ -541,6 +609,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     PayoutItem,
     PayoutLockItem,
     CircuitBreakerItem,
+    PlatformAccessItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)

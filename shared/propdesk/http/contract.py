@@ -53,7 +53,7 @@ def _resolved(model: type[BaseModel] | SchemaRef | None) -> type[BaseModel] | No
     return model.resolve() if isinstance(model, SchemaRef) else model
 
 
-accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin = (
+accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin, kyc = (
     _Schemas(name)
     for name in (
         "accounts",
@@ -65,8 +65,10 @@ accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_ad
         "purchases",
         "staff",
         "staff_admin",
+        "kyc",
     )
 )
+staff_alerts = _Schemas("staff_alerts")
 PageQuery, TimeRangeQuery = common.PageQuery, common.TimeRangeQuery
 Model = type[BaseModel] | SchemaRef
 
@@ -130,6 +132,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,255}$"
 PROGRAMS = "/v1/programs"
 ACCOUNT = "/v1/accounts/{account_id}"
 STAFF_ACCOUNT = "/v1/staff/accounts/{account_id}"
+STAFF_KYC = "/v1/staff/kyc"
 # Enough for a reviewer working through a queue; a script gone wrong is stopped within a minute.
 STAFF_WRITES = RateLimit(limit=20, window_seconds=60)
 # A trader has at most one open payout: a few tries an hour cover mistakes, not hammering.
@@ -213,6 +216,11 @@ OPERATIONS: tuple[Operation, ...] = (
         Access.SIGNED_IN, accounts.AccountDetail, query=accounts.MetricsQuery, finds="account_id",
     ),
     Operation(
+        "GET", ACCOUNT + "/credentials", "accounts_api", "getAccountCredentials",
+        "The account's platform login: server and login (never a password; 404 until it is open)",
+        "Trader", Access.SIGNED_IN, accounts.AccountCredentials, finds="account_id",
+    ),
+    Operation(
         "GET", ACCOUNT + "/metrics", "accounts_api", "getAccountMetrics",
         "Live metrics: floors and allowances, next day boundary, target, days, consistency", "Trader",
         Access.SIGNED_IN, accounts.Metrics, query=accounts.MetricsQuery, finds="account_id",
@@ -225,6 +233,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", ACCOUNT + "/positions", "accounts_api", "listOpenPositions", "Positions open now", "Trader",
         Access.SIGNED_IN, accounts.PositionList, finds="account_id",
+    ),
+    Operation(
+        "GET", ACCOUNT + "/platform", "accounts_api", "getAccountPlatform",
+        "The account at its trading platform: access confirmed (and when), access wanted, commands pending",
+        "Trader", Access.SIGNED_IN, accounts.PlatformState, finds="account_id",
     ),
     Operation(
         "GET", ACCOUNT + "/breaches", "accounts_api", "listBreaches",
@@ -250,6 +263,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/staff/audit", "staff_api", "listAuditEntries",
         "The audit log about one account or by one actor, newest first (read only)", "Staff",
         Access.SIGNED_IN, staff.AuditPage, query=staff.AuditQuery, permission=Permission.READ_AUDIT,
+    ),
+    Operation(
+        "GET", "/v1/staff/alerts", "alerts_api", "listFirmAlerts",
+        "The firm's alerts (disputes, provisioning stuck, reconciliation mismatches), newest first", "Staff",
+        Access.SIGNED_IN, staff_alerts.AlertPage, query=PageQuery, permission=Permission.READ_ALERTS,
     ),
     Operation(
         "POST", "/v1/staff/programs/{program_id}/versions", "staff_api", "publishProgramVersion",
@@ -359,10 +377,46 @@ OPERATIONS: tuple[Operation, ...] = (
         "A trading-platform bridge pushes an account's normalized events", "Platforms", Access.API_KEY,
         platform.PlatformEventsAccepted, status=202, body=platform.PlatformEventsRequest, finds="account_id",
     ),
+    # ---- KYC (the trader's verification link, staff's review; the providers' signed webhooks)
+    Operation(
+        "GET", "/v1/me/kyc", "kyc_api", "getMyKyc",
+        "Your identity verification: its status, the provider's link while it waits for you, attempts",
+        "Trader", Access.SIGNED_IN, kyc.MyKyc,
+    ),
+    Operation(
+        "GET", STAFF_KYC, "kyc_api", "listKycReviews",
+        "KYC cases waiting for a staff decision, longest waiting first (risk, admin)", "Staff",
+        Access.SIGNED_IN, kyc.KycCaseList, query=kyc.KycQueueQuery, permission=Permission.DECIDE_KYC,
+    ),
+    Operation(
+        "GET", STAFF_KYC + "/{trader_id}", "kyc_api", "getKycCase",
+        "A trader's KYC case with the provider's verdict and codes (never the trader's link)", "Staff",
+        Access.SIGNED_IN, kyc.KycCaseOut, permission=Permission.READ_ACCOUNTS, finds="trader_id",
+    ),
+    Operation(
+        "POST", STAFF_KYC + "/{trader_id}/decision", "kyc_api", "decideKyc",
+        "Approve or decline a KYC case in review, or overturn a conclusion (risk, admin), with a reason; "
+        "audited", "Staff", Access.SIGNED_IN, kyc.KycCaseOut, body=kyc.KycDecisionRequest,
+        permission=Permission.DECIDE_KYC, rate_limit=STAFF_WRITES, finds="trader_id",
+        other_errors=(409,),  # the case does not wait for a staff decision
+    ),
+    Operation(
+        "POST", STAFF_KYC + "/{trader_id}/reopen", "kyc_api", "reopenKyc",
+        "Give a declined or expired KYC case a new attempt, window and attempt budget (risk, admin), with a "
+        "reason; audited", "Staff", Access.SIGNED_IN, kyc.KycCaseOut, body=kyc.KycReopenRequest,
+        permission=Permission.DECIDE_KYC, rate_limit=STAFF_WRITES, finds="trader_id",
+        other_errors=(409,),  # the case is open or approved
+    ),
     Operation(
         "POST", "/v1/webhooks/veriff", "kyc_webhook", "postVeriffWebhook",
-        "Veriff's signed KYC decision (X-HMAC-SIGNATURE over the raw body)", "Webhooks",
-        Access.SIGNED_WEBHOOK, platform.WebhookAcknowledged,
+        "Veriff's signed KYC decisions and events (X-HMAC-SIGNATURE over the raw body); 404 for a session "
+        "no case holds", "Webhooks", Access.SIGNED_WEBHOOK, kyc.KycWebhookReceived,
+        other_errors=(404, 503),  # an unknown session; the provider is down for a resubmission's session
+    ),
+    Operation(
+        "POST", "/v1/webhooks/sumsub", "kyc_webhook", "postSumsubWebhook",
+        "Sumsub's signed applicant webhooks (X-Payload-Digest over the raw body); 404 for an applicant no "
+        "case holds", "Webhooks", Access.SIGNED_WEBHOOK, kyc.KycWebhookReceived, other_errors=(404, 503),
     ),
 )  # fmt: skip
 

@@ -40,6 +40,11 @@ def account_view(account: Account) -> out.AccountOut:
         timezone=account.timezone,
         day_starts_at=account.day_starts_at,
         opened_at=account.opened_at,
+        platform=None
+        if account.platform is None
+        else out.PlatformLoginOut(
+            platform=account.platform.platform, server=account.platform.server, login=account.platform.login
+        ),
     )
 
 

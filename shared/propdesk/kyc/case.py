@@ -50,6 +50,7 @@ StaffDecision = Literal["approve", "decline"]
 Verdict = Literal["applied", "ignored", "acknowledged"]
 
 PROVIDER = "provider"  # `decided_by` when the provider's decision concluded the case
+MAX_WAITERS = 4  # callback tokens kept per need (the newest runs of it)
 
 # The explicit transitions (from -> to); the staff-only ones may be taken by staff acts alone.
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -207,6 +208,26 @@ def open_case(
     if any((n.kind, n.reference) == (need.kind, need.reference) for n in case.needs):
         return Transition(case, (), "ignored", "duplicate_need")
     return Transition(replace(case, needs=(*case.needs, need)))
+
+
+def await_conclusion(case: VerificationCase, need: Need) -> Transition:
+    """A workflow parks its callback token (`need.waiter`) until the case concludes. A concluded case
+    answers at once (approved, declined or expired: the waiter decides what follows); an open case keeps the
+    token among the need's waiters (a need opened by `open_case` without a token, or a further run of the
+    same need: a retried or redelivered workflow). Each need keeps its `MAX_WAITERS` newest tokens; an older
+    one belongs to a run that gave up (its callback is refused as stale), and that run's own timeout asks
+    the case again."""
+    if not need.waiter:
+        raise InvalidInputError("waiting on a KYC case needs the workflow's callback token", "task_token")
+    if case.status in ("approved", "declined", "expired"):
+        answer = ResumeWorkflow(case.trader_id, case.status, (need.waiter,))
+        return Transition(case, (answer,), "ignored", f"already_{case.status}")
+    same = [n for n in case.needs if (n.kind, n.reference) == (need.kind, need.reference)]
+    if any(n.waiter == need.waiter for n in same):
+        return Transition(case, (), "ignored", "duplicate_waiter")
+    kept = [n for n in same if n.waiter][-(MAX_WAITERS - 1) :]
+    others = tuple(n for n in case.needs if (n.kind, n.reference) != (need.kind, need.reference))
+    return Transition(replace(case, needs=(*others, *kept, need)))
 
 
 def session_created(case: VerificationCase, session: KycSession, at: datetime) -> Transition:

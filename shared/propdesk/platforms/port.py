@@ -10,11 +10,11 @@ Refusals: `PlatformUnavailableError` (down, rate limited, 5xx, circuit open: try
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 PlatformName = Literal["match-trader", "ctrader", "tradelocker", "dxtrade", "mt5"]
 PLATFORMS: tuple[PlatformName, ...] = ("match-trader", "ctrader", "tradelocker", "dxtrade", "mt5")
@@ -61,7 +61,8 @@ class NewAccount:
 class OpenedAccount:
     ref: AccountRef
     server: str  # what the trader picks in the platform's login screen
-    password: str | None = None  # one-time: set only when created just now; never stored nor logged
+    # One-time: set only when created just now; never stored nor logged (nor in repr), only e-mailed.
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +154,22 @@ class TradingPlatform(Protocol):
         """Book a balance operation (negative: a withdrawal for a payout; positive: putting it back), once per
         `reference` (a repeat returns the same operation id)."""
         ...
+
+
+@runtime_checkable
+class AccessReader(Protocol):
+    """A platform that can say what access it holds for an account (the daily drift check). Kept apart from
+    `TradingPlatform`, so an adapter without it still serves every other use (every adapter has it)."""
+
+    def access(self, account: AccountRef) -> TradingAccess:
+        """The account's access at the platform now; `PlatformRejectedError` for a state the port has no
+        name for."""
+        ...
+
+
+def access_named(names: dict[TradingAccess, str], value: object, platform: str) -> TradingAccess:
+    """The port's access for a platform's own name of it (`names` maps the port's to the platform's)."""
+    for access, name in names.items():
+        if name == value:
+            return access
+    raise PlatformRejectedError(f"{platform} reports an access the port has no name for: {value!r}")

@@ -7,6 +7,12 @@ the account is completed by the next one instead of repeated. Never lost: a fail
 lease and raises, so the queue delivers the message again (and, after its retries, to a dead-letter queue
 with an alarm); from the third failed attempt on, each failure also raises a firm alert. The order stays
 `paid` with provisioning pending meanwhile, visible to reconciliation.
+
+The platform login reaches the trader by e-mail, sent from here and nowhere else: right after the platform
+created the user, the message carries the one-time password, which exists only in memory (never in a log, an
+event or a table). If that send fails, or the attempt dies and a retry finds the account already created (the
+password is gone), the message explains how to set a password with the platform's reset instead. Either way it
+is sent once per account (`OnceOnlyMail`); the server and login are also kept for the API.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.domain_events import AccountProvisioned, DomainEvent, FirmAlert, stable_id
+from propdesk.mail.delivery import OnceOnlyMail, mail_key
+from propdesk.mail.letter import Firm
+from propdesk.mail.purchases import CREDENTIALS, PlatformLogin, platform_credentials
 from propdesk.platforms.port import (
     AccountRef,
     NewAccount,
@@ -27,7 +36,8 @@ from propdesk.platforms.port import (
     PlatformUnavailableError,
     TradingAccess,
 )
-from propdesk.ports import EventPublisher
+from propdesk.platforms.references import reference_of
+from propdesk.ports import EventPublisher, MailUnavailableError
 from propdesk.purchases.orders import (
     InvalidTransitionError,
     Order,
@@ -35,22 +45,34 @@ from propdesk.purchases.orders import (
     record_provisioned,
     release_provisioning,
 )
-from propdesk.purchases.ports import EmailSender, PlatformAccounts
+from propdesk.purchases.ports import PlatformAccounts
 from propdesk.purchases.store import (
     AccountBook,
+    AccountLogins,
     OrderStore,
     ProgramVersions,
     ReviewFlags,
     StaleOrderError,
     TraderDirectory,
 )
-from propdesk.records import Account, AccountStatus, TraderProfile
+from propdesk.records import Account, AccountLogin, AccountStatus, TraderProfile
 
 _WRITE_ATTEMPTS = 8
 
 
 class ProvisioningPendingError(Exception):
     """This attempt did not finish (platform down, another worker's lease): deliver the message again."""
+
+
+@dataclass(frozen=True)
+class LoginMail:
+    """How the trader gets their platform login: the e-mail (once per account), signed by the firm, naming the
+    platform's login page (where its password reset is), and the login kept for the API."""
+
+    mail: OnceOnlyMail
+    logins: AccountLogins
+    firm: Firm
+    login_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +98,7 @@ class Fulfilment:
         versions: ProgramVersions,
         traders: TraderDirectory,
         platform: PlatformAccounts,
-        email: EmailSender,
+        login_mail: LoginMail,
         publisher: EventPublisher,
         reviews: ReviewFlags,
         settings: FulfilmentSettings = FulfilmentSettings(),
@@ -86,7 +108,7 @@ class Fulfilment:
         self._versions = versions
         self._traders = traders
         self._platform = platform
-        self._email = email
+        self._login_mail = login_mail
         self._publisher = publisher
         self._reviews = reviews
         self._settings = settings
@@ -112,7 +134,11 @@ class Fulfilment:
         except (PlatformUnavailableError, PlatformRejectedError) as error:
             self._attempt_failed(claimed, error, now)
             raise ProvisioningPendingError(f"order {order_id}: {error}") from error
-        self._open_account(claimed, now)
+        if platform_account.password:
+            # The only moment the password exists; if this send fails, the login is mailed below without it.
+            with contextlib.suppress(MailUnavailableError):
+                self._mail_login(claimed, platform_account.ref.login, platform_account.password)
+        self._open_account(claimed, platform_account, now)
         recorded = self._record(order_id, platform_account, now)
         return self._after_recorded(recorded, now)
 
@@ -165,7 +191,7 @@ class Fulfilment:
             if existing is not None:
                 return existing
         first, last = _names(self._traders.get(order.trader_id), order.email)
-        created = self._platform.create_account(
+        return self._platform.create_account(
             NewAccount(
                 reference=reference,
                 email=order.email,
@@ -177,16 +203,23 @@ class Fulfilment:
                 phase_step=int(platform_settings.get("phase", 1)),
             )
         )
-        if created.password:
-            self._email.send(
-                order.email,
-                "Your trading account is ready",
-                f"Log in to {created.server} with your e-mail {order.email} and the password "
-                f"{created.password} (change it on first login). Account login: {created.ref.login}.",
-            )
-        return created
 
-    def _open_account(self, order: Order, now: datetime) -> None:
+    def _mail_login(self, order: Order, login: str, one_time_password: str | None = None) -> str:
+        """The platform login e-mail, once per account: with the one-time password when it is at hand,
+        otherwise saying how to set a password with the platform's reset."""
+        account_id = account_id_for(order.order_id)
+        details = PlatformLogin(
+            account_id,
+            self._platform.name,
+            self._platform.server,
+            login,
+            one_time_password,
+            self._login_mail.login_url,
+        )
+        content = platform_credentials(details, self._login_mail.firm)
+        return self._login_mail.mail.send(mail_key(account_id, CREDENTIALS.name), order.email, content)
+
+    def _open_account(self, order: Order, platform_account: OpenedAccount, now: datetime) -> None:
         version = self._versions.get_version(order.program_id, order.program_version)
         assert version is not None  # checked in _open_on_platform
         document = version.document
@@ -202,6 +235,7 @@ class Fulfilment:
                 timezone=str(document["timezone"]),
                 day_starts_at=str(document["day_starts_at"]),
                 opened_at=now,
+                platform=reference_of(platform_account),
             )
         )
 
@@ -234,8 +268,18 @@ class Fulfilment:
         if order.status == "disputed":
             return self._set_account(order, "suspended", "payment dispute", ("active",), now)
         if order.status == "provisioned" and order.account_id is not None:
+            login = order.platform_login or ""
+            self._login_mail.logins.put(
+                AccountLogin(order.account_id, self._platform.name, self._platform.server, login)
+            )
             self._publisher.publish([self._provisioned_event(order, now)])
-            return f"account {order.account_id} provisioned"
+            try:
+                mailed = self._mail_login(order, login)
+            except MailUnavailableError as error:
+                raise ProvisioningPendingError(
+                    f"account {order.account_id} is open; its login is not mailed yet: {error}"
+                ) from error
+            return f"account {order.account_id} provisioned (login e-mail: {mailed})"
         return f"order is {order.status}"
 
     def _set_account(

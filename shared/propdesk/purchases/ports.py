@@ -1,4 +1,5 @@
-"""What the purchase path needs from the outside: payment providers, a trading platform, e-mail.
+"""What the purchase path needs from the outside: payment providers and a trading platform (e-mail:
+`propdesk.ports.EmailSender`).
 
 Production adapters: `propdesk.adapters.stripe_payments`, `propdesk.adapters.coinbase_commerce`, and the
 trading-platform adapters in `propdesk.adapters.platforms` (the platform's port and its refusals are
@@ -101,7 +102,3 @@ class PlatformAccounts(Protocol):
     def create_account(self, request: NewAccount) -> OpenedAccount: ...
 
     def set_access(self, account: AccountRef, access: TradingAccess) -> None: ...
-
-
-class EmailSender(Protocol):
-    def send(self, to: str, subject: str, body: str) -> None: ...

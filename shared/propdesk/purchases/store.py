@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from propdesk.purchases.orders import Order, Transition
 from propdesk.purchases.pricing import AddOn, DiscountCode, ProgramOnSale
-from propdesk.records import Account, AccountStatus, Page, ProgramVersion, TraderProfile
+from propdesk.records import Account, AccountLogin, AccountStatus, Page, ProgramVersion, TraderProfile
 
 
 class StaleOrderError(Exception):
@@ -129,3 +129,9 @@ class TraderDirectory(Protocol):
 
 class ReviewFlags(Protocol):
     def flag(self, trader_id: str, order_id: str, reason: str, at: datetime) -> None: ...
+
+
+class AccountLogins(Protocol):
+    def put(self, login: AccountLogin) -> None:
+        """Record an account's platform login (server and login; never a password); idempotent."""
+        ...

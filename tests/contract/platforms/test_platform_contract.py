@@ -12,6 +12,7 @@ import pytest
 from propdesk.engine import parse_event
 from propdesk.platforms.normalize import deals_to_events
 from propdesk.platforms.port import (
+    AccessReader,
     AccountRef,
     NewAccount,
     OpenedAccount,
@@ -108,6 +109,16 @@ def test_access_moves_between_every_level(harness: PlatformHarness) -> None:
     ):
         harness.platform.set_access(account, access)
         assert harness.access(account) is access
+
+
+def test_the_platform_reports_the_access_it_holds(harness: PlatformHarness) -> None:
+    platform = harness.platform
+    assert isinstance(platform, AccessReader)
+    account = opened(harness).ref
+    assert platform.access(account) is TradingAccess.ENABLED  # a new account trades
+    for access in (TradingAccess.DISABLED, TradingAccess.READ_ONLY, TradingAccess.ENABLED):
+        platform.set_access(account, access)
+        assert platform.access(account) is access is harness.access(account)
 
 
 # ---- positions, figures, liquidation ----

@@ -29,6 +29,7 @@ from propdesk.services.risk import RiskService, RiskStores
 from propdesk.services.staff_roles import StaffRoles
 
 from functions.accounts_api import handler as accounts_api
+from functions.alerts_api import handler as alerts_api
 from functions.api_docs import handler as api_docs
 from functions.auth_api import handler as auth_api
 from functions.catalogue_api import handler as catalogue_api
@@ -54,6 +55,7 @@ MODULES: dict[str, ModuleType] = {
     "accounts_api": accounts_api,
     "catalogue_api": catalogue_api,
     "staff_api": staff_api,
+    "alerts_api": alerts_api,
     "payouts_api": payouts_api,
     "api_docs": api_docs,
     "auth_api": auth_api,

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from propdesk.access import GRANTS, STAFF_ROLES
 from propdesk.catalogue import demo_programs
+from propdesk.data.account_logins import AccountLoginRepository
 from propdesk.data.payouts import PayoutRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.http.contract import OPERATIONS, Access, Operation
 from propdesk.payouts import Payout
+from propdesk.records import AccountLogin
 
 from tests.integration.api.api_world import (
     MODULES,
@@ -93,6 +95,8 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
     evidence = BreachRepository().list_for_account(firm.account_id).items[0]
     account = {"account_id": firm.account_id}
     program = next(p for p in demo_programs() if p.summary.program_id == PROGRAM_ID)
+    # The owner's account is open on its platform (provisioning keeps its server and login).
+    AccountLoginRepository().put(AccountLogin(firm.account_id, "match-trader", "MT-Demo", "700001"))
     return {
         "getProgram": {"path": {"program_id": PROGRAM_ID}},
         "updateProfile": {"body": {"display_name": "Matrix Desk"}},

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from propdesk.data.platform_access import PlatformAccessRepository
+from propdesk.platforms.enforcement import PendingCommand, PlatformAccessState
+from propdesk.platforms.port import TradingAccess
 
 from tests.integration.api.api_world import (
+    NOW,
     Firm,
     body_of,
     claims,
@@ -170,3 +175,33 @@ def test_a_breach_report_carries_its_explanation_figures_and_the_triggering_even
     assert trigger["payload"]["equity"] == "94000"
     assert report["program_version"] == firm.program_version
     assert report["breach_id"]
+
+
+def test_the_account_at_its_platform_shows_access_confirmed_wanted_and_pending(firm: Firm) -> None:
+    before = get("getAccountPlatform", firm)
+    PlatformAccessRepository().save(
+        PlatformAccessState(
+            firm.account_id, desired=TradingAccess.READ_ONLY, desired_since=NOW, desired_kind="pause",
+            paused_until=NOW + timedelta(hours=3), confirmed=TradingAccess.READ_ONLY,
+            confirmed_at=NOW + timedelta(seconds=1),
+            pending=(PendingCommand("c-2", "disable", NOW, NOW, 2, "503 from the platform"),),
+        )
+    )  # fmt: skip
+
+    as_trader = get("getAccountPlatform", firm)
+    as_staff = body_of(
+        invoke(
+            "getAccountPlatform",
+            request("getAccountPlatform", {"account_id": firm.account_id}, claims("risk-1", "risk")),
+        )
+    )
+
+    assert before["access"] is None and before["pending"] == []
+    assert as_trader["access"] == as_trader["wanted"] == "read_only"
+    assert as_trader["confirmed_at"] == "2026-03-02T12:00:01Z"
+    assert as_trader["paused_until"] == "2026-03-02T15:00:00Z"
+    assert as_trader["pending"] == [
+        {"kind": "disable", "asked_at": "2026-03-02T12:00:00Z", "received_at": "2026-03-02T12:00:00Z",
+         "attempts": 2, "last_error": None}
+    ]  # fmt: skip
+    assert as_staff["pending"][0]["last_error"] == "503 from the platform"

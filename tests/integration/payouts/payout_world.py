@@ -17,14 +17,14 @@ from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.events import TradingEventRepository
-from propdesk.data.kyc import KycRepository
 from propdesk.data.risk import RiskStateRepository
-from propdesk.records import KycCase, RiskSnapshot, StoredEvent
+from propdesk.records import RiskSnapshot, StoredEvent
 
 from functions.payouts_api import handler as payouts_api
 from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 from tests.integration.api.api_world import CONTEXT, claims, request
 from tests.integration.factories import account as account_record
+from tests.integration.kyc_cases import seed_kyc_case
 
 FUNDED_AT = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 NOW = FUNDED_AT + timedelta(days=30)
@@ -70,7 +70,7 @@ class FundedDesk:
         )  # fmt: skip
         desk.set_balance(balance)
         if kyc is not None:
-            KycRepository().open(KycCase(desk.trader, desk.account_id, kyc, "token", opened_at))  # type: ignore[arg-type]
+            seed_kyc_case(desk.trader, kyc, opened_at)
         return desk
 
     def set_balance(self, balance: str, positions: list[dict[str, Any]] | None = None) -> None:

@@ -28,6 +28,7 @@ from functions.orders_api import handler as orders_api
 from functions.provisioning import handler as provisioning
 from functions.reconciliation import handler as reconciliation
 from functions.stripe_webhook import handler as stripe_webhook
+from tests.doubles.mail import RecordingSes
 from tests.doubles.ports import StaticSecrets
 from tests.integration.invoke import LambdaContextStub, json_of, rest_request
 
@@ -96,6 +97,7 @@ class PurchaseStack:
     coinbase: FakeCoinbaseCommerce
     match_trader: FakeMatchTrader
     bus: RecordingBus
+    ses: RecordingSes = field(default_factory=RecordingSes)
 
     # ---- the REST functions ----
     def order(
@@ -187,6 +189,9 @@ def start_stack(monkeypatch: pytest.MonkeyPatch) -> PurchaseStack:
         "MATCH_TRADER_SERVER": "MatchTrader-Demo",
         "CHECKOUT_SUCCESS_URL": "https://app.example/purchase/ok",
         "CHECKOUT_CANCEL_URL": "https://app.example/purchase/cancel",
+        "MAIL_FROM": "Acme Funding <no-reply@acme.example>",
+        "FIRM_NAME": "Acme Funding",
+        "PLATFORM_LOGIN_URL": "https://mtr.acme.example",
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -205,6 +210,8 @@ def start_stack(monkeypatch: pytest.MonkeyPatch) -> PurchaseStack:
     )
     monkeypatch.setattr("propdesk.wiring.purchases.secrets", lambda: secrets)
     monkeypatch.setattr("propdesk.adapters.eventbridge.EventBridgePublisher", bus)
+    ses = RecordingSes()
+    monkeypatch.setattr("propdesk.adapters.ses.default_client", ses.client)
     for module in MODULES:
         module.production_dependencies.cache_clear()
     catalogue = CatalogueRepository()
@@ -215,7 +222,7 @@ def start_stack(monkeypatch: pytest.MonkeyPatch) -> PurchaseStack:
         AddOn("split-90", "90% profit split", {"USD": Decimal("99.00"), "EUR": Decimal("89.00")})
     )
     sales.put_discount(DiscountCode("LAUNCH10", "percent", percent=Decimal("10"), max_uses=2))
-    return PurchaseStack(stripe, coinbase, match_trader, bus)
+    return PurchaseStack(stripe, coinbase, match_trader, bus, ses)
 
 
 def stop_stack(stack: PurchaseStack) -> None:

@@ -151,12 +151,16 @@ def test_a_push_to_a_gone_connection_is_false() -> None:
         assert pusher.push("c1", {"type": "pong"}) is False
 
 
-def test_secrets_are_read_once_and_cached() -> None:
+def test_secrets_are_cached_for_their_ttl_then_read_again_so_a_rotation_needs_no_cold_start() -> None:
     secrets = client("secretsmanager")
+    now = [1000.0]
     with Stubber(secrets) as stub:
-        stub.add_response(
-            "get_secret_value", {"SecretString": '{"shared_secret": "s"}'}, {"SecretId": "arn:veriff"}
-        )
-        source = SecretsManagerSource(lambda: secrets)
+        for value in ('{"shared_secret": "s"}', '{"shared_secret": "rotated"}'):
+            stub.add_response("get_secret_value", {"SecretString": value}, {"SecretId": "arn:veriff"})
+        source = SecretsManagerSource(lambda: secrets, ttl=300, clock=lambda: now[0])
         assert source.get("arn:veriff") == source.get("arn:veriff") == '{"shared_secret": "s"}'
+        now[0] += 299
+        assert source.get("arn:veriff") == '{"shared_secret": "s"}'
+        now[0] += 1
+        assert source.get("arn:veriff") == '{"shared_secret": "rotated"}'
         stub.assert_no_pending_responses()

@@ -24,12 +24,14 @@ ENVIRONMENT = {
     "EVENT_BUS_NAME": "propdesk-dev",
     "WEBSOCKET_API_ID": "abc123",
     "WEBSOCKET_STAGE": "dev",
-    "VERIFF_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:veriff",
+    "KYC_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:veriff",
     "MATCH_TRADER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:match-trader",
     "STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:stripe",
     "COINBASE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:coinbase-commerce",
     "WARNING_SHARE": "0.8",
     "USER_POOL_CLIENT_ID": "app-client-1",
+    "MAIL_FROM": "Acme Funding <no-reply@acme.example>",
+    "FIRM_NAME": "Acme Funding",
 }
 
 

@@ -24,6 +24,7 @@ from propdesk.kyc.case import (
     UnknownKycSessionError,
     _move,
     attempt_reference,
+    await_conclusion,
     expire_if_due,
     open_case,
     parse_attempt_reference,
@@ -89,6 +90,35 @@ def test_every_waiter_is_resumed_when_the_case_concludes() -> None:
     concluded = receive(case, decision("approved"), T0)
     assert ResumeWorkflow(TRADER, "approved", ("token-funded", "token-payout")) in concluded.actions
     assert concluded.case.needs == ()
+
+
+def test_a_workflow_parks_its_token_on_its_need_and_newer_runs_of_the_need_join_it() -> None:
+    case = opened(need=Need("funded", "acc-1"))  # the gate opens the case without a token, then waits
+    parked = await_conclusion(case, FUNDED).case
+    again = await_conclusion(parked, FUNDED)
+    runs = [Need("funded", "acc-1", f"run-{n}") for n in range(6)]
+    for run in runs:
+        parked = await_conclusion(parked, run).case
+
+    assert (again.verdict, again.reason) == ("ignored", "duplicate_waiter")
+    assert [n.waiter for n in parked.needs] == ["run-2", "run-3", "run-4", "run-5"]  # the newest four
+    concluded = receive(with_session(parked).case, decision("approved"), T0)
+    assert ResumeWorkflow(TRADER, "approved", ("run-2", "run-3", "run-4", "run-5")) in concluded.actions
+
+
+@pytest.mark.parametrize("outcome", ["approved", "declined", "expired"])
+def test_a_workflow_waiting_on_a_concluded_case_is_answered_at_once(outcome: str) -> None:
+    case = replace(started(), status=outcome, needs=())
+
+    answer = await_conclusion(case, PAYOUT)
+
+    assert answer.case is case and answer.reason == f"already_{outcome}"
+    assert answer.actions == (ResumeWorkflow(TRADER, outcome, ("token-payout",)),)  # type: ignore[arg-type]
+
+
+def test_waiting_needs_a_callback_token() -> None:
+    with pytest.raises(InvalidInputError):
+        await_conclusion(started(), Need("funded", "acc-1"))
 
 
 # ---- the provider's decisions ----

@@ -11,23 +11,26 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.domain_events import DomainEvent
+from propdesk.mail.delivery import OnceOnlyMail
+from propdesk.mail.letter import Firm
 from propdesk.purchases.checkout import CheckoutService, Placed, PlaceOrder, RedirectUrls
 from propdesk.purchases.fraud import FraudPolicy
-from propdesk.purchases.fulfilment import Fulfilment, ProvisioningPendingError
+from propdesk.purchases.fulfilment import Fulfilment, LoginMail, ProvisioningPendingError
 from propdesk.purchases.pricing import AddOn
 from propdesk.purchases.webhooks import WebhookOutcome, WebhookService
 
-from tests.doubles.ports import InMemoryEventPublisher
+from tests.doubles.mail import InMemoryMailMarks, RecordingMailService
+from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 from tests.doubles.purchases import (
     FakePaymentProvider,
     FakePlatform,
     InMemoryAccounts,
     InMemoryCatalogue,
+    InMemoryLogins,
     InMemoryOrderStore,
     InMemoryReviews,
     InMemoryTraders,
     InMemoryVelocity,
-    RecordingEmail,
     demo_version,
 )
 from tests.unit.purchases.builders import PROGRAM, T0
@@ -40,7 +43,9 @@ class World:
     platform: FakePlatform = field(default_factory=FakePlatform)
     accounts: Any = field(default_factory=InMemoryAccounts)
     publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
-    email: RecordingEmail = field(default_factory=RecordingEmail)
+    email: RecordingMailService = field(default_factory=RecordingMailService)
+    marks: InMemoryMailMarks = field(default_factory=InMemoryMailMarks)
+    logins: InMemoryLogins = field(default_factory=InMemoryLogins)
     reviews: Any = field(default_factory=InMemoryReviews)
     velocity: Any = field(default_factory=InMemoryVelocity)
     catalogue: Any = None  # SalesCatalogue + ProgramVersions; in memory unless given
@@ -77,7 +82,12 @@ class World:
             self.versions,
             self.traders,
             self.platform,
-            self.email,
+            LoginMail(
+                OnceOnlyMail(self.email, self.marks, ManualClock(T0)),
+                self.logins,
+                Firm("Acme Funding"),
+                "https://trade.example/login",
+            ),
             self.publisher,
             self.reviews,
         )

@@ -28,9 +28,24 @@ def test_a_paid_order_gets_one_account_pinned_to_its_program_version() -> None:
     assert world.platform.created == 1
     (provisioned,) = world.publisher.of_type("account.provisioned")
     assert provisioned.model_dump()["login"] == order.platform_login
-    (mail,) = world.email.sent
-    assert "password" in mail[2]
+    ((to, mail),) = world.email.sent
+    assert (to, mail.template) == (order.email, "platform_credentials")
     assert [t.to_status for t in world.store.history(order_id)] == ["paid", "provisioned"]
+
+
+def test_the_provisioned_account_knows_where_it_lives_on_the_platform_without_its_password() -> None:
+    world = World()
+    order_id = paid_order(world)
+    world.run_bus()
+    order = world.store.orders[order_id]
+    account = world.accounts.accounts[account_id_for(order_id)]
+    assert account.platform is not None
+    assert (account.platform.platform, account.platform.server) == ("match-trader", world.platform.server)
+    assert account.platform.platform_account_id == order.platform_account_id
+    assert account.platform.login == order.platform_login
+    on_platform = world.platform.accounts[account.platform.platform_account_id]
+    assert account.platform.group == on_platform["challenge_id"]  # the program's product on the platform
+    assert "pw" not in repr(account)
 
 
 def test_redelivered_completions_do_not_create_a_second_account() -> None:

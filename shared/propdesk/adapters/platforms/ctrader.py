@@ -58,6 +58,7 @@ from propdesk.platforms.port import (
     PlatformRejectedError,
     PlatformUnavailableError,
     TradingAccess,
+    access_named,
 )
 from propdesk.platforms.symbols import SymbolMapping
 from propdesk.ports import Clock
@@ -147,6 +148,10 @@ class CTraderPlatform:
         login = int(account.login)
         if self._web.trader(login).get("accessRights") != wanted:
             self._web.update_trader(login, {"accessRights": wanted})
+
+    def access(self, account: AccountRef) -> TradingAccess:
+        rights = self._web.trader(int(account.login)).get("accessRights")
+        return access_named(dict(ACCESS_RIGHTS), rights, "cTrader")
 
     def adjust_balance(self, account: AccountRef, amount: Decimal, reference: str, comment: str) -> str:
         if amount == 0:

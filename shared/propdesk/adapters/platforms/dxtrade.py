@@ -65,6 +65,7 @@ from propdesk.platforms.port import (
     PlatformUnavailableError,
     Side,
     TradingAccess,
+    access_named,
 )
 from propdesk.platforms.symbols import SymbolMapping, default_mapping
 from propdesk.resilience.circuit_breaker import CircuitBreaker
@@ -233,6 +234,10 @@ class DXtradePlatform:
         current = self._admin.call("GET", path)
         if (current or {}).get("status") != ACCESS[access]:
             self._admin.call("PUT", path, json_body={"status": ACCESS[access]})
+
+    def access(self, account: AccountRef) -> TradingAccess:
+        current = self._admin.call("GET", self._admin_account(account.login))
+        return access_named(ACCESS, (current or {}).get("status"), "DXtrade")
 
     def adjust_balance(self, account: AccountRef, amount_: Decimal, reference: str, comment: str) -> str:
         if amount_ == 0:

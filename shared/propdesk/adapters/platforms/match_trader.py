@@ -56,6 +56,7 @@ from propdesk.platforms.port import (
     PlatformRejectedError,
     PlatformUnavailableError,
     TradingAccess,
+    access_named,
 )
 from propdesk.platforms.symbols import SymbolMapping, default_mapping
 from propdesk.resilience.circuit_breaker import CircuitBreaker
@@ -72,6 +73,7 @@ ACCESS = {
     TradingAccess.READ_ONLY: "CLOSE_ONLY",
     TradingAccess.DISABLED: "TRADING_DISABLED",
 }
+LOCKED_OUT = "TRADING_AND_LOGIN_DISABLED"  # never set by us; read as disabled
 PROP_STATUS = {TradingAccess.ENABLED: "ACTIVE", TradingAccess.DISABLED: "INACTIVE"}
 _ACTIVE_PREFIX = "ACTIVE"  # prop statuses like ACTIVE_PARTICIPATING_IN_CHALLENGE
 BALANCE_TYPES = "DEPOSIT,WITHDRAWAL"
@@ -183,6 +185,12 @@ class MatchTraderPlatform:
                 "status": status,
             },
         )
+
+    def access(self, account: AccountRef) -> TradingAccess:
+        current = self._trading_account(account).get("access")
+        if current == LOCKED_OUT:
+            return TradingAccess.DISABLED
+        return access_named(ACCESS, current, "Match-Trader")
 
     # ---- trading ----
     def close_all_positions(self, account: AccountRef) -> list[Deal]:

@@ -39,6 +39,7 @@ from propdesk.platforms.port import (
     PlatformName,
     PlatformRejectedError,
     TradingAccess,
+    access_named,
 )
 from propdesk.platforms.symbols import SymbolMapping
 from propdesk.ports import Clock
@@ -135,6 +136,9 @@ class Mt5BridgePlatform:
         wanted = RIGHTS[access]
         if self._account(account).get("rights") != wanted:
             self._call("PUT", f"{self._path(account)}/rights", body={"rights": wanted})
+
+    def access(self, account: AccountRef) -> TradingAccess:
+        return access_named(dict(RIGHTS), self._account(account).get("rights"), "MT5 bridge")
 
     def adjust_balance(self, account: AccountRef, amount: Decimal, reference: str, comment: str) -> str:
         if amount == 0:

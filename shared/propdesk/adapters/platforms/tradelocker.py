@@ -68,6 +68,7 @@ from propdesk.platforms.port import (
     PlatformUnavailableError,
     Side,
     TradingAccess,
+    access_named,
 )
 from propdesk.platforms.symbols import SymbolMapping, default_mapping
 from propdesk.resilience.circuit_breaker import CircuitBreaker
@@ -235,6 +236,10 @@ class TradeLockerPlatform:
         current = self._brand.call("GET", path)
         if (current or {}).get("status") != ACCESS[access]:
             self._brand.call("PATCH", f"{path}/status", json_body={"status": ACCESS[access]})
+
+    def access(self, account: AccountRef) -> TradingAccess:
+        current = self._brand.call("GET", f"/v1/accounts/{account.platform_account_id}")
+        return access_named(ACCESS, (current or {}).get("status"), "TradeLocker")
 
     def adjust_balance(self, account: AccountRef, amount_: Decimal, reference: str, comment: str) -> str:
         if amount_ == 0:

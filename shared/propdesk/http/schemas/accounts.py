@@ -39,6 +39,14 @@ class ProfileUpdate(RequestModel):
     )
 
 
+class PlatformLoginOut(ResponseModel):
+    """Where the trader logs in to trade the account (the password is never stored nor shown)."""
+
+    platform: str = Field(examples=["match-trader"])
+    server: str = Field(description="What the trader picks in the platform's login screen.")
+    login: str
+
+
 class AccountOut(ResponseModel):
     account_id: str
     trader_id: str
@@ -51,6 +59,19 @@ class AccountOut(ResponseModel):
     timezone: str = Field(description="The program's day-boundary zone.")
     day_starts_at: str = Field(examples=["00:00"])
     opened_at: datetime
+    platform: PlatformLoginOut | None = Field(
+        default=None, description="The platform login; None for an account opened without one."
+    )
+
+
+class AccountCredentials(ResponseModel):
+    """Where and as whom to log in to the account on its trading platform. Never a password: the one-time
+    password is only in the e-mail sent when the account opened (the platform's reset sets a new one)."""
+
+    account_id: str
+    platform: str = Field(examples=["match-trader"])
+    server: str = Field(description="What to pick in the platform's login screen.")
+    login: str = Field(description="The platform's login (account number) for this account.")
 
 
 class AccountList(ResponseModel):
@@ -235,3 +256,34 @@ class OpenPositionOut(ResponseModel):
 class PositionList(ResponseModel):
     positions: list[OpenPositionOut]
     as_of: datetime | None = Field(description="When the risk state last changed.")
+
+
+PlatformAccess = Literal["enabled", "read_only", "disabled"]
+
+
+class PendingCommandOut(ResponseModel):
+    """A command to the platform received and not yet confirmed."""
+
+    kind: Literal["disable", "enable", "pause", "resume"]
+    asked_at: datetime
+    received_at: datetime
+    attempts: int = Field(description="Times it was tried at the platform (0: waiting for its turn).")
+    last_error: str | None = Field(
+        default=None, description="Staff only: why the last attempt failed (it is retried)."
+    )
+
+
+class PlatformState(ResponseModel):
+    """The account's access at its trading platform: what the platform last confirmed, what we want, and the
+    commands on their way (docs/rules.md, "Enforcement at the platform")."""
+
+    account_id: str
+    platform: PlatformLoginOut | None
+    access: PlatformAccess | None = Field(
+        description="As the platform confirmed it; None before any command reached it."
+    )
+    confirmed_at: datetime | None
+    wanted: PlatformAccess | None = Field(description="The access the last command applied asked for.")
+    wanted_since: datetime | None = Field(description="When that command was asked.")
+    paused_until: datetime | None = Field(description="While paused: read-only until this day boundary.")
+    pending: list[PendingCommandOut]

@@ -43,7 +43,13 @@ class ProgramVersionChanged(ResponseModel):
 
 
 # The audit subjects a query may name, by query parameter (the subject is `{prefix}#{value}`).
-AUDIT_SUBJECTS = {"account_id": "ACCOUNT", "order_id": "ORDER", "program_id": "PROGRAM", "user_id": "STAFF"}
+AUDIT_SUBJECTS = {
+    "account_id": "ACCOUNT",
+    "order_id": "ORDER",
+    "program_id": "PROGRAM",
+    "user_id": "STAFF",
+    "trader_id": "TRADER",
+}
 
 
 class AuditQuery(QueryModel):
@@ -51,6 +57,7 @@ class AuditQuery(QueryModel):
     order_id: Identifier | None = Field(default=None, description="Entries about this order (refunds).")
     program_id: Identifier | None = Field(default=None, description="Entries about this program (versions).")
     user_id: Identifier | None = Field(default=None, description="Entries about this user's staff roles.")
+    trader_id: Identifier | None = Field(default=None, description="Entries about this trader (KYC acts).")
     actor: Identifier | None = Field(
         default=None,
         validate_default=True,
