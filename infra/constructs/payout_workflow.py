@@ -61,33 +61,13 @@ CONTEXT_DEFAULTS = {
 }
 FINANCE_WAIT = Duration.days(14)  # finance's decision; then the payout is not paid (the trader asks again)
 PAYMENT_WAIT = Duration.days(5)  # the rail's confirmation; then compensate (never while it may still pay)
-STEP_FUNCTIONS = {
-    "payout_assess": "Payout workflow: every payout rule again, now",
-    "payout_kyc_gate": "Payout workflow: the trader's KYC must be approved",
-    "payout_screen": "Payout workflow: open payout holds (abuse, reconciliation, staff) refuse the payout",
-    "payout_approval": "Payout workflow: automatic approval, or the wait for finance's decision",
-    "payout_withdraw": "Payout workflow: the withdrawal on the trading platform and in the engine",
-    "payout_pay": "Payout workflow: the payment through the rail, waiting for its webhook",
-    "payout_settle": "Payout workflow: paid, the trader told with the statement",
-    "payout_compensate": "Payout workflow: a failure after the withdrawal puts the amount back",
-}
-WEBHOOK_FUNCTIONS = {
-    "payout_webhook_bridge": "/v1/webhooks/payouts/bridge: Bridge's signed transfer webhooks resume payouts",
-    "payout_webhook_wise": "/v1/webhooks/payouts/wise: Wise's signed transfer webhooks resume payouts",
-}
-# Least privilege: who announces payout.* events, and whose credentials each function may read (a secret is
-# read on a step's first call to that provider, so the checks read none).
-PUBLISHERS = frozenset(
-    {"payout_assess", "payout_kyc_gate", "payout_screen", "payout_approval", "payout_withdraw",
-     "payout_settle", "payout_compensate"}
-)  # fmt: skip
-SECRETS_READ: dict[str, tuple[str, ...]] = {
-    "payout_withdraw": ("match-trader",),
-    "payout_compensate": ("match-trader", "bridge", "wise"),  # the rail is asked before putting money back
-    "payout_pay": ("bridge", "wise"),
-    "payout_settle": ("bridge", "wise"),  # the payment's fees
-    "payout_webhook_bridge": ("bridge",),
-    "payout_webhook_wise": ("wise",),
+# Two functions, not one per step: CloudFormation allows 500 resources per stack and each function brings
+# four (function, role, policy, log group). Each step is still one use case of `PayoutWorkflow`.
+STEP_FUNCTION = "payout_steps"
+WEBHOOK_FUNCTION = "payout_webhooks"
+FUNCTIONS = {
+    STEP_FUNCTION: "Payout workflow's tasks: checks, approval, withdrawal, payment, settlement, compensation",
+    WEBHOOK_FUNCTION: "/v1/webhooks/payouts/{bridge,wise}: the rails' signed webhooks resume payouts",
 }
 
 
@@ -128,17 +108,19 @@ class PayoutWorkflow(Construct):
             "WISE_PROFILE_ID": setting["wise_profile_id"],
         }
         self.functions: dict[str, lambda_.Function] = {}
-        for name, description in {**STEP_FUNCTIONS, **WEBHOOK_FUNCTIONS}.items():
+        for name, description in FUNCTIONS.items():
             settings = {key: value for key, value in environment.items() if value}  # unset: the default
-            function = functions.create(self, FunctionSpec(name, description, 30, 256, settings))
-            # steps: payouts (revision-checked), tokens, the engine's events, audit; webhooks only read
-            is_step = name in STEP_FUNCTIONS
-            data.grant_table(function, write=is_step, audit_writer=is_step)
-            if name in PUBLISHERS:
-                bus.grant_put_events_to(function)
-            for secret_name in SECRETS_READ.get(name, ()):
-                {"match-trader": platform, "bridge": bridge, "wise": wise}[secret_name].grant_read(function)
-            self.functions[name] = function
+            self.functions[name] = functions.create(self, FunctionSpec(name, description, 30, 256, settings))
+        steps, webhooks = self.functions[STEP_FUNCTION], self.functions[WEBHOOK_FUNCTION]
+        # the steps: payouts (revision-checked), tokens, the engine's events, audit entries; payout.* events;
+        # the platform's and the rails' credentials. The webhooks read the table and their rails' keys.
+        data.grant_table(steps, write=True, audit_writer=True)
+        bus.grant_put_events_to(steps)
+        for secret in (platform, bridge, wise):
+            secret.grant_read(steps)
+        data.grant_table(webhooks)
+        for secret in (bridge, wise):
+            secret.grant_read(webhooks)
 
         self.state_machine = sfn.StateMachine(
             self,
@@ -169,25 +151,24 @@ class PayoutWorkflow(Construct):
             actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
             resources=[machine_arn],
         )
-        for name in ("payout_approval", "payout_pay", *WEBHOOK_FUNCTIONS):
-            self.functions[name].add_to_role_policy(task_response)
+        for function in (steps, webhooks):
+            function.add_to_role_policy(task_response)
         payouts_api.add_to_role_policy(task_response)  # finance's decision resumes the wait
 
         assert isinstance(self.state_machine.node.default_child, CfnResource)
         assert isinstance(self.state_machine.role, iam.Role)
         depend_on_policy_only(self.state_machine.node.default_child, self.state_machine.role)
-        for name in STEP_FUNCTIONS:
-            acknowledge(
-                self.state_machine,
-                f"IAM5[Resource::<{logical_id(self.functions[name])}.Arn>:*]",
-                "Step Functions' Lambda task grants invoke on the function and its versions; nothing else.",
-            )
+        acknowledge(
+            self.state_machine,
+            f"IAM5[Resource::<{logical_id(steps)}.Arn>:*]",
+            "Step Functions' Lambda task grants invoke on the function and its versions; nothing else.",
+        )
         acknowledge(
             self.state_machine,
             "IAM5[Resource::*]",
             "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions.",
         )
-        api.add_routes({name: self.functions[name] for name in WEBHOOK_FUNCTIONS})
+        api.add_routes({WEBHOOK_FUNCTION: webhooks})
 
         start_dlq = new_dead_letter_queue(
             self, "PayoutStartDlq", config, "payout-start", "payout.requested events that could not start"
@@ -219,13 +200,13 @@ class PayoutWorkflow(Construct):
     # ---- the definition
 
     def _task(
-        self, state_id: str, function: str, payload: Mapping[str, object], result: str
+        self, state_id: str, step: str, payload: Mapping[str, object], result: str
     ) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
             self,
             state_id,
-            lambda_function=self.functions[function],
-            payload=sfn.TaskInput.from_object(dict(payload)),
+            lambda_function=self.functions[STEP_FUNCTION],
+            payload=sfn.TaskInput.from_object({"step": step, **payload}),
             payload_response_only=True,
             result_path=f"$.{result}",
         )
@@ -234,14 +215,18 @@ class PayoutWorkflow(Construct):
         )
         return task
 
-    def _wait(self, state_id: str, function: str, timeout: Duration, result: str) -> tasks.LambdaInvoke:
+    def _wait(self, state_id: str, step: str, timeout: Duration, result: str) -> tasks.LambdaInvoke:
         return tasks.LambdaInvoke(
             self,
             state_id,
-            lambda_function=self.functions[function],
+            lambda_function=self.functions[STEP_FUNCTION],
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
             payload=sfn.TaskInput.from_object(
-                {"payout_id": sfn.JsonPath.string_at("$.payout_id"), "task_token": sfn.JsonPath.task_token}
+                {
+                    "step": step,
+                    "payout_id": sfn.JsonPath.string_at("$.payout_id"),
+                    "task_token": sfn.JsonPath.task_token,
+                }
             ),
             task_timeout=sfn.Timeout.duration(timeout),
             result_path=f"$.{result}",
@@ -259,7 +244,7 @@ class PayoutWorkflow(Construct):
         )
 
         compensate = self._task(
-            "Compensate", "payout_compensate",
+            "Compensate", "compensate",
             {**payout_id, "reason": sfn.JsonPath.string_at("$.payment.reason")}, "compensation",
         )  # fmt: skip
         compensate.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
@@ -278,13 +263,13 @@ class PayoutWorkflow(Construct):
         ).next(compensate)
 
         settle = self._task(
-            "Settle", "payout_settle",
+            "Settle", "settle",
             {**payout_id, "reference": sfn.JsonPath.string_at("$.payment.reference")}, "settled",
         )  # fmt: skip
         settle.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
         settle.next(paid)
 
-        pay = self._wait("Pay", "payout_pay", PAYMENT_WAIT, "payment")
+        pay = self._wait("Pay", "pay", PAYMENT_WAIT, "payment")
         pay.add_retry(
             errors=[sfn.Errors.TASKS_FAILED], interval=Duration.seconds(5), max_attempts=6, backoff_rate=2.0
         )
@@ -295,7 +280,7 @@ class PayoutWorkflow(Construct):
             .otherwise(compensate)
         )
 
-        withdraw = self._task("Withdraw", "payout_withdraw", payout_id, "withdrawal")
+        withdraw = self._task("Withdraw", "withdraw", payout_id, "withdrawal")
         withdraw.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
         withdraw.next(
             sfn.Choice(self, "Withdrawn?")
@@ -311,14 +296,14 @@ class PayoutWorkflow(Construct):
             ),
             result_path="$.payment",
         ).next(compensate)  # nothing was withdrawn: the payout fails and the account may ask again
-        wait_for_finance = self._wait("WaitForFinance", "payout_approval", FINANCE_WAIT, "decision")
+        wait_for_finance = self._wait("WaitForFinance", "wait_for_approval", FINANCE_WAIT, "decision")
         wait_for_finance.add_catch(undecided, errors=[sfn.Errors.ALL], result_path="$.error")
         wait_for_finance.next(
             sfn.Choice(self, "FinanceApproved?")
             .when(sfn.Condition.string_equals("$.decision.decision", "approve"), withdraw)
             .otherwise(not_paid)
         )
-        approve = self._task("Approve", "payout_approval", payout_id, "approval")
+        approve = self._task("Approve", "approve", payout_id, "approval")
         approve.next(
             sfn.Choice(self, "Approved?")
             .when(sfn.Condition.string_equals("$.approval.outcome", "approved"), withdraw)
@@ -327,13 +312,13 @@ class PayoutWorkflow(Construct):
         )
 
         checks = [
-            ("Assess", "payout_assess", "assessment"),
-            ("KycCheck", "payout_kyc_gate", "kyc_check"),  # the gate's conclusion, on the payout
-            ("Screen", "payout_screen", "screen"),
+            ("Assess", "assess", "assessment"),
+            ("KycCheck", "kyc_check", "kyc_check"),  # the gate's conclusion, on the payout
+            ("Screen", "screen", "screen"),
         ]
         following: sfn.IChainable = approve
-        for state_id, function, result in reversed(checks):
-            task = self._task(state_id, function, payout_id, result)
+        for state_id, step, result in reversed(checks):
+            task = self._task(state_id, step, payout_id, result)
             task.add_catch(needs_attention, errors=[sfn.Errors.ALL], result_path="$.error")
             task.next(
                 sfn.Choice(self, f"{state_id}Passed?")

@@ -16,9 +16,7 @@ AUDIT_WRITERS = {
     "orders_api",
     "kyc_api",
     "platform_commands",
-} | {
-    f"payout_{step}"
-    for step in ("assess", "kyc_gate", "screen", "approval", "withdraw", "pay", "settle", "compensate")
+    "payout_steps",
 }
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 

@@ -50,9 +50,7 @@ EXPECTED_ENVIRONMENT = {
         name: {"TABLE_NAME", "EVENT_BUS_NAME", "PAYOUT_AUTO_APPROVE_BELOW", "PAYOUT_TWO_PERSON_ABOVE",
                "MATCH_TRADER_SECRET_ARN", "BRIDGE_SECRET_ARN", "BRIDGE_API_BASE", "BRIDGE_CUSTOMER_ID",
                "BRIDGE_WALLET_ID", "WISE_SECRET_ARN", "WISE_API_BASE", "WISE_PROFILE_ID"}
-        for name in ("payout_assess", "payout_kyc_gate", "payout_screen", "payout_approval",
-                     "payout_withdraw", "payout_pay", "payout_settle", "payout_compensate",
-                     "payout_webhook_bridge", "payout_webhook_wise")
+        for name in ("payout_steps", "payout_webhooks")
     },
     "platform_commands": {
         "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",

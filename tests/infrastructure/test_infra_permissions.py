@@ -6,18 +6,16 @@ import json
 
 import pytest
 
-from infra.constructs.payout_workflow import PUBLISHERS, SECRETS_READ
 from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
-PAYOUT_SECRET_READERS = set(SECRETS_READ)
-PAYOUT_PUBLISHERS = set(PUBLISHERS)
+# The payout workflow: its steps read the platform's and the rails' secrets, the webhooks their rails'.
+PAYOUT_SECRET_READERS = {"payout_steps", "payout_webhooks"}
+PAYOUT_PUBLISHERS = {"payout_steps"}
 # Finance's decision and the rails' webhooks resume the payout workflow; two steps resume their own wait.
-PAYOUT_TASK_RESPONDERS = {
-    "payouts_api", "payout_approval", "payout_pay", "payout_webhook_bridge", "payout_webhook_wise",
-}  # fmt: skip
+PAYOUT_TASK_RESPONDERS = {"payouts_api", "payout_steps", "payout_webhooks"}
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
 # Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
 PLATFORM_FUNCTIONS = {"platform_commands", "platform_drift"}

@@ -25,8 +25,7 @@ SECRET_READERS = {
         "provisioning",
         "platform_commands",
         "platform_drift",
-        "payout_withdraw",
-        "payout_compensate",
+        "payout_steps",
     },
 }
 

@@ -362,12 +362,12 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limit=DESTINATION_CHANGES,  # a sign-in older than the window: 401 reauthentication_required
     ),
     Operation(
-        "POST", "/v1/webhooks/payouts/bridge", "payout_webhook_bridge", "postBridgePayoutWebhook",
+        "POST", "/v1/webhooks/payouts/bridge", "payout_webhooks", "postBridgePayoutWebhook",
         "Bridge's signed transfer status (X-Webhook-Signature over the raw body)", "Webhooks",
         Access.SIGNED_WEBHOOK, platform.WebhookAcknowledged, other_errors=(409,),
     ),
     Operation(
-        "POST", "/v1/webhooks/payouts/wise", "payout_webhook_wise", "postWisePayoutWebhook",
+        "POST", "/v1/webhooks/payouts/wise", "payout_webhooks", "postWisePayoutWebhook",
         "Wise's signed transfer state changes (X-Signature-SHA256 over the raw body)", "Webhooks",
         Access.SIGNED_WEBHOOK, platform.WebhookAcknowledged, other_errors=(409,),
     ),

@@ -1,1 +1,0 @@
-"""payout_approval: automatic approval, or the wait for finance's decision (task token)."""

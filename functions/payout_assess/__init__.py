@@ -1,1 +1,0 @@
-"""payout_assess: the payout workflow re-checks every payout rule."""

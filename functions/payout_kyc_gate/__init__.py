@@ -1,1 +1,0 @@
-"""payout_kyc_gate: the payout workflow's KYC gate."""

@@ -1,1 +1,0 @@
-"""payout_pay: asks the rail to pay and waits for its webhook (task token)."""

@@ -1,1 +1,0 @@
-"""payout_screen: the payout workflow's abuse screen (payout holds)."""

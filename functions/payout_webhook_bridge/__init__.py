@@ -1,1 +1,0 @@
-"""payout_webhook_bridge: Bridge's signed transfer webhooks resume the payout workflow."""

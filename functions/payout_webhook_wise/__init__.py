@@ -1,1 +1,0 @@
-"""payout_webhook_wise: Wise's signed transfer webhooks resume the payout workflow."""
