@@ -34,7 +34,8 @@ def step(desk: PayoutDesk, name: str, payout_id: str, **more: str) -> dict[str, 
 
 def rail_delivery(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     event = load_event("apigateway/post_veriff_webhook")
-    event["path"] = event["resource"] = event["requestContext"]["resourcePath"] = "/v1/webhooks/payouts/bridge"
+    path = "/v1/webhooks/payouts/bridge"
+    event["path"] = event["resource"] = event["requestContext"]["resourcePath"] = path
     event["body"], event["isBase64Encoded"], event["headers"] = body.decode(), False, headers
     event["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
     return event
@@ -44,7 +45,8 @@ def test_the_steps_answer_the_outcomes_the_state_machine_branches_on() -> None:
     desk = desk_with_bridge()
     payout_id = desk.request()
 
-    answers = [step(desk, name, payout_id)["outcome"] for name in ("assess", "kyc_check", "screen", "approve")]
+    checks = ("assess", "kyc_check", "screen", "approve")
+    answers = [step(desk, name, payout_id)["outcome"] for name in checks]
     withdrawn = step(desk, "withdraw", payout_id)
 
     assert answers == ["passed", "passed", "passed", "approved"]
@@ -73,7 +75,9 @@ def test_a_signed_webhook_delivered_twice_resumes_the_payment_once_and_a_forged_
     paid_event = desk.rail.outbox.queue[-1].event
     body, headers = desk.rail.outbox.render(paid_event, desk.clock.now().timestamp())
 
-    answers = [payout_webhooks.process(rail_delivery(body, headers), CONTEXT, desk.workflow()) for _ in range(2)]
+    answers = [
+        payout_webhooks.process(rail_delivery(body, headers), CONTEXT, desk.workflow()) for _ in range(2)
+    ]
     forged = payout_webhooks.process(
         rail_delivery(body.replace(b"paid", b"pa1d"), headers), CONTEXT, desk.workflow()
     )
@@ -81,4 +85,5 @@ def test_a_signed_webhook_delivered_twice_resumes_the_payment_once_and_a_forged_
     assert [json.loads(a["body"])["status"] for a in answers] == ["resumed", "ignored"]
     assert [a["statusCode"] for a in answers] == [200, 200]
     assert forged["statusCode"] == 401
-    assert desk.callback.succeeded == [("token-pay", {"outcome": "paid", "reason": "paid", "reference": reference})]
+    resumed = {"outcome": "paid", "reason": "paid", "reference": reference}
+    assert desk.callback.succeeded == [("token-pay", resumed)]
