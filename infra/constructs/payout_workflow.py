@@ -163,6 +163,14 @@ class PayoutWorkflow(Construct):
             f"IAM5[Resource::<{logical_id(steps)}.Arn>:*]",
             "Step Functions' Lambda task grants invoke on the function and its versions; nothing else.",
         )
+        kyc_id = logical_id(self._kyc_workflow)
+        acknowledge(
+            self.state_machine,
+            "IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{kyc_id}"}}]}}]}}*]',
+            "startExecution.sync:2 on the KYC gate reads and stops the executions it starts, whose names "
+            "Step Functions generates: their ARNs are known only as the gate's execution prefix.",
+        )
         acknowledge(
             self.state_machine,
             "IAM5[Resource::*]",

@@ -61,7 +61,7 @@ def test_the_checks_run_in_order_before_approval_and_a_refusal_ends_unpaid(
     checks = [name for name in order if name != "KycGate"]
     for name, step in zip(checks, ("assess", "kyc_check", "screen"), strict=True):
         assert f"<{synthesized.function_id('payout_steps')}>" in _function_of(states[name])
-        assert states[name]["Parameters"]["Payload"]["step"] == step
+        assert states[name]["Parameters"]["step"] == step
         assert ["States.ALL"] in [retry["ErrorEquals"] for retry in states[name]["Retry"]]
 
 
@@ -107,7 +107,7 @@ def test_a_compensation_that_is_not_safe_fails_the_run_for_a_person(payouts: dic
     states = payouts["States"]
     compensated = states[states["Compensate"]["Next"]]
 
-    assert states["Compensate"]["Parameters"]["Payload"]["reason.$"] == "$.payment.reason"
+    assert states["Compensate"]["Parameters"]["reason.$"] == "$.payment.reason"
     assert compensated["Choices"][0]["StringEquals"] == "unsafe"
     assert states[compensated["Choices"][0]["Next"]]["Type"] == "Fail"
 
@@ -122,7 +122,9 @@ def test_a_payout_request_on_the_bus_starts_the_workflow_with_its_id(synthesized
     assert len(rules) == 1
     target = rules[0]["Targets"][0]
     assert "PayoutWorkflowPayoutStateMachine" in json.dumps(target["Arn"])
-    assert target["InputTransformer"]["InputPathsMap"] == {"detail-payout_id": "$.detail.payout_id"}
+    assert target["InputTransformer"]["InputPathsMap"] == {
+        "detail-payout_id": "$.detail.payout_id", "detail-trader_id": "$.detail.trader_id",
+    }  # fmt: skip
     assert "<detail-payout_id>" in target["InputTransformer"]["InputTemplate"]
     assert target["DeadLetterConfig"]["Arn"]
 

@@ -76,15 +76,14 @@ def payout_workflow(settings: PayoutWorkflowSettings, source: SecretSource) -> P
 
     publisher = EventBridgePublisher(settings.event_bus_name)
     callback = StepFunctionsCallback()
-    platform_settings = ProvisioningSettings.model_validate(
-        {
-            **settings.model_dump(include={"stage", "aws_region", "aws_endpoint_url", "table_name"}),
-            "event_bus_name": settings.event_bus_name,
-            "match_trader_secret_arn": settings.match_trader_secret_arn or "unset",
-            "match_trader_base_url": settings.match_trader_base_url,
-            "match_trader_server": settings.match_trader_server,
-            "platform_requests_per_minute": settings.platform_requests_per_minute,
-        }
+    # Only the Match-Trader fields of the provisioning settings are read by `match_trader`.
+    platform_settings = ProvisioningSettings.model_construct(
+        **settings.model_dump(include={"stage", "aws_region", "aws_endpoint_url", "table_name"}),
+        event_bus_name=settings.event_bus_name,
+        match_trader_secret_arn=settings.match_trader_secret_arn or "unset",
+        match_trader_base_url=settings.match_trader_base_url,
+        match_trader_server=settings.match_trader_server,
+        platform_requests_per_minute=settings.platform_requests_per_minute,
     )
     platform = match_trader(platform_settings, source)
     rails = payout_rails(settings, source)
