@@ -15,6 +15,11 @@
     abuse.book.state_ops_per_event: N ops             the shared position book
     abuse.all.state_ops_per_event: N ops              everything together (book included)
     abuse.stream_rate: N events/s                     wall-clock rate of the stream through all detectors
+    abuse.wired.dynamodb_requests_per_event: N        what the wired consumer (abuse_detect) asks of DynamoDB
+                                                      per trading event: the event's mark (GetItem), each key
+                                                      its session reads once (GetItem) and one commit
+                                                      (TransactWriteItems); `--wired-events` of the stream
+    abuse.wired.writes_per_commit: N items            items written per commit (the transaction's size), max
     abuse.run: N s                                    the whole benchmark, generation included
 
 "Detectable": the planted act that completes the detector's minimum evidence (the `min_repeats`-th copied
@@ -45,6 +50,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 from propdesk.abuse.book import PositionBook  # noqa: E402
 from propdesk.abuse.copy_trading import CopyTradingDetector  # noqa: E402
 from propdesk.abuse.detector import Detector  # noqa: E402
+from propdesk.abuse.firm_settings import AbuseSettings, build_monitor  # noqa: E402
 from propdesk.abuse.flags import DETECTORS, DetectorName, Flag  # noqa: E402
 from propdesk.abuse.hedging import HedgingDetector  # noqa: E402
 from propdesk.abuse.identity import SharedIdentityDetector  # noqa: E402
@@ -53,6 +59,7 @@ from propdesk.abuse.latency import LatencyArbitrageDetector  # noqa: E402
 from propdesk.abuse.martingale import MartingaleGridDetector  # noqa: E402
 from propdesk.abuse.news_straddling import NewsStraddlingDetector  # noqa: E402
 from propdesk.abuse.scalping import ScalpingDetector, ScalpingSettings  # noqa: E402
+from propdesk.abuse.session import StateSession, StoredItem  # noqa: E402
 from propdesk.abuse.state import MemoryState  # noqa: E402
 from propdesk.engine.events import PositionClosed, PositionOpened  # noqa: E402
 
@@ -173,6 +180,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026, help="the population's seed (2026: the tuned one)")
     parser.add_argument("--scale", type=float, default=1.0, help="the population's size (1: ~2,800 accounts)")
     parser.add_argument("--misses", action="store_true", help="list false positives and misses")
+    parser.add_argument(
+        "--wired-events", type=int, default=20_000, help="events replayed in per-event sessions (0: skip)"
+    )
     arguments = parser.parse_args()
     began = time.perf_counter()
     population = generate(seed=arguments.seed, scale=arguments.scale)
@@ -219,7 +229,36 @@ def main() -> None:
     print(f"abuse.book.state_ops_per_event: {book:.2f} ops")
     print(f"abuse.all.state_ops_per_event: {total:.2f} ops")
     print(f"abuse.stream_rate: {events / run.stream_seconds:.0f} events/s")
+    if arguments.wired_events:
+        requests, trading, writes_max = wired_requests(population, arguments.wired_events)
+        print(f"abuse.wired.dynamodb_requests_per_event: {requests / trading:.2f} ({trading} trading events)")
+        print(f"abuse.wired.writes_per_commit: {writes_max} items max")
     print(f"abuse.run: {time.perf_counter() - began:.1f} s")
+
+
+def wired_requests(population: Population, limit: int) -> tuple[int, int, int]:
+    """The stream as abuse_detect runs it: per trading event, a fresh session over the stored items (one
+    GetItem per distinct key read, the event's mark read first) committed in one transaction. Counted as
+    `DynamoAbuseState` counts its requests; the items live in a dict, versions ignored (one writer here)."""
+    items: dict[str, StoredItem] = {}
+    settings = AbuseSettings()
+    requests = trading = writes_max = 0
+    for record in population.records[:limit]:
+        if not isinstance(record.event, TRADE_EVENTS):
+            continue
+        session = StateSession(items.get)
+        monitor = build_monitor(session, settings, population.feed, population.calendar)
+        monitor.observe(record.event, record.account_id, record.trader_id, record.price)
+        writes = session.writes()
+        for write in writes:
+            if write.value is None or write.expires_at is None:
+                items.pop(write.key, None)
+            else:
+                items[write.key] = StoredItem(write.value, write.expires_at, 1)
+        trading += 1
+        requests += 1 + session.reads + 1  # the mark, the reads, the commit
+        writes_max = max(writes_max, len(writes) + 1)
+    return requests, max(trading, 1), writes_max
 
 
 def _p90(values: list[float]) -> float:

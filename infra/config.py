@@ -24,7 +24,9 @@ LOG_RETENTION_NAMES = {
     3653: "TEN_YEARS",
 }  # fmt: skip
 
-FIRM_KEYS = ("stage", "firm_name", "alarm_email", "layer_dir", "asset_dir")
+FIRM_KEYS = (
+    "stage", "firm_name", "alarm_email", "layer_dir", "asset_dir", "abuse_thresholds", "abuse_enforcement",
+)  # fmt: skip
 STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
 
 
@@ -45,6 +47,11 @@ class StageConfig(BaseModel):
     log_retention_days: int
     layer_dir: Path = Path(".build/layer/arm64")
     asset_dir: Path = Path(".build/functions")
+    # The firm's abuse settings (`propdesk.abuse.firm_settings`): detector thresholds, e.g.
+    # "copy_trading.min_repeats=6,scalping.short_hold=30", and automatic enforcement, e.g.
+    # "hedging=fail_accounts:high" (empty: defaults, and staff decide everything).
+    abuse_thresholds: str = Field(default="", max_length=2000)
+    abuse_enforcement: str = Field(default="", max_length=500)
 
     @field_validator("log_retention_days")
     @classmethod

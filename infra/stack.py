@@ -9,6 +9,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig, load_config
+from infra.constructs.abuse import Abuse
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.data import Data
@@ -50,6 +51,7 @@ class PropdeskStack(Stack):
             self, "PayoutWorkflow", config, data, events.bus, api, secrets, functions, payouts.function,
             workflows.kyc,
         )  # fmt: skip
+        abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
@@ -68,6 +70,7 @@ class PropdeskStack(Stack):
                 **enforcement.dead_letter_queues,
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
+                **abuse.dead_letter_queues,
             },
             {"kyc": workflows.kyc, "payouts": payout_workflow.state_machine},
         )
@@ -85,6 +88,7 @@ class PropdeskStack(Stack):
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
             "RealtimeTableName": data.realtime.table_name,
+            "AbuseStateTableName": abuse.state_table.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
             "PayoutStateMachineArn": payout_workflow.state_machine.state_machine_arn,

@@ -16,6 +16,7 @@ place that decides it); staff permissions are granted here and nowhere else:
 | decide_kyc              |         | yes  |         | yes   |
 | manage_programs         |         |      |         | yes   |
 | manage_staff            |         |      |         | yes   |
+| review_abuse            |         | yes  |         | yes   |
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Permission(StrEnum):
     DECIDE_KYC = "decide_kyc"  # decide a KYC case waiting for review, overturn a decision, reopen a case
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
+    REVIEW_ABUSE = "review_abuse"  # the abuse flags with their evidence, and decisions on them
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -62,6 +64,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.DECIDE_KYC: frozenset({RISK, ADMIN}),
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
+    Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
 }
 
 

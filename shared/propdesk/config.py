@@ -153,6 +153,27 @@ class WsAuthorizerSettings(FunctionSettings):
         return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
+class AbuseDetectSettings(EventBusSettings):
+    """The abuse detectors' state table and the firm's choices (`propdesk.abuse.firm_settings`):
+    `ABUSE_THRESHOLDS="copy_trading.min_repeats=6,..."`, `ABUSE_ENFORCEMENT="hedging=fail_accounts:high"`."""
+
+    abuse_state_table_name: str = Field(min_length=1)
+    abuse_thresholds: str = ""
+    abuse_enforcement: str = ""
+
+
+class AbuseDeepPassSettings(EventBusSettings):
+    """The daily deep pass: the window in days and the same firm choices as the stream's."""
+
+    abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
+    abuse_thresholds: str = ""
+    abuse_enforcement: str = ""
+
+
+class AbuseApiSettings(EventBusSettings):
+    """The review queue's function: failing accounts is requested on the bus."""
+
+
 class StaffApiSettings(TableSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 

@@ -9,6 +9,7 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
+# abuse_*: decisions on flags (staff or automatic) are audited in the same transaction
 AUDIT_WRITERS = {
     "staff_api",
     "stream_projections",
@@ -17,6 +18,9 @@ AUDIT_WRITERS = {
     "kyc_api",
     "platform_commands",
     "payout_steps",
+    "abuse_api",
+    "abuse_detect",
+    "abuse_deep_pass",
 }
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 

@@ -73,6 +73,7 @@ OUTPUTS = {
     "TableName",
     "ConnectionsTableName",
     "RealtimeTableName",
+    "AbuseStateTableName",
     "EventBusName",
     "KycStateMachineArn",
     "PayoutStateMachineArn",

@@ -52,6 +52,11 @@ EXPECTED_ENVIRONMENT = {
                "BRIDGE_WALLET_ID", "WISE_SECRET_ARN", "WISE_API_BASE", "WISE_PROFILE_ID"}
         for name in ("payout_steps", "payout_webhooks")
     },
+    "abuse_detect": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT",
+    },
+    "abuse_deep_pass": {"TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"},
+    "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "platform_commands": {
         "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
     },
@@ -64,6 +69,8 @@ EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",
 }
+# A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's.
+LONGEST_RUN = {"abuse_deep_pass": 900}
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
 
 
@@ -80,7 +87,7 @@ def test_function_runs_python_3_13_on_arm64_with_explicit_limits_and_tracing(
     assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == f"functions.{name}.handler.handler"
-    assert 3 < properties["Timeout"] <= 120
+    assert 3 < properties["Timeout"] <= LONGEST_RUN.get(name, 120)
     assert properties["MemorySize"] in {256, 512, 1024}
     assert properties["TracingConfig"] == {"Mode": "Active"}
     assert len(properties["Layers"]) == 1

@@ -90,10 +90,14 @@ def test_every_event_rule_target_retries_a_bounded_time_then_dead_letters(synthe
 
 
 def test_daily_reset_runs_every_minute_with_retries_and_a_dlq(synthesized: Synthesized) -> None:
-    schedules = synthesized.of_type("AWS::Scheduler::Schedule")
-    assert len(schedules) == 1
-    schedule = next(iter(schedules.values()))["Properties"]
     function_id = synthesized.function_id("daily_reset")
+    schedules = [
+        resource
+        for resource in synthesized.of_type("AWS::Scheduler::Schedule").values()
+        if function_id in str(resource["Properties"]["Target"]["Arn"])
+    ]
+    assert len(schedules) == 1
+    schedule = schedules[0]["Properties"]
 
     assert schedule["ScheduleExpression"] == "rate(1 minute)"
     assert schedule["State"] == "ENABLED"

@@ -550,6 +550,28 @@ class CircuitBreakerItem(MainTableModel):
     probe_until = NumberAttribute(null=True)
 
 
+class FlagsByStatusIndex(GlobalSecondaryIndex["AbuseFlagItem"]):  # type: ignore[no-untyped-call]
+    """GSI1 over abuse flags: `FLAGS#{status}` / `{detected_at}#{flag_id}` (the review queue by status)."""
+
+    class Meta:
+        index_name = GSI1.name
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class FlagsByDetectorIndex(GlobalSecondaryIndex["AbuseFlagItem"]):  # type: ignore[no-untyped-call]
+    """GSI2 over abuse flags: `FLAGS#{detector}#{status}` / `{detected_at}#{flag_id}`."""
+
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class PlatformAccessIndex(GlobalSecondaryIndex["PlatformAccessItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = GSI2.name
@@ -557,6 +579,22 @@ class PlatformAccessIndex(GlobalSecondaryIndex["PlatformAccessItem"]):  # type: 
 
     gsi2pk = UnicodeAttribute(hash_key=True)
     gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class AbuseFlagItem(MainTableModel):
+    """An abuse flag (`FLAG#{id}` / `META`, indexed), one detection as found (`FLAG#{id}` /
+    `DETECTION#{at}`), or the link of an account or trader to it (`ACCOUNT#{id}` or `TRADER#{id}` /
+    `FLAG#{id}`: flag_id only)."""
+
+    flag_id = UnicodeAttribute()
+    status = UnicodeAttribute(null=True)
+    flag = JSONAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_status = FlagsByStatusIndex()
+    by_detector = FlagsByDetectorIndex()
 
 
 class PlatformAccessItem(MainTableModel):
@@ -609,6 +647,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     PayoutItem,
     PayoutLockItem,
     CircuitBreakerItem,
+    AbuseFlagItem,
     PlatformAccessItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)

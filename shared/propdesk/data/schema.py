@@ -60,6 +60,14 @@ REALTIME_TABLE = TableDefinition(
     ttl_attribute="expires_at",
 )
 ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, REALTIME_TABLE)
+# The abuse detectors' state (`docs/abuse.md`, "Wiring"): one item per key (`book#acc-1`, `copy#pair#a+b`),
+# the item as JSON in `data`, a version `v` for conditional writes, expiring by TTL. Not in the main table:
+# its stream would carry every state write. Created by the abuse construct, not with the tables above.
+ABUSE_STATE_TABLE = TableDefinition(
+    logical_name="AbuseStateTable",
+    partition_key="key",
+    ttl_attribute="expires_at",
+)
 
 
 def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, Any]:

@@ -53,9 +53,10 @@ def _resolved(model: type[BaseModel] | SchemaRef | None) -> type[BaseModel] | No
     return model.resolve() if isinstance(model, SchemaRef) else model
 
 
-accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin, kyc = (
+abuse, accounts, auth, catalogue, common, payouts, platform, purchases, staff, staff_admin, kyc = (
     _Schemas(name)
     for name in (
+        "abuse",
         "accounts",
         "auth",
         "catalogue",
@@ -288,6 +289,23 @@ OPERATIONS: tuple[Operation, ...] = (
         staff_admin.StaffRolesChanged, body=staff_admin.StaffRolesChange,
         permission=Permission.MANAGE_STAFF, rate_limit=STAFF_WRITES, finds="user_id",
         other_errors=(409, 503),  # an admin removing their own admin role; the user pool is unreachable
+    ),
+    # ---- abuse review (risk, admin): flags with their evidence; a decision is audited and carried out
+    Operation(
+        "GET", "/v1/staff/flags", "abuse_api", "listAbuseFlags",
+        "Abuse flags newest first, by status (open by default), detector, account or trader", "Staff",
+        Access.SIGNED_IN, abuse.FlagPage, query=abuse.FlagQueueQuery, permission=Permission.REVIEW_ABUSE,
+    ),
+    Operation(
+        "GET", "/v1/staff/flags/{flag_id}", "abuse_api", "getAbuseFlag",
+        "An abuse flag with its evidence (trades side by side, shared signals, score) and its detections",
+        "Staff", Access.SIGNED_IN, abuse.FlagDetail, permission=Permission.REVIEW_ABUSE, finds="flag_id",
+    ),
+    Operation(
+        "POST", "/v1/staff/flags/{flag_id}/decision", "abuse_api", "decideAbuseFlag",
+        "Decide an open flag (dismiss, warn, deny_payout, fail_accounts) with a reason; audited", "Staff",
+        Access.SIGNED_IN, abuse.FlagDecided, body=abuse.FlagDecisionRequest,
+        permission=Permission.REVIEW_ABUSE, rate_limit=STAFF_WRITES, finds="flag_id",
     ),
     # ---- purchases (a signed-in trader buys a program; providers confirm payment by signed webhooks)
     Operation(

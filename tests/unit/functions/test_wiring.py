@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "COINBASE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:coinbase-commerce",
     "WARNING_SHARE": "0.8",
     "USER_POOL_CLIENT_ID": "app-client-1",
+    "ABUSE_STATE_TABLE_NAME": "AbuseStateTable",
     "MAIL_FROM": "Acme Funding <no-reply@acme.example>",
     "FIRM_NAME": "Acme Funding",
 }

@@ -1,0 +1,79 @@
+"""Daily (EventBridge Scheduler, after the last trading-day boundary): the abuse detectors' deep passes over
+the last 7 days of every active account's fills (`propdesk.abuse.deep_pass`); flags into the review queue as
+the stream's do (refreshed, not doubled). The run is idempotent: run twice, it finds the same flags.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.config import AbuseDeepPassSettings
+from propdesk.observability import logger, metrics, observe
+
+if TYPE_CHECKING:
+    from propdesk.abuse.deep_pass import DeepPass
+    from propdesk.ports import Clock
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    deep_pass: DeepPass
+    clock: Clock
+
+
+@functools.cache
+def production_dependencies() -> Dependencies:
+    settings = AbuseDeepPassSettings.from_env(os.environ)
+    from propdesk.abuse.deep_pass import DeepPass
+    from propdesk.abuse.detection import FlagRecorder
+    from propdesk.abuse.enforcement import Enforcer
+    from propdesk.abuse.firm_settings import build_monitor, parse_settings
+    from propdesk.abuse.store import CachedTraders
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.adapters.eventbridge import EventBridgePublisher
+    from propdesk.adapters.platform import EventBusAccountControl
+    from propdesk.data.abuse_flags import AbuseFlagRepository
+    from propdesk.data.abuse_window import ActiveAccountsWindow
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.events import TradingEventRepository
+    from propdesk.data.payout_holds import PayoutHoldRepository
+
+    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    chosen = parse_settings(settings.abuse_thresholds, settings.abuse_enforcement)
+    clock = SystemClock()
+    accounts = AccountRepository()
+    control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
+    enforcer = Enforcer(PayoutHoldRepository(), control, CachedTraders(accounts), clock.now)
+    recorder = FlagRecorder(AbuseFlagRepository(), enforcer, clock, lambda: uuid.uuid4().hex)
+    deep_pass = DeepPass(
+        ActiveAccountsWindow(accounts, TradingEventRepository()),
+        recorder,
+        lambda state: build_monitor(state, chosen),
+        settings.abuse_deep_pass_days,
+    )
+    return Dependencies(deep_pass, clock)
+
+
+def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    report = deps.deep_pass.run(deps.clock.now())
+    metrics.add_metric(name="AbuseDeepPassEvents", unit="Count", value=report.events)
+    metrics.add_metric(name="AbuseDeepPassFlags", unit="Count", value=report.flags)
+    logger.info("abuse deep pass", extra={"events": report.events, "flags": report.flags})
+    return {
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "events": report.events,
+        "flags": report.flags,
+        "skipped": report.skipped,
+    }
+
+
+@observe
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process(event, context, production_dependencies())

@@ -1,0 +1,179 @@
+"""Abuse detection wired into the running system (docs/abuse.md, "Wiring"):
+
+    main table stream (new EVENT# items) ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
+                                                  └───────► flags (FLAG#...), payout holds, audit, bus
+    schedule (daily 00:30 UTC) ─► abuse_deep_pass ─► the last 7 days of fills ─► flags, holds
+    GET /v1/staff/flags, GET .../{id}, POST .../{id}/decision ─► abuse_api (risk, admin)
+
+The stream mapping reads one batch per shard at a time (parallelization 1); items shared across shards are
+protected by the state table's versioned, all-or-nothing commits (a conflicting event is run again). A
+failing batch is retried 5 times, then parked in a DLQ (alarmed by monitoring); so is a failed deep pass.
+Thresholds and automatic enforcement are the firm's settings (`abuse_thresholds`, `abuse_enforcement`).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from propdesk.data.schema import ABUSE_STATE_TABLE
+
+from infra.config import StageConfig
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory, FunctionSpec, removal_policy
+from infra.constructs.queues import new_dead_letter_queue
+from infra.nag import acknowledge, logical_id
+
+# What a state session does: read items by key, write and delete them in one transaction (no scan, no query).
+STATE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+
+
+class Abuse(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StageConfig,
+        data: Data,
+        bus: events.IEventBus,
+        api: Api,
+        functions: FunctionFactory,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.state_table = dynamodb.Table(
+            self,
+            ABUSE_STATE_TABLE.logical_name,
+            partition_key=dynamodb.Attribute(
+                name=ABUSE_STATE_TABLE.partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=ABUSE_STATE_TABLE.ttl_attribute,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=config.is_prod,
+            removal_policy=removal_policy(config),
+        )
+        acknowledge(
+            self.state_table,
+            "DDB3",
+            "The detectors' working state (counts, buckets, pairs) expires within weeks and holds no "
+            "personal data; after a restore the daily deep pass rebuilds what matters from the trading "
+            "events.",
+        )
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        settings = {
+            "TABLE_NAME": data.table.table_name,
+            "EVENT_BUS_NAME": bus.event_bus_name,
+            "ABUSE_THRESHOLDS": config.abuse_thresholds,
+            "ABUSE_ENFORCEMENT": config.abuse_enforcement,
+        }
+
+        self.detect = functions.create(
+            self,
+            FunctionSpec(
+                "abuse_detect",
+                "Table stream: new trading events through the abuse detectors; flags, payout holds",
+                60,
+                512,
+                {**settings, "ABUSE_STATE_TABLE_NAME": self.state_table.table_name},
+            ),
+        )
+        self._feed_trading_events(config, data, self.detect)
+        self.state_table.grant(self.detect, *STATE_ACTIONS)
+
+        self.deep_pass = functions.create(
+            self,
+            FunctionSpec(
+                "abuse_deep_pass",
+                "Daily: the abuse detectors' deep passes over the last 7 days of fills",
+                900,
+                1024,
+                settings,
+            ),
+        )
+        self._schedule_deep_pass(config, self.deep_pass)
+
+        self.review = functions.create(
+            self,
+            FunctionSpec(
+                "abuse_api",
+                "/v1/staff/flags: the abuse review queue, flags with evidence, decisions (risk, admin)",
+                10,
+                256,
+                {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+            ),
+        )
+        for function in (self.detect, self.deep_pass, self.review):
+            # flags, links, payout holds, audited decisions; failing accounts is requested on the bus
+            data.grant_table(function, write=True, audit_writer=True)
+            bus.grant_put_events_to(function)
+        api.add_routes({"abuse_api": self.review})
+
+    def _feed_trading_events(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:
+        dlq = self._dead_letter_queue(config, "abuse-detect", "stream batches abuse_detect failed 5 times")
+        function.add_event_source(
+            sources.DynamoEventSource(
+                data.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                parallelization_factor=1,
+                bisect_batch_on_error=True,
+                retry_attempts=5,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(dlq),
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("EVENT#")}}},
+                        }
+                    )
+                ],
+            )
+        )
+
+    def _schedule_deep_pass(self, config: StageConfig, function: lambda_.Function) -> None:
+        dlq = self._dead_letter_queue(
+            config, "abuse-deep-pass", "abuse deep passes that failed after retries"
+        )
+        role = iam.Role(
+            self,
+            "DeepPassSchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            ),
+            description="propdesk: lets the abuse deep-pass schedule invoke its function",
+        )
+        acknowledge(
+            role,
+            f"IAM5[Resource::<{logical_id(function)}.Arn>:*]",
+            "The Scheduler target grants invoke on the function and its versions; nothing else.",
+        )
+        scheduler.Schedule(
+            self,
+            "DeepPassSchedule",
+            schedule_name=config.resource_name("abuse-deep-pass"),
+            description="propdesk: the abuse detectors' daily deep pass",
+            schedule=scheduler.ScheduleExpression.cron(minute="30", hour="0"),  # daily, after the UTC day
+            target=scheduler_targets.LambdaInvoke(
+                function, role=role, dead_letter_queue=dlq, retry_attempts=2, max_event_age=Duration.hours(1)
+            ),
+        )
+        function.configure_async_invoke(
+            retry_attempts=2, max_event_age=Duration.hours(1), on_failure=destinations.SqsDestination(dlq)
+        )
+
+    def _dead_letter_queue(self, config: StageConfig, name: str, holds: str) -> sqs.Queue:
+        construct_id = "".join(part.capitalize() for part in name.split("-")) + "Dlq"
+        queue = new_dead_letter_queue(self, construct_id, config, name, holds)
+        self.dead_letter_queues[name] = queue
+        return queue

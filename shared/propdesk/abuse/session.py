@@ -1,0 +1,80 @@
+"""A per-event session over the detectors' state: reads through once, buffers writes, remembers versions.
+
+`AbuseState` implementations (DynamoDB, and the in-memory double) hand out sessions and commit them: the
+session knows, for every key it writes, the version it read (0: the item was absent), so the commit can
+write only where the item is still as read. Reads of a key come from the store once per session, then from
+the session (its own writes included); values are copies, so a detector that changes a value without
+`put` changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from propdesk.abuse.state import Item
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    value: Item
+    expires_at: float  # epoch seconds
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    key: str
+    value: Item | None  # None: delete
+    expires_at: float | None
+    read_version: int | None  # None: written without being read (no condition)
+
+
+Reader = Callable[[str], StoredItem | None]
+
+
+class StateSession:
+    def __init__(self, read: Reader) -> None:
+        self._read = read
+        self._seen: dict[str, StoredItem | None] = {}
+        self._writes: dict[str, tuple[Item | None, float | None]] = {}
+        self.reads = 0
+
+    def get(self, key: str, now: datetime) -> Item | None:
+        moment = now.timestamp()
+        if key in self._writes:
+            value, expires = self._writes[key]
+            if value is None or expires is None or expires <= moment:
+                return None
+            return _copy(value)
+        if key not in self._seen:
+            self.reads += 1
+            self._seen[key] = self._read(key)
+        found = self._seen[key]
+        if found is None or found.expires_at <= moment:
+            return None
+        return _copy(found.value)
+
+    def put(self, key: str, value: Item, expires_at: datetime) -> None:
+        self._writes[key] = (_copy(value), expires_at.timestamp())
+
+    def delete(self, key: str) -> None:
+        self._writes[key] = (None, None)
+
+    def writes(self) -> list[Write]:
+        out = []
+        for key, (value, expires) in self._writes.items():
+            if key in self._seen:
+                found = self._seen[key]
+                read_version: int | None = 0 if found is None else found.version
+            else:
+                read_version = None
+            out.append(Write(key, value, expires, read_version))
+        return out
+
+
+def _copy(value: Item) -> Item:
+    copied: Item = json.loads(json.dumps(value))
+    return copied

@@ -1,0 +1,102 @@
+"""The ports the wired abuse detection works through (the data layer implements them; tests keep them in
+memory under tests/doubles/abuse.py).
+
+- `AbuseState`: the detectors' `KeyedState`, one session per event. A session reads through and buffers its
+  writes; `commit` writes them together with the event's "applied" mark, all or nothing. So an event is
+  applied once (a redelivered event finds its mark and is skipped), and a session that read an item another
+  writer changed meanwhile is refused as a whole (`StateConflictError`: run the event again on fresh reads):
+  one writer per item, whatever the concurrency of the consumer.
+- `FlagStore`: flags with their evidence, each detection kept, the review queue's index, decisions audited.
+- `TraderLookup`: the trader an account belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from propdesk.abuse.flags import DetectorName, Flag, FlagStatus
+from propdesk.abuse.state import KeyedState
+from propdesk.records import AuditEntry, Page
+
+
+class StateConflictError(Exception):
+    """Another writer changed an item the session read: nothing of the session was written."""
+
+
+class AbuseState(Protocol):
+    def applied(self, event_id: str) -> bool:
+        """Whether the event was applied already (its mark is there)."""
+        ...
+
+    def session(self) -> KeyedState:
+        """A fresh session: reads go to the store (then to the session's own writes), writes wait."""
+        ...
+
+    def commit(self, session: KeyedState, event_id: str, now: datetime) -> bool:
+        """Write the session's changes and the event's mark at once. False (and nothing written) when the
+        event was applied meanwhile; raises `StateConflictError` when an item read has changed since."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FlagQuery:
+    """The review queue's filters: at most one of account and trader; status and detector combine."""
+
+    status: FlagStatus | None = None
+    detector: DetectorName | None = None
+    account_id: str | None = None
+    trader_id: str | None = None
+
+
+class FlagStore(Protocol):
+    def get(self, flag_id: str) -> Flag | None: ...
+
+    def detections(self, flag_id: str, limit: int = 20) -> list[Flag]:
+        """The flag's detections as found, newest first."""
+        ...
+
+    def save(self, flag: Flag, detection: Flag, entry: AuditEntry | None = None) -> None:
+        """Store the flag (its current version), keep `detection` as found, and the audit entry of an
+        automatic decision, together."""
+        ...
+
+    def decide(self, decided: Flag, entry: AuditEntry) -> bool:
+        """Store the decided flag with its audit entry, only while the stored flag is open (False if not)."""
+        ...
+
+    def page(self, query: FlagQuery, limit: int = 50, cursor: str | None = None) -> Page[Flag]:
+        """Flags newest first (by detection time) matching the query."""
+        ...
+
+
+class TraderLookup(Protocol):
+    def trader_of(self, account_id: str) -> str | None: ...
+
+
+class AccountOwners(Protocol):
+    def get(self, account_id: str, consistent: bool = False) -> Any: ...
+
+
+class CachedTraders:
+    """`TraderLookup` over the accounts store, remembering answers (an account never changes trader), up to
+    `size` accounts per function instance."""
+
+    def __init__(self, accounts: AccountOwners, size: int = 20_000) -> None:
+        self._accounts = accounts
+        self._size = size
+        self._known: dict[str, str] = {}
+
+    def trader_of(self, account_id: str) -> str | None:
+        known = self._known.get(account_id)
+        if known is not None:
+            return known
+        account = self._accounts.get(account_id)
+        if account is None:
+            return None
+        if len(self._known) >= self._size:
+            self._known.clear()
+        trader: str = account.trader_id
+        self._known[account_id] = trader
+        return trader

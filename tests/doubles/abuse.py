@@ -1,0 +1,112 @@
+"""In-memory doubles of the abuse ports (`propdesk.abuse.store`): the state with sessions and versions, the
+flag store with its queue, the account-to-trader lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from propdesk.abuse.flags import Flag
+from propdesk.abuse.session import StateSession, StoredItem
+from propdesk.abuse.state import KeyedState
+from propdesk.abuse.store import FlagQuery, StateConflictError
+from propdesk.records import AuditEntry, Page
+
+MARK_PREFIX = "seen#"
+
+
+@dataclass
+class InMemoryAbuseState:
+    """`AbuseState` in memory. `interfere` (tests) runs between a session's reads and its commit, to play
+    another writer; `commits` and `conflicts` count."""
+
+    items: dict[str, StoredItem] = field(default_factory=dict)
+    interfere: list[str] = field(default_factory=list)
+    commits: int = 0
+    conflicts: int = 0
+
+    def applied(self, event_id: str) -> bool:
+        return MARK_PREFIX + event_id in self.items
+
+    def session(self) -> KeyedState:
+        return StateSession(self.items.get)
+
+    def commit(self, session: KeyedState, event_id: str, now: datetime) -> bool:
+        assert isinstance(session, StateSession)
+        for key in self.interfere:
+            found = self.items.get(key)
+            if found is not None:
+                self.items[key] = replace(found, version=found.version + 1)
+        self.interfere.clear()
+        if self.applied(event_id):
+            return False
+        writes = session.writes()
+        for write in writes:
+            current = self.items.get(write.key)
+            version = 0 if current is None else current.version
+            if write.read_version is not None and write.read_version != version:
+                self.conflicts += 1
+                raise StateConflictError(write.key)
+        for write in writes:
+            if write.value is None or write.expires_at is None:
+                self.items.pop(write.key, None)
+                continue
+            current = self.items.get(write.key)
+            version = 1 if current is None else current.version + 1
+            self.items[write.key] = StoredItem(write.value, write.expires_at, version)
+        self.items[MARK_PREFIX + event_id] = StoredItem({}, now.timestamp() + 7 * 86400, 1)
+        self.commits += 1
+        return True
+
+
+@dataclass
+class InMemoryFlagStore:
+    flags: dict[str, Flag] = field(default_factory=dict)
+    found: dict[str, list[Flag]] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def get(self, flag_id: str) -> Flag | None:
+        return self.flags.get(flag_id)
+
+    def detections(self, flag_id: str, limit: int = 20) -> list[Flag]:
+        found = self.found.get(flag_id, [])
+        return sorted(found, key=lambda flag: flag.detected_at, reverse=True)[:limit]
+
+    def save(self, flag: Flag, detection: Flag, entry: AuditEntry | None = None) -> None:
+        self.flags[flag.flag_id] = flag
+        kept = [d for d in self.found.get(flag.flag_id, []) if d.detected_at != detection.detected_at]
+        self.found[flag.flag_id] = [*kept, detection]
+        if entry is not None:
+            self.audit.append(entry)
+
+    def decide(self, decided: Flag, entry: AuditEntry) -> bool:
+        stored = self.flags.get(decided.flag_id)
+        if stored is None or not stored.is_open:
+            return False
+        self.flags[decided.flag_id] = decided
+        self.audit.append(entry)
+        return True
+
+    def page(self, query: FlagQuery, limit: int = 50, cursor: str | None = None) -> Page[Flag]:
+        matching = [
+            flag
+            for flag in self.flags.values()
+            if (query.status is None or flag.status == query.status)
+            and (query.detector is None or flag.detector == query.detector)
+            and (query.account_id is None or query.account_id in flag.accounts)
+            and (query.trader_id is None or query.trader_id in flag.traders)
+        ]
+        matching.sort(key=lambda flag: (flag.detected_at, flag.flag_id), reverse=True)
+        start = int(cursor or 0)
+        end = start + limit
+        return Page(matching[start:end], str(end) if end < len(matching) else None)
+
+
+@dataclass
+class InMemoryTraders:
+    owners: dict[str, str] = field(default_factory=dict)
+    lookups: int = 0
+
+    def trader_of(self, account_id: str) -> str | None:
+        self.lookups += 1
+        return self.owners.get(account_id)
