@@ -32,8 +32,10 @@ from typing import Any
 import botocore.session
 from botocore.awsrequest import AWSResponse, HeadersDict
 from propdesk.adapters import aws
-from pynamodb.connection import base as pynamodb_base
+from pynamodb.connection import base as _pynamodb_base
 from pynamodb.models import Model
+
+pynamodb_base: Any = _pynamodb_base  # its get_session is swapped for the run (not part of its typed API)
 
 INJECTED_HEADER = "x-propdesk-fault"
 THROTTLES = ("ProvisionedThroughputExceededException", "ThrottlingException")
@@ -94,7 +96,7 @@ def _answer(status: int, payload: dict[str, Any], injected: bool) -> AWSResponse
     headers = HeadersDict({"content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "fault"})
     if injected:
         headers[INJECTED_HEADER] = "1"
-    return AWSResponse("http://fault.local/", status, headers, _Body(payload))
+    return AWSResponse("http://fault.local/", status, headers, _Body(payload))  # type: ignore[arg-type]
 
 
 class FaultInjector:
@@ -119,7 +121,7 @@ class FaultInjector:
             return client
 
         shared = botocore.session.get_session()
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign,assignment]
         connection_session = pynamodb_base.get_session
         # one session for every pynamodb connection: its loader caches the service model (each connection
         # would otherwise load it afresh, a second or more on a loaded machine)
