@@ -120,7 +120,6 @@ class PayoutWorkflow(Construct):
         for secret in (platform, bridge, wise):
             secret.grant_read(steps)
         data.grant_table(webhooks)
-        webhooks.add_environment("AUDIT_TABLE_NAME", data.audit.table_name)  # its settings', never written
         for secret in (bridge, wise):
             secret.grant_read(webhooks)
 

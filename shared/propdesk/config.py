@@ -313,6 +313,8 @@ class PayoutWorkflowSettings(PayoutsApiSettings):
     wise_api_base: str = "https://api.wise.com"
     wise_profile_id: int = 0  # the firm's Wise business profile
     wise_source_currency: str = "USD"
+    # The steps append to the audit log; the rails' webhooks only resume the workflow and never write it.
+    audit_table_name: str = ""
 
 
 class ReconciliationSettings(PaymentProviderSettings):

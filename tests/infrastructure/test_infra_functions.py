@@ -60,7 +60,7 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
-    "progression_api": {"TABLE_NAME"},
+    "progression_api": {"TABLE_NAME", "AUDIT_TABLE_NAME"},
     # the payout workflow's steps and the rails' webhooks (infra/constructs/payout_workflow.py)
     **{
         name: {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
@@ -82,6 +82,8 @@ EXPECTED_ENVIRONMENT = {
     "firm_alerts": {"TABLE_NAME"},
     "alerts_api": {"TABLE_NAME"},
 }  # fmt: skip
+# The rails' webhooks only resume the payout workflow: no audit log.
+EXPECTED_ENVIRONMENT["payout_webhooks"] = EXPECTED_ENVIRONMENT["payout_webhooks"] - {"AUDIT_TABLE_NAME"}
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",

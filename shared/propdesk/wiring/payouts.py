@@ -151,7 +151,7 @@ def workflow_from_env(environ: Mapping[str, str]) -> PayoutWorkflow:
             None,
             settings.aws_region,
             settings.aws_endpoint_url,
-            audit_table_name=settings.audit_table_name,
+            audit_table_name=settings.audit_table_name or None,
         )
     )
     return payout_workflow(settings, SecretsManagerSource())
