@@ -449,6 +449,7 @@ class AddOnItem(MainTableModel):
 
 class VelocityItem(MainTableModel):
     purchases = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)  # the fraud window past the hourly bucket (data/sales.py)
 
 
 class ReviewFlagItem(MainTableModel):
