@@ -5,8 +5,8 @@ data we stop needing. `PersonalDataRetention` removes them from orders placed mo
 `retention_days` ago (a daily job: one index query per UTC day, never a scan). `TraderErasure` answers an
 admin's erasure request: the e-mail and IP on every order of the trader, and the profile's e-mail and display
 name (pseudonymized). Kept, for accounting and abuse evidence: order ids, amounts, currencies, lines,
-statuses, times, payment references, the IP's country, fraud flags, history, KYC case outcomes (no personal fields),
-audit entries, abuse flags and hashed velocity counters (which expire by TTL).
+statuses, times, payment references, the IP's country, fraud flags, history, KYC case outcomes (no personal
+fields), audit entries, abuse flags and hashed velocity counters (which expire by TTL).
 
 Both are idempotent: an order or profile already stripped is left as it is and not counted again.
 """
