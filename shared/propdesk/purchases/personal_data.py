@@ -154,4 +154,3 @@ class TraderErasure:
         )
         self._store.record_erasure(erasure, entry, command.idempotency_key)
         return erasure
-

@@ -109,7 +109,10 @@ def test_an_erasure_strips_every_order_of_the_trader_and_pseudonymizes_the_profi
     assert store.orders["o2"].email == "buyer@example.com"
     [entry] = store.audit
     assert (entry.action, entry.subject, entry.actor, entry.reason) == (
-        "trader.erasure", "TRADER#t1", "admin-1", "GDPR art. 17 request #12"
+        "trader.erasure",
+        "TRADER#t1",
+        "admin-1",
+        "GDPR art. 17 request #12",
     )
 
 
