@@ -585,6 +585,16 @@ class PlatformAccessItem(MainTableModel):
     managed = PlatformAccessIndex()
 
 
+class ErasureItem(MainTableModel):
+    """`TRADER#{id}` / `ERASURE#{idempotency key}`: an erasure's answer, kept for replays of the request."""
+
+    trader_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    orders = JSONAttribute(default=list)
+    profile = BooleanAttribute(default=False)
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -616,6 +626,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CircuitBreakerItem,
     AbuseFlagItem,
     PlatformAccessItem,
+    ErasureItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)
