@@ -263,7 +263,7 @@ class Purchases(Construct):
             FunctionSpec(
                 "personal_data_retention",
                 "Daily: orders placed more than the retention period ago lose the buyer's e-mail and IP",
-                300,
+                120,
                 256,
                 retention,
             ),

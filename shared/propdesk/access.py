@@ -50,6 +50,7 @@ class Permission(StrEnum):
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
     REVIEW_ABUSE = "review_abuse"  # the abuse flags with their evidence, and decisions on them
+    ERASE_PERSONAL_DATA = "erase_personal_data"  # a trader's erasure request (docs/security.md)
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -65,6 +66,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
     Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
+    Permission.ERASE_PERSONAL_DATA: frozenset({ADMIN}),
 }
 
 

@@ -30,6 +30,12 @@ KEPT = (
     "trading accounts, trades, payouts and their ledger (accounting)",
 )
 
+OPERATOR_STEPS = (
+    "disable, then delete, the trader's Cognito user (AdminDisableUser, AdminDeleteUser; no port yet)",
+    "ask the KYC provider to delete the trader's verification data under its own retention terms",
+    "ask the payment providers (Stripe, Coinbase Commerce) to redact the customer where their terms allow",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
