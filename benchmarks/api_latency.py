@@ -52,10 +52,7 @@ def give_history(stack: DeployedStack, account_id: str) -> None:
             {"event_id": f"c{n}", "time": (at + timedelta(minutes=2)).isoformat(), "type": "position_closed",
              "position_id": f"p{n}", "profit": "12.50"},
         ]  # fmt: skip
-    answer = stack.http(
-        "POST", "/v1/platform/events", body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )  # fmt: skip
+    answer = stack.push_events(account_id, events)
     if answer.status != 202:
         raise SystemExit(f"could not post the history: {answer.status} {answer.body}")
     time.sleep(5)  # the stream applies them to the risk state

@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, each figure on its own line as `name: value unit`.
 
-The pure ones (`FAST`: one core, seconds) run first; the others deploy the stack into a throwaway local cloud
-and load it (minutes). `make bench-fast` (or `--fast`) runs only the pure ones.
+The pure ones (`FAST`: one core, seconds) run first, then the ones on DynamoDB Local (`DYNAMODB_LOCAL`: the
+requests per trading event, counted); the others deploy the stack into a throwaway local cloud and load it
+(minutes). `make bench-fast` (or `--fast`) runs only the pure ones.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py", "abuse_bench.py"]
+DYNAMODB_LOCAL = ["risk_requests.py"]  # counted, not timed: DynamoDB requests per trading event (a minute)
 LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py", "enforcement_bench.py"]
 
 
 def main() -> int:
     failed = 0
-    for script in FAST if "--fast" in sys.argv else FAST + LOCAL_CLOUD:
+    for script in FAST if "--fast" in sys.argv else FAST + DYNAMODB_LOCAL + LOCAL_CLOUD:
         path = HERE / script
         if not path.exists():
             print(f"# {script}: not present", flush=True)

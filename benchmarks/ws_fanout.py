@@ -63,12 +63,9 @@ async def arrival(socket: Any, seq_above: int) -> float:
 
 
 def post_equity(stack: DeployedStack, account_id: str, event_id: str, at: datetime, amount: str) -> None:
-    answer = stack.http(
-        "POST", "/v1/platform/events",
-        body={"account_id": account_id,
-              "events": [{"event_id": event_id, "time": at.isoformat(), "type": "equity", "equity": amount}]},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )  # fmt: skip
+    answer = stack.push_events(
+        account_id, [{"event_id": event_id, "time": at.isoformat(), "type": "equity", "equity": amount}]
+    )
     if answer.status != 202:
         raise SystemExit(f"could not post an event: {answer.status} {answer.body}")
 

@@ -16,9 +16,10 @@ from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.ingestion import Ingestion
 from infra.constructs.kyc import KycEndpoints
 from infra.constructs.mail import Mail
-from infra.constructs.monitoring import Monitoring
+from infra.constructs.monitoring import MonitoringStack
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.purchases import Purchases
@@ -47,11 +48,12 @@ class PropdeskStack(Stack):
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
+        ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
-        monitoring = Monitoring(
+        monitoring = MonitoringStack(
             self,
             "Monitoring",
             config,
@@ -61,6 +63,7 @@ class PropdeskStack(Stack):
                 **workflows.dead_letter_queues,
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
+                **ingestion.dead_letter_queues,
                 **enforcement.dead_letter_queues,
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
@@ -85,7 +88,7 @@ class PropdeskStack(Stack):
             "AbuseStateTableName": abuse.state_table.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
-            "PlatformApiKeyId": api.platform_api_key.key_id,
+            "PlatformSigningSecretArns": ingestion.signing_secret_arns,
             "VeriffSecretArn": secrets.veriff.secret_arn,
             "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }

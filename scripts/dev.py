@@ -39,13 +39,6 @@ def banner(endpoints: LocalEndpoints, demo: dict[str, str], providers: FakeProvi
     api = endpoints.rest_url("")
     stripe, coinbase, platform = providers.urls()
     now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)  # after the account's opening
-    equity_reading = {
-        "event_id": f"demo-{now:%H%M%S}",
-        "time": now.isoformat(),
-        "type": "equity",
-        "equity": "98000.00",
-    }
-    event_body = json.dumps({"account_id": demo["account_id"], "events": [equity_reading]})
     return f"""
 propdesk is running locally (stage dev, the real CDK stack in ministack on {endpoints.cloud}).
 
@@ -59,9 +52,7 @@ Try:
   curl -s -X POST -H 'content-type: application/json' {api}/v1/auth/sign-in \\
        -d '{{"email": "{demo["trader_email"]}", "password": "{demo["password"]}"}}'   # the same, via our API
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts
-  curl -s -X POST -H "x-api-key: {demo["platform_api_key"]}" -H 'content-type: application/json' \\
-       {api}/v1/platform/events \\
-       -d '{event_body}'
+  .venv/bin/python -m scripts.push_event --account {demo["account_id"]} --equity 98000.00  # signed push
   curl -s -H "Authorization: $TOKEN" {api}/v1/accounts/{demo["account_id"]}
 
 Buy a challenge (local fakes: Stripe {stripe}, Coinbase Commerce {coinbase}, Match-Trader {platform}):

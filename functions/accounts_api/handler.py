@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.events import TradingEventRepository
+    from propdesk.data.reconciliations import ReconciliationRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.data.staff_actions import StaffActions
     from propdesk.engine import Evaluator
@@ -66,6 +67,7 @@ class Dependencies:
     rate_limiter: RateLimiter
     clock: Clock
     evaluators: Evaluators | None = None  # built on first use: the engine costs ~25 ms of import
+    reconciliations: ReconciliationRepository | None = None  # the table's, on first use
     platform_access: AccessStates | None = None  # the table's, on first use
     logins: AccountLoginRepository | None = None
 
@@ -161,6 +163,20 @@ def get_account(call: Call, account_id: str) -> schema.AccountDetail:
         metrics=metrics,
         risk=risk_view(deps.risk.get(account_id)),
         breaches=[breach_view(b, override=overrides.get(b.breach_id)) for b in breaches.items],
+        platform_data=_platform_data(deps, account_id),
+    )
+
+
+def _platform_data(deps: Dependencies, account_id: str) -> schema.PlatformDataOut | None:
+    if deps.reconciliations is None:
+        from propdesk.data.reconciliations import ReconciliationRepository
+
+        deps.reconciliations = ReconciliationRepository()
+    latest = deps.reconciliations.latest(account_id)
+    if latest is None:
+        return None
+    return schema.PlatformDataOut(
+        stale=latest.stale, stale_since=latest.stale_since, checked_at=latest.checked_at
     )
 
 

@@ -1,6 +1,7 @@
 """The REST API: every route of the contract (`propdesk.http.contract`) wired to its function with the access
-it declares: public (catalogue, leaderboards, docs), Cognito (traders and staff), an API key (platform
-bridges) or a signature checked in the handler (webhooks). Throttled per stage; every error answer is JSON.
+it declares: public (catalogue, leaderboards, docs), Cognito (traders and staff) or a signature checked in the
+handler (webhooks, and trading platforms: each with its own signing secret, `infra.constructs.ingestion`).
+Throttled per stage; every error answer is JSON.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ GATEWAY_ERRORS = {
     "UnknownRoute": (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "not_found", '"No such route"'),
     "Unauthorized": (apigw.ResponseType.UNAUTHORIZED, None, "unauthorized", GATEWAY_MESSAGE),
     "AccessDenied": (apigw.ResponseType.ACCESS_DENIED, None, "forbidden", GATEWAY_MESSAGE),
-    "InvalidApiKey": (apigw.ResponseType.INVALID_API_KEY, None, "forbidden", GATEWAY_MESSAGE),
     "TooLarge": (apigw.ResponseType.REQUEST_TOO_LARGE, None, "payload_too_large", GATEWAY_MESSAGE),
     "Throttled": (apigw.ResponseType.THROTTLED, None, "throttled", GATEWAY_MESSAGE),
     "QuotaExceeded": (apigw.ResponseType.QUOTA_EXCEEDED, None, "throttled", GATEWAY_MESSAGE),
@@ -42,6 +42,9 @@ OPEN_BECAUSE = {
     "api_docs": "The API's own OpenAPI document and Swagger UI are public, like the routes they describe.",
     "auth_api": "Sign-up and sign-in are how a caller gets a Cognito token, so they cannot require one; "
     "auth_api limits every route per source IP and sign-in and confirmation per e-mail address.",
+    "platform_events": "Trading-platform connections are servers, not users: platform_events verifies each "
+    "push's X-Propdesk-Signature (HMAC-SHA256 of the timestamp and raw body with the named platform's own "
+    "secret, within a replay window) before reading it; an account takes events only from its own platform.",
     "kyc_webhook": "The KYC provider (Veriff or Sumsub) calls this webhook; kyc_webhook verifies its "
     "signature over the raw body (X-HMAC-SIGNATURE or X-Payload-Digest, keyed with the provider's secret) "
     "before acting.",
@@ -142,7 +145,7 @@ class Api(Construct):
             }
         )
 
-        self.platform_api_key = self._platform_api_key(config)
+        self.platform_events = platform_events
 
     def add_sign_in(
         self, client: cognito.IUserPoolClient, data: Data, functions: FunctionFactory
@@ -224,22 +227,6 @@ class Api(Construct):
                 response_headers=RETRY_AFTER if code == "throttled" else None,
             )
 
-    def _platform_api_key(self, config: StageConfig) -> apigw.IApiKey:
-        key = self.rest_api.add_api_key(
-            "PlatformApiKey", api_key_name=config.resource_name("platform-bridges")
-        )
-        plan = self.rest_api.add_usage_plan(
-            "PlatformUsagePlan",
-            name=config.resource_name("platform-bridges"),
-            description="Trading-platform bridges pushing normalized events",
-            throttle=apigw.ThrottleSettings(
-                rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit
-            ),
-            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
-        )
-        plan.add_api_key(key)
-        return key
-
     def add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
         """Wire every route of the contract that one of these functions serves (by its folder name).
 
@@ -260,19 +247,16 @@ class Api(Construct):
                 authorizer=self.authorizer,
                 authorization_type=apigw.AuthorizationType.COGNITO,
             )
-        elif operation.access is Access.API_KEY:
-            _open_to_anyone(
-                resource.add_method(operation.method, integration, api_key_required=True),
-                "Trading-platform bridges are servers, not users: they authenticate with the API key this "
-                "method requires (usage plan: PlatformUsagePlan).",
-            )
         else:
             method = resource.add_method(operation.method, integration)
             _open_to_anyone(method, OPEN_BECAUSE.get(operation.function, SIGNED_BY_PROVIDER))
 
 
 def _integration(function: lambda_.IFunction) -> apigw.LambdaIntegration:
-    return apigw.LambdaIntegration(function, allow_test_invoke=False)
+    # One invoke permission per function and API (any of its routes on this API) rather than one per method:
+    # the function serves only the routes the contract gives it, and a permission per method cost ~40 of
+    # CloudFormation's 500 resources per stack.
+    return apigw.LambdaIntegration(function, scope_permission_to_method=False)
 
 
 def _open_to_anyone(method: apigw.Method, reason: str) -> None:

@@ -1,11 +1,15 @@
 """Alarms: any function error, failed workflow run or message in a dead-letter queue notifies the firm's
-operators."""
+operators.
+
+The alarms live in a nested stack (`MonitoringStack`): one alarm per function, queue and workflow is some
+sixty resources, and CloudFormation allows 500 per stack. The nested stack is a leaf: it only reads the
+names of what it watches (passed as its parameters) and gives back the alarm topic."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, NestedStack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -89,3 +93,20 @@ class Monitoring(Construct):
             alarm_description=f"propdesk: {description}",
         )
         alarm.add_alarm_action(self.action)
+
+
+class MonitoringStack(NestedStack):
+    """The `Monitoring` construct in a nested stack of its own (see the module's docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StageConfig,
+        functions: Mapping[str, lambda_.Function],
+        dead_letter_queues: Mapping[str, sqs.Queue],
+        workflows: Mapping[str, sfn.StateMachine],
+    ) -> None:
+        super().__init__(scope, construct_id, description=f"propdesk {config.stage}: alarms")
+        self.monitoring = Monitoring(self, "Alarms", config, functions, dead_letter_queues, workflows)
+        self.topic = self.monitoring.topic

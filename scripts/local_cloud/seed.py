@@ -20,6 +20,7 @@ DEMO_TRADER_EMAIL = "trader@demo.propdesk.local"
 DEMO_STAFF_EMAIL = "staff@demo.propdesk.local"
 DEMO_PROGRAM_ID = "two-step-100k-phase-1"
 DEMO_ACCOUNT_ID = "demo-two-step-100k-phase-1"
+DEMO_PLATFORM = "match-trader"  # where the demo account lives; pushes for it are signed with its secret
 
 
 def seed_demo_firm(endpoints: LocalEndpoints) -> dict[str, str]:
@@ -30,8 +31,11 @@ def seed_demo_firm(endpoints: LocalEndpoints) -> dict[str, str]:
     trader_id = ensure_user(cognito, outputs["UserPoolId"], DEMO_TRADER_EMAIL, "trader")
     ensure_user(cognito, outputs["UserPoolId"], DEMO_STAFF_EMAIL, "admin")
     _seed_tables(endpoints, trader_id)
-    apigateway = _client("apigateway", endpoints)
-    api_key = apigateway.get_api_key(apiKey=outputs["PlatformApiKeyId"], includeValue=True)
+    from fakes.platform_push import signing_secret
+
+    secret = signing_secret(
+        _client("secretsmanager", endpoints), outputs["PlatformSigningSecretArns"], DEMO_PLATFORM
+    )
     return {
         "trader_email": DEMO_TRADER_EMAIL,
         "trader_id": trader_id,
@@ -39,7 +43,8 @@ def seed_demo_firm(endpoints: LocalEndpoints) -> dict[str, str]:
         "password": DEMO_PASSWORD,
         "account_id": DEMO_ACCOUNT_ID,
         "program_id": DEMO_PROGRAM_ID,
-        "platform_api_key": str(api_key["value"]),
+        "platform": DEMO_PLATFORM,
+        "platform_signing_secret": secret,
     }
 
 
@@ -48,7 +53,7 @@ def _seed_tables(endpoints: LocalEndpoints, trader_id: str) -> None:
     from propdesk.data.accounts import AccountRepository, TraderRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
-    from propdesk.records import Account, TraderProfile
+    from propdesk.records import Account, PlatformReference, TraderProfile
 
     outputs = endpoints.outputs
     bind_tables(TableBinding(outputs["TableName"], outputs["ConnectionsTableName"], REGION, endpoints.cloud))
@@ -73,6 +78,7 @@ def _seed_tables(endpoints: LocalEndpoints, trader_id: str) -> None:
             timezone=str(program.document["timezone"]),
             day_starts_at=str(program.document["day_starts_at"]),
             opened_at=now,
+            platform=PlatformReference(DEMO_PLATFORM, DEMO_ACCOUNT_ID, "700000", server="MatchTrader"),
         )
     )
 

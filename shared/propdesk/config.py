@@ -71,7 +71,13 @@ class AccountsApiSettings(TableSettings):
 
 
 class PlatformEventsSettings(TableSettings):
-    pass
+    """Trusted ingestion (docs/platforms.md, "Pushing events"): each platform's signing secret, by ARN (JSON
+    `{"mt5": "arn:...", ...}`; a platform absent here cannot push), the replay window of a signature and how
+    far ahead of our clock an event's time may be."""
+
+    platform_signing_secret_arns: Json[dict[PlatformName, str]] = Field(default_factory=dict)
+    replay_window_seconds: int = Field(default=300, ge=30, le=3600)
+    max_clock_skew_seconds: int = Field(default=30, ge=0, le=600)
 
 
 class KycPolicySettings(EventBusSettings):
@@ -255,6 +261,17 @@ class PersonalDataRetentionSettings(TableSettings):
 
     personal_data_retention_days: int = Field(default=365, ge=30, le=3650)
     retention_catch_up_days: int = Field(default=7, ge=0, le=31)
+
+
+class PlatformReconciliationSettings(ProvisioningSettings):
+    """The platforms' own balance and equity against ours (docs/platforms.md, "Reconciliation"): a balance
+    differing by more than `balance_tolerance` (account currency) or an equity by more than
+    `equity_tolerance_percent` of the platform's holds the account's payouts; an account with open positions
+    whose last trading event is older than `stale_after_minutes` is marked stale."""
+
+    balance_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
+    equity_tolerance_percent: Decimal = Field(default=Decimal("0.5"), ge=0, le=100)
+    stale_after_minutes: int = Field(default=15, ge=1)
 
 
 # ---- enforcement on the trading platforms (docs/rules.md, "Enforcement at the platform")

@@ -46,6 +46,17 @@ class DeployedStack:
             aws_secret_access_key="test",
         )
 
+    def push_events(
+        self, account_id: str, events: list[dict[str, Any]], raw_body: bytes | None = None
+    ) -> HttpAnswer:
+        """`POST /v1/platform/events` as the demo account's platform pushes: signed with its own secret (the
+        one place the e2e tests sign; `raw_body` replaces the body built from `account_id` and `events`)."""
+        from fakes.platform_push import EVENTS_PATH, events_body, push_headers
+
+        body = events_body(account_id, events) if raw_body is None else raw_body
+        headers = push_headers(self.demo["platform"], self.demo["platform_signing_secret"], body)
+        return self.http("POST", EVENTS_PATH, body=body, headers=headers)
+
     def http(
         self,
         method: str,
@@ -89,7 +100,7 @@ def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime
     """Open a fresh account for the demo trader, through the project's data layer, as provisioning would."""
     from propdesk.catalogue import demo_programs
     from propdesk.data.accounts import AccountRepository
-    from propdesk.records import Account
+    from propdesk.records import Account, PlatformReference
 
     bind_data_layer(stack)
     program = next(p for p in demo_programs() if p.summary.program_id == stack.demo["program_id"])
@@ -105,6 +116,7 @@ def open_demo_account(stack: DeployedStack, account_id: str, opened_at: datetime
             timezone=str(program.document["timezone"]),
             day_starts_at=str(program.document["day_starts_at"]),
             opened_at=opened_at,
+            platform=PlatformReference(stack.demo["platform"], f"p-{account_id}", "700001"),
         )
     )
     assert opened, f"account {account_id} exists already"

@@ -91,8 +91,5 @@ def breaching_events(opened_at: datetime, equity: str = "94900.00") -> list[dict
 
 
 def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> None:
-    answer = stack.http(
-        "POST", "/v1/platform/events", body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )  # fmt: skip
+    answer = stack.push_events(account_id, events)  # signed as the account's platform (match-trader)
     assert answer.status == 202, answer.body

@@ -111,10 +111,7 @@ def test_trades_reach_the_leaderboard_and_the_breach_the_audit_log_through_the_s
         {"event_id": "c1", "time": at(2), "type": "position_closed", "position_id": "p1", "profit": "777.00"},
         {"event_id": "t1", "time": at(3), "type": "equity", "equity": "94000.00"},
     ]  # fmt: skip
-    posted = stack.http(
-        "POST", "/v1/platform/events", body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )  # fmt: skip
+    posted = stack.push_events(account_id, events)
     assert posted.status == 202, posted.body
 
     def board_lists_it() -> bool:

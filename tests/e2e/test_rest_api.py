@@ -47,10 +47,8 @@ def test_a_signed_in_trader_lists_their_own_accounts(stack: DeployedStack, trade
 
 
 def test_malformed_json_is_a_400_and_a_missing_field_a_422_naming_it(stack: DeployedStack) -> None:
-    key = {"x-api-key": stack.demo["platform_api_key"]}
-
-    malformed = stack.http("POST", "/v1/platform/events", body="{not json", headers=key)
-    missing = stack.http("POST", "/v1/platform/events", body={"events": []}, headers=key)
+    malformed = stack.push_events("", [], raw_body=b"{not json")
+    missing = stack.push_events("", [], raw_body=b'{"events": []}')
 
     assert malformed.status == 400
     assert malformed.body["error"]["code"]
@@ -61,8 +59,6 @@ def test_malformed_json_is_a_400_and_a_missing_field_a_422_naming_it(stack: Depl
 def test_an_oversize_body_is_a_413(stack: DeployedStack) -> None:
     body = '{"account_id": "x", "events": [' + ",".join(['{"type": "end"}'] * 20000) + "]}"
 
-    key = {"x-api-key": stack.demo["platform_api_key"]}
-
-    answer = stack.http("POST", "/v1/platform/events", body=body, headers=key)
+    answer = stack.push_events("", [], raw_body=body.encode())
 
     assert answer.status == 413

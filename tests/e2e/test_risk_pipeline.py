@@ -15,12 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-    answer = stack.http(
-        "POST",
-        "/v1/platform/events",
-        body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )
+    answer = stack.push_events(account_id, events)
     assert answer.status == 202, answer.body
     body: dict[str, Any] = answer.body
     return body

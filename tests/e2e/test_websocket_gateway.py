@@ -44,10 +44,7 @@ def url(stack: DeployedStack, token: str) -> str:
 
 
 def post_events(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> None:
-    answer = stack.http(
-        "POST", "/v1/platform/events", body={"account_id": account_id, "events": events},
-        headers={"x-api-key": stack.demo["platform_api_key"]},
-    )  # fmt: skip
+    answer = stack.push_events(account_id, events)
     assert answer.status == 202, answer.body
 
 

@@ -89,6 +89,30 @@ class Synthesized:
         return {queue for queue in found if self.resources[queue]["Type"] == "AWS::SQS::Queue"}
 
 
+def flattened(template: dict[str, Any], assembly: Path) -> dict[str, Any]:
+    """The stack's template with its nested stacks' resources in it, their parameters replaced by what the
+    parent passes, so that tests see one stack as the flattened template would be (the nested stack resource
+    itself stays, and tests that look for it still find it)."""
+    resources = dict(template["Resources"])
+    for nested in [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]:
+        child = json.loads((assembly / nested["Metadata"]["aws:asset:path"]).read_text())
+        passed = nested["Properties"].get("Parameters", {})
+        for logical_id, resource in child["Resources"].items():
+            assert logical_id not in resources, f"{logical_id} is in the stack and in a nested stack"
+            resources[logical_id] = _substituted(resource, passed)
+    return {**template, "Resources": resources}
+
+
+def _substituted(node: Any, parameters: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"Ref"} and node["Ref"] in parameters:
+            return parameters[node["Ref"]]
+        return {key: _substituted(value, parameters) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_substituted(item, parameters) for item in node]
+    return node
+
+
 def statement_actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
@@ -118,7 +142,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     except RuntimeError as error:  # cdk-nag findings fail synthesis; the template is written regardless
         synth_error = str(error)
     template_path = work / "cdk.out" / f"{STACK_NAME}.template.json"
-    raw = json.loads(template_path.read_text())
+    raw = flattened(json.loads(template_path.read_text()), work / "cdk.out")
     report_path = work / "cdk.out" / "validation-report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
     yield Synthesized(

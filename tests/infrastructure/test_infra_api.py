@@ -59,7 +59,7 @@ def test_each_route_has_the_access_the_contract_declares(synthesized: Synthesize
             assert method["AuthorizerId"] == {"Ref": authorizer_id}
         else:
             assert method["AuthorizationType"] == "NONE", operation.path
-        assert method.get("ApiKeyRequired", False) is (operation.access is Access.API_KEY), operation.path
+        assert not method.get("ApiKeyRequired", False), operation.path
     assert {path for (_, path) in methods if path.startswith("/v1/staff")} <= {
         operation.path for operation in OPERATIONS if operation.access is Access.SIGNED_IN
     }
@@ -98,17 +98,10 @@ def test_rest_stage_is_throttled_traced_and_access_logged(synthesized: Synthesiz
     )
 
 
-def test_platform_bridges_have_a_key_in_a_throttled_usage_plan(synthesized: Synthesized) -> None:
-    dev = synthesized.context["stages"]["dev"]
-    synthesized.template.resource_count_is("AWS::ApiGateway::ApiKey", 1)
-    synthesized.template.has_resource_properties(
-        "AWS::ApiGateway::UsagePlan",
-        {
-            "Throttle": {"RateLimit": dev["throttle_rate_limit"], "BurstLimit": dev["throttle_burst_limit"]},
-            "ApiStages": [Match.object_like({"Stage": Match.any_value()})],
-        },
-    )
-    synthesized.template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 1)
+def test_no_route_relies_on_a_shared_api_key(synthesized: Synthesized) -> None:
+    """Platforms sign what they push, each with its own secret (test_ingestion_infra.py)."""
+    synthesized.template.resource_count_is("AWS::ApiGateway::ApiKey", 0)
+    synthesized.template.resource_count_is("AWS::ApiGateway::UsagePlan", 0)
 
 
 def test_unknown_routes_answer_a_json_404(synthesized: Synthesized) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
+from propdesk.platforms.port import PLATFORMS
 
 from tests.infrastructure.conftest import STACK_NAME, Synthesized
 
@@ -76,7 +77,7 @@ OUTPUTS = {
     "AbuseStateTableName",
     "EventBusName",
     "KycStateMachineArn",
-    "PlatformApiKeyId",
+    "PlatformSigningSecretArns",
     "VeriffSecretArn",
     "SumsubSecretArn",
 }
@@ -153,7 +154,7 @@ def test_provider_secrets_exist_as_generated_placeholders(synthesized: Synthesiz
     assert set(names) == {
         f"propdesk/dev/{provider}"
         for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce")
-    }
+    } | {f"propdesk/dev/platform-signing/{platform}" for platform in PLATFORMS}
     for secret in names.values():
         assert "GenerateSecretString" in secret and "SecretString" not in secret
 

@@ -20,7 +20,10 @@ EXPECTED_ENVIRONMENT = {
     "stream_projections": {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
     },
-    "platform_events": {"TABLE_NAME"},
+    "platform_events": {"TABLE_NAME", "PLATFORM_SIGNING_SECRET_ARNS"},
+    "platform_reconciliation": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
+    },
     **{
         name: {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
                "KYC_RETURN_URL", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"}

@@ -174,7 +174,15 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
     # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
-    assert every_reader == {"kyc_request", "kyc_webhook", "kyc_api", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS}
+    assert every_reader == {
+        "kyc_request",
+        "kyc_webhook",
+        "kyc_api",
+        *PURCHASE_FUNCTIONS,
+        *PLATFORM_FUNCTIONS,
+        "platform_events",
+        "platform_reconciliation",
+    }
 
 
 def test_only_kyc_functions_may_answer_a_waiting_workflow_and_only_the_kyc_workflow(
@@ -212,6 +220,7 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
     assert producers == {
         "risk_recalc", "daily_reset", "payouts_api", *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
         *abuse,
+        "platform_reconciliation",
     }  # fmt: skip
 
 

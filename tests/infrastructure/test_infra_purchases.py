@@ -21,7 +21,7 @@ SECRET_READERS = {
     "Stripe": {"orders_api", "stripe_webhook", "reconciliation"},
     "CoinbaseCommerce": {"orders_api", "crypto_webhook", "reconciliation"},
     # enforcement on the platforms (infra/constructs/platforms.py) reads it too
-    "MatchTrader": {"provisioning", "platform_commands", "platform_drift"},
+    "MatchTrader": {"provisioning", "platform_commands", "platform_drift", "platform_reconciliation"},
 }
 
 

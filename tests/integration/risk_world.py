@@ -25,7 +25,7 @@ from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_r
 from tests.integration.factories import account
 from tests.integration.invoke import LambdaContextStub
 
-CONTEXT = LambdaContextStub()
+CONTEXT: Any = LambdaContextStub()  # stands in for LambdaContext
 
 
 def publish_program(program_id: str, rules: list[dict[str, Any]] | None = None) -> tuple[int, dict[str, Any]]:

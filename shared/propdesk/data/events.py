@@ -57,6 +57,17 @@ class TradingEventRepository:
             if item.sk != after_sk:
                 yield _stored(item)
 
+    def latest_event_time(self, account_id: str) -> datetime | None:
+        """The time of the account's latest trading event (one query of one item; None: none yet)."""
+        for item in TradingEventItem.query(
+            keys.account_pk(account_id),
+            TradingEventItem.sk.between(keys.EVENT_PREFIX, _AFTER_LAST_EVENT),
+            scan_index_forward=False,
+            limit=1,
+        ):
+            return item.event_time
+        return None
+
     def count_until(self, account_id: str, until_sk: str) -> int:
         """How many events the account has up to and including `until_sk`."""
         return TradingEventItem.count(

@@ -142,6 +142,21 @@ class RiskStateItem(MainTableModel):
     updated_at = UTCDateTimeAttribute()
 
 
+class PlatformFiguresItem(MainTableModel):
+    """`ACCOUNT#{id}` / `PLATFORM_FIGURES`: the latest reconciliation of the account with its platform and
+    whether its trading data is stale (propdesk.data.reconciliations)."""
+
+    account_id = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    checked_at = UTCDateTimeAttribute()
+    held = BooleanAttribute(default=False)
+    stale = BooleanAttribute(default=False)
+    stale_since = UTCDateTimeAttribute(null=True)
+    differences = JSONAttribute(default=list)  # [{figure, ours, theirs, allowed}]
+    platform_balance = UnicodeAttribute(null=True)
+    platform_equity = UnicodeAttribute(null=True)
+
+
 class BreachItem(MainTableModel):
     account_id = UnicodeAttribute()
     rule = UnicodeAttribute()
@@ -602,6 +617,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     AccountItem,
     TradingEventItem,
     RiskStateItem,
+    PlatformFiguresItem,
     BreachItem,
     KycCaseItem,
     KycEffectItem,

@@ -77,7 +77,7 @@ Model = type[BaseModel] | SchemaRef
 class Access(StrEnum):
     PUBLIC = "public"  # anyone
     SIGNED_IN = "signed_in"  # a Cognito token: a trader (own data) or staff (by permission)
-    API_KEY = "api_key"  # a platform bridge's key
+    SIGNED_PLATFORM = "signed_platform"  # a trading-platform connection, by its own signature (handler)
     SIGNED_WEBHOOK = "signed_webhook"  # a provider, verified by its signature in the handler
 
 
@@ -376,8 +376,9 @@ OPERATIONS: tuple[Operation, ...] = (
     # ---- servers
     Operation(
         "POST", "/v1/platform/events", "platform_events", "postPlatformEvents",
-        "A trading-platform bridge pushes an account's normalized events", "Platforms", Access.API_KEY,
-        platform.PlatformEventsAccepted, status=202, body=platform.PlatformEventsRequest, finds="account_id",
+        "A trading-platform connection pushes an account's normalized events, signed with its own secret",
+        "Platforms", Access.SIGNED_PLATFORM, platform.PlatformEventsAccepted, status=202,
+        body=platform.PlatformEventsRequest, finds="account_id", other_errors=(403,),
     ),
     # ---- KYC (the trader's verification link, staff's review; the providers' signed webhooks)
     Operation(

@@ -21,6 +21,8 @@ from propdesk.http.contract import (
     Operation,
 )
 from propdesk.http.schemas.common import ErrorBody
+from propdesk.platforms.port import PLATFORMS
+from propdesk.platforms.push_auth import PLATFORM_HEADER
 
 Refs = dict[tuple[Any, JsonSchemaMode], dict[str, Any]]  # (model, mode) → its `$ref`
 API_VERSION = "1.0.0"
@@ -43,7 +45,7 @@ Cursors are opaque and belong to the query that handed them out.
 ERROR_DESCRIPTIONS = {
     "400": "The request cannot be read (e.g. its body is not JSON).",
     "401": "No valid token (missing, tampered or expired).",
-    "403": "Signed in, but this role may not do this (or the API key is wrong).",
+    "403": "Signed in, but this role may not do this (or the account does not live on the pushing platform).",
     "404": "No such thing, or not yours.",
     "409": "The thing changed meanwhile, or the change was made already.",
     "413": "The request body is too large.",
@@ -58,11 +60,13 @@ SECURITY_SCHEMES = {
         "name": "Authorization",
         "description": "A Cognito user pool ID token (JWT), verified by API Gateway.",
     },
-    "platformKey": {
+    "platformSignature": {
         "type": "apiKey",
         "in": "header",
-        "name": "x-api-key",
-        "description": "The API key of a trading-platform bridge.",
+        "name": "X-Propdesk-Signature",
+        "description": "A trading-platform connection's signature of the raw body: `t=<unix seconds>,v1=<hex "
+        'HMAC-SHA256(secret, "<t>.<raw body>")>` with the secret of the platform named in '
+        "`X-Propdesk-Platform`; `t` within 5 minutes of the server's clock (docs/platforms.md).",
     },
 }
 
@@ -134,6 +138,17 @@ def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
 
 
 def _header_parameters(operation: Operation) -> list[dict[str, Any]]:
+    if operation.access is Access.SIGNED_PLATFORM:
+        return [
+            {
+                "name": PLATFORM_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "The pushing platform; its own secret signs the body (X-Propdesk-Signature), "
+                "and an account accepts events only from the platform it lives on.",
+                "schema": {"type": "string", "enum": list(PLATFORMS)},
+            }
+        ]
     if not operation.idempotent:
         return []
     return [
@@ -199,9 +214,9 @@ def _error_statuses(operation: Operation) -> list[str]:
     statuses = {"429"}  # every stage is throttled by API Gateway
     if operation.access is Access.SIGNED_IN:
         statuses.add("401")
-    if operation.access is Access.SIGNED_WEBHOOK:
+    if operation.access in (Access.SIGNED_WEBHOOK, Access.SIGNED_PLATFORM):
         statuses |= {"401"}
-    if operation.access is Access.API_KEY or operation.permission is not None:
+    if operation.permission is not None:
         statuses.add("403")
     if operation.body is not None or operation.access is Access.SIGNED_WEBHOOK:
         statuses |= {"400", "413", "422"}
@@ -216,8 +231,8 @@ def _error_statuses(operation: Operation) -> list[str]:
 def _security(operation: Operation) -> list[dict[str, list[str]]]:
     if operation.access is Access.SIGNED_IN:
         return [{"cognito": []}]
-    if operation.access is Access.API_KEY:
-        return [{"platformKey": []}]
+    if operation.access is Access.SIGNED_PLATFORM:
+        return [{"platformSignature": []}]
     return []
 
 

@@ -96,14 +96,15 @@ def opened_from_position(position: OpenPosition) -> Deal:
 
 
 def equity_event(platform: PlatformName, account: AccountRef, figures: AccountFigures) -> WireEvent:
-    """An equity reading; its id names the account and the instant, so a reading polled twice is one event."""
+    """An equity reading; its id names the account and the instant, so a reading polled twice is one event
+    (the instant written with `Z`: an event id holds no `+`)."""
     at = utc_text(figures.as_of, "equity")
     return {
         "time": at,
         "type": "equity",
         "equity": decimal_text(figures.equity),
         "balance": decimal_text(figures.balance),
-        "event_id": f"{platform}:equity:{account.platform_account_id}:{at}",
+        "event_id": f"{platform}:equity:{account.platform_account_id}:{at.replace('+00:00', 'Z')}",
     }
 
 

@@ -1,10 +1,14 @@
 """Trading-event ingestion: validate a platform bridge's batch against the engine's event format, then store
 each event once (its key is derived from the event, so a redelivery is a no-op).
 
+The caller has authenticated the pushing platform (`propdesk.platforms.push_auth`); an account accepts events
+only from the platform it lives on (its stored `PlatformReference`): another platform's push, or a push for an
+account without a platform reference, is refused with 403 naming `account_id` and nothing is written.
+
 The whole batch is validated before anything is written: a bad event anywhere means a 422 naming it
 (`events[3].profit`) and no item written. Besides the engine's own reading (every number within its bounds),
-an event's time may be at most `max_clock_skew` (5 minutes) ahead of the receiving clock, and not before the
-account opened.
+an event's time may be at most `max_clock_skew` (a firm setting, 30 seconds by default) ahead of the receiving
+clock, and not before the account opened.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from typing import Any
 
 from propdesk.domain_events import stable_id
 from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
-from propdesk.errors import InvalidInputError, NotFoundError
+from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.records import StoredEvent
 from propdesk.services.risk_stores import AccountLookup, TradingEventWriter
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-MAX_CLOCK_SKEW = timedelta(minutes=5)
+MAX_CLOCK_SKEW = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +48,24 @@ class EventIngestion:
         self._max_clock_skew = max_clock_skew
 
     def ingest(
-        self, account_id: str, raw_events: Sequence[Mapping[str, Any]], received_at: datetime
+        self,
+        account_id: str,
+        raw_events: Sequence[Mapping[str, Any]],
+        received_at: datetime,
+        platform: str,
     ) -> IngestReport:
+        """Store the events of `account_id` pushed by `platform` (already authenticated)."""
         account = self._accounts.get(account_id)
         if account is None:
             raise NotFoundError(f"no account {account_id!r}", "account_id")
+        if account.platform is None or account.platform.platform != platform:
+            raise ForbiddenError(f"the account does not live on {platform}", "account_id")
         stored = [self._validated(account_id, index, raw) for index, raw in enumerate(raw_events)]
         latest = received_at + self._max_clock_skew
         for index, event in enumerate(stored):
             if event.time > latest:
                 raise InvalidInputError(
-                    f"the event is more than {self._max_clock_skew // timedelta(minutes=1)} minutes ahead "
+                    f"the event is more than {self._max_clock_skew.total_seconds():g} seconds ahead "
                     f"of the server's clock ({received_at.isoformat()})",
                     f"events[{index}].time",
                 )

@@ -1,6 +1,7 @@
 """Risk recalculation: an account's stored trading events through the engine, into its risk state.
 
-One step (`on_event_recorded` for a new event, `advance` for a day boundary with no event):
+One step (`on_event_recorded` for a new event, `on_events_recorded` for a stream batch's new events of one
+account, `advance` for a day boundary with no event):
 
 1. load the account, the program version it is pinned to, and its RISK snapshot (optimistic `version`);
    effects the snapshot still lists as pending (the step that wrote it crashed, or one of them failed) are
@@ -192,6 +193,23 @@ class RiskService:
         """A new event is stored for `trigger.account_id`: bring the risk state up to date."""
         return self._with_retries(lambda: self._recalculate(trigger))
 
+    def on_events_recorded(self, triggers: Sequence[StoredEvent]) -> RecalcReport:
+        """New events of one account, as a stream batch carries them (in stream order, each read from its
+        record's image): bring the risk state up to date in one step, reading the account and its snapshot
+        once and writing the snapshot once, whatever the number of events.
+
+        The same result as `on_event_recorded` for each in turn: the events after the snapshot's watermark
+        are applied from the records themselves (no query of the log); a record at or before the watermark
+        is a duplicate if the log's count there is unchanged (one count query), or a late event, and then the
+        account's whole history is replayed from the log, as is a record earlier than the engine's clock.
+        An event stored after the watermark whose record is not in the batch is applied when its record comes
+        (after a later watermark it is late, and replays the history): the state converges all the same."""
+        if not triggers:
+            raise ValueError("no events to recalculate")
+        if len({trigger.account_id for trigger in triggers}) != 1:
+            raise ValueError("a batch step takes the events of one account")
+        return self._with_retries(lambda: self._recalculate_batch(triggers))
+
     def advance(self, account: Account, until: datetime) -> RecalcReport:
         """Move the account's clock to `until` (a day boundary): the reset-time evaluation, no new event."""
         return self._with_retries(lambda: self._advance(account, until))
@@ -225,6 +243,24 @@ class RiskService:
             step = self._replay(account, evaluator, previous)
         else:
             step = self._incremental(account, evaluator, previous)
+        return self._commit(step)
+
+    def _recalculate_batch(self, triggers: Sequence[StoredEvent]) -> RecalcReport:
+        account = self._account(triggers[0].account_id)
+        evaluator = self._evaluator(account)
+        previous = self._load(account.account_id)
+        watermark = previous.last_event_sk if previous else None
+        unique = {trigger.sk: trigger for trigger in triggers}
+        fresh = [unique[sk] for sk in sorted(unique) if watermark is None or sk > watermark]
+        if previous is not None and watermark is not None and len(fresh) < len(unique):
+            if self._stores.events.count_until(account.account_id, watermark) != previous.applied_events:
+                return self._commit(self._replay(account, evaluator, previous))  # a late event
+            if not fresh:
+                return RecalcReport(account.account_id, duplicate=True, status=previous.status or ACTIVE)
+        step = self._resume(account, evaluator, previous)
+        if any(event.time < step.state.clock for event in fresh):
+            return self._commit(self._replay(account, evaluator, previous))
+        self._apply(step, lambda: fresh)
         return self._commit(step)
 
     def _reapply_overrides(self, account_id: str) -> RecalcReport:

@@ -31,6 +31,7 @@ ENVIRONMENT = {
     "WARNING_SHARE": "0.8",
     "USER_POOL_CLIENT_ID": "app-client-1",
     "ABUSE_STATE_TABLE_NAME": "AbuseStateTable",
+    "PLATFORM_SIGNING_SECRET_ARNS": '{"mt5": "arn:aws:secretsmanager:us-east-1:000000000000:secret:mt5"}',
     "MAIL_FROM": "Acme Funding <no-reply@acme.example>",
     "FIRM_NAME": "Acme Funding",
 }

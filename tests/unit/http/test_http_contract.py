@@ -80,6 +80,8 @@ def test_idempotent_operations_document_the_idempotency_key_header() -> None:
         headers = [p for p in spec.get("parameters", []) if p["in"] == "header"]
         if operation.idempotent:
             assert [(h["name"], h["required"]) for h in headers] == [("Idempotency-Key", False)]
+        elif operation.access is Access.SIGNED_PLATFORM:  # the pushing platform, beside its signature
+            assert [(h["name"], h["required"]) for h in headers] == [("X-Propdesk-Platform", True)]
         else:
             assert headers == []
     assert {o.operation_id for o in OPERATIONS if o.idempotent} == {

@@ -213,11 +213,25 @@ class RiskOut(ResponseModel):
     events_applied: int
 
 
+class PlatformDataOut(ResponseModel):
+    """How current the account's trading data is (docs/platforms.md, "Stale data")."""
+
+    stale: bool = Field(
+        description="The platform could not be read, or positions are open and no trading event came for a "
+        "while: the figures shown may be behind; no breach is made from them, and the gap is backfilled."
+    )
+    stale_since: datetime | None
+    checked_at: datetime = Field(description="The latest reconciliation with the platform.")
+
+
 class AccountDetail(ResponseModel):
     account: AccountOut
     metrics: Metrics | None = Field(description="None only if the account's program version is missing.")
     risk: RiskOut | None
     breaches: list[BreachOut] = Field(description="The most recent breaches (all of them: `/breaches`).")
+    platform_data: PlatformDataOut | None = Field(
+        default=None, description="None until the account was first reconciled with its platform."
+    )
 
 
 class Fill(ResponseModel):

@@ -1,4 +1,4 @@
-"""Server-to-server routes: trading-platform bridges (API key) and provider webhooks (signed).
+"""Server-to-server routes: trading-platform connections (signed per platform) and provider webhooks (signed).
 
 A bridge's events are engine events (docs/rules.md, "Events"). Each is checked here against its type's model
 before anything is read or written: every number is a plain decimal (a string, or a whole JSON number) within
@@ -81,8 +81,8 @@ EventTime = Annotated[
     Field(
         max_length=64,
         examples=["2026-03-02T10:00:00+01:00"],
-        description="ISO-8601 with a UTC offset; at most 5 minutes ahead of the server's clock, and not "
-        "before the account opened.",
+        description="ISO-8601 with a UTC offset; at most 30 seconds (a firm setting) ahead of the server's "
+        "clock, and not before the account opened.",
     ),
 ]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=128)]
