@@ -32,12 +32,7 @@ from tests.e2e.harness import DeployedStack, open_demo_account  # noqa: E402
 
 
 def sign_in(stack: DeployedStack) -> str:
-    answer = stack.client("cognito-idp").initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": stack.demo["trader_email"], "PASSWORD": stack.demo["password"]},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(stack.demo["trader_email"], stack.demo["password"])
 
 
 def give_history(stack: DeployedStack, account_id: str) -> None:

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 from scripts.local_cloud.seed import DEMO_PASSWORD, ensure_user  # noqa: E402
+from scripts.local_cloud.tokens import admin_id_token  # noqa: E402
 from tests.e2e.harness import HttpAnswer, bind_data_layer  # noqa: E402
 from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud  # noqa: E402
 
@@ -107,12 +108,7 @@ def trader_tokens(shop: PurchaseCloud, count: int) -> list[str]:
     for n in range(count):
         email = f"spike-{n:04d}@bench.propdesk.local"
         ensure_user(cognito, outputs["UserPoolId"], email, "trader")
-        answer = cognito.initiate_auth(
-            AuthFlow="USER_PASSWORD_AUTH",
-            ClientId=outputs["UserPoolClientId"],
-            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-        )
-        tokens.append(str(answer["AuthenticationResult"]["IdToken"]))
+        tokens.append(admin_id_token(cognito, outputs, email, DEMO_PASSWORD))
     return tokens
 
 

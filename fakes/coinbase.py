@@ -1,5 +1,6 @@
 """A fake of Coinbase Commerce's charges API (create, retrieve, list) with `X-CC-Api-Key` auth; test controls
-(`confirm`, `underpay`, `expire`) return the webhook delivery Coinbase would send, signed by `delivery`."""
+(`detect`, `confirm`, `underpay`, `resolve`, `expire`) return the webhook delivery Coinbase would send, signed
+by `delivery`."""
 
 from __future__ import annotations
 
@@ -83,14 +84,29 @@ class FakeCoinbaseCommerce(FakeService):
         return Reply(200, {"pagination": {"limit": limit, "cursor_range": [cursor, cursor]}, "data": page})
 
     # ---- test controls ----
+    def detect(self, code_or_id: str, amount: Decimal | None = None) -> dict[str, Any]:
+        """A transaction seen on chain, not yet confirmed: `charge:pending`."""
+        charge = self.charge(code_or_id)
+        self._pay(charge, amount, status="PENDING")
+        charge["timeline"].append({"status": "PENDING", "time": self._now()})
+        return self.delivery_event("charge:pending", charge)
+
     def confirm(self, code_or_id: str, amount: Decimal | None = None) -> dict[str, Any]:
         charge = self.charge(code_or_id)
-        self._pay(charge, amount)
-        charge["timeline"] += [
-            {"status": "PENDING", "time": self._now()},
-            {"status": "COMPLETED", "time": self._now()},
-        ]
+        if not charge["payments"]:
+            self._pay(charge, amount)
+        for payment in charge["payments"]:
+            payment["status"] = "CONFIRMED"
+        if charge["timeline"][-1]["status"] != "PENDING":
+            charge["timeline"].append({"status": "PENDING", "time": self._now()})
+        charge["timeline"].append({"status": "COMPLETED", "time": self._now()})
         return self.delivery_event("charge:confirmed", charge)
+
+    def resolve(self, code_or_id: str) -> dict[str, Any]:
+        """The merchant resolves an unresolved charge in Coinbase Commerce: `charge:resolved`."""
+        charge = self.charge(code_or_id)
+        charge["timeline"].append({"status": "RESOLVED", "time": self._now()})
+        return self.delivery_event("charge:resolved", charge)
 
     def underpay(self, code_or_id: str, amount: Decimal) -> dict[str, Any]:
         charge = self.charge(code_or_id)
@@ -129,14 +145,14 @@ class FakeCoinbaseCommerce(FakeService):
                 return charge
         raise HttpError(404, {"error": {"type": "not_found", "message": f"no charge {code_or_id}"}})
 
-    def _pay(self, charge: dict[str, Any], amount: Decimal | None) -> None:
+    def _pay(self, charge: dict[str, Any], amount: Decimal | None, status: str = "CONFIRMED") -> None:
         local = charge["pricing"]["local"]
         paid = str(amount if amount is not None else local["amount"])
         charge["payments"].append(
             {
                 "network": "base",
                 "transaction_id": f"0x{uuid.uuid4().hex}",
-                "status": "CONFIRMED",
+                "status": status,
                 "value": {"local": {"amount": paid, "currency": local["currency"]}},
             }
         )

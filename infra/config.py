@@ -26,6 +26,7 @@ LOG_RETENTION_NAMES = {
 
 FIRM_KEYS = (
     "stage", "firm_name", "alarm_email", "layer_dir", "asset_dir", "abuse_thresholds", "abuse_enforcement",
+    "local",
 )  # fmt: skip
 STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
 
@@ -47,6 +48,9 @@ class StageConfig(BaseModel):
     log_retention_days: int
     layer_dir: Path = Path(".build/layer/arm64")
     asset_dir: Path = Path(".build/functions")
+    # `-c local=true`: the stack goes into the local cloud (ministack), which lacks a few resource types
+    # (WAF associations); those are left out, everything else is the same stack.
+    local: bool = False
     # The firm's abuse settings (`propdesk.abuse.firm_settings`): detector thresholds, e.g.
     # "copy_trading.min_repeats=6,scalping.short_hold=30", and automatic enforcement, e.g.
     # "hedging=fail_accounts:high" (empty: defaults, and staff decide everything).
@@ -76,6 +80,33 @@ class StageConfig(BaseModel):
     def resource_name(self, suffix: str) -> str:
         """A physical name unique per stage, e.g. `propdesk-dev-risk-recalc`."""
         return f"propdesk-{self.stage}-{suffix.replace('_', '-')}"
+
+
+# Documentation-only domains (RFC 2606): an address there reaches nobody.
+PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", "example")
+
+
+def placeholder_addresses(addresses: Mapping[str, str]) -> list[str]:
+    """The names of `addresses` (e-mail addresses or URLs) at a placeholder domain such as example.com."""
+    found = []
+    for name, address in addresses.items():
+        host = address.rpartition("@")[2] if "://" not in address else address.split("://", 1)[1]
+        host = host.split("/", 1)[0].split(":", 1)[0].strip().lower().rstrip(".")
+        if any(host == domain or host.endswith(f".{domain}") for domain in PLACEHOLDER_DOMAINS):
+            found.append(name)
+    return found
+
+
+def refuse_placeholders_in_prod(config: StageConfig, addresses: Mapping[str, str]) -> None:
+    """`prod` must name real addresses: the alarm e-mail and the given ones (e.g. checkout return URLs)."""
+    if not config.is_prod:
+        return
+    found = placeholder_addresses({"alarm_email": config.alarm_email, **addresses})
+    if found:
+        raise ConfigError(
+            "the prod stage still has example addresses; set them with `-c NAME=...` or in cdk.json: "
+            + ", ".join(sorted(found))
+        )
 
 
 def load_config(context: Callable[[str], Any]) -> StageConfig:

@@ -8,10 +8,11 @@ from aws_cdk import App, CfnOutput, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from infra.config import StageConfig, load_config
+from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.abuse import Abuse
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
+from infra.constructs.audit import AuditWatch
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
@@ -22,7 +23,8 @@ from infra.constructs.mail import Mail
 from infra.constructs.monitoring import MonitoringStack
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
-from infra.constructs.purchases import Purchases
+from infra.constructs.progression import Progression
+from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
 from infra.constructs.secrets import ProviderSecrets
@@ -36,23 +38,30 @@ class PropdeskStack(Stack):
         )
         functions = FunctionFactory(self, config)
         data = Data(self, "Data", config)
-        identity = Identity(self, "Identity", config)
+        identity = Identity(self, "Identity", config, functions)
         secrets = ProviderSecrets(self, "Secrets", config)
         realtime = Realtime(self, "Realtime", config, data, identity, functions)
         events = Events(self, "Events", config, data, realtime, functions)
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions, secrets)
         api = Api(self, "Api", config, data, identity.user_pool, functions)
-        api.add_sign_in(identity.client, data, functions)
+        api.add_sign_in(identity.user_pool, identity.server_client, data, functions)
         KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
         Payouts(self, "Payouts", data, events.bus, api, functions)
+        progression = Progression(
+            self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
+        )
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
         ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
+        mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        AuditWatch(
+            self, "AuditWatch", config, data, functions, read_models.dead_letter_queues["stream-projections"]
+        )
         monitoring = MonitoringStack(
             self,
             "Monitoring",
@@ -64,12 +73,14 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **ingestion.dead_letter_queues,
+                **progression.dead_letter_queues,
                 **enforcement.dead_letter_queues,
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
                 **abuse.dead_letter_queues,
             },
-            {"kyc": workflows.kyc},
+            {"kyc": workflows.kyc, "progression": progression.machine},
+            {"risk_recalc": events.risk_recalc},
         )
         alerts.notify_ops(monitoring.topic)
 
@@ -82,13 +93,16 @@ class PropdeskStack(Stack):
             "WebSocketUrl": realtime.stage.url,
             "UserPoolId": identity.user_pool.user_pool_id,
             "UserPoolClientId": identity.client.user_pool_client_id,
+            "UserPoolServerClientId": identity.server_client.user_pool_client_id,
             "TableName": data.table.table_name,
             "ConnectionsTableName": data.connections.table_name,
+            "AuditTableName": data.audit.table_name,
             "RealtimeTableName": data.realtime.table_name,
             "AbuseStateTableName": abuse.state_table.table_name,
             "EventBusName": events.bus.event_bus_name,
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
             "PlatformSigningSecretArns": ingestion.signing_secret_arns,
+            "ProgressionStateMachineArn": progression.machine.state_machine_arn,
             "VeriffSecretArn": secrets.veriff.secret_arn,
             "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }
@@ -99,6 +113,10 @@ class PropdeskStack(Stack):
 def build_app(app: App) -> PropdeskStack:
     """Add the stage's stack (settings from the app's context) and the cdk-nag checks to `app`."""
     config = load_config(app.node.try_get_context)
+    urls = ("checkout_success_url", "checkout_cancel_url")
+    refuse_placeholders_in_prod(
+        config, {name: str(app.node.try_get_context(name) or CONTEXT_DEFAULTS[name]) for name in urls}
+    )
     stack = PropdeskStack(app, config.stack_name, config=config)
     Tags.of(stack).add("project", "propdesk")
     Tags.of(stack).add("stage", config.stage)

@@ -55,7 +55,15 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.payout_holds import PayoutHoldRepository
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    bind_tables(
+        TableBinding(
+            settings.table_name,
+            None,
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            audit_table_name=settings.audit_table_name,
+        )
+    )
     chosen = parse_settings(settings.abuse_thresholds, settings.abuse_enforcement)
     clock = SystemClock()
     traders = CachedTraders(AccountRepository())

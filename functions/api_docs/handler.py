@@ -1,6 +1,7 @@
 """Public REST `GET /v1/openapi.json` (this API's OpenAPI document, generated from the route table at cold
-start), `GET /v1/docs` (Swagger UI loading it; the UI's assets come from a CDN) and `GET /v1/health` (a no-op:
-the baseline the API benchmark compares routes with)."""
+start), `GET /v1/docs` (Swagger UI loading it; the UI's assets come from a CDN, pinned to one version and
+checked by the browser against their SHA-384 hashes: Subresource Integrity, so a changed file is not run) and
+`GET /v1/health` (a no-op: the baseline the API benchmark compares routes with)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,22 @@ from propdesk.observability import observe
 
 app = build_rest_app()
 SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14"
+# SHA-384 of the files of npm `swagger-ui-dist@5.17.14` (jsDelivr serves them unchanged); a new version needs
+# new hashes: `openssl dgst -sha384 -binary FILE | openssl base64 -A` on the files of `npm pack`.
+SWAGGER_UI_INTEGRITY = {
+    "swagger-ui.css": "sha384-wxLW6kwyHktdDGr6Pv1zgm/VGJh99lfUbzSn6HNHBENZlCN7W602k9VkGdxuFvPn",
+    "swagger-ui-bundle.js": "sha384-wmyclcVGX/WhUkdkATwhaK1X1JtiNrr2EoYJ+diV3vj4v6OC5yCeSu+yW13SYJep",
+}
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>propdesk API</title>
-  <link rel="stylesheet" href="{ui}/swagger-ui.css">
+  <link rel="stylesheet" href="{ui}/swagger-ui.css" integrity="{css_integrity}" crossorigin="anonymous">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="{ui}/swagger-ui-bundle.js" crossorigin="anonymous"></script>
+  <script src="{ui}/swagger-ui-bundle.js" integrity="{js_integrity}" crossorigin="anonymous"></script>
   <script>
     window.ui = SwaggerUIBundle({{url: "openapi.json", dom_id: "#swagger-ui"}});
   </script>
@@ -71,7 +78,11 @@ def get_docs(call: Call) -> Response[str]:
     return Response(
         status_code=200,
         content_type="text/html; charset=utf-8",
-        body=PAGE.format(ui=SWAGGER_UI),
+        body=PAGE.format(
+            ui=SWAGGER_UI,
+            css_integrity=SWAGGER_UI_INTEGRITY["swagger-ui.css"],
+            js_integrity=SWAGGER_UI_INTEGRITY["swagger-ui-bundle.js"],
+        ),
         headers={"Cache-Control": "public, max-age=300"},
     )
 

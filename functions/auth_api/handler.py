@@ -1,10 +1,15 @@
 """REST, public: sign-up and sign-in through our API, so that our limits stand in front of Cognito.
 
-- `POST /v1/auth/sign-in` `{email, password}` → Cognito tokens (USER_PASSWORD_AUTH); wrong credentials 401
-  with one message whether or not the address has an account; an unconfirmed address 403;
+- `POST /v1/auth/sign-in` `{email, password}` → Cognito tokens (AdminInitiateAuth, ADMIN_USER_PASSWORD_AUTH on
+  the pool's server-side client); wrong credentials 401 with one message whether or not the address has an
+  account; an unconfirmed address 403;
 - `POST /v1/auth/refresh` `{refresh_token}` → new ID and access tokens;
 - `POST /v1/auth/sign-up` `{email, password, display_name?, zoneinfo?}` → 202 (the same answer when the
-  address is taken); `POST /v1/auth/confirm` `{email, code}` → the address confirmed.
+  address is taken); a disposable e-mail service or a display name `PUT /v1/me` would refuse is a 422 on its
+  field (the pool's pre-sign-up trigger applies the same rules to sign-ups sent straight to Cognito);
+  `POST /v1/auth/confirm` `{email, code}` → the address confirmed.
+
+Cognito's threat protection is told who the caller is (source IP, host, path, User-Agent), not our function.
 
 Every route is limited per source IP, sign-in and confirmation also per e-mail address: 429 + Retry-After.
 Cognito's own throttling is a 429 too; Cognito unreachable a 503 with Retry-After. Passwords are never
@@ -20,13 +25,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.abuse.sign_up import sign_up_refusal
 from propdesk.config import AuthApiSettings
+from propdesk.errors import InvalidInputError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.errors import answer_unavailable
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import auth as schema
 from propdesk.observability import observe
-from propdesk.ports import IdentityProviderUnavailableError
+from propdesk.ports import CallerContext, IdentityProviderUnavailableError
 from propdesk.services.rate_limits import RateLimit, RateLimiter
 
 if TYPE_CHECKING:
@@ -69,7 +76,7 @@ def production_dependencies() -> Dependencies:
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
     identity = CognitoIdentityProvider(
-        settings.user_pool_client_id, settings.aws_region, settings.aws_endpoint_url
+        settings.user_pool_id, settings.user_pool_client_id, settings.aws_region, settings.aws_endpoint_url
     )
     return Dependencies(identity, RateLimiter(DynamoWindowCounter()), SystemClock())
 
@@ -84,7 +91,7 @@ def sign_in(call: Call) -> schema.SignedIn:
     request = call.body_as(schema.SignInRequest)
     _limit(call, "signIn.ip", _source_ip(), SIGN_IN_PER_IP)
     _limit(call, "signIn.email", _hashed(request.email), SIGN_IN_PER_EMAIL)
-    tokens = _deps().identity.sign_in(request.email, request.password)
+    tokens = _deps().identity.sign_in(request.email, request.password, _caller())
     return schema.SignedIn(
         id_token=tokens.id_token,
         access_token=tokens.access_token,
@@ -107,10 +114,12 @@ def refresh_tokens(call: Call) -> schema.TokensRefreshed:
 def sign_up(call: Call) -> schema.SignUpAccepted:
     request = call.body_as(schema.SignUpRequest)
     _limit(call, "signUp.ip", _source_ip(), SIGN_UP_PER_IP)
-    attributes = {"name": request.display_name, "zoneinfo": request.zoneinfo}
-    _deps().identity.sign_up(
-        request.email, request.password, {name: value for name, value in attributes.items() if value}
-    )
+    named = {"name": request.display_name, "zoneinfo": request.zoneinfo}
+    attributes = {name: value for name, value in named.items() if value}
+    refusal = sign_up_refusal(request.email, attributes)
+    if refusal is not None:
+        raise InvalidInputError(refusal.message, refusal.field)
+    _deps().identity.sign_up(request.email, request.password, attributes, _caller())
     return schema.SignUpAccepted(
         message="If this address can be signed up, a confirmation code is on its way to it: "
         "send it to POST /v1/auth/confirm, then sign in."
@@ -122,7 +131,7 @@ def confirm_sign_up(call: Call) -> schema.Confirmed:
     request = call.body_as(schema.ConfirmRequest)
     _limit(call, "confirm.ip", _source_ip(), CONFIRM_PER_IP)
     _limit(call, "confirm.email", _hashed(request.email), CONFIRM_PER_EMAIL)
-    _deps().identity.confirm_sign_up(request.email, request.code)
+    _deps().identity.confirm_sign_up(request.email, request.code, _caller())
     return schema.Confirmed(message="Your e-mail address is confirmed: sign in at POST /v1/auth/sign-in.")
 
 
@@ -137,6 +146,21 @@ def _source_ip() -> str:
     context = app.current_event.raw_event.get("requestContext") or {}
     source = (context.get("identity") or {}).get("sourceIp")
     return source if isinstance(source, str) and source else UNKNOWN_SOURCE
+
+
+def _caller() -> CallerContext:
+    """Who is calling, as API Gateway saw it (the source IP is API Gateway's, not a header the client
+    sets)."""
+    raw = app.current_event.raw_event
+    context = raw.get("requestContext") or {}
+    headers = {str(name).lower(): str(value) for name, value in (raw.get("headers") or {}).items()}
+    source = _source_ip()
+    return CallerContext(
+        source_ip=None if source == UNKNOWN_SOURCE else source,
+        server_name=str(context.get("domainName") or headers.get("host") or ""),
+        server_path=str(context.get("path") or raw.get("path") or ""),
+        headers=tuple((name, headers[name]) for name in ("user-agent", "accept-language") if name in headers),
+    )
 
 
 def _hashed(email: str) -> str:

@@ -70,7 +70,9 @@ def production_dependencies() -> Dependencies:
     from propdesk.purchases.refunds import RefundService
     from propdesk.wiring import purchases as production
 
-    production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
+    production.bind(
+        settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.audit_table_name
+    )
     secrets = production.secrets()
     stripe = production.stripe_provider(settings, secrets)
     coinbase = production.coinbase_provider(settings, secrets)

@@ -58,7 +58,15 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.services.rate_limits import RateLimiter
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    bind_tables(
+        TableBinding(
+            settings.table_name,
+            None,
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            audit_table_name=settings.audit_table_name,
+        )
+    )
     service = payout_service(settings, EventBridgePublisher(settings.event_bus_name))
     return Dependencies(service, RateLimiter(DynamoWindowCounter()), SystemClock())
 

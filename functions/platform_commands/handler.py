@@ -57,7 +57,15 @@ def production_dependencies() -> Dependencies:
     from propdesk.platforms.commands import CommandSettings, PlatformCommands
     from propdesk.wiring.platforms import production_registry
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    bind_tables(
+        TableBinding(
+            settings.table_name,
+            None,
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            audit_table_name=settings.audit_table_name,
+        )
+    )
     commands = PlatformCommands(
         PlatformAccessRepository(),
         AccountRepository(),

@@ -79,7 +79,15 @@ def production_dependencies() -> Dependencies:
     from propdesk.services.staff_actions import StaffActionService
     from propdesk.services.staff_roles import StaffRoles
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    bind_tables(
+        TableBinding(
+            settings.table_name,
+            None,
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            audit_table_name=settings.audit_table_name,
+        )
+    )
     audit, catalogue = AuditLog(), CatalogueRepository()
     directory = CognitoStaffDirectory(
         settings.user_pool_id,

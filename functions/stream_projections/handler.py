@@ -60,6 +60,7 @@ def production_dependencies() -> Dependencies:
             settings.aws_region,
             settings.aws_endpoint_url,
             realtime_table_name=settings.realtime_table_name,
+            audit_table_name=settings.audit_table_name,
         )
     )
     accounts = AccountRepository()

@@ -113,7 +113,8 @@ class Abuse(Construct):
         )
         for function in (self.detect, self.deep_pass, self.review):
             # flags, links, payout holds, audited decisions; failing accounts is requested on the bus
-            data.grant_table(function, write=True, audit_writer=True)
+            data.grant_table(function, write=True)
+            data.grant_audit(function, append=True)
             bus.grant_put_events_to(function)
         api.add_routes({"abuse_api": self.review})
 

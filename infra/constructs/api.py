@@ -61,6 +61,10 @@ STAFF_DIRECTORY_ACTIONS = (
     "cognito-idp:AdminAddUserToGroup",
     "cognito-idp:AdminRemoveUserFromGroup",
 )
+AUTH_API_TIMEOUT_SECONDS = 20
+# What auth_api may do in the user pool (on that pool only): sign users in through its server-side client and
+# read that client's secret for the secret hash.
+AUTH_API_POOL_ACTIONS = ("cognito-idp:AdminInitiateAuth", "cognito-idp:DescribeUserPoolClient")
 # Throttled clients are told when to come back (API Gateway's stage limits refill every second).
 RETRY_AFTER = {"Retry-After": "'1'"}
 
@@ -125,7 +129,8 @@ class Api(Construct):
         # A trader sets their display name (TRADER#{sub} / PROFILE), counted by the rate limiter (RATE#...).
         profile_writes = ("dynamodb:PutItem", "dynamodb:UpdateItem")
         data.grant_partition_writes(accounts, profile_writes, ("TRADER#*", "RATE#*"))
-        data.grant_table(staff, write=True, audit_writer=True)  # overrides, versions, audit, rate counters
+        data.grant_table(staff, write=True)  # overrides, versions, rate counters
+        data.grant_audit(staff, append=True, read=True)  # every staff action audited; the audit views
         user_pool.grant(staff, *STAFF_DIRECTORY_ACTIONS)  # staff roles are the pool's groups
         data.grant_table(platform_events, write=True)  # reads the account the events belong to
 
@@ -148,22 +153,34 @@ class Api(Construct):
         self.platform_events = platform_events
 
     def add_sign_in(
-        self, client: cognito.IUserPoolClient, data: Data, functions: FunctionFactory
+        self,
+        user_pool: cognito.IUserPool,
+        client: cognito.IUserPoolClient,
+        data: Data,
+        functions: FunctionFactory,
     ) -> lambda_.IFunction:
-        """auth_api: /v1/auth/* in front of the pool's app client. Cognito's InitiateAuth, SignUp and
-        ConfirmSignUp are public calls the function sends unsigned, so its role has no Cognito permission;
-        it only counts its rate limits in the table."""
+        """auth_api: /v1/auth/* in front of the pool's server-side app client. Its role may sign users in
+        with AdminInitiateAuth and read that client's secret (DescribeUserPoolClient), on this pool only;
+        SignUp, ConfirmSignUp and GetTokensFromRefreshToken are public calls no IAM policy governs. It counts
+        its rate limits in the table."""
         auth = functions.create(
             self,
             FunctionSpec(
                 "auth_api",
                 "POST /v1/auth/sign-in|refresh|sign-up|confirm: Cognito behind per-address and per-IP limits",
-                10,
+                # A sign-up waits for Cognito, which waits for the pre-sign-up trigger (up to 5 s an attempt,
+                # retried on a timeout): room for a cold trigger, not for a hung call.
+                AUTH_API_TIMEOUT_SECONDS,
                 256,
-                {"TABLE_NAME": data.table.table_name, "USER_POOL_CLIENT_ID": client.user_pool_client_id},
+                {
+                    "TABLE_NAME": data.table.table_name,
+                    "USER_POOL_ID": user_pool.user_pool_id,
+                    "USER_POOL_CLIENT_ID": client.user_pool_client_id,
+                },
             ),
         )
         data.grant_table(auth, write=True, read=False)  # the rate-limit counters (conditional updates)
+        user_pool.grant(auth, *AUTH_API_POOL_ACTIONS)
         self.add_routes({"auth_api": auth})
         return auth
 

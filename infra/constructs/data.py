@@ -1,6 +1,7 @@
-"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections, and live-update
-subscriptions and feeds. Idempotency is the records' own: every write a retry could repeat is conditional on
-what it writes (docs/data-model.md, "Idempotency"), so there is no separate idempotency table.
+"""The tables: the firm's main table (streamed to the risk engine), WebSocket connections, live-update
+subscriptions and feeds, and the audit log (append-only, see `grant_audit`). Idempotency is the records'
+own: every write a retry could repeat is conditional on what it writes (docs/data-model.md, "Idempotency"),
+so there is no separate idempotency table.
 
 Keys and access patterns: docs/data-model.md.
 """
@@ -12,7 +13,9 @@ from collections.abc import Sequence
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from propdesk.data.schema import AUDIT_TABLE
 
 from infra.config import StageConfig
 from infra.constructs.functions import removal_policy
@@ -35,10 +38,18 @@ KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KEY_WRITE_ACTIONS = (*KEY_READ_ACTIONS, "kms:Encrypt", "kms:GenerateDataKey")
 
 MAIN_INDEXES = ("gsi1", "gsi2")
-# Audit entries live in their own partitions (`AUDIT#...`): no function may change or delete one, and only
-# the audit writers may put one (each put is conditional on the entry not existing).
-AUDIT_PARTITIONS = "AUDIT#*"
-AUDIT_EDITS = ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+AUDIT_INDEXES = ("gsi1",)  # entries by actor
+# What no one may do to the audit table's items, whoever they are (its resource policy denies them): an entry
+# is appended once (PutItem, conditional on its not existing) and then only read.
+AUDIT_EDITS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:UpdateItem",
+)
+AUDIT_APPEND_ACTIONS = ("dynamodb:PutItem",)
+AUDIT_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 CONNECTIONS_BY_TRADER = "by_trader"
 
 
@@ -115,36 +126,65 @@ class Data(Construct):
             "Subscriptions live as long as their connection and updates are kept a day for resuming; after a "
             "restore clients reconnect and reload over REST.",
         )
+        self.audit = self._audit_table(config)
 
-    def grant_table(
-        self, grantee: iam.IGrantable, *, write: bool = False, read: bool = True, audit_writer: bool = False
-    ) -> None:
-        """Item access to the main table and its indexes (named, not `index/*`), and use of its key.
-
-        Writers may never edit the audit log; only `audit_writer`s may append to it."""
+    def grant_table(self, grantee: iam.IGrantable, *, write: bool = False, read: bool = True) -> None:
+        """Item access to the main table and its indexes (named, not `index/*`), and use of its key."""
         actions = (*(READ_ACTIONS if read else ()), *(WRITE_ACTIONS if write else ()))
         _grant_items(grantee, self.table, MAIN_INDEXES, actions)
         self.key.grant(grantee, *(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS))
-        if write:
-            self._deny_audit_edits(grantee, audit_writer)
 
-    def _deny_audit_edits(self, grantee: iam.IGrantable, audit_writer: bool) -> None:
-        denied = AUDIT_EDITS if audit_writer else (*AUDIT_EDITS, "dynamodb:PutItem")
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="AuditLogIsAppendOnly",
-                effect=iam.Effect.DENY,
-                actions=sorted(denied),
-                resources=[self.table.table_arn],
-                conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [AUDIT_PARTITIONS]}},
-            )
+    def grant_audit(self, function: lambda_.Function, *, append: bool = False, read: bool = False) -> None:
+        """The audit log for `function`: `append` is PutItem alone (never Update, Delete or BatchWrite, which
+        the table's policy denies to everyone anyway), `read` GetItem and Query (by subject, by actor). The
+        function learns the table's name from `AUDIT_TABLE_NAME`."""
+        actions = (*(AUDIT_APPEND_ACTIONS if append else ()), *(AUDIT_READ_ACTIONS if read else ()))
+        _grant_items(function, self.audit, AUDIT_INDEXES if read else (), actions)
+        self.key.grant(function, *(KEY_WRITE_ACTIONS if append else KEY_READ_ACTIONS))
+        function.add_environment("AUDIT_TABLE_NAME", self.audit.table_name)
+
+    def _audit_table(self, config: StageConfig) -> dynamodb.Table:
+        """The audit log's own table: no TTL (nothing expires), point-in-time recovery, the data key, a
+        keys-only stream for the watcher (functions/audit_watch), and a resource policy that denies every
+        update and delete of an item to every principal, administrators included."""
+        table = dynamodb.Table(
+            self,
+            "AuditTable",
+            partition_key=_key(AUDIT_TABLE.partition_key),
+            sort_key=_key(AUDIT_TABLE.sort_key or "sk"),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType.KEYS_ONLY,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            deletion_protection=config.is_prod,
+            removal_policy=removal_policy(config),
+            resource_policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AuditEntriesAreNeverChanged",
+                        effect=iam.Effect.DENY,
+                        principals=[iam.AnyPrincipal()],
+                        actions=sorted(AUDIT_EDITS),
+                        resources=["*"],  # this table (a table's own policy cannot name its generated ARN)
+                    )
+                ]
+            ),
         )
+        for index in AUDIT_TABLE.global_indexes:
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_key(index.partition_key),
+                sort_key=_key(index.sort_key or ""),
+            )
+        return table
 
     def grant_partition_writes(
         self, grantee: iam.IGrantable, actions: Sequence[str], partitions: Sequence[str]
     ) -> None:
-        """Item writes limited to partitions whose key matches one of `partitions` (e.g. `TRADER#*`); the
-        audit log stays out of reach (denied explicitly too, as for every writer)."""
+        """Item writes limited to partitions whose key matches one of `partitions` (e.g. `TRADER#*`)."""
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=sorted(actions),
@@ -153,7 +193,6 @@ class Data(Construct):
             )
         )
         self.key.grant(grantee, *KEY_WRITE_ACTIONS)
-        self._deny_audit_edits(grantee, audit_writer=False)
 
     def grant_connections(self, grantee: iam.IGrantable, *actions: str) -> None:
         """The given item actions on the connections table and its `by_trader` index."""

@@ -137,10 +137,18 @@ def depend_on_policy_only(resource: CfnResource, role: iam.Role) -> None:
     resource.add_override("DependsOn", [Stack.of(resource).get_logical_id(policy.node.default_child)])
 
 
+METRICS_NAMESPACE = "propdesk"
+
+
+def service_name(name: str) -> str:
+    """The `service` dimension of function `name`'s metrics (Powertools reads it from the environment)."""
+    return f"propdesk-{name}"
+
+
 def _powertools_environment(name: str, config: StageConfig) -> dict[str, str]:
     return {
-        "POWERTOOLS_SERVICE_NAME": f"propdesk-{name}",
-        "POWERTOOLS_METRICS_NAMESPACE": "propdesk",
+        "POWERTOOLS_SERVICE_NAME": service_name(name),
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO" if config.is_prod else "DEBUG",
         "STAGE": config.stage,
     }

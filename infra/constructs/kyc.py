@@ -151,7 +151,8 @@ class KycEndpoints(Construct):
             ),
         )
         grant_case_writes(data, self.webhook)
-        data.grant_table(self.api, write=True, audit_writer=True)  # cases, rate counters, audit entries
+        data.grant_table(self.api, write=True)  # cases, rate counters
+        data.grant_audit(self.api, append=True)  # audit entries
         for function in (self.webhook, self.api):
             secret.grant_read(function)
             bus.grant_put_events_to(function)

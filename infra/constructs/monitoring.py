@@ -1,5 +1,9 @@
 """Alarms: any function error, failed workflow run or message in a dead-letter queue notifies the firm's
-operators.
+operators; so do the failures a function survives on purpose and only counts (a risk record that could not be
+recalculated, an account the daily reset could not advance), and a stream read late (its iterator age).
+
+The counted failures are custom metrics the functions emit through Powertools (namespace `propdesk`,
+dimension `service` = `propdesk-<function>`): `FAILURE_METRICS` names them, one alarm each.
 
 The alarms live in a nested stack (`MonitoringStack`): one alarm per function, queue and workflow is some
 sixty resources, and CloudFormation allows 500 per stack. The nested stack is a leaf: it only reads the
@@ -22,9 +26,33 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.functions import removal_policy
+from infra.constructs.functions import METRICS_NAMESPACE, removal_policy, service_name
 
 PERIOD = Duration.minutes(1)
+# Failures a function reports and goes on (its batch or run succeeds for the rest): alarm name → (function,
+# metric it emits, what the operator should know).
+FAILURE_METRICS = {
+    "risk-records-failed": (
+        "risk_recalc",
+        "RiskRecordsFailed",
+        "a risk record could not be recalculated (it is retried, then parked in the risk-recalc DLQ): the "
+        "account's risk may be stale",
+    ),
+    "reset-accounts-failed": (
+        "daily_reset",
+        "ResetAccountsFailed",
+        "the daily reset could not advance an account (the others went ahead; it is retried on the next "
+        "run): its day may not have rolled over",
+    ),
+    "audit-log-modified": (
+        "audit_watch",
+        "AuditEntriesModified",
+        "an audit entry was changed or removed, which the audit table's policy forbids: find who changed "
+        "the policy or the entry (CloudTrail) and restore the entry from point-in-time recovery",
+    ),
+}
+# How old the oldest unread stream record may be: a breach found a minute late is already too late.
+ITERATOR_AGE_LIMIT = Duration.minutes(1)
 
 
 class Monitoring(Construct):
@@ -36,6 +64,7 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.Function],
         dead_letter_queues: Mapping[str, sqs.Queue],
         workflows: Mapping[str, sfn.StateMachine],
+        stream_consumers: Mapping[str, lambda_.Function],
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -80,13 +109,34 @@ class Monitoring(Construct):
                 f"a {name} workflow run failed (see its execution history)",
             )
 
-    def _alarm(self, name: str, metric: cloudwatch.Metric, description: str) -> None:
+        for name, (function_name, metric_name, description) in FAILURE_METRICS.items():
+            self._alarm(
+                name,
+                cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=metric_name,
+                    dimensions_map={"service": service_name(function_name)},
+                    period=PERIOD,
+                    statistic="Sum",
+                ),
+                description,
+            )
+        for name, function in stream_consumers.items():
+            self._alarm(
+                f"{name}-iterator-age",
+                function.metric("IteratorAge", period=PERIOD, statistic="Maximum"),
+                f"{name} reads its stream late (the oldest unread record is over "
+                f"{ITERATOR_AGE_LIMIT.to_seconds()} s old): look for throttling, errors or a poison record",
+                threshold=ITERATOR_AGE_LIMIT.to_milliseconds(),
+            )
+
+    def _alarm(self, name: str, metric: cloudwatch.Metric, description: str, threshold: float = 1) -> None:
         alarm = cloudwatch.Alarm(
             self,
             name,
             alarm_name=self._config.resource_name(name),
             metric=metric,
-            threshold=1,
+            threshold=threshold,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -106,7 +156,10 @@ class MonitoringStack(NestedStack):
         functions: Mapping[str, lambda_.Function],
         dead_letter_queues: Mapping[str, sqs.Queue],
         workflows: Mapping[str, sfn.StateMachine],
+        stream_consumers: Mapping[str, lambda_.Function],
     ) -> None:
         super().__init__(scope, construct_id, description=f"propdesk {config.stage}: alarms")
-        self.monitoring = Monitoring(self, "Alarms", config, functions, dead_letter_queues, workflows)
+        self.monitoring = Monitoring(
+            self, "Alarms", config, functions, dead_letter_queues, workflows, stream_consumers
+        )
         self.topic = self.monitoring.topic

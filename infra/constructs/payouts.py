@@ -35,7 +35,8 @@ class Payouts(Construct):
                 {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
             ),
         )
-        data.grant_table(payouts_api, write=True, audit_writer=True)  # payouts, the lock, decisions audited
+        data.grant_table(payouts_api, write=True)  # payouts and the lock
+        data.grant_audit(payouts_api, append=True)  # decisions audited
         bus.grant_put_events_to(payouts_api)
         api.add_routes({"payouts_api": payouts_api})
         self.function = payouts_api

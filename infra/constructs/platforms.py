@@ -198,7 +198,8 @@ class PlatformEnforcement(Construct):
                 max_concurrency=COMMANDS_CONCURRENCY,
             )
         )
-        data.grant_table(function, write=True, audit_writer=True)  # appends each command's audit entry
+        data.grant_table(function, write=True)
+        data.grant_audit(function, append=True)  # appends each command's audit entry
         bus.grant_put_events_to(function)  # firm.alert
         self.grant_connections(function)
         return function

@@ -114,9 +114,10 @@ class Purchases(Construct):
             ),
         )
         for function in (orders_api, stripe_webhook, crypto_webhook):
-            # orders_api appends the audit entry of a staff refund request in the order's transaction
-            data.grant_table(function, write=True, audit_writer=function is orders_api)
+            data.grant_table(function, write=True)
             bus.grant_put_events_to(function)
+        # orders_api appends the audit entry of a staff refund request in the order's transaction
+        data.grant_audit(orders_api, append=True)
         stripe.grant_read(orders_api)
         stripe.grant_read(stripe_webhook)
         coinbase.grant_read(orders_api)

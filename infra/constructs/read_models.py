@@ -69,7 +69,8 @@ class ReadModels(Construct):
                 ],
             )
         )
-        data.grant_table(self.function, write=True, audit_writer=True)
+        data.grant_table(self.function, write=True)
+        data.grant_audit(self.function, append=True)  # audit entries of automated enforcement
         data.grant_realtime(self.function, *READ_ACTIONS, *WRITE_ACTIONS)
         data.grant_connections(self.function, "dynamodb:GetItem", "dynamodb:DeleteItem")
         realtime.grant_post_to_connections(self.function)

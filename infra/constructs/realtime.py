@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Stack
+from aws_cdk import Fn, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -57,7 +57,7 @@ class Realtime(Construct):
                 256,
                 {
                     "USER_POOL_ID": identity.user_pool.user_pool_id,
-                    "USER_POOL_CLIENT_IDS": identity.client.user_pool_client_id,
+                    "USER_POOL_CLIENT_IDS": Fn.join(",", identity.client_ids),
                 },
             ),
         )

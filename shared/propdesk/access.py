@@ -49,6 +49,7 @@ class Permission(StrEnum):
     DECIDE_KYC = "decide_kyc"  # decide a KYC case waiting for review, overturn a decision, reopen a case
     MANAGE_PROGRAMS = "manage_programs"  # publish new versions of a program's rule pack
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
+    REVIEW_PROGRESSIONS = "review_progressions"  # approve or reject a passed account's next phase or funding
     REVIEW_ABUSE = "review_abuse"  # the abuse flags with their evidence, and decisions on them
     ERASE_PERSONAL_DATA = "erase_personal_data"  # a trader's erasure request (docs/security.md)
 
@@ -65,6 +66,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.DECIDE_KYC: frozenset({RISK, ADMIN}),
     Permission.MANAGE_PROGRAMS: frozenset({ADMIN}),
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
+    Permission.REVIEW_PROGRESSIONS: frozenset({RISK, ADMIN}),
     Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
     Permission.ERASE_PERSONAL_DATA: frozenset({ADMIN}),
 }

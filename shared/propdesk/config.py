@@ -45,6 +45,12 @@ class TableSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
 
 
+class AuditLogSettings(FunctionSettings):
+    """For the functions that append to or read the audit log (its own table)."""
+
+    audit_table_name: str = Field(min_length=1)
+
+
 class EventBusSettings(TableSettings):
     event_bus_name: str = Field(min_length=1)
 
@@ -105,7 +111,7 @@ class KycWebhookSettings(KycProviderSettings):
     pass
 
 
-class KycApiSettings(KycProviderSettings):
+class KycApiSettings(KycProviderSettings, AuditLogSettings):
     pass
 
 
@@ -159,7 +165,7 @@ class WsAuthorizerSettings(FunctionSettings):
         return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
-class AbuseDetectSettings(EventBusSettings):
+class AbuseDetectSettings(EventBusSettings, AuditLogSettings):
     """The abuse detectors' state table and the firm's choices (`propdesk.abuse.firm_settings`):
     `ABUSE_THRESHOLDS="copy_trading.min_repeats=6,..."`, `ABUSE_ENFORCEMENT="hedging=fail_accounts:high"`."""
 
@@ -168,7 +174,7 @@ class AbuseDetectSettings(EventBusSettings):
     abuse_enforcement: str = ""
 
 
-class AbuseDeepPassSettings(EventBusSettings):
+class AbuseDeepPassSettings(EventBusSettings, AuditLogSettings):
     """The daily deep pass: the window in days and the same firm choices as the stream's."""
 
     abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
@@ -176,21 +182,42 @@ class AbuseDeepPassSettings(EventBusSettings):
     abuse_enforcement: str = ""
 
 
-class AbuseApiSettings(EventBusSettings):
+class AbuseApiSettings(EventBusSettings, AuditLogSettings):
     """The review queue's function: failing accounts is requested on the bus."""
 
 
-class StaffApiSettings(TableSettings):
+class StaffApiSettings(TableSettings, AuditLogSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
 
 class AuthApiSettings(TableSettings):
-    """The app client the sign-in routes use (its calls need no pool id) and the table of rate counters."""
+    """The pool and its server-side app client the sign-in routes use (AdminInitiateAuth needs the pool;
+    the client's secret is read from the pool at run time), and the table of rate counters."""
 
+    user_pool_id: str = Field(min_length=1)
     user_pool_client_id: str = Field(min_length=1)
 
 
-class StreamProjectionsSettings(TableSettings, WebSocketSettings):
+class PreSignUpSettings(FunctionSettings):
+    """The Cognito trigger needs no table; the firm may name throwaway-mailbox services beyond the built-in
+    list (`propdesk.purchases.fraud.DISPOSABLE_DOMAINS`), comma-separated."""
+
+    stage: str = Field(min_length=1)
+    extra_disposable_domains: str = ""
+
+    @property
+    def disposable_domains(self) -> frozenset[str]:
+        extra = (part.strip().lower() for part in self.extra_disposable_domains.split(","))
+        return frozenset(domain for domain in extra if domain)
+
+
+class AuditWatchSettings(FunctionSettings):
+    """The audit table's watcher reads nothing but its stream; its stage names it in logs and alarms."""
+
+    stage: str = Field(min_length=1)
+
+
+class StreamProjectionsSettings(TableSettings, WebSocketSettings, AuditLogSettings):
     realtime_table_name: str = Field(min_length=1)
 
 
@@ -198,7 +225,7 @@ class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
 
 
-class PayoutsApiSettings(EventBusSettings):
+class PayoutsApiSettings(EventBusSettings, AuditLogSettings):
     """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
 
     payout_profit_split_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
@@ -221,7 +248,7 @@ class PaymentProviderSettings(EventBusSettings):
     coinbase_api_base: str = "https://api.commerce.coinbase.com"
 
 
-class OrdersApiSettings(PaymentProviderSettings):
+class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings):
     checkout_success_url: str = Field(default="https://app.example.com/purchase/success", min_length=1)
     checkout_cancel_url: str = Field(default="https://app.example.com/purchase/cancel", min_length=1)
     # The firm's choice per fraud check, e.g. "disposable_email=block,country_mismatch=flag".
@@ -248,6 +275,18 @@ class ProvisioningSettings(EventBusSettings):
     mail_from: str = Field(min_length=3)
     firm_name: str = Field(min_length=1)
     platform_login_url: str | None = None
+
+
+class ProgressionSettings(EventBusSettings):
+    """The progression workflow's steps that read and write the table and publish (start, review, finish)."""
+
+
+class ProgressionOpenSettings(ProvisioningSettings):
+    """Opening the next account: provisioning's platform connection (Match-Trader)."""
+
+
+class ProgressionApiSettings(TableSettings, AuditLogSettings):
+    pass
 
 
 class ReconciliationSettings(PaymentProviderSettings):
@@ -298,7 +337,7 @@ class PlatformConnectionsSettings(EventBusSettings):
     platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
 
 
-class PlatformCommandsSettings(PlatformConnectionsSettings):
+class PlatformCommandsSettings(PlatformConnectionsSettings, AuditLogSettings):
     # The queue the function reads, to delay a failed command's next delivery (backoff); none: the queue's
     # own visibility timeout.
     commands_queue_url: str | None = None

@@ -235,6 +235,31 @@ class AccountProvisioned(AccountEvent):
     server: str
 
 
+class AccountContinued(AccountEvent):
+    """A passed account continues in the next account of its chain (`account_id`): a fresh balance, a new
+    login on the platform (the password reaches the trader once, by e-mail, never an event)."""
+
+    previous_account_id: str
+    program_id: str
+    program_version: int
+    phase: int  # the account's place in its chain: 1 for the first phase
+    platform: str
+    login: str
+    server: str
+
+
+class AccountPhaseStarted(AccountContinued):
+    """The next evaluation phase's account is open (e.g. phase 2 after phase 1 passed)."""
+
+    detail_type: ClassVar[str] = "account.phase_started"
+
+
+class AccountFunded(AccountContinued):
+    """The funded account is open: the trader passed the last phase of the chain."""
+
+    detail_type: ClassVar[str] = "account.funded"
+
+
 class FirmAlert(DomainEvent):
     """Something the firm's staff must look at (a dispute, provisioning stuck, a reconciliation mismatch)."""
 
@@ -302,6 +327,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PurchaseDisputeClosed,
         PurchaseFlagged,
         AccountProvisioned,
+        AccountPhaseStarted,
+        AccountFunded,
         FirmAlert,
         PayoutRequested,
         PayoutApproved,

@@ -85,22 +85,35 @@ class UserNotConfirmedError(ForbiddenError):
     code = "user_not_confirmed"
 
 
+@dataclass(frozen=True, slots=True)
+class CallerContext:
+    """The person behind a sign-in or sign-up as our server saw the request, for the identity provider's
+    risk checks (Cognito threat protection scores the caller's address, not our function's)."""
+
+    source_ip: str | None
+    server_name: str = ""  # the host the client called
+    server_path: str = ""  # the path the client called
+    headers: tuple[tuple[str, str], ...] = ()  # the few request headers worth scoring (e.g. User-Agent)
+
+
 class IdentityProvider(Protocol):
     """Sign-up and sign-in at the user pool. Refusals are domain errors: wrong credentials
     `UnauthorizedError`, an unconfirmed user `UserNotConfirmedError`, a bad password or code
-    `InvalidInputError` (field `password` or `code`), the provider's own throttling `RateLimitedError`, an
-    outage `IdentityProviderUnavailableError`."""
+    `InvalidInputError` (field `password` or `code`; a sign-up the pool's rules refuse names its field), the
+    provider's own throttling `RateLimitedError`, an outage `IdentityProviderUnavailableError`."""
 
-    def sign_in(self, email: str, password: str) -> SessionTokens: ...
+    def sign_in(self, email: str, password: str, context: CallerContext | None = None) -> SessionTokens: ...
 
     def refresh(self, refresh_token: str) -> SessionTokens: ...
 
-    def sign_up(self, email: str, password: str, attributes: Mapping[str, str]) -> None:
+    def sign_up(
+        self, email: str, password: str, attributes: Mapping[str, str], context: CallerContext | None = None
+    ) -> None:
         """Register an unconfirmed user and send the confirmation code; an existing e-mail is a no-op
         (the caller cannot tell, so that sign-up does not reveal who has an account)."""
         ...
 
-    def confirm_sign_up(self, email: str, code: str) -> None: ...
+    def confirm_sign_up(self, email: str, code: str, context: CallerContext | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,13 @@ from typing import Any
 
 from propdesk.domain_events import DomainEvent
 from propdesk.errors import InvalidInputError, UnauthorizedError
-from propdesk.ports import IdentityProviderUnavailableError, SessionTokens, StaffUser, UserNotConfirmedError
+from propdesk.ports import (
+    CallerContext,
+    IdentityProviderUnavailableError,
+    SessionTokens,
+    StaffUser,
+    UserNotConfirmedError,
+)
 
 
 @dataclass
@@ -116,16 +122,17 @@ class InMemoryIdentityProvider:
     users: dict[str, _PoolUser] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    contexts: list[CallerContext | None] = field(default_factory=list)  # each call's caller, as told
     fail_next: Exception | None = None
     issued: int = 0
 
     def add_user(self, email: str, password: str, confirmed: bool = True) -> None:
         self.users[email] = _PoolUser(password, {"email": email}, confirmed)
 
-    def sign_in(self, email: str, password: str) -> SessionTokens:
+    def sign_in(self, email: str, password: str, context: CallerContext | None = None) -> SessionTokens:
         from propdesk.adapters.cognito_auth import WRONG_CREDENTIALS
 
-        self._called("sign_in")
+        self._called("sign_in", context)
         user = self.users.get(email)
         if user is None or user.password != password:
             raise UnauthorizedError(WRONG_CREDENTIALS)
@@ -145,25 +152,28 @@ class InMemoryIdentityProvider:
         self.issued += 1
         return SessionTokens(f"id-{self.issued}", f"access-{self.issued}", None, 3600)
 
-    def sign_up(self, email: str, password: str, attributes: Mapping[str, str]) -> None:
-        self._called("sign_up")
+    def sign_up(
+        self, email: str, password: str, attributes: Mapping[str, str], context: CallerContext | None = None
+    ) -> None:
+        self._called("sign_up", context)
         if email in self.users:
             return
         if len(password) < 12 or password.isalnum() or password.lower() == password:
             raise InvalidInputError("the password does not meet the policy", "password")
         self.users[email] = _PoolUser(password, {**attributes, "email": email})
 
-    def confirm_sign_up(self, email: str, code: str) -> None:
+    def confirm_sign_up(self, email: str, code: str, context: CallerContext | None = None) -> None:
         from propdesk.adapters.cognito_auth import CODE_REFUSED
 
-        self._called("confirm_sign_up")
+        self._called("confirm_sign_up", context)
         user = self.users.get(email)
         if user is None or user.confirmed or user.code != code:
             raise InvalidInputError(CODE_REFUSED, "code")
         user.confirmed = True
 
-    def _called(self, name: str) -> None:
+    def _called(self, name: str, context: CallerContext | None = None) -> None:
         self.calls.append(name)
+        self.contexts.append(context)
         failure, self.fail_next = self.fail_next, None
         if failure is not None:
             raise failure

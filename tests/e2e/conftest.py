@@ -70,10 +70,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
 
 @pytest.fixture(scope="session")
 def trader_token(stack: DeployedStack) -> str:
-    cognito = stack.client("cognito-idp")
-    answer = cognito.initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": stack.demo["trader_email"], "PASSWORD": stack.demo["password"]},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(stack.demo["trader_email"], stack.demo["password"])

@@ -37,13 +37,24 @@ class DeployedStack:
     def outputs(self) -> dict[str, str]:
         return self.endpoints.outputs
 
+    def id_token(self, email: str, password: str) -> str:
+        """A user's ID token, signed in as auth_api does (AdminInitiateAuth on the server-side client)."""
+        from scripts.local_cloud.tokens import admin_id_token
+
+        return admin_id_token(self.client("cognito-idp"), self.outputs, email, password)
+
     def client(self, service: str) -> Any:
+        return self.client_with(service, None)
+
+    def client_with(self, service: str, config: Any) -> Any:
+        """A client of the local cloud with a botocore `Config` (e.g. a longer read timeout)."""
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoints.cloud,
             region_name=REGION,
             aws_access_key_id="test",
             aws_secret_access_key="test",
+            config=config,
         )
 
     def push_events(
@@ -134,6 +145,7 @@ def bind_data_layer(stack: DeployedStack) -> None:
             REGION,
             cloud,
             realtime_table_name=outputs.get("RealtimeTableName"),
+            audit_table_name=outputs.get("AuditTableName"),
         )
     )
 

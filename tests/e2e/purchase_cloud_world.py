@@ -30,15 +30,7 @@ class PurchaseCloud:
     match_trader: FakeMatchTrader
 
     def token(self) -> str:
-        answer = self.stack.client("cognito-idp").initiate_auth(
-            AuthFlow="USER_PASSWORD_AUTH",
-            ClientId=self.stack.outputs["UserPoolClientId"],
-            AuthParameters={
-                "USERNAME": self.stack.demo["trader_email"],
-                "PASSWORD": self.stack.demo["password"],
-            },
-        )
-        return str(answer["AuthenticationResult"]["IdToken"])
+        return self.stack.id_token(self.stack.demo["trader_email"], self.stack.demo["password"])
 
     def deliver_stripe(self, event: dict[str, Any], **signing: Any) -> Any:
         body, headers = self.stripe.delivery(event, **signing)

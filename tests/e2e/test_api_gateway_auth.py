@@ -17,12 +17,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def staff_token(stack: DeployedStack) -> str:
-    answer = stack.client("cognito-idp").initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": stack.demo["staff_email"], "PASSWORD": stack.demo["password"]},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(stack.demo["staff_email"], stack.demo["password"])
 
 
 def test_the_openapi_document_and_swagger_ui_are_served(stack: DeployedStack) -> None:

@@ -73,12 +73,7 @@ def risk_officer_token(stack: DeployedStack) -> str:
     cognito = stack.client("cognito-idp")
     email = "risk@demo.propdesk.local"
     ensure_user(cognito, stack.outputs["UserPoolId"], email, "risk")
-    answer = cognito.initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(email, DEMO_PASSWORD)
 
 
 def test_an_override_with_reinstatement_makes_the_metrics_active_again(

@@ -19,6 +19,21 @@ PER_EMAIL_WINDOW_SECONDS = 300
 LOCAL_CONFIRMATION_CODE = "123456"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm_pre_sign_up_trigger(stack: DeployedStack) -> None:
+    """Start the pool's pre-sign-up trigger once, straight through Cognito: the emulator's first invocation
+    of a function unpacks the dependency layer (tens of seconds on a busy machine), which would otherwise
+    fall inside auth_api's 20 s budget for its first sign-up. (On AWS its cold start is about a second.)"""
+    from botocore.config import Config
+
+    slow = stack.client_with("cognito-idp", Config(read_timeout=120, retries={"max_attempts": 1}))
+    slow.sign_up(
+        ClientId=stack.outputs["UserPoolClientId"],
+        Username=f"warm-up-{uuid.uuid4().hex[:8]}@example.com",
+        Password="Warm-Up-Passw0rd!",
+    )
+
+
 def sign_in(stack: DeployedStack, email: str, password: str) -> tuple[int, dict[str, object], dict[str, str]]:
     answer = stack.http("POST", "/v1/auth/sign-in", body={"email": email, "password": password})
     return answer.status, answer.body, answer.headers
@@ -90,3 +105,42 @@ def test_a_weak_password_is_refused_on_the_password_field(stack: DeployedStack) 
 
     assert answer.status == 422
     assert answer.body["error"]["field"] == "password"
+
+
+def test_the_public_client_has_no_password_flow_to_guess_against(stack: DeployedStack) -> None:
+    # The local cloud enforces a client's auth flows only when started with AUTH=true, so the deployed
+    # client's configuration is what is checked here (Cognito refuses a flow the client does not list).
+    cognito = stack.client("cognito-idp")
+    pool_id = stack.outputs["UserPoolId"]
+    public = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=stack.outputs["UserPoolClientId"])
+    server = cognito.describe_user_pool_client(
+        UserPoolId=pool_id, ClientId=stack.outputs["UserPoolServerClientId"]
+    )
+
+    assert set(public["UserPoolClient"]["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+    }  # fmt: skip
+    assert "ClientSecret" not in public["UserPoolClient"]
+    assert set(server["UserPoolClient"]["ExplicitAuthFlows"]) == {
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+    }  # fmt: skip
+    assert server["UserPoolClient"]["ClientSecret"]
+
+
+def test_a_sign_up_sent_straight_to_cognito_meets_the_rules_of_our_api(stack: DeployedStack) -> None:
+    from botocore.exceptions import ClientError
+
+    cognito = stack.client("cognito-idp")
+    with pytest.raises(ClientError) as refused:
+        cognito.sign_up(
+            ClientId=stack.outputs["UserPoolClientId"],
+            Username=f"burner-{uuid.uuid4().hex[:8]}@mailinator.com",
+            Password="Fresh-Trader-9!",
+        )
+    through_the_api = stack.http(
+        "POST", "/v1/auth/sign-up", body={"email": "burner@mailinator.com", "password": "Fresh-Trader-9!"}
+    )
+
+    assert refused.value.response["Error"]["Code"] == "UserLambdaValidationException"
+    assert "refused field=email" in refused.value.response["Error"]["Message"]
+    assert through_the_api.status == 422 and through_the_api.body["error"]["field"] == "email"

@@ -21,12 +21,7 @@ REASON = "joins the risk desk (e2e check)"
 
 @pytest.fixture(scope="module")
 def admin_token(stack: DeployedStack) -> str:
-    answer = stack.client("cognito-idp").initiate_auth(
-        AuthFlow="USER_PASSWORD_AUTH",
-        ClientId=stack.outputs["UserPoolClientId"],
-        AuthParameters={"USERNAME": stack.demo["staff_email"], "PASSWORD": stack.demo["password"]},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return stack.id_token(stack.demo["staff_email"], stack.demo["password"])
 
 
 def subject_of(token: str) -> str:

@@ -125,7 +125,17 @@ def project_context() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    work = tmp_path_factory.mktemp("synth")
+    yield synthesize(tmp_path_factory.mktemp("synth"))
+
+
+@pytest.fixture(scope="session")
+def synthesized_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The stack as `make dev` deploys it into the local cloud (`-c local=true`)."""
+    yield synthesize(tmp_path_factory.mktemp("synth-local"), local="true")
+
+
+def synthesize(work: Path, **extra_context: str) -> Synthesized:
+    """Synthesize the app (stage dev, the project's cdk.json context plus `extra_context`) under `work`."""
     layer = work / "layer"
     (layer / "python").mkdir(parents=True)  # the stack needs a layer folder; its content is make layer's job
     context = {
@@ -133,6 +143,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
         "stage": "dev",
         "layer_dir": str(layer),
         "asset_dir": str(work / "assets"),
+        **extra_context,
     }
     app = App(context=context, outdir=str(work / "cdk.out"))
     build_app(app)
@@ -145,7 +156,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     raw = flattened(json.loads(template_path.read_text()), work / "cdk.out")
     report_path = work / "cdk.out" / "validation-report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
-    yield Synthesized(
+    return Synthesized(
         template=Template.from_json(raw),
         resources=raw["Resources"],
         outputs=raw.get("Outputs", {}),

@@ -1,6 +1,6 @@
-"""auth_api's least privilege: its routes are public (a caller has no token yet), its role counts rate limits
-in the main table and holds no Cognito permission at all (InitiateAuth, SignUp and ConfirmSignUp are public
-calls it sends unsigned)."""
+"""auth_api's least privilege: its routes are public (a caller has no token yet); its role counts rate limits
+in the main table and, in the user pool, may only sign users in through its server-side client
+(AdminInitiateAuth) and read that client's secret (DescribeUserPoolClient), on that pool alone."""
 
 from __future__ import annotations
 
@@ -15,20 +15,35 @@ pytestmark = pytest.mark.infra
 AUTH_ROUTES = {"/v1/auth/sign-in", "/v1/auth/refresh", "/v1/auth/sign-up", "/v1/auth/confirm"}
 
 
-def test_the_role_only_updates_rate_counters_and_never_calls_cognito(synthesized: Synthesized) -> None:
+def test_the_role_updates_rate_counters_and_signs_in_through_its_own_client_only(
+    synthesized: Synthesized,
+) -> None:
     actions = synthesized.function_actions("auth_api")
 
-    assert not {action for action in actions if action.startswith("cognito-idp:")}
+    cognito = {action for action in actions if action.startswith("cognito-idp:")}
+    assert cognito == {"cognito-idp:AdminInitiateAuth", "cognito-idp:DescribeUserPoolClient"}
     dynamodb = {action for action in actions if action.startswith("dynamodb:")}
     assert "dynamodb:UpdateItem" in dynamodb
     assert not dynamodb & {"dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem"}
 
 
-def test_the_function_knows_the_app_client(synthesized: Synthesized) -> None:
-    _, properties = synthesized.functions()["auth_api"]
+def test_the_cognito_grants_name_the_user_pool_and_nothing_wider(synthesized: Synthesized) -> None:
+    [pool_id] = synthesized.of_type("AWS::Cognito::UserPool")
+    statements = [
+        statement
+        for statement in synthesized.function_statements("auth_api")
+        if "cognito-idp:AdminInitiateAuth" in json.dumps(statement["Action"])
+    ]
 
-    client_id = properties["Environment"]["Variables"]["USER_POOL_CLIENT_ID"]
-    assert json.dumps(client_id).count("AppClient") == 1  # a reference to the pool's app client
+    assert [statement["Resource"] for statement in statements] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+
+
+def test_the_function_knows_the_pool_and_its_server_side_client(synthesized: Synthesized) -> None:
+    _, properties = synthesized.functions()["auth_api"]
+    variables = properties["Environment"]["Variables"]
+
+    assert json.dumps(variables["USER_POOL_CLIENT_ID"]).count("ServerClient") == 1
+    assert "UserPool" in json.dumps(variables["USER_POOL_ID"])
 
 
 def test_the_auth_routes_are_post_without_an_authorizer(synthesized: Synthesized) -> None:

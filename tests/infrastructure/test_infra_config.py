@@ -83,3 +83,28 @@ def test_the_app_refuses_to_build_without_the_layer(tmp_path: Path) -> None:
 
     with pytest.raises(AssetError, match="run `make layer`"):
         build_app(app)
+
+
+def test_prod_is_not_built_with_example_addresses(tmp_path: Path) -> None:
+    app = App(context={**project_context(), "stage": "prod", "layer_dir": str(tmp_path)})
+
+    with pytest.raises(ConfigError) as refused:
+        build_app(app)
+
+    assert "alarm_email" in str(refused.value)
+    assert "checkout_success_url" in str(refused.value)
+    assert "checkout_cancel_url" in str(refused.value)
+
+
+def test_prod_with_real_addresses_passes_the_check_and_dev_keeps_its_examples() -> None:
+    from infra.config import placeholder_addresses, refuse_placeholders_in_prod
+
+    real = {
+        "checkout_success_url": "https://desk.firm.io/ok",
+        "checkout_cancel_url": "https://desk.firm.io/no",
+    }
+    refuse_placeholders_in_prod(_config(stage="prod", alarm_email="ops@firm.io"), real)
+    refuse_placeholders_in_prod(_config(), {"checkout_success_url": "https://app.example.com/ok"})
+    assert placeholder_addresses(
+        {"a": "ops@example.com", "b": "https://app.example.org:8443/x", "c": "https://example.com.evil.io/"}
+    ) == ["a", "b"]

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.config import load_config
 from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory
 from infra.constructs.identity import Identity
 from tests.infrastructure.conftest import Synthesized, project_context
 
@@ -18,12 +19,17 @@ pytestmark = pytest.mark.infra
 
 
 def _table_with_key(synthesized: Synthesized, attribute: str) -> dict[str, Any]:
-    """The one table keyed by `attribute` (for `pk`: the streamed main table, not the realtime table)."""
+    """The one table keyed by `attribute` (for `pk`: the main table, streamed with its images, not the
+    realtime or audit table)."""
     tables = [
         table["Properties"]
         for table in synthesized.of_type("AWS::DynamoDB::Table").values()
         if table["Properties"]["KeySchema"][0]["AttributeName"] == attribute
-        and (attribute != "pk" or "StreamSpecification" in table["Properties"])
+        and (
+            attribute != "pk"
+            or table["Properties"].get("StreamSpecification", {}).get("StreamViewType")
+            == "NEW_AND_OLD_IMAGES"
+        )
     ]
     assert len(tables) == 1
     table: dict[str, Any] = tables[0]
@@ -93,7 +99,7 @@ def prod_data_and_identity(tmp_path_factory: pytest.TempPathFactory) -> Template
     stack = Stack(app, "ProdData")
     config = load_config(app.node.try_get_context)
     Data(stack, "Data", config)
-    Identity(stack, "Identity", config)
+    Identity(stack, "Identity", config, FunctionFactory(stack, config))
     return Template.from_stack(stack)
 
 

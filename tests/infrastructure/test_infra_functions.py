@@ -13,13 +13,16 @@ pytestmark = pytest.mark.infra
 EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
-    "staff_api": {"TABLE_NAME", "USER_POOL_ID"},
-    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
-    "auth_api": {"TABLE_NAME", "USER_POOL_CLIENT_ID"},
+    "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME"},
+    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME"},
+    "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
+    "pre_sign_up": set(),
     "api_docs": set(),
     "stream_projections": {
         "TABLE_NAME", "CONNECTIONS_TABLE_NAME", "REALTIME_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE",
+        "AUDIT_TABLE_NAME",
     },
+    "audit_watch": set(),
     "platform_events": {"TABLE_NAME", "PLATFORM_SIGNING_SECRET_ARNS"},
     "platform_reconciliation": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
@@ -49,6 +52,13 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
+    **{name: {"TABLE_NAME", "EVENT_BUS_NAME"}
+       for name in ("progression_start", "progression_review", "progression_finish")},
+    "progression_open": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
+        "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
+    },
+    "progression_api": {"TABLE_NAME"},
     "abuse_detect": {
         "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT",
     },
@@ -65,7 +75,10 @@ EXPECTED_ENVIRONMENT = {
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",
+    "AUDIT_TABLE_NAME",
 }
+for _appender in ("kyc_api", "platform_commands", "abuse_api", "abuse_detect", "abuse_deep_pass"):
+    EXPECTED_ENVIRONMENT[_appender] = EXPECTED_ENVIRONMENT[_appender] | {"AUDIT_TABLE_NAME"}
 # A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's.
 LONGEST_RUN = {"abuse_deep_pass": 900}
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}

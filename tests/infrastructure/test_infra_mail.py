@@ -37,10 +37,10 @@ def test_the_firm_sends_from_an_ses_identity_of_its_domain(synthesized: Synthesi
 
 def test_only_the_mailer_and_provisioning_may_send_mail(synthesized: Synthesized) -> None:
     senders = {name for name in synthesized.functions() if _send_statements(synthesized, name)}
-    assert senders == {"mailer", "provisioning"}
+    assert senders == {"mailer", "provisioning", "progression_open"}  # the next account's login
 
 
-@pytest.mark.parametrize("name", ["mailer", "provisioning"])
+@pytest.mark.parametrize("name", ["mailer", "provisioning", "progression_open"])
 def test_sending_is_ses_send_email_on_the_identity_from_the_firms_address_only(
     synthesized: Synthesized, name: str
 ) -> None:
@@ -52,7 +52,7 @@ def test_sending_is_ses_send_email_on_the_identity_from_the_firms_address_only(
 
 
 def test_both_senders_sign_with_the_firms_name(synthesized: Synthesized) -> None:
-    for name in ("mailer", "provisioning"):
+    for name in ("mailer", "provisioning", "progression_open"):
         variables = synthesized.functions()[name][1]["Environment"]["Variables"]
         assert variables["MAIL_FROM"] == f"{synthesized.context['firm_name']} <{SENDER}>"
         assert variables["FIRM_NAME"] == synthesized.context["firm_name"]

@@ -1,5 +1,5 @@
-"""Operators hear about every function error, every failed workflow run and every message parked in a
-dead-letter queue."""
+"""Operators hear about every function error, every failed workflow run, every message parked in a
+dead-letter queue, every risk record or reset account that failed, and a stream read late."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.conftest import PROJECT_ROOT, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -46,18 +46,21 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized: Synthesized) -> 
     assert len(alarmed) >= 6
 
 
-def test_the_kyc_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
-    machine_id = next(iter(synthesized.of_type("AWS::StepFunctions::StateMachine")))
+def test_every_workflow_has_a_failed_runs_alarm(synthesized: Synthesized) -> None:
+    machine_ids = list(synthesized.of_type("AWS::StepFunctions::StateMachine"))
     alarms = _alarms_on(synthesized, "ExecutionsFailed")
 
-    assert [alarm["Dimensions"][0]["Value"] for alarm in alarms] == [{"Ref": machine_id}]
+    assert sorted(str(alarm["Dimensions"][0]["Value"]) for alarm in alarms) == sorted(
+        str({"Ref": machine_id}) for machine_id in machine_ids
+    )
+    assert len(machine_ids) >= 2  # KYC, progression
 
 
 def test_alarms_fire_on_the_first_occurrence_and_notify_the_alarm_topic(synthesized: Synthesized) -> None:
     topic = _alarm_topic(synthesized)
     for alarm in synthesized.of_type("AWS::CloudWatch::Alarm").values():
         properties = alarm["Properties"]
-        assert properties["Threshold"] == 1
+        assert properties["Threshold"] == (60_000 if properties["MetricName"] == "IteratorAge" else 1)
         assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert properties["TreatMissingData"] == "notBreaching"
         assert properties["AlarmActions"] == [{"Ref": topic}]
@@ -71,3 +74,40 @@ def test_the_alarm_topic_mails_the_firms_operators_and_is_encrypted(synthesized:
         {"Protocol": "email", "Endpoint": synthesized.context["alarm_email"], "TopicArn": {"Ref": topic}},
     )
     assert "KmsMasterKeyId" in synthesized.resources[topic]["Properties"]
+
+
+def _custom_alarm(synthesized: Synthesized, metric: str) -> dict[str, Any]:
+    [alarm] = [alarm for alarm in _alarms_on(synthesized, metric) if alarm["Namespace"] == "propdesk"]
+    return alarm
+
+
+@pytest.mark.parametrize(
+    ("function", "metric"),
+    [("risk_recalc", "RiskRecordsFailed"), ("daily_reset", "ResetAccountsFailed")],
+)
+def test_a_failed_risk_record_or_reset_account_alarms_on_the_metric_its_function_emits(
+    synthesized: Synthesized, function: str, metric: str
+) -> None:
+    alarm = _custom_alarm(synthesized, metric)
+    service = synthesized.functions()[function][1]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert alarm["Statistic"] == "Sum"
+    assert f'"{metric}"' in (PROJECT_ROOT / "functions" / function / "handler.py").read_text()
+
+
+def test_the_risk_stream_alarms_when_its_oldest_unread_record_is_a_minute_old(
+    synthesized: Synthesized,
+) -> None:
+    ages = {
+        alarm["Dimensions"][0]["Value"]["Ref"]: alarm
+        for alarm in _alarms_on(synthesized, "IteratorAge")
+        if alarm["Namespace"] == "AWS/Lambda"
+    }
+    risk = ages[synthesized.function_id("risk_recalc")]
+
+    assert risk["Statistic"] == "Maximum"
+    assert risk["Threshold"] == 60_000  # milliseconds: a breach found a minute late is already too late
+    assert risk["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # Only the risk stream: the stack is at CloudFormation's 500-resource limit (docs/security.md).
+    assert set(ages) == {synthesized.function_id("risk_recalc")}

@@ -70,6 +70,7 @@ def _bind(monkeypatch: pytest.MonkeyPatch, server: DynamoDBLocal, names: TableNa
     monkeypatch.setenv("TABLE_NAME", names.main)
     monkeypatch.setenv("CONNECTIONS_TABLE_NAME", names.connections)
     monkeypatch.setenv("REALTIME_TABLE_NAME", names.realtime)
+    monkeypatch.setenv("AUDIT_TABLE_NAME", names.audit)
     bind_tables(
         TableBinding(
             table_name=names.main,
@@ -77,6 +78,7 @@ def _bind(monkeypatch: pytest.MonkeyPatch, server: DynamoDBLocal, names: TableNa
             region=REGION,
             endpoint_url=server.endpoint_url,
             realtime_table_name=names.realtime,
+            audit_table_name=names.audit,
         )
     )
 

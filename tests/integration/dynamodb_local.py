@@ -22,6 +22,7 @@ class TableNames:
     main: str
     connections: str
     realtime: str
+    audit: str
 
 
 def find_jar_dir() -> Path:
@@ -117,6 +118,7 @@ class DynamoDBLocal:
             main=names["PropdeskTable"],
             connections=names["ConnectionsTable"],
             realtime=names["RealtimeTable"],
+            audit=names["AuditTable"],
         )
 
     @staticmethod

@@ -6,4 +6,7 @@ a time (`observe(event, context) -> list[Flag]`), keeping bounded state in keyed
 time (`propdesk.abuse.state.KeyedState`: a DynamoDB item per key in production), and may look again at a
 window of events in a daily deep pass. Flags carry their evidence and a stable id; decisions are staff's,
 or automatic where the firm enabled it, as plain data (`propdesk.abuse.decisions`). See docs/abuse.md.
+
+Also the rules the firm applies at its doors whatever door is used (`propdesk.abuse.sign_up`: our sign-up
+route and Cognito's pre-sign-up trigger).
 """

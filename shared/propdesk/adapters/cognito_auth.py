@@ -1,9 +1,20 @@
-"""`propdesk.ports.IdentityProvider` on a Cognito user pool's app client: InitiateAuth (USER_PASSWORD_AUTH,
-REFRESH_TOKEN_AUTH), SignUp and ConfirmSignUp.
+"""`propdesk.ports.IdentityProvider` on the user pool's server-side app client (one with a secret).
 
-These are Cognito's public, unauthenticated calls: the client sends them unsigned, so the function's role
-needs no Cognito permission at all. Cognito's refusals become domain errors with messages that never tell
-whether an e-mail address has an account. boto3 is imported on first use, not at cold start.
+Why a server-side client: the pool's public client (the dashboard's) has no secret, so anyone could call its
+password flow around our API's limits. Our API instead signs in through a client that only allows
+`ADMIN_USER_PASSWORD_AUTH`, which only a caller with IAM permission on the pool can use (AdminInitiateAuth),
+with the client's secret hash; sign-up and confirmation go through the same client (SignUp and ConfirmSignUp
+with `SecretHash`), refresh through GetTokensFromRefreshToken with the client secret. The secret is read from
+the pool (DescribeUserPoolClient) on first use and re-read every five minutes, so it never sits in the
+function's configuration.
+
+Threat protection scores the person, not our function: each call carries the caller's address and a few
+headers (`ContextData` on AdminInitiateAuth, `UserContextData` on SignUp and ConfirmSignUp; the client
+propagates additional user context data).
+
+Cognito's refusals become domain errors with our own messages (never Cognito's text, which can name the
+account or our configuration), and none tells whether an e-mail address has an account. boto3 is imported on
+first use, not at cold start.
 """
 
 from __future__ import annotations
@@ -14,6 +25,8 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from propdesk.abuse.sign_up import read_refusal
+from propdesk.adapters.cached import CachedValue
 from propdesk.errors import (
     DomainError,
     ForbiddenError,
@@ -21,7 +34,13 @@ from propdesk.errors import (
     RateLimitedError,
     UnauthorizedError,
 )
-from propdesk.ports import IdentityProviderUnavailableError, SessionTokens, UserNotConfirmedError
+from propdesk.observability import logger
+from propdesk.ports import (
+    CallerContext,
+    IdentityProviderUnavailableError,
+    SessionTokens,
+    UserNotConfirmedError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -30,6 +49,13 @@ T = TypeVar("T")
 WRONG_CREDENTIALS = "wrong e-mail address or password"
 STALE_REFRESH_TOKEN = "the refresh token is invalid, expired or revoked: sign in again"  # noqa: S105
 CODE_REFUSED = "this code does not confirm this e-mail address (wrong, used or expired)"
+# The policy's words (not a password).
+POLICY_REFUSAL = (
+    "the password does not meet the policy: 12 characters or more, with upper and lower case letters, "
+    "a digit and a symbol"
+)
+SIGN_UP_REFUSED = "this sign-up cannot be accepted: check the e-mail address, display name and zone"
+UNAVAILABLE = "the sign-in service is unavailable"
 # Cognito's own throttling: the client waits briefly (its per-second quotas refill quickly).
 THROTTLED_RETRY_AFTER_SECONDS = 5
 THROTTLING = frozenset(
@@ -38,6 +64,8 @@ THROTTLING = frozenset(
 OUTAGE = frozenset({"InternalErrorException", "ServiceUnavailableException", "CodeDeliveryFailureException"})
 # Sign-up answers the same whether or not the address is taken (no account enumeration).
 ALREADY_REGISTERED = frozenset({"UsernameExistsException", "AliasExistsException"})
+# Request headers passed on to threat protection (it scores the device and client, never our function).
+SCORED_HEADERS = ("user-agent", "accept-language")
 
 
 def secret_hash(username: str, client_id: str, client_secret: str) -> str:
@@ -47,16 +75,14 @@ def secret_hash(username: str, client_id: str, client_secret: str) -> str:
 
 
 def default_client(region: str, endpoint_url: str | None) -> CognitoIdentityProviderClient:
+    """A signed client: AdminInitiateAuth and DescribeUserPoolClient need the function's IAM role (the public
+    calls, SignUp and the rest, accept signed requests and ignore the signature)."""
     import boto3
-    from botocore import UNSIGNED
     from botocore.config import Config
 
-    config = Config(
-        signature_version=UNSIGNED,
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 2, "mode": "standard"},
-    )
+    # SignUp waits for the pool's pre-sign-up trigger (Cognito gives it 5 s an attempt): a read timeout
+    # shorter than that would retry a sign-up still in progress.
+    config = Config(connect_timeout=2, read_timeout=15, retries={"max_attempts": 2, "mode": "standard"})
     client: CognitoIdentityProviderClient = boto3.session.Session().client(
         "cognito-idp", region_name=region, endpoint_url=endpoint_url, config=config
     )
@@ -66,25 +92,31 @@ def default_client(region: str, endpoint_url: str | None) -> CognitoIdentityProv
 class CognitoIdentityProvider:
     def __init__(
         self,
+        user_pool_id: str,
         client_id: str,
         region: str,
         endpoint_url: str | None = None,
-        client_secret: str | None = None,
+        client_secret: Callable[[], str] | None = None,
         client_factory: Callable[[], CognitoIdentityProviderClient] | None = None,
     ) -> None:
+        self._pool_id = user_pool_id
         self._client_id = client_id
-        self._client_secret = client_secret
         self._factory = client_factory or (lambda: default_client(region, endpoint_url))
         self._client: CognitoIdentityProviderClient | None = None
+        self._secret = CachedValue(client_secret or self._described_secret)
 
-    def sign_in(self, email: str, password: str) -> SessionTokens:
-        parameters = {"USERNAME": email, "PASSWORD": password, **self._secret_parameter(email)}
+    def sign_in(self, email: str, password: str, context: CallerContext | None = None) -> SessionTokens:
+        request: dict[str, Any] = {
+            "UserPoolId": self._pool_id,
+            "ClientId": self._client_id,
+            "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": email, "PASSWORD": password, "SECRET_HASH": self._hash(email)},
+            **_context_data(context),
+        }
         answer = self._call(
-            lambda client: client.initiate_auth(
-                AuthFlow="USER_PASSWORD_AUTH", ClientId=self._client_id, AuthParameters=parameters
-            ),
+            lambda client: client.admin_initiate_auth(**request),
             {
-                "NotAuthorizedException": lambda _: UnauthorizedError(WRONG_CREDENTIALS),
+                "NotAuthorizedException": _wrong_credentials_or_misconfigured,
                 "UserNotFoundException": lambda _: UnauthorizedError(WRONG_CREDENTIALS),
                 "UserNotConfirmedException": lambda _: UserNotConfirmedError(
                     "confirm your e-mail address first (POST /v1/auth/confirm with the code we sent)"
@@ -97,20 +129,20 @@ class CognitoIdentityProvider:
         return _tokens(answer)
 
     def refresh(self, refresh_token: str) -> SessionTokens:
-        if self._client_secret is not None:
-            # SECRET_HASH on a refresh needs the user's internal name, which the request does not carry.
-            raise NotImplementedError("refreshing through an app client with a secret is not supported")
         answer = self._call(
-            lambda client: client.initiate_auth(
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                ClientId=self._client_id,
-                AuthParameters={"REFRESH_TOKEN": refresh_token},
+            lambda client: client.get_tokens_from_refresh_token(
+                RefreshToken=refresh_token, ClientId=self._client_id, ClientSecret=self._secret.get()
             ),
-            {"NotAuthorizedException": lambda _: UnauthorizedError(STALE_REFRESH_TOKEN)},
+            {
+                "NotAuthorizedException": lambda _: UnauthorizedError(STALE_REFRESH_TOKEN),
+                "RefreshTokenReuseException": lambda _: UnauthorizedError(STALE_REFRESH_TOKEN),
+            },
         )
         return _tokens(answer)
 
-    def sign_up(self, email: str, password: str, attributes: Mapping[str, str]) -> None:
+    def sign_up(
+        self, email: str, password: str, attributes: Mapping[str, str], context: CallerContext | None = None
+    ) -> None:
         request: dict[str, Any] = {
             "ClientId": self._client_id,
             "Username": email,
@@ -118,28 +150,29 @@ class CognitoIdentityProvider:
             "UserAttributes": [
                 {"Name": name, "Value": value} for name, value in {**attributes, "email": email}.items()
             ],
-            **self._secret_hash(email),
+            "SecretHash": self._hash(email),
+            **_user_context_data(context),
         }
         try:
             self._call(
                 lambda client: client.sign_up(**request),
                 {
-                    "InvalidPasswordException": lambda message: InvalidInputError(
-                        f"the password does not meet the policy: {message}", "password"
-                    ),
-                    "InvalidParameterException": lambda message: InvalidInputError(message),
+                    "InvalidPasswordException": lambda _: InvalidInputError(POLICY_REFUSAL, "password"),
+                    "InvalidParameterException": lambda _: InvalidInputError(SIGN_UP_REFUSED),
+                    "UserLambdaValidationException": _refused_by_the_pool,
                     **{code: lambda _: _AlreadyRegisteredError("") for code in ALREADY_REGISTERED},
                 },
             )
         except _AlreadyRegisteredError:
             return
 
-    def confirm_sign_up(self, email: str, code: str) -> None:
+    def confirm_sign_up(self, email: str, code: str, context: CallerContext | None = None) -> None:
         request: dict[str, Any] = {
             "ClientId": self._client_id,
             "Username": email,
             "ConfirmationCode": code,
-            **self._secret_hash(email),
+            "SecretHash": self._hash(email),
+            **_user_context_data(context),
         }
         refused = {
             name: (lambda _: InvalidInputError(CODE_REFUSED, "code"))
@@ -155,17 +188,21 @@ class CognitoIdentityProvider:
 
     # ---- helpers
 
-    def _secret_parameter(self, username: str) -> dict[str, str]:
-        """InitiateAuth's `SECRET_HASH` auth parameter (none for a client without a secret)."""
-        if self._client_secret is None:
-            return {}
-        return {"SECRET_HASH": secret_hash(username, self._client_id, self._client_secret)}
+    def _hash(self, username: str) -> str:
+        return secret_hash(username, self._client_id, self._secret.get())
 
-    def _secret_hash(self, username: str) -> dict[str, str]:
-        """SignUp's and ConfirmSignUp's `SecretHash` parameter (none for a client without a secret)."""
-        if self._client_secret is None:
-            return {}
-        return {"SecretHash": secret_hash(username, self._client_id, self._client_secret)}
+    def _described_secret(self) -> str:
+        """The client's secret as the pool describes it (the function's role may describe this client)."""
+        answer = self._call(
+            lambda client: client.describe_user_pool_client(
+                UserPoolId=self._pool_id, ClientId=self._client_id
+            ),
+            {},
+        )
+        secret = answer["UserPoolClient"].get("ClientSecret")
+        if not secret:
+            raise IdentityProviderUnavailableError(UNAVAILABLE)  # a client without a secret: misconfigured
+        return secret
 
     def _call(
         self,
@@ -188,15 +225,56 @@ class CognitoIdentityProvider:
                 raise RateLimitedError(
                     "the sign-in service is busy; try again shortly", THROTTLED_RETRY_AFTER_SECONDS
                 ) from None
-            if code in OUTAGE:
-                raise IdentityProviderUnavailableError("the sign-in service is unavailable") from error
-            raise
+            if code not in OUTAGE:  # a refusal we do not expect: its code (never its text) for the logs
+                logger.warning("Cognito refused a call", extra={"cognito_error": code})
+            raise IdentityProviderUnavailableError(UNAVAILABLE) from None
         except BotoCoreError as error:  # no answer at all: connection refused, timeouts
             raise IdentityProviderUnavailableError("the sign-in service cannot be reached") from error
 
 
 class _AlreadyRegisteredError(DomainError):
     """Internal: sign-up found the address taken (answered like a fresh sign-up)."""
+
+
+def _wrong_credentials_or_misconfigured(message: str) -> DomainError:
+    """NotAuthorized is a wrong password, a disabled user, or (our fault, not theirs) a wrong secret hash."""
+    if "secret hash" in message.lower():
+        logger.error("Cognito refused the server client's secret hash: check the app client's secret")
+        return IdentityProviderUnavailableError(UNAVAILABLE)
+    return UnauthorizedError(WRONG_CREDENTIALS)
+
+
+def _refused_by_the_pool(message: str) -> DomainError:
+    """The pre-sign-up trigger refused the sign-up: its refusal names the field and says why."""
+    refusal = read_refusal(message)
+    if refusal is None:
+        return InvalidInputError(SIGN_UP_REFUSED)
+    return InvalidInputError(refusal.message, refusal.field)
+
+
+def _context_data(context: CallerContext | None) -> dict[str, Any]:
+    """AdminInitiateAuth's `ContextData`: the caller as threat protection should score it."""
+    if context is None or not context.source_ip:
+        return {}
+    return {
+        "ContextData": {
+            "IpAddress": context.source_ip,
+            "ServerName": context.server_name or "propdesk",
+            "ServerPath": context.server_path or "/",
+            "HttpHeaders": [
+                {"headerName": name, "headerValue": value}
+                for name, value in context.headers
+                if name.lower() in SCORED_HEADERS
+            ],
+        }
+    }
+
+
+def _user_context_data(context: CallerContext | None) -> dict[str, Any]:
+    """SignUp's and ConfirmSignUp's `UserContextData`: the caller's address."""
+    if context is None or not context.source_ip:
+        return {}
+    return {"UserContextData": {"IpAddress": context.source_ip}}
 
 
 def _tokens(answer: Any) -> SessionTokens:

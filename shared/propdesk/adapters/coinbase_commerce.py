@@ -31,7 +31,9 @@ from propdesk.purchases.reconciliation import PaymentStatus, ProviderPayment
 PROVIDER = "coinbase"
 DEFAULT_API_BASE = "https://api.commerce.coinbase.com"
 API_VERSION = "2018-03-22"
-PAID_STATUSES = frozenset({"PENDING", "COMPLETED", "RESOLVED"})
+# A charge is paid once confirmed (COMPLETED) or resolved by the merchant (RESOLVED); PENDING is a
+# transaction seen on chain, not yet confirmed: orders do not count it as paid, nor does reconciliation.
+PAID_STATUSES = frozenset({"COMPLETED", "RESOLVED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,9 @@ class CoinbaseCommerce:
         if not signature:
             raise WebhookRejectedError("the X-CC-Webhook-Signature header is missing")
         expected = hmac.new(self._credentials().webhook_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.strip().lower()):
+        # Bytes, not str: compare_digest raises on a str with non-ASCII characters (a 500, not a refusal).
+        presented = signature.strip().lower().encode("utf-8", "replace")
+        if not hmac.compare_digest(expected.encode("ascii"), presented):
             raise WebhookRejectedError("the Coinbase Commerce signature does not verify")
         try:
             verified: dict[str, object] = json.loads(raw_body)

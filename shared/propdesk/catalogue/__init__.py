@@ -1,8 +1,10 @@
 """The demo firm's programs as data: one JSON document per program in `programs/`.
 
-Each document is the engine's PROGRAM.json format plus catalogue keys: `program_id`, `kind`, `description`,
-`next_program_id` and `prices` (currency → decimal string). Seeding publishes them as version 1 (or the next
-version if a document changed).
+Each document is the engine's PROGRAM.json format plus catalogue keys: `program_id`, `kind` (`challenge` or
+`funded`), `description`, `next_program_id` and `staff_review` (the program chain, see `propdesk.life.chain`:
+1-step, 2-step and 3-step evaluations ending in their funded programs, and instant funding, a funded program
+sold on its own), `payouts` (funded programs) and `prices` (currency → decimal string). Seeding publishes
+them as version 1 (or the next version if a document changed).
 """
 
 from __future__ import annotations

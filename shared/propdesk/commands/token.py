@@ -1,6 +1,9 @@
-"""`propdesk token`: sign in to the firm's Cognito user pool and print an ID token (for the REST API's
-`Authorization` header). Against AWS, pass `--client-id` (and `--region`); after `make dev` the local cloud's
-client and endpoint are read from `.local/dev.json`.
+"""`propdesk token`: sign in through the firm's API (`POST /v1/auth/sign-in`, the route traders use, behind
+its limits) and print the ID token (for the REST API's `Authorization` header).
+
+Against AWS, pass `--api-url` (the stage's URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/prod`);
+after `make dev` the local cloud's API is read from `.local/dev.json`. The pool's public client has no
+password flow (SRP only), so this is the supported way to get a token from a password on the command line.
 """
 
 from __future__ import annotations
@@ -8,46 +11,63 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 LOCAL_DEV_FILE = Path(".local/dev.json")
+TIMEOUT_SECONDS = 30
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser("token", help="sign in and print an ID token")
+    parser = subcommands.add_parser("token", help="sign in through the API and print an ID token")
     parser.add_argument("--email", required=True)
     parser.add_argument("--password", required=True)
-    parser.add_argument("--client-id", help="the user pool's app client (default: the local cloud's)")
-    parser.add_argument("--endpoint-url", help="a local cloud's endpoint (default: the local one, if any)")
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--api-url", help="the REST API's base URL (default: the local cloud's, if any)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client_id, endpoint_url = args.client_id, args.endpoint_url
-    if LOCAL_DEV_FILE.exists() and not client_id:
-        local = json.loads(LOCAL_DEV_FILE.read_text())
-        client_id = local["outputs"]["UserPoolClientId"]
-        endpoint_url = endpoint_url or local["endpoint"]
-    if not client_id:
-        print("propdesk token: --client-id is required (no local cloud found)", file=sys.stderr)
+    api_url = args.api_url or local_api_url(LOCAL_DEV_FILE)
+    if not api_url:
+        print("propdesk token: --api-url is required (no local cloud found)", file=sys.stderr)
         return 2
-    options: dict[str, Any] = {"region_name": args.region}
-    if endpoint_url:
-        options.update(endpoint_url=endpoint_url, aws_access_key_id="test", aws_secret_access_key="test")  # noqa: S106
-    cognito = boto3.client("cognito-idp", **options)
-    try:
-        answer = cognito.initiate_auth(
-            AuthFlow="USER_PASSWORD_AUTH",
-            ClientId=client_id,
-            AuthParameters={"USERNAME": args.email, "PASSWORD": args.password},
-        )
-    except (ClientError, BotoCoreError) as error:
-        print(f"propdesk token: sign-in failed: {error}", file=sys.stderr)
+    status, answer = post_json(
+        f"{api_url.rstrip('/')}/v1/auth/sign-in", {"email": args.email, "password": args.password}
+    )
+    if status != 200 or not isinstance(answer, dict) or "id_token" not in answer:
+        error = answer.get("error", {}) if isinstance(answer, dict) else {}
+        message = error.get("message") or f"the API answered {status}"
+        print(f"propdesk token: sign-in failed: {message}", file=sys.stderr)
         return 1
-    print(answer["AuthenticationResult"]["IdToken"])
+    print(answer["id_token"])
     return 0
+
+
+def local_api_url(dev_file: Path) -> str | None:
+    """The local cloud's REST API (`make dev` writes its endpoint and the stack's outputs to `dev_file`)."""
+    if not dev_file.exists():
+        return None
+    local = json.loads(dev_file.read_text())
+    outputs = local["outputs"]
+    return f"{local['endpoint']}/restapis/{outputs['RestApiId']}/{outputs['RestApiStage']}/_user_request_"
+
+
+def post_json(url: str, body: dict[str, str]) -> tuple[int, Any]:
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"not an HTTP(S) URL: {url}")
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url, data=json.dumps(body).encode(), method="POST", headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            raw, status = response.read(), response.status
+    except urllib.error.HTTPError as error:
+        raw, status = error.read(), error.code
+    except urllib.error.URLError as error:
+        return 0, {"error": {"message": f"the API cannot be reached ({error.reason})"}}
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, None

@@ -1,6 +1,11 @@
 """The audit log: append-only entries about a subject (an account, a program), queryable by subject and by
-actor. There is no update or delete here, no route that edits entries, and IAM denies changes to `AUDIT#`
-partitions to every function (infra/constructs/data.py)."""
+actor, in a table of its own (`TableBinding.audit_table_name`). There is no update or delete here and no route
+that edits entries; storage and IAM hold it so (infra/constructs/data.py): no TTL, a table policy that denies
+every update and delete to everyone, writers granted PutItem alone (each put conditional on the entry not
+existing), and an alarm on any entry changed or removed (functions/audit_watch).
+
+An entry appended in a transaction (`append_in`) commits with the change it records: DynamoDB transactions
+span tables."""
 
 from __future__ import annotations
 

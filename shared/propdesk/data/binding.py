@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pynamodb.models import Model
 
 from propdesk.data.models import (
+    AUDIT_TABLE_MODELS,
     CONNECTIONS_TABLE_MODELS,
     MAIN_TABLE_MODELS,
     REALTIME_TABLE_MODELS,
+    AuditTableModel,
     ConnectionItem,
     MainTableModel,
     RealtimeTableModel,
@@ -25,6 +27,7 @@ class TableBinding:
     region: str | None = None
     endpoint_url: str | None = None
     realtime_table_name: str | None = None
+    audit_table_name: str | None = None  # only the functions that append to or read the audit log
 
 
 def bind_tables(binding: TableBinding) -> None:
@@ -35,6 +38,8 @@ def bind_tables(binding: TableBinding) -> None:
         _bind(ConnectionItem, CONNECTIONS_TABLE_MODELS, binding.connections_table_name, binding)
     if binding.realtime_table_name:
         _bind(RealtimeTableModel, REALTIME_TABLE_MODELS, binding.realtime_table_name, binding)
+    if binding.audit_table_name:
+        _bind(AuditTableModel, AUDIT_TABLE_MODELS, binding.audit_table_name, binding)
 
 
 def _bind(base: type[Model], models: tuple[type[Model], ...], table_name: str, binding: TableBinding) -> None:

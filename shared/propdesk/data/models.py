@@ -20,7 +20,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from propdesk.data.attributes import DecimalAttribute
-from propdesk.data.schema import BY_TRADER, CONNECTIONS_TABLE, GSI1, GSI2, MAIN_TABLE, REALTIME_TABLE
+from propdesk.data.schema import (
+    AUDIT_TABLE,
+    BY_TRADER,
+    CONNECTIONS_TABLE,
+    GSI1,
+    GSI2,
+    MAIN_TABLE,
+    REALTIME_TABLE,
+)
 
 UNBOUND = "unbound-call-propdesk.data.bind_tables"
 
@@ -298,8 +306,20 @@ class AuditByActorIndex(GlobalSecondaryIndex["AuditEntryItem"]):  # type: ignore
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class AuditEntryItem(MainTableModel):
-    """Append-only: written once with `attribute_not_exists`, never updated (IAM denies it too)."""
+class AuditTableModel(Model):
+    """The audit table's items (its own table: no TTL, no edits; infra/constructs/data.py)."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=AUDIT_TABLE.partition_key)
+    sk = UnicodeAttribute(range_key=True, attr_name=AUDIT_TABLE.sort_key)
+    entity = UnicodeAttribute()
+
+
+class AuditEntryItem(AuditTableModel):
+    """Append-only: written once with `attribute_not_exists`, never updated; the table's policy denies every
+    update and delete, writers hold PutItem alone, and a changed or removed entry raises an alarm."""
 
     entry_id = UnicodeAttribute()
     at = UTCDateTimeAttribute()
@@ -625,7 +645,6 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     NotificationItem,
     ResetGroupItem,
     ResetWatermarkItem,
-    AuditEntryItem,
     BreachOverrideItem,
     RateWindowItem,
     LeaderboardItem,
@@ -646,3 +665,4 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)
+AUDIT_TABLE_MODELS: tuple[type[Model], ...] = (AuditEntryItem,)

@@ -59,7 +59,17 @@ REALTIME_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
 )
-ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, REALTIME_TABLE)
+# The audit log, on its own so that storage and IAM can hold it append-only: no TTL (nothing expires), and a
+# stream that only a watcher reads (any MODIFY or REMOVE record is an alarm). Keys as the main table's
+# (`AUDIT#{subject}` / `ENTRY#...`, by actor on gsi1).
+AUDIT_TABLE = TableDefinition(
+    logical_name="AuditTable",
+    partition_key="pk",
+    sort_key="sk",
+    global_indexes=(GSI1,),
+    stream=True,
+)
+ALL_TABLES = (MAIN_TABLE, CONNECTIONS_TABLE, REALTIME_TABLE, AUDIT_TABLE)
 # The abuse detectors' state (`docs/abuse.md`, "Wiring"): one item per key (`book#acc-1`, `copy#pair#a+b`),
 # the item as JSON in `data`, a version `v` for conditional writes, expiring by TTL. Not in the main table:
 # its stream would carry every state write. Created by the abuse construct, not with the tables above.

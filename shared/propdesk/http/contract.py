@@ -69,6 +69,7 @@ abuse, accounts, auth, catalogue, common, payouts, platform, purchases, staff, s
         "kyc",
     )
 )
+progression = _Schemas("progression")
 staff_alerts = _Schemas("staff_alerts")
 PageQuery, TimeRangeQuery = common.PageQuery, common.TimeRangeQuery
 Model = type[BaseModel] | SchemaRef
@@ -243,7 +244,19 @@ OPERATIONS: tuple[Operation, ...] = (
         "Breach reports with explanation, figures, the triggering event and any override", "Trader",
         Access.SIGNED_IN, accounts.BreachList, query=TimeRangeQuery, finds="account_id",
     ),
+    Operation(
+        "GET", ACCOUNT + "/chain", "progression_api", "getAccountChain",
+        "The account's program chain: its phase, the programs ahead, the accounts before it", "Trader",
+        Access.SIGNED_IN, progression.AccountChain, finds="account_id",
+    ),
     # ---- staff
+    Operation(
+        "POST", STAFF_ACCOUNT + "/progression-review", "progression_api", "reviewProgression",
+        "Approve or reject a passed account's next phase or funded account (risk), with a reason; audited",
+        "Staff", Access.SIGNED_IN, progression.ProgressionReviewed, body=progression.ProgressionReviewRequest,
+        permission=Permission.REVIEW_PROGRESSIONS, rate_limit=STAFF_WRITES, finds="account_id",
+        other_errors=(409,),  # not waiting for a review (none needed, decided already)
+    ),
     Operation(
         "POST", STAFF_ACCOUNT + "/breach-overrides", "staff_api", "overrideBreach",
         "Override a breach (risk): recorded with its reason, audited, may reinstate the account", "Staff",

@@ -129,12 +129,16 @@ def _over(recent: int, limit: int, subject: str, hours: int) -> str | None:
 
 
 def _disposable(email: str, domains: frozenset[str]) -> str | None:
+    domain = disposable_domain(email, domains)
+    return None if domain is None else f"{domain} is a disposable e-mail domain"
+
+
+def disposable_domain(email: str, domains: frozenset[str] = DISPOSABLE_DOMAINS) -> str | None:
+    """The address's domain if it is (a subdomain of) a disposable e-mail service, else None."""
     domain = email.rpartition("@")[2].strip().lower()
     parts = domain.split(".")
     candidates = {".".join(parts[index:]) for index in range(len(parts) - 1)}
-    if candidates & domains:
-        return f"{domain} is a disposable e-mail domain"
-    return None
+    return domain if candidates & domains else None
 
 
 def _country_mismatch(signals: PurchaseSignals) -> str | None:

@@ -193,10 +193,15 @@ def release_provisioning(order: Order, error: str) -> Order:
 
 def _paid(order: Order, event: PaymentEvent, at: datetime) -> Outcome:
     shortfall = _shortfall(order, event)
-    if shortfall is not None:
+    accepted = shortfall is not None and event.shortfall_accepted and _same_currency(order, event)
+    if shortfall is not None and not accepted:
         return _partially_paid(order, replace(event, reason=shortfall), at)
-    if event.amount is not None:
-        order = replace(order, amount_paid=event.amount)
+    order = replace(order, amount_paid=event.amount)
+    if order.status in ("pending", "failed") and accepted:
+        reason = f"{shortfall}, accepted by the merchant at {event.provider}"
+        flagged = replace(order, flags=(*order.flags, reason))
+        moved = _move(flagged, "paid", event.cause, f"payment received ({reason})", at)
+        return _with_events(moved, _completed(moved.order, at), _flagged(order, event, [reason], at))
     if order.status in ("pending", "failed"):
         moved = _move(order, "paid", event.cause, "payment received", at)
         return _with_events(moved, _completed(moved.order, at))
@@ -207,7 +212,7 @@ def _paid(order: Order, event: PaymentEvent, at: datetime) -> Outcome:
 
 
 def _awaiting(order: Order, event: PaymentEvent, at: datetime) -> Outcome:
-    return _note(order, event.cause, "checkout finished, waiting for the money", at)
+    return _note(order, event.cause, event.reason or "checkout finished, waiting for the money", at)
 
 
 def _failed(order: Order, event: PaymentEvent, at: datetime) -> Outcome:
@@ -311,6 +316,7 @@ _STEPS: dict[str, Callable[[Order, PaymentEvent, datetime], Outcome]] = {
     "payment_failed": _failed,
     "expired": _failed,
     "partially_paid": _partially_paid,
+    "held": _partially_paid,  # flagged the same way: money seen, the order waits for a decision
     "refunded": _refunded,
     "partially_refunded": _partially_refunded,
     "dispute_opened": _dispute_opened,
@@ -336,13 +342,17 @@ def _with_events(outcome: Outcome, *events: DomainEvent) -> Outcome:
 
 
 def _shortfall(order: Order, event: PaymentEvent) -> str | None:
-    if event.amount is None:
+    if event.amount is None:  # never for a paid event (PaymentEvent refuses it)
         return None
-    if event.currency is not None and event.currency.upper() != order.currency:
-        return f"paid in {event.currency.upper()}, the order is in {order.currency}"
+    if not _same_currency(order, event):
+        return f"paid in {(event.currency or '').upper()}, the order is in {order.currency}"
     if event.amount < order.total:
         return f"paid {money_text(event.amount, order.currency)} of {money_text(order.total, order.currency)}"
     return None
+
+
+def _same_currency(order: Order, event: PaymentEvent) -> bool:
+    return (event.currency or "").upper() == order.currency
 
 
 def _dispute_id(event: PaymentEvent) -> str:

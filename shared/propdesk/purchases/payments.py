@@ -17,6 +17,9 @@ PaymentKind = Literal[
     "payment_failed",
     "expired",
     "partially_paid",
+    # money arrived, but the provider holds the charge for the merchant's decision (Coinbase: a payment after
+    # the charge expired, or on a charge that then failed): flagged for staff, the order does not move
+    "held",
     "refunded",  # fully
     "partially_refunded",
     "dispute_opened",
@@ -40,6 +43,15 @@ class PaymentEvent:
     dispute_id: str | None = None
     dispute_outcome: DisputeOutcome | None = None
     reason: str = ""
+    # The merchant accepted this payment at the provider despite a shortfall (Coinbase `charge:resolved` on
+    # an underpaid charge): the order counts as paid, and the shortfall is flagged for staff.
+    shortfall_accepted: bool = False
+
+    def __post_init__(self) -> None:
+        """A payment that would make an order paid says how much arrived, in which currency: without both,
+        nothing could check it against the order (the webhook refuses such a delivery, nothing is written)."""
+        if self.kind == "paid" and (self.amount is None or not self.currency):
+            raise PayloadError(f"{self.cause}: a paid event must carry the amount and currency received")
 
     @property
     def cause(self) -> str:

@@ -1,6 +1,8 @@
 """Publishing a program's next version (admin): the document as `GET /v1/programs/{id}` shows it, checked
-by the engine (`Program.from_dict`) and for the catalogue's keys before it is stored as a new, immutable
-version. The new version is what new orders and accounts are pinned to; existing accounts keep theirs.
+by the engine (`Program.from_dict`), for the catalogue's keys and for its place in a program chain
+(`propdesk.life.chain`: the next program exists, the chain ends funded, never loops) before it is stored as
+a new, immutable version. The new version is what new orders and accounts are pinned to; existing
+accounts keep theirs.
 
 `ProgramPublishing.publish` stores it with its audit entry in one write (`ProgramCatalogue`, implemented by
 `propdesk.data.catalogue.CatalogueRepository`); a document identical to the version on sale publishes
@@ -18,12 +20,15 @@ from typing import Any, Protocol
 from propdesk.access import Identity
 from propdesk.catalogue import summary_of
 from propdesk.errors import ConflictError, InvalidInputError, VersionConflictError
+from propdesk.life.chain import check_links, walk
 from propdesk.purchases.currencies import CurrencyError, to_minor_units
-from propdesk.records import AuditEntry, ProgramSummary
+from propdesk.records import AuditEntry, ProgramSummary, ProgramVersion
 
 
 class ProgramCatalogue(Protocol):
     def get_program(self, program_id: str) -> ProgramSummary | None: ...
+
+    def get_version(self, program_id: str, version: int) -> ProgramVersion | None: ...
 
     def publish(
         self,
@@ -66,6 +71,7 @@ class ProgramPublishing:
     def publish(self, command: PublishProgramVersion) -> ProgramVersionPublished:
         program_id = command.program_id
         summary, document = checked_document(program_id, command.document)
+        self._check_chain(program_id, document)
         current = self._catalogue.get_program(program_id)
         previous = current.current_version if current is not None else None
 
@@ -91,6 +97,19 @@ class ProgramPublishing:
             ) from None
         return ProgramVersionPublished(program_id, version, previous)
 
+    def _check_chain(self, program_id: str, document: dict[str, Any]) -> None:
+        """The chain from this document to its funded end, with this document in its program's place:
+        the programs it names exist, and it never loops (ChainError, 422, on `next_program_id`)."""
+
+        def document_of(wanted: str) -> dict[str, Any] | None:
+            if wanted == program_id:
+                return document
+            summary = self._catalogue.get_program(wanted)
+            version = self._catalogue.get_version(wanted, summary.current_version) if summary else None
+            return version.document if version else None
+
+        walk(program_id, document_of)
+
 
 def checked_document(program_id: str, body: Mapping[str, Any]) -> tuple[ProgramSummary, dict[str, Any]]:
     """The catalogue entry and the document to store; InvalidInputError naming the field at fault."""
@@ -105,6 +124,7 @@ def checked_document(program_id: str, body: Mapping[str, Any]) -> tuple[ProgramS
         Program.from_dict(document)
     except ProgramError as error:
         raise InvalidInputError(error.message, error.field or "body") from None
+    check_links(program_id, document)  # kind, next_program_id, staff_review (propdesk.life.chain)
     for currency, text in document["prices"].items():
         _check_price(currency, text)
     return summary_of(document), document

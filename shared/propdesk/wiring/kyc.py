@@ -56,7 +56,15 @@ def verification(settings: KycPolicySettings, kyc_provider: KycProvider | None =
     from propdesk.data.kyc import DynamoKycCaseStore
     from propdesk.kyc.verification import KycVerification
 
-    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    bind_tables(
+        TableBinding(
+            settings.table_name,
+            None,
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            audit_table_name=getattr(settings, "audit_table_name", None),  # the audit writers
+        )
+    )
     return_url = getattr(settings, "kyc_return_url", None)
     return KycVerification(
         DynamoKycCaseStore(),

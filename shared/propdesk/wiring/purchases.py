@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     from propdesk.purchases.ports import PaymentProvider
 
 
-def bind(table_name: str, region: str, endpoint_url: str | None) -> None:
+def bind(table_name: str, region: str, endpoint_url: str | None, audit_table_name: str | None = None) -> None:
     from propdesk.data.binding import TableBinding, bind_tables
 
-    bind_tables(TableBinding(table_name, None, region, endpoint_url))
+    bind_tables(TableBinding(table_name, None, region, endpoint_url, audit_table_name=audit_table_name))
 
 
 def secrets() -> SecretSource:

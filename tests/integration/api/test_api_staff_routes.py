@@ -132,7 +132,7 @@ def test_changing_the_program_version_needs_a_stored_version_and_is_audited(brea
     summary = CatalogueRepository().get_program(PROGRAM_ID)
     assert summary is not None
     new_version = CatalogueRepository().publish(summary, document, OPENED)
-    admin = claims("admin-ada", "admin")
+    admin = claims(f"admin-ada-{breached.account_id}", "admin")  # an actor of this test's own
 
     def put(version: int) -> dict[str, Any]:
         body = {"version": version, "reason": "moved to the corrected rule pack"}
@@ -149,7 +149,7 @@ def test_changing_the_program_version_needs_a_stored_version_and_is_audited(brea
     assert body_of(changed)["previous_version"] == breached.program_version
     account = AccountRepository().get(breached.account_id)
     assert account is not None and account.program_version == new_version
-    [entry] = audit(admin, actor="admin-ada")["entries"]
+    [entry] = audit(admin, actor=f"admin-ada-{breached.account_id}")["entries"]
     assert entry["action"] == "account.program_version_changed"
     assert entry["before"]["program_version"] == breached.program_version
     assert entry["after"]["program_version"] == new_version

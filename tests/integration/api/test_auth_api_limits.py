@@ -28,7 +28,8 @@ PASSWORD = "Correct-Horse-9!"
 
 @pytest.fixture()
 def pool(tables: TableNames, monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryIdentityProvider]:
-    monkeypatch.setenv("USER_POOL_CLIENT_ID", "app-client-test")
+    monkeypatch.setenv("USER_POOL_ID", "us-east-1_test")
+    monkeypatch.setenv("USER_POOL_CLIENT_ID", "server-client-test")
     auth_api.production_dependencies.cache_clear()
     yield InMemoryIdentityProvider()
     auth_api.production_dependencies.cache_clear()

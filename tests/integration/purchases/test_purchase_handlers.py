@@ -4,6 +4,7 @@ forgery refused with 400 and no change; replays and out-of-order deliveries appl
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -257,6 +258,63 @@ def test_an_underpaid_crypto_charge_is_flagged_and_not_provisioned(stack: Purcha
     (flagged,) = stack.bus.of_type("purchase.flagged")
     assert flagged.model_dump()["reasons"] == ["crypto underpaid"]
     assert str(order["status"]) == "pending"
+
+
+def test_a_crypto_payment_seen_on_chain_opens_no_account_until_coinbase_confirms_it(
+    stack: PurchaseStack,
+) -> None:
+    order = place(stack, body={"payment_method": "crypto"})
+    (charge,) = stack.coinbase.charges.values()
+
+    seen = json_of(stack.deliver_coinbase(stack.coinbase.detect(charge["code"])))
+    assert (seen["result"], seen["order_status"]) == ("applied", "pending")
+    assert stack.bus.of_type("purchase.completed") == []
+    stack.run_provisioning()
+    assert len(stack.match_trader.prop_accounts) == 0
+
+    confirmed = json_of(stack.deliver_coinbase(stack.coinbase.confirm(charge["code"])))
+    assert confirmed["order_status"] == "paid"
+    stack.run_provisioning()
+    assert json_of(stack.get_order("trader-1", str(order["order_id"])))["order"]["status"] == "provisioned"
+
+
+def test_a_confirmed_charge_without_the_payment_received_is_a_400_that_writes_nothing(
+    stack: PurchaseStack,
+) -> None:
+    order = place(stack, body={"payment_method": "crypto"})
+    (charge,) = stack.coinbase.charges.values()
+    delivery = stack.coinbase.confirm(charge["code"])
+    stripped = json.loads(json.dumps(delivery))
+    stripped["event"]["data"]["payments"] = []
+    published_before = len(stack.bus.published)
+    before = OrderRepository().get(str(order["order_id"]))
+
+    refused = stack.deliver_coinbase(stripped)
+
+    assert refused["statusCode"] == 400
+    assert "carries no payment" in json_of(refused)["error"]["message"]
+    assert len(stack.bus.published) == published_before
+    assert OrderRepository().get(str(order["order_id"])) == before
+    # nothing was recorded for the event id: the complete delivery is applied, not taken for a duplicate
+    assert json_of(stack.deliver_coinbase(delivery))["result"] == "applied"
+
+
+def test_an_underpaid_charge_the_merchant_resolves_is_paid_provisioned_and_flagged(
+    stack: PurchaseStack,
+) -> None:
+    from decimal import Decimal
+
+    order = place(stack, body={"payment_method": "crypto"})
+    (charge,) = stack.coinbase.charges.values()
+    stack.deliver_coinbase(stack.coinbase.underpay(charge["code"], Decimal("538.50")))
+
+    resolved = json_of(stack.deliver_coinbase(stack.coinbase.resolve(charge["code"])))
+
+    assert resolved["order_status"] == "paid"
+    flags = [event.model_dump()["reasons"] for event in stack.bus.of_type("purchase.flagged")]
+    assert flags[-1] == ["paid 538.50 USD of 540.00 USD, accepted by the merchant at coinbase"]
+    stack.run_provisioning()
+    assert json_of(stack.get_order("trader-1", str(order["order_id"])))["order"]["status"] == "provisioned"
 
 
 # ---- reconciliation ----

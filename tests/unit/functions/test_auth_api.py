@@ -243,3 +243,35 @@ def test_a_wrong_code_is_a_422_on_the_code_and_guessing_is_limited_per_address(a
     assert body(guesses[0])["error"]["field"] == "code"
     unknown = api.post("/v1/auth/confirm", {"email": "nobody@example.com", "code": "123456"})
     assert body(unknown) == body(guesses[0])  # an unknown address looks like a wrong code
+
+
+def test_a_disposable_address_is_refused_on_the_email_before_cognito_is_asked(api: Api) -> None:
+    refused = api.post("/v1/auth/sign-up", {"email": "x@mailinator.com", "password": PASSWORD})
+
+    assert (refused["statusCode"], body(refused)["error"]["field"]) == (422, "email")
+    assert "disposable" in body(refused)["error"]["message"]
+    assert "sign_up" not in api.pool.calls
+
+
+@pytest.mark.parametrize("name", ["me@example.com", "x", "https://spam.example", "a" * 33])
+def test_a_display_name_put_v1_me_would_refuse_is_refused_at_sign_up(api: Api, name: str) -> None:
+    refused = api.post(
+        "/v1/auth/sign-up", {"email": "new@example.com", "password": PASSWORD, "display_name": name}
+    )
+
+    assert (refused["statusCode"], body(refused)["error"]["field"]) == (422, "display_name")
+    assert "sign_up" not in api.pool.calls
+
+
+def test_cognito_is_told_who_is_calling_not_which_function_calls(api: Api) -> None:
+    api.sign_in(source_ip="198.51.100.23")
+    api.post(
+        "/v1/auth/sign-up", {"email": "new@example.com", "password": PASSWORD}, source_ip="198.51.100.24"
+    )
+
+    signing_in, signing_up = api.pool.contexts
+    assert signing_in is not None and signing_up is not None
+    assert (signing_in.source_ip, signing_up.source_ip) == ("198.51.100.23", "198.51.100.24")
+    assert signing_in.server_name == "abc123.execute-api.us-east-1.amazonaws.com"
+    assert signing_in.server_path == "/dev/v1/auth/sign-in"
+    assert ("user-agent", "curl/8.5.0") in signing_in.headers

@@ -19,6 +19,7 @@ ENVIRONMENT = {
     "TABLE_NAME": "PropdeskTable",
     "CONNECTIONS_TABLE_NAME": "ConnectionsTable",
     "REALTIME_TABLE_NAME": "RealtimeTable",
+    "AUDIT_TABLE_NAME": "AuditTable",
     "USER_POOL_ID": "us-east-1_pool",
     "USER_POOL_CLIENT_IDS": "app-client-1",
     "EVENT_BUS_NAME": "propdesk-dev",

@@ -50,6 +50,43 @@ def test_a_payment_short_of_the_total_is_flagged_not_accepted() -> None:
     assert [e.detail_type for e in outcome.events] == ["purchase.flagged"]
 
 
+def test_a_shortfall_the_merchant_accepted_at_the_provider_pays_the_order_and_is_flagged() -> None:
+    resolved = payment("paid", provider="coinbase", amount=Decimal("538.50"), shortfall_accepted=True)
+
+    outcome = apply_payment(order(), resolved, T0)
+
+    assert outcome.order.status == "paid"
+    assert outcome.order.amount_paid == Decimal("538.50")
+    assert outcome.order.flags == ("paid 538.50 USD of 540.00 USD, accepted by the merchant at coinbase",)
+    assert [e.detail_type for e in outcome.events] == ["purchase.completed", "purchase.flagged"]
+
+
+def test_an_accepted_shortfall_in_another_currency_is_still_only_flagged() -> None:
+    resolved = payment("paid", currency="EUR", shortfall_accepted=True)
+
+    assert apply_payment(order(), resolved, T0).order.status == "pending"
+
+
+def test_a_payment_seen_but_not_confirmed_leaves_the_order_pending() -> None:
+    seen = payment("awaiting_payment", reason="crypto payment seen on chain, waiting for its confirmation")
+
+    outcome = apply_payment(order(), seen, T0)
+
+    assert outcome.order.status == "pending"
+    assert outcome.events == ()
+    assert outcome.transition.note == "crypto payment seen on chain, waiting for its confirmation"
+
+
+def test_money_held_by_the_provider_flags_the_order_without_moving_it() -> None:
+    held = payment("held", amount=Decimal("540.00"), currency="USD", reason="resolve it at the provider")
+
+    outcome = apply_payment(order(), held, T0)
+
+    assert outcome.order.status == "pending"
+    assert outcome.order.flags == ("resolve it at the provider",)
+    assert [e.detail_type for e in outcome.events] == ["purchase.flagged"]
+
+
 def test_a_payment_in_another_currency_is_flagged() -> None:
     outcome = apply_payment(order(), payment("paid", currency="EUR"), T0)
     assert outcome.order.status == "pending"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from propdesk.purchases import coinbase_events, stripe_events
-from propdesk.purchases.payments import PayloadError
+from propdesk.purchases.payments import PayloadError, PaymentEvent
 
 from events import load_event
 
@@ -82,11 +85,13 @@ def test_a_stripe_payload_missing_what_its_type_needs_is_a_payload_error(broken:
     ("sample", "kind", "amount"),
     [
         ("charge_confirmed", "paid", Decimal("540.00")),
+        ("charge_resolved_underpaid", "paid", Decimal("538.50")),
+        ("charge_pending", "awaiting_payment", Decimal("540.00")),
         ("charge_failed_expired", "expired", None),
         ("charge_delayed_underpaid", "partially_paid", Decimal("500.00")),
     ],
 )
-def test_coinbase_charges_map_to_paid_expired_and_partially_paid(
+def test_coinbase_charges_map_to_paid_only_when_confirmed_or_resolved(
     sample: str, kind: str, amount: Decimal | None
 ) -> None:
     event = coinbase_events.normalize(load_event(f"coinbase/{sample}"))
@@ -94,6 +99,62 @@ def test_coinbase_charges_map_to_paid_expired_and_partially_paid(
     assert (event.kind, event.amount, event.order_id) == (kind, amount, "ord-2")
     assert event.payment_reference == "XA6G6ZFR"
     assert event.event_id.startswith("24934862")
+
+
+def test_a_pending_coinbase_charge_is_a_payment_seen_not_a_payment_made() -> None:
+    event = coinbase_events.normalize(load_event("coinbase/charge_pending"))
+
+    assert event is not None and event.kind == "awaiting_payment"
+    assert event.reason == "crypto payment seen on chain, waiting for its confirmation"
+
+
+def test_a_charge_the_merchant_resolved_accepts_its_shortfall_and_nothing_else_does() -> None:
+    resolved = coinbase_events.normalize(load_event("coinbase/charge_resolved_underpaid"))
+    confirmed = coinbase_events.normalize(load_event("coinbase/charge_confirmed"))
+
+    assert resolved is not None and resolved.shortfall_accepted
+    assert confirmed is not None and not confirmed.shortfall_accepted
+
+
+@pytest.mark.parametrize("sample", ["charge_confirmed", "charge_resolved_underpaid"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda charge: charge.update(payments=[]),
+        lambda charge: charge.pop("payments"),
+        lambda charge: charge["payments"][0]["value"]["local"].pop("currency"),
+        lambda charge: charge["payments"][0]["value"].pop("local"),
+    ],
+    ids=["no payments", "payments missing", "no currency", "no local value"],
+)
+def test_a_paid_coinbase_event_without_the_amount_and_currency_received_is_refused(
+    sample: str, damage: Callable[[dict[str, Any]], object]
+) -> None:
+    payload = load_event(f"coinbase/{sample}")
+    damage(payload["event"]["data"])
+
+    with pytest.raises(PayloadError):
+        coinbase_events.normalize(payload)
+
+
+def test_a_paid_event_of_any_provider_must_say_how_much_arrived() -> None:
+    with pytest.raises(PayloadError, match="amount and currency"):
+        PaymentEvent("stripe", "evt_1", "x", "paid", datetime(2026, 11, 25, tzinfo=UTC), "ord-1")
+    with pytest.raises(PayloadError, match="amount and currency"):
+        PaymentEvent(
+            "stripe", "evt_1", "x", "paid", datetime(2026, 11, 25, tzinfo=UTC), "ord-1", amount=Decimal(1)
+        )
+
+
+def test_a_late_coinbase_payment_is_held_for_the_merchant_to_resolve() -> None:
+    payload = load_event("coinbase/charge_delayed_underpaid")
+    payload["event"]["data"]["payments"][0]["value"]["local"]["amount"] = "540.00"
+    payload["event"]["data"]["timeline"][-1]["context"] = "DELAYED"
+
+    event = coinbase_events.normalize(payload)
+
+    assert event is not None and event.kind == "held"
+    assert "resolve the charge in Coinbase Commerce" in event.reason
 
 
 def test_a_coinbase_failure_without_an_expiry_is_a_failed_payment() -> None:
@@ -110,12 +171,12 @@ def test_coinbase_charge_created_is_ignored() -> None:
     assert coinbase_events.normalize(payload) is None
 
 
-def test_a_coinbase_failure_after_full_payment_counts_as_paid() -> None:
+def test_a_coinbase_failure_after_full_payment_is_held_not_paid() -> None:
     payload = load_event("coinbase/charge_confirmed")
     payload["event"]["type"] = "charge:failed"
     payload["event"]["data"]["timeline"].append({"status": "EXPIRED", "time": "2026-11-25T12:50:00Z"})
     event = coinbase_events.normalize(payload)
-    assert event is not None and event.kind == "paid"
+    assert event is not None and event.kind == "held"
 
 
 @pytest.mark.parametrize(

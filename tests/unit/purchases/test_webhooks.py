@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from propdesk.errors import MalformedRequestError
 from propdesk.purchases.errors import RetryLaterError
-from propdesk.purchases.webhooks import BadSignatureError
+from propdesk.purchases.webhooks import BadSignatureError, WebhookService
 
+from events import load_event
+from tests.doubles.purchases import FakePaymentProvider
 from tests.unit.purchases.builders import T0
 from tests.unit.purchases.purchase_world import World, dispute, intent_succeeded, refunded, session_paid
 
@@ -87,3 +90,45 @@ def test_a_refund_before_the_completion_leaves_the_order_refunded_without_an_acc
     world.run_bus()
     assert world.store.orders[order_id].status == "refunded"
     assert world.accounts.accounts == {}
+
+
+def _coinbase_world() -> tuple[World, FakePaymentProvider, str]:
+    world = World()
+    order_id = world.buy().order.order_id
+    coinbase = FakePaymentProvider(name="coinbase")
+    world.webhooks = WebhookService(world.store, world.publisher, {"coinbase": coinbase})
+    return world, coinbase, order_id
+
+
+def _coinbase_delivery(sample: str, order_id: str) -> dict[str, Any]:
+    delivery: dict[str, Any] = load_event(f"coinbase/{sample}")
+    delivery["event"]["data"]["metadata"]["order_id"] = order_id
+    return delivery
+
+
+def _deliver_coinbase(world: World, coinbase: FakePaymentProvider, delivery: dict[str, Any]) -> Any:
+    body = json.dumps(delivery).encode()
+    return world.webhooks.handle("coinbase", body, {"X-Signature": coinbase.sign(body)}, T0)
+
+
+def test_a_pending_coinbase_charge_is_recorded_and_only_its_confirmation_pays_the_order() -> None:
+    world, coinbase, order_id = _coinbase_world()
+
+    seen = _deliver_coinbase(world, coinbase, _coinbase_delivery("charge_pending", order_id))
+    assert (seen.result, seen.order_status) == ("applied", "pending")
+    assert world.publisher.published == []
+    paid = _deliver_coinbase(world, coinbase, _coinbase_delivery("charge_confirmed", order_id))
+    assert paid.order_status == "paid"
+    assert [e.detail_type for e in world.publisher.published] == ["purchase.completed"]
+
+
+def test_a_confirmed_coinbase_charge_without_its_payment_is_refused_and_nothing_is_written() -> None:
+    world, coinbase, order_id = _coinbase_world()
+    delivery = _coinbase_delivery("charge_confirmed", order_id)
+    delivery["event"]["data"]["payments"] = []
+
+    with pytest.raises(MalformedRequestError, match="carries no payment"):
+        _deliver_coinbase(world, coinbase, delivery)
+    assert world.store.orders[order_id].status == "pending"
+    assert world.store.receipts == {}
+    assert world.publisher.published == []

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from propdesk.abuse.sign_up import DISPLAY_NAME_MAX_LENGTH, DISPLAY_NAME_MIN_LENGTH, DISPLAY_NAME_PATTERN
 from propdesk.http.schemas.common import (
     Money,
     Percent,
@@ -31,10 +32,10 @@ class ProfileUpdate(RequestModel):
     """What a trader may change about themselves: the public name leaderboards show."""
 
     display_name: str = Field(
-        min_length=3,
-        max_length=32,
+        min_length=DISPLAY_NAME_MIN_LENGTH,
+        max_length=DISPLAY_NAME_MAX_LENGTH,
         # Letters, digits, spaces and . _ - only: no e-mail address or link can become a public name.
-        pattern=r"^[\w][\w .\-]*[\w.]$",
+        pattern=DISPLAY_NAME_PATTERN,
         description="Shown on leaderboards instead of any personal data.",
     )
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator
 
+from propdesk.abuse.sign_up import DISPLAY_NAME_MAX_LENGTH, DISPLAY_NAME_MIN_LENGTH, DISPLAY_NAME_PATTERN
 from propdesk.http.schemas.common import RequestModel, ResponseModel
 
 
@@ -44,7 +45,11 @@ class SignUpRequest(RequestModel):
         description="The pool's policy: 12 characters or more, upper and lower case, a digit and a symbol."
     )
     display_name: str | None = Field(
-        default=None, min_length=1, max_length=64, description="Stored as the Cognito `name` attribute."
+        default=None,
+        min_length=DISPLAY_NAME_MIN_LENGTH,
+        max_length=DISPLAY_NAME_MAX_LENGTH,
+        pattern=DISPLAY_NAME_PATTERN,
+        description="Stored as the Cognito `name` attribute; the rules of `PUT /v1/me`'s display name.",
     )
     zoneinfo: str | None = Field(
         default=None, max_length=64, description="An IANA zone (e.g. `Europe/London`): metrics show day "
