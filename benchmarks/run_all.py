@@ -1,8 +1,8 @@
 """`make bench`: every benchmark, each figure on its own line as `name: value unit`.
 
 The pure ones (`FAST`: one core, seconds) run first, then the ones on DynamoDB Local (`DYNAMODB_LOCAL`: the
-requests per trading event, counted); the others deploy the stack into a throwaway local cloud and load it
-(minutes). `make bench-fast` (or `--fast`) runs only the pure ones.
+requests per trading event, counted; fault injection); the others deploy the stack into a throwaway local
+cloud and load it (minutes). `make bench-fast` (or `--fast`) runs only the pure ones.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py", "abuse_bench.py"]
-DYNAMODB_LOCAL = ["risk_requests.py"]  # counted, not timed: DynamoDB requests per trading event (a minute)
+DYNAMODB_LOCAL = [
+    "risk_requests.py",  # counted, not timed: DynamoDB requests per trading event (a minute)
+    "fault_injection.py",  # N events and purchases with random faults vs. a fault-free run (a minute or two)
+]
 LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py", "enforcement_bench.py"]
 
 

@@ -26,11 +26,19 @@ Render = Callable[[dict[str, Any], float], tuple[bytes, dict[str, str]]]
 Post = Callable[[str, bytes, dict[str, str]], int]
 
 
+# How long a delivery waits for the receiver's answer: longer than API Gateway's 29 s integration timeout and
+# the webhook functions' own, so the gateway answers (a 2xx, or a 5xx that is retried) before the sender gives
+# up. A shorter wait gave up on a slow cold start that was still working and redelivered while it ran: each
+# redelivery started one more cold function on a busy machine, all slower, all timing out, the order pending.
+DELIVERY_TIMEOUT = 35.0
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST and answer the status code (0 when the receiver could not be reached)."""
+    """POST and answer the status code (0 when the receiver could not be reached or did not answer within
+    `DELIVERY_TIMEOUT`)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - a local receiver
+        with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT) as answer:  # noqa: S310 - a local receiver
             return int(answer.status)
     except urllib.error.HTTPError as error:
         return int(error.code)

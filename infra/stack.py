@@ -21,6 +21,7 @@ from infra.constructs.ingestion import Ingestion
 from infra.constructs.kyc import KycEndpoints
 from infra.constructs.mail import Mail
 from infra.constructs.monitoring import MonitoringStack
+from infra.constructs.payout_workflow import PayoutWorkflow
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.progression import Progression
@@ -48,7 +49,11 @@ class PropdeskStack(Stack):
         KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
-        Payouts(self, "Payouts", data, events.bus, api, functions)
+        payouts = Payouts(self, "Payouts", data, events.bus, api, functions)
+        payout_workflow = PayoutWorkflow(
+            self, "PayoutWorkflow", config, data, events.bus, api, secrets, functions, payouts.function,
+            workflows.kyc,
+        )  # fmt: skip
         progression = Progression(
             self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
         )
@@ -74,12 +79,17 @@ class PropdeskStack(Stack):
                 **purchases.dead_letter_queues,
                 **ingestion.dead_letter_queues,
                 **progression.dead_letter_queues,
+                **payout_workflow.dead_letter_queues,
                 **enforcement.dead_letter_queues,
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
                 **abuse.dead_letter_queues,
             },
-            {"kyc": workflows.kyc, "progression": progression.machine},
+            {
+                "kyc": workflows.kyc,
+                "progression": progression.machine,
+                "payouts": payout_workflow.state_machine,
+            },
             {"risk_recalc": events.risk_recalc},
         )
         alerts.notify_ops(monitoring.topic)
@@ -103,6 +113,7 @@ class PropdeskStack(Stack):
             "KycStateMachineArn": workflows.kyc.state_machine_arn,
             "PlatformSigningSecretArns": ingestion.signing_secret_arns,
             "ProgressionStateMachineArn": progression.machine.state_machine_arn,
+            "PayoutStateMachineArn": payout_workflow.state_machine.state_machine_arn,
             "VeriffSecretArn": secrets.veriff.secret_arn,
             "SumsubSecretArn": secrets.secrets["sumsub"].secret_arn,
         }

@@ -11,15 +11,18 @@ propdesk.payouts.requests):
 - `GET /v1/accounts/{id}/payouts`: the account's payouts, newest first (its trader, or staff `read_accounts`);
 - `GET /v1/staff/payouts?status=` (finance, admin): the queue, oldest first;
 - `POST /v1/staff/payouts/{id}/decision` (finance): approve or reject once, with a reason, audited in the same
-  transaction; publishes `payout.approved` (the payout workflow's start) or `payout.rejected`.
+  transaction; publishes `payout.approved` or `payout.rejected` and resumes the payout workflow waiting for
+  the decision (never the requester's own; two different members above the firm's second amount);
+- `GET`/`PUT /v1/payout-destination`: the caller's payout destination, masked; setting it needs a sign-in
+  within `PAYOUT_DESTINATION_REAUTH_MINUTES` (the token's `auth_time`). The details are never logged.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +35,14 @@ from propdesk.http.routing import Call, count_rate_limit, route
 from propdesk.http.schemas import payouts as schema
 from propdesk.http.schemas.common import PageQuery
 from propdesk.observability import metrics, observe
-from propdesk.payouts import Payout, PayoutPolicy, SplitTier
+from propdesk.payouts import Payout, PayoutPolicy
+from propdesk.payouts.destinations import PayoutDestinations
 from propdesk.payouts.requests import DecidePayout, PayoutService, RequestPayout
+from propdesk.rails.destinations import PayoutDestination
+from propdesk.wiring import payouts as wiring
 
 if TYPE_CHECKING:
-    from propdesk.ports import Clock, EventPublisher
+    from propdesk.ports import Clock, EventPublisher, WorkflowCallback
     from propdesk.services.rate_limits import RateLimiter
 
 app = build_rest_app()
@@ -47,6 +53,7 @@ class Dependencies:
     payouts: PayoutService
     rate_limiter: RateLimiter
     clock: Clock
+    destinations: PayoutDestinations
 
 
 @functools.cache
@@ -54,7 +61,9 @@ def production_dependencies() -> Dependencies:
     settings = PayoutsApiSettings.from_env(os.environ)
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
+    from propdesk.adapters.stepfunctions import StepFunctionsCallback
     from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.payout_destinations import PayoutDestinationRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.services.rate_limits import RateLimiter
 
@@ -67,34 +76,22 @@ def production_dependencies() -> Dependencies:
             audit_table_name=settings.audit_table_name,
         )
     )
-    service = payout_service(settings, EventBridgePublisher(settings.event_bus_name))
-    return Dependencies(service, RateLimiter(DynamoWindowCounter()), SystemClock())
-
-
-def payout_service(settings: PayoutsApiSettings, publisher: EventPublisher) -> PayoutService:
-    """The payout use cases over the main table (bound already), publishing to `publisher`."""
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.payout_facts import PayoutFactsReader
-    from propdesk.data.payouts import PayoutRepository
-
-    return PayoutService(
-        AccountRepository(),
-        PayoutRepository(),
-        PayoutFactsReader(),
-        publisher,
-        firm_policy(settings),
-        lambda: uuid.uuid4().hex,
+    service = payout_service(settings, EventBridgePublisher(settings.event_bus_name), StepFunctionsCallback())
+    destinations = PayoutDestinations(
+        PayoutDestinationRepository(), timedelta(minutes=settings.payout_destination_reauth_minutes)
     )
+    return Dependencies(service, RateLimiter(DynamoWindowCounter()), SystemClock(), destinations)
+
+
+def payout_service(
+    settings: PayoutsApiSettings, publisher: EventPublisher, callback: WorkflowCallback | None = None
+) -> PayoutService:
+    """The payout use cases over the main table (bound already), publishing to `publisher`."""
+    return wiring.payout_service(settings, publisher, callback)
 
 
 def firm_policy(settings: PayoutsApiSettings) -> PayoutPolicy:
-    return PayoutPolicy(
-        split=(SplitTier(settings.payout_profit_split_percent),),
-        minimum_amount=settings.payout_minimum_amount,
-        first_payout_after_days=settings.payout_first_after_days,
-        days_between_payouts=settings.payout_days_between,
-        require_kyc=settings.payout_require_kyc,
-    )
+    return wiring.firm_policy(settings)
 
 
 def _payouts() -> PayoutService:
@@ -149,6 +146,29 @@ def decide_payout(call: Call, payout_id: str) -> Response[Any]:
     if decided.replayed:
         return _answer(decided.payout, 200, replayed=True)
     return _answer(decided.payout, call.operation.status)
+
+
+@route(app, "getPayoutDestination")
+def get_payout_destination(call: Call) -> schema.PayoutDestinationOut:
+    deps: Dependencies = app.context["deps"]
+    return _destination_view(deps.destinations.current(call.caller))
+
+
+@route(app, "setPayoutDestination")
+def set_payout_destination(call: Call) -> schema.PayoutDestinationOut:
+    deps: Dependencies = app.context["deps"]
+    request = call.body_as(schema.PayoutDestinationRequest)
+    kept = deps.destinations.set(call.caller, call.caller.authenticated_at, request.model_dump(), call.now)
+    return _destination_view(kept)
+
+
+def _destination_view(destination: PayoutDestination) -> schema.PayoutDestinationOut:
+    return schema.PayoutDestinationOut(
+        type=destination.details.kind,
+        masked=destination.masked,
+        added_at=destination.added_at,
+        verified_at=destination.verified_at,
+    )
 
 
 def _count(call: Call) -> None:

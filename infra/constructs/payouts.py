@@ -1,5 +1,6 @@
 """Payouts: the trader's request and finance's decision (payouts_api), publishing `payout.*` to the bus where
-the payout workflow (a later issue) picks up `payout.approved`.
+the payout workflow (`infra.constructs.payout_workflow`) picks up `payout.requested`; finance's decision
+resumes the workflow waiting for it (the workflow construct grants the task response).
 
     POST/GET /v1/accounts/{id}/payouts, GET /v1/staff/payouts, POST .../decision ─► payouts_api ─► table, bus
 """
@@ -32,7 +33,16 @@ class Payouts(Construct):
                 "/v1/accounts/{id}/payouts, /v1/staff/payouts: payout requests, history, finance's decisions",
                 10,
                 256,
-                {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+                {
+                    "TABLE_NAME": data.table.table_name,
+                    "EVENT_BUS_NAME": bus.event_bus_name,
+                    "PAYOUT_AUTO_APPROVE_BELOW": str(
+                        self.node.try_get_context("payout_auto_approve_below") or 1000
+                    ),
+                    "PAYOUT_TWO_PERSON_ABOVE": str(
+                        self.node.try_get_context("payout_two_person_above") or 10000
+                    ),
+                },
             ),
         )
         data.grant_table(payouts_api, write=True)  # payouts and the lock

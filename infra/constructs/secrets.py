@@ -21,6 +21,9 @@ PROVIDER_SECRETS: dict[str, tuple[tuple[str, ...], str]] = {
     "sumsub": (("app_token", "secret_key"), "webhook_secret"),
     "match-trader": (("base_url",), "api_token"),
     "coinbase-commerce": (("api_key",), "webhook_secret"),
+    # payout rails: webhooks are RSA-signed, so ops put the rail's public key in with the API key
+    "bridge": (("webhook_public_key",), "api_key"),
+    "wise": (("webhook_public_key",), "api_token"),
 }
 
 PLACEHOLDER = "set-me"

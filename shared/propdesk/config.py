@@ -233,6 +233,12 @@ class PayoutsApiSettings(EventBusSettings, AuditLogSettings):
     payout_first_after_days: int = Field(default=14, ge=0)
     payout_days_between: int = Field(default=14, ge=0)
     payout_require_kyc: bool = True
+    # Approval (`propdesk.payouts.approval`): a trader's share below the first amount is approved by the
+    # workflow, above the second two different finance members approve.
+    payout_auto_approve_below: Decimal = Field(default=Decimal(1000), ge=0)
+    payout_two_person_above: Decimal = Field(default=Decimal(10000), ge=0)
+    # How recent the sign-in must be to change the payout destination (the token's auth_time).
+    payout_destination_reauth_minutes: int = Field(default=5, ge=1, le=60)
 
 
 # ---- the purchase functions
@@ -287,6 +293,26 @@ class ProgressionOpenSettings(ProvisioningSettings):
 
 class ProgressionApiSettings(TableSettings, AuditLogSettings):
     pass
+
+
+class PayoutWorkflowSettings(PayoutsApiSettings):
+    """The payout workflow's steps: the platform the accounts live on (Match-Trader, as provisioning) and the
+    rails (Bridge for stablecoin wallets, Wise for bank accounts). Secrets (JSON): bridge `{api_key,
+    webhook_public_key}`, wise `{api_token, webhook_public_key}`; the firm's ids at the rails (not secret)
+    and the API bases are settings, so that the local cloud points the adapters at the fakes."""
+
+    match_trader_secret_arn: str | None = None
+    match_trader_base_url: str | None = None
+    match_trader_server: str = "MatchTrader"
+    platform_requests_per_minute: int = Field(default=50, ge=1)
+    bridge_secret_arn: str | None = None
+    bridge_api_base: str = "https://api.bridge.xyz"
+    bridge_customer_id: str = "unset"  # the firm's Bridge customer and the wallet payouts are sent from
+    bridge_wallet_id: str = "unset"
+    wise_secret_arn: str | None = None
+    wise_api_base: str = "https://api.wise.com"
+    wise_profile_id: int = 0  # the firm's Wise business profile
+    wise_source_currency: str = "USD"
 
 
 class ReconciliationSettings(PaymentProviderSettings):

@@ -281,14 +281,16 @@ class PayoutEvent(AccountEvent):
 
 
 class PayoutRequested(PayoutEvent):
-    """A trader asked for a payout; it waits in finance's queue."""
+    """A trader asked for a payout: the payout workflow starts from here (eligibility again, KYC gate, abuse
+    screen, approval, withdrawal, payment)."""
 
     detail_type: ClassVar[str] = "payout.requested"
     requested_at: AwareDatetime
 
 
 class PayoutApproved(PayoutEvent):
-    """Finance approved the payout: the payout workflow (KYC gate, fraud screen, payment) starts from here."""
+    """The payout was approved (automatically under the firm's amount, else by finance: two members above the
+    second amount); the workflow withdraws it from the account and pays it."""
 
     detail_type: ClassVar[str] = "payout.approved"
     decided_at: AwareDatetime
@@ -296,11 +298,36 @@ class PayoutApproved(PayoutEvent):
 
 
 class PayoutRejected(PayoutEvent):
-    """Finance rejected the payout (with the reason the trader is told); the account may request again."""
+    """Finance, or the workflow's checks, rejected the payout (with the reason the trader is told); the
+    account may request again."""
 
     detail_type: ClassVar[str] = "payout.rejected"
     decided_at: AwareDatetime
     reason: str
+
+
+class PayoutPaid(PayoutEvent):
+    """The rail confirmed the payment (its signed webhook): the trader is told, with the statement."""
+
+    detail_type: ClassVar[str] = "payout.paid"
+    paid_at: AwareDatetime
+    gross_profit: Decimal = Field(description="The profit taken off the account (= amount).")
+    firm_share: Decimal
+    fees: Decimal = Field(description="The rail's fees charged to the trader (0 when the firm pays them).")
+    fee_refund: Decimal = Field(description="The challenge fee refunded with this payout (0 when not owed).")
+    paid: Decimal = Field(description="What reached the trader: trader_share + fee_refund - fees.")
+    rail: str
+    reference: str = Field(description="The rail's reference of the payment.")
+    destination: str = Field(description="Where it went, masked.")
+
+
+class PayoutFailed(PayoutEvent):
+    """The payout could not be paid; whatever was withdrawn was put back on the account (a deposit)."""
+
+    detail_type: ClassVar[str] = "payout.failed"
+    failed_at: AwareDatetime
+    reason: str
+    compensated: bool = Field(description="A withdrawal was booked and has been put back on the account.")
 
 
 CATALOGUE: dict[str, type[DomainEvent]] = {
@@ -333,6 +360,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PayoutRequested,
         PayoutApproved,
         PayoutRejected,
+        PayoutPaid,
+        PayoutFailed,
     )
 }
 

@@ -11,8 +11,10 @@ from typing import Any
 from propdesk.payouts.consistency import ClosedTrade
 from propdesk.payouts.holds import HoldSource, PayoutHold
 from propdesk.payouts.model import Payout, PayoutStatus
-from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError
-from propdesk.records import Account, AuditEntry, KycStatus, Page, RiskSnapshot
+from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutMovedError
+from propdesk.platforms.port import AccountRef
+from propdesk.rails.destinations import PayoutDestination
+from propdesk.records import Account, AuditEntry, KycStatus, Page, RiskSnapshot, StoredEvent
 
 
 @dataclass
@@ -28,6 +30,8 @@ class InMemoryPayoutStore:
     payouts: dict[str, Payout] = field(default_factory=dict)
     open_by_account: dict[str, str] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+    rail_links: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def get(self, payout_id: str) -> Payout | None:
         return self.payouts.get(payout_id)
@@ -65,6 +69,32 @@ class InMemoryPayoutStore:
         stored = self.payouts[payout_id]
         if stored.status == status:
             self.payouts[payout_id] = replace(stored, published_status=status)
+
+    def update(self, changed: Payout, entry: AuditEntry | None = None) -> None:
+        stored = self.payouts.get(changed.payout_id)
+        if stored is None or stored.revision != changed.revision - 1:
+            raise PayoutMovedError(changed.payout_id)
+        self.payouts[changed.payout_id] = replace(changed, published_status=stored.published_status)
+        releases = stored.is_open and not changed.is_open
+        if releases and self.open_by_account.get(changed.account_id) == changed.payout_id:
+            del self.open_by_account[changed.account_id]
+        if entry is not None:
+            self.audit.append(entry)
+
+    def hold_token(self, payout_id: str, step: str, token: str) -> bool:
+        if payout_id not in self.payouts:
+            return False
+        self.tokens[(payout_id, step)] = token
+        return True
+
+    def token(self, payout_id: str, step: str) -> str | None:
+        return self.tokens.get((payout_id, step))
+
+    def link_rail_payment(self, rail: str, reference: str, payout_id: str) -> None:
+        self.rail_links[(rail, reference)] = payout_id
+
+    def payout_for_rail_payment(self, rail: str, reference: str) -> str | None:
+        return self.rail_links.get((rail, reference))
 
 
 @dataclass
@@ -110,3 +140,39 @@ class InMemoryPayoutHolds:
 
     def lift(self, account_id: str, source: HoldSource, reference: str) -> bool:
         return self.kept.pop((account_id, source, reference), None) is not None
+
+
+@dataclass
+class InMemoryPlatformRefs:
+    refs: dict[str, AccountRef] = field(default_factory=dict)
+
+    def platform_ref(self, account_id: str) -> AccountRef | None:
+        return self.refs.get(account_id)
+
+
+@dataclass
+class InMemoryEventLog:
+    """The engine's event log: each event once per (account, id)."""
+
+    events: dict[tuple[str, str], StoredEvent] = field(default_factory=dict)
+
+    def record(self, event: StoredEvent, received_at: datetime) -> bool:
+        key = (event.account_id, event.event_id)
+        if key in self.events:
+            return False
+        self.events[key] = event
+        return True
+
+    def of_type(self, account_id: str, kind: str) -> list[StoredEvent]:
+        return [e for (account, _), e in self.events.items() if account == account_id and e.type == kind]
+
+
+@dataclass
+class InMemoryDestinations:
+    kept: dict[str, PayoutDestination] = field(default_factory=dict)
+
+    def get(self, trader_id: str) -> PayoutDestination | None:
+        return self.kept.get(trader_id)
+
+    def put(self, destination: PayoutDestination) -> None:
+        self.kept[destination.trader_id] = destination

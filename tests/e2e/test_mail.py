@@ -15,7 +15,7 @@ from propdesk.domain_events import AccountBreached, FirmAlert
 from scripts.mailbox import messages
 from tests.e2e.harness import DeployedStack, eventually, publish
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # the deploy: minutes when busy
 
 
 def inbox(stack: DeployedStack, subject: str) -> list[dict[str, Any]]:
@@ -41,7 +41,8 @@ def test_a_breach_reaches_the_traders_local_mailbox_once(stack: DeployedStack) -
     publish(stack, breach)
     publish(stack, breach)  # a redelivery
 
-    mailed = eventually(lambda: [m for m in inbox(stack, subject) if marker in m["BodyText"]], timeout=90)
+    # the bus, the mailer's cold start on a busy machine (a minute is seen), SES
+    mailed = eventually(lambda: [m for m in inbox(stack, subject) if marker in m["BodyText"]], timeout=240)
     assert "at 2 March 2026, 13:30 (UTC)" in mailed[0]["BodyText"]
     assert "  Limit: 90,000.00 USD" in mailed[0]["BodyText"]
     assert mailed[0]["Source"].endswith("<no-reply@mail.propdesk.example>")
@@ -68,10 +69,12 @@ def test_a_firm_alert_reaches_staff(stack: DeployedStack, trader_token: str) -> 
 
     def listed() -> list[dict[str, Any]] | None:
         answer = stack.http("GET", "/v1/staff/alerts", headers={"Authorization": token})
+        if answer.status == 502:
+            return None  # the function timed out in its cold start on a busy machine: asked again
         assert answer.status == 200, answer.body
         return [a for a in answer.body["alerts"] if a["alert_id"] == alert.event_id] or None
 
-    (seen,) = eventually(listed, timeout=90)
+    (seen,) = eventually(listed, timeout=240)  # SNS, firm_alerts and alerts_api: cold starts
     assert (seen["severity"], seen["order_id"]) == ("critical", "ord_e2e")
     refused = stack.http("GET", "/v1/staff/alerts", headers={"Authorization": trader_token})
     assert refused.status == 403

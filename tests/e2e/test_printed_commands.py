@@ -74,13 +74,14 @@ class Shell:
 
     def interact(self, command: Printed, until: str, timeout: float = 90) -> str:
         """Start an interactive command, type its lines once it is connected, read until `until` shows. A
-        connection that timed out in its opening handshake (the authorizer's cold start on a busy machine:
-        the client waits 10 s) is tried again, as a user would."""
-        for _ in range(3):
+        connection that timed out in its opening handshake (the authorizer's and $connect's cold starts on a
+        busy machine, up to a minute seen: the client waits 10 s) is tried again, as a user would."""
+        deadline = time.monotonic() + 240
+        while True:
             output = self._interact_once(command, until, timeout)
             if "timed out during opening handshake" not in output:
                 return output
-        raise AssertionError(f"{command.text}: {output}")
+            assert time.monotonic() < deadline, f"{command.text}: {output}"
 
     def _interact_once(self, command: Printed, until: str, timeout: float) -> str:
         process = subprocess.Popen(
@@ -137,7 +138,7 @@ def clone(stack: DeployedStack, tmp_path_factory: pytest.TempPathFactory) -> Ite
     yield root
 
 
-@pytest.mark.timeout(900)  # a dozen commands, each a cold start on a busy machine, and provisioning
+@pytest.mark.timeout(1200)  # a dozen commands, each a cold start on a busy machine, and provisioning
 def test_every_printed_command_works_as_printed_in_order(stack: DeployedStack, clone: Path) -> None:
     assert stack.providers is not None, "the session's stack runs with the providers' fakes"
     text = banner(stack.endpoints, stack.demo, stack.providers)
@@ -152,8 +153,9 @@ def test_every_printed_command_works_as_printed_in_order(stack: DeployedStack, c
         return placed
 
     def order_status(answer: str) -> str:
-        orders = {o["order_id"]: o for o in json.loads(answer)["orders"]}
-        return str(orders[order()["order"]["order_id"]]["status"])
+        """The order's status ("" while the API answers a cold start's timeout: asked again)."""
+        orders = {o["order_id"]: o for o in json.loads(answer).get("orders", [])}
+        return str(orders.get(order()["order"]["order_id"], {}).get("status", ""))
 
     checked: list[str] = []
     accounts_listed = 0
@@ -175,20 +177,23 @@ def test_every_printed_command_works_as_printed_in_order(stack: DeployedStack, c
         elif bare.endswith(f"/v1/accounts/{demo_account}"):
             assert json.loads(shell.run(command))["account"]["account_id"] == demo_account
         elif bare.endswith("| tee .local/order.json"):
-            placed = json.loads(shell.run(command))
+            # run again, as a user would, while the gateway answers a function that timed out in its cold
+            # start on a busy machine (502): the printed Idempotency-Key makes the repeat the same order
+            placed = json.loads(again_until(shell, command, lambda answer: '"order":' in answer, 180))
             assert placed["order"]["status"] == "pending"
             assert placed["payment_url"].startswith(stripe_url)
         elif "payment_url" in bare:
             page = json.loads(shell.run(command, timeout=15))  # the page answers at once
             assert (page["status"], page["payment_status"]) == ("complete", "paid")
         elif bare.endswith("/v1/orders"):
-            again_until(shell, command, lambda answer: order_status(answer) in ("paid", "provisioned"), 90)
-            again_until(shell, command, lambda answer: order_status(answer) == "provisioned")
+            # Stripe's webhook, then provisioning: each a cold start (20+ s on a busy machine), then SQS
+            again_until(shell, command, lambda answer: order_status(answer) in ("paid", "provisioned"), 240)
+            again_until(shell, command, lambda answer: order_status(answer) == "provisioned", 240)
         elif bare.endswith("/v1/accounts"):
             listed = json.loads(shell.run(command))["accounts"]
             assert len({a["account_id"] for a in listed} - accounts_before) == 1, listed
         elif bare == ".venv/bin/python -m scripts.mailbox":
-            listing = again_until(shell, command, lambda answer: "login for account" in answer, 90)
+            listing = again_until(shell, command, lambda answer: "login for account" in answer, 180)
             to = re.escape(trader)
             assert re.search(rf"{to}  Receipt for your .+ challenge", listing), listing
             assert re.search(rf"{to}  Your Match-Trader login for account acc_", listing), listing
@@ -200,6 +205,13 @@ def test_every_printed_command_works_as_printed_in_order(stack: DeployedStack, c
             output = shell.interact(command, until="subscribed")
             assert re.search(r'"type":\s*"subscribed"', output), output
             assert f"account:{demo_account}" in output
+        elif "stepfunctions" in bare:
+            shell.run(command)  # the KYC gate starts (the trader's case, then the provider's session)
+        elif bare.endswith("| tee .local/kyc.json"):
+            linked = r'"verification_url": ?"'  # the provider's session is ready
+            again_until(shell, command, lambda answer: bool(re.search(linked, answer)), 240)  # noqa: B023
+        elif "outcome=approve" in bare:
+            assert shell.run(command).strip(), "the provider's page answers"
         else:
             pytest.fail(f"a printed command this test does not check: {command.text}")
         checked.append(command.text)

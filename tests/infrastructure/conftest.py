@@ -94,8 +94,16 @@ def flattened(template: dict[str, Any], assembly: Path) -> dict[str, Any]:
     parent passes, so that tests see one stack as the flattened template would be (the nested stack resource
     itself stays, and tests that look for it still find it)."""
     resources = dict(template["Resources"])
+    assets = json.loads((assembly / f"{STACK_NAME}.assets.json").read_text())["files"]
+    nested_templates = {
+        asset_hash: assembly / asset["source"]["path"]
+        for asset_hash, asset in assets.items()
+        if asset["source"]["path"].endswith(".nested.template.json")
+    }
     for nested in [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]:
-        child = json.loads((assembly / nested["Metadata"]["aws:asset:path"]).read_text())
+        url = json.dumps(nested["Properties"]["TemplateURL"])
+        (path,) = [path for asset_hash, path in nested_templates.items() if asset_hash in url]
+        child = json.loads(path.read_text())
         passed = nested["Properties"].get("Parameters", {})
         for logical_id, resource in child["Resources"].items():
             assert logical_id not in resources, f"{logical_id} is in the stack and in a nested stack"

@@ -22,6 +22,7 @@ AUDIT_APPENDERS = {
     "kyc_api",
     "platform_commands",
     "progression_api",
+    "payout_steps",
     "abuse_api",
     "abuse_detect",
     "abuse_deep_pass",

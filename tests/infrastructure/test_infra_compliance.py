@@ -82,6 +82,7 @@ OUTPUTS = {
     "EventBusName",
     "KycStateMachineArn",
     "PlatformSigningSecretArns",
+    "PayoutStateMachineArn",
     "VeriffSecretArn",
     "SumsubSecretArn",
 }
@@ -159,7 +160,7 @@ def test_provider_secrets_exist_as_generated_placeholders(synthesized: Synthesiz
 
     assert set(names) == {
         f"propdesk/dev/{provider}"
-        for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce")
+        for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce", "bridge", "wise")
     } | {f"propdesk/dev/platform-signing/{platform}" for platform in PLATFORMS}
     for secret in names.values():
         assert "GenerateSecretString" in secret and "SecretString" not in secret

@@ -14,7 +14,10 @@ EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
     "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME"},
-    "payouts_api": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME"},
+    "payouts_api": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
+        "PAYOUT_TWO_PERSON_ABOVE",
+    },
     "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     "pre_sign_up": set(),
     "api_docs": set(),
@@ -59,6 +62,14 @@ EXPECTED_ENVIRONMENT = {
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
     "progression_api": {"TABLE_NAME"},
+    # the payout workflow's steps and the rails' webhooks (infra/constructs/payout_workflow.py)
+    **{
+        name: {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
+               "PAYOUT_TWO_PERSON_ABOVE",
+               "MATCH_TRADER_SECRET_ARN", "BRIDGE_SECRET_ARN", "BRIDGE_API_BASE", "BRIDGE_CUSTOMER_ID",
+               "BRIDGE_WALLET_ID", "WISE_SECRET_ARN", "WISE_API_BASE", "WISE_PROFILE_ID"}
+        for name in ("payout_steps", "payout_webhooks")
+    },
     "abuse_detect": {
         "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT",
     },

@@ -11,6 +11,11 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
+# The payout workflow: its steps read the platform's and the rails' secrets, the webhooks their rails'.
+PAYOUT_SECRET_READERS = {"payout_steps", "payout_webhooks"}
+PAYOUT_PUBLISHERS = {"payout_steps"}
+# Finance's decision and the rails' webhooks resume the payout workflow; two steps resume their own wait.
+PAYOUT_TASK_RESPONDERS = {"payouts_api", "payout_steps", "payout_webhooks"}
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
 # Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
 PLATFORM_FUNCTIONS = {"platform_commands", "platform_drift"}
@@ -173,10 +178,11 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
         for name in synthesized.functions()
         if "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
     }
-    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py).
+    # Purchase functions read their providers' secrets (which: tests/infrastructure/test_infra_purchases.py),
+    # the payout workflow's steps the platform's and the rails' (infra/constructs/payout_workflow.py).
     assert every_reader == {
         "kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
-        "platform_events", "platform_reconciliation",
+        "platform_events", "platform_reconciliation", *PAYOUT_SECRET_READERS,
     }  # fmt: skip
 
 
@@ -190,8 +196,8 @@ def test_only_kyc_functions_may_answer_a_waiting_workflow_and_only_the_kyc_workf
     }
 
     # The progression workflow's staff review resumes its own run (test_infra_progression.py).
-    assert answering == KYC_FUNCTIONS | {"progression_api", "progression_review"}
-    for name in KYC_FUNCTIONS:
+    assert answering == KYC_FUNCTIONS | PAYOUT_TASK_RESPONDERS | {"progression_api", "progression_review"}
+    for name in KYC_FUNCTIONS | PAYOUT_TASK_RESPONDERS:
         [statement] = [
             s
             for s in synthesized.function_statements(name)
@@ -200,7 +206,8 @@ def test_only_kyc_functions_may_answer_a_waiting_workflow_and_only_the_kyc_workf
         assert set(statement_actions(statement)) == {
             "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
         }  # fmt: skip
-        assert ":stateMachine:propdesk-dev-kyc" in json.dumps(statement["Resource"])
+        machine = "payouts" if name in PAYOUT_TASK_RESPONDERS else "kyc"
+        assert f":stateMachine:propdesk-dev-{machine}" in json.dumps(statement["Resource"])
 
 
 def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthesized: Synthesized) -> None:
@@ -216,6 +223,7 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
     assert producers == {
         "risk_recalc", "daily_reset", "payouts_api", *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
         "progression_start", "progression_review", "progression_finish",
+        *PAYOUT_PUBLISHERS,
         *abuse,
         "platform_reconciliation",
     }  # fmt: skip

@@ -20,13 +20,15 @@ pytestmark = pytest.mark.infra
 SECRET_READERS = {
     "Stripe": {"orders_api", "stripe_webhook", "reconciliation"},
     "CoinbaseCommerce": {"orders_api", "crypto_webhook", "reconciliation"},
-    # enforcement on the platforms (infra/constructs/platforms.py) reads it; the progression opens accounts
+    # enforcement on the platforms (infra/constructs/platforms.py), the progression opening accounts and the
+    # payouts' withdrawal read it too
     "MatchTrader": {
         "provisioning",
         "platform_commands",
         "platform_drift",
         "platform_reconciliation",
         "progression_open",
+        "payout_steps",
     },
 }
 

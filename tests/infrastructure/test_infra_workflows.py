@@ -31,9 +31,13 @@ PROGRESS = {
 
 @pytest.fixture(scope="module")
 def kyc(synthesized: Synthesized) -> dict[str, Any]:
-    machines = synthesized.of_type("AWS::StepFunctions::StateMachine")
-    [machine] = [m for key, m in machines.items() if key.startswith("WorkflowsKyc")]
-    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    machines = [
+        machine
+        for logical, machine in synthesized.of_type("AWS::StepFunctions::StateMachine").items()
+        if logical.startswith("WorkflowsKyc")
+    ]
+    assert len(machines) == 1
+    parts = machines[0]["Properties"]["DefinitionString"]["Fn::Join"][1]
     text = "".join(part if isinstance(part, str) else _placeholder(part) for part in parts)
     definition: dict[str, Any] = json.loads(text)
     return definition

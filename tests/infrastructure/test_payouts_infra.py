@@ -1,5 +1,5 @@
-"""payouts_api: its own role, the table (append-only audit), PutEvents on the propdesk bus only, and its five
-routes behind the Cognito authorizer."""
+"""payouts_api: its own role, the table (append-only audit), PutEvents on the propdesk bus only, task results
+to the payout workflow only (finance's decision resumes it), and its routes behind the Cognito authorizer."""
 
 from __future__ import annotations
 
@@ -16,8 +16,14 @@ def test_payouts_api_publishes_to_the_bus_and_nothing_else_outside_the_table(
     actions = synthesized.function_actions("payouts_api")
 
     assert "events:PutEvents" in actions
-    assert not any(
-        action.startswith(("states:", "secretsmanager:", "sqs:", "execute-api:")) for action in actions
+    assert not any(action.startswith(("secretsmanager:", "sqs:", "execute-api:")) for action in actions)
+    states = [
+        statement
+        for statement in synthesized.function_statements("payouts_api")
+        if any(action.startswith("states:") for action in statement_actions(statement))
+    ]
+    assert states and all(
+        ":stateMachine:propdesk-dev-payouts" in str(statement["Resource"]) for statement in states
     )
     put_events = [
         statement
@@ -38,5 +44,5 @@ def test_the_payout_routes_need_a_cognito_token(synthesized: Synthesized) -> Non
         if function_id in str(properties.get("Integration", {}).get("Uri", ""))
     ]
 
-    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "GET", "GET", "POST", "POST"]
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "GET", "GET", "GET", "POST", "POST", "PUT"]
     assert {m["AuthorizationType"] for m in methods} == {"COGNITO_USER_POOLS"}

@@ -247,6 +247,23 @@ def account_payouts_partition(account_id: str) -> str:
     return f"{ACCOUNT_PAYOUTS_PREFIX}{account_id}"
 
 
+PAYOUT_TOKEN_PREFIX = "TOKEN#"  # noqa: S105 (a key prefix, not a secret)
+PAYOUT_DESTINATION_SK = "PAYOUT_DESTINATION"
+
+
+def payout_token_sk(step: str) -> str:
+    """`PAYOUT#{id}` / `TOKEN#{step}`: a waiting workflow task's token (approval, payment)."""
+    return f"{PAYOUT_TOKEN_PREFIX}{step}"
+
+
+RAIL_PAYMENT_PREFIX = "RAIL_PAYMENT#"
+
+
+def rail_payment_pk(rail: str, reference: str) -> str:
+    """`RAIL_PAYMENT#{rail}#{reference}` / `META`: which payout a rail's payment pays."""
+    return f"{RAIL_PAYMENT_PREFIX}{rail}#{reference}"
+
+
 def payout_queue(status: str) -> str:
     """GSI2 partition of the payouts in one status (finance's queue), e.g. `PAYOUT_QUEUE#requested`."""
     return f"{PAYOUT_QUEUE_PREFIX}{status}"

@@ -530,6 +530,16 @@ class PayoutItem(MainTableModel):
     decided_by = UnicodeAttribute(null=True)
     decision_reason = UnicodeAttribute(null=True)
     published_status = UnicodeAttribute(null=True)
+    revision = NumberAttribute(null=True)  # absent before the workflow: 0
+    approvals = JSONAttribute(null=True)  # [actor, ...]
+    timeline = JSONAttribute(null=True)  # [{"status": ..., "at": ISO-8601}, ...]
+    rail = UnicodeAttribute(null=True)
+    rail_reference = UnicodeAttribute(null=True)
+    destination = UnicodeAttribute(null=True)  # masked
+    paid_amount = DecimalAttribute(null=True)
+    fees = DecimalAttribute(null=True)
+    failure_reason = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute()
@@ -538,8 +548,32 @@ class PayoutItem(MainTableModel):
     by_status = PayoutsByStatusIndex()
 
 
+class PayoutTokenItem(MainTableModel):
+    """`PAYOUT#{id}` / `TOKEN#{step}`: the task token of the payout workflow's waiting step."""
+
+    task_token = UnicodeAttribute()
+
+
+class RailPaymentLinkItem(MainTableModel):
+    """`RAIL_PAYMENT#{rail}#{reference}` / `META`: the payout a rail's payment pays."""
+
+    payout_id = UnicodeAttribute()
+
+
+class PayoutDestinationItem(MainTableModel):
+    """`TRADER#{id}` / `PAYOUT_DESTINATION`: the trader's one payout destination. `details` holds the
+    account number or wallet address: never logged, never returned in clear (the views mask it)."""
+
+    destination_id = UnicodeAttribute()
+    trader_id = UnicodeAttribute()
+    details = JSONAttribute()
+    added_at = UTCDateTimeAttribute()
+    verified_at = UTCDateTimeAttribute(null=True)
+
+
 class PayoutLockItem(MainTableModel):
-    """`ACCOUNT#{id}` / `PAYOUT_OPEN`: the account's one open payout (requested or approved)."""
+    """`ACCOUNT#{id}` / `PAYOUT_OPEN`: the account's one open payout (requested, approved, withdrawn or
+    paying)."""
 
     payout_id = UnicodeAttribute()
 

@@ -7,10 +7,16 @@ Writes that must happen once:
   collides) and the account's `PAYOUT_OPEN` lock (`attribute_not_exists`: one open payout per account, even
   under concurrent requests) in one transaction;
 - a decision updates the payout on the condition `status = requested`, releases the lock on rejection and
-  appends the audit entry, all in one transaction.
+  appends the audit entry, all in one transaction;
+- every later change (`update`: the workflow's steps, a two-person approval) replaces the payout on the
+  condition that its stored revision is the one the change was made from, releases the lock when the payout
+  stops being open and appends the audit entry, in one transaction;
+- a waiting workflow step's task token is kept beside the payout (`PAYOUT#{id}` / `TOKEN#{step}`).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -19,10 +25,16 @@ from pynamodb.transactions import TransactWrite
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
 from propdesk.data.audit import AuditLog
-from propdesk.data.models import MainTableModel, PayoutItem, PayoutLockItem
+from propdesk.data.models import (
+    MainTableModel,
+    PayoutItem,
+    PayoutLockItem,
+    PayoutTokenItem,
+    RailPaymentLinkItem,
+)
 from propdesk.data.paging import check_limit, decode_cursor, drain, to_page
-from propdesk.payouts.model import PAYOUT_STATUSES, Payout, PayoutStatus
-from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError
+from propdesk.payouts.model import PAYOUT_STATUSES, Payout, PayoutStatus, StatusChange
+from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutMovedError
 from propdesk.records import AuditEntry, Page
 
 TRANSACTION_CANCELED = "TransactionCanceledException"
@@ -150,6 +162,60 @@ class PayoutRepository:
             if not condition_failed(error):
                 raise
 
+    def update(self, changed: Payout, entry: AuditEntry | None = None) -> None:
+        """Replace the payout if its stored revision is `changed.revision - 1` (else `PayoutMovedError`);
+        release the account's lock when `changed` is no longer open; append the audit entry."""
+        previous = changed.revision - 1
+        same_revision = PayoutItem.revision == previous
+        if previous == 0:
+            same_revision = same_revision | PayoutItem.revision.does_not_exist()
+        try:
+            with _transaction() as transaction:
+                transaction.save(_item(changed), condition=PayoutItem.pk.exists() & same_revision)
+                if not changed.is_open:
+                    transaction.delete(
+                        PayoutLockItem(keys.account_pk(changed.account_id), keys.PAYOUT_OPEN_SK),
+                        condition=(PayoutLockItem.payout_id == changed.payout_id)
+                        | PayoutLockItem.pk.does_not_exist(),
+                    )
+                if entry is not None:
+                    self._audit.append_in(transaction, entry)
+        except TransactWriteError as error:
+            if error.cause_response_code == TRANSACTION_CANCELED:
+                raise PayoutMovedError(str(error)) from error
+            raise
+
+    def hold_token(self, payout_id: str, step: str, token: str) -> bool:
+        if self.get(payout_id) is None:
+            return False
+        PayoutTokenItem(
+            keys.payout_pk(payout_id), keys.payout_token_sk(step), entity="payout_token", task_token=token
+        ).save()
+        return True
+
+    def token(self, payout_id: str, step: str) -> str | None:
+        try:
+            item = PayoutTokenItem.get(
+                keys.payout_pk(payout_id), keys.payout_token_sk(step), consistent_read=True
+            )
+        except PayoutTokenItem.DoesNotExist:
+            return None
+        return item.task_token
+
+    def link_rail_payment(self, rail: str, reference: str, payout_id: str) -> None:
+        RailPaymentLinkItem(
+            keys.rail_payment_pk(rail, reference), keys.META_SK, entity="rail_payment", payout_id=payout_id
+        ).save()
+
+    def payout_for_rail_payment(self, rail: str, reference: str) -> str | None:
+        try:
+            item = RailPaymentLinkItem.get(
+                keys.rail_payment_pk(rail, reference), keys.META_SK, consistent_read=True
+            )
+        except RailPaymentLinkItem.DoesNotExist:
+            return None
+        return item.payout_id
+
 
 def _transaction() -> TransactWrite:
     meta = MainTableModel.Meta  # bind_tables sets where the table lives
@@ -177,6 +243,16 @@ def _item(payout: Payout) -> PayoutItem:
         decided_by=payout.decided_by,
         decision_reason=payout.decision_reason,
         published_status=payout.published_status,
+        revision=payout.revision,
+        approvals=list(payout.approvals),
+        timeline=[{"status": step.status, "at": step.at.isoformat()} for step in payout.timeline],
+        rail=payout.rail,
+        rail_reference=payout.rail_reference,
+        destination=payout.destination,
+        paid_amount=payout.paid_amount,
+        fees=payout.fees,
+        failure_reason=payout.failure_reason,
+        updated_at=payout.updated_at,
         gsi1pk=keys.account_payouts_partition(payout.account_id),
         gsi1sk=index_sk,
         gsi2pk=keys.payout_queue(payout.status),
@@ -200,4 +276,17 @@ def _payout(item: PayoutItem) -> Payout:
         decided_by=item.decided_by,
         decision_reason=item.decision_reason,
         published_status=_STATUS.get(item.published_status) if item.published_status else None,
+        revision=int(item.revision or 0),
+        approvals=tuple(item.approvals or ()),
+        timeline=tuple(
+            StatusChange(_STATUS[step["status"]], datetime.fromisoformat(step["at"]))
+            for step in (item.timeline or ())
+        ),
+        rail=item.rail,
+        rail_reference=item.rail_reference,
+        destination=item.destination,
+        paid_amount=item.paid_amount,
+        fees=item.fees,
+        failure_reason=item.failure_reason,
+        updated_at=item.updated_at,
     )

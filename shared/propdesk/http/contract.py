@@ -139,6 +139,8 @@ STAFF_KYC = "/v1/staff/kyc"
 STAFF_WRITES = RateLimit(limit=20, window_seconds=60)
 # A trader has at most one open payout: a few tries an hour cover mistakes, not hammering.
 PAYOUT_REQUESTS = RateLimit(limit=3, window_seconds=3600)
+# Changing where payouts go is rare; a stolen session probing destinations is stopped quickly.
+DESTINATION_CHANGES = RateLimit(limit=5, window_seconds=3600)
 # A trader buys a challenge or two at a time; ten new orders in ten minutes leaves room for retries with fresh
 # payment methods, while a stolen session or a card-testing script is stopped long before it matters (each
 # order opens a provider checkout session and runs the fraud checks). Replays of an Idempotency-Key are free.
@@ -385,6 +387,27 @@ OPERATIONS: tuple[Operation, ...] = (
         "Approve or reject a payout request (finance), once, with a reason; audited", "Staff",
         Access.SIGNED_IN, payouts.PayoutOut, body=payouts.PayoutDecisionRequest,
         permission=Permission.DECIDE_PAYOUTS, rate_limit=STAFF_WRITES, finds="payout_id", other_errors=(409,),
+    ),
+    Operation(
+        "GET", "/v1/payout-destination", "payouts_api", "getPayoutDestination",
+        "The caller's payout destination, masked", "Payouts", Access.SIGNED_IN, payouts.PayoutDestinationOut,
+        other_errors=(404,),  # no destination yet
+    ),
+    Operation(
+        "PUT", "/v1/payout-destination", "payouts_api", "setPayoutDestination",
+        "Set the caller's one payout destination (validated; needs a sign-in within the last minutes)",
+        "Payouts", Access.SIGNED_IN, payouts.PayoutDestinationOut, body=payouts.PayoutDestinationRequest,
+        rate_limit=DESTINATION_CHANGES,  # a sign-in older than the window: 401 reauthentication_required
+    ),
+    Operation(
+        "POST", "/v1/webhooks/payouts/bridge", "payout_webhooks", "postBridgePayoutWebhook",
+        "Bridge's signed transfer status (X-Webhook-Signature over the raw body)", "Webhooks",
+        Access.SIGNED_WEBHOOK, platform.WebhookAcknowledged, other_errors=(409,),
+    ),
+    Operation(
+        "POST", "/v1/webhooks/payouts/wise", "payout_webhooks", "postWisePayoutWebhook",
+        "Wise's signed transfer state changes (X-Signature-SHA256 over the raw body)", "Webhooks",
+        Access.SIGNED_WEBHOOK, platform.WebhookAcknowledged, other_errors=(409,),
     ),
     # ---- servers
     Operation(

@@ -26,6 +26,7 @@ class Caller(Identity):
 
     email: str | None = None
     zoneinfo: str | None = None
+    authenticated_at: datetime | None = None  # the token's auth_time: when the user last signed in
 
     @property
     def is_staff(self) -> bool:
@@ -46,6 +47,7 @@ def caller_from_event(event: dict[str, Any], now: datetime | None = None) -> Cal
         groups=parse_groups(claims.get("cognito:groups")),
         email=_text(claims.get("email")),
         zoneinfo=_text(claims.get("zoneinfo")),
+        authenticated_at=claim_time(claims.get("auth_time")),
     )
 
 
@@ -60,15 +62,20 @@ def parse_groups(raw: Any) -> frozenset[str]:
 
 def _expired(raw: Any, now: datetime) -> bool:
     """True when the claim names a past instant; a claim in neither known form is left to API Gateway."""
-    expires: datetime | None = None
-    if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
-        expires = datetime.fromtimestamp(int(raw), UTC)
-    elif isinstance(raw, str):
-        try:
-            expires = datetime.strptime(raw, CLAIM_TIME_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
-            return False
+    expires = claim_time(raw)
     return expires is not None and expires <= now
+
+
+def claim_time(raw: Any) -> datetime | None:
+    """A time claim as API Gateway renders it (epoch seconds, or `CLAIM_TIME_FORMAT`); None otherwise."""
+    if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
+        return datetime.fromtimestamp(int(raw), UTC)
+    if isinstance(raw, str):
+        try:
+            return datetime.strptime(raw, CLAIM_TIME_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+    return None
 
 
 def _text(value: Any) -> str | None:

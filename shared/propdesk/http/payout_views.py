@@ -47,6 +47,13 @@ def payout_view(payout: Payout) -> out.PayoutOut:
         requested_at=payout.requested_at,
         decided_at=payout.decided_at,
         decision_reason=payout.decision_reason,
+        status_at=payout.status_at,
+        timeline=[out.PayoutStep(status=step.status, at=step.at) for step in payout.timeline],
+        paid_amount=_money(payout.paid_amount) if payout.paid_amount is not None else None,
+        fees=_money(payout.fees) if payout.fees is not None else None,
+        rail=payout.rail,
+        destination=payout.destination,
+        failure_reason=payout.failure_reason,
     )
 
 

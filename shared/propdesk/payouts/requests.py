@@ -7,7 +7,13 @@
   `PayoutAmountRefusedError` 422 for the amount); publishes `payout.requested`;
 - `history` (the account's payouts) and `queue` (finance's, by status);
 - `decide`: finance approves or rejects once, with a reason, audited in the same write; publishes
-  `payout.approved` (the payout workflow's start) or `payout.rejected`.
+  `payout.approved` or `payout.rejected` and resumes the payout workflow waiting for the decision. Finance
+  never decides a payout they requested (403 `separation_of_duties`); above the firm's second amount
+  (`ApprovalPolicy`) the first approval is recorded and a second, different member's approves it;
+- `reassess`: the workflow's eligibility check of a stored payout (the request's own reservation aside).
+
+Profit withdrawn on the platform but not yet seen by the engine (the `withdrawal` event is on its way to the
+risk state) is taken off the closed balance, so a request right after a paid payout never counts its profit.
 
 Idempotency: with an `Idempotency-Key` the payout id derives from (trader, account, key), so the payout
 itself is the idempotency record: a repeat finds it, checks that it asks the same (else 422) and answers it
@@ -28,17 +34,35 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from propdesk.access import AccountLookup, Identity, readable_account
-from propdesk.domain_events import PayoutApproved, PayoutEvent, PayoutRejected, PayoutRequested, stable_id
+from propdesk.domain_events import (
+    PayoutApproved,
+    PayoutEvent,
+    PayoutFailed,
+    PayoutPaid,
+    PayoutRejected,
+    PayoutRequested,
+    stable_id,
+)
 from propdesk.engine.days import TradingDay
 from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from propdesk.payouts.approval import ApprovalPolicy, SelfApprovalError
 from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess
-from propdesk.payouts.model import STATUS_AFTER, AlreadyDecidedError, Decision, Payout, PayoutStatus, decide
+from propdesk.payouts.model import (
+    STATUS_AFTER,
+    AlreadyDecidedError,
+    Decision,
+    Payout,
+    PayoutStatus,
+    approve_once,
+    decide,
+)
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
+from propdesk.payouts.split import ZERO
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
 from propdesk.records import Account, AuditEntry, Page
 
 if TYPE_CHECKING:
-    from propdesk.ports import EventPublisher
+    from propdesk.ports import EventPublisher, WorkflowCallback
 
 MAX_PAYOUT_ID_LENGTH = 128
 
@@ -108,6 +132,8 @@ class PayoutService:
         publisher: EventPublisher,
         firm_policy: PayoutPolicy,
         new_id: Callable[[], str],
+        approval: ApprovalPolicy | None = None,
+        callback: WorkflowCallback | None = None,
     ) -> None:
         self._accounts = accounts
         self._payouts = payouts
@@ -115,6 +141,8 @@ class PayoutService:
         self._publisher = publisher
         self._firm_policy = firm_policy
         self._new_id = new_id
+        self.approval = approval or ApprovalPolicy()
+        self._callback = callback
 
     def preview(self, account_id: str, reader: Identity, at: datetime, amount: Decimal | None) -> Preview:
         """What a request for `amount` (None: all) would meet now, rule by rule."""
@@ -170,14 +198,19 @@ class PayoutService:
         return self._payouts.in_status(status, limit=limit, cursor=cursor)
 
     def decide(self, command: DecidePayout) -> Decided:
-        """Approve or reject a requested payout, once; a repeat of the decision re-sends its lost event."""
+        """Approve or reject a requested payout, once; a repeat of the decision re-sends its lost event.
+
+        Above the two-person amount the first approval is recorded (the payout stays requested) and the
+        second, by a different member, approves it. A final decision resumes the waiting workflow."""
         payout_id = command.payout_id
         payout = self._payouts.get(payout_id) if len(payout_id) <= MAX_PAYOUT_ID_LENGTH else None
         if payout is None:
             raise NotFoundError(f"no payout {payout_id!r}", "payout_id")
         actor = command.by.actor
+        if command.by.subject == payout.trader_id:
+            raise SelfApprovalError("finance may not decide a payout they requested", "payout_id")
         try:
-            decided = decide(payout, command.decision, actor, command.reason, command.at)
+            decided = self._decision(payout, command)
         except AlreadyDecidedError:
             same = payout.status == STATUS_AFTER[command.decision] and payout.decided_by == actor
             if same and payout.event_pending:  # this decision went through, its event did not: send it now
@@ -185,11 +218,39 @@ class PayoutService:
                 return Decided(payout, replayed=True)
             raise ConflictError(f"payout {payout_id} is {payout.status} already", "payout_id") from None
         try:
-            self._payouts.decide(decided, self._audit_entry(command, payout, decided))
+            self._payouts.update(decided, self._audit_entry(command, payout, decided))
         except PayoutDecidedError:
             raise ConflictError(f"payout {payout_id} was decided meanwhile", "payout_id") from None
-        self._publish(decided)
+        if decided.status != "requested":
+            self._publish(decided)
+            self.resume_approval(decided)
         return Decided(decided, replayed=False)
+
+    def resume_approval(self, payout: Payout) -> bool:
+        """Hand a final decision to the workflow waiting for it (no-op when none waits or it moved on)."""
+        token = self._payouts.token(payout.payout_id, "approval")
+        if token is None or self._callback is None or payout.status not in ("approved", "rejected"):
+            return False
+        decision = "approve" if payout.status == "approved" else "reject"
+        return self._callback.succeed(token, {"decision": decision, "payout_id": payout.payout_id})
+
+    def reassess(self, payout: Payout, at: datetime) -> Assessment:
+        """The payout rules for a stored payout now, its own reservation and open lock aside."""
+        account = self._accounts.get(payout.account_id, consistent=True)
+        if account is None:
+            raise NotFoundError(f"no account {payout.account_id!r}", "account_id")
+        return self._assess(account, at, payout.amount, leave_out=payout.payout_id)
+
+    def _decision(self, payout: Payout, command: DecidePayout) -> Payout:
+        actor = command.by.actor
+        if command.decision == "reject":
+            return decide(payout, "reject", actor, command.reason, command.at)
+        needed = self.approval.approvers(payout.trader_share)
+        if payout.status == "requested" and actor in payout.approvals:
+            raise ConflictError("a second, different finance member must approve this payout", "payout_id")
+        if needed == 2 and len(payout.approvals) == 0:
+            return approve_once(payout, actor, command.at)
+        return decide(payout, "approve", actor, command.reason, command.at)
 
     # ---- helpers
 
@@ -209,25 +270,31 @@ class PayoutService:
             self._publish(existing)
         return Requested(existing, replayed=True)
 
-    def _assess(self, account: Account, now: datetime, requested: Decimal | None) -> Assessment:
-        """The one evaluation behind both the preview and the request."""
+    def _assess(
+        self, account: Account, now: datetime, requested: Decimal | None, leave_out: str | None = None
+    ) -> Assessment:
+        """The one evaluation behind the preview, the request and the workflow's re-check."""
         document = self._facts.program_document(account.program_id, account.program_version) or {}
         policy = policy_for(document, self._firm_policy)
-        return assess(self._situation(account, document, policy), policy, now, requested)
+        return assess(self._situation(account, document, policy, leave_out), policy, now, requested)
 
-    def _situation(self, account: Account, document: dict[str, Any], policy: PayoutPolicy) -> PayoutSituation:
+    def _situation(
+        self, account: Account, document: dict[str, Any], policy: PayoutPolicy, leave_out: str | None
+    ) -> PayoutSituation:
         snapshot = self._facts.risk_snapshot(account.account_id)
         state: dict[str, Any] = snapshot.state if snapshot else {}
+        history = [p for p in self._payouts.all_for_account(account.account_id) if p.payout_id != leave_out]
         situation = PayoutSituation(
             account_status=account.status,
             funded=is_funded(document),
             kyc_status=self._facts.kyc_status(account.trader_id),
             opened_at=account.opened_at,
             initial_balance=account.initial_balance,
-            closed_balance=Decimal(str(state.get("balance", account.initial_balance))),
+            closed_balance=Decimal(str(state.get("balance", account.initial_balance)))
+            - unseen_withdrawals(history, Decimal(str(state.get("withdrawn", "0")))),
             excluded_profit=Decimal(str(state.get("excluded_profit", "0"))),
             open_positions=len(state.get("positions", [])),
-            history=self._payouts.all_for_account(account.account_id),
+            history=history,
             holds=self._facts.payout_holds(account.account_id),
             trading_day=TradingDay(time.fromisoformat(account.day_starts_at), ZoneInfo(account.timezone)),
         )
@@ -244,7 +311,7 @@ class PayoutService:
             at=command.at,
             actor=command.by.actor,
             actor_roles=command.by.staff_roles,
-            action=f"payout.{after.status}",
+            action="payout.first_approval" if after.status == "requested" else f"payout.{after.status}",
             subject=f"ACCOUNT#{before.account_id}",
             reason=after.decision_reason,
             before={**figures, "status": before.status},
@@ -269,11 +336,32 @@ def payout_event(payout: Payout) -> PayoutEvent:
     }
     if payout.status == "requested":
         return PayoutRequested(occurred_at=payout.requested_at, requested_at=payout.requested_at, **common)
+    if payout.status == "paid":
+        fees = payout.fees or ZERO
+        return PayoutPaid(
+            occurred_at=payout.status_at, paid_at=payout.status_at, gross_profit=payout.amount,
+            firm_share=payout.firm_share, fees=fees, fee_refund=ZERO,
+            paid=payout.paid_amount if payout.paid_amount is not None else payout.trader_share - fees,
+            rail=payout.rail or "", reference=payout.rail_reference or "",
+            destination=payout.destination or "", **common,
+        )  # fmt: skip
+    if payout.status == "failed":
+        return PayoutFailed(
+            occurred_at=payout.status_at, failed_at=payout.status_at, reason=payout.failure_reason or "",
+            compensated=any(step.status == "withdrawn" for step in payout.timeline), **common,
+        )  # fmt: skip
     decided_at, reason = payout.decided_at, payout.decision_reason or ""
     if decided_at is None:
         raise ValueError(f"payout {payout.payout_id} is {payout.status} without a decision time")
     kind = PayoutApproved if payout.status == "approved" else PayoutRejected
     return kind(occurred_at=decided_at, decided_at=decided_at, reason=reason, **common)
+
+
+def unseen_withdrawals(history: list[Payout], engine_withdrawn: Decimal) -> Decimal:
+    """Profit booked off the account on the platform that the engine's risk state does not show yet: our
+    booked payouts less what the engine counts as withdrawn (withdrawals less deposits); never negative."""
+    booked = sum((p.amount for p in history if p.booked), ZERO)
+    return max(booked - engine_withdrawn, ZERO)
 
 
 def _money(amount: Decimal) -> str:

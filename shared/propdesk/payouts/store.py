@@ -4,7 +4,9 @@
 
 A request is stored once: its id derives from the `Idempotency-Key`, so a repeat collides with the payout
 stored first, and an account holds at most one open payout (requested or approved), even under concurrent
-requests. A decision is written once, on the condition that the payout is still requested.
+requests. A decision is written once, on the condition that the payout is still requested. Every later
+change (`update`) is written on the condition that the stored revision is the one it was made from, so two
+workers never both move a payout; the open-payout lock is released when the payout stops being open.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class OpenPayoutError(Exception):
 
 class PayoutDecidedError(Exception):
     """The payout was decided meanwhile (its status is no longer `requested`)."""
+
+
+class PayoutMovedError(PayoutDecidedError):
+    """The payout changed since it was read (its revision moved on)."""
 
 
 class PayoutStore(Protocol):
@@ -59,6 +65,28 @@ class PayoutStore(Protocol):
 
     def mark_published(self, payout_id: str, status: PayoutStatus) -> None:
         """Record that the domain event of `status` went out (unless the payout moved on meanwhile)."""
+        ...
+
+    def update(self, changed: Payout, entry: AuditEntry | None = None) -> None:
+        """Write `changed` (with its audit entry) if the stored revision is `changed.revision - 1`, else
+        `PayoutMovedError`; release the account's open-payout lock when `changed` is no longer open."""
+        ...
+
+    def hold_token(self, payout_id: str, step: str, token: str) -> bool:
+        """Keep a waiting workflow task's token for `step` ("approval", "payment"); False (nothing kept)
+        when the payout is missing. Keeping it does not change the revision."""
+        ...
+
+    def token(self, payout_id: str, step: str) -> str | None:
+        """The token a waiting `step` holds (a strongly consistent read)."""
+        ...
+
+    def link_rail_payment(self, rail: str, reference: str, payout_id: str) -> None:
+        """Remember which payout the rail's payment `reference` pays (idempotent)."""
+        ...
+
+    def payout_for_rail_payment(self, rail: str, reference: str) -> str | None:
+        """The payout the rail's payment pays, for webhooks that do not carry our id (Wise)."""
         ...
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from propdesk.http.schemas.common import Money, PageQuery, QueryModel, Reason, RequestModel, ResponseModel
 
-PayoutStatusName = Literal["requested", "approved", "rejected", "paid"]
+PayoutStatusName = Literal["requested", "approved", "rejected", "withdrawn", "paying", "paid", "failed"]
 
 
 class PayoutRequest(RequestModel):
@@ -20,6 +20,11 @@ class PayoutRequest(RequestModel):
         examples=["2500.00"],
         description="Profit to withdraw (decimal string, whole cents); all that is withdrawable if left out.",
     )
+
+
+class PayoutStep(ResponseModel):
+    status: PayoutStatusName
+    at: datetime
 
 
 class PayoutOut(ResponseModel):
@@ -33,6 +38,17 @@ class PayoutOut(ResponseModel):
     requested_at: datetime
     decided_at: datetime | None = None
     decision_reason: str | None = Field(default=None, description="Finance's reason, once decided.")
+    status_at: datetime | None = Field(default=None, description="When the payout reached its status.")
+    timeline: list[PayoutStep] = Field(
+        default_factory=list, description="Every status after `requested`, with its time, oldest first."
+    )
+    paid_amount: Money | None = Field(default=None, description="What reached the trader, once paid.")
+    fees: Money | None = Field(default=None, description="The rail's fees charged to the trader, once paid.")
+    rail: str | None = Field(
+        default=None, description="The payout rail: bridge (stablecoins) or wise (bank)."
+    )
+    destination: str | None = Field(default=None, description="Where it is paid, masked.")
+    failure_reason: str | None = Field(default=None, description="Why it was refused or failed.")
 
 
 class PayoutList(ResponseModel):
@@ -94,3 +110,30 @@ class Eligibility(ResponseModel):
         description="The first instant at which every time rule is met (in the past once they are)."
     )
     rules: list[RuleVerdict]
+
+
+class PayoutDestinationRequest(RequestModel):
+    """One of: `{"type": "stablecoin_wallet", "token", "network", "address"}`, `{"type": "iban",
+    "holder_name", "iban", "currency", "bic"?}`, `{"type": "us_bank_account", "holder_name", "routing_number",
+    "account_number", "account_type"?}`, `{"type": "uk_bank_account", "holder_name", "sort_code",
+    "account_number"}`."""
+
+    type: Literal["stablecoin_wallet", "iban", "us_bank_account", "uk_bank_account"]
+    token: str | None = Field(default=None, max_length=8, examples=["USDC"])
+    network: str | None = Field(default=None, max_length=16, examples=["ethereum"])
+    address: str | None = Field(default=None, max_length=64)
+    holder_name: str | None = Field(default=None, max_length=140)
+    iban: str | None = Field(default=None, max_length=42)
+    bic: str | None = Field(default=None, max_length=11)
+    currency: str | None = Field(default=None, max_length=3)
+    routing_number: str | None = Field(default=None, max_length=9)
+    account_number: str | None = Field(default=None, max_length=17)
+    account_type: str | None = Field(default=None, max_length=8)
+    sort_code: str | None = Field(default=None, max_length=8)
+
+
+class PayoutDestinationOut(ResponseModel):
+    type: str
+    masked: str = Field(description="The destination as shown everywhere: never in clear.")
+    added_at: datetime
+    verified_at: datetime | None = Field(description="Payouts are sent only to a verified destination.")
