@@ -83,13 +83,14 @@ def production_dependencies() -> Dependencies:
     if coinbase is not None:
         by_method["crypto"] = coinbase
     orders = OrderRepository()
+    policy = production.fraud_policy(settings.fraud_actions)
     checkout = CheckoutService(
         orders,
         SalesCatalogueRepository(),
-        VelocityRepository(),
+        VelocityRepository(policy.window),
         by_method,
         EventBridgePublisher(settings.event_bus_name),
-        production.fraud_policy(settings.fraud_actions),
+        policy,
         RedirectUrls(settings.checkout_success_url, settings.checkout_cancel_url),
         lambda: f"ord_{uuid.uuid4().hex[:24]}",
     )

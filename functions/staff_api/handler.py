@@ -10,7 +10,10 @@ propdesk.services.staff_actions, program_publishing and staff_roles):
 - `POST /v1/staff/programs/{id}/versions` (admin): publish a program's next rule-pack version, checked by the
   engine, on sale to new accounts only; audited in the same transaction;
 - `GET /v1/staff/members` and `PUT /v1/staff/members/{user_id}/roles` (admin): staff and their roles (the user
-  pool's groups), changed with a reason and audited.
+  pool's groups), changed with a reason and audited;
+- `POST /v1/staff/traders/{trader_id}/erasure` (admin; `Idempotency-Key`): the trader's personal data erased
+  (orders' e-mail and IP, the profile pseudonymized; propdesk.purchases.personal_data), audited; answers what
+  was erased, what is kept and what the operator still does (the Cognito user).
 
 Writes are rate limited per staff member (429 + Retry-After); the user pool unreachable is a 503.
 """
@@ -39,6 +42,7 @@ from propdesk.services.rate_limits import RateLimiter
 
 if TYPE_CHECKING:
     from propdesk.ports import Clock
+    from propdesk.purchases.personal_data import TraderErasure
     from propdesk.services.program_publishing import ProgramPublishing
     from propdesk.services.staff_actions import StaffActionService
     from propdesk.services.staff_roles import StaffRoles
@@ -55,6 +59,7 @@ class Dependencies:
     staff_roles: StaffRoles
     rate_limiter: RateLimiter
     clock: Clock
+    erasure: TraderErasure
 
 
 @functools.cache
@@ -66,8 +71,10 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.audit import AuditLog
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
+    from propdesk.data.personal_data import PersonalDataRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.data.staff_actions import StaffActions
+    from propdesk.purchases.personal_data import TraderErasure
     from propdesk.services.program_publishing import ProgramPublishing
     from propdesk.services.staff_actions import StaffActionService
     from propdesk.services.staff_roles import StaffRoles
@@ -93,6 +100,7 @@ def production_dependencies() -> Dependencies:
         StaffRoles(directory, audit, STAFF_ROLES, _new_id),
         RateLimiter(DynamoWindowCounter()),
         SystemClock(),
+        TraderErasure(PersonalDataRepository(), _new_id),
     )
 
 
@@ -208,3 +216,28 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
 @observe
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process(event, context, production_dependencies())
+
+
+@route(app, "eraseTraderPersonalData")
+def erase_trader_personal_data(call: Call, trader_id: str) -> staff_admin.ErasureDone:
+    from propdesk.purchases.personal_data import KEPT, OPERATOR_STEPS, EraseTrader
+
+    request = call.body_as(staff_admin.ErasureRequest)
+    command = EraseTrader(
+        trader_id,
+        request.reason,
+        call.caller.actor,
+        tuple(sorted(call.caller.staff_roles)),
+        call.now,
+        call.idempotency_key,
+    )
+    erasure = _deps().erasure.erase(command)
+    return staff_admin.ErasureDone(
+        trader_id=trader_id,
+        orders=list(erasure.orders),
+        profile=erasure.profile,
+        kept=list(KEPT),
+        operator_steps=list(OPERATOR_STEPS),
+        actor=erasure.actor,
+        at=erasure.at,
+    )

@@ -50,11 +50,8 @@ def production_dependencies() -> Dependencies:
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     stripe = production.stripe_provider(settings, production.secrets())
     providers = {stripe.name: stripe} if stripe else {}
-    card_check = CardCheck(
-        {stripe.name: stripe} if stripe else {},
-        VelocityRepository(),
-        production.fraud_policy(settings.fraud_actions),
-    )
+    policy = production.fraud_policy(settings.fraud_actions)
+    card_check = CardCheck({stripe.name: stripe} if stripe else {}, VelocityRepository(policy.window), policy)
     publisher = EventBridgePublisher(settings.event_bus_name)
     webhooks = WebhookService(OrderRepository(), publisher, providers, card_check)
     return Dependencies(webhooks, SystemClock())

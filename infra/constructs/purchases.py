@@ -5,6 +5,7 @@ daily reconciliation.
     POST /v1/webhooks/stripe | /v1/webhooks/crypto/{provider} ─► *_webhook ─► bus: purchase.*
     bus rule purchase.completed|refunded|disputed|dispute_closed ─► SQS (+DLQ) ─► provisioning ─► Match-Trader
     daily rule ─► reconciliation (+DLQ) ─► bus: firm.alert
+    daily rule ─► personal_data_retention (+DLQ): orders past the period lose the buyer's e-mail and IP
 
 Provider settings come from CDK context (`stripe_api_base`, `coinbase_api_base`, `match_trader_base_url`,
 `checkout_success_url`, `checkout_cancel_url`, `platform_requests_per_minute`), so that the local cloud points
@@ -38,6 +39,7 @@ PROVISIONING_DETAIL_TYPES = (
 PROVISIONING_TIMEOUT_SECONDS = 60
 # Match-Trader allows 500 requests a minute per token: two instances at 250 each never exceed it.
 PROVISIONING_CONCURRENCY = 2
+RETENTION_DAYS_DEFAULT = 365  # days an order keeps the buyer's e-mail and IP (docs/security.md)
 CONTEXT_DEFAULTS = {
     "stripe_api_base": "https://api.stripe.com",
     "coinbase_api_base": "https://api.commerce.coinbase.com",
@@ -128,6 +130,7 @@ class Purchases(Construct):
         self.reconciliation = self._reconciliation(config, data, bus, functions, payments)
         stripe.grant_read(self.reconciliation)
         coinbase.grant_read(self.reconciliation)
+        self.personal_data_retention = self._personal_data_retention(config, data, functions)
 
     def _provisioning(
         self,
@@ -245,6 +248,43 @@ class Purchases(Construct):
         )
         data.grant_table(function)
         bus.grant_put_events_to(function)
+        return function
+
+    def _personal_data_retention(
+        self, config: StageConfig, data: Data, functions: FunctionFactory
+    ) -> lambda_.Function:
+        retention = {
+            "TABLE_NAME": data.table.table_name,
+            "PERSONAL_DATA_RETENTION_DAYS": str(
+                self.node.try_get_context("personal_data_retention_days") or RETENTION_DAYS_DEFAULT
+            ),
+        }
+        function = functions.create(
+            self,
+            FunctionSpec(
+                "personal_data_retention",
+                "Daily: orders placed more than the retention period ago lose the buyer's e-mail and IP",
+                120,
+                256,
+                retention,
+            ),
+        )
+        dlq = self._dead_letter_queue(
+            config, "personal-data-retention", "personal data retention runs that failed after retries"
+        )
+        events.Rule(
+            self,
+            "PersonalDataRetentionSchedule",
+            rule_name=config.resource_name("personal-data-retention"),
+            description="propdesk: daily removal of e-mail and IP from orders past the retention (02:30 UTC)",
+            schedule=events.Schedule.cron(minute="30", hour="2"),
+            targets=[
+                targets.LambdaFunction(
+                    function, dead_letter_queue=dlq, retry_attempts=2, max_event_age=Duration.hours(6)
+                )
+            ],
+        )
+        data.grant_table(function, write=True)
         return function
 
     def _dead_letter_queue(self, config: StageConfig, name: str, holds: str) -> sqs.Queue:

@@ -51,6 +51,7 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"  # list staff and change their roles
     REVIEW_PROGRESSIONS = "review_progressions"  # approve or reject a passed account's next phase or funding
     REVIEW_ABUSE = "review_abuse"  # the abuse flags with their evidence, and decisions on them
+    ERASE_PERSONAL_DATA = "erase_personal_data"  # a trader's erasure request (docs/security.md)
 
 
 GRANTS: dict[Permission, frozenset[str]] = {
@@ -67,6 +68,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_STAFF: frozenset({ADMIN}),
     Permission.REVIEW_PROGRESSIONS: frozenset({RISK, ADMIN}),
     Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
+    Permission.ERASE_PERSONAL_DATA: frozenset({ADMIN}),
 }
 
 

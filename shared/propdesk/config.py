@@ -322,6 +322,14 @@ class ReconciliationSettings(PaymentProviderSettings):
     grace_minutes: int = Field(default=15, ge=0)
 
 
+class PersonalDataRetentionSettings(TableSettings):
+    """How long an order keeps the buyer's e-mail and IP after it was placed (the order itself stays: it is
+    an accounting record), and how many earlier days the daily job looks at again (docs/security.md)."""
+
+    personal_data_retention_days: int = Field(default=365, ge=30, le=3650)
+    retention_catch_up_days: int = Field(default=7, ge=0, le=31)
+
+
 class PlatformReconciliationSettings(ProvisioningSettings):
     """The platforms' own balance and equity against ours (docs/platforms.md, "Reconciliation"): a balance
     differing by more than `balance_tolerance` (account currency) or an equity by more than

@@ -50,6 +50,7 @@ EXPECTED_ENVIRONMENT = {
                "COINBASE_API_BASE"}
         for name in ("orders_api", "stripe_webhook", "crypto_webhook", "reconciliation")
     },
+    "personal_data_retention": {"TABLE_NAME", "PERSONAL_DATA_RETENTION_DAYS"},
     "provisioning": {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",

@@ -159,3 +159,31 @@ def test_provider_base_urls_come_from_cdk_context(tmp_path: Path) -> None:
     assert variables["stripe_webhook"]["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
     assert variables["crypto_webhook"]["COINBASE_API_BASE"] == "http://127.0.0.1:12112"
     assert variables["provisioning"]["MATCH_TRADER_BASE_URL"] == "http://127.0.0.1:12113"
+
+
+def test_personal_data_retention_runs_daily_with_retries_a_dead_letter_queue_and_only_table_access(
+    synthesized: Synthesized,
+) -> None:
+    function_id = synthesized.function_id("personal_data_retention")
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "cron(30 2 * * ? *)",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [function_id, "Arn"]},
+                        "RetryPolicy": {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 2},
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+    variables = synthesized.of_type("AWS::Lambda::Function")[function_id]["Properties"]["Environment"][
+        "Variables"
+    ]
+    assert variables["PERSONAL_DATA_RETENTION_DAYS"] == "365"
+    actions = synthesized.function_actions("personal_data_retention")
+    assert {"dynamodb:Query", "dynamodb:UpdateItem"} <= actions
+    assert not {action for action in actions if action.startswith(("secretsmanager:", "events:", "cognito"))}

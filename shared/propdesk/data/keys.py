@@ -318,3 +318,8 @@ def kyc_queue(status: str) -> str:
 
 def kyc_queue_sk(since: datetime, trader_id: str) -> str:
     return f"KYC#{key_time(since)}#{trader_id}"
+
+
+def erasure_sk(idempotency_key: str) -> str:
+    """A trader's erasure answer under `TRADER#{id}`, kept per `Idempotency-Key`."""
+    return f"ERASURE#{idempotency_key}"

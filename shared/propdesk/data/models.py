@@ -484,6 +484,7 @@ class AddOnItem(MainTableModel):
 
 class VelocityItem(MainTableModel):
     purchases = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)  # the fraud window past the hourly bucket (data/sales.py)
 
 
 class ReviewFlagItem(MainTableModel):
@@ -653,6 +654,16 @@ class PlatformAccessItem(MainTableModel):
     managed = PlatformAccessIndex()
 
 
+class ErasureItem(MainTableModel):
+    """`TRADER#{id}` / `ERASURE#{idempotency key}`: an erasure's answer, kept for replays of the request."""
+
+    trader_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    orders = JSONAttribute(default=list)
+    profile = BooleanAttribute(default=False)
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CatalogueEntryItem,
     ProgramVersionItem,
@@ -684,6 +695,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CircuitBreakerItem,
     AbuseFlagItem,
     PlatformAccessItem,
+    ErasureItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
 REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)

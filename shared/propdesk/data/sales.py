@@ -4,7 +4,7 @@ flags: the purchase path's `SalesCatalogue`, `VelocityCounter` and `ReviewFlags`
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pynamodb.exceptions import PutError
@@ -89,8 +89,18 @@ def _add_on(item: AddOnItem) -> AddOn:
     )
 
 
+HOUR = timedelta(hours=1)
+
+
 class VelocityRepository:
-    """Purchases per e-mail/IP/card in hourly buckets (hashed values: no personal data in keys)."""
+    """Purchases per e-mail/IP/card in hourly buckets (hashed values: no personal data in keys).
+
+    Each bucket expires by the table's TTL (`expires_at`) an hour after the fraud window that can still count
+    it has passed: the bucket's end + `window` + one hour of slack for callers' clocks. `window` must be the
+    fraud policy's window (or longer); a shorter one would undercount."""
+
+    def __init__(self, window: timedelta = timedelta(hours=24)) -> None:
+        self._window = window
 
     def count(self, kind: str, value: str, since: datetime, now: datetime) -> int:
         items = VelocityItem.query(
@@ -101,8 +111,18 @@ class VelocityRepository:
 
     def record(self, kind: str, value: str, now: datetime) -> None:
         VelocityItem(keys.velocity_pk(kind, _digest(value)), keys.velocity_sk(now)).update(
-            actions=[VelocityItem.purchases.add(1), VelocityItem.entity.set("velocity")]
+            actions=[
+                VelocityItem.purchases.add(1),
+                VelocityItem.entity.set("velocity"),
+                VelocityItem.expires_at.set(velocity_expiry(now, self._window)),
+            ]
         )
+
+
+def velocity_expiry(now: datetime, window: timedelta) -> datetime:
+    """When the hourly bucket holding `now` can no longer be counted by any window, plus an hour of slack."""
+    bucket_start = now.replace(minute=0, second=0, microsecond=0)
+    return bucket_start + HOUR + window + HOUR
 
 
 def _digest(value: str) -> str:

@@ -303,6 +303,13 @@ OPERATIONS: tuple[Operation, ...] = (
         permission=Permission.MANAGE_STAFF, rate_limit=STAFF_WRITES, finds="user_id",
         other_errors=(409, 503),  # an admin removing their own admin role; the user pool is unreachable
     ),
+    Operation(
+        "POST", "/v1/staff/traders/{trader_id}/erasure", "staff_api", "eraseTraderPersonalData",
+        "Erase a trader's personal data (admin), with a reason; audited; answers what was erased and kept",
+        "Staff", Access.SIGNED_IN, staff_admin.ErasureDone, body=staff_admin.ErasureRequest,
+        permission=Permission.ERASE_PERSONAL_DATA, rate_limit=STAFF_WRITES, idempotent=True,
+        finds="trader_id",
+    ),
     # ---- abuse review (risk, admin): flags with their evidence; a decision is audited and carried out
     Operation(
         "GET", "/v1/staff/flags", "abuse_api", "listAbuseFlags",

@@ -118,6 +118,10 @@ def arguments(firm: Firm) -> dict[str, dict[str, Any]]:
             "path": {"user_id": STAFF_DIRECTORY.add(f"user-{firm.account_id}", "support").user_id},
             "body": {"roles": ["support", "risk"], "reason": "joins the risk desk this week"},
         },
+        "eraseTraderPersonalData": {
+            "path": {"trader_id": firm.other_trader},
+            "body": {"reason": "erasure request by e-mail, identity checked"},
+        },
         "signIn": {"body": {"email": "someone@example.com", "password": "any password"}},
         "refreshTokens": {"body": {"refresh_token": "a-refresh-token"}},
         "signUp": {"body": {"email": "new@example.com", "password": "Correct-Horse-9!"}},

@@ -244,3 +244,36 @@ def test_the_audit_log_answers_by_program_and_by_staff_user(tables: TableNames, 
     assert (about_user["subject"], about_user["action"]) == (f"STAFF#{user.user_id}", "staff.roles_changed")
     assert about_program["action"] == "program.version_published"
     assert both["statusCode"] == 422
+
+
+def test_an_admin_erases_a_traders_personal_data_once_per_idempotency_key_and_the_erasure_is_audited(
+    tables: TableNames, unique_id: str
+) -> None:
+    from propdesk.data.accounts import TraderRepository
+    from propdesk.data.orders import OrderRepository
+
+    from tests.unit.purchases.builders import order
+
+    firm = Firm.seed(unique_id)
+    OrderRepository().create(
+        order(order_id=f"ord-{unique_id}", trader_id=firm.trader, client_ip="203.0.113.7")
+    )
+    payload = {"reason": "erasure request by e-mail, identity checked"}
+
+    def erase(identity: dict[str, str]) -> dict[str, Any]:
+        event = request("eraseTraderPersonalData", {"trader_id": firm.trader}, identity, body=payload)
+        event["headers"] = {**(event.get("headers") or {}), "Idempotency-Key": f"erase-{unique_id}"}
+        return invoke("eraseTraderPersonalData", event)
+
+    assert erase(claims("risk-rita", "risk"))["statusCode"] == 403
+    first, again = erase(ADMIN), erase(ADMIN)
+    assert first["statusCode"] == again["statusCode"] == 200
+    answer = body_of(first)
+    assert answer["orders"] == [f"ord-{unique_id}"] and answer["profile"] is True and answer["kept"]
+    assert body_of(again)["orders"] == answer["orders"]
+    stored = OrderRepository().get(f"ord-{unique_id}")
+    assert stored is not None and (stored.email, stored.client_ip, stored.total) == ("", None, order().total)
+    profile = TraderRepository().get(firm.trader)
+    assert profile is not None and profile.email == "" and profile.display_name == "Erased trader"
+    entries = AuditLog().for_subject(f"TRADER#{firm.trader}").items
+    assert [(entry.action, entry.actor) for entry in entries] == [("trader.erasure", "admin-ada")]

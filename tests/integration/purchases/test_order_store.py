@@ -187,6 +187,18 @@ def test_add_ons_are_on_sale_and_velocity_counts_hourly(fresh_tables: TableNames
     assert velocity.count("email", f"{unique_id}@example.com", T0 - timedelta(hours=24), T0) == 3
 
 
+def test_each_velocity_bucket_expires_by_ttl_an_hour_after_the_window_that_can_count_it(
+    fresh_tables: TableNames, unique_id: str
+) -> None:
+    from propdesk.data import keys
+    from propdesk.data.models import VelocityItem
+    from propdesk.data.sales import _digest
+
+    VelocityRepository(timedelta(hours=24)).record("ip", f"{unique_id}.1", T0 + timedelta(minutes=37))
+    item = VelocityItem.get(keys.velocity_pk("ip", _digest(f"{unique_id}.1")), keys.velocity_sk(T0))
+    assert item.expires_at == T0 + timedelta(hours=26)
+
+
 def test_review_flags_keep_the_first_reason_per_order(tables: TableNames, unique_id: str) -> None:
     reviews = ReviewFlagRepository()
     reviews.flag(unique_id, "o1", "dispute dp_1", T0)

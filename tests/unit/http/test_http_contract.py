@@ -84,7 +84,11 @@ def test_idempotent_operations_document_the_idempotency_key_header() -> None:
             assert [(h["name"], h["required"]) for h in headers] == [("X-Propdesk-Platform", True)]
         else:
             assert headers == []
-    assert {o.operation_id for o in OPERATIONS if o.idempotent} == {"createOrder", "requestPayout"}
+    assert {o.operation_id for o in OPERATIONS if o.idempotent} == {
+        "createOrder",
+        "requestPayout",
+        "eraseTraderPersonalData",
+    }
 
 
 @pytest.mark.parametrize(

@@ -107,3 +107,17 @@ class StaffRolesChanged(ResponseModel):
     roles: list[StaffRole]
     actor: str
     at: datetime
+
+
+class ErasureRequest(RequestModel):
+    reason: Reason
+
+
+class ErasureDone(ResponseModel):
+    trader_id: str
+    orders: list[str] = Field(description="Orders whose buyer e-mail and IP were removed by this request.")
+    profile: bool = Field(description="Whether the profile's e-mail and display name were pseudonymized.")
+    kept: list[str] = Field(description="What is kept, and why (accounting, abuse evidence).")
+    operator_steps: list[str] = Field(description="What the firm's operator still does by hand.")
+    actor: str
+    at: datetime
