@@ -91,8 +91,9 @@ class Synthesized:
 
 def flattened(template: dict[str, Any], assembly: Path) -> dict[str, Any]:
     """The stack's template with its nested stacks' resources in it, their parameters replaced by what the
-    parent passes, so that tests see one stack as the flattened template would be (the nested stack resource
-    itself stays, and tests that look for it still find it)."""
+    parent passes and the parent's reads of their outputs by the outputs' values, so that tests see one
+    stack as the flattened template would be (the nested stack resource itself stays, and tests that look
+    for it still find it)."""
     resources = dict(template["Resources"])
     assets = json.loads((assembly / f"{STACK_NAME}.assets.json").read_text())["files"]
     nested_templates = {
@@ -100,7 +101,10 @@ def flattened(template: dict[str, Any], assembly: Path) -> dict[str, Any]:
         for asset_hash, asset in assets.items()
         if asset["source"]["path"].endswith(".nested.template.json")
     }
-    for nested in [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]:
+    outputs: dict[tuple[str, str], Any] = {}
+    for nested_id, nested in template["Resources"].items():
+        if nested["Type"] != "AWS::CloudFormation::Stack":
+            continue
         url = json.dumps(nested["Properties"]["TemplateURL"])
         (path,) = [path for asset_hash, path in nested_templates.items() if asset_hash in url]
         child = json.loads(path.read_text())
@@ -108,7 +112,19 @@ def flattened(template: dict[str, Any], assembly: Path) -> dict[str, Any]:
         for logical_id, resource in child["Resources"].items():
             assert logical_id not in resources, f"{logical_id} is in the stack and in a nested stack"
             resources[logical_id] = _substituted(resource, passed)
-    return {**template, "Resources": resources}
+        for name, output in child.get("Outputs", {}).items():
+            outputs[(nested_id, f"Outputs.{name}")] = _substituted(output["Value"], passed)
+    return {**template, "Resources": _outputs_read(resources, outputs)}
+
+
+def _outputs_read(node: Any, outputs: dict[tuple[str, str], Any]) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"Fn::GetAtt"} and tuple(node["Fn::GetAtt"]) in outputs:
+            return outputs[tuple(node["Fn::GetAtt"])]
+        return {key: _outputs_read(value, outputs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_outputs_read(item, outputs) for item in node]
+    return node
 
 
 def _substituted(node: Any, parameters: dict[str, Any]) -> Any:
