@@ -65,16 +65,18 @@ MODULES: dict[str, ModuleType] = {
 class AcceptingPool:
     """An identity provider that accepts every sign-in, refresh, sign-up and code."""
 
-    def sign_in(self, email: str, password: str) -> SessionTokens:
+    def sign_in(self, email: str, password: str, context: object = None) -> SessionTokens:
         return SessionTokens("id", "access", "refresh", 3600)
 
     def refresh(self, refresh_token: str) -> SessionTokens:
         return SessionTokens("id", "access", None, 3600)
 
-    def sign_up(self, email: str, password: str, attributes: Mapping[str, str]) -> None:
+    def sign_up(
+        self, email: str, password: str, attributes: Mapping[str, str], context: object = None
+    ) -> None:
         return None
 
-    def confirm_sign_up(self, email: str, code: str) -> None:
+    def confirm_sign_up(self, email: str, code: str, context: object = None) -> None:
         return None
 
 
@@ -154,6 +156,7 @@ class Firm:
 
     @classmethod
     def seed(cls, unique: str) -> Firm:
+        publish_chain_after(PROGRAM_ID)
         program = next(p for p in demo_programs() if p.summary.program_id == PROGRAM_ID)
         version = CatalogueRepository().publish(program.summary, program.document, OPENED - timedelta(days=1))
         firm = cls(f"trader-{unique}", f"other-{unique}", f"acc-{unique}", f"acc-other-{unique}", version)
@@ -215,3 +218,18 @@ def fills_then_breach() -> list[dict[str, Any]]:
 
 def body_of(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def publish_chain_after(program_id: str) -> None:
+    """Publish the demo programs that come after `program_id` in its chain (a challenge names the next phase,
+    which must exist before it can be published)."""
+    programs = {p.summary.program_id: p for p in demo_programs()}
+    following = programs[program_id].document.get("next_program_id")
+    chain = []
+    while following:
+        chain.append(programs[following])
+        following = programs[following].document.get("next_program_id")
+    catalogue = CatalogueRepository()
+    for program in reversed(chain):
+        if catalogue.get_program(program.summary.program_id) is None:
+            catalogue.publish(program.summary, program.document, OPENED - timedelta(days=1))

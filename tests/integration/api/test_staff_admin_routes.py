@@ -23,6 +23,7 @@ from tests.integration.api.api_world import (
     claims,
     clear_wiring,
     invoke,
+    publish_chain_after,
     request,
 )
 from tests.integration.dynamodb_local import TableNames
@@ -43,6 +44,7 @@ def wired_from_environment() -> Iterator[None]:
 
 
 def demo_document() -> dict[str, Any]:
+    publish_chain_after(PROGRAM_ID)  # the phases after it must exist before it is published
     program = next(p for p in demo_programs() if p.summary.program_id == PROGRAM_ID)
     return copy.deepcopy(program.document)
 
