@@ -20,7 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.e2e.harness import DeployedStack, bind_data_layer, eventually, open_demo_account, publish
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # cold starts on a busy machine
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]  # run alone, the first also deploys the stack
 
 LIVE_UPDATE_BUDGET_SECONDS = 1.0
 # The opening handshake runs the `$connect` authorizer and function: their cold starts on a busy machine take
