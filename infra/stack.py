@@ -60,6 +60,10 @@ class PropdeskStack(Stack):
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
         ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
+        # reconciliation and its backfill reach every connected platform through the registry
+        connections = enforcement.connections_environment()
+        ingestion.reconciliation.add_environment("PLATFORM_CONNECTIONS", connections)
+        enforcement.grant_connections(ingestion.reconciliation)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does

@@ -10,7 +10,7 @@ is picked up without a cold start). Nothing is read before the first push.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from propdesk.wiring.purchases import CREDENTIALS_TTL_SECONDS
@@ -48,39 +48,64 @@ def signing_secrets(arns: Mapping[PlatformName, str], source: SecretSource | Non
 
 
 def platform_reconciliation(settings: PlatformReconciliationSettings) -> PlatformReconciliation:
-    """The reconciliation use case over the tables, the event bus and the firm's platform connections.
+    """The reconciliation use case over the tables, the event bus and the firm's platform connections, with
+    the feed's recovery (a stale account's gap backfilled through ingestion once its platform answers).
 
-    Connections: Match-Trader (the platform provisioning opens accounts on, from the settings' secret); an
-    account on a platform without a connection here is reported `unavailable` (see docs/platforms.md)."""
+    Connections: every platform in `PLATFORM_CONNECTIONS`, through the platform registry (the same adapters,
+    breakers and secrets as the platform commands); Match-Trader from the provisioning settings' secret when
+    the connections do not name it. An account on a platform without a connection is `unavailable`."""
     from datetime import timedelta
 
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.events import TradingEventRepository
+    from propdesk.data.feed_marks import FeedMarkRepository
     from propdesk.data.payout_holds import PayoutHoldRepository
     from propdesk.data.reconciliations import ReconciliationRepository
     from propdesk.data.risk import RiskStateRepository
+    from propdesk.platforms.feed import FeedRecovery
     from propdesk.platforms.reconciliation import PlatformReconciliation, Tolerance
+    from propdesk.services.backfill import Backfill
+    from propdesk.services.ingestion import EventIngestion
     from propdesk.wiring import purchases
 
     purchases.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
-    connections: dict[str, TradingPlatform] = {}
-
-    def platform(name: str) -> TradingPlatform | None:
-        if name == "match-trader" and name not in connections:
-            connections[name] = purchases.match_trader(settings, purchases.secrets())
-        return connections.get(name)
-
+    platform = platform_directory(settings)
+    clock, accounts, events = SystemClock(), AccountRepository(), TradingEventRepository()
+    backfill = Backfill(accounts, platform, EventIngestion(accounts, events), clock)
     return PlatformReconciliation(
-        AccountRepository(),
+        accounts,
         RiskStateRepository(),
-        TradingEventRepository(),
+        events,
         platform,
         PayoutHoldRepository(),
         ReconciliationRepository(),
         EventBridgePublisher(settings.event_bus_name),
-        SystemClock(),
+        clock,
         Tolerance(settings.balance_tolerance, settings.equity_tolerance_percent),
         timedelta(minutes=settings.stale_after_minutes),
+        recovery=FeedRecovery(FeedMarkRepository(), backfill, events, accounts, clock),
     )
+
+
+def platform_directory(settings: PlatformReconciliationSettings) -> Callable[[str], TradingPlatform | None]:
+    """The adapter for a platform by name (None: no connection), built on first use."""
+    from propdesk.platforms.port import PLATFORMS
+    from propdesk.wiring import purchases
+    from propdesk.wiring.platforms import production_registry
+
+    registry = production_registry(settings.platform_connections)
+    fallback: dict[str, TradingPlatform] = {}
+
+    def platform(name: str) -> TradingPlatform | None:
+        for known in PLATFORMS:
+            if known == name and known in settings.platform_connections:
+                return registry.platform(known)
+        if name == "match-trader":
+            if name not in fallback:
+                fallback[name] = purchases.match_trader(settings, purchases.secrets())
+            return fallback[name]
+        return None
+
+    return platform
