@@ -24,6 +24,7 @@ from infra.constructs.monitoring import MonitoringStack
 from infra.constructs.payout_workflow import PayoutWorkflow
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
+from infra.constructs.polling import PlatformPollingStack
 from infra.constructs.progression import Progression
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
@@ -64,6 +65,9 @@ class PropdeskStack(Stack):
         connections = enforcement.connections_environment()
         ingestion.reconciliation.add_environment("PLATFORM_CONNECTIONS", connections)
         enforcement.grant_connections(ingestion.reconciliation)
+        polling = PlatformPollingStack(
+            self, "Polling", config, data, events.bus.event_bus_name, functions, enforcement
+        )
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
@@ -82,6 +86,7 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **ingestion.dead_letter_queues,
+                **polling.dead_letter_queues,
                 **progression.dead_letter_queues,
                 **payout_workflow.dead_letter_queues,
                 **enforcement.dead_letter_queues,

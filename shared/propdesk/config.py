@@ -381,6 +381,15 @@ class PlatformDriftSettings(PlatformConnectionsSettings):
     pass
 
 
+class PlatformPollingSettings(PlatformConnectionsSettings):
+    """Polling the platforms that push nothing (docs/platforms.md, "Polling"): an account is polled every
+    minute while a loss limit's used share is at least `near_limit_share` (or its feed is stale), otherwise
+    once every `poll_every_minutes`."""
+
+    near_limit_share: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
+    poll_every_minutes: int = Field(default=5, ge=1, le=60)
+
+
 # ---- e-mail and firm alerts
 
 

@@ -17,12 +17,13 @@ from propdesk.wiring.purchases import CREDENTIALS_TTL_SECONDS
 
 if TYPE_CHECKING:
     from propdesk.adapters.platforms.credentials import CachedSecret
-    from propdesk.config import PlatformReconciliationSettings
+    from propdesk.config import PlatformConnection, PlatformPollingSettings, PlatformReconciliationSettings
     from propdesk.platforms.port import PlatformName, TradingPlatform
     from propdesk.platforms.push_auth import SigningSecrets
     from propdesk.platforms.reconciliation import PlatformReconciliation
     from propdesk.platforms.signing import Secret
     from propdesk.ports import SecretSource
+    from propdesk.services.platform_polling import PlatformPolling
 
 SIGNING_FIELDS = ("signing_secret", "previous_signing_secret")
 
@@ -71,7 +72,7 @@ def platform_reconciliation(settings: PlatformReconciliationSettings) -> Platfor
     from propdesk.wiring import purchases
 
     purchases.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
-    platform = platform_directory(settings)
+    platform = platform_directory(settings.platform_connections, settings)
     clock, accounts, events = SystemClock(), AccountRepository(), TradingEventRepository()
     backfill = Backfill(accounts, platform, EventIngestion(accounts, events), clock)
     return PlatformReconciliation(
@@ -89,23 +90,57 @@ def platform_reconciliation(settings: PlatformReconciliationSettings) -> Platfor
     )
 
 
-def platform_directory(settings: PlatformReconciliationSettings) -> Callable[[str], TradingPlatform | None]:
-    """The adapter for a platform by name (None: no connection), built on first use."""
+def platform_directory(
+    connections: Mapping[PlatformName, PlatformConnection],
+    match_trader: PlatformReconciliationSettings | None = None,
+) -> Callable[[str], TradingPlatform | None]:
+    """The adapter for a platform by name (None: no connection), built on first use; Match-Trader from the
+    provisioning settings when `connections` does not name it and `match_trader` is given."""
     from propdesk.platforms.port import PLATFORMS
     from propdesk.wiring import purchases
     from propdesk.wiring.platforms import production_registry
 
-    registry = production_registry(settings.platform_connections)
+    registry = production_registry(connections)
     fallback: dict[str, TradingPlatform] = {}
 
     def platform(name: str) -> TradingPlatform | None:
         for known in PLATFORMS:
-            if known == name and known in settings.platform_connections:
+            if known == name and known in connections:
                 return registry.platform(known)
-        if name == "match-trader":
+        if name == "match-trader" and match_trader is not None:
             if name not in fallback:
-                fallback[name] = purchases.match_trader(settings, purchases.secrets())
+                fallback[name] = purchases.match_trader(match_trader, purchases.secrets())
             return fallback[name]
         return None
 
     return platform
+
+
+def platform_polling(settings: PlatformPollingSettings) -> PlatformPolling:
+    """Polling through the platform registry: each due account caught up through the port and ingestion."""
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.events import TradingEventRepository
+    from propdesk.data.feed_marks import FeedMarkRepository
+    from propdesk.data.risk import RiskStateRepository
+    from propdesk.platforms.feed import FeedRecovery
+    from propdesk.platforms.polling import PollingCadence
+    from propdesk.services.backfill import Backfill
+    from propdesk.services.ingestion import EventIngestion
+    from propdesk.services.platform_polling import PlatformPolling
+
+    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    clock, accounts, events, marks = (
+        SystemClock(), AccountRepository(), TradingEventRepository(), FeedMarkRepository()
+    )  # fmt: skip
+    platform = platform_directory(settings.platform_connections)
+    backfill = Backfill(accounts, platform, EventIngestion(accounts, events), clock)
+    return PlatformPolling(
+        accounts,
+        RiskStateRepository(),
+        marks,
+        FeedRecovery(marks, backfill, events, accounts, clock),
+        clock,
+        PollingCadence(settings.near_limit_share, settings.poll_every_minutes),
+    )

@@ -1,0 +1,51 @@
+"""Polling in the template: a rule a minute per polled platform, in a nested stack of its own, reaching
+platform_polling with the platform named, a dead-letter queue that is alarmed; the function reads the
+platforms' connections and only their secrets; reconciliation reaches every connected platform too."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.constructs.polling import DEFAULT_POLLED
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def test_each_polled_platform_has_a_rule_every_minute_naming_it(synthesized: Synthesized) -> None:
+    function_id = synthesized.function_id("platform_polling")
+    rules = [
+        rule["Properties"]
+        for rule in synthesized.of_type("AWS::Events::Rule").values()
+        if rule["Properties"].get("ScheduleExpression") == "rate(1 minute)"
+        and any(t["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]} for t in rule["Properties"]["Targets"])
+    ]
+    named = sorted(json.loads(rule["Targets"][0]["Input"])["platform"] for rule in rules)
+    assert named == sorted(DEFAULT_POLLED.split(","))
+    for rule in rules:
+        (target,) = rule["Targets"]
+        assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] in synthesized.dead_letter_queue_ids()
+
+
+def test_polling_lives_in_a_nested_stack_and_its_dead_letter_queue_is_alarmed(
+    synthesized: Synthesized,
+) -> None:
+    parent = synthesized.template.to_json()["Resources"]
+    assert not any(logical_id.startswith("PollingPlatformPolling") for logical_id in parent)
+    assert any(
+        r["Type"] == "AWS::CloudFormation::Stack" and k.startswith("Polling") for k, r in parent.items()
+    )
+    alarms = json.dumps(synthesized.of_type("AWS::CloudWatch::Alarm"))
+    (dlq,) = [q for q in synthesized.of_type("AWS::SQS::Queue") if q.startswith("PlatformPollingDlq")]
+    assert dlq in alarms
+
+
+@pytest.mark.parametrize("name", ["platform_polling", "platform_reconciliation"])
+def test_the_function_gets_the_platform_connections_and_may_read_their_secrets(
+    synthesized: Synthesized, name: str
+) -> None:
+    _, function = synthesized.functions()[name]
+    assert "PLATFORM_CONNECTIONS" in function["Environment"]["Variables"]
+    assert "secretsmanager:GetSecretValue" in synthesized.function_actions(name)
