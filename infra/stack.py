@@ -13,6 +13,7 @@ from infra.constructs.abuse import Abuse
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.audit import AuditWatch
+from infra.constructs.connector import ConnectorStack
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
@@ -68,6 +69,11 @@ class PropdeskStack(Stack):
         polling = PlatformPollingStack(
             self, "Polling", config, data, events.bus.event_bus_name, functions, enforcement
         )
+        connector_image = str(self.node.try_get_context("connector_image") or "")
+        if connector_image:  # the container service; the local cloud runs it as a process (docs/connector.md)
+            signing = {str(platform): secret for platform, secret in ingestion.signing_secrets.items()}
+            events_url = api.rest_api.url_for_path("/v1/platform/events")
+            ConnectorStack(self, "Connector", config, connector_image, data, events_url, signing, enforcement)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
