@@ -41,6 +41,7 @@ def process(event: dict[str, Any], context: LambdaContext, polling: PlatformPoll
         "near_limit": report.near_limit,
         "backfilled": len(report.backfilled),
         "stale": len(report.stale),
+        "rejected": len(report.rejected),
         "failed": len(report.failed),
     }
     logger.info("platform polled", extra=summary)

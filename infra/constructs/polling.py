@@ -5,9 +5,9 @@ CloudFormation's 500 resources):
 
 One rule per polled platform, every minute; the function decides which accounts are due (every minute near a
 loss limit or while stale, otherwise once every `poll_every_minutes`; propdesk.platforms.polling). Polled by
-default: TradeLocker (REST only) and Match-Trader (its live updates are gRPC streams, which have no connector
-yet); context `polled_platforms` (comma-separated) changes the list, and only connected platforms are polled.
-cTrader and DXtrade push through the connector service, MT5 through its bridge's webhooks.
+default: TradeLocker (REST only, no push); context `polled_platforms` (comma-separated) changes the list, e.g.
+`match-trader,tradelocker` while Match-Trader's gRPC streams have no connector. Only connected platforms are
+polled. cTrader and DXtrade push through the connector service, MT5 through its bridge's webhooks.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from infra.constructs.platforms import PlatformEnforcement
 from infra.constructs.queues import new_dead_letter_queue
 
 POLLING_TIMEOUT_SECONDS = 55  # within the minute: a tick never overlaps the next one for long
-DEFAULT_POLLED = "match-trader,tradelocker"
+DEFAULT_POLLED = "tradelocker"
 
 
 class PlatformPollingStack(NestedStack):

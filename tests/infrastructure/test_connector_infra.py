@@ -5,22 +5,13 @@ ARM64, pushing to the events route with cTrader's signing secret, and no inbound
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from tests.infrastructure.conftest import Synthesized, synthesize
+from tests.infrastructure.conftest import CONNECTOR_IMAGE as IMAGE
+from tests.infrastructure.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/propdesk-connector:1"
-
-
-@pytest.fixture(scope="module")
-def with_connector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    connections = json.dumps({"ctrader": {"server": "Firm-cTrader"}})
-    yield synthesize(
-        tmp_path_factory.mktemp("synth-connector"), connector_image=IMAGE, platform_connections=connections
-    )
 
 
 def test_without_an_image_there_is_no_container_service(synthesized: Synthesized) -> None:

@@ -5,6 +5,7 @@ platforms' connections and only their secrets; reconciliation reaches every conn
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -14,20 +15,26 @@ from tests.infrastructure.conftest import Synthesized
 pytestmark = pytest.mark.infra
 
 
-def test_each_polled_platform_has_a_rule_every_minute_naming_it(synthesized: Synthesized) -> None:
+def polling_rules(synthesized: Synthesized) -> list[dict[str, Any]]:
     function_id = synthesized.function_id("platform_polling")
-    rules = [
+    return [
         rule["Properties"]
         for rule in synthesized.of_type("AWS::Events::Rule").values()
         if rule["Properties"].get("ScheduleExpression") == "rate(1 minute)"
         and any(t["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]} for t in rule["Properties"]["Targets"])
     ]
-    named = sorted(json.loads(rule["Targets"][0]["Input"])["platform"] for rule in rules)
-    # polled by default, among the platforms connected by default (Match-Trader alone)
-    assert named == ["match-trader"] and "match-trader" in DEFAULT_POLLED.split(",")
-    for rule in rules:
-        (target,) = rule["Targets"]
-        assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] in synthesized.dead_letter_queue_ids()
+
+
+def test_a_stack_connected_to_no_polled_platform_polls_nothing(synthesized: Synthesized) -> None:
+    # polled by default: TradeLocker; connected by default: Match-Trader alone (it pushes through streams)
+    assert polling_rules(synthesized) == [] and DEFAULT_POLLED == "tradelocker"
+
+
+def test_a_connected_polled_platform_has_a_rule_every_minute_naming_it(with_connector: Synthesized) -> None:
+    rules = polling_rules(with_connector)  # connected there: cTrader and TradeLocker
+    assert [json.loads(rule["Targets"][0]["Input"]) for rule in rules] == [{"platform": "tradelocker"}]
+    (target,) = rules[0]["Targets"]
+    assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] in with_connector.dead_letter_queue_ids()
 
 
 def test_polling_lives_in_a_nested_stack_and_its_dead_letter_queue_is_alarmed(

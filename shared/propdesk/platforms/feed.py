@@ -8,8 +8,11 @@ Guarantees:
   once per deal id, an equity reading at the end). The stored events are replayed by the risk service in
   time order whatever order they arrive in, so the verdict is the one the live feed would have given.
 - It succeeds -> the stale mark is cleared (`fresh`, or `backfilled` when it stored deals we lacked); the
-  platform still cannot be read -> the account is marked stale from now (an earlier mark keeps its `since`),
-  nothing else changes, and the next catch-up tries again from that same instant.
+  platform still cannot be read (`PlatformUnavailableError`: down, rate limited, circuit open) -> the account
+  is marked stale from the start of the gap (an earlier mark keeps its `since`), nothing else changes, and
+  the next catch-up tries again from that same instant. The platform refusing (`PlatformRejectedError`, e.g.
+  an account it does not know) is not an outage: `rejected`, no mark (a stale mark would defer the account's
+  scheduled rules for as long as nobody fixes it).
 - While an account is marked stale, the scheduled rules (the daily reset, the deadline sweep: inactivity,
   time limit, flat-by) defer it (`services.daily_reset`): no breach is ever made from a feed that is behind;
   the deferred boundaries and deadlines are advanced once the gap is filled.
@@ -27,7 +30,7 @@ from propdesk.platforms.port import PlatformRejectedError, PlatformUnavailableEr
 from propdesk.ports import Clock
 from propdesk.records import Account
 
-CatchUp = Literal["fresh", "backfilled", "still_stale", "not_on_a_platform"]
+CatchUp = Literal["fresh", "backfilled", "still_stale", "rejected", "not_on_a_platform"]
 DEFAULT_OVERLAP = timedelta(minutes=5)  # deals booked just before the last stored event, reported late
 
 
@@ -113,9 +116,11 @@ class FeedRecovery:
         since = self._since(account_id, account.opened_at)
         try:
             filled = self._gaps.backfill(account_id, since)
-        except (PlatformUnavailableError, PlatformRejectedError) as error:
+        except PlatformUnavailableError as error:
             self._marks.mark_stale(account_id, platform, min(since, self._clock.now()))
             return CatchUpResult(account_id, "still_stale", since, detail=type(error).__name__)
+        except PlatformRejectedError as error:  # not an outage: a person must look; nothing is deferred
+            return CatchUpResult(account_id, "rejected", since, detail=str(error)[:200])
         self._marks.mark_fresh(account_id)
         outcome: CatchUp = "backfilled" if filled.deals else "fresh"
         return CatchUpResult(account_id, outcome, since, filled.accepted)

@@ -218,7 +218,7 @@ class PlatformReconciliation:
         try:
             theirs = platform.figures(account_ref(account.platform))
         except (PlatformUnavailableError, PlatformRejectedError) as error:
-            if self._recovery is not None:
+            if self._recovery is not None and isinstance(error, PlatformUnavailableError):
                 self._recovery.mark_stale(account_id, account.platform.platform)
             detail = f"{account.platform.platform} could not be read: {type(error).__name__}"
             return self._finish(
@@ -227,15 +227,16 @@ class PlatformReconciliation:
             )
         if self._recovery is not None and (stale or self._recovery.is_marked(account_id)):
             caught_up = self._recovery.catch_up(account_id)
-            if caught_up.outcome in ("still_stale", "backfilled"):
-                outcome: Outcome = "unavailable" if caught_up.stale else "backfilled"
+            if caught_up.outcome in ("still_stale", "backfilled", "rejected"):
+                backfilled = caught_up.outcome == "backfilled"
+                outcome: Outcome = "backfilled" if backfilled else "unavailable"
                 detail = (
-                    f"{account.platform.platform} could not be read for its history: {caught_up.detail}"
-                    if caught_up.stale
-                    else f"backfilled {caught_up.accepted} events since {caught_up.since}; compared next time"
+                    f"backfilled {caught_up.accepted} events since {caught_up.since}; compared next time"
+                    if backfilled
+                    else f"{account.platform.platform} could not be read for its history: {caught_up.detail}"
                 )
                 deferred = ReconciliationResult(
-                    account_id, outcome, now, ours=ours, theirs=theirs, stale=caught_up.stale, detail=detail
+                    account_id, outcome, now, ours=ours, theirs=theirs, stale=not backfilled, detail=detail
                 )
                 return self._finish(account, deferred)
             stale = False  # nothing was missing: the feed is current

@@ -37,6 +37,7 @@ class PollReport:
     near_limit: int = 0
     backfilled: list[str] = field(default_factory=list)  # deals we lacked were stored
     stale: list[str] = field(default_factory=list)  # could not be read: marked stale
+    rejected: list[str] = field(default_factory=list)  # the platform refused (e.g. an unknown account)
     failed: list[str] = field(default_factory=list)  # anything else (logged, retried next tick)
 
 
@@ -87,3 +88,5 @@ class PlatformPolling:
             report.backfilled.append(account_id)
         elif result.stale:
             report.stale.append(account_id)
+        elif result.outcome == "rejected":
+            report.rejected.append(account_id)

@@ -31,7 +31,7 @@ def test_a_tick_polls_the_platform_its_schedule_names_and_reports_its_figures() 
     assert polling.polled == ["tradelocker"]
     assert summary == {
         "platform": "tradelocker", "accounts": 3, "polled": 2, "near_limit": 1, "backfilled": 1, "stale": 1,
-        "failed": 0,
+        "rejected": 0, "failed": 0,
     }  # fmt: skip
 
 

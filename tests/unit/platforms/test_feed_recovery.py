@@ -121,3 +121,13 @@ def test_a_platform_coming_back_catches_up_each_of_its_stale_accounts_and_no_oth
 def test_an_account_not_on_a_platform_is_left_alone() -> None:
     world = World()
     assert world.recovery.catch_up("nobody").outcome == "not_on_a_platform"
+
+
+def test_a_platform_refusing_is_not_an_outage_and_marks_nothing() -> None:
+    world = World()
+    world.platform.reject_next = 10  # e.g. an account the platform does not know
+
+    result = world.recovery.catch_up("acc-1")
+
+    assert result.outcome == "rejected" and not result.stale
+    assert world.marks.stale_since("acc-1") is None  # its scheduled rules are not deferred
