@@ -113,7 +113,8 @@ class FeedRecovery:
         if account is None or account.platform is None:
             return CatchUpResult(account_id, "not_on_a_platform")
         platform = account.platform.platform
-        since = self._since(account_id, account.opened_at)
+        marked = self._marks.stale_since(account_id)
+        since = self._since(account_id, account.opened_at, marked)
         try:
             filled = self._gaps.backfill(account_id, since)
         except PlatformUnavailableError as error:
@@ -121,7 +122,8 @@ class FeedRecovery:
             return CatchUpResult(account_id, "still_stale", since, detail=type(error).__name__)
         except PlatformRejectedError as error:  # not an outage: a person must look; nothing is deferred
             return CatchUpResult(account_id, "rejected", since, detail=str(error)[:200])
-        self._marks.mark_fresh(account_id)
+        if marked is not None:
+            self._marks.mark_fresh(account_id)
         outcome: CatchUp = "backfilled" if filled.deals else "fresh"
         return CatchUpResult(account_id, outcome, since, filled.accepted)
 
@@ -138,8 +140,7 @@ class FeedRecovery:
         """Catch up every account of `platform` marked stale (the platform may be back)."""
         return [self.catch_up(account_id) for account_id in list(self._marks.stale_accounts(platform))]
 
-    def _since(self, account_id: str, opened_at: datetime) -> datetime:
-        marked = self._marks.stale_since(account_id)
+    def _since(self, account_id: str, opened_at: datetime, marked: datetime | None) -> datetime:
         if marked is not None:
             return max(marked, opened_at)  # the last instant the feed was known good
         latest = self._events.latest_event_time(account_id)
