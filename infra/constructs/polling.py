@@ -58,10 +58,12 @@ class PlatformPollingStack(NestedStack):
                 },
             ),
         )
-        dlq = new_dead_letter_queue(
-            self, "PlatformPollingDlq", config, "platform-polling", "platform polling ticks that failed"
-        )
-        self.dead_letter_queues: dict[str, sqs.Queue] = {"platform-polling": dlq}
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        if self.polled:  # a queue only where a rule can fill it (every queue is alarmed)
+            dlq = new_dead_letter_queue(
+                self, "PlatformPollingDlq", config, "platform-polling", "platform polling ticks that failed"
+            )
+            self.dead_letter_queues["platform-polling"] = dlq
         for platform in self.polled:
             events.Rule(
                 self,

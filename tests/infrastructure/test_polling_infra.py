@@ -38,15 +38,14 @@ def test_a_connected_polled_platform_has_a_rule_every_minute_naming_it(with_conn
 
 
 def test_polling_lives_in_a_nested_stack_and_its_dead_letter_queue_is_alarmed(
-    synthesized: Synthesized,
+    with_connector: Synthesized,
 ) -> None:
-    parent = synthesized.template.to_json()["Resources"]
-    assert not any(logical_id.startswith("PollingPlatformPolling") for logical_id in parent)
-    assert any(
-        r["Type"] == "AWS::CloudFormation::Stack" and k.startswith("Polling") for k, r in parent.items()
-    )
-    alarms = json.dumps(synthesized.of_type("AWS::CloudWatch::Alarm"))
-    (dlq,) = [q for q in synthesized.of_type("AWS::SQS::Queue") if q.startswith("PlatformPollingDlq")]
+    parent = json.loads(with_connector.template_path.read_text())["Resources"]
+    assert with_connector.function_id("platform_polling") not in parent
+    nested = [k for k, r in parent.items() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert any(logical_id.startswith("Polling") for logical_id in nested)
+    alarms = json.dumps(with_connector.of_type("AWS::CloudWatch::Alarm"))
+    (dlq,) = [q for q in with_connector.of_type("AWS::SQS::Queue") if q.startswith("PlatformPollingDlq")]
     assert dlq in alarms
 
 
