@@ -190,7 +190,7 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
     # the payout workflow's steps the platform's and the rails' (infra/constructs/payout_workflow.py).
     assert every_reader == {
         "kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
-        "platform_events", "platform_reconciliation", *PAYOUT_SECRET_READERS,
+        "platform_events", "platform_reconciliation", "platform_polling", *PAYOUT_SECRET_READERS,
     }  # fmt: skip
 
 

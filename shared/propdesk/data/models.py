@@ -654,6 +654,27 @@ class PlatformAccessItem(MainTableModel):
     managed = PlatformAccessIndex()
 
 
+class FeedStaleIndex(GlobalSecondaryIndex["FeedStaleItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class FeedStaleItem(MainTableModel):
+    """`ACCOUNT#{id}` / `FEED_STALE`: the account's trading feed is behind since `since` (only while it is:
+    sparse), listed per platform in GSI2 `FEED_STALE#{platform}` (propdesk.data.feed_marks)."""
+
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    since = UTCDateTimeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    stale = FeedStaleIndex()
+
+
 class ErasureItem(MainTableModel):
     """`TRADER#{id}` / `ERASURE#{idempotency key}`: an erasure's answer, kept for replays of the request."""
 
@@ -695,6 +716,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CircuitBreakerItem,
     AbuseFlagItem,
     PlatformAccessItem,
+    FeedStaleItem,
     ErasureItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
