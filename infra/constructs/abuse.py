@@ -1,6 +1,7 @@
 """Abuse detection wired into the running system (docs/abuse.md, "Wiring"):
 
-    main table stream (new EVENT# items) ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
+    main table stream (new EVENT# and SIGNAL# items, accounts turning failed or passed)
+        ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
                                                   └───────► flags (FLAG#...), payout holds, audit, bus
     schedule (daily 00:30 UTC) ─► abuse_deep_pass ─► the last 7 days of fills ─► flags, holds
     GET /v1/staff/flags, GET .../{id}, POST .../{id}/decision ─► abuse_api (risk, admin)
@@ -131,12 +132,25 @@ class Abuse(Construct):
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(dlq),
                 filters=[
+                    *(
+                        lambda_.FilterCriteria.filter(
+                            {
+                                "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                                "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}},
+                            }
+                        )
+                        for prefix in ("EVENT#", "SIGNAL#")  # trading events; identity signals
+                    ),
+                    # an account failing or passing (the handler checks that the status changed)
                     lambda_.FilterCriteria.filter(
                         {
-                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("EVENT#")}}},
+                            "eventName": lambda_.FilterRule.is_equal("MODIFY"),
+                            "dynamodb": {
+                                "Keys": {"sk": {"S": lambda_.FilterRule.is_equal("META")}},
+                                "NewImage": {"status": {"S": lambda_.FilterRule.or_("failed", "passed")}},
+                            },
                         }
-                    )
+                    ),
                 ],
             )
         )

@@ -95,7 +95,8 @@ def build_monitor(
     fill is stale only against an independent source); without a calendar, no news straddling."""
     detectors: list[Any] = [
         CopyTradingDetector(state, settings.of("copy_trading")),
-        HedgingDetector(state, settings.of("hedging")),
+        # one link index over the one state: shared identity records the signals, hedging reads the links
+        HedgingDetector(state, settings.of("hedging"), record_links=False),
         SharedIdentityDetector(state, settings.of("shared_identity")),
         ScalpingDetector(state, settings.of("scalping")),
         MartingaleGridDetector(state, settings.of("martingale_grid")),
