@@ -2,7 +2,8 @@
 (`propdesk.abuse.detection`), with the position book and every detector's state in `AbuseStateTable`; flags
 land in the staff review queue and hold the named accounts' payouts:
 - new `EVENT#` items: openings, closings and pending orders (with the fill price and, when the platform sent
-  it, its feed's quote at the fill);
+  it, its feed's quote at the fill: latency arbitrage); news straddling reads the high-impact releases of the
+  programs the firm published (their `news` lists, reloaded every few minutes);
 - new `SIGNAL#` items: identity signals (sign-in IP and device, card, payout destination, KYC identity, each
   a keyed hash: `propdesk.abuse.signals`) for the shared-identity graph;
 - an account's `META` turning `failed` or `passed`: the outcome hedging's tell-tale term reads (the same
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
     Outcome = tuple[str, str, str, datetime]
 
+CALENDAR_TTL_SECONDS = 300.0  # a release the firm adds to a program reaches the detectors within minutes
 DETECTED_TYPES = frozenset({"position_opened", "position_closed", "order_placed"})
 
 
@@ -55,11 +58,13 @@ def production_dependencies() -> Dependencies:
     settings = AbuseDetectSettings.from_env(os.environ)
     from propdesk.abuse.detection import AbuseDetection
     from propdesk.abuse.enforcement import Enforcer
+    from propdesk.abuse.feeds import RefreshingCalendar, releases_of
     from propdesk.abuse.firm_settings import build_monitor, parse_settings
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.adapters.platform import EventBusAccountControl
+    from propdesk.data.abuse_calendar import published_program_documents
     from propdesk.data.abuse_flags import AbuseFlagRepository
     from propdesk.data.abuse_state import DynamoAbuseState
     from propdesk.data.accounts import AccountRepository
@@ -77,6 +82,9 @@ def production_dependencies() -> Dependencies:
         )
     )
     chosen = parse_settings(settings.abuse_thresholds, settings.abuse_enforcement)
+    calendar = RefreshingCalendar(
+        lambda: releases_of(published_program_documents()), CALENDAR_TTL_SECONDS, time.monotonic
+    )
     clock = SystemClock()
     traders = CachedTraders(AccountRepository())
     control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
@@ -85,7 +93,7 @@ def production_dependencies() -> Dependencies:
         state,
         AbuseFlagRepository(),
         Enforcer(PayoutHoldRepository(), control, traders, clock.now),
-        lambda session: build_monitor(session, chosen),
+        lambda session: build_monitor(session, chosen, calendar=calendar),
         traders,
         clock,
         lambda: uuid.uuid4().hex,

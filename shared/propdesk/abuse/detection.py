@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.abuse.enforcement import Enforcer
+from propdesk.abuse.feeds import Quote
 from propdesk.abuse.flags import Flag, reconcile
 from propdesk.abuse.inputs import AbuseEvent
 from propdesk.abuse.monitor import AbuseMonitor
@@ -34,6 +35,7 @@ from propdesk.ports import Clock
 from propdesk.records import AuditEntry, StoredEvent
 
 PRICE_FIELDS = ("price", "open_price", "close_price")
+QUOTE_FIELDS = ("feed_bid", "feed_ask")  # the platform feed's quote at the fill instant
 AUTOMATIC_ACTOR = "system:abuse_detect"
 
 
@@ -46,6 +48,7 @@ class AbuseInput:
     account_id: str
     trader_id: str | None = None
     price: Decimal | None = None
+    quote: Quote | None = None
 
     @classmethod
     def from_stored(cls, stored: StoredEvent) -> AbuseInput:
@@ -55,8 +58,12 @@ class AbuseInput:
         payload: dict[str, Any] = dict(stored.payload)
         payload.setdefault("event_id", stored.event_id)
         price = next((payload[name] for name in PRICE_FIELDS if payload.get(name) is not None), None)
-        event = parse_event({key: value for key, value in payload.items() if key not in PRICE_FIELDS})
-        return cls(event, stored.event_id, stored.account_id, None, None if price is None else Decimal(price))
+        ignored = (*PRICE_FIELDS, *QUOTE_FIELDS)
+        event = parse_event({key: value for key, value in payload.items() if key not in ignored})
+        bid, ask = (payload.get(name) for name in QUOTE_FIELDS)
+        quote = Quote(Decimal(str(bid)), Decimal(str(ask))) if bid is not None and ask is not None else None
+        fill = None if price is None else Decimal(str(price))
+        return cls(event, stored.event_id, stored.account_id, None, fill, quote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +103,7 @@ class AbuseDetection:
         for attempt in range(1, self._attempts + 1):
             session = self._state.session()
             monitor = self._monitor_of(session)
-            found = monitor.observe(item.event, item.account_id, trader, item.price)
+            found = monitor.observe(item.event, item.account_id, trader, item.price, item.quote)
             for flag in found:
                 self._recorder.record(flag, monitor)
             try:

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from propdesk.abuse.book import PositionBook
 from propdesk.abuse.decisions import Outcome, on_detection
 from propdesk.abuse.detector import Detector
+from propdesk.abuse.feeds import Quote
 from propdesk.abuse.flags import DetectorName, Flag
 from propdesk.abuse.inputs import QUIET_EVENTS, AbuseEvent, Context, Observed
 
@@ -27,12 +29,19 @@ class AbuseMonitor:
         self.last: Observed | None = None
 
     def observe(
-        self, event: AbuseEvent, account_id: str, trader_id: str, price: Decimal | None = None
+        self,
+        event: AbuseEvent,
+        account_id: str,
+        trader_id: str,
+        price: Decimal | None = None,
+        quote: Quote | None = None,
     ) -> list[Flag]:
         if isinstance(event, QUIET_EVENTS):
             self.last = Observed(event, Context(account_id, trader_id, price))
             return []
         context = self._book.context(event, account_id, trader_id, price)
+        if quote is not None:
+            context = replace(context, quote=quote)
         self.last = Observed(event, context)
         flags: list[Flag] = []
         for detector in self.detectors.values():
