@@ -7,6 +7,8 @@ Guarantees:
 - *Once per event*: an event whose mark is in the state is skipped; the detectors' writes and the mark are
   committed together (`AbuseState.commit`), so a redelivery after a crash either finds the mark or finds
   none of the event's writes.
+- *Few requests*: the mark and the items the event is known to read first (`AbuseMonitor.first_reads`) are
+  read in one batch; only items named inside items are read one by one; one transaction commits.
 - *One writer per item*: a session whose reads went stale meanwhile is refused whole and the event is run
   again on fresh reads (up to `attempts` times; then the error reaches the batch as a failed record).
 - Flags are stored before the state is committed: a crash in between redelivers the event, which computes
@@ -97,12 +99,13 @@ class AbuseDetection:
         self._attempts = attempts
 
     def on_event(self, item: AbuseInput) -> DetectionReport:
-        if self._state.applied(item.event_id):
-            return DetectionReport(duplicate=True)
         trader = item.trader_id or self._trader(item.account_id)
         for attempt in range(1, self._attempts + 1):
             session = self._state.session()
             monitor = self._monitor_of(session)
+            first = monitor.first_reads(item.event, item.account_id, trader)
+            if self._state.prefetch(session, item.event_id, first):
+                return DetectionReport(duplicate=True, attempts=attempt)
             found = monitor.observe(item.event, item.account_id, trader, item.price, item.quote)
             for flag in found:
                 self._recorder.record(flag, monitor)

@@ -107,6 +107,14 @@ class HedgingDetector:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """The trader's recent openings and legs; for an opening, the trader's links too."""
+        if isinstance(event, PositionOpened):
+            return [f"hedge#trader#{trader_id}", f"link#trader#{trader_id}"]
+        if isinstance(event, PositionClosed | AccountOutcome):
+            return [f"hedge#trader#{trader_id}"]
+        return []
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         if isinstance(event, IdentitySignal):
             if self._record_links:

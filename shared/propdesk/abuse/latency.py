@@ -71,6 +71,11 @@ class LatencyArbitrageDetector:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """A fill's account counts (read only when the fill has a price and a quote: a spare key costs a
+        batch nothing)."""
+        return [f"latency#{account_id}"] if isinstance(event, PositionOpened | PositionClosed) else []
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         price = context.price
         if price is None:

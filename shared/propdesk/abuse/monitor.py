@@ -48,6 +48,18 @@ class AbuseMonitor:
             flags.extend(detector.observe(event, context))
         return flags
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """The state keys `observe` will read first for the event, known from the event alone (the book's
+        and each detector's that says), for one batched read; a detector that does not say reads lazily."""
+        if isinstance(event, QUIET_EVENTS):
+            return []
+        keys = self._book.first_reads(event, account_id)
+        for detector in self.detectors.values():
+            planned = getattr(detector, "first_reads", None)
+            if planned is not None:
+                keys.extend(planned(event, account_id, trader_id))
+        return keys
+
     def deep_pass(self, window: Sequence[Observed]) -> list[Flag]:
         flags: list[Flag] = []
         for detector in self.detectors.values():
