@@ -107,7 +107,7 @@ class Abuse(Construct):
             FunctionSpec(
                 "abuse_api",
                 "/v1/staff/flags: the abuse review queue, flags with evidence, decisions (risk, admin)",
-                10,
+                29,  # API Gateway's limit: a cold start on a busy host outlived 10 s
                 256,
                 {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
             ),
