@@ -100,10 +100,15 @@ def test_an_account_failing_after_hedging_a_linked_account_tells_the_hedging_det
     for number in range(2):
         at = MONDAY + timedelta(hours=number)
         for account_id, side, profit in ((losing, "buy", "-900"), (winning, "sell", "880")):
-            opened = {"type": "position_opened", "time": at.isoformat(), "event_id": f"{account_id}-o{number}",
-                      "position_id": f"p{number}", "symbol": "XAUUSD", "side": side, "volume": "1"}  # fmt: skip
-            closed = {"type": "position_closed", "time": (at + timedelta(minutes=30)).isoformat(),
-                      "event_id": f"{account_id}-c{number}", "position_id": f"p{number}", "profit": profit}  # fmt: skip
+            later = at + timedelta(minutes=30)
+            opened = {
+                "type": "position_opened", "time": at.isoformat(), "event_id": f"{account_id}-o{number}",
+                "position_id": f"p{number}", "symbol": "XAUUSD", "side": side, "volume": "1",
+            }  # fmt: skip
+            closed = {
+                "type": "position_closed", "time": later.isoformat(), "event_id": f"{account_id}-c{number}",
+                "position_id": f"p{number}", "profit": profit,
+            }  # fmt: skip
             for payload, moment in ((opened, at), (closed, at + timedelta(minutes=30))):
                 stored = StoredEvent(account_id, payload["event_id"], moment, payload["type"], payload,
                                      keys.event_sk(moment, payload["event_id"]))  # fmt: skip
