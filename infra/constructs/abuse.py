@@ -34,8 +34,12 @@ from infra.constructs.functions import FunctionFactory, FunctionSpec, removal_po
 from infra.constructs.queues import new_dead_letter_queue
 from infra.nag import acknowledge, logical_id
 
-# What a state session does: read items by key, write and delete them in one transaction (no scan, no query).
-STATE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+# What a state session does: read items by key (one batch of the keys an event is known to read first, then
+# one by one), write and delete them in one transaction (no scan, no query).
+STATE_ACTIONS = (
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)  # fmt: skip
 
 
 class Abuse(Construct):

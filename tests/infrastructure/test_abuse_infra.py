@@ -77,7 +77,8 @@ def test_the_state_table_expires_items_and_abuse_detect_only_reads_and_writes_it
         for action in statement_actions(statement)
     }
     assert on_state == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
     }  # fmt: skip
     for other in ("abuse_api", "abuse_deep_pass", "risk_recalc", "staff_api"):
         assert table_id not in str(synthesized.function_statements(other)), other
