@@ -25,7 +25,7 @@ import pytest
 from tests.e2e.harness import DeployedStack, bind_data_layer, eventually, open_demo_account
 from tests.e2e.test_risk_pipeline import risk_officer_token
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # the deploy: minutes when busy
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]  # the deploy: 14 minutes at load 20
 REPEATS = 5
 FLAG_WAIT_SECONDS = 240  # the stream's first batch wakes abuse_detect cold, on a loaded machine
 
