@@ -65,7 +65,9 @@ class AbuseInput:
         bid, ask = (payload.get(name) for name in QUOTE_FIELDS)
         quote = Quote(Decimal(str(bid)), Decimal(str(ask))) if bid is not None and ask is not None else None
         fill = None if price is None else Decimal(str(price))
-        return cls(event, stored.event_id, stored.account_id, None, fill, quote)
+        # the once-mark names the account: a platform's deal ids are unique per account, not across them
+        # (two accounts' events with one id were taken as one, and the second was never detected)
+        return cls(event, f"{stored.account_id}/{stored.event_id}", stored.account_id, None, fill, quote)
 
 
 @dataclass(frozen=True, slots=True)

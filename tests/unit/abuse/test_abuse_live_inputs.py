@@ -90,3 +90,11 @@ def test_opposite_positions_around_a_published_release_are_straddles_in_the_live
             )
             flags += monitor.observe(opened, "acc", "t1", Decimal("1.08"))
     assert [flag.detector for flag in flags] == ["news_straddling"]
+
+
+def test_two_accounts_events_with_one_platform_id_are_two_events_for_the_detectors() -> None:
+    payload = {"type": "position_opened", "time": NFP.isoformat(), "position_id": "p1", "symbol": "EURUSD",
+               "side": "buy", "volume": "1", "event_id": "deal-1"}  # fmt: skip
+    first = AbuseInput.from_stored(StoredEvent("acc-a", "deal-1", NFP, "position_opened", payload))
+    second = AbuseInput.from_stored(StoredEvent("acc-b", "deal-1", NFP, "position_opened", payload))
+    assert first.event_id != second.event_id
