@@ -8,6 +8,10 @@
                                                       finds into the state, and the stream reports them on)
     abuse.<detector>.lag_median: N s                  from the moment the abuse became detectable to the
     abuse.<detector>.lag_p90: N s                     first flag naming the account, in event time
+    abuse.<detector>.time_to_flag_p50: N s            the same lag (event time of the planted act that
+    abuse.<detector>.time_to_flag_p99: N s            completes the evidence → the flag's time), p50 / p99
+    abuse.all.time_to_flag_p50: N s                   over every detector's flagged accounts together
+    abuse.all.time_to_flag_p99: N s
     abuse.<detector>.lag_events_median: N events      the same, counted in events of the whole stream
     abuse.<detector>.state_ops_per_event: N ops       reads + writes + deletes of its keyed state per
                                                       trading event (opening, closing, pending order)
@@ -16,9 +20,16 @@
     abuse.all.state_ops_per_event: N ops              everything together (book included)
     abuse.stream_rate: N events/s                     wall-clock rate of the stream through all detectors
     abuse.wired.dynamodb_requests_per_event: N        what the wired consumer (abuse_detect) asks of DynamoDB
-                                                      per trading event: the event's mark (GetItem), each key
-                                                      its session reads once (GetItem) and one commit
+                                                      per trading event, now: the event's mark and the keys
+                                                      it is known to read first in one BatchGetItem, any
+                                                      other key once (GetItem), one commit
                                                       (TransactWriteItems); `--wired-events` of the stream
+    abuse.wired.dynamodb_requests_per_event_before: N the same events in the same run read as before: the mark
+                                                      (GetItem), then one GetItem per distinct key, one commit
+    abuse.wired.requests_ratio: x                     now / before
+    abuse.wired.process_p50: N ms                     wall-clock per trading event through the wired session
+    abuse.wired.process_p99: N ms                     (monitor, flags; no network): the consumer's share of
+                                                      the time from an event to its flag
     abuse.wired.writes_per_commit: N items            items written per commit (the transaction's size), max
     abuse.run: N s                                    the whole benchmark, generation included
 
@@ -41,6 +52,7 @@ import sys
 import time
 from bisect import bisect_left
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -193,6 +205,7 @@ def main() -> None:
     print(
         f"abuse.population: {len(population.owners)} accounts, {events} events ({run.trading_events} trading)"
     )
+    all_lags: list[float] = []
     for name in DETECTORS:
         labelled = population.labels.get(name, frozenset())
         flagged = set(run.first_flag[name])
@@ -214,8 +227,11 @@ def main() -> None:
         print(f"abuse.{name}.recall: {recall:.3f} ({len(hits)}/{len(labelled)})")
         print(f"abuse.{name}.stream_recall: {stream_recall:.3f}")
         if lags:
+            all_lags.extend(lags)
             print(f"abuse.{name}.lag_median: {statistics.median(lags):.0f} s")
             print(f"abuse.{name}.lag_p90: {_p90(lags):.0f} s")
+            print(f"abuse.{name}.time_to_flag_p50: {_quantile(lags, 0.5):.0f} s")
+            print(f"abuse.{name}.time_to_flag_p99: {_quantile(lags, 0.99):.0f} s")
             print(f"abuse.{name}.lag_events_median: {statistics.median(lag_events):.0f} events")
         print(f"abuse.{name}.state_ops_per_event: {ops:.2f} ops")
         print(f"abuse.{name}.state_items_max: {run.items_max[name]} items")
@@ -226,39 +242,72 @@ def main() -> None:
                 print(f"#   missed {name}: {account} ({population.kinds[account]})")
     book = run.states["book"].operations / run.trading_events
     total = sum(state.operations for state in run.states.values()) / run.trading_events
+    if all_lags:
+        print(f"abuse.all.time_to_flag_p50: {_quantile(all_lags, 0.5):.0f} s")
+        print(f"abuse.all.time_to_flag_p99: {_quantile(all_lags, 0.99):.0f} s")
     print(f"abuse.book.state_ops_per_event: {book:.2f} ops")
     print(f"abuse.all.state_ops_per_event: {total:.2f} ops")
     print(f"abuse.stream_rate: {events / run.stream_seconds:.0f} events/s")
     if arguments.wired_events:
-        requests, trading, writes_max = wired_requests(population, arguments.wired_events)
-        print(f"abuse.wired.dynamodb_requests_per_event: {requests / trading:.2f} ({trading} trading events)")
-        print(f"abuse.wired.writes_per_commit: {writes_max} items max")
+        before = wired_requests(population, arguments.wired_events, batched=False)
+        after = wired_requests(population, arguments.wired_events, batched=True)
+        now_per_event, before_per_event = after.requests / after.trading, before.requests / before.trading
+        print(
+            f"abuse.wired.dynamodb_requests_per_event: {now_per_event:.2f} ({after.trading} trading events)"
+        )
+        print(f"abuse.wired.dynamodb_requests_per_event_before: {before_per_event:.2f}")
+        print(f"abuse.wired.requests_ratio: {now_per_event / before_per_event:.2f}")
+        print(f"abuse.wired.process_p50: {_quantile(after.seconds, 0.5) * 1000:.2f} ms")
+        print(f"abuse.wired.process_p99: {_quantile(after.seconds, 0.99) * 1000:.2f} ms")
+        print(f"abuse.wired.writes_per_commit: {after.writes_max} items max")
     print(f"abuse.run: {time.perf_counter() - began:.1f} s")
 
 
-def wired_requests(population: Population, limit: int) -> tuple[int, int, int]:
-    """The stream as abuse_detect runs it: per trading event, a fresh session over the stored items (one
-    GetItem per distinct key read, the event's mark read first) committed in one transaction. Counted as
-    `DynamoAbuseState` counts its requests; the items live in a dict, versions ignored (one writer here)."""
+@dataclass
+class Wired:
+    requests: int = 0
+    trading: int = 0
+    writes_max: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+
+def wired_requests(population: Population, limit: int, *, batched: bool) -> Wired:
+    """The stream as abuse_detect runs it: per trading event, a fresh session over the stored items,
+    committed in one transaction. `batched`: as now (the mark and the event's first reads in one
+    BatchGetItem, then one GetItem per other key); else as before (the mark, then one GetItem per distinct
+    key). Counted as `DynamoAbuseState` counts its requests; the items live in a dict, versions ignored."""
     items: dict[str, StoredItem] = {}
     settings = AbuseSettings()
-    requests = trading = writes_max = 0
+    found = Wired()
     for record in population.records[:limit]:
         if not isinstance(record.event, TRADE_EVENTS):
             continue
-        session = StateSession(items.get)
+        began = time.perf_counter()
+        reader = (lambda keys: {key: items.get(key) for key in keys}) if batched else None
+        session = StateSession(items.get, reader)
         monitor = build_monitor(session, settings, population.feed, population.calendar)
+        if batched:
+            mark = f"seen#{record.event.event_id}"
+            session.prefetch([mark, *monitor.first_reads(record.event, record.account_id, record.trader_id)])
         monitor.observe(record.event, record.account_id, record.trader_id, record.price)
         writes = session.writes()
+        found.seconds.append(time.perf_counter() - began)
         for write in writes:
             if write.value is None or write.expires_at is None:
                 items.pop(write.key, None)
             else:
                 items[write.key] = StoredItem(write.value, write.expires_at, 1)
-        trading += 1
-        requests += 1 + session.reads + 1  # the mark, the reads, the commit
-        writes_max = max(writes_max, len(writes) + 1)
-    return requests, max(trading, 1), writes_max
+        found.trading += 1
+        reads = session.batches + session.reads if batched else 1 + session.reads  # (the mark)
+        found.requests += reads + 1  # and the commit
+        found.writes_max = max(found.writes_max, len(writes) + 1)
+    found.trading = max(found.trading, 1)
+    return found
+
+
+def _quantile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def _p90(values: list[float]) -> float:

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.abuse import Abuse
+from infra.constructs.abuse_signals import AbuseSignalsStack
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.api_waf import ApiWafStack
@@ -33,6 +34,9 @@ from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
 from infra.constructs.secrets import ProviderSecrets
 from infra.constructs.workflows import Workflows
+
+# the functions that meet the trader and record identity signals (infra/constructs/abuse_signals.py)
+CAPTURES_SIGNALS = ("auth_api", "stripe_webhook", "payouts_api", "kyc_webhook")
 
 
 class PropdeskStack(Stack):
@@ -63,6 +67,9 @@ class PropdeskStack(Stack):
             self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
         )
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
+        AbuseSignalsStack(self, "AbuseSignals", config).let_capture(
+            data, [functions.functions[name] for name in CAPTURES_SIGNALS]
+        )
         ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
         # reconciliation and its backfill reach every connected platform through the registry

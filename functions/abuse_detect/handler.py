@@ -1,6 +1,13 @@
-"""DynamoDB stream of the main table, filtered to new `EVENT#` items: each opening and closing goes through
-the abuse detectors once (`propdesk.abuse.detection`), with the position book and every detector's state in
-`AbuseStateTable`; flags land in the staff review queue and hold the named accounts' payouts.
+"""DynamoDB stream of the main table, filtered to what the abuse detectors read, each through them once
+(`propdesk.abuse.detection`), with the position book and every detector's state in `AbuseStateTable`; flags
+land in the staff review queue and hold the named accounts' payouts:
+- new `EVENT#` items: openings, closings and pending orders (with the fill price and, when the platform sent
+  it, its feed's quote at the fill: latency arbitrage); news straddling reads the high-impact releases of the
+  programs the firm published (their `news` lists, reloaded every few minutes);
+- new `SIGNAL#` items: identity signals (sign-in IP and device, card, payout destination, KYC identity, each
+  a keyed hash: `propdesk.abuse.signals`) for the shared-identity graph;
+- an account's `META` turning `failed` or `passed`: the outcome hedging's tell-tale term reads (the same
+  status write `account.breached` (fail) and `account.passed` are published after).
 
 Equity updates and clock events are skipped without touching the state (the detectors ignore them). Partial
 batch responses, and the handler never raises (`propdesk.batches`): a record that cannot be read, of an
@@ -12,23 +19,29 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.batches import stream_batch
 from propdesk.config import AbuseDetectSettings
-from propdesk.data.keys import EVENT_PREFIX
+from propdesk.data.keys import EVENT_PREFIX, SIGNAL_PREFIX
 from propdesk.observability import metrics, observe
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
-    from propdesk.abuse.detection import AbuseDetection
+    from propdesk.abuse.detection import AbuseDetection, AbuseInput
+    from propdesk.abuse.signals import CapturedSignal
     from propdesk.records import StoredEvent
 
+    Outcome = tuple[str, str, str, datetime]
+
+CALENDAR_TTL_SECONDS = 300.0  # a release the firm adds to a program reaches the detectors within minutes
 DETECTED_TYPES = frozenset({"position_opened", "position_closed", "order_placed"})
 
 
@@ -36,6 +49,8 @@ DETECTED_TYPES = frozenset({"position_opened", "position_closed", "order_placed"
 class Dependencies:
     detection: AbuseDetection
     read_image: Callable[[dict[str, Any]], StoredEvent]
+    read_signal: Callable[[dict[str, Any]], CapturedSignal] = field(default=lambda image: _signal(image))
+    read_outcome: Callable[[dict[str, Any]], Outcome | None] = field(default=lambda record: _outcome(record))
 
 
 @functools.cache
@@ -43,11 +58,13 @@ def production_dependencies() -> Dependencies:
     settings = AbuseDetectSettings.from_env(os.environ)
     from propdesk.abuse.detection import AbuseDetection
     from propdesk.abuse.enforcement import Enforcer
+    from propdesk.abuse.feeds import RefreshingCalendar, releases_of
     from propdesk.abuse.firm_settings import build_monitor, parse_settings
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.adapters.platform import EventBusAccountControl
+    from propdesk.data.abuse_calendar import published_program_documents
     from propdesk.data.abuse_flags import AbuseFlagRepository
     from propdesk.data.abuse_state import DynamoAbuseState
     from propdesk.data.accounts import AccountRepository
@@ -65,6 +82,9 @@ def production_dependencies() -> Dependencies:
         )
     )
     chosen = parse_settings(settings.abuse_thresholds, settings.abuse_enforcement)
+    calendar = RefreshingCalendar(
+        lambda: releases_of(published_program_documents()), CALENDAR_TTL_SECONDS, time.monotonic
+    )
     clock = SystemClock()
     traders = CachedTraders(AccountRepository())
     control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
@@ -73,7 +93,7 @@ def production_dependencies() -> Dependencies:
         state,
         AbuseFlagRepository(),
         Enforcer(PayoutHoldRepository(), control, traders, clock.now),
-        lambda session: build_monitor(session, chosen),
+        lambda session: build_monitor(session, chosen, calendar=calendar),
         traders,
         clock,
         lambda: uuid.uuid4().hex,
@@ -89,14 +109,10 @@ def _client(settings: AbuseDetectSettings) -> Any:
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     def detect(record: DynamoDBRecord) -> None:
-        if not _inserted_sort_key(record.raw_event).startswith(EVENT_PREFIX):
-            return  # the mapping's filter passes only new events; the local cloud ignores filters
-        stored = deps.read_image(record.raw_event["dynamodb"]["NewImage"])
-        if stored.type not in DETECTED_TYPES:
+        item = _abuse_input(record.raw_event, deps)
+        if item is None:
             return
-        from propdesk.abuse.detection import AbuseInput
-
-        report = deps.detection.on_event(AbuseInput.from_stored(stored))
+        report = deps.detection.on_event(item)
         if report.duplicate:
             metrics.add_metric(name="AbuseDuplicateEvents", unit="Count", value=1)
         if report.flags:
@@ -105,6 +121,41 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
             metrics.add_metric(name="AbuseStateConflicts", unit="Count", value=report.attempts - 1)
 
     return stream_batch(event, context, detect, failures_metric="AbuseRecordsFailed")
+
+
+def _abuse_input(raw: dict[str, Any], deps: Dependencies) -> AbuseInput | None:
+    """What the record tells the detectors, or None (the mapping's filter passes only these records; the
+    local cloud ignores filters)."""
+    from propdesk.abuse.detection import AbuseInput
+
+    inserted = _inserted_sort_key(raw)
+    if inserted.startswith(EVENT_PREFIX):
+        stored = deps.read_image(raw["dynamodb"]["NewImage"])
+        return AbuseInput.from_stored(stored) if stored.type in DETECTED_TYPES else None
+    if inserted.startswith(SIGNAL_PREFIX):
+        signal = deps.read_signal(raw["dynamodb"]["NewImage"])
+        return AbuseInput(signal.as_input(), signal.event_id, signal.account_id, signal.trader_id)
+    outcome = deps.read_outcome(raw)
+    if outcome is None:
+        return None
+    from propdesk.abuse.inputs import AccountOutcome
+
+    account_id, trader_id, status, at = outcome
+    event_id = f"outcome:{account_id}:{status}"  # an account fails or passes once
+    result: Literal["failed", "passed"] = "failed" if status == "failed" else "passed"
+    return AbuseInput(AccountOutcome(at, result, event_id), event_id, account_id, trader_id)
+
+
+def _signal(image: dict[str, Any]) -> CapturedSignal:
+    from propdesk.data.abuse_signals import SignalRepository
+
+    return SignalRepository.from_stream_image(image)
+
+
+def _outcome(record: dict[str, Any]) -> Outcome | None:
+    from propdesk.data.stream_images import account_outcome
+
+    return account_outcome(record)
 
 
 def _inserted_sort_key(record: dict[str, Any]) -> str:

@@ -11,6 +11,11 @@
 
 Cognito's threat protection is told who the caller is (source IP, host, path, User-Agent), not our function.
 
+A sign-in and a token refresh (each open dashboard refreshes about hourly: the trader's API use) record the
+trader's source IP and the dashboard's device fingerprint (header `X-Device-Fingerprint`) as identity
+signals for the abuse detectors (`propdesk.abuse.signals`: keyed hashes, one per value and day; a failure
+to record never fails the sign-in). The trader is the ID token's subject, as Cognito just issued it.
+
 Every route is limited per source IP, sign-in and confirmation also per e-mail address: 429 + Retry-After.
 Cognito's own throttling is a 429 too; Cognito unreachable a 503 with Retry-After. Passwords are never
 logged or echoed; the limiter keys hold a hash of the e-mail address, not the address.
@@ -21,11 +26,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.abuse.sign_up import sign_up_refusal
+from propdesk.abuse.signals import NoSignals, SignalSink
 from propdesk.config import AuthApiSettings
 from propdesk.errors import InvalidInputError
 from propdesk.http.app import build_rest_app, resolve
@@ -37,7 +43,9 @@ from propdesk.ports import CallerContext, IdentityProviderUnavailableError
 from propdesk.services.rate_limits import RateLimit, RateLimiter
 
 if TYPE_CHECKING:
-    from propdesk.ports import Clock, IdentityProvider
+    from datetime import datetime
+
+    from propdesk.ports import Clock, IdentityProvider, SessionTokens
 
 # Per e-mail address: a person mistyping a password tries a few times; five guesses per five minutes makes
 # guessing one account's password hopeless (about 1,400 a day) without locking out its owner for long.
@@ -54,6 +62,7 @@ CONFIRM_PER_EMAIL = RateLimit(limit=5, window_seconds=300)
 CONFIRM_PER_IP = RateLimit(limit=20, window_seconds=300)
 OUTAGE_RETRY_AFTER_SECONDS = 5
 UNKNOWN_SOURCE = "unknown"  # no source IP (never from API Gateway): all such calls share one allowance
+DEVICE_HEADER = "x-device-fingerprint"  # the dashboard's device fingerprint (an opaque id it computes)
 
 app = build_rest_app()
 answer_unavailable(app, IdentityProviderUnavailableError, OUTAGE_RETRY_AFTER_SECONDS)
@@ -64,6 +73,7 @@ class Dependencies:
     identity: IdentityProvider
     rate_limiter: RateLimiter
     clock: Clock
+    signals: SignalSink = field(default_factory=NoSignals)
 
 
 @functools.cache
@@ -78,7 +88,9 @@ def production_dependencies() -> Dependencies:
     identity = CognitoIdentityProvider(
         settings.user_pool_id, settings.user_pool_client_id, settings.aws_region, settings.aws_endpoint_url
     )
-    return Dependencies(identity, RateLimiter(DynamoWindowCounter()), SystemClock())
+    from propdesk.wiring.abuse import signal_sink
+
+    return Dependencies(identity, RateLimiter(DynamoWindowCounter()), SystemClock(), signal_sink(settings))
 
 
 def _deps() -> Dependencies:
@@ -92,6 +104,7 @@ def sign_in(call: Call) -> schema.SignedIn:
     _limit(call, "signIn.ip", _source_ip(), SIGN_IN_PER_IP)
     _limit(call, "signIn.email", _hashed(request.email), SIGN_IN_PER_EMAIL)
     tokens = _deps().identity.sign_in(request.email, request.password, _caller())
+    _record_signals(tokens, call.now)
     return schema.SignedIn(
         id_token=tokens.id_token,
         access_token=tokens.access_token,
@@ -105,6 +118,7 @@ def refresh_tokens(call: Call) -> schema.TokensRefreshed:
     request = call.body_as(schema.RefreshRequest)
     _limit(call, "refresh.ip", _source_ip(), REFRESH_PER_IP)
     tokens = _deps().identity.refresh(request.refresh_token)
+    _record_signals(tokens, call.now)
     return schema.TokensRefreshed(
         id_token=tokens.id_token, access_token=tokens.access_token, expires_in=tokens.expires_in
     )
@@ -161,6 +175,36 @@ def _caller() -> CallerContext:
         server_path=str(context.get("path") or raw.get("path") or ""),
         headers=tuple((name, headers[name]) for name in ("user-agent", "accept-language") if name in headers),
     )
+
+
+def _record_signals(tokens: SessionTokens, now: datetime) -> None:
+    """The signed-in trader's source IP and device as identity signals (nothing when either is unknown)."""
+    trader_id = _subject(tokens.id_token)
+    if trader_id is None:
+        return
+    signals = _deps().signals
+    source = _source_ip()
+    if source != UNKNOWN_SOURCE:
+        signals.capture(trader_id, "ip", source, now)
+    headers = app.current_event.raw_event.get("headers") or {}
+    device = next((str(v) for k, v in headers.items() if str(k).lower() == DEVICE_HEADER and v), None)
+    if device:
+        signals.capture(trader_id, "device", device, now)
+
+
+def _subject(id_token: str) -> str | None:
+    """The `sub` claim of a token Cognito handed us just now over our own authenticated call (so read, not
+    verified again); None when it cannot be read."""
+    import base64
+    import json
+
+    try:
+        body = id_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (IndexError, ValueError):
+        return None
+    subject = claims.get("sub") if isinstance(claims, dict) else None
+    return subject if isinstance(subject, str) and subject else None
 
 
 def _hashed(email: str) -> str:

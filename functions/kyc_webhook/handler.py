@@ -10,25 +10,29 @@ cold start), then the case holding the provider session judges the event (`propd
   the wrong shape; 404 a session no case holds (the provider redelivers) or a provider the firm does not
   use; 503 with Retry-After when a resubmission's new session could not be created (the decision is kept;
   the redelivery creates the session). Nothing changes on a refusal. Bodies are never logged (Veriff's
-  decision carries the person's data; it is neither read nor kept).
+  decision carries the person's data; only its identity digests are read, never kept).
+
+A decision's identity digests (document, name and date of birth: `ProviderDecision.identity_digests`) are
+the case's trader's `kyc_identity` signals for the abuse detectors (keyed hashes; `propdesk.abuse.signals`).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk.abuse.signals import NoSignals, SignalSink
 from propdesk.config import KycWebhookSettings
 from propdesk.errors import NotFoundError
 from propdesk.http.app import build_rest_app, raw_body, resolve
 from propdesk.http.error_format import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas.kyc import KycWebhookReceived
-from propdesk.kyc.port import KycProviderUnavailableError
+from propdesk.kyc.port import KycProviderUnavailableError, ProviderDecision
 from propdesk.observability import logger, metrics, observe
 
 if TYPE_CHECKING:
@@ -45,6 +49,7 @@ class Dependencies:
     kyc: KycVerification
     provider: KycProvider
     clock: Clock
+    signals: SignalSink = field(default_factory=NoSignals)
 
 
 @functools.cache
@@ -54,7 +59,9 @@ def production_dependencies() -> Dependencies:
     from propdesk.wiring import kyc
 
     provider = kyc.provider(settings)
-    return Dependencies(kyc.verification(settings, provider), provider, SystemClock())
+    from propdesk.wiring.abuse import signal_sink
+
+    return Dependencies(kyc.verification(settings, provider), provider, SystemClock(), signal_sink(settings))
 
 
 @route(app, "postVeriffWebhook")
@@ -75,6 +82,9 @@ def _receive(provider_name: str) -> KycWebhookReceived:
     headers = {str(name): str(value) for name, value in (event.get("headers") or {}).items()}
     verified = deps.provider.verify_webhook(raw_body(event), headers)
     transition = deps.kyc.receive(verified)
+    if isinstance(verified, ProviderDecision):
+        for digest in verified.identity_digests:
+            deps.signals.capture(transition.case.trader_id, "kyc_identity", digest, deps.clock.now())
     logger.info(
         "KYC webhook",
         extra={

@@ -77,8 +77,12 @@ def production_dependencies() -> Dependencies:
         )
     )
     service = payout_service(settings, EventBridgePublisher(settings.event_bus_name), StepFunctionsCallback())
+    from propdesk.wiring.abuse import signal_sink
+
     destinations = PayoutDestinations(
-        PayoutDestinationRepository(), timedelta(minutes=settings.payout_destination_reauth_minutes)
+        PayoutDestinationRepository(),
+        timedelta(minutes=settings.payout_destination_reauth_minutes),
+        signal_sink(settings),
     )
     return Dependencies(service, RateLimiter(DynamoWindowCounter()), SystemClock(), destinations)
 

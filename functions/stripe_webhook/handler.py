@@ -51,7 +51,10 @@ def production_dependencies() -> Dependencies:
     stripe = production.stripe_provider(settings, production.secrets())
     providers = {stripe.name: stripe} if stripe else {}
     policy = production.fraud_policy(settings.fraud_actions)
-    card_check = CardCheck({stripe.name: stripe} if stripe else {}, VelocityRepository(policy.window), policy)
+    from propdesk.wiring.abuse import signal_sink
+
+    cards = {stripe.name: stripe} if stripe else {}
+    card_check = CardCheck(cards, VelocityRepository(policy.window), policy, signal_sink(settings))
     publisher = EventBridgePublisher(settings.event_bus_name)
     webhooks = WebhookService(OrderRepository(), publisher, providers, card_check)
     return Dependencies(webhooks, SystemClock())

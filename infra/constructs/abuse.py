@@ -1,6 +1,7 @@
 """Abuse detection wired into the running system (docs/abuse.md, "Wiring"):
 
-    main table stream (new EVENT# items) ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
+    main table stream (new EVENT# and SIGNAL# items, accounts turning failed or passed)
+        ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
                                                   └───────► flags (FLAG#...), payout holds, audit, bus
     schedule (daily 00:30 UTC) ─► abuse_deep_pass ─► the last 7 days of fills ─► flags, holds
     GET /v1/staff/flags, GET .../{id}, POST .../{id}/decision ─► abuse_api (risk, admin)
@@ -34,8 +35,12 @@ from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue
 from infra.nag import acknowledge, logical_id
 
-# What a state session does: read items by key, write and delete them in one transaction (no scan, no query).
-STATE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+# What a state session does: read items by key (one batch of the keys an event is known to read first, then
+# one by one), write and delete them in one transaction (no scan, no query).
+STATE_ACTIONS = (
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)  # fmt: skip
 
 
 class Abuse(Construct):
@@ -107,7 +112,7 @@ class Abuse(Construct):
             FunctionSpec(
                 "abuse_api",
                 "/v1/staff/flags: the abuse review queue, flags with evidence, decisions (risk, admin)",
-                10,
+                29,  # API Gateway's limit: a cold start on a busy host outlived 10 s
                 256,
                 {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
             ),
@@ -132,12 +137,25 @@ class Abuse(Construct):
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(dlq),
                 filters=[
+                    *(
+                        lambda_.FilterCriteria.filter(
+                            {
+                                "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                                "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}},
+                            }
+                        )
+                        for prefix in ("EVENT#", "SIGNAL#")  # trading events; identity signals
+                    ),
+                    # an account failing or passing (the handler checks that the status changed)
                     lambda_.FilterCriteria.filter(
                         {
-                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("EVENT#")}}},
+                            "eventName": lambda_.FilterRule.is_equal("MODIFY"),
+                            "dynamodb": {
+                                "Keys": {"sk": {"S": lambda_.FilterRule.is_equal("META")}},
+                                "NewImage": {"status": {"S": lambda_.FilterRule.or_("failed", "passed")}},
+                            },
                         }
-                    )
+                    ),
                 ],
             )
         )

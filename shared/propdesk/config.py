@@ -68,6 +68,13 @@ class WebSocketSettings(FunctionSettings):
         return f"https://{self.websocket_api_id}.execute-api.{self.aws_region}.amazonaws.com/{self.websocket_stage}"
 
 
+class AbuseSignalSettings(FunctionSettings):
+    """The Secrets Manager secret holding the firm's key for identity signals (JSON `{"key": ...}`: the keyed
+    hash of `propdesk.abuse.signals`); empty: this function captures no signal."""
+
+    abuse_signal_key_secret_id: str = ""
+
+
 class CatalogueApiSettings(TableSettings):
     pass
 
@@ -107,7 +114,7 @@ class KycProviderSettings(KycPolicySettings):
     secrets_ttl_seconds: float = Field(default=300.0, gt=0, le=3600)
 
 
-class KycWebhookSettings(KycProviderSettings):
+class KycWebhookSettings(KycProviderSettings, AbuseSignalSettings):
     pass
 
 
@@ -190,7 +197,7 @@ class StaffApiSettings(TableSettings, AuditLogSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
 
-class AuthApiSettings(TableSettings):
+class AuthApiSettings(TableSettings, AbuseSignalSettings):
     """The pool and its server-side app client the sign-in routes use (AdminInitiateAuth needs the pool;
     the client's secret is read from the pool at run time), and the table of rate counters."""
 
@@ -225,7 +232,7 @@ class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
 
 
-class PayoutsApiSettings(EventBusSettings, AuditLogSettings):
+class PayoutsApiSettings(EventBusSettings, AuditLogSettings, AbuseSignalSettings):
     """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
 
     payout_profit_split_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
@@ -261,7 +268,7 @@ class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings):
     fraud_actions: str = ""
 
 
-class StripeWebhookSettings(PaymentProviderSettings):
+class StripeWebhookSettings(PaymentProviderSettings, AbuseSignalSettings):
     # The same setting as the orders API's: its `card_velocity` entry applies when a card payment succeeds.
     fraud_actions: str = ""
 

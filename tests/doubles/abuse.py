@@ -3,6 +3,7 @@ flag store with its queue, the account-to-trader lookup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -29,7 +30,12 @@ class InMemoryAbuseState:
         return MARK_PREFIX + event_id in self.items
 
     def session(self) -> KeyedState:
-        return StateSession(self.items.get)
+        return StateSession(self.items.get, lambda keys: {key: self.items.get(key) for key in keys})
+
+    def prefetch(self, session: KeyedState, event_id: str, keys: Sequence[str]) -> bool:
+        assert isinstance(session, StateSession)
+        session.prefetch([MARK_PREFIX + event_id, *keys])
+        return session.known(MARK_PREFIX + event_id) is not None
 
     def commit(self, session: KeyedState, event_id: str, now: datetime) -> bool:
         assert isinstance(session, StateSession)

@@ -33,7 +33,7 @@ def _state_table_id(synthesized: Synthesized) -> str:
     return table_id
 
 
-def test_abuse_detect_reads_new_trading_events_from_the_stream_with_capped_retries_and_a_dlq(
+def test_abuse_detect_reads_trading_events_signals_and_outcomes_from_the_stream_with_capped_retries_and_dlq(
     synthesized: Synthesized,
 ) -> None:
     mapping = _mapping(synthesized, "abuse_detect")
@@ -43,8 +43,23 @@ def test_abuse_detect_reads_new_trading_events_from_the_stream_with_capped_retri
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["ParallelizationFactor"] == 1
     assert "DestinationConfig" in mapping
-    (criterion,) = mapping["FilterCriteria"]["Filters"]
-    assert '"EVENT#"' in criterion["Pattern"] and "INSERT" in criterion["Pattern"]
+    events, signals, outcomes = (criterion["Pattern"] for criterion in mapping["FilterCriteria"]["Filters"])
+    assert '"EVENT#"' in events and "INSERT" in events
+    assert '"SIGNAL#"' in signals and "INSERT" in signals
+    assert "MODIFY" in outcomes and '"META"' in outcomes and '"failed"' in outcomes and '"passed"' in outcomes
+
+
+def test_the_functions_that_meet_the_trader_read_the_signal_key_and_put_signals_in_trader_partitions(
+    synthesized: Synthesized,
+) -> None:
+    for name in ("auth_api", "stripe_webhook", "payouts_api", "kyc_webhook"):
+        statements = synthesized.function_statements(name)
+        assert any("secretsmanager:GetSecretValue" in statement_actions(s) for s in statements), name
+        puts = [
+            s for s in statements
+            if "dynamodb:PutItem" in statement_actions(s) and "TRADER#*" in str(s.get("Condition"))
+        ]  # fmt: skip
+        assert puts, name
 
 
 def test_the_state_table_expires_items_and_abuse_detect_only_reads_and_writes_it_by_key(
@@ -62,7 +77,8 @@ def test_the_state_table_expires_items_and_abuse_detect_only_reads_and_writes_it
         for action in statement_actions(statement)
     }
     assert on_state == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
     }  # fmt: skip
     for other in ("abuse_api", "abuse_deep_pass", "risk_recalc", "staff_api"):
         assert table_id not in str(synthesized.function_statements(other)), other

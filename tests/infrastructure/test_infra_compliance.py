@@ -162,7 +162,9 @@ def test_provider_secrets_exist_as_generated_placeholders(synthesized: Synthesiz
     assert set(names) == {
         f"propdesk/dev/{provider}"
         for provider in ("stripe", "veriff", "sumsub", "match-trader", "coinbase-commerce", "bridge", "wise")
-    } | {f"propdesk/dev/platform-signing/{platform}" for platform in PLATFORMS}
+    } | {f"propdesk/dev/platform-signing/{platform}" for platform in PLATFORMS} | {
+        "propdesk/dev/abuse-signal-key"  # the firm's key for identity-signal hashes (generated, never set)
+    }
     for secret in names.values():
         assert "GenerateSecretString" in secret and "SecretString" not in secret
 

@@ -10,6 +10,17 @@ from tests.infrastructure.conftest import Synthesized
 pytestmark = pytest.mark.infra
 
 # The functions the issue asks for, with the settings each reads from its environment.
+EXPECTED_BEFORE_SIGNALS = {
+    "payouts_api": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
+        "PAYOUT_TWO_PERSON_ABOVE",
+    },
+    "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
+    "kyc_webhook": {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
+                    "KYC_RETURN_URL", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"},
+    "stripe_webhook": {"TABLE_NAME", "EVENT_BUS_NAME", "STRIPE_SECRET_ARN", "STRIPE_API_BASE",
+                       "COINBASE_SECRET_ARN", "COINBASE_API_BASE"},
+}  # fmt: skip
 EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
@@ -64,6 +75,11 @@ EXPECTED_ENVIRONMENT = {
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
     "progression_api": {"TABLE_NAME", "AUDIT_TABLE_NAME"},
+    # the functions that meet the trader record identity signals (infra/constructs/abuse_signals.py)
+    **{
+        name: EXPECTED_BEFORE_SIGNALS[name] | {"ABUSE_SIGNAL_KEY_SECRET_ID"}
+        for name in ("auth_api", "kyc_webhook", "payouts_api", "stripe_webhook")
+    },
     # the payout workflow's steps and the rails' webhooks (infra/constructs/payout_workflow.py)
     **{
         name: {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -152,6 +153,7 @@ def test_kyc_functions_write_only_kyc_cases_sessions_and_the_providers_circuit_n
         if statement["Effect"] == "Allow"
         and set(statement_actions(statement)) & TABLE_WRITES
         and main_table in json.dumps(statement["Resource"])
+        and not _identity_signal_puts(statement)  # kyc_webhook: a decision's identity signals
     ]
 
     [statement] = writes
@@ -160,6 +162,18 @@ def test_kyc_functions_write_only_kyc_cases_sessions_and_the_providers_circuit_n
     }  # fmt: skip
     assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": partitions}}
     assert _table_actions(synthesized, name, _main_table_id(synthesized)) >= TABLE_READS
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def _identity_signal_puts(statement: dict[str, Any]) -> bool:
+    """kyc_webhook's one other write: a decision's identity signals, put in the trader's partition."""
+    return set(statement_actions(statement)) == {"dynamodb:PutItem"} and statement.get("Condition") == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRADER#*"]}
+    }
 
 
 def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_reaching_it(
@@ -176,7 +190,7 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
             for name in synthesized.functions()
             for statement in synthesized.function_statements(name)
             if "secretsmanager:GetSecretValue" in statement_actions(statement)
-            and statement["Resource"] == {"Ref": secrets[provider]}
+            and {"Ref": secrets[provider]} in _resources(statement)  # with the signal key, CDK merges
         }
 
     assert readers_of("veriff") == {"kyc_request", "kyc_webhook", "kyc_api"}  # kyc_provider=veriff (default)
@@ -191,6 +205,7 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
     assert every_reader == {
         "kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
         "platform_events", "platform_reconciliation", "platform_polling", *PAYOUT_SECRET_READERS,
+        "auth_api", "payouts_api",  # the identity-signal key (infra/constructs/abuse_signals.py)
     }  # fmt: skip
 
 

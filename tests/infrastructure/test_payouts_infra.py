@@ -16,7 +16,9 @@ def test_payouts_api_publishes_to_the_bus_and_nothing_else_outside_the_table(
     actions = synthesized.function_actions("payouts_api")
 
     assert "events:PutEvents" in actions
-    assert not any(action.startswith(("secretsmanager:", "sqs:", "execute-api:")) for action in actions)
+    assert not any(action.startswith(("sqs:", "execute-api:")) for action in actions)
+    secrets = [s for s in synthesized.function_statements("payouts_api") if "secretsmanager:" in str(s)]
+    assert all("SignalKey" in str(s["Resource"]) for s in secrets), "only the identity-signal key"
     states = [
         statement
         for statement in synthesized.function_statements("payouts_api")

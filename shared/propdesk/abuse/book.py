@@ -31,6 +31,11 @@ class PositionBook:
         self._state = state
         self._settings = settings
 
+    def first_reads(self, event: AbuseEvent, account_id: str) -> list[str]:
+        return (
+            [f"book#{account_id}"] if isinstance(event, PositionOpened | PositionClosed | OrderPlaced) else []
+        )
+
     def context(
         self, event: AbuseEvent, account_id: str, trader_id: str, price: Decimal | None = None
     ) -> Context:

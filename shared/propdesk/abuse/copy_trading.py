@@ -126,6 +126,19 @@ class CopyTradingDetector:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """An opening's bucket and the one before, their busy-rate counts, the account's openings."""
+        if not isinstance(event, PositionOpened):
+            return []
+        moment = event.time.timestamp()
+        fine = int(moment // self.settings.max_delay.total_seconds())
+        coarse = int(moment // self.settings.busy_span.total_seconds())
+        opens, rates = f"copy#open#{event.symbol}#{event.side}#", f"copy#rate#{event.symbol}#{event.side}#"
+        return [
+            f"{opens}{fine}", f"{opens}{fine - 1}", f"{rates}{coarse}", f"{rates}{coarse - 1}",
+            f"copy#acct#{account_id}",
+        ]  # fmt: skip
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         if not isinstance(event, PositionOpened):
             return []

@@ -61,7 +61,7 @@ class DeepPass:
             except ValueError:
                 skipped += 1  # an event the engine refuses: the stream reported it already
                 continue
-            monitor.observe(item.event, item.account_id, trader, item.price)
+            monitor.observe(item.event, item.account_id, trader, item.price, item.quote)
             if monitor.last is not None:
                 observed.append(monitor.last)
         found = monitor.deep_pass(observed)

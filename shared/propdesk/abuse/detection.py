@@ -7,6 +7,8 @@ Guarantees:
 - *Once per event*: an event whose mark is in the state is skipped; the detectors' writes and the mark are
   committed together (`AbuseState.commit`), so a redelivery after a crash either finds the mark or finds
   none of the event's writes.
+- *Few requests*: the mark and the items the event is known to read first (`AbuseMonitor.first_reads`) are
+  read in one batch; only items named inside items are read one by one; one transaction commits.
 - *One writer per item*: a session whose reads went stale meanwhile is refused whole and the event is run
   again on fresh reads (up to `attempts` times; then the error reaches the batch as a failed record).
 - Flags are stored before the state is committed: a crash in between redelivers the event, which computes
@@ -24,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.abuse.enforcement import Enforcer
+from propdesk.abuse.feeds import Quote
 from propdesk.abuse.flags import Flag, reconcile
 from propdesk.abuse.inputs import AbuseEvent
 from propdesk.abuse.monitor import AbuseMonitor
@@ -34,6 +37,7 @@ from propdesk.ports import Clock
 from propdesk.records import AuditEntry, StoredEvent
 
 PRICE_FIELDS = ("price", "open_price", "close_price")
+QUOTE_FIELDS = ("feed_bid", "feed_ask")  # the platform feed's quote at the fill instant
 AUTOMATIC_ACTOR = "system:abuse_detect"
 
 
@@ -46,6 +50,7 @@ class AbuseInput:
     account_id: str
     trader_id: str | None = None
     price: Decimal | None = None
+    quote: Quote | None = None
 
     @classmethod
     def from_stored(cls, stored: StoredEvent) -> AbuseInput:
@@ -55,8 +60,14 @@ class AbuseInput:
         payload: dict[str, Any] = dict(stored.payload)
         payload.setdefault("event_id", stored.event_id)
         price = next((payload[name] for name in PRICE_FIELDS if payload.get(name) is not None), None)
-        event = parse_event({key: value for key, value in payload.items() if key not in PRICE_FIELDS})
-        return cls(event, stored.event_id, stored.account_id, None, None if price is None else Decimal(price))
+        ignored = (*PRICE_FIELDS, *QUOTE_FIELDS)
+        event = parse_event({key: value for key, value in payload.items() if key not in ignored})
+        bid, ask = (payload.get(name) for name in QUOTE_FIELDS)
+        quote = Quote(Decimal(str(bid)), Decimal(str(ask))) if bid is not None and ask is not None else None
+        fill = None if price is None else Decimal(str(price))
+        # the once-mark names the account: a platform's deal ids are unique per account, not across them
+        # (two accounts' events with one id were taken as one, and the second was never detected)
+        return cls(event, f"{stored.account_id}/{stored.event_id}", stored.account_id, None, fill, quote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +101,14 @@ class AbuseDetection:
         self._attempts = attempts
 
     def on_event(self, item: AbuseInput) -> DetectionReport:
-        if self._state.applied(item.event_id):
-            return DetectionReport(duplicate=True)
         trader = item.trader_id or self._trader(item.account_id)
         for attempt in range(1, self._attempts + 1):
             session = self._state.session()
             monitor = self._monitor_of(session)
-            found = monitor.observe(item.event, item.account_id, trader, item.price)
+            first = monitor.first_reads(item.event, item.account_id, trader)
+            if self._state.prefetch(session, item.event_id, first):
+                return DetectionReport(duplicate=True, attempts=attempt)
+            found = monitor.observe(item.event, item.account_id, trader, item.price, item.quote)
             for flag in found:
                 self._recorder.record(flag, monitor)
             try:

@@ -91,17 +91,19 @@ def build_monitor(
     feed: PriceFeed | None = None,
     calendar: NewsCalendar | None = None,
 ) -> AbuseMonitor:
-    """The book and the detectors over `state`. Without a reference feed there is no latency detector (a
-    fill is stale only against an independent source); without a calendar, no news straddling."""
+    """The book and the detectors over `state`. Latency arbitrage judges each fill against the quote that
+    came with it (the platform's feed at the fill) or else `feed`'s; without a calendar, no news
+    straddling."""
     detectors: list[Any] = [
         CopyTradingDetector(state, settings.of("copy_trading")),
-        HedgingDetector(state, settings.of("hedging")),
+        # one link index over the one state: shared identity records the signals, hedging reads the links
+        HedgingDetector(state, settings.of("hedging"), record_links=False),
         SharedIdentityDetector(state, settings.of("shared_identity")),
         ScalpingDetector(state, settings.of("scalping")),
         MartingaleGridDetector(state, settings.of("martingale_grid")),
     ]
-    if feed is not None:
-        detectors.append(LatencyArbitrageDetector(state, feed, settings.of("latency_arbitrage")))
+    reference = feed if feed is not None else NoReferenceFeed()
+    detectors.append(LatencyArbitrageDetector(state, reference, settings.of("latency_arbitrage")))
     if calendar is not None:
         detectors.append(NewsStraddlingDetector(state, calendar, settings.of("news_straddling")))
     return AbuseMonitor(PositionBook(state), detectors)

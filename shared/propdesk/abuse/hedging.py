@@ -92,18 +92,33 @@ class HedgingSettings:
 class HedgingDetector:
     name: DetectorName = "hedging"
 
-    def __init__(self, state: KeyedState, settings: HedgingSettings | None = None) -> None:
+    def __init__(
+        self, state: KeyedState, settings: HedgingSettings | None = None, *, record_links: bool = True
+    ) -> None:
+        """`record_links` False: another detector over the same state (shared identity) records the
+        signals in the link index, which this one only reads (recording a signal twice would hide its link
+        from the second recorder: the index reports a link once, to whoever records it first)."""
         self._state = state
         self.settings = settings or HedgingSettings()
         self.index = LinkIndex(state, self.settings.weights)
+        self._record_links = record_links
 
     @property
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """The trader's recent openings and legs; for an opening, the trader's links too."""
+        if isinstance(event, PositionOpened):
+            return [f"hedge#trader#{trader_id}", f"link#trader#{trader_id}"]
+        if isinstance(event, PositionClosed | AccountOutcome):
+            return [f"hedge#trader#{trader_id}"]
+        return []
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         if isinstance(event, IdentitySignal):
-            self.index.record(event, context)
+            if self._record_links:
+                self.index.record(event, context)
             return []
         if isinstance(event, PositionOpened):
             return self._opened(event, context)

@@ -78,6 +78,13 @@ class SharedIdentityDetector:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """A signal's sharers and the trader's links (and known accounts, when it came with an account)."""
+        if not isinstance(event, IdentitySignal):
+            return []
+        keys = [f"link#sig#{event.kind}#{event.value}", f"link#trader#{trader_id}"]
+        return [*keys, f"ident#accts#{trader_id}"] if account_id else keys
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         if not isinstance(event, IdentitySignal):
             return []

@@ -9,8 +9,10 @@
 - `AccountOutcome`: the account failed, passed or asked for a payout (from the account's status changes).
 
 Each event comes with a `Context`: who (account, trader), the fill price the platform reported (the wire's
-`price` / `open_price` / `close_price`), and what the position book knows (the position a closing closes,
-the positions open before an opening), so that no detector keeps its own copy of open positions.
+`price` / `open_price` / `close_price`), the platform feed's quote at the fill when it was sent (the wire's
+`feed_bid` and `feed_ask`: what latency arbitrage judges the fill against), and what the position book knows
+(the position a closing closes, the positions open before an opening), so that no detector keeps its own
+copy of open positions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar, Literal
 
+from propdesk.abuse.feeds import Quote
 from propdesk.engine.events import ClockAdvance, EquityUpdate, PositionClosed, PositionOpened, TradingEvent
 
 SignalKind = Literal["ip", "device", "card", "payout_destination", "kyc_identity"]
@@ -90,6 +93,7 @@ class Context:
     price: Decimal | None = None
     opened: BookPosition | None = None
     open_positions: tuple[BookPosition, ...] = ()
+    quote: Quote | None = None
 
 
 @dataclass(frozen=True, slots=True)

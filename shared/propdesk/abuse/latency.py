@@ -11,6 +11,9 @@ For a fill on the buy side (opening a buy, closing a sell) the advantage is `ask
 flagged at `min_stale_share`. Honest traders meet a stale-looking fill now and then in a fast market (a
 timestamp a few hundred milliseconds off); a few percent of their fills at most.
 
+The quote is the one that came with the fill (`Context.quote`: the platform's feed at the fill instant) or
+else the reference feed's at the fill time.
+
 Item `latency#{account}`: fills and stale fills per day, the last few stale fills as examples. One read and
 one write per fill with a price and a quote; nothing otherwise (the feed lookup is not a state operation).
 """
@@ -68,6 +71,11 @@ class LatencyArbitrageDetector:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        """A fill's account counts (read only when the fill has a price and a quote: a spare key costs a
+        batch nothing)."""
+        return [f"latency#{account_id}"] if isinstance(event, PositionOpened | PositionClosed) else []
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         price = context.price
         if price is None:
@@ -79,8 +87,8 @@ class LatencyArbitrageDetector:
             position_id, volume = event.position_id, context.opened.volume
         else:
             return []
-        quote = self._feed.quote_at(symbol, event.time)
-        if quote is None:
+        quote = context.quote or self._feed.quote_at(symbol, event.time)
+        if quote is None or quote.ask < quote.bid:
             return []
         settings, now = self.settings, event.time
         advantage = quote.ask - price if side == "buy" else price - quote.bid

@@ -75,6 +75,9 @@ class ScalpingDetector:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
+        return [f"scalp#{account_id}"] if isinstance(event, PositionClosed) else []
+
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
         opened = context.opened
         if not isinstance(event, PositionClosed) or opened is None:

@@ -5,12 +5,16 @@ session knows, for every key it writes, the version it read (0: the item was abs
 write only where the item is still as read. Reads of a key come from the store once per session, then from
 the session (its own writes included); values are copies, so a detector that changes a value without
 `put` changes nothing.
+
+`prefetch(keys)` reads, in one request of the store (`BatchGetItem`), the keys an event is known to read
+first (`AbuseMonitor.first_reads`: they follow from the event alone); the detectors' later `get`s of them
+cost nothing, and only keys found in items (a pair, a ring, a linked trader) are read one by one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,14 +37,31 @@ class Write:
 
 
 Reader = Callable[[str], StoredItem | None]
+BatchReader = Callable[[Sequence[str]], Mapping[str, StoredItem | None]]
 
 
 class StateSession:
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, read: Reader, read_many: BatchReader | None = None) -> None:
         self._read = read
+        self._read_many = read_many
         self._seen: dict[str, StoredItem | None] = {}
         self._writes: dict[str, tuple[Item | None, float | None]] = {}
         self.reads = 0
+        self.batches = 0
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Read the keys not read yet in one batch (nothing without a batch reader: reads stay lazy)."""
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._seen and key not in self._writes]
+        if not wanted or self._read_many is None:
+            return
+        self.batches += 1
+        found = self._read_many(wanted)
+        for key in wanted:
+            self._seen[key] = found.get(key)
+
+    def known(self, key: str) -> StoredItem | None:
+        """What the session read of `key` (prefetched or read), None if absent or never read."""
+        return self._seen.get(key)
 
     def get(self, key: str, now: datetime) -> Item | None:
         moment = now.timestamp()

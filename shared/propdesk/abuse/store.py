@@ -12,6 +12,7 @@ memory under tests/doubles/abuse.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,6 +33,11 @@ class AbuseState(Protocol):
 
     def session(self) -> KeyedState:
         """A fresh session: reads go to the store (then to the session's own writes), writes wait."""
+        ...
+
+    def prefetch(self, session: KeyedState, event_id: str, keys: Sequence[str]) -> bool:
+        """Read the event's mark and `keys` into the session at once (one batch); True when the event was
+        applied already (its mark is there)."""
         ...
 
     def commit(self, session: KeyedState, event_id: str, now: datetime) -> bool:

@@ -43,6 +43,7 @@ HOLD_PREFIX = "HOLD#"
 FLAG_PREFIX = "FLAG#"
 FLAGS_PREFIX = "FLAGS#"
 DETECTION_PREFIX = "DETECTION#"
+SIGNAL_PREFIX = "SIGNAL#"  # TRADER#{trader} / SIGNAL#{day}#{kind}#{hashed value}: identity signals
 
 
 def key_time(moment: datetime) -> str:
@@ -330,3 +331,8 @@ def kyc_queue_sk(since: datetime, trader_id: str) -> str:
 def erasure_sk(idempotency_key: str) -> str:
     """A trader's erasure answer under `TRADER#{id}`, kept per `Idempotency-Key`."""
     return f"ERASURE#{idempotency_key}"
+
+
+def signal_sk(day: str, kind: str, value: str) -> str:
+    """An identity signal's sort key under its trader: one per UTC day, kind and (hashed) value."""
+    return f"{SIGNAL_PREFIX}{day}#{kind}#{value}"

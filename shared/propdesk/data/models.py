@@ -487,6 +487,18 @@ class VelocityItem(MainTableModel):
     expires_at = TTLAttribute(null=True)  # the fraud window past the hourly bucket (data/sales.py)
 
 
+class IdentitySignalItem(MainTableModel):
+    """`TRADER#{trader}` / `SIGNAL#{day}#{kind}#{value}`: an identity signal, its value a keyed hash."""
+
+    trader_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    value = UnicodeAttribute()
+    network = UnicodeAttribute(default="unknown")
+    account_id = UnicodeAttribute(default="")
+    at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
 class ReviewFlagItem(MainTableModel):
     trader_id = UnicodeAttribute()
     order_id = UnicodeAttribute()

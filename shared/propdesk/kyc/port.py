@@ -17,7 +17,7 @@ Refusals: `WebhookRefusedError` (unsigned, wrongly signed, stale: 401), `Malform
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -73,6 +73,10 @@ class ProviderDecision:
     reason_codes: tuple[str, ...]
     decided_at: datetime | None
     delivery_id: str
+    # SHA-256 digests of the verified identity (document number and country; name and date of birth), for
+    # the abuse detectors' shared-identity graph, which keys them again with the firm's secret: never the
+    # data itself, never kept here, never shown (empty when the provider's decision does not carry it)
+    identity_digests: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ Setting a destination needs the caller's token to say they signed in within the 
 (its `auth_time` claim): a stolen long-lived session cannot redirect payouts. Setting it is what verifies it
 (the trader proved who they are just now); setting the same destination again keeps it as it was, a new one
 replaces it (payouts already on their way keep the destination they were sent to: the rail pays once per
-payout id).
+payout id). The destination is also an identity signal of the trader (`signals`: its canonical form as a
+keyed hash, for the abuse detectors' shared-identity graph: two traders paid to one wallet).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from propdesk.abuse.signals import NoSignals, SignalSink
 from propdesk.access import Identity
 from propdesk.errors import NotFoundError, UnauthorizedError
 from propdesk.payouts.ports import DestinationStore
@@ -29,9 +31,15 @@ class ReauthenticationRequiredError(UnauthorizedError):
 
 
 class PayoutDestinations:
-    def __init__(self, store: DestinationStore, reauth_window: timedelta = DEFAULT_REAUTH_WINDOW) -> None:
+    def __init__(
+        self,
+        store: DestinationStore,
+        reauth_window: timedelta = DEFAULT_REAUTH_WINDOW,
+        signals: SignalSink | None = None,
+    ) -> None:
         self._store = store
         self._window = reauth_window
+        self._signals = signals or NoSignals()
 
     def current(self, trader: Identity) -> PayoutDestination:
         destination = self._store.get(trader.subject)
@@ -53,4 +61,5 @@ class PayoutDestinations:
         kept = add_destination(trader.subject, details, [stored] if stored else [], at).verify(at)
         if kept != stored:
             self._store.put(kept)
+        self._signals.capture(trader.subject, "payout_destination", details.canonical, at)
         return kept

@@ -1,6 +1,8 @@
 """Card-fingerprint velocity, checked when the payment succeeds (the fingerprint is unknown at checkout):
 count the purchases paid with the card in the policy's window, and refund the payment first when the firm
-blocks (the provider's refund is idempotent per order, so a redelivery never refunds twice)."""
+blocks (the provider's refund is idempotent per order, so a redelivery never refunds twice). The card that
+paid is also an identity signal of the buyer (`signals`: a keyed hash, for the abuse detectors'
+shared-identity graph)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from propdesk.abuse.signals import NoSignals, SignalSink
 from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.fraud import Finding, FraudPolicy, card_velocity
 from propdesk.purchases.orders import Order, Outcome
@@ -28,11 +31,16 @@ class CardVerdict:
 
 class CardCheck:
     def __init__(
-        self, cards: Mapping[str, CardPayments], velocity: VelocityCounter, policy: FraudPolicy
+        self,
+        cards: Mapping[str, CardPayments],
+        velocity: VelocityCounter,
+        policy: FraudPolicy,
+        signals: SignalSink | None = None,
     ) -> None:
         self._cards = cards
         self._velocity = velocity
         self._policy = policy
+        self._signals = signals or NoSignals()
 
     def verdict(self, order: Order, event: PaymentEvent, now: datetime) -> CardVerdict | None:
         """The card's verdict for a payment that would make a pending (or failed) order paid, else None."""
@@ -58,6 +66,7 @@ class CardCheck:
         """Count the purchase once its payment is stored (paid, or refunded because blocked)."""
         if applied.transition.from_status in ("pending", "failed") and applied.status_changed:
             self._velocity.record(VELOCITY_KIND, verdict.fingerprint, now)
+            self._signals.capture(applied.order.trader_id, "card", verdict.fingerprint, now)
 
     @staticmethod
     def _call(operation: Callable[[], T]) -> T:

@@ -9,6 +9,10 @@ The whole batch is validated before anything is written: a bad event anywhere me
 (`events[3].profit`) and no item written. Besides the engine's own reading (every number within its bounds),
 an event's time may be at most `max_clock_skew` (a firm setting, 30 seconds by default) ahead of the receiving
 clock, and not before the account opened.
+
+A fill may carry what the engine does not read but abuse detection does (`FILL_FIELDS`): the fill price
+(`price`, `open_price`, `close_price`) and the platform feed's quote at the fill instant (`feed_bid`,
+`feed_ask`, sent together, bid at most ask); each a positive decimal, kept in the stored payload.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from propdesk.domain_events import stable_id
@@ -27,6 +32,9 @@ from propdesk.records import StoredEvent
 from propdesk.services.risk_stores import AccountLookup, TradingEventWriter
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+FILL_FIELDS = ("price", "open_price", "close_price", "feed_bid", "feed_ask")
+FILL_TYPES = frozenset({"position_opened", "position_closed"})
+MAX_PRICE = Decimal("1e9")
 MAX_CLOCK_SKEW = timedelta(seconds=30)
 
 
@@ -93,6 +101,8 @@ class EventIngestion:
                 "platforms send trading events; the clock is advanced by the system", f"{path}.type"
             )
         payload = event_to_dict(event)
+        if event.type in FILL_TYPES:
+            payload |= _fill_fields(raw, path)
         event_id = event.event_id or stable_id(account_id, json.dumps(payload, sort_keys=True))
         if not EVENT_ID.match(event_id):
             raise InvalidInputError("event_id must be 1-128 letters, digits or _.:-", f"{path}.event_id")
@@ -104,3 +114,23 @@ class EventIngestion:
             type=event.type,
             payload=payload,
         )  # its position in the account's log (`sk`) is the store's to give
+
+
+def _fill_fields(raw: Mapping[str, Any], path: str) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for name in FILL_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = Decimal(0)
+        if isinstance(value, bool) or not number.is_finite() or not Decimal(0) < number < MAX_PRICE:
+            raise InvalidInputError("must be a positive price", f"{path}.{name}")
+        kept[name] = str(number)
+    if ("feed_bid" in kept) != ("feed_ask" in kept):
+        raise InvalidInputError("feed_bid and feed_ask come together", f"{path}.feed_ask")
+    if "feed_bid" in kept and Decimal(kept["feed_bid"]) > Decimal(kept["feed_ask"]):
+        raise InvalidInputError("feed_bid must not exceed feed_ask", f"{path}.feed_bid")
+    return kept

@@ -8,8 +8,10 @@
   and every webhook), or of the session id (GET).
 - Decision webhook: `{"status": "success", "verification": {"id", "code", "status", "reasonCode",
   "vendorData", "decisionTime", ...}}`; codes 9001 approved, 9102 declined, 9103 resubmission requested,
-  9104 expired or abandoned, 9121 review. Only those fields are read: the person and document blocks are never
-  parsed, kept or logged.
+  9104 expired or abandoned, 9121 review. Only those fields are read, and of the `person` (`firstName`,
+  `lastName`, `dateOfBirth`) and `document` (`number`, `country`) blocks only what makes the identity digests
+  (`identity_digest`: SHA-256 of the normalized values, for the abuse detectors' shared-identity graph); the
+  blocks themselves are never kept or logged.
 - Event webhook: `{"id", "attemptId", "feature", "code": 7001 | 7002, "action": "started" | "submitted",
   "vendorData"}`.
 - Polling: `GET /v1/sessions/{id}/decision` (signed over the session id) answers the same `verification`
@@ -25,7 +27,9 @@ Webhooks redeliver for days; one whose decision time is older than `max_age` is 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -101,6 +105,8 @@ class _Verification(BaseModel):
     vendor_data: str | None = Field(default=None, alias="vendorData")
     decision_time: AwareDatetime | None = Field(default=None, alias="decisionTime")
     acceptance_time: AwareDatetime | None = Field(default=None, alias="acceptanceTime")
+    person: dict[str, Any] | None = Field(default=None, repr=False)
+    document: dict[str, Any] | None = Field(default=None, repr=False)
 
 
 class _DecisionBody(BaseModel):
@@ -258,7 +264,27 @@ def _decision(verification: _Verification, delivery: str) -> ProviderDecision:
         reason_codes=(str(verification.reason_code),) if verification.reason_code is not None else (),
         decided_at=verification.decision_time,
         delivery_id=delivery,
+        identity_digests=identity_digests(verification.person or {}, verification.document or {}),
     )
+
+
+def identity_digests(person: Mapping[str, Any], document: Mapping[str, Any]) -> tuple[str, ...]:
+    """SHA-256 of `document|{COUNTRY}|{NUMBER}` and of `person|{first last}|{date of birth}`, each only when
+    all its parts are there; normalized (case, spaces, dashes) so two sightings of one identity agree."""
+    digests = []
+    number = re.sub(r"[\s\-./]", "", str(document.get("number") or "")).upper()
+    country = str(document.get("country") or "").strip().upper()
+    if number and country:
+        digests.append(_sha256(f"document|{country}|{number}"))
+    name = " ".join(f"{person.get('firstName') or ''} {person.get('lastName') or ''}".split()).casefold()
+    born = str(person.get("dateOfBirth") or "").strip()
+    if name and born:
+        digests.append(_sha256(f"person|{name}|{born}"))
+    return tuple(digests)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _webhook_secrets(secret_string: str) -> tuple[str, ...]:
