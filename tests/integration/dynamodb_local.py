@@ -123,8 +123,10 @@ class DynamoDBLocal:
 
     @staticmethod
     def _create(client: DynamoDBClient, definition: TableDefinition, name: str) -> None:
-        client.create_table(**create_table_request(definition, name))
-        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        created = client.create_table(**create_table_request(definition, name))
+        if created["TableDescription"].get("TableStatus") != "ACTIVE":  # DynamoDB Local's are active at once
+            waiter = client.get_waiter("table_exists")
+            waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         if definition.ttl_attribute:
             client.update_time_to_live(
                 TableName=name,
