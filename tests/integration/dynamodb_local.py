@@ -47,7 +47,7 @@ class DynamoDBLocal:
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:  # waited out only on failure; a busy machine is slow
         jar_dir = find_jar_dir()
         self._process = subprocess.Popen(
             [
