@@ -10,7 +10,7 @@ LOCAL := .local
 PYTEST := $(PY) -m pytest
 
 .PHONY: help dev test bench install layer local-cloud-install java lint types unit integration infra e2e \
-        packaging local-down clean bench-fast
+        packaging local-down clean bench-fast checks suites
 
 help:
 	@echo "make dev    set everything up, deploy the real stack into the local cloud, seed a demo firm, run it"
@@ -54,8 +54,19 @@ local-down:
 	$(PY) scripts/dev.py --stop
 
 # ---- the second command: every test ----
+# Two lanes at once, then the end-to-end suite alone (its deploy into the local cloud needs the machine).
+# Lane 1 is one process at a time (ruff, mypy, the CDK synths); lane 2 the suites xdist spreads over two
+# workers. A lane runs its stages in order; once the other lane is done, it may run two at once. Each
+# stage's output is printed whole when it ends.
 test: install layer
-	$(MAKE) --no-print-directory lint types unit packaging integration infra e2e
+	$(MAKE) --no-print-directory -j2 --output-sync=target checks suites
+	$(MAKE) --no-print-directory e2e
+
+checks:
+	$(MAKE) --no-print-directory lint types infra
+
+suites:
+	$(MAKE) --no-print-directory unit packaging integration
 
 lint:
 	$(PY) -m ruff check .

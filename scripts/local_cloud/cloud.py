@@ -225,10 +225,14 @@ class LocalCloud:
         context = ["-c", f"stage={STAGE}", "-c", "local=true", "-c", "layer_dir=.build/layer/host"]
         for name, value in (extra_context or {}).items():
             context += ["-c", f"{name}={value}"]
-        if assembly_dir is not None:
-            context += ["--output", str(assembly_dir)]
+        assembly = assembly_dir if assembly_dir is not None else ROOT / "cdk.out"
+        context += ["--output", str(assembly)]
+        app: list[str] = []
         if not self.has_stack("CDKToolkit"):
+            # With an app in cdk.json, `cdk bootstrap` synthesizes it (tens of seconds, minutes on a busy
+            # machine); the deploy then takes that same assembly instead of synthesizing it a second time.
             self.cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", *context)
+            app = ["--app", str(assembly)]
         self.cdk(
             "deploy",
             f"Propdesk-{STAGE}",
@@ -237,6 +241,7 @@ class LocalCloud:
             "--outputs-file",
             str(outputs_file),
             *context,
+            *app,
         )
         outputs: dict[str, dict[str, str]] = json.loads(outputs_file.read_text())
         return outputs[f"Propdesk-{STAGE}"]

@@ -20,6 +20,7 @@ from scripts.local_cloud.endpoints import LocalEndpoints
 from scripts.local_cloud.fake_providers import FakeProviders
 from scripts.local_cloud.seed import seed_demo_firm
 from tests.e2e.harness import DeployedStack
+from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud
 
 LOCAL_DEV_FILE = Path(__file__).resolve().parents[2] / ".local" / "dev.json"
 KYC_REDELIVERY = (
@@ -71,3 +72,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
 @pytest.fixture(scope="session")
 def trader_token(stack: DeployedStack) -> str:
     return stack.id_token(stack.demo["trader_email"], stack.demo["password"])
+
+
+@pytest.fixture(scope="session")
+def purchase_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PurchaseCloud]:
+    """The stack with the purchase path's providers faked in this process (`purchase_cloud`), deployed once
+    for the journeys that buy and progress accounts (a deploy is minutes): each keeps to its own orders and
+    accounts, and neither repoints the stack's secrets."""
+    with purchase_cloud(tmp_path_factory.mktemp("purchase-cloud")) as cloud:
+        yield cloud

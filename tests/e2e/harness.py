@@ -7,8 +7,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import boto3
@@ -32,6 +32,7 @@ class DeployedStack:
     endpoints: LocalEndpoints
     demo: dict[str, str]
     providers: FakeProviders | None = None  # the fakes the stack is pointed at, as `make dev` runs them
+    ready_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # deployed and seeded by then
 
     @property
     def outputs(self) -> dict[str, str]:

@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.e2e.harness import DeployedStack, bind_data_layer, eventually, open_demo_account, publish
-from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud
+from tests.e2e.purchase_cloud_world import PurchaseCloud
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PurchaseCloud]:
-    with purchase_cloud(tmp_path_factory.mktemp("progression-cloud")) as cloud:
-        yield cloud
+def desk(purchase_desk: PurchaseCloud) -> PurchaseCloud:
+    return purchase_desk
 
 
 def four_winning_days(opened_at: datetime) -> list[dict[str, Any]]:

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.harness import eventually
-from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud
+from tests.e2e.purchase_cloud_world import PurchaseCloud
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # the deploy: minutes when busy
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PurchaseCloud]:
-    with purchase_cloud(tmp_path_factory.mktemp("purchase-cloud")) as cloud:
-        warm_up(cloud)
-        yield cloud
+def shop(purchase_desk: PurchaseCloud) -> PurchaseCloud:
+    warm_up(purchase_desk)
+    return purchase_desk
 
 
 def warm_up(shop: PurchaseCloud) -> None:

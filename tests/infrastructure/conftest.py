@@ -152,10 +152,19 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     yield synthesize(tmp_path_factory.mktemp("synth"))
 
 
+# The providers' fakes as `make dev` points the stack at them (each synth costs seconds: one serves both).
+LOCAL_PROVIDER_URLS = {
+    "stripe_api_base": "http://127.0.0.1:12111",
+    "coinbase_api_base": "http://127.0.0.1:12112",
+    "match_trader_base_url": "http://127.0.0.1:12113",
+}
+
+
 @pytest.fixture(scope="session")
 def synthesized_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    """The stack as `make dev` deploys it into the local cloud (`-c local=true`)."""
-    yield synthesize(tmp_path_factory.mktemp("synth-local"), local="true")
+    """The stack as `make dev` deploys it into the local cloud (`-c local=true`, the providers' base URLs
+    pointing at local fakes: `LOCAL_PROVIDER_URLS`)."""
+    yield synthesize(tmp_path_factory.mktemp("synth-local"), local="true", **LOCAL_PROVIDER_URLS)
 
 
 CONNECTOR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/propdesk-connector:1"

@@ -4,16 +4,12 @@ daily reconciliation, least-privilege secret reads, and provider base URLs taken
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
-from aws_cdk import App
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
 from infra.constructs.purchases import PROVISIONING_CONCURRENCY, PROVISIONING_DETAIL_TYPES
-from infra.stack import build_app
-from tests.infrastructure.conftest import Synthesized, project_context, statement_actions
+from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
@@ -139,22 +135,14 @@ def test_the_webhooks_are_open_routes_and_orders_need_a_token(synthesized: Synth
     }
 
 
-def test_provider_base_urls_come_from_cdk_context(tmp_path: Path) -> None:
-    (tmp_path / "layer" / "python").mkdir(parents=True)
-    context: dict[str, Any] = {
-        **project_context(),
-        "stage": "dev",
-        "layer_dir": str(tmp_path / "layer"),
-        "asset_dir": str(tmp_path / "assets"),
-        "stripe_api_base": "http://127.0.0.1:12111",
-        "coinbase_api_base": "http://127.0.0.1:12112",
-        "match_trader_base_url": "http://127.0.0.1:12113",
-    }
-    stack = build_app(App(context=context, outdir=str(tmp_path / "out")))
-    template = Template.from_stack(stack)
+def test_provider_base_urls_come_from_cdk_context(synthesized_local: Synthesized) -> None:
+    # synthesized with LOCAL_PROVIDER_URLS as CDK context (the session's local synth: one synth less)
+    assert synthesized_local.context["stripe_api_base"] == "http://127.0.0.1:12111"
+    assert synthesized_local.context["coinbase_api_base"] == "http://127.0.0.1:12112"
+    assert synthesized_local.context["match_trader_base_url"] == "http://127.0.0.1:12113"
     variables = {
         props["Handler"].split(".")[1]: props["Environment"]["Variables"]
-        for props in (r["Properties"] for r in template.find_resources("AWS::Lambda::Function").values())
+        for props in (r["Properties"] for r in synthesized_local.of_type("AWS::Lambda::Function").values())
     }
     assert variables["orders_api"]["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
     assert variables["stripe_webhook"]["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
