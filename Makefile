@@ -70,6 +70,7 @@ suites:
 
 lint:
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 types:
 	$(PY) -m mypy
