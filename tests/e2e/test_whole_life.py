@@ -94,7 +94,7 @@ class Trader:
             return next_id if next_id and self.call("GET", f"/v1/accounts/{next_id}").status == 200 else None
 
         try:
-            next_id = eventually(opened, timeout=2 * HOP, interval=3)
+            next_id = eventually(opened, timeout=3 * HOP, interval=3)  # a workflow of cold tasks: 10 min seen
         except AssertionError:
             bind_data_layer(self.stack)
             raise AssertionError(diagnosis(self.stack, account_id)) from None
