@@ -12,7 +12,9 @@ from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.abuse import Abuse
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
+from infra.constructs.api_waf import ApiWafStack
 from infra.constructs.audit import AuditWatch
+from infra.constructs.connector import ConnectorStack
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.functions import FunctionFactory
@@ -24,6 +26,7 @@ from infra.constructs.monitoring import MonitoringStack
 from infra.constructs.payout_workflow import PayoutWorkflow
 from infra.constructs.payouts import Payouts
 from infra.constructs.platforms import PlatformEnforcement
+from infra.constructs.polling import PlatformPollingStack
 from infra.constructs.progression import Progression
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
@@ -46,6 +49,8 @@ class PropdeskStack(Stack):
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions, secrets)
         api = Api(self, "Api", config, data, identity.user_pool, functions)
         api.add_sign_in(identity.user_pool, identity.server_client, data, functions)
+        if config.api_waf:
+            ApiWafStack(self, "ApiWaf", config, api.rest_api.deployment_stage.stage_arn)
         KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)
@@ -60,6 +65,18 @@ class PropdeskStack(Stack):
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
         ingestion = Ingestion(self, "Ingestion", config, data, events.bus, api, secrets, functions)
         enforcement = PlatformEnforcement(self, "Platforms", config, data, events.bus, secrets, functions)
+        # reconciliation and its backfill reach every connected platform through the registry
+        connections = enforcement.connections_environment()
+        ingestion.reconciliation.add_environment("PLATFORM_CONNECTIONS", connections)
+        enforcement.grant_connections(ingestion.reconciliation)
+        polling = PlatformPollingStack(
+            self, "Polling", config, data, events.bus.event_bus_name, functions, enforcement
+        )
+        connector_image = str(self.node.try_get_context("connector_image") or "")
+        if connector_image:  # the container service; the local cloud runs it as a process (docs/connector.md)
+            signing = {str(platform): secret for platform, secret in ingestion.signing_secrets.items()}
+            events_url = api.rest_api.url_for_path("/v1/platform/events")
+            ConnectorStack(self, "Connector", config, connector_image, data, events_url, signing, enforcement)
         mail = Mail(self, "Mail", config, data, events.bus, identity.user_pool, functions)
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
@@ -78,6 +95,7 @@ class PropdeskStack(Stack):
                 **read_models.dead_letter_queues,
                 **purchases.dead_letter_queues,
                 **ingestion.dead_letter_queues,
+                **polling.dead_letter_queues,
                 **progression.dead_letter_queues,
                 **payout_workflow.dead_letter_queues,
                 **enforcement.dead_letter_queues,

@@ -71,8 +71,9 @@ Live updates (interactive: type the line below it, then post an event above):
 
 Verify the trader (the KYC gate, as a passed evaluation runs it; Veriff and Sumsub are local fakes on ports
 {PORT + 13}-{PORT + 14}, Veriff unless started with `KYC_PROVIDER=sumsub make dev`):
-  AWS_ENDPOINT_URL={endpoints.cloud} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \\
-      .venv/bin/python -c 'import boto3, json, sys; boto3.client("stepfunctions").start_execution( \\
+  AWS_ENDPOINT_URL={endpoints.cloud} AWS_DEFAULT_REGION=us-east-1 \\
+      AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test .venv/bin/python -c \\
+      'import boto3, json, sys; boto3.client("stepfunctions").start_execution( \\
       stateMachineArn=sys.argv[1], input=json.dumps({{"trader_id": sys.argv[2], \\
       "need": {{"kind": "funded", "reference": sys.argv[3]}}}}))' \\
       {endpoints.outputs["KycStateMachineArn"]} {demo["trader_id"]} {demo["account_id"]}

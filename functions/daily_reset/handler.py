@@ -27,6 +27,7 @@ def production_dependencies() -> DailyReset:
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.deadlines import DeadlineRepository
     from propdesk.data.events import TradingEventRepository
+    from propdesk.data.feed_marks import FeedMarkRepository
     from propdesk.data.risk import BreachRepository, RiskStateRepository
     from propdesk.data.watermark import ResetWatermarkRepository
     from propdesk.services.daily_reset import DailyReset
@@ -46,7 +47,8 @@ def production_dependencies() -> DailyReset:
         deadlines,
     )
     risk = RiskService(stores, publisher, EventBusAccountControl(publisher, clock), clock)
-    return DailyReset(accounts, ResetWatermarkRepository(), risk, clock, deadlines)
+    # accounts whose feed is stale wait for their backfill (docs/platforms.md, "Stale data")
+    return DailyReset(accounts, ResetWatermarkRepository(), risk, clock, deadlines, FeedMarkRepository())
 
 
 def process(event: dict[str, Any], context: LambdaContext, reset: DailyReset) -> dict[str, Any]:
@@ -69,6 +71,7 @@ def process(event: dict[str, Any], context: LambdaContext, reset: DailyReset) ->
         "failed_accounts": report.failed_accounts,
         "retried": report.retried,
         "retries_pending": report.retries_pending,
+        "deferred_stale": len(report.deferred_stale),
         "watermark_moved": report.watermark_moved,
         "held_back": report.held_back,
     }

@@ -330,17 +330,6 @@ class PersonalDataRetentionSettings(TableSettings):
     retention_catch_up_days: int = Field(default=7, ge=0, le=31)
 
 
-class PlatformReconciliationSettings(ProvisioningSettings):
-    """The platforms' own balance and equity against ours (docs/platforms.md, "Reconciliation"): a balance
-    differing by more than `balance_tolerance` (account currency) or an equity by more than
-    `equity_tolerance_percent` of the platform's holds the account's payouts; an account with open positions
-    whose last trading event is older than `stale_after_minutes` is marked stale."""
-
-    balance_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
-    equity_tolerance_percent: Decimal = Field(default=Decimal("0.5"), ge=0, le=100)
-    stale_after_minutes: int = Field(default=15, ge=1)
-
-
 # ---- enforcement on the trading platforms (docs/rules.md, "Enforcement at the platform")
 
 
@@ -365,6 +354,20 @@ class PlatformConnectionsSettings(EventBusSettings):
     platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
 
 
+class PlatformReconciliationSettings(ProvisioningSettings):
+    """The platforms' own balance and equity against ours (docs/platforms.md, "Reconciliation"): a balance
+    differing by more than `balance_tolerance` (account currency) or an equity by more than
+    `equity_tolerance_percent` of the platform's holds the account's payouts; an account with open positions
+    whose last trading event is older than `stale_after_minutes` is marked stale."""
+
+    balance_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
+    equity_tolerance_percent: Decimal = Field(default=Decimal("0.5"), ge=0, le=100)
+    stale_after_minutes: int = Field(default=15, ge=1)
+    # The firm's platform connections (as `PlatformConnectionsSettings`); Match-Trader falls back to the
+    # provisioning settings' secret when absent.
+    platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
+
+
 class PlatformCommandsSettings(PlatformConnectionsSettings, AuditLogSettings):
     # The queue the function reads, to delay a failed command's next delivery (backoff); none: the queue's
     # own visibility timeout.
@@ -376,6 +379,15 @@ class PlatformCommandsSettings(PlatformConnectionsSettings, AuditLogSettings):
 
 class PlatformDriftSettings(PlatformConnectionsSettings):
     pass
+
+
+class PlatformPollingSettings(PlatformConnectionsSettings):
+    """Polling the platforms that push nothing (docs/platforms.md, "Polling"): an account is polled every
+    minute while a loss limit's used share is at least `near_limit_share` (or its feed is stale), otherwise
+    once every `poll_every_minutes`."""
+
+    near_limit_share: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
+    poll_every_minutes: int = Field(default=5, ge=1, le=60)
 
 
 # ---- e-mail and firm alerts

@@ -167,3 +167,25 @@ class InMemoryPlatform:
 
 def _side(value: str) -> Side:
     return "buy" if value == "buy" else "sell"
+
+
+class InMemoryStaleMarks:
+    """`propdesk.platforms.feed.StaleMarks` in memory: the first mark's `since` wins until cleared."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, tuple[str, datetime]] = {}
+
+    def stale_since(self, account_id: str) -> datetime | None:
+        found = self.marks.get(account_id)
+        return None if found is None else found[1]
+
+    def mark_stale(self, account_id: str, platform: str, since: datetime) -> None:
+        found = self.marks.get(account_id)
+        if found is None or found[1] > since:
+            self.marks[account_id] = (platform, since)
+
+    def mark_fresh(self, account_id: str) -> None:
+        self.marks.pop(account_id, None)
+
+    def stale_accounts(self, platform: str) -> list[str]:
+        return sorted(account for account, (on, _) in self.marks.items() if on == platform)

@@ -126,6 +126,10 @@ class InMemoryTradingEvents:
     def count_until(self, account_id: str, until_sk: str) -> int:
         return sum(1 for sk in self.events.get(account_id, {}) if sk <= until_sk)
 
+    def latest_event_time(self, account_id: str) -> datetime | None:
+        log = self.events.get(account_id, {})
+        return log[max(log)].time if log else None
+
 
 @dataclass
 class InMemoryRiskStates:

@@ -25,7 +25,17 @@ PROGRAM_ID = "two-step-100k-phase-1"
 
 @contextmanager
 def connected_match_trader(stack: DeployedStack) -> Iterator[FakeMatchTrader]:
-    """A fake Match-Trader the stack's functions reach, for the block's duration."""
+    """A fake Match-Trader the stack's functions reach, for the block's duration.
+
+    A stack deployed with the providers' fakes (the e2e session's, as `make dev` runs them) has its
+    Match-Trader connection pointed at their fake through CDK context (`match_trader_base_url`, which
+    overrides the base URL in the secret): that fake is the one its functions reach, so it is the one used
+    here. A stack deployed without them (the benchmark's) reads the base URL from its secret: a fake of our
+    own is started and the secret pointed at it."""
+    providers = stack.providers
+    if providers is not None and providers.started:
+        yield providers.match_trader
+        return
     fake = FakeMatchTrader()
     fake.start()
     secret = {"base_url": fake.url, "api_token": fake.token, "system_uuid": SYSTEM_UUID}

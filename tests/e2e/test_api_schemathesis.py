@@ -23,11 +23,16 @@ EXAMPLES_PER_ROUTE = 12
 
 
 @pytest.mark.xfail(
-    reason="flaky under load: a first call timed out at the gateway and passed when repeated",
+    reason=(
+        "flaky under load: passed in the last full e2e run; failed on 2026-12-07 09:33 at load 30 loading "
+        "the schema (10 s read timeout, now 90 s; not rerun since); a cold function can also time out at "
+        "the gateway"
+    ),
     strict=False,
 )
 def test_no_5xx_and_every_answer_is_documented(stack: DeployedStack, trader_token: str) -> None:
-    schema = schemathesis.openapi.from_url(stack.endpoints.rest_url("/v1/openapi.json"))
+    # the document's function may be cold: more than the loader's default 10 s seen on a busy machine
+    schema = schemathesis.openapi.from_url(stack.endpoints.rest_url("/v1/openapi.json"), timeout=90)
     base_url = stack.endpoints.rest_url("").rstrip("/")
     tried = []
     for result in schema.get_all_operations():

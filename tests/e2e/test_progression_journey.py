@@ -87,10 +87,6 @@ def diagnosis(stack: DeployedStack, account_id: str) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(
-    reason="posted with the removed platform API key (now signed, not yet rerun)",
-    strict=False,
-)
 def test_passing_phase_1_opens_exactly_one_phase_2_account_even_when_passed_is_delivered_twice(
     desk: PurchaseCloud,
 ) -> None:

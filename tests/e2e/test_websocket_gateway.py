@@ -20,18 +20,25 @@ from websockets.exceptions import InvalidStatus
 
 from tests.e2e.harness import DeployedStack, bind_data_layer, eventually, open_demo_account, publish
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]  # run alone, the first also deploys the stack
 
 LIVE_UPDATE_BUDGET_SECONDS = 1.0
+# The opening handshake runs the `$connect` authorizer and function: their cold starts on a busy machine take
+# longer than the client's default 10 s (a minute seen).
+OPEN_TIMEOUT_SECONDS = 90.0
 
 
-async def receive_json(socket: Any, timeout: float = 30.0) -> dict[str, Any]:
+# A first message on a connection waits for ws_default's cold start (more than 30 s seen on a busy machine).
+RECEIVE_TIMEOUT_SECONDS = 90.0
+
+
+async def receive_json(socket: Any, timeout: float = RECEIVE_TIMEOUT_SECONDS) -> dict[str, Any]:
     message = await asyncio.wait_for(socket.recv(), timeout=timeout)
     parsed: dict[str, Any] = json.loads(message)
     return parsed
 
 
-async def receive_type(socket: Any, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+async def receive_type(socket: Any, kind: str, timeout: float = RECEIVE_TIMEOUT_SECONDS) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         message = await receive_json(socket, max(0.1, deadline - time.monotonic()))
@@ -66,7 +73,7 @@ def test_a_connection_without_a_valid_token_is_refused(stack: DeployedStack, tra
 
     async def attempt(address: str) -> int:
         try:
-            async with websockets.connect(address):
+            async with websockets.connect(address, open_timeout=OPEN_TIMEOUT_SECONDS):
                 return 101
         except InvalidStatus as refused:
             return refused.response.status_code
@@ -76,10 +83,6 @@ def test_a_connection_without_a_valid_token_is_refused(stack: DeployedStack, tra
     assert asyncio.run(attempt(url(stack, "not-a-jwt"))) == 403
 
 
-@pytest.mark.xfail(
-    reason="no update within 90 s after the signed-push change; cause not found yet",
-    strict=False,
-)
 def test_a_trade_event_reaches_the_subscriber_within_a_second_and_a_reconnect_resumes(
     stack: DeployedStack, trader_token: str, fresh_account: tuple[str, datetime]
 ) -> None:
@@ -87,14 +90,15 @@ def test_a_trade_event_reaches_the_subscriber_within_a_second_and_a_reconnect_re
     topic = f"account:{account_id}"
 
     async def first_session() -> tuple[dict[str, Any], list[dict[str, Any]], float]:
-        async with websockets.connect(url(stack, trader_token)) as socket:
+        async with websockets.connect(url(stack, trader_token), open_timeout=OPEN_TIMEOUT_SECONDS) as socket:
             await socket.send(json.dumps({"action": "subscribe", "topics": [topic, "account:not-mine"]}))
             confirmation = await receive_type(socket, "subscribed")
             updates, latencies = [], []
             for n, amount in enumerate(("99500.00", "99000.00", "98500.00"), start=1):
                 posted = time.monotonic()
                 post_events(stack, account_id, [equity(f"e{n}", opened_at + timedelta(minutes=n), amount)])
-                updates.append(await receive_type(socket, "account.update", timeout=30))
+                # the first waits out the cold starts of risk_recalc and stream_projections (a minute seen)
+                updates.append(await receive_type(socket, "account.update", timeout=90 if n == 1 else 30))
                 latencies.append(time.monotonic() - posted)
             return confirmation, updates, min(latencies)
 
@@ -107,13 +111,16 @@ def test_a_trade_event_reaches_the_subscriber_within_a_second_and_a_reconnect_re
     assert best_latency < LIVE_UPDATE_BUDGET_SECONDS, f"fastest update took {best_latency:.2f} s"
     last_seen = updates[-1]["seq"]
 
-    # Offline: two more events happen; the client comes back with the last sequence number it saw.
+    # Offline: two more events happen, each recalculated on its own (events that reach risk_recalc in one
+    # stream batch are one recalculation, so one update: docs/websocket.md); the client comes back with the
+    # last sequence number it saw.
     post_events(stack, account_id, [equity("e4", opened_at + timedelta(minutes=4), "98000.00")])
+    eventually(lambda: _kept_after(account_id, last_seen) >= 1, timeout=90)  # generous: CI machines are busy
     post_events(stack, account_id, [equity("e5", opened_at + timedelta(minutes=5), "97500.00")])
-    eventually(lambda: _kept_after(account_id, last_seen) >= 2, timeout=90)  # generous: CI machines are busy
+    eventually(lambda: _kept_after(account_id, last_seen) >= 2, timeout=90)
 
     async def resumed_session() -> list[dict[str, Any]]:
-        async with websockets.connect(url(stack, trader_token)) as socket:
+        async with websockets.connect(url(stack, trader_token), open_timeout=OPEN_TIMEOUT_SECONDS) as socket:
             await socket.send(
                 json.dumps({"action": "subscribe", "topics": [topic], "since": {topic: last_seen}})
             )
@@ -141,7 +148,7 @@ def test_a_pushed_notification_and_the_connection_lifecycle(stack: DeployedStack
     trader_id = stack.demo["trader_id"]
 
     async def session() -> tuple[dict[str, Any], dict[str, Any], set[str]]:
-        async with websockets.connect(url(stack, trader_token)) as socket:
+        async with websockets.connect(url(stack, trader_token), open_timeout=OPEN_TIMEOUT_SECONDS) as socket:
             await socket.send(json.dumps({"action": "ping"}))
             pong = await receive_json(socket)
             connected = {c.connection_id for c in ConnectionRepository().for_trader(trader_id)}
@@ -151,7 +158,7 @@ def test_a_pushed_notification_and_the_connection_lifecycle(stack: DeployedStack
                 program_id="two-step-100k-phase-1", program_version=1, rule="daily_loss", effect="fail",
                 limit=Decimal("95000.00"), value=Decimal("94000.00"), explanation="e2e", breached_at=now,
             ))  # fmt: skip
-            pushed = await receive_type(socket, "notification", timeout=45)
+            pushed = await receive_type(socket, "notification", timeout=90)  # the bus, SQS, a cold start
             return pong, pushed, connected
 
     pong, pushed, connected = asyncio.run(session())

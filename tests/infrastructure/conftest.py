@@ -158,6 +158,20 @@ def synthesized_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synt
     yield synthesize(tmp_path_factory.mktemp("synth-local"), local="true")
 
 
+CONNECTOR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/propdesk-connector:1"
+
+
+@pytest.fixture(scope="session")
+def with_connector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The stack connected to cTrader and TradeLocker too, with the connector's image named."""
+    connections = json.dumps({"ctrader": {"server": "Firm-cTrader"}, "tradelocker": {"server": "Firm-TL"}})
+    yield synthesize(
+        tmp_path_factory.mktemp("synth-connector"),
+        connector_image=CONNECTOR_IMAGE,
+        platform_connections=connections,
+    )
+
+
 def synthesize(work: Path, **extra_context: str) -> Synthesized:
     """Synthesize the app (stage dev, the project's cdk.json context plus `extra_context`) under `work`."""
     layer = work / "layer"

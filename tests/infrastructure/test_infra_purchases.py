@@ -27,6 +27,7 @@ SECRET_READERS = {
         "platform_commands",
         "platform_drift",
         "platform_reconciliation",
+        "platform_polling",
         "progression_open",
         "payout_steps",
     },

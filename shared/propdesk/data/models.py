@@ -199,7 +199,7 @@ class KycQueueIndex(GlobalSecondaryIndex["KycCaseItem"]):  # type: ignore[no-unt
 
 
 class KycCaseItem(MainTableModel):
-    """`TRADER#{id}` / `KYC`: the trader's verification case (`propdesk.kyc.case`) as one JSON document,
+    """`KYC#{trader_id}` / `KYC`: the trader's verification case (`propdesk.kyc.case`) as one JSON document,
     written whole with a condition on `version`; in GSI2 (`KYC_QUEUE#awaiting_staff`) while staff must
     decide."""
 
@@ -215,7 +215,7 @@ class KycCaseItem(MainTableModel):
 
 
 class KycEffectItem(MainTableModel):
-    """`TRADER#{id}` / `KYC#EFFECT#{effect_id}`: what a KYC transition still has to do (announce an event,
+    """`KYC#{trader_id}` / `KYC#EFFECT#{effect_id}`: what a KYC transition still has to do (announce an event,
     resume a workflow), written with the case and deleted once done."""
 
     effect_id = UnicodeAttribute()
@@ -654,6 +654,27 @@ class PlatformAccessItem(MainTableModel):
     managed = PlatformAccessIndex()
 
 
+class FeedStaleIndex(GlobalSecondaryIndex["FeedStaleItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = GSI2.name
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class FeedStaleItem(MainTableModel):
+    """`ACCOUNT#{id}` / `FEED_STALE`: the account's trading feed is behind since `since` (only while it is:
+    sparse), listed per platform in GSI2 `FEED_STALE#{platform}` (propdesk.data.feed_marks)."""
+
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    since = UTCDateTimeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    stale = FeedStaleIndex()
+
+
 class ErasureItem(MainTableModel):
     """`TRADER#{id}` / `ERASURE#{idempotency key}`: an erasure's answer, kept for replays of the request."""
 
@@ -695,6 +716,7 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     CircuitBreakerItem,
     AbuseFlagItem,
     PlatformAccessItem,
+    FeedStaleItem,
     ErasureItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)

@@ -17,6 +17,10 @@ Guarantees:
   platform cannot be read, is marked stale (`FeedHealth`), and marked fresh again by a later reconciliation
   that finds it current. Breaches come only from trading events, so no breach is ever made from the figures
   read here; the engine's time-driven rules read the mark (docs/platforms.md, "Stale data").
+- Recovery (with a `FeedRecovery`): an unreadable platform marks the account's feed stale; a readable one
+  whose account is marked stale, or looks stale, has its gap backfilled first (`FeedRecovery.catch_up`).
+  When that stored deals we lacked, our figures are behind until the risk service applies them: the outcome
+  is `backfilled`, holds are left as they are and the figures are compared at the next check.
 - Nothing here reads a clock or the environment: the clock and the stores are injected.
 """
 
@@ -30,6 +34,7 @@ from typing import Literal, Protocol
 
 from propdesk.domain_events import FirmAlert, stable_id
 from propdesk.payouts.holds import PayoutHold, PayoutHolds
+from propdesk.platforms.feed import FeedRecovery
 from propdesk.platforms.port import (
     AccountFigures,
     PlatformRejectedError,
@@ -41,7 +46,7 @@ from propdesk.ports import Clock, EventPublisher
 from propdesk.records import Account, RiskSnapshot
 
 HOLD_REFERENCE = "platform-figures"  # one reconciliation hold per account, placed and lifted by this check
-Outcome = Literal["agrees", "differs", "unavailable", "not_checked"]
+Outcome = Literal["agrees", "differs", "unavailable", "not_checked", "backfilled"]
 Figure = Literal["balance", "equity", "currency"]
 
 
@@ -178,6 +183,7 @@ class PlatformReconciliation:
         clock: Clock,
         tolerance: Tolerance = Tolerance(),
         stale_after: timedelta = timedelta(minutes=15),
+        recovery: FeedRecovery | None = None,
     ) -> None:
         self._accounts = accounts
         self._snapshots = snapshots
@@ -189,6 +195,7 @@ class PlatformReconciliation:
         self._clock = clock
         self._tolerance = tolerance
         self._stale_after = stale_after
+        self._recovery = recovery
 
     def reconcile(self, account_id: str) -> ReconciliationResult:
         """The account's figures at its platform against ours; its payouts held or released (see above)."""
@@ -211,13 +218,30 @@ class PlatformReconciliation:
         try:
             theirs = platform.figures(account_ref(account.platform))
         except (PlatformUnavailableError, PlatformRejectedError) as error:
+            if self._recovery is not None and isinstance(error, PlatformUnavailableError):
+                self._recovery.mark_stale(account_id, account.platform.platform)
             detail = f"{account.platform.platform} could not be read: {type(error).__name__}"
             return self._finish(
                 account,
                 ReconciliationResult(account_id, "unavailable", now, ours=ours, stale=True, detail=detail),
             )
+        if self._recovery is not None and (stale or self._recovery.is_marked(account_id)):
+            caught_up = self._recovery.catch_up(account_id)
+            if caught_up.outcome in ("still_stale", "backfilled", "rejected"):
+                backfilled = caught_up.outcome == "backfilled"
+                outcome: Outcome = "backfilled" if backfilled else "unavailable"
+                detail = (
+                    f"backfilled {caught_up.accepted} events since {caught_up.since}; compared next time"
+                    if backfilled
+                    else f"{account.platform.platform} could not be read for its history: {caught_up.detail}"
+                )
+                deferred = ReconciliationResult(
+                    account_id, outcome, now, ours=ours, theirs=theirs, stale=not backfilled, detail=detail
+                )
+                return self._finish(account, deferred)
+            stale = False  # nothing was missing: the feed is current
         differences = compare(ours, theirs, self._tolerance)
-        outcome: Outcome = "differs" if differences else "agrees"
+        outcome = "differs" if differences else "agrees"
         detail = "; ".join(difference.describe() for difference in differences)
         result = ReconciliationResult(
             account_id, outcome, now, differences, ours, theirs, stale=stale, detail=detail

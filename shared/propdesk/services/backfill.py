@@ -34,6 +34,7 @@ class BackfillReport:
     until: datetime
     accepted: int
     duplicates: int
+    deals: int = 0  # of `accepted`, the platform's deals (the rest: the closing equity reading)
 
 
 class Backfill:
@@ -64,12 +65,15 @@ class Backfill:
         now = self._clock.now()
         start = max(since, account.opened_at)
         events = deals_to_events(ref.platform, platform.deals(ref, start, now))
-        events.append(equity_event(ref.platform, ref, platform.figures(ref)))
-        accepted = duplicates = 0
+        reading = equity_event(ref.platform, ref, platform.figures(ref))
+        events.append(reading)
+        accepted: list[str] = []
+        duplicates = 0
         for first in range(0, len(events), self._batch):
             report = self._ingestion.ingest(
                 account_id, events[first : first + self._batch], now, account.platform.platform
             )
-            accepted += len(report.accepted)
+            accepted += report.accepted
             duplicates += len(report.duplicates)
-        return BackfillReport(account_id, start, now, accepted, duplicates)
+        deals = len([event_id for event_id in accepted if event_id != reading.get("event_id")])
+        return BackfillReport(account_id, start, now, len(accepted), duplicates, deals)

@@ -16,6 +16,12 @@ The same run sweeps scheduled deadlines (time limit, inactivity, flat-by): every
 (the deadline store, kept by the risk service) is due is advanced to that instant, so the deadline fires
 without waiting for an event or a day boundary. These items are re-read every run until advanced, so they
 do not hold the watermark back either.
+
+An account whose trading feed is marked stale (`propdesk.platforms.feed`: its platform could not be read)
+is deferred, never evaluated on data that is behind: its boundary is kept with the watermark as a retry
+(not counted as a failure) and its due deadline is left due; both are advanced by the first run after the
+gap is backfilled and the mark cleared, at the instants they were due (the engine's evaluation at an
+instant is deterministic, so the verdict is the one an on-time run would have given on complete data).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from zoneinfo import ZoneInfo
 from propdesk.engine.days import next_boundary
 from propdesk.errors import VersionConflictError
 from propdesk.observability import logger
+from propdesk.platforms.feed import StaleMarks
 from propdesk.ports import Clock
 from propdesk.records import Account, ResetRetry
 from propdesk.services.risk import RiskService
@@ -48,6 +55,7 @@ class ResetReport:
     failed_deadlines: list[str] = field(default_factory=list)
     retried: int = 0  # accounts a previous run could not advance, advanced by this one
     retries_pending: int = 0  # accounts the next run retries
+    deferred_stale: list[str] = field(default_factory=list)  # stale feeds: boundaries and deadlines wait
     watermark_moved: bool = False
     held_back: bool = False  # a failure that is not one account's kept the watermark where it was
 
@@ -60,12 +68,14 @@ class DailyReset:
         risk: RiskService,
         clock: Clock,
         deadlines: DeadlineSweep | None = None,
+        stale: StaleMarks | None = None,
     ) -> None:
         self._accounts = accounts
         self._watermarks = watermarks
         self._risk = risk
         self._clock = clock
         self._deadlines = deadlines
+        self._stale = stale
 
     def run(self) -> ResetReport:
         now = self._clock.now()
@@ -82,7 +92,8 @@ class DailyReset:
             report.held_back = True
         self._sweep_deadlines(now, report)
         report.retries_pending = len(retry)
-        if len(retry) > MAX_RETRIES:
+        failing = len(retry.keys() - set(report.deferred_stale))  # an outage's stale feeds are not failures
+        if failing > MAX_RETRIES:
             logger.error("too many accounts failed the daily reset at once", extra={"failed": len(retry)})
             report.held_back = True
         if not report.held_back:
@@ -109,6 +120,10 @@ class DailyReset:
     def _reset(
         self, account: Account, boundary: datetime, report: ResetReport, retry: dict[str, ResetRetry]
     ) -> None:
+        if self._deferred(account.account_id, report):
+            attempts = known.attempts if (known := retry.get(account.account_id)) else 0
+            retry[account.account_id] = ResetRetry(account.account_id, boundary, attempts)
+            return
         try:
             outcome = self._risk.advance(account, boundary)
         except Exception:
@@ -129,6 +144,9 @@ class DailyReset:
             account = self._accounts.get(missed.account_id, consistent=True)
             if account is None or account.status != "active":
                 return  # no longer reset: suspended, disabled, failed or passed since
+            if self._deferred(account.account_id, report):
+                retry[missed.account_id] = missed  # kept as it is until the feed is backfilled
+                return
             outcome = self._risk.advance(account, missed.boundary)
         except Exception:
             logger.exception("daily reset retry failed", extra={"account_id": missed.account_id})
@@ -152,6 +170,8 @@ class DailyReset:
                 account = self._accounts.get(due.account_id, consistent=True)
                 if account is None or account.status != "active":
                     continue  # suspended or disabled: its deadlines wait until it is reinstated
+                if self._deferred(account.account_id, report):
+                    continue  # left due: advanced once the feed is backfilled
                 outcome = self._risk.advance(account, due.due_at)
                 if outcome.duplicate:  # the account's clock was already past it: correct the stale item
                     self._deadlines.set(account.account_id, outcome.next_deadline)
@@ -161,6 +181,14 @@ class DailyReset:
                 continue
             report.deadlines_advanced += 0 if outcome.duplicate else 1
             report.breaches += len(outcome.new_breaches)
+
+    def _deferred(self, account_id: str, report: ResetReport) -> bool:
+        """The account's feed is stale: evaluate it later, not on data that is behind."""
+        if self._stale is None or self._stale.stale_since(account_id) is None:
+            return False
+        if account_id not in report.deferred_stale:
+            report.deferred_stale.append(account_id)
+        return True
 
 
 def _by_id(retry: ResetRetry) -> str:

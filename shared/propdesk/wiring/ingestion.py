@@ -10,19 +10,20 @@ is picked up without a cold start). Nothing is read before the first push.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from propdesk.wiring.purchases import CREDENTIALS_TTL_SECONDS
 
 if TYPE_CHECKING:
     from propdesk.adapters.platforms.credentials import CachedSecret
-    from propdesk.config import PlatformReconciliationSettings
+    from propdesk.config import PlatformConnection, PlatformPollingSettings, PlatformReconciliationSettings
     from propdesk.platforms.port import PlatformName, TradingPlatform
     from propdesk.platforms.push_auth import SigningSecrets
     from propdesk.platforms.reconciliation import PlatformReconciliation
     from propdesk.platforms.signing import Secret
     from propdesk.ports import SecretSource
+    from propdesk.services.platform_polling import PlatformPolling
 
 SIGNING_FIELDS = ("signing_secret", "previous_signing_secret")
 
@@ -48,39 +49,98 @@ def signing_secrets(arns: Mapping[PlatformName, str], source: SecretSource | Non
 
 
 def platform_reconciliation(settings: PlatformReconciliationSettings) -> PlatformReconciliation:
-    """The reconciliation use case over the tables, the event bus and the firm's platform connections.
+    """The reconciliation use case over the tables, the event bus and the firm's platform connections, with
+    the feed's recovery (a stale account's gap backfilled through ingestion once its platform answers).
 
-    Connections: Match-Trader (the platform provisioning opens accounts on, from the settings' secret); an
-    account on a platform without a connection here is reported `unavailable` (see docs/platforms.md)."""
+    Connections: every platform in `PLATFORM_CONNECTIONS`, through the platform registry (the same adapters,
+    breakers and secrets as the platform commands); Match-Trader from the provisioning settings' secret when
+    the connections do not name it. An account on a platform without a connection is `unavailable`."""
     from datetime import timedelta
 
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.events import TradingEventRepository
+    from propdesk.data.feed_marks import FeedMarkRepository
     from propdesk.data.payout_holds import PayoutHoldRepository
     from propdesk.data.reconciliations import ReconciliationRepository
     from propdesk.data.risk import RiskStateRepository
+    from propdesk.platforms.feed import FeedRecovery
     from propdesk.platforms.reconciliation import PlatformReconciliation, Tolerance
+    from propdesk.services.backfill import Backfill
+    from propdesk.services.ingestion import EventIngestion
     from propdesk.wiring import purchases
 
     purchases.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
-    connections: dict[str, TradingPlatform] = {}
-
-    def platform(name: str) -> TradingPlatform | None:
-        if name == "match-trader" and name not in connections:
-            connections[name] = purchases.match_trader(settings, purchases.secrets())
-        return connections.get(name)
-
+    platform = platform_directory(settings.platform_connections, settings)
+    clock, accounts, events = SystemClock(), AccountRepository(), TradingEventRepository()
+    backfill = Backfill(accounts, platform, EventIngestion(accounts, events), clock)
     return PlatformReconciliation(
-        AccountRepository(),
+        accounts,
         RiskStateRepository(),
-        TradingEventRepository(),
+        events,
         platform,
         PayoutHoldRepository(),
         ReconciliationRepository(),
         EventBridgePublisher(settings.event_bus_name),
-        SystemClock(),
+        clock,
         Tolerance(settings.balance_tolerance, settings.equity_tolerance_percent),
         timedelta(minutes=settings.stale_after_minutes),
+        recovery=FeedRecovery(FeedMarkRepository(), backfill, events, accounts, clock),
+    )
+
+
+def platform_directory(
+    connections: Mapping[PlatformName, PlatformConnection],
+    match_trader: PlatformReconciliationSettings | None = None,
+) -> Callable[[str], TradingPlatform | None]:
+    """The adapter for a platform by name (None: no connection), built on first use; Match-Trader from the
+    provisioning settings when `connections` does not name it and `match_trader` is given."""
+    from propdesk.platforms.port import PLATFORMS
+    from propdesk.wiring import purchases
+    from propdesk.wiring.platforms import production_registry
+
+    registry = production_registry(connections)
+    fallback: dict[str, TradingPlatform] = {}
+
+    def platform(name: str) -> TradingPlatform | None:
+        for known in PLATFORMS:
+            if known == name and known in connections:
+                return registry.platform(known)
+        if name == "match-trader" and match_trader is not None:
+            if name not in fallback:
+                fallback[name] = purchases.match_trader(match_trader, purchases.secrets())
+            return fallback[name]
+        return None
+
+    return platform
+
+
+def platform_polling(settings: PlatformPollingSettings) -> PlatformPolling:
+    """Polling through the platform registry: each due account caught up through the port and ingestion."""
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.data.accounts import AccountRepository
+    from propdesk.data.binding import TableBinding, bind_tables
+    from propdesk.data.events import TradingEventRepository
+    from propdesk.data.feed_marks import FeedMarkRepository
+    from propdesk.data.risk import RiskStateRepository
+    from propdesk.platforms.feed import FeedRecovery
+    from propdesk.platforms.polling import PollingCadence
+    from propdesk.services.backfill import Backfill
+    from propdesk.services.ingestion import EventIngestion
+    from propdesk.services.platform_polling import PlatformPolling
+
+    bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
+    clock, accounts, events, marks = (
+        SystemClock(), AccountRepository(), TradingEventRepository(), FeedMarkRepository()
+    )  # fmt: skip
+    platform = platform_directory(settings.platform_connections)
+    backfill = Backfill(accounts, platform, EventIngestion(accounts, events), clock)
+    return PlatformPolling(
+        accounts,
+        RiskStateRepository(),
+        marks,
+        FeedRecovery(marks, backfill, events, accounts, clock),
+        clock,
+        PollingCadence(settings.near_limit_share, settings.poll_every_minutes),
     )

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from propdesk.platforms.port import AccountFigures
+from propdesk.platforms.feed import FeedRecovery
+from propdesk.platforms.port import AccountFigures, PlatformUnavailableError
 from propdesk.platforms.reconciliation import (
     HOLD_REFERENCE,
     OurFigures,
@@ -20,10 +21,11 @@ from propdesk.platforms.reconciliation import (
     is_stale,
 )
 from propdesk.records import Account, PlatformReference, RiskSnapshot
+from propdesk.services.backfill import BackfillReport
 
 from fakes.market import Market
 from tests.doubles.payouts import InMemoryAccounts, InMemoryPayoutHolds
-from tests.doubles.platforms import InMemoryPlatform
+from tests.doubles.platforms import InMemoryPlatform, InMemoryStaleMarks
 from tests.doubles.ports import InMemoryEventPublisher, ManualClock
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -233,3 +235,75 @@ def test_the_daily_run_reports_each_kind_of_account() -> None:
     summary = world.reconciliation.reconcile_all(["ok", "off"])
 
     assert (summary.checked, summary.differing, summary.unavailable) == (2, ["off"], [])
+
+
+# ---- recovery of a stale feed
+
+
+@dataclass
+class Gaps:
+    """A `GapFiller` that stores `deals` deals (and a reading) per backfill, or fails while `down`."""
+
+    deals: int = 0
+    down: bool = False
+    calls: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def backfill(self, account_id: str, since: datetime) -> BackfillReport:
+        if self.down:
+            raise PlatformUnavailableError("still down")
+        self.calls.append((account_id, since))
+        return BackfillReport(account_id, since, NOW, self.deals + 1, 0, self.deals)
+
+
+def recovering(world: World, gaps: Gaps) -> InMemoryStaleMarks:
+    marks = InMemoryStaleMarks()
+    recovery = FeedRecovery(marks, gaps, world.events, world.accounts, world.clock)
+    world.reconciliation = PlatformReconciliation(
+        world.accounts, world.snapshots, world.events,
+        lambda name: world.platform if name == "mt5" else None,
+        world.holds, world.health, world.publisher, world.clock, recovery=recovery,
+    )  # fmt: skip
+    return marks
+
+
+def test_a_platform_that_cannot_be_read_marks_the_account_s_feed_stale() -> None:
+    world = World()
+    marks = recovering(world, Gaps())
+    world.account()
+    world.ours("acc-1", "100000", "100000")
+    world.events.times["acc-1"] = NOW - timedelta(minutes=40)
+    world.platform.down = True
+
+    result = world.reconciliation.reconcile("acc-1")
+
+    assert (result.outcome, result.stale) == ("unavailable", True)
+    assert marks.stale_since("acc-1") == NOW - timedelta(minutes=40)
+
+
+def test_when_the_platform_is_back_the_gap_is_backfilled_and_compared_at_the_next_check() -> None:
+    world = World()
+    gaps = Gaps(deals=3)
+    marks = recovering(world, gaps)
+    world.account()
+    world.ours("acc-1", "90000", "90000")
+    world.reconciliation.reconcile("acc-1")  # differs: held
+    marks.mark_stale("acc-1", "mt5", NOW - timedelta(hours=2))
+
+    result = world.reconciliation.reconcile("acc-1")
+
+    assert gaps.calls == [("acc-1", NOW - timedelta(hours=2))]
+    assert (result.outcome, result.stale, result.held) == ("backfilled", False, True)  # the hold waits
+    assert marks.stale_since("acc-1") is None
+    assert len(world.publisher.of_type("firm.alert")) == 1  # no alert from figures that are behind
+
+
+def test_a_stale_mark_with_nothing_missing_is_cleared_and_the_figures_compared() -> None:
+    world = World()
+    marks = recovering(world, Gaps(deals=0))
+    world.account()
+    world.ours("acc-1", "100000", "100000")
+    marks.mark_stale("acc-1", "mt5", NOW - timedelta(hours=2))
+
+    result = world.reconciliation.reconcile("acc-1")
+
+    assert result.agrees and not result.stale and marks.stale_since("acc-1") is None

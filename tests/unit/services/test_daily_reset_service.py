@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from propdesk.records import Account, ResetRetry, ResetWatermark
 from propdesk.services.daily_reset import DailyReset
 
+from tests.doubles.platforms import InMemoryStaleMarks
 from tests.doubles.risk_stores import InMemoryAccounts, InMemoryWatermark
 from tests.unit.services.risk_world import RiskWorld, closed, equity, opened
 
@@ -33,11 +34,17 @@ class Reset:
         self.broken = replace(self.world.account, account_id="acc-broken", program_version=99)
         self.world.accounts.open(self.broken)
         self.watermarks = InMemoryWatermark(ResetWatermark(MIDNIGHT - timedelta(minutes=5), 1))
+        self.marks = InMemoryStaleMarks()
 
     def run_at(self, instant: datetime, accounts: InMemoryAccounts | None = None) -> DailyReset:
         self.world.clock.current = instant
         reset = DailyReset(
-            accounts or self.world.accounts, self.watermarks, self.world.service, self.world.clock
+            accounts or self.world.accounts,
+            self.watermarks,
+            self.world.service,
+            self.world.clock,
+            self.world.deadlines,
+            self.marks,
         )
         self.report = reset.run()
         return reset
@@ -102,6 +109,47 @@ def test_an_account_no_longer_active_leaves_the_retries() -> None:
     reset.run_at(MIDNIGHT + timedelta(minutes=1, seconds=20))
 
     assert reset.report.failed_accounts == [] and reset.retry == ()
+
+
+def test_a_stale_feed_defers_the_reset_instead_of_breaching_on_data_that_is_behind() -> None:
+    reset = Reset()
+    reset.marks.mark_stale("acc-1", "match-trader", MIDNIGHT - timedelta(hours=2))
+
+    reset.run_at(MIDNIGHT + timedelta(seconds=20))
+
+    report = reset.report
+    assert reset.world.stored_account.status == "active"  # not breached on a stale feed
+    assert report.deferred_stale == ["acc-1"] and report.failed_accounts == ["acc-broken"]
+    assert ResetRetry("acc-1", MIDNIGHT, 0) in reset.retry and report.watermark_moved
+
+
+def test_once_backfilled_the_deferred_reset_runs_at_its_boundary_with_the_same_verdict() -> None:
+    reset = Reset()
+    reset.marks.mark_stale("acc-1", "match-trader", MIDNIGHT - timedelta(hours=2))
+    reset.run_at(MIDNIGHT + timedelta(seconds=20))
+    reset.run_at(MIDNIGHT + timedelta(minutes=1, seconds=20))  # still stale: still waiting
+    assert reset.world.stored_account.status == "active"
+
+    reset.marks.mark_fresh("acc-1")  # the gap was backfilled
+    reset.run_at(MIDNIGHT + timedelta(minutes=2, seconds=20))
+
+    assert reset.world.stored_account.status == "failed"  # the reset-time breach an on-time run makes
+    snapshot = reset.world.risk.get("acc-1")
+    assert snapshot is not None and snapshot.evaluated_until == MIDNIGHT
+    assert all(retry.account_id != "acc-1" for retry in reset.retry)
+
+
+def test_a_stale_feed_leaves_its_due_deadline_due() -> None:
+    reset = Reset()
+    evening = MIDNIGHT - timedelta(hours=1)
+    reset.watermarks = InMemoryWatermark(ResetWatermark(evening, 1))
+    reset.world.deadlines.set("acc-calm", evening)
+    reset.marks.mark_stale("acc-calm", "match-trader", evening - timedelta(hours=1))
+
+    reset.run_at(evening + timedelta(minutes=1))
+
+    assert reset.report.deadlines_advanced == 0 and reset.report.deferred_stale == ["acc-calm"]
+    assert [due.account_id for due in reset.world.deadlines.due_by(evening)] == ["acc-calm"]
 
 
 class UnreadableGroup(InMemoryAccounts):

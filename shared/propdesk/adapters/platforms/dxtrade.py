@@ -37,7 +37,6 @@ import contextlib
 import hashlib
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -45,13 +44,27 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from propdesk.adapters.platforms.dxtrade_push import REALIZED, cash_deal
 from propdesk.adapters.platforms.http import (
     DEFAULT_RETRY,
     AmbiguousOutcomeError,
     ConflictError,
+    Credentials,
     PlatformHttp,
+    SessionLogin,
+    Setting,
+    created_once,
+    setting,
 )
-from propdesk.adapters.platforms.wire import amount, price_or_none, rfc3339, side, utc_time
+from propdesk.adapters.platforms.wire import (
+    amount,
+    oldest_first,
+    opposite,
+    price_or_none,
+    rfc3339,
+    side,
+    utc_time,
+)
 from propdesk.platforms.normalize import closing_deal_id, opening_deal_id
 from propdesk.platforms.port import (
     AccountFigures,
@@ -63,7 +76,6 @@ from propdesk.platforms.port import (
     PlatformName,
     PlatformRejectedError,
     PlatformUnavailableError,
-    Side,
     TradingAccess,
     access_named,
 )
@@ -82,8 +94,6 @@ ACCESS = {
     TradingAccess.DISABLED: "NO_TRADING",
 }
 REFERENCE_KEY = "propdeskReference"
-REALIZED = ("SETTLEMENT", "COMMISSION", "FINANCING")
-Credentials = Callable[[], Mapping[str, Any]]
 
 
 def account_code_for(reference: str) -> str:
@@ -101,48 +111,32 @@ def operation_id_for(reference: str) -> str:
     )
 
 
-class DxSession:
+class DxSession(SessionLogin):
     """The `DXAPI` session: logs in on first use, again before the session times out (within `margin`) and
     after a 401."""
 
+    scheme = "DXAPI"
+
     def __init__(self, credentials: Credentials, epoch: Callable[[], float], margin: Seconds = 60.0) -> None:
-        self._credentials = credentials
-        self._epoch = epoch
-        self._margin = margin
-        self._token = ""
-        self._expires = 0.0
-        self._lock = threading.Lock()
-        self._send: Callable[[str, str, Any], Any] | None = None
+        super().__init__(credentials, epoch, margin)
+        self._expires_at = 0.0
         self.logins = 0
 
-    def bind(self, send_once: Callable[[str, str, Any], Any]) -> None:
-        self._send = send_once
+    def _expires(self) -> float:
+        return self._expires_at
 
-    def headers(self) -> Mapping[str, str]:
-        with self._lock:
-            now = self._epoch()
-            if not self._token or self._expires - now < self._margin:
-                self._login(now)
-            return {"Authorization": f"DXAPI {self._token}"}
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._token = ""
-
-    def _login(self, now: float) -> None:
-        if self._send is None:
-            raise RuntimeError("DxSession used before bind()")
+    def _renew(self, now: float) -> None:
         credentials = self._credentials()
         body = {
             "username": str(credentials.get("username") or ""),
             "domain": str(credentials.get("domain") or "default"),
             "password": str(credentials.get("password") or ""),
         }
-        answer = self._send("POST", "/login", body)
+        answer = self._post("/login", body)
         if not isinstance(answer, Mapping) or not answer.get("sessionToken"):
             raise PlatformRejectedError("DXtrade: the login answer has no sessionToken")
         self._token = str(answer["sessionToken"])
-        self._expires = now + _timeout_seconds(answer.get("timeout"))
+        self._expires_at = now + _timeout_seconds(answer.get("timeout"))
         self.logins += 1
 
 
@@ -151,8 +145,8 @@ class DXtradePlatform:
 
     def __init__(
         self,
-        trading_url: str | Callable[[], str],
-        admin_url: str | Callable[[], str],
+        trading_url: Setting,
+        admin_url: Setting,
         credentials: Credentials,
         server: str,
         limiter: TokenBucket,
@@ -160,8 +154,8 @@ class DXtradePlatform:
         sleep: Sleeper,
         retry: RetryPolicy = DEFAULT_RETRY,
         timeout: Seconds = 10.0,
-        clearing_code: str | Callable[[], str] = "default",
-        user_domain: str | Callable[[], str] = "default",
+        clearing_code: Setting = "default",
+        user_domain: Setting = "default",
         new_password: Callable[[], str] = lambda: secrets.token_urlsafe(12),
         symbols: SymbolMapping | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -174,9 +168,7 @@ class DXtradePlatform:
             "DXtrade", trading_url, limiter, breaker, sleep, retry, timeout, self.session
         )
         self.session.bind(self._trading.send_once)
-        self._admin = PlatformHttp(
-            "DXtrade admin", admin_url, limiter, breaker, sleep, retry, timeout, self.session
-        )
+        self._admin = self._trading.beside("DXtrade admin", admin_url, self.session)
         self._clearing_setting = clearing_code
         self._domain_setting = user_domain
         self._new_password = new_password
@@ -187,13 +179,11 @@ class DXtradePlatform:
 
     @property
     def _clearing(self) -> str:
-        setting = self._clearing_setting
-        return setting if isinstance(setting, str) else setting()
+        return setting(self._clearing_setting)
 
     @property
     def _domain(self) -> str:
-        setting = self._domain_setting
-        return setting if isinstance(setting, str) else setting()
+        return setting(self._domain_setting)
 
     # ---- accounts (administrative API) ----
     def find_account(self, reference: str, email: str) -> OpenedAccount | None:
@@ -218,16 +208,17 @@ class DXtradePlatform:
             "metadata": {REFERENCE_KEY: request.reference},
         }
         path = f"/api/register/client/{self._domain}/{quote(request.email, safe='')}/account"
-        try:
+
+        def create() -> OpenedAccount:
             created = self._admin.call("POST", path, json_body=body, unsafe=True)
-        except (AmbiguousOutcomeError, ConflictError) as error:  # 409: made by an earlier attempt
+            return OpenedAccount(self._ref(created), self.server, password)
+
+        def look_up() -> OpenedAccount | None:
             found = self.find_account(request.reference, request.email)
-            if found is None:
-                raise PlatformUnavailableError(
-                    f"DXtrade: opening {request.reference} may not have happened; try again later"
-                ) from error
-            return OpenedAccount(found.ref, self.server, password)
-        return OpenedAccount(self._ref(created), self.server, password)
+            return None if found is None else OpenedAccount(found.ref, self.server, password)
+
+        # a 409: made by an earlier attempt
+        return created_once(create, look_up, f"DXtrade: opening {request.reference}", also=(ConflictError,))
 
     def set_access(self, account: AccountRef, access: TradingAccess) -> None:
         path = self._admin_account(account.login)
@@ -302,8 +293,7 @@ class DXtradePlatform:
         now = self._clock() + timedelta(minutes=1)
         trades = self._trade_deals(account, since - self._partial_lookback, now, still_open)
         balance = self._balance_deals(self._transfers(account, since, until))
-        found = [deal for deal in [*trades, *balance] if since <= deal.time < until]
-        return sorted(found, key=lambda deal: (deal.time, deal.kind != "open", deal.deal_id))
+        return oldest_first([*trades, *balance], since, until)
 
     # ---- reading ----
     def _user(self, request: NewAccount) -> str | None:
@@ -402,7 +392,7 @@ class DXtradePlatform:
                     time=at,
                     position_id=code,
                     symbol=symbol,
-                    side=_opposite(side(last.get("side"))),
+                    side=opposite(side(last.get("side"))),
                     volume=self._symbols.to_lots(symbol, units),
                     price=amount(last.get("averagePrice"), Decimal(0)),
                     profit=realized.get(code, Decimal(0)),
@@ -417,20 +407,8 @@ class DXtradePlatform:
         for transfer in transfers:
             for cash in transfer.get("cashTransactions") or []:
                 kind = str(cash.get("type") or "").upper()
-                if kind not in ("DEPOSIT", "WITHDRAWAL"):
-                    continue
-                size = abs(amount(cash.get("value"), Decimal(0)))
-                deals.append(
-                    Deal(
-                        deal_id=str(transfer.get("transferCode") or cash.get("transactionCode")),
-                        kind="balance",
-                        time=utc_time(
-                            transfer.get("transactionTime") or cash.get("transactionTime"), "transfer time"
-                        ),
-                        profit=size if kind == "DEPOSIT" else -size,
-                        reason=str(transfer.get("comment") or "") or None,
-                    )
-                )
+                if kind in ("DEPOSIT", "WITHDRAWAL"):
+                    deals.append(cash_deal(transfer, cash))
         return deals
 
     # ---- translating ----
@@ -479,10 +457,6 @@ def _realized(transfers: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
             if code and str(cash.get("type") or "").upper() in REALIZED:
                 totals[str(code)] = totals.get(str(code), Decimal(0)) + amount(cash.get("value"), Decimal(0))
     return totals
-
-
-def _opposite(value: Side) -> Side:
-    return "sell" if value == "buy" else "buy"
 
 
 _DURATION = re.compile(r"^P(?:T)?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$", re.IGNORECASE)

@@ -152,6 +152,19 @@ def _metrics(
     return figures
 
 
+def cash_deal(transfer: Mapping[str, Any], cash: Mapping[str, Any]) -> Deal:
+    """A DEPOSIT or WITHDRAWAL cash transaction of a transfer as a balance deal (the REST history's and the
+    push's alike)."""
+    size = abs(amount(cash.get("value"), Decimal(0)))
+    return Deal(
+        deal_id=str(transfer.get("transferCode") or cash.get("transactionCode")),
+        kind="balance",
+        time=utc_time(transfer.get("transactionTime") or cash.get("transactionTime"), "transfer time"),
+        profit=size if str(cash.get("type") or "").upper() == "DEPOSIT" else -size,
+        reason=str(transfer.get("comment") or "") or None,
+    )
+
+
 def _transfers(payload: Mapping[str, Any]) -> tuple[dict[str, list[Deal]], dict[str, dict[str, Decimal]]]:
     deals: dict[str, list[Deal]] = {}
     realized: dict[str, dict[str, Decimal]] = {}
@@ -161,18 +174,7 @@ def _transfers(payload: Mapping[str, Any]) -> tuple[dict[str, list[Deal]], dict[
             kind = str(cash.get("type") or "").upper()
             value = amount(cash.get("value"), Decimal(0))
             if kind in ("DEPOSIT", "WITHDRAWAL"):
-                size = abs(value)
-                deals.setdefault(account, []).append(
-                    Deal(
-                        deal_id=str(transfer.get("transferCode") or cash.get("transactionCode")),
-                        kind="balance",
-                        time=utc_time(
-                            transfer.get("transactionTime") or cash.get("transactionTime"), "transfer time"
-                        ),
-                        profit=size if kind == "DEPOSIT" else -size,
-                        reason=str(transfer.get("comment") or "") or None,
-                    )
-                )
+                deals.setdefault(account, []).append(cash_deal(transfer, cash))
             elif kind in REALIZED and cash.get("positionCode"):
                 per_position = realized.setdefault(account, {})
                 code = str(cash["positionCode"])

@@ -13,15 +13,21 @@ Classification (the port's two refusals):
 - 401: the authenticator is told (`invalidate`: refresh or sign in again) and the call is made once more;
 - 404 with `missing_ok`: None; 409: `ConflictError`; any other 4xx: `PlatformRejectedError` at once (never
   retried).
+
+Also shared by the REST adapters: `SessionLogin` (a session token from the platform's own login route, renewed
+before it lapses and after a 401; TradeLocker's JWTs and DXtrade's `DXAPI` session are two of them),
+`created_once` (a create that, after an ambiguous failure, is looked up by our reference instead of repeated)
+and `Setting` (a value fixed at construction or read from the connection's secret on each use).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -33,6 +39,14 @@ from propdesk.resilience.timing import Sleeper
 from propdesk.resilience.units import Seconds
 
 DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=0.2, max_delay=5.0)
+
+Setting = str | Callable[[], str]  # fixed, or read (from the connection's secret) on each use
+Credentials = Callable[[], Mapping[str, Any]]
+T = TypeVar("T")
+
+
+def setting(value: Setting) -> str:
+    return value if isinstance(value, str) else value()
 
 
 class RateLimitedError(PlatformUnavailableError):
@@ -91,11 +105,75 @@ class StaticToken:
         self._forget()
 
 
+class SessionLogin:
+    """A session token from the platform's own login route, for `Authorization: <scheme> <token>`: signed in
+    on first use, renewed within `margin` of its expiry (`_renew`) and after a 401 (`invalidate`). One lock,
+    so concurrent calls sign in once. The login itself goes through `send_once` of the transport it
+    authenticates (bound after construction), inside the surrounding call's retries and breaker."""
+
+    scheme = ""
+    what = "platform"  # for messages
+
+    def __init__(self, credentials: Credentials, epoch: Callable[[], float], margin: Seconds) -> None:
+        self._credentials = credentials
+        self._epoch = epoch
+        self._margin = margin
+        self._token = ""
+        self._lock = threading.Lock()
+        self._send: Callable[[str, str, Any], Any] | None = None
+
+    def bind(self, send_once: Callable[[str, str, Any], Any]) -> None:
+        self._send = send_once
+
+    def headers(self) -> Mapping[str, str]:
+        with self._lock:
+            now = self._epoch()
+            if not self._token or self._expires() - now < self._margin:
+                self._renew(now)
+            return {"Authorization": f"{self.scheme} {self._token}"}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._token = ""  # the next call renews
+
+    def _expires(self) -> float:
+        """When the current token lapses (seconds since the epoch)."""
+        raise NotImplementedError
+
+    def _renew(self, now: float) -> None:
+        """Sign in (or refresh) and keep the new token."""
+        raise NotImplementedError
+
+    def _post(self, path: str, body: Mapping[str, str]) -> Any:
+        if self._send is None:
+            raise RuntimeError(f"{type(self).__name__} used before bind()")
+        return self._send("POST", path, dict(body))
+
+
+def created_once(
+    create: Callable[[], T],
+    look_up: Callable[[], T | None],
+    what: str,
+    also: tuple[type[Exception], ...] = (),
+) -> T:
+    """`create()`; when it fails ambiguously (or with one of `also`, e.g. a 409 left by an earlier attempt),
+    what `look_up()` finds by our reference instead of a second create; `PlatformUnavailableError` (`what`
+    may not have happened) when nothing is found yet."""
+    caught: tuple[type[Exception], ...] = (AmbiguousOutcomeError, *also)
+    try:
+        return create()
+    except caught as error:
+        found = look_up()
+        if found is None:
+            raise PlatformUnavailableError(f"{what} may not have happened; try again later") from error
+        return found
+
+
 class PlatformHttp:
     def __init__(
         self,
         platform: str,  # as people write it, for messages: "Match-Trader"
-        base_url: str | Callable[[], str],
+        base_url: Setting,
         limiter: TokenBucket,
         breaker: CircuitBreaker,
         sleep: Sleeper,
@@ -143,6 +221,13 @@ class PlatformHttp:
             return self._breaker.call(with_retries)
         except CircuitOpenError as error:
             raise PlatformUnavailableError(str(error)) from error
+
+    def beside(self, platform: str, base_url: Setting, auth: Authenticator | None) -> PlatformHttp:
+        """A second API of the same platform (an admin or brand API): its own client and credentials, the
+        same rate limit, breaker and retries."""
+        return PlatformHttp(
+            platform, base_url, self._limiter, self._breaker, self._sleep, self._retry, self._timeout, auth
+        )
 
     def send_once(self, method: str, path: str, json_body: Any = None) -> Any:
         """One unauthenticated attempt, no retry nor breaker of its own: for an authenticator signing in
@@ -224,7 +309,7 @@ class PlatformHttp:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
-            base_url = self._base_url if isinstance(self._base_url, str) else self._base_url()
+            base_url = setting(self._base_url)
             self._client = httpx.Client(
                 base_url=base_url.rstrip("/"),
                 timeout=self._timeout,

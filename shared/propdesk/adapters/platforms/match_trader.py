@@ -39,11 +39,13 @@ from urllib.parse import quote
 
 from propdesk.adapters.platforms.http import (
     DEFAULT_RETRY,
-    AmbiguousOutcomeError,
     PlatformHttp,
+    Setting,
     StaticToken,
+    created_once,
+    setting,
 )
-from propdesk.adapters.platforms.wire import amount, price_or_none, rfc3339, side, utc_time
+from propdesk.adapters.platforms.wire import amount, oldest_first, price_or_none, rfc3339, side, utc_time
 from propdesk.platforms.normalize import closing_deal_id, opening_deal_id
 from propdesk.platforms.port import (
     AccountFigures,
@@ -54,7 +56,6 @@ from propdesk.platforms.port import (
     OpenPosition,
     PlatformName,
     PlatformRejectedError,
-    PlatformUnavailableError,
     TradingAccess,
     access_named,
 )
@@ -77,8 +78,6 @@ LOCKED_OUT = "TRADING_AND_LOGIN_DISABLED"  # never set by us; read as disabled
 PROP_STATUS = {TradingAccess.ENABLED: "ACTIVE", TradingAccess.DISABLED: "INACTIVE"}
 _ACTIVE_PREFIX = "ACTIVE"  # prop statuses like ACTIVE_PARTICIPATING_IN_CHALLENGE
 BALANCE_TYPES = "DEPOSIT,WITHDRAWAL"
-
-Setting = str | Callable[[], str]
 
 
 class MatchTraderPlatform:
@@ -139,7 +138,8 @@ class MatchTraderPlatform:
 
     def create_account(self, request: NewAccount) -> OpenedAccount:
         user, password = self._user(request)
-        try:
+
+        def create() -> OpenedAccount:
             created = self._http.call(
                 "POST",
                 "/v1/prop/accounts",
@@ -151,14 +151,13 @@ class MatchTraderPlatform:
                 },
                 unsafe=True,
             )
-        except AmbiguousOutcomeError as error:
+            return OpenedAccount(self._ref(created), self.server, password)
+
+        def look_up() -> OpenedAccount | None:
             found = self.find_account(request.reference, request.email)
-            if found is None:
-                raise PlatformUnavailableError(
-                    f"Match-Trader: opening {request.reference} may not have happened; try again later"
-                ) from error
-            return OpenedAccount(found.ref, self.server, password)
-        return OpenedAccount(self._ref(created), self.server, password)
+            return None if found is None else OpenedAccount(found.ref, self.server, password)
+
+        return created_once(create, look_up, f"Match-Trader: opening {request.reference}")
 
     def set_access(self, account: AccountRef, access: TradingAccess) -> None:
         wanted = ACCESS[access]
@@ -246,8 +245,7 @@ class MatchTraderPlatform:
         found += self._opens_of_closed(closed, still_open)
         found += self._closes(closed, still_open)
         found += self._balance_deals(self._ledgers(account, since, until))
-        in_window = [deal for deal in found if since <= deal.time < until]
-        return sorted(in_window, key=lambda deal: (deal.time, deal.kind != "open", deal.deal_id))
+        return oldest_first(found, since, until)
 
     def adjust_balance(self, account: AccountRef, amount_: Decimal, reference: str, comment: str) -> str:
         if amount_ == 0:
@@ -259,20 +257,15 @@ class MatchTraderPlatform:
         route = "/v1/deposits/manual" if amount_ > 0 else "/v1/withdrawals/manual"
         body = {
             **self._login(account),
-            "paymentGatewayUuid": _setting(self._gateway),
+            "paymentGatewayUuid": setting(self._gateway),
             "amount": abs(amount_),
             "comment": f"{comment} {tag}".strip(),
         }
-        try:
-            answer = self._http.call("POST", route, json_body=body, unsafe=True)
-        except AmbiguousOutcomeError as error:
-            booked = self._ledger_entry(account, tag)
-            if booked is None:
-                raise PlatformUnavailableError(
-                    f"Match-Trader: balance operation {reference} may not have happened; try again later"
-                ) from error
-            return booked
-        return str(answer["uuid"])
+        return created_once(
+            lambda: str(self._http.call("POST", route, json_body=body, unsafe=True)["uuid"]),
+            lambda: self._ledger_entry(account, tag),
+            f"Match-Trader: balance operation {reference}",
+        )
 
     # ---- reading ----
     def _user(self, request: NewAccount) -> tuple[dict[str, Any], str | None]:
@@ -286,15 +279,13 @@ class MatchTraderPlatform:
             "password": password,
             "personalDetails": {"firstname": request.first_name, "lastname": request.last_name},
         }
-        try:
-            return self._http.call("POST", "/v1/accounts", json_body=body, unsafe=True), password
-        except AmbiguousOutcomeError as error:
-            user = self._http.call("GET", path, missing_ok=True)
-            if user is None:
-                raise PlatformUnavailableError(
-                    "Match-Trader: creating the platform user may not have happened; try again later"
-                ) from error
-            return user, password  # created by the lost call: with the password it carried
+        # a user created by a lost call is found by its e-mail, with the password that call carried
+        created = created_once(
+            lambda: self._http.call("POST", "/v1/accounts", json_body=body, unsafe=True),
+            lambda: self._http.call("GET", path, missing_ok=True),
+            "Match-Trader: creating the platform user",
+        )
+        return created, password
 
     def _trading_account(self, account: AccountRef) -> dict[str, Any]:
         answer = self._http.call("GET", "/v1/trading-account", params=self._login(account))
@@ -350,7 +341,7 @@ class MatchTraderPlatform:
         )
 
     def _login(self, account: AccountRef) -> dict[str, str]:
-        return {"systemUuid": _setting(self._system_uuid), "login": account.login}
+        return {"systemUuid": setting(self._system_uuid), "login": account.login}
 
     def _position(self, raw: Mapping[str, Any]) -> OpenPosition:
         symbol = self._symbols.canonical(str(raw.get("symbol") or raw.get("alias") or ""))
@@ -461,7 +452,3 @@ def _reason(value: Any) -> str | None:
 
 def _same_email(found: Any, wanted: str) -> bool:
     return found is None or str(found).strip().lower() == wanted.strip().lower()
-
-
-def _setting(value: Setting) -> str:
-    return value if isinstance(value, str) else value()

@@ -41,7 +41,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -50,11 +49,24 @@ from typing import Any
 
 from propdesk.adapters.platforms.http import (
     DEFAULT_RETRY,
-    AmbiguousOutcomeError,
+    Credentials,
     PlatformHttp,
+    SessionLogin,
+    Setting,
     StaticToken,
+    created_once,
+    setting,
 )
-from propdesk.adapters.platforms.wire import amount, epoch_ms, price_or_none, rfc3339, side, utc_time
+from propdesk.adapters.platforms.wire import (
+    amount,
+    epoch_ms,
+    oldest_first,
+    opposite,
+    price_or_none,
+    rfc3339,
+    side,
+    utc_time,
+)
 from propdesk.platforms.normalize import closing_deal_id, opening_deal_id
 from propdesk.platforms.port import (
     AccountFigures,
@@ -65,8 +77,6 @@ from propdesk.platforms.port import (
     OpenPosition,
     PlatformName,
     PlatformRejectedError,
-    PlatformUnavailableError,
-    Side,
     TradingAccess,
     access_named,
 )
@@ -86,40 +96,28 @@ ACCESS = {
     TradingAccess.READ_ONLY: "RESTRICTED",
     TradingAccess.DISABLED: "SUSPENDED",
 }
-Credentials = Callable[[], Mapping[str, Any]]
 
 
-class JwtSession:
+class JwtSession(SessionLogin):
     """The service login's JWTs: signs in on first use, refreshes before the access token expires (within
     `margin`) and once after a 401, and signs in again when the refresh token is refused or expired."""
 
+    scheme = "Bearer"
+
     def __init__(self, credentials: Credentials, epoch: Callable[[], float], margin: Seconds = 300.0) -> None:
-        self._credentials = credentials
-        self._epoch = epoch
-        self._margin = margin
-        self._access = ""
+        super().__init__(credentials, epoch, margin)
         self._refresh = ""
-        self._lock = threading.Lock()
-        self._send: Callable[[str, str, Any], Any] | None = None
         self.sign_ins = 0
         self.refreshes = 0
 
-    def bind(self, send_once: Callable[[str, str, Any], Any]) -> None:
-        self._send = send_once
+    def _expires(self) -> float:
+        return _expires(self._token)
 
-    def headers(self) -> Mapping[str, str]:
-        with self._lock:
-            now = self._epoch()
-            if not self._access or _expires(self._access) - now < self._margin:
-                if self._refresh and _expires(self._refresh) - now > 0:
-                    self._refresh_tokens()
-                else:
-                    self._sign_in()
-            return {"Authorization": f"Bearer {self._access}"}
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._access = ""  # the next call refreshes (or signs in if the refresh token is gone)
+    def _renew(self, now: float) -> None:
+        if self._refresh and _expires(self._refresh) - now > 0:
+            self._refresh_tokens()
+        else:
+            self._sign_in()
 
     def _sign_in(self) -> None:
         credentials = self._credentials()
@@ -141,15 +139,10 @@ class JwtSession:
         self._store(answer)
         self.refreshes += 1
 
-    def _post(self, path: str, body: Mapping[str, str]) -> Any:
-        if self._send is None:
-            raise RuntimeError("JwtSession used before bind()")
-        return self._send("POST", path, dict(body))
-
     def _store(self, answer: Any) -> None:
         if not isinstance(answer, Mapping) or not answer.get("accessToken") or not answer.get("refreshToken"):
             raise PlatformRejectedError("TradeLocker: the token answer has no accessToken/refreshToken")
-        self._access, self._refresh = str(answer["accessToken"]), str(answer["refreshToken"])
+        self._token, self._refresh = str(answer["accessToken"]), str(answer["refreshToken"])
 
 
 class TradeLockerPlatform:
@@ -157,8 +150,8 @@ class TradeLockerPlatform:
 
     def __init__(
         self,
-        trading_url: str | Callable[[], str],
-        brand_url: str | Callable[[], str],
+        trading_url: Setting,
+        brand_url: Setting,
         credentials: Credentials,
         server: str,
         limiter: TokenBucket,
@@ -166,7 +159,7 @@ class TradeLockerPlatform:
         sleep: Sleeper,
         retry: RetryPolicy = DEFAULT_RETRY,
         timeout: Seconds = 10.0,
-        account_type: str | Callable[[], str] = "DEMO",
+        account_type: Setting = "DEMO",
         new_password: Callable[[], str] = lambda: secrets.token_urlsafe(12),
         symbols: SymbolMapping | None = None,
         forget_credentials: Callable[[], None] = lambda: None,
@@ -186,9 +179,7 @@ class TradeLockerPlatform:
             header="brand-api-key",
             forget=forget_credentials,
         )
-        self._brand = PlatformHttp(
-            "TradeLocker Brand API", brand_url, limiter, breaker, sleep, retry, timeout, brand_key
-        )
+        self._brand = self._trading.beside("TradeLocker Brand API", brand_url, brand_key)
         self._account_type = account_type
         self._new_password = new_password
         self._symbols = symbols or default_mapping(PLATFORM)
@@ -217,19 +208,19 @@ class TradeLockerPlatform:
             "accountName": request.reference,
             "groupId": request.group,
             "currency": request.currency,
-            "type": self._account_type if isinstance(self._account_type, str) else self._account_type(),
+            "type": setting(self._account_type),
             "initialBalance": request.initial_balance,
         }
-        try:
+
+        def create() -> OpenedAccount:
             created = self._brand.call("POST", "/v1/accounts", json_body=body, unsafe=True)
-        except AmbiguousOutcomeError as error:
+            return OpenedAccount(self._ref(created), self.server, password)
+
+        def look_up() -> OpenedAccount | None:
             found = self.find_account(request.reference, request.email)
-            if found is None:
-                raise PlatformUnavailableError(
-                    f"TradeLocker: opening {request.reference} may not have happened; try again later"
-                ) from error
-            return OpenedAccount(found.ref, self.server, password)
-        return OpenedAccount(self._ref(created), self.server, password)
+            return None if found is None else OpenedAccount(found.ref, self.server, password)
+
+        return created_once(create, look_up, f"TradeLocker: opening {request.reference}")
 
     def set_access(self, account: AccountRef, access: TradingAccess) -> None:
         path = f"/v1/accounts/{account.platform_account_id}"
@@ -254,16 +245,11 @@ class TradeLockerPlatform:
             "externalId": reference,
         }
         path = f"/v1/accounts/{account.platform_account_id}/balance"
-        try:
-            answer = self._brand.call("POST", path, json_body=body, unsafe=True)
-        except AmbiguousOutcomeError as error:
-            booked = self._balance_operation(account, reference)
-            if booked is None:
-                raise PlatformUnavailableError(
-                    f"TradeLocker: balance operation {reference} may not have happened; try again later"
-                ) from error
-            return booked
-        return str(answer["operationId"])
+        return created_once(
+            lambda: str(self._brand.call("POST", path, json_body=body, unsafe=True)["operationId"]),
+            lambda: self._balance_operation(account, reference),
+            f"TradeLocker: balance operation {reference}",
+        )
 
     # ---- trading (public API) ----
     def close_all_positions(self, account: AccountRef) -> list[Deal]:
@@ -314,8 +300,7 @@ class TradeLockerPlatform:
             account, since - self._partial_lookback, self._clock() + timedelta(minutes=1), still_open
         )
         balance = self._balance_deals(self._balance_operations(account, since, until))
-        found = [deal for deal in [*trades, *balance] if since <= deal.time < until]
-        return sorted(found, key=lambda deal: (deal.time, deal.kind != "open", deal.deal_id))
+        return oldest_first([*trades, *balance], since, until)
 
     # ---- reading ----
     def _user(self, request: NewAccount) -> tuple[Mapping[str, Any], str | None]:
@@ -329,15 +314,12 @@ class TradeLockerPlatform:
             "firstName": request.first_name,
             "lastName": request.last_name,
         }
-        try:
-            return self._brand.call("POST", "/v1/users", json_body=body, unsafe=True), password
-        except AmbiguousOutcomeError as error:
-            user = self._brand.call("GET", "/v1/users", params={"email": request.email}, missing_ok=True)
-            if user is None:
-                raise PlatformUnavailableError(
-                    "TradeLocker: creating the user may not have happened; try again later"
-                ) from error
-            return user, password
+        created = created_once(
+            lambda: self._brand.call("POST", "/v1/users", json_body=body, unsafe=True),
+            lambda: self._brand.call("GET", "/v1/users", params={"email": request.email}, missing_ok=True),
+            "TradeLocker: creating the user",
+        )
+        return created, password
 
     def _deals(
         self, account: AccountRef, since: datetime, until: datetime, still_open: set[str]
@@ -386,7 +368,7 @@ class TradeLockerPlatform:
                     time=_fill_time(last),
                     position_id=position_id,
                     symbol=symbol,
-                    side=_opposite(side(last.get("side"))),
+                    side=opposite(side(last.get("side"))),
                     volume=self._symbols.to_lots(symbol, volume),
                     price=amount(last.get("avgPrice"), Decimal(0)),
                     profit=profits.get(position_id, Decimal(0)),
@@ -509,10 +491,6 @@ def _is_open(value: Any) -> bool:
 
 def _fill_time(fill: Mapping[str, Any]) -> datetime:
     return utc_time(fill.get("lastModified") or fill.get("createdDate"), "order time")
-
-
-def _opposite(value: Side) -> Side:
-    return "sell" if value == "buy" else "buy"
 
 
 def _reason(order_type: Any) -> str:

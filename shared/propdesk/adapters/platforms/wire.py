@@ -1,13 +1,15 @@
 """Reading platforms' JSON: times (RFC 3339 text or epoch milliseconds, always to UTC), amounts (`Decimal`,
-never float), sides; and writing times as RFC 3339 in UTC with milliseconds."""
+never float), sides; writing times as RFC 3339 in UTC with milliseconds; and the order a window of deals is
+answered in."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from propdesk.platforms.port import PlatformRejectedError, Side
+from propdesk.platforms.port import Deal, PlatformRejectedError, Side
 
 
 def utc_time(value: Any, what: str = "time") -> datetime:
@@ -61,3 +63,14 @@ def side(value: Any) -> Side:
     if text in ("sell", "short"):
         return "sell"
     raise PlatformRejectedError(f"the platform sent an unknown side: {value!r}")
+
+
+def opposite(value: Side) -> Side:
+    return "sell" if value == "buy" else "buy"
+
+
+def oldest_first(deals: Iterable[Deal], since: datetime, until: datetime) -> list[Deal]:
+    """The deals booked in [since, until), oldest first; at one instant an open before what follows it, then
+    by deal id (so the order never depends on the order the platform answered in)."""
+    found = [deal for deal in deals if since <= deal.time < until]
+    return sorted(found, key=lambda deal: (deal.time, deal.kind != "open", deal.deal_id))

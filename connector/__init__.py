@@ -1,0 +1,1 @@
+"""The connector service: the long-lived platform connections (docs/connector.md)."""
