@@ -25,6 +25,7 @@ firm, as a run that timed out ended without the decision.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -262,9 +263,12 @@ class Progressions:
                 "decision again",
                 "decision",
             ) from failure
+        resumed = self._saved(decided, lambda current: current.resumed())
         if not delivered:
-            self._publisher.publish([self._stale_resume_alert(decided)])
-        return self._saved(decided, lambda current: current.resumed())
+            # advisory: the decision is stored, audited and its token settled whether or not this goes out
+            with contextlib.suppress(Exception):
+                self._publisher.publish([self._stale_resume_alert(decided)])
+        return resumed
 
     # ---- open: the next account, on the platform and here
     def open_next(self, account_id: str, passed_at: datetime, now: datetime) -> Progression:
