@@ -1,7 +1,8 @@
 """SQS queue fed by the EventBridge rule `purchase.completed | account.warning | account.breached |
-account.passed | kyc.* | payout.*` (DLQ after 5 receives, alarmed). Each message is one EventBridge event:
-the trader's address is looked up in the user pool, the template rendered (propdesk.mail) and the message sent
-through SES, at most once per event id and template (`propdesk.services.mailer`).
+account.passed | account.phase_started | account.funded | kyc.* | payout.*` (DLQ after 5 receives,
+alarmed). Each message is one EventBridge event: the trader's address is looked up in the user pool, the
+template rendered (propdesk.mail) and the message sent through SES, at most once per event id and template
+(`propdesk.services.mailer`).
 
 Partial batch responses: a message whose send failed (SES or the user pool unavailable) is reported in
 `batchItemFailures` and comes back after the visibility timeout; the others are deleted. Logs name the event

@@ -3,7 +3,9 @@
 - `GET /v1/accounts/{id}/chain` (the account's trader; staff with `read_accounts`): the account's stage and
   phase, the programs still ahead, the accounts before it and, once it passed, what it continues in;
 - `POST /v1/staff/accounts/{id}/progression-review` (risk, admin): approve or reject the passed account's
-  next account, with a reason; audited; resumes the waiting progression workflow.
+  next account, with a reason; audited; resumes the waiting progression workflow. When the resume fails
+  the decision stays stored and the answer is 503 (Retry-After): the same decision sent again resumes the
+  workflow (nothing is decided or audited twice); a different decision is 409.
 
 Another trader's account answers 404, exactly like a missing one. Reviews are rate limited per staff member.
 """
@@ -19,9 +21,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.access import readable_account
 from propdesk.config import ProgressionApiSettings
 from propdesk.http.app import build_rest_app, resolve
+from propdesk.http.errors import answer_unavailable
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import progression as schema
 from propdesk.http.views import account_view
+from propdesk.life.ports import ResumePendingError
 from propdesk.observability import observe
 
 if TYPE_CHECKING:
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from propdesk.services.rate_limits import RateLimiter
 
 app = build_rest_app()
+answer_unavailable(app, ResumePendingError)
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def review_progression(call: Call, account_id: str) -> schema.ProgressionReviewe
         account_id=account_id,
         next_account_id=decided.next_account_id,
         decision=request.decision,
-        actor=call.caller.actor,
+        actor=decided.reviewed_by or call.caller.actor,  # a repeated decision names who made it
         at=call.now,
     )
 

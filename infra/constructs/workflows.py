@@ -3,8 +3,8 @@
 Input `{"trader_id", "need": {"kind": "funded" | "payout", "reference": <account or payout id>}}`; output
 `{"trader_id", "need", "outcome"}` with `outcome` `approved`, `declined` or `expired` (a run that cannot
 proceed fails instead). A parent workflow runs it to its end with `kyc_gate_task` (StartExecution `.sync:2`)
-and branches on `outcome`; until the progression workflow does that for the funded stage, a passed
-evaluation (`account.passed`) starts it here.
+and branches on `outcome`: the progression workflow for the funded stage, the payout workflow for a payout.
+Nothing else starts it.
 
     OpenCase ──open──► WaitForConclusion (.waitForTaskToken) ──resumed──► RecordConclusion ──► KycConcluded
       │  ▲  concluded ─────────────────────────────────────────────────────▲        │ (reopened meanwhile)
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -38,7 +37,6 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.data import Data
-from infra.constructs.events import EVENT_SOURCE
 from infra.constructs.functions import (
     FunctionFactory,
     FunctionSpec,
@@ -53,7 +51,6 @@ from infra.constructs.kyc import (
     kyc_state_machine_arn,
 )
 from infra.constructs.publishing import grant_publish
-from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
 from infra.nag import acknowledge, logical_id
 
@@ -166,37 +163,9 @@ class Workflows(Construct):
             "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions.",
         )
 
-        start_dlq = new_dead_letter_queue(
-            self, "KycStartDlq", config, "kyc-start", "account.passed events that could not start KYC"
-        )
-        self.dead_letter_queues: dict[str, sqs.Queue] = {"kyc-start": start_dlq}
-        # Until the progression workflow calls the gate for the funded stage, a passed evaluation starts it
-        # (a redelivered or a second passed evaluation joins the trader's one case).
-        events.Rule(
-            self,
-            "KycOnAccountPassed",
-            rule_name=config.resource_name("kyc-on-account-passed"),
-            description="propdesk: a passed evaluation runs the trader's KYC gate for the funded stage",
-            event_bus=bus,
-            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["account.passed"]),
-            targets=[
-                targets.SfnStateMachine(
-                    self.kyc,
-                    input=events.RuleTargetInput.from_object(
-                        {
-                            "trader_id": events.EventField.from_path("$.detail.trader_id"),
-                            "need": {
-                                "kind": "funded",
-                                "reference": events.EventField.from_path("$.detail.account_id"),
-                            },
-                        }
-                    ),
-                    dead_letter_queue=start_dlq,
-                    retry_attempts=8,
-                    max_event_age=Duration.hours(24),
-                )
-            ],
-        )
+        # Nothing on the bus starts the gate: the workflows that need it (progression for the funded stage,
+        # payouts) run it to its end themselves.
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
 
     def kyc_gate(
         self, scope: Construct, construct_id: str, kind: str, reference_path: str, **options: str

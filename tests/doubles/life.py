@@ -97,10 +97,25 @@ class InMemoryLifeAccounts:
 
 @dataclass
 class RecordingCallback:
+    """Step Functions' task tokens as the workflow sees them: a token resumes its task once (`succeeded`);
+    a used or `expired` token answers False. `fail_next` sends fail before reaching the service;
+    `lose_answer_next` sends resume the task but their answer is lost (they raise)."""
+
     succeeded: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    expired: set[str] = field(default_factory=set)
+    fail_next: int = 0
+    lose_answer_next: int = 0
 
     def succeed(self, task_token: str, output: Any) -> bool:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("the workflow service is unreachable")
+        if task_token in self.expired or any(token == task_token for token, _ in self.succeeded):
+            return False
         self.succeeded.append((task_token, dict(output)))
+        if self.lose_answer_next:
+            self.lose_answer_next -= 1
+            raise ConnectionError("the answer was lost on the way back")
         return True
 
     def fail(self, task_token: str, error: str, cause: str) -> bool:

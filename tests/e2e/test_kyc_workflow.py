@@ -1,8 +1,9 @@
 """KYC end to end in the local cloud, with the provider faked (its API, hosted page and signed webhooks):
 
-- a passed evaluation (`account.passed` on the bus) runs the KYC gate; the trader finds the verification URL
-  through `GET /v1/me/kyc`, the provider asks for a resubmission, a new attempt's URL appears, the approval
-  concludes the case, the gate succeeds with `approved` and `kyc.approved` reaches the trader's notifications;
+- the KYC gate run for a trader's funded stage (as the progression workflow runs it; nothing on the bus
+  starts it); the trader finds the verification URL through `GET /v1/me/kyc`, the provider asks for a
+  resubmission, a new attempt's URL appears, the approval concludes the case, the gate succeeds with
+  `approved` and `kyc.approved` reaches the trader's notifications;
 - another workflow (standing in for the progression or payout workflow) runs the gate to its end with
   `startExecution.sync:2`; the provider asks for a manual review, staff approve through the API (audited)
   and the parent workflow goes on with `approved`."""
@@ -13,13 +14,12 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from scripts.local_cloud.seed import ensure_user
-from tests.e2e.harness import DeployedStack, bind_data_layer, eventually, publish
+from tests.e2e.harness import DeployedStack, bind_data_layer, eventually
 
 # The first test also pays for the session's deployment; on a busy machine each function's first call takes
 # tens of seconds (its code and the layer are unpacked), and this flow reaches a dozen functions.
@@ -90,15 +90,13 @@ def executions_for(stack: DeployedStack, trader_id: str, status: str) -> list[di
 
 
 def test_a_trader_resubmits_then_is_approved_and_kyc_approved_is_published(stack: DeployedStack) -> None:
-    from propdesk.domain_events import AccountPassed
-
     bind_data_layer(stack)
     trader_id, trader = new_trader(stack)
     account_id = f"e2e-kyc-{uuid.uuid4().hex[:8]}"
-    publish(stack, AccountPassed(
-        event_id=uuid.uuid4().hex, occurred_at=datetime.now(UTC), account_id=account_id, trader_id=trader_id,
-        program_id="two-step-100k-phase-2", program_version=1, metrics={},
-    ))  # fmt: skip
+    stack.client("stepfunctions").start_execution(
+        stateMachineArn=stack.outputs["KycStateMachineArn"],
+        input=json.dumps({"trader_id": trader_id, "need": {"kind": "funded", "reference": account_id}}),
+    )
 
     def attempt(number: int) -> dict[str, Any] | None:
         mine = my_kyc_once_answered(stack, trader)

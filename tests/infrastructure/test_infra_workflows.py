@@ -147,28 +147,23 @@ def test_task_errors_are_tried_again_then_caught_only_as_states_all(kyc: dict[st
             assert kyc["States"][task["Catch"][0]["Next"]]["Type"] == "Fail"
 
 
-def test_a_passed_evaluation_runs_the_gate_for_the_funded_stage_of_its_account(
+def test_nothing_on_the_bus_starts_the_gate_only_the_workflows_that_need_it(
     synthesized: Synthesized,
 ) -> None:
-    machine_id = next(iter(synthesized.of_type("AWS::StepFunctions::StateMachine")))
-    rules = [
-        rule["Properties"]
+    (kyc_id,) = [
+        logical
+        for logical in synthesized.of_type("AWS::StepFunctions::StateMachine")
+        if logical.startswith("WorkflowsKyc")
+    ]
+    targets = [
+        json.dumps(target["Arn"])
         for rule in synthesized.of_type("AWS::Events::Rule").values()
-        if rule["Properties"]["Targets"][0]["Arn"] == {"Ref": machine_id}
+        for target in rule["Properties"].get("Targets", [])
     ]
 
-    assert len(rules) == 1
-    assert rules[0]["EventPattern"] == {"source": ["propdesk"], "detail-type": ["account.passed"]}
-    transformer = rules[0]["Targets"][0]["InputTransformer"]
-    assert transformer["InputPathsMap"] == {
-        "detail-trader_id": "$.detail.trader_id",
-        "detail-account_id": "$.detail.account_id",
-    }
-    assert json.loads(
-        transformer["InputTemplate"]
-        .replace("<detail-trader_id>", '"T"')
-        .replace("<detail-account_id>", '"A"')
-    ) == {"trader_id": "T", "need": {"kind": "funded", "reference": "A"}}
+    assert targets and not [
+        arn for arn in targets if kyc_id in arn
+    ]  # the progression (funded stage) and payout workflows run it with .sync
 
 
 def test_another_workflow_runs_the_gate_to_its_end_and_branches_on_its_outcome() -> None:

@@ -220,6 +220,53 @@ def test_a_review_parks_the_token_and_the_staff_route_resumes_it_with_an_audit_e
     assert (entry.action, entry.actor) == ("progression.reviewed", "risk-officer-1")
 
 
+def test_a_resume_that_failed_answers_503_and_the_same_review_sent_again_resumes_once(
+    fresh_tables: TableNames,
+) -> None:
+    desk = Desk()
+    ProgressionRepository().create(
+        replace(progression(), review="required", next_program_id="two-step-100k-funded", stage="funded")
+    )
+    progression_review.process(
+        {"account_id": "acc-1", "passed_at": PASSED_AT.isoformat(), "task_token": "token-1"},
+        CONTEXT,
+        desk.deps(),
+    )
+    deps = progression_api.Dependencies(
+        desk.service(), AccountRepository(), RateLimiter(DynamoWindowCounter()), desk.clock
+    )
+
+    def review() -> dict[str, Any]:
+        return progression_api.process(
+            rest_request(
+                "get_account",
+                method="POST",
+                path="/v1/staff/accounts/acc-1/progression-review",
+                path_parameters={"account_id": "acc-1"},
+                body=json.dumps({"decision": "approved", "reason": "consistent trading"}),
+                claims={"sub": "risk-officer-1", "cognito:groups": "risk"},
+            ),
+            CONTEXT,
+            deps,
+        )
+
+    desk.callback.fail_next = 1
+    failed = review()
+    assert failed["statusCode"] == 503, failed["body"]
+    assert json.loads(failed["body"])["error"]["code"] == "workflow_resume_pending"
+    assert failed["multiValueHeaders"]["Retry-After"]
+    stored = ProgressionRepository().latest_for("acc-1")
+    assert stored is not None and (stored.review, stored.task_token) == ("approved", "token-1")
+
+    again = review()
+
+    assert again["statusCode"] == 200, again["body"]
+    assert desk.callback.succeeded == [("token-1", {"decision": "approved"})]
+    assert len(AuditLog().for_subject("ACCOUNT#acc-1").items) == 1
+    resumed = ProgressionRepository().latest_for("acc-1")
+    assert resumed is not None and resumed.task_token is None
+
+
 def test_the_chain_route_shows_the_phase_the_programs_ahead_and_the_account_before(
     fresh_tables: TableNames,
 ) -> None:

@@ -257,7 +257,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Approve or reject a passed account's next phase or funded account (risk), with a reason; audited",
         "Staff", Access.SIGNED_IN, progression.ProgressionReviewed, body=progression.ProgressionReviewRequest,
         permission=Permission.REVIEW_PROGRESSIONS, rate_limit=STAFF_WRITES, finds="account_id",
-        other_errors=(409,),  # not waiting for a review (none needed, decided already)
+        other_errors=(409, 503),  # not waiting (none needed, decided otherwise); resume failed, send again
     ),
     Operation(
         "POST", STAFF_ACCOUNT + "/breach-overrides", "staff_api", "overrideBreach",

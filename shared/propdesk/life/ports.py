@@ -7,8 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from propdesk.errors import DomainError
 from propdesk.life.progression import Progression
 from propdesk.records import Account, AuditEntry, ProgramSummary, ProgramVersion
+
+
+class ResumePendingError(DomainError):
+    """A staff decision is stored, but resuming the workflow with it failed (the workflow service
+    unreachable): the same decision sent again resumes it."""
+
+    code = "workflow_resume_pending"
 
 
 class ProgressionStore(Protocol):

@@ -24,7 +24,8 @@ from propdesk.records import Account, ProgramVersion
 # staff member refused the progression (nothing is opened).
 ProgressionStatus = Literal["planned", "opened", "done", "rejected"]
 # none: the next program needs no review; required: it does, not asked yet; waiting: a staff member decides
-# (the workflow holds a task token); approved / rejected: decided.
+# (the workflow holds a task token); approved / rejected: decided (the token is kept until the workflow has
+# been resumed with the decision).
 ReviewState = Literal["none", "required", "waiting", "approved", "rejected"]
 ReviewDecision = Literal["approved", "rejected"]
 
@@ -84,15 +85,24 @@ class Progression:
         return replace(self, review="waiting", task_token=task_token, updated_at=at)
 
     def decided(self, decision: ReviewDecision, by: str, reason: str, at: datetime) -> Progression:
+        """The decision, stored before the workflow is resumed: the task token stays until the resume is
+        confirmed (`resumed`), so a resume that failed can be sent again with the same token."""
         return replace(
             self,
             review=decision,
             reviewed_by=by,
             review_reason=reason,
-            task_token=None,
             status="rejected" if decision == "rejected" else self.status,
             updated_at=at,
         )
+
+    @property
+    def resume_pending(self) -> bool:
+        """Decided, but the workflow has not been told yet (its token is still held)."""
+        return self.review in ("approved", "rejected") and self.task_token is not None
+
+    def resumed(self) -> Progression:
+        return replace(self, task_token=None)
 
     def opened(self, login: PlatformLogin, at: datetime) -> Progression:
         return replace(self, status="opened", login=login, updated_at=at)

@@ -13,10 +13,19 @@ Every step may run again (a redelivered event, a retried task) and does nothing 
 created once per key, the next account's id and platform reference derive from the key, events have stable
 ids. A second workflow run for the same key (`account.passed` delivered twice) finds the record owned by
 the first and stops (`duplicate`).
+
+A staff decision is never lost nor applied twice: it is stored (and audited) before the workflow is resumed,
+and the task token stays on the record until Step Functions confirmed the resume. A resume that failed
+(`ResumePendingError`, a 503 for the staff route) is sent again by the same request repeated, which finds
+the same decision stored and only resumes (nothing saved or audited again); a different decision is a
+conflict. The waiting step, run again, resumes at once with the stored decision. A token Step Functions no
+longer knows (the run was resumed by an earlier try, or its wait timed out) clears the token and alerts the
+firm, as a run that timed out ended without the decision.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,7 +43,7 @@ from propdesk.domain_events import (
 )
 from propdesk.errors import ConflictError, NotFoundError
 from propdesk.life.chain import MAX_STEPS, ChainError, ChainStep, walk
-from propdesk.life.ports import Accounts, AuditTrail, ProgramDocuments, ProgressionStore
+from propdesk.life.ports import Accounts, AuditTrail, ProgramDocuments, ProgressionStore, ResumePendingError
 from propdesk.life.progression import (
     PlatformLogin,
     Progression,
@@ -186,20 +195,34 @@ class Progressions:
         """Park `task_token` on the progression; resume at once when it is decided already."""
         for _ in range(_SAVE_ATTEMPTS):
             found = self._required(account_id, passed_at)
-            if found.review in ("approved", "rejected", "none"):
-                decision: ReviewDecision = "rejected" if found.review == "rejected" else "approved"
-                self._resume(task_token, decision)
-                return f"decided already: {decision}"
+            if found.review == "none":
+                self._resume(task_token, "approved")
+                return "no review needed"
+            if found.review in ("approved", "rejected"):
+                parked = replace(found, task_token=task_token, updated_at=now)
+                if not self._store.save(parked, found):
+                    continue
+                try:
+                    self._resume_decided(parked)
+                except ResumePendingError:  # staff sending the decision again resumes this run
+                    self._publisher.publish([self._review_alert(found, now)])
+                    return f"decided already ({found.review}); the resume failed and waits for a retry"
+                return f"decided already: {found.review}"
             if self._store.save(found.waiting_for(task_token, now), found):
                 self._publisher.publish([self._review_alert(found, now)])
                 return "waiting for a staff review"
         raise ProgressionNotReadyError(f"progression of {account_id} kept changing")
 
     def review(self, command: ReviewProgression) -> Progression:
-        """A staff member's decision on the account's waiting progression, audited; resumes the workflow."""
+        """A staff member's decision on the account's waiting progression, audited; resumes the workflow.
+        The same decision again (a retry) only resumes a workflow not resumed yet; another one conflicts."""
         found = self._store.latest_for(command.account_id)
         if found is None:
             raise NotFoundError(f"account {command.account_id} has no progression", "account_id")
+        if found.review in ("approved", "rejected"):
+            if found.review != command.decision:
+                raise ConflictError(f"this progression was {found.review} already", "decision")
+            return self._resume_decided(found) if found.resume_pending else found
         if found.review not in ("required", "waiting"):
             raise ConflictError(f"this progression is not waiting for a review ({found.review})", "decision")
         decided = found.decided(command.decision, command.by.actor, command.reason, command.at)
@@ -223,9 +246,29 @@ class Progressions:
                     },
                 )
             )
-        if found.task_token:
-            self._resume(found.task_token, command.decision)
-        return decided
+        return self._resume_decided(decided) if decided.resume_pending else decided
+
+    def _resume_decided(self, decided: Progression) -> Progression:
+        """Send the stored decision to the waiting run, then forget its token. Raises ResumePendingError
+        (the token kept) when the resume failed."""
+        assert decided.task_token is not None and decided.review in ("approved", "rejected")
+        decision: ReviewDecision = "rejected" if decided.review == "rejected" else "approved"
+        try:
+            delivered = self._resume(decided.task_token, decision)
+        except ProgressionNotReadyError:
+            raise
+        except Exception as failure:  # the workflow service unreachable, throttled: the caller retries
+            raise ResumePendingError(
+                f"the decision ({decision}) is stored, but the workflow could not be resumed: send the same "
+                "decision again",
+                "decision",
+            ) from failure
+        resumed = self._saved(decided, lambda current: current.resumed())
+        if not delivered:
+            # advisory: the decision is stored, audited and its token settled whether or not this goes out
+            with contextlib.suppress(Exception):
+                self._publisher.publish([self._stale_resume_alert(decided)])
+        return resumed
 
     # ---- open: the next account, on the platform and here
     def open_next(self, account_id: str, passed_at: datetime, now: datetime) -> Progression:
@@ -364,10 +407,25 @@ class Progressions:
             platform_credentials(letter, self._login_mail.firm),
         )
 
-    def _resume(self, task_token: str, decision: ReviewDecision) -> None:
+    def _resume(self, task_token: str, decision: ReviewDecision) -> bool:
+        """False: Step Functions no longer knows the token (resumed already, or the wait timed out)."""
         if self._callback is None:
             raise ProgressionNotReadyError("resuming the workflow needs its callback")
-        self._callback.succeed(task_token, {"decision": decision})  # False: resumed already, timed out
+        return self._callback.succeed(task_token, {"decision": decision})
+
+    def _stale_resume_alert(self, found: Progression) -> DomainEvent:
+        return FirmAlert(
+            event_id=stable_id("firm.alert", "progression-resume-stale", found.key),
+            occurred_at=found.updated_at,
+            severity="warning",
+            subject=f"Account {found.account_id}: progression {found.review}, but no run was waiting",
+            message=(
+                f"the decision is stored, but workflow run {found.owner} was no longer waiting for it "
+                "(resumed by an earlier try, or its review wait timed out); if the run ended, account "
+                f"{found.next_account_id} was not opened and the progression needs a new run"
+            ),
+            trader_id=found.trader_id,
+        )
 
     def _close_old(self, found: Progression, now: datetime) -> DomainEvent:
         return AccountDisableRequested(

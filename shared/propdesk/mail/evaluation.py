@@ -1,5 +1,6 @@
 """An evaluation's milestones: a loss limit 80% used, a breach (what the rule says, the figures, when, on the
-trader's clock), a phase passed, the evaluation passed (funded)."""
+trader's clock), a phase passed, the evaluation passed (funded), and the next account open (the next phase's,
+or the funded one)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from decimal import Decimal
 
 from propdesk.mail.formatting import exact_money, local_time, percent, rule_name
 from propdesk.mail.letter import Firm, Letter, Template
+from propdesk.mail.purchases import PLATFORM_NAMES
 from propdesk.ports import EmailContent
 
 WARNING = Template("limit_warning", 1)
 BREACH = Template("breach", 1)
 PHASE_PASSED = Template("phase_passed", 1)
 FUNDED = Template("funded", 1)
+PHASE_STARTED = Template("phase_started", 1)
+FUNDED_ACCOUNT = Template("funded_account_opened", 1)
 
 BREACH_EFFECTS = {
     "fail": "The account has failed: trading on it is disabled.",
@@ -138,4 +142,65 @@ def funded(passed: Funded, firm: Firm) -> EmailContent:
             "approved, your funded account is opened and its login is sent to you."
         )
         .render(firm)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NextAccount:
+    """The account a passed one continues in: where and how to log in (never a password: that is in the
+    platform login e-mail sent when the account was created), and the account it replaces."""
+
+    account_id: str
+    previous_account_id: str
+    program_name: str
+    phase: int
+    platform: str
+    server: str
+    login: str
+
+
+def phase_started(opened: NextAccount, firm: Firm) -> EmailContent:
+    platform = PLATFORM_NAMES.get(opened.platform, opened.platform)
+    return (
+        Letter(PHASE_STARTED, f"Your {opened.program_name} account {opened.account_id} is open")
+        .para(
+            f"Your next phase has started: account {opened.account_id} ({opened.program_name}, phase "
+            f"{opened.phase}) is open on {platform} with a fresh balance."
+        )
+        .facts(_next_account_facts(opened, platform))
+        .para(_login_and_previous(opened, platform))
+        .render(firm)
+    )
+
+
+def funded_account_opened(opened: NextAccount, firm: Firm) -> EmailContent:
+    platform = PLATFORM_NAMES.get(opened.platform, opened.platform)
+    return (
+        Letter(FUNDED_ACCOUNT, f"Your funded account {opened.account_id} is open")
+        .para(
+            f"Congratulations: your funded account {opened.account_id} ({opened.program_name}) is open on "
+            f"{platform}. Trade it under the funded program's rules; your share of its profits can be paid "
+            "out under the firm's payout policy."
+        )
+        .facts(_next_account_facts(opened, platform))
+        .para(_login_and_previous(opened, platform))
+        .render(firm)
+    )
+
+
+def _next_account_facts(opened: NextAccount, platform: str) -> list[tuple[str, str]]:
+    return [
+        ("Account", opened.account_id),
+        ("Program", opened.program_name),
+        ("Platform", platform),
+        ("Server", opened.server),
+        ("Login", opened.login),
+    ]
+
+
+def _login_and_previous(opened: NextAccount, platform: str) -> str:
+    return (
+        f'Your password came in a separate e-mail, "Your {platform} login for account {opened.account_id}". '
+        f"Account {opened.previous_account_id} is now closed for trading; its history stays in your "
+        "dashboard."
     )

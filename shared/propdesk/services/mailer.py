@@ -7,8 +7,9 @@ redelivered event is not mailed twice, while a send that failed is retried with 
 
 Events mailed: `purchase.completed` (receipt), `account.warning` (a loss limit 80% used), `account.breached`
 (effects fail, pause, exclude_profit; a `flag` is for the firm's review only), `account.passed` (phase passed,
-or funded after the last phase), `kyc.requested` (the provider's link), `kyc.resubmission_requested`,
-`kyc.approved`, `kyc.declined`, `payout.*`.
+or funded after the last phase), `account.phase_started` and `account.funded` (the next account is open: its
+server and login; the password went out in the login e-mail when it was created), `kyc.requested` (the
+provider's link), `kyc.resubmission_requested`, `kyc.approved`, `kyc.declined`, `payout.*`.
 `account.provisioned` is not: provisioning mails the platform login itself, as only it ever holds the
 one-time password.
 """
@@ -117,6 +118,8 @@ class Mailer:
                 return evaluation.breach(notice, zone, firm)
             case events.AccountPassed():
                 return self._passed(event)
+            case events.AccountPhaseStarted() | events.AccountFunded():
+                return self._opened(event)
             case events.KycRequested():
                 return kyc.kyc_requested(kyc.KycStep(None, event.url), event.resubmission, firm)
             case events.KycResubmissionRequested():
@@ -142,6 +145,17 @@ class Mailer:
             passed = evaluation.PhasePassed(event.account_id, name, self._program_name(str(next_id)))
             return evaluation.phase_passed(passed, self._firm)
         return evaluation.funded(evaluation.Funded(event.account_id, name), self._firm)
+
+    def _opened(self, event: events.AccountContinued) -> EmailContent:
+        version = self._programs.get_version(event.program_id, event.program_version)
+        name = version.document.get("name") if version else None
+        opened = evaluation.NextAccount(
+            event.account_id, event.previous_account_id, str(name or self._program_name(event.program_id)),
+            event.phase, event.platform, event.server, event.login,
+        )  # fmt: skip
+        if isinstance(event, events.AccountFunded):
+            return evaluation.funded_account_opened(opened, self._firm)
+        return evaluation.phase_started(opened, self._firm)
 
     def _account(self, account_id: str) -> Account:
         account = self._accounts.get(account_id)

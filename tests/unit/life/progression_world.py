@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from propdesk.access import Identity
 from propdesk.catalogue import demo_programs
+from propdesk.life.progression import Progression
 from propdesk.life.workflow import Passed, Progressions, ReviewProgression
 from propdesk.mail.delivery import OnceOnlyMail
 from propdesk.mail.letter import Firm
@@ -116,13 +117,15 @@ class LifeWorld:
     def opened_accounts(self) -> list[Account]:
         return [a for a in self.accounts.accounts.values() if a.account_id.startswith("acc_")]
 
-    def review(self, decision: str = "approved", account_id: str = "acc-1") -> None:
-        self.service.review(
+    def review(
+        self, decision: str = "approved", account_id: str = "acc-1", by: str = "risk-officer"
+    ) -> Progression:
+        return self.service.review(
             ReviewProgression(
                 account_id,
                 "approved" if decision == "approved" else "rejected",
                 "checked the trading",
-                Identity("risk-officer", frozenset({"risk"})),
+                Identity(by, frozenset({"risk"})),
                 NOW,
             )
         )

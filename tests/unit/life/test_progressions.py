@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propdesk.domain_events import AccountDisableRequested, AccountFunded, AccountPhaseStarted
 from propdesk.errors import ConflictError, NotFoundError
+from propdesk.life.ports import ResumePendingError
 from propdesk.life.progression import next_account_id, progression_key
 from propdesk.life.workflow import Passed, ProgressionNotReadyError
 
@@ -208,6 +209,137 @@ def test_a_review_step_run_again_after_the_decision_resumes_at_once() -> None:
     world.service.await_review("acc-1", PASSED_AT, "token-2", NOW)
 
     assert world.callback.succeeded == [("token-2", {"decision": "approved"})]
+
+
+def waiting_for_review() -> LifeWorld:
+    world = LifeWorld()
+    world.passed_account("three-step-100k-phase-3")
+    world.service.start(world.passed(), NOW)
+    world.service.await_review("acc-1", PASSED_AT, "token-1", NOW)
+    return world
+
+
+def test_a_resume_that_failed_keeps_the_decision_and_the_same_decision_sent_again_resumes_once() -> None:
+    world = waiting_for_review()
+    world.callback.fail_next = 1
+
+    with pytest.raises(ResumePendingError):
+        world.review("approved")
+    stored = world.store.latest_for("acc-1")
+    assert stored is not None and (stored.review, stored.task_token) == ("approved", "token-1")
+    assert world.callback.succeeded == []
+
+    again = world.review("approved", by="another-officer")
+
+    assert world.callback.succeeded == [("token-1", {"decision": "approved"})]
+    assert (again.reviewed_by, again.task_token) == ("risk-officer", None)
+    assert len(world.audit.entries) == 1  # decided and audited once
+    assert world.service.open_next("acc-1", PASSED_AT, NOW).status == "opened"
+
+
+def test_a_failed_resume_cannot_be_turned_into_the_other_decision() -> None:
+    world = waiting_for_review()
+    world.callback.fail_next = 1
+    with pytest.raises(ResumePendingError):
+        world.review("approved")
+
+    with pytest.raises(ConflictError, match="approved already"):
+        world.review("rejected")
+    assert world.callback.succeeded == []
+    world.review("approved")
+    assert world.callback.succeeded == [("token-1", {"decision": "approved"})]
+
+
+def test_a_decision_repeated_after_the_workflow_resumed_changes_nothing() -> None:
+    world = waiting_for_review()
+    world.review("approved")
+
+    world.review("approved")
+    world.review("approved")
+
+    assert world.callback.succeeded == [("token-1", {"decision": "approved"})]
+    assert len(world.audit.entries) == 1
+    assert world.publisher.of_type("firm.alert")[1:] == []  # only the review alert
+
+
+def test_a_resume_whose_answer_was_lost_is_sent_again_and_the_run_is_resumed_once() -> None:
+    world = waiting_for_review()
+    world.callback.lose_answer_next = 1
+    with pytest.raises(ResumePendingError):
+        world.review("approved")
+
+    world.review("approved")
+
+    assert world.callback.succeeded == [("token-1", {"decision": "approved"})]
+    stored = world.store.latest_for("acc-1")
+    assert stored is not None and stored.task_token is None
+
+
+def test_a_token_that_expired_before_the_decision_keeps_the_decision_and_alerts_the_firm() -> None:
+    world = waiting_for_review()
+    world.callback.expired.add("token-1")  # the two-week wait ran out: the run ended
+
+    decided = world.review("approved")
+
+    assert (decided.review, decided.task_token) == ("approved", None)
+    assert len(world.audit.entries) == 1
+    stale = [
+        a for a in world.publisher.of_type("firm.alert") if "no run was waiting" in a.model_dump()["subject"]
+    ]
+    assert len(stale) == 1 and decided.next_account_id in stale[0].model_dump()["message"]
+
+
+def test_the_waiting_step_run_again_resumes_with_the_stored_decision_even_after_a_failed_resume() -> None:
+    world = waiting_for_review()
+    world.callback.fail_next = 1
+    with pytest.raises(ResumePendingError):
+        world.review("approved")
+
+    state = world.service.await_review("acc-1", PASSED_AT, "token-2", NOW)
+
+    assert state == "decided already: approved"
+    assert world.callback.succeeded == [("token-2", {"decision": "approved"})]
+    world.review("approved")  # staff's retry finds nothing left to resume
+    assert len(world.callback.succeeded) == 1
+
+
+def test_a_waiting_step_whose_resume_fails_stays_parked_for_the_staff_retry() -> None:
+    world = LifeWorld()
+    world.passed_account("three-step-100k-phase-3")
+    world.service.start(world.passed(), NOW)
+    world.review("approved")  # decided before the workflow parked its token
+    world.callback.fail_next = 1
+
+    state = world.service.await_review("acc-1", PASSED_AT, "token-2", NOW)
+
+    assert "waits for a retry" in state
+    world.review("approved")
+    assert world.callback.succeeded == [("token-2", {"decision": "approved"})]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    outages=st.lists(st.sampled_from(["fail", "lose", "ok"]), min_size=1, max_size=6),
+    decision=st.sampled_from(["approved", "rejected"]),
+)
+def test_whatever_fails_in_between_the_decision_is_stored_once_and_the_run_resumed_once(
+    outages: list[str], decision: str
+) -> None:
+    world = waiting_for_review()
+    for outage in outages:
+        world.callback.fail_next = int(outage == "fail")
+        world.callback.lose_answer_next = int(outage == "lose")
+        try:
+            world.review(decision)
+        except ResumePendingError:
+            continue
+    world.callback.fail_next = world.callback.lose_answer_next = 0
+    world.review(decision)
+
+    assert world.callback.succeeded == [("token-1", {"decision": decision})]
+    assert len(world.audit.entries) == 1
+    stored = world.store.latest_for("acc-1")
+    assert stored is not None and (stored.review, stored.task_token) == (decision, None)
 
 
 def test_reviewing_an_account_without_a_progression_is_not_found() -> None:

@@ -125,6 +125,33 @@ def test_passing_a_phase_names_the_next_one_and_passing_the_last_explains_what_f
     assert "we verify your identity (KYC)" in last.text
 
 
+def next_account(account_id: str = "acc-9") -> evaluation.NextAccount:
+    return evaluation.NextAccount(
+        account_id, "acc-7", "2-Step: Phase 2", 2, "match-trader", "MT-Demo", "700042"
+    )
+
+
+def test_the_next_phase_email_gives_the_new_accounts_server_and_login_and_closes_the_old_one() -> None:
+    mail = evaluation.phase_started(next_account(), FIRM)
+
+    assert mail.subject == "Your 2-Step: Phase 2 account acc-9 is open"
+    assert "phase 2) is open on Match-Trader with a fresh balance" in mail.text
+    assert "  Server: MT-Demo\n  Login: 700042" in mail.text
+    assert '"Your Match-Trader login for account acc-9"' in mail.text
+    assert "Account acc-7 is now closed for trading" in mail.text
+
+
+def test_the_funded_account_email_says_it_is_funded_and_how_to_log_in() -> None:
+    mail = evaluation.funded_account_opened(
+        dataclasses.replace(next_account("acc-10"), program_name="Funded", phase=3), FIRM
+    )
+
+    assert mail.subject == "Your funded account acc-10 is open"
+    assert "your funded account acc-10 (Funded) is open on Match-Trader" in mail.text
+    assert "  Login: 700042" in mail.text
+    assert "password" not in mail.text.replace("Your password came in a separate e-mail", "")
+
+
 def test_the_identity_check_emails_ask_thank_and_decline() -> None:
     step = kyc.KycStep("acc-7", "https://verify.example/s/1")
     asked = kyc.kyc_requested(step, False, FIRM)
@@ -160,6 +187,8 @@ def all_templates() -> list[Callable[[str], EmailContent]]:
         ),
         lambda v: evaluation.phase_passed(evaluation.PhasePassed(v, "P1", "P2"), FIRM),
         lambda v: evaluation.funded(evaluation.Funded(v, "P2"), FIRM),
+        lambda v: evaluation.phase_started(next_account(v), FIRM),
+        lambda v: evaluation.funded_account_opened(next_account(v), FIRM),
         lambda v: purchases.purchase_receipt(
             purchases.Receipt(v, "P", Decimal(1), "USD", "stripe", BREACHED_AT), None, FIRM
         ),

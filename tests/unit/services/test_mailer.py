@@ -142,6 +142,52 @@ def test_passing_a_phase_names_the_next_and_passing_the_last_is_funded() -> None
     assert desk.deliver(passed("p2")).template == "funded"
 
 
+def continued(kind: type[events.AccountContinued], program_id: str, phase: int) -> events.AccountContinued:
+    return kind(
+        event_id=f"evt-{kind.detail_type}", occurred_at=T0, account_id=f"acc-{phase}", trader_id=TRADER,
+        previous_account_id=f"acc-{phase - 1}", program_id=program_id, program_version=1, phase=phase,
+        platform="match-trader", login=f"70000{phase}", server="MT-Demo",
+    )  # fmt: skip
+
+
+def test_the_next_phases_account_is_announced_once_with_its_server_and_login() -> None:
+    desk = Desk()
+    started = continued(events.AccountPhaseStarted, "p2", 2)
+
+    outcomes = [desk.deliver(started) for _ in range(2)]
+
+    assert [(o.template, o.outcome) for o in outcomes] == [
+        ("phase_started", "sent"),
+        ("phase_started", "duplicate"),
+    ]
+    ((to, mail),) = desk.service.sent
+    assert to == ADDRESS
+    assert mail.subject == "Your 2-Step: Phase 2 account acc-2 is open"
+    assert "  Login: 700002" in mail.text
+    assert "Account acc-1 is now closed for trading" in mail.text
+
+
+def test_the_funded_account_is_announced_once_under_its_own_template() -> None:
+    desk = Desk()
+    funded = continued(events.AccountFunded, "p2", 3)
+
+    outcomes = [desk.deliver(funded).outcome for _ in range(3)]
+
+    assert outcomes == ["sent", "duplicate", "duplicate"]
+    ((_, mail),) = desk.service.sent
+    assert mail.template == "funded_account_opened"
+    assert mail.subject == "Your funded account acc-3 is open"
+
+
+def test_an_announcement_that_failed_to_send_is_sent_by_the_retry() -> None:
+    desk = Desk()
+    desk.service.fail_next = 1
+    with pytest.raises(MailUnavailableError):
+        desk.deliver(continued(events.AccountFunded, "p2", 3))
+    assert desk.deliver(continued(events.AccountFunded, "p2", 3)).outcome == "sent"
+    assert len(desk.service.sent) == 1
+
+
 def test_the_warning_shows_the_accounts_currency() -> None:
     desk = Desk()
     warning = events.AccountWarning(
