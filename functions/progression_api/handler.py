@@ -55,7 +55,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.services.rate_limits import RateLimiter
     from propdesk.wiring.life import progressions
 
-    service = progressions(settings, callback=True, audit=True)
+    service = progressions(settings, event_bus_name=settings.event_bus_name, callback=True, audit=True)
     return Dependencies(service, AccountRepository(), RateLimiter(DynamoWindowCounter()), SystemClock())
 
 

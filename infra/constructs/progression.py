@@ -114,14 +114,14 @@ class Progression(Construct):
                 "GET /v1/accounts/{id}/chain, POST /v1/staff/accounts/{id}/progression-review",
                 10,
                 256,
-                {"TABLE_NAME": data.table.table_name},
+                base,
             ),
         )
         for function in (self.start, self.review, self.open, self.finish):
             data.grant_table(function, write=True)
         data.grant_table(self.api, write=True)  # the review, rate counters
         data.grant_audit(self.api, append=True)  # the review's audit entry
-        for function in (self.start, self.review, self.finish):
+        for function in (self.start, self.review, self.finish, self.api):
             grant_publish(bus, function)
         secrets.secrets["match-trader"].grant_read(self.open)
         api.add_routes({"progression_api": self.api})

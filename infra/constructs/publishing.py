@@ -73,6 +73,7 @@ PUBLISHES: dict[str, frozenset[str]] = {
     "progression_start": PROGRESSION_FACTS,
     "progression_review": PROGRESSION_FACTS,
     "progression_finish": PROGRESSION_FACTS,
+    "progression_api": ALERT,  # a review whose workflow can no longer be resumed
     "platform_commands": ALERT,
     # a difference with the platform is corrected by putting the command again
     "platform_drift": _types(de.AccountDisableRequested, de.AccountEnableRequested, de.AccountPauseRequested)

@@ -298,8 +298,8 @@ class ProgressionOpenSettings(ProvisioningSettings):
     """Opening the next account: provisioning's platform connection (Match-Trader)."""
 
 
-class ProgressionApiSettings(TableSettings, AuditLogSettings):
-    pass
+class ProgressionApiSettings(EventBusSettings, AuditLogSettings):
+    """The bus carries the `firm.alert` of a review whose workflow can no longer be resumed."""
 
 
 class PayoutWorkflowSettings(PayoutsApiSettings):

@@ -74,7 +74,7 @@ EXPECTED_ENVIRONMENT = {
         "TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN", "MATCH_TRADER_SERVER",
         "PLATFORM_REQUESTS_PER_MINUTE", "MAIL_FROM", "FIRM_NAME",
     },
-    "progression_api": {"TABLE_NAME", "AUDIT_TABLE_NAME"},
+    "progression_api": {"TABLE_NAME", "AUDIT_TABLE_NAME", "EVENT_BUS_NAME"},
     # the functions that meet the trader record identity signals (infra/constructs/abuse_signals.py)
     **{
         name: EXPECTED_BEFORE_SIGNALS[name] | {"ABUSE_SIGNAL_KEY_SECRET_ID"}

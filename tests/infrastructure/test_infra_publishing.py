@@ -31,6 +31,10 @@ LOGIN_MAIL = (
     "propdesk.purchases.fulfilment, imported for its LoginMail, announces a purchase's account; the "
     "progression's accounts are announced as account.phase_started / account.funded"
 )
+WORKFLOW = (
+    "propdesk.life.workflow, shared with the progression workflow's steps, builds the next account's and the "
+    "passed account's events in the steps that open and finish; the review route only decides and resumes"
+)
 ENFORCEMENT = (
     "propdesk.platforms.enforcement, imported for the wanted access state, names the commands this function "
     "carries out or corrects with others"
@@ -48,6 +52,11 @@ REFERENCED_NOT_PUBLISHED: dict[str, dict[str, str]] = {
     **{
         f"progression_{step}": {**READS_ORDERS, "account.provisioned": LOGIN_MAIL}
         for step in ("start", "review", "finish")
+    },
+    "progression_api": {
+        **READS_ORDERS,
+        "account.provisioned": LOGIN_MAIL,
+        **dict.fromkeys(("account.phase_started", "account.funded", "platform.disable_requested"), WORKFLOW),
     },
 }
 
