@@ -315,7 +315,11 @@ class PayoutPaid(PayoutEvent):
     firm_share: Decimal
     fees: Decimal = Field(description="The rail's fees charged to the trader (0 when the firm pays them).")
     fee_refund: Decimal = Field(description="The challenge fee refunded with this payout (0 when not owed).")
-    paid: Decimal = Field(description="What reached the trader: trader_share + fee_refund - fees.")
+    extras: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="Everything paid on top of the trader's share, by kind (fee_refund included).",
+    )
+    paid: Decimal = Field(description="What reached the trader: trader_share + extras - fees.")
     rail: str
     reference: str = Field(description="The rail's reference of the payment.")
     destination: str = Field(description="Where it went, masked.")

@@ -126,12 +126,7 @@ class Mailer:
             case events.KycDeclined():
                 return kyc.kyc_decided(kyc.KycStep(event.account_id), "declined", firm)
             case events.PayoutEvent():
-                status = event.detail_type.removeprefix("payout.")
-                payout = payouts.PayoutNotice(
-                    status, event.payout_id, event.account_id, event.trader_share, event.currency,
-                    getattr(event, "reason", None),
-                )  # fmt: skip
-                return payouts.payout_status(payout, firm)
+                return payouts.payout_status(payout_notice(event), firm)
         raise NotMailedError(f"{event.detail_type} is not mailed")
 
     def _passed(self, event: events.AccountPassed) -> EmailContent:
@@ -152,3 +147,21 @@ class Mailer:
     def _program_name(self, program_id: str) -> str:
         program = self._programs.get_program(program_id)
         return program.name if program else program_id
+
+
+def payout_notice(event: events.PayoutEvent) -> payouts.PayoutNotice:
+    """What the payout mail shows: the status, and the statement of a paid payout."""
+    statement = None
+    if isinstance(event, events.PayoutPaid):
+        extras = dict(event.extras)
+        if event.fee_refund and "fee_refund" not in extras:
+            extras["fee_refund"] = event.fee_refund
+        statement = payouts.PaidStatement(
+            event.gross_profit, event.firm_share, tuple(extras.items()), event.fees, event.paid,
+            event.destination, event.rail, event.reference,
+        )  # fmt: skip
+    return payouts.PayoutNotice(
+        event.detail_type.removeprefix("payout."), event.payout_id, event.account_id, event.trader_share,
+        event.currency, getattr(event, "reason", None), statement,
+        compensated=isinstance(event, events.PayoutFailed) and event.compensated,
+    )  # fmt: skip
