@@ -64,6 +64,9 @@ class PropdeskStack(Stack):
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        identity.require_staff_mfa(
+            config, [functions.functions[name] for name in ("staff_api", "payouts_api", "orders_api")]
+        )
         AuditWatch(
             self, "AuditWatch", config, data, functions, read_models.dead_letter_queues["stream-projections"]
         )
