@@ -1,6 +1,6 @@
 """E-mail to traders: the firm's SES identity, and the mailer fed by the bus.
 
-    bus rule purchase.completed|account.warning|account.breached|account.passed|kyc.*|payout.*
+    bus rule purchase.completed|account.warning|account.breached|account.passed|account.scaled|kyc.*|payout.*
         ─► SQS (+DLQ) ─► mailer ─► SES SendEmail (from the firm's identity)
 
 Messages are rendered in our code (propdesk.mail); the mailer looks the trader's address up in the user pool
@@ -36,7 +36,9 @@ from infra.constructs.functions import FunctionFactory, FunctionSpec
 from infra.constructs.queues import new_dead_letter_queue, new_work_queue
 
 EVENT_SOURCE = "propdesk"
-MAILED_DETAIL_TYPES = ("purchase.completed", "account.warning", "account.breached", "account.passed")
+MAILED_DETAIL_TYPES = (
+    "purchase.completed", "account.warning", "account.breached", "account.passed", "account.scaled",
+)  # fmt: skip
 MAILED_DETAIL_TYPE_PREFIXES = ("kyc.", "payout.")
 MAILER_TIMEOUT_SECONDS = 30
 MAILER_CONCURRENCY = 5  # SES's default sending rate starts at 14 a second; five workers stay well below

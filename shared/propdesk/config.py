@@ -234,6 +234,10 @@ class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
 
 
+class ScalingSettings(EventBusSettings, AuditLogSettings):
+    """The scaling plan's daily reviews: decisions in the table, audited, `account.scaled` on the bus."""
+
+
 class PayoutsApiSettings(EventBusSettings, AuditLogSettings, StaffMfaSettings):
     """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
 

@@ -8,7 +8,7 @@ and `occurred_at`. Money is a decimal string on the wire. `CATALOGUE` maps detai
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -260,6 +260,21 @@ class AccountFunded(AccountContinued):
     detail_type: ClassVar[str] = "account.funded"
 
 
+class AccountScaled(AccountEvent):
+    """The scaling plan's review found every criterion met: the account's size, its loss limits (amounts)
+    and its profit split grew (audited); the trader is told."""
+
+    detail_type: ClassVar[str] = "account.scaled"
+    balance_before: Decimal
+    balance_after: Decimal
+    daily_loss: Decimal = Field(description="The daily loss limit on the new size.")
+    max_loss: Decimal = Field(description="The maximum loss limit on the new size.")
+    split_percent: Decimal = Field(description="The trader's share of profit from now on.")
+    cycle_ends_on: date = Field(description="The last day of the reviewed cycle.")
+    next_review_on: date
+    explanation: str
+
+
 class FirmAlert(DomainEvent):
     """Something the firm's staff must look at (a dispute, provisioning stuck, a reconciliation mismatch)."""
 
@@ -360,6 +375,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         AccountProvisioned,
         AccountPhaseStarted,
         AccountFunded,
+        AccountScaled,
         FirmAlert,
         PayoutRequested,
         PayoutApproved,

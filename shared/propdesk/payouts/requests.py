@@ -59,8 +59,10 @@ from propdesk.payouts.model import (
     decide,
 )
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
+from propdesk.payouts.scaling_reviews import ScalingLookup, split_upgrade
 from propdesk.payouts.split import ZERO
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
+from propdesk.payouts.terms import account_split
 from propdesk.records import Account, AuditEntry, Page
 
 if TYPE_CHECKING:
@@ -136,6 +138,7 @@ class PayoutService:
         new_id: Callable[[], str],
         approval: ApprovalPolicy | None = None,
         callback: WorkflowCallback | None = None,
+        scaling: ScalingLookup | None = None,
     ) -> None:
         self._accounts = accounts
         self._payouts = payouts
@@ -145,6 +148,7 @@ class PayoutService:
         self._new_id = new_id
         self.approval = approval or ApprovalPolicy()
         self._callback = callback
+        self._scaling = scaling
 
     def preview(self, account_id: str, reader: Identity, at: datetime, amount: Decimal | None) -> Preview:
         """What a request for `amount` (None: all) would meet now, rule by rule."""
@@ -293,8 +297,17 @@ class PayoutService:
     ) -> Assessment:
         """The one evaluation behind the preview, the request and the workflow's re-check."""
         document = self._facts.program_document(account.program_id, account.program_version) or {}
-        policy = policy_for(document, self._firm_policy)
+        policy = self._account_policy(account, policy_for(document, self._firm_policy))
         return assess(self._situation(account, document, policy, leave_out), policy, now, requested)
+
+    def _account_policy(self, account: Account, policy: PayoutPolicy) -> PayoutPolicy:
+        """The program's split, raised by the scaling plan's latest decision (`propdesk.payouts.terms`)."""
+        if self._scaling is None:
+            return policy
+        upgrade = split_upgrade(self._scaling.latest(account.account_id))
+        if upgrade is None:
+            return policy
+        return replace(policy, split=account_split(policy.split, [upgrade]).split)
 
     def _situation(
         self, account: Account, document: dict[str, Any], policy: PayoutPolicy, leave_out: str | None

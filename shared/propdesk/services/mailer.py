@@ -7,8 +7,8 @@ redelivered event is not mailed twice, while a send that failed is retried with 
 
 Events mailed: `purchase.completed` (receipt), `account.warning` (a loss limit 80% used), `account.breached`
 (effects fail, pause, exclude_profit; a `flag` is for the firm's review only), `account.passed` (phase passed,
-or funded after the last phase), `kyc.requested` (the provider's link), `kyc.resubmission_requested`,
-`kyc.approved`, `kyc.declined`, `payout.*`.
+or funded after the last phase), `account.scaled` (the scaling plan grew the account), `kyc.requested` (the
+provider's link), `kyc.resubmission_requested`, `kyc.approved`, `kyc.declined`, `payout.*`.
 `account.provisioned` is not: provisioning mails the platform login itself, as only it ever holds the
 one-time password.
 """
@@ -115,6 +115,16 @@ class Mailer:
                     event.explanation, event.breached_at,
                 )  # fmt: skip
                 return evaluation.breach(notice, zone, firm)
+            case events.AccountScaled():
+                currency = self._account(event.account_id).currency
+                return evaluation.scaled(
+                    evaluation.Scaled(
+                        event.account_id, event.balance_before, event.balance_after, event.daily_loss,
+                        event.max_loss, event.split_percent, currency, event.next_review_on.isoformat(),
+                        event.explanation,
+                    ),
+                    firm,
+                )  # fmt: skip
             case events.AccountPassed():
                 return self._passed(event)
             case events.KycRequested():
