@@ -15,16 +15,15 @@ import functools
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from propdesk.access import readable_account
 from propdesk.config import AccountsApiSettings
-from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError, ProgramVersionMissingError
+from propdesk.errors import ForbiddenError
 from propdesk.http.app import build_rest_app, resolve
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas import accounts as schema
 from propdesk.http.schemas.common import TimeRangeQuery
+from propdesk.http.time_zones import viewer_zone
 from propdesk.http.views import (
     account_view,
     breach_view,
@@ -33,43 +32,27 @@ from propdesk.http.views import (
     open_position_view,
     risk_view,
 )
-from propdesk.observability import logger, observe
-from propdesk.records import Account, TraderProfile
+from propdesk.observability import observe
+from propdesk.records import TraderProfile
+from propdesk.services.account_reads import AccessReader, AccountReads, FiguresReader, TimeRange
 
 if TYPE_CHECKING:
-    from propdesk.data.account_logins import AccountLoginRepository
     from propdesk.data.accounts import AccountRepository, TraderRepository
-    from propdesk.data.catalogue import CatalogueRepository
-    from propdesk.data.events import TradingEventRepository
-    from propdesk.data.reconciliations import ReconciliationRepository
-    from propdesk.data.risk import BreachRepository, RiskStateRepository
-    from propdesk.data.staff_actions import StaffActions
-    from propdesk.engine import Evaluator
     from propdesk.http.identity import Caller
-    from propdesk.platforms.stores import AccessStates
     from propdesk.ports import Clock
-    from propdesk.services.evaluators import Evaluators
+    from propdesk.services.account_metrics import LiveMetrics
     from propdesk.services.rate_limits import RateLimiter
 
 app = build_rest_app()
-LATEST_BREACHES = 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class Dependencies:
+    reads: AccountReads
     accounts: AccountRepository
     traders: TraderRepository
-    risk: RiskStateRepository
-    breaches: BreachRepository
-    events: TradingEventRepository
-    catalogue: CatalogueRepository
-    staff_actions: StaffActions
     rate_limiter: RateLimiter
     clock: Clock
-    evaluators: Evaluators | None = None  # built on first use: the engine costs ~25 ms of import
-    reconciliations: ReconciliationRepository | None = None  # the table's, on first use
-    platform_access: AccessStates | None = None  # the table's, on first use
-    logins: AccountLoginRepository | None = None
 
 
 @functools.cache
@@ -87,18 +70,33 @@ def production_dependencies() -> Dependencies:
     from propdesk.services.rate_limits import RateLimiter
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
-    return Dependencies(
-        AccountRepository(),
-        TraderRepository(),
+    accounts = AccountRepository()
+    reads = AccountReads(
+        accounts,
         RiskStateRepository(),
         BreachRepository(),
+        StaffActions(),
         TradingEventRepository(),
         CatalogueRepository(),
-        StaffActions(),
-        RateLimiter(DynamoWindowCounter()),
-        SystemClock(),
-        logins=AccountLoginRepository(),
+        AccountLoginRepository(),
+        figures=_reconciliations,
+        access=_platform_access,
     )
+    return Dependencies(
+        reads, accounts, TraderRepository(), RateLimiter(DynamoWindowCounter()), SystemClock()
+    )
+
+
+def _reconciliations() -> FiguresReader:
+    from propdesk.data.reconciliations import ReconciliationRepository
+
+    return ReconciliationRepository()
+
+
+def _platform_access() -> AccessReader:
+    from propdesk.data.platform_access import PlatformAccessRepository
+
+    return PlatformAccessRepository()
 
 
 def _deps() -> Dependencies:
@@ -149,44 +147,24 @@ def list_accounts(call: Call) -> schema.AccountList:
 
 @route(app, "getAccount")
 def get_account(call: Call, account_id: str) -> schema.AccountDetail:
-    deps = _deps()
-    account = _readable_account(call, account_id)
-    breaches = deps.breaches.list_for_account(account_id, limit=LATEST_BREACHES, newest_first=True)
-    overrides = deps.staff_actions.overrides_for(account_id) if breaches.items else {}
-    try:
-        metrics: schema.Metrics | None = _metrics(call, account)
-    except ProgramVersionMissingError:
-        logger.error("program version missing", extra={"account_id": account_id})
-        metrics = None
+    detail = _deps().reads.detail(call.caller, account_id, call.now)
+    figures = detail.platform_figures
     return schema.AccountDetail(
-        account=account_view(account),
-        metrics=metrics,
-        risk=risk_view(deps.risk.get(account_id)),
-        breaches=[breach_view(b, override=overrides.get(b.breach_id)) for b in breaches.items],
-        platform_data=_platform_data(deps, account_id),
-    )
-
-
-def _platform_data(deps: Dependencies, account_id: str) -> schema.PlatformDataOut | None:
-    if deps.reconciliations is None:
-        from propdesk.data.reconciliations import ReconciliationRepository
-
-        deps.reconciliations = ReconciliationRepository()
-    latest = deps.reconciliations.latest(account_id)
-    if latest is None:
-        return None
-    return schema.PlatformDataOut(
-        stale=latest.stale, stale_since=latest.stale_since, checked_at=latest.checked_at
+        account=account_view(detail.account),
+        metrics=_metrics_view(call, detail.live) if detail.live else None,
+        risk=risk_view(detail.risk),
+        breaches=[breach_view(b.evidence, override=b.override) for b in detail.latest_breaches],
+        platform_data=schema.PlatformDataOut(
+            stale=figures.stale, stale_since=figures.stale_since, checked_at=figures.checked_at
+        )
+        if figures
+        else None,
     )
 
 
 @route(app, "getAccountCredentials")
 def get_account_credentials(call: Call, account_id: str) -> schema.AccountCredentials:
-    account = _readable_account(call, account_id)
-    logins = _deps().logins
-    login = logins.get(account.account_id) if logins is not None else None
-    if login is None:
-        raise NotFoundError("the account has no platform login yet", "account_id")
+    login = _deps().reads.login(call.caller, account_id)
     return schema.AccountCredentials(
         account_id=login.account_id, platform=login.platform, server=login.server, login=login.login
     )
@@ -194,31 +172,23 @@ def get_account_credentials(call: Call, account_id: str) -> schema.AccountCreden
 
 @route(app, "getAccountMetrics")
 def get_account_metrics(call: Call, account_id: str) -> schema.Metrics:
-    return _metrics(call, _readable_account(call, account_id))
+    reads = _deps().reads
+    return _metrics_view(call, reads.live_metrics(reads.account(call.caller, account_id), call.now))
 
 
 @route(app, "listTrades")
 def list_trades(call: Call, account_id: str) -> schema.TradeList:
     query = call.query_as(schema.TradesQuery)
-    _readable_account(call, account_id)
-    page = _deps().events.list_fills(
-        account_id,
-        limit=query.limit,
-        cursor=query.cursor,
-        start=query.from_,
-        end=query.to,
-        newest_first=query.order == "desc",
-    )
+    window = TimeRange(query.limit, query.cursor, query.from_, query.to, newest_first=query.order == "desc")
+    page = _deps().reads.fills(call.caller, account_id, window)
     return schema.TradeList(trades=[fill_view(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 @route(app, "listOpenPositions")
 def list_open_positions(call: Call, account_id: str) -> schema.PositionList:
-    _readable_account(call, account_id)
-    snapshot = _deps().risk.get(account_id)
-    positions = snapshot.open_positions if snapshot else []
+    snapshot = _deps().reads.risk(call.caller, account_id)
     return schema.PositionList(
-        positions=[open_position_view(p) for p in positions],
+        positions=[open_position_view(p) for p in (snapshot.open_positions if snapshot else [])],
         as_of=snapshot.evaluated_until if snapshot else None,
     )
 
@@ -226,16 +196,9 @@ def list_open_positions(call: Call, account_id: str) -> schema.PositionList:
 @route(app, "listBreaches")
 def list_breaches(call: Call, account_id: str) -> schema.BreachList:
     query = call.query_as(TimeRangeQuery)
-    deps = _deps()
-    _readable_account(call, account_id)
-    page = deps.breaches.list_for_account(
-        account_id, limit=query.limit, cursor=query.cursor, start=query.from_, end=query.to, newest_first=True
-    )
-    overrides = deps.staff_actions.overrides_for(account_id) if page.items else {}
-    reports = []
-    for evidence in page.items:
-        trigger = deps.events.get(account_id, evidence.time, evidence.event_id) if evidence.event_id else None
-        reports.append(breach_view(evidence, trigger, overrides.get(evidence.breach_id)))
+    window = TimeRange(query.limit, query.cursor, query.from_, query.to)
+    page = _deps().reads.breach_reports(call.caller, account_id, window)
+    reports = [breach_view(r.evidence, r.trigger, r.override) for r in page.items]
     return schema.BreachList(breaches=reports, next_cursor=page.next_cursor)
 
 
@@ -243,52 +206,13 @@ def list_breaches(call: Call, account_id: str) -> schema.BreachList:
 def get_account_platform(call: Call, account_id: str) -> schema.PlatformState:
     from propdesk.http.platform_views import platform_state_view
 
-    deps = _deps()
-    account = _readable_account(call, account_id)
-    if deps.platform_access is None:
-        from propdesk.data.platform_access import PlatformAccessRepository
-
-        deps.platform_access = PlatformAccessRepository()
-    state = deps.platform_access.get(account_id)
+    account, state = _deps().reads.platform_access(call.caller, account_id)
     return platform_state_view(account, state, staff=call.caller.is_staff)
 
 
-# ---- helpers
-
-
-def _readable_account(call: Call, account_id: str) -> Account:
-    return readable_account(_deps().accounts, call.caller, account_id)
-
-
-def _metrics(call: Call, account: Account) -> schema.Metrics:
-    from propdesk.services.account_metrics import live_metrics  # the engine: ~25 ms, only when needed
-
-    deps = _deps()
-    live = live_metrics(account, _evaluator(account), deps.risk.get(account.account_id), call.now)
-    return metrics_view(live, _viewer_zone(call, account))
-
-
-def _evaluator(account: Account) -> Evaluator:
-    from propdesk.services.evaluators import Evaluators
-
-    deps = _deps()
-    if deps.evaluators is None:
-        deps.evaluators = Evaluators(deps.catalogue)
-    return deps.evaluators(account)  # ProgramVersionMissingError: 404, like a missing account
-
-
-def _viewer_zone(call: Call, account: Account) -> ZoneInfo:
-    """`?tz=`, else the caller's Cognito `zoneinfo`, else the program's zone."""
+def _metrics_view(call: Call, live: LiveMetrics) -> schema.Metrics:
     requested = call.query_as(schema.MetricsQuery).tz
-    for name, from_query in ((requested, True), (call.caller.zoneinfo, False), (account.timezone, False)):
-        if not name:
-            continue
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            if from_query:
-                raise InvalidInputError(f"{name!r} is not an IANA time zone", "tz") from None
-    return ZoneInfo("UTC")
+    return metrics_view(live, viewer_zone(requested, call.caller.zoneinfo, live.account.timezone))
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

@@ -8,7 +8,7 @@ and `occurred_at`. Money is a decimal string on the wire. `CATALOGUE` maps detai
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -159,14 +159,6 @@ class KycResubmissionRequested(KycDecided):
     true` and the new attempt's link (the case loops by itself)."""
 
     detail_type: ClassVar[str] = "kyc.resubmission_requested"
-
-
-class TradingEventRecorded(DomainEvent):
-    detail_type: ClassVar[str] = "trading_event.recorded"
-    account_id: str
-    trading_event_id: str
-    type: str
-    time: datetime
 
 
 class PurchaseEvent(DomainEvent):
@@ -365,7 +357,6 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         KycDeclined,
         KycExpired,
         KycResubmissionRequested,
-        TradingEventRecorded,
         PurchaseCompleted,
         PurchaseFailed,
         PurchaseRefunded,
