@@ -60,6 +60,13 @@ class PaymentNotKnownError(ConflictError):
     code = "payment_not_known"
 
 
+class PaymentSettlingError(ConflictError):
+    """A return of a payment whose `paid` is still being settled (409: the rail delivers it again, and then
+    it is put back)."""
+
+    code = "payment_settling"
+
+
 @dataclass(frozen=True, slots=True)
 class StepOutcome:
     payout_id: str
@@ -244,7 +251,9 @@ class PayoutWorkflow:
     def confirm(self, update: RailStatusUpdate) -> str:
         """A verified rail webhook: resume the payout's workflow on a final status. Repeats and late or
         out-of-order deliveries change nothing (the token is used once; the settled payout ignores them).
-        `unknown`: the payment is not one of ours (yet): the webhook answers so that the rail retries."""
+        `unknown`: the payment is not one of ours (yet): the webhook answers so that the rail retries.
+        `settling`: a return that arrived while the payment's `paid` is still being settled (the token is
+        used): the webhook answers so that the rail delivers it again, and then it is put back."""
         payout_id = update.payout_id or self._payouts.payout_for_rail_payment(update.rail, update.reference)
         payout = self._payouts.get(payout_id) if payout_id else None
         if payout is None:
@@ -260,6 +269,8 @@ class PayoutWorkflow:
         resumed = self._resume_payment(
             token, outcome, update.failure_reason or update.status, update.reference
         )
+        if not resumed and update.status == "returned":
+            return "settling"  # `paid` is being settled: the return must wait for it, never be dropped
         return "resumed" if resumed else "ignored"
 
     def put_back_returned(self, payout: Payout, detail: str) -> str:
@@ -295,6 +306,11 @@ class PayoutWorkflow:
         if answer == "unknown":
             raise PaymentNotKnownError(
                 f"no payout is known for {rail_name} payment {update.reference}", "reference"
+            )
+        if answer == "settling":
+            raise PaymentSettlingError(
+                f"{rail_name} payment {update.reference} is still being settled: deliver the return again",
+                "reference",
             )
         return answer
 

@@ -192,3 +192,23 @@ def test_the_returned_profit_is_withdrawable_again_and_paid_once() -> None:
 
     assert desk.platform_balance == Decimal(100000)
     assert desk.service().preview("acc-1", TRADER, NOW, None).assessment.quote.withdrawable == Decimal(0)
+
+
+def test_a_return_that_overtakes_the_settling_of_paid_is_delivered_again_then_put_back() -> None:
+    desk = PayoutDesk()
+    desk.trade(Decimal(1000))
+    payout_id = desk.request()
+    execution = Execution(desk, payout_id)
+    assert execution.run() == "WaitForPayment"
+    reference = payment_of(desk, payout_id)
+    desk.rail.settle(reference)
+    desk.rail.return_payment(reference)
+    desk.deliver_webhooks()  # paid resumes the workflow; the return finds it still settling
+
+    assert desk.webhook_answers[-1] == "settling"
+    assert execution.run() == "paid"
+    desk.rail.return_payment(reference)  # the rail delivers the return again
+    desk.deliver_webhooks()
+
+    payout = desk.payouts.get(payout_id)
+    assert payout is not None and payout.status == "failed" and desk.platform_balance == Decimal(101000)
