@@ -28,7 +28,9 @@ FIRM_KEYS = (
     "stage", "firm_name", "alarm_email", "layer_dir", "asset_dir", "abuse_thresholds", "abuse_enforcement",
     "local",
 )  # fmt: skip
-STAGE_KEYS = ("throttle_rate_limit", "throttle_burst_limit", "log_retention_days")
+STAGE_KEYS = (
+    "throttle_rate_limit", "throttle_burst_limit", "log_retention_days", "api_waf", "api_waf_rate_limit",
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -46,6 +48,10 @@ class StageConfig(BaseModel):
     throttle_rate_limit: int = Field(gt=0, le=10_000, description="steady requests per second, per stage")
     throttle_burst_limit: int = Field(gt=0, le=5_000, description="burst requests, per stage")
     log_retention_days: int
+    # The REST API's web ACL (infra/constructs/api_waf.py): on unless `api_waf` is false; the requests one
+    # source IP may send to the people's routes in 5 minutes.
+    api_waf: bool = True
+    api_waf_rate_limit: int = Field(default=2000, ge=100, le=2_000_000_000)
     layer_dir: Path = Path(".build/layer/arm64")
     asset_dir: Path = Path(".build/functions")
     # `-c local=true`: the stack goes into the local cloud (ministack), which lacks a few resource types

@@ -12,6 +12,7 @@ from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.abuse import Abuse
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
+from infra.constructs.api_waf import ApiWafStack
 from infra.constructs.audit import AuditWatch
 from infra.constructs.data import Data
 from infra.constructs.events import Events
@@ -47,6 +48,8 @@ class PropdeskStack(Stack):
         workflows = Workflows(self, "Workflows", config, data, events.bus, functions, secrets)
         api = Api(self, "Api", config, data, identity.user_pool, functions)
         api.add_sign_in(identity.user_pool, identity.server_client, data, functions)
+        if config.api_waf:
+            ApiWafStack(self, "ApiWaf", config, api.rest_api.deployment_stage.stage_arn)
         KycEndpoints(self, "Kyc", config, data, events.bus, api, secrets, functions)
         read_models = ReadModels(self, "ReadModels", config, data, realtime, functions)
         purchases = Purchases(self, "Purchases", config, data, events.bus, api, secrets, functions)

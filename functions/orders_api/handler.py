@@ -8,7 +8,8 @@ models come from the contract (`propdesk.http.contract`).
 201 with the order and its `payment_url`; a repeat with the same key answers 200 with the same order and
 `Idempotent-Replayed: true`. New orders are rate limited per trader (429 + Retry-After; the limit is
 `ORDER_CREATION` in the contract); a replay of a stored order is answered without counting. 4xx name the
-reason (unknown program 404, pricing or a reused key 422, a fraud block 403); a provider outage is 503 with
+reason (unknown program 404, pricing, a reused key or an unconfirmed e-mail 422); a fraud block is a 403 that
+does not say which check fired (the reasons are logged for staff); a provider outage is 503 with
 Retry-After: repeat with the same key.
 """
 
@@ -114,9 +115,12 @@ def create_order(call: Call) -> Response[Any]:
     request = call.body_as(schema.OrderRequest)
     event = app.current_event
     context = event.raw_event.get("requestContext") or {}
-    email = ((context.get("authorizer") or {}).get("claims") or {}).get("email")
+    claims = (context.get("authorizer") or {}).get("claims") or {}
+    email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise InvalidInputError("the signed-in user has no e-mail address to send the receipt to", "email")
+    if str(claims.get("email_verified", "")).lower() != "true":  # a JSON boolean or the authorizer's string
+        raise InvalidInputError("confirm your e-mail address before buying", "email")
     order = PlaceOrder(
         trader_id=call.caller.subject,
         email=email,
@@ -127,9 +131,9 @@ def create_order(call: Call) -> Response[Any]:
         discount_code=request.discount_code,
         billing_country=request.billing_country.upper() if request.billing_country else None,
         idempotency_key=call.idempotency_key,
+        # API Gateway's own view of the caller; no country: the API has no CloudFront in front, so a
+        # `CloudFront-Viewer-Country` header is whatever the client wrote (docs/security.md)
         client_ip=(context.get("identity") or {}).get("sourceIp"),
-        ip_country=event.headers.get("CloudFront-Viewer-Country")
-        or event.headers.get("cloudfront-viewer-country"),
     )
     checkout = _deps().checkout
     if not checkout.has_placed(order):  # a replay neither places nor counts

@@ -30,6 +30,7 @@ from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec, removal_policy
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue
 from infra.nag import acknowledge, logical_id
 
@@ -115,7 +116,7 @@ class Abuse(Construct):
             # flags, links, payout holds, audited decisions; failing accounts is requested on the bus
             data.grant_table(function, write=True)
             data.grant_audit(function, append=True)
-            bus.grant_put_events_to(function)
+            grant_publish(bus, function)
         api.add_routes({"abuse_api": self.review})
 
     def _feed_trading_events(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:

@@ -179,7 +179,8 @@ class Api(Construct):
                 },
             ),
         )
-        data.grant_table(auth, write=True, read=False)  # the rate-limit counters (conditional updates)
+        # the rate-limit counters (conditional updates) and nothing else of the table: a public function
+        data.grant_partition_writes(auth, ("dynamodb:UpdateItem",), ("RATE#*",))
         user_pool.grant(auth, *AUTH_API_POOL_ACTIONS)
         self.add_routes({"auth_api": auth})
         return auth

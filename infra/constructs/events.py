@@ -21,6 +21,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import READ_ACTIONS, Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue, new_work_queue
 from infra.constructs.realtime import Realtime
 from infra.nag import acknowledge, logical_id
@@ -111,7 +112,7 @@ class Events(Construct):
             )
         )
         data.grant_table(function, write=True)
-        self.bus.grant_put_events_to(function)
+        grant_publish(self.bus, function)
 
     def _schedule_daily_reset(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:
         dlq = self._dead_letter_queue(config, "daily-reset", "daily-reset runs that failed after retries")
@@ -134,7 +135,7 @@ class Events(Construct):
             retry_attempts=2, max_event_age=Duration.minutes(10), on_failure=destinations.SqsDestination(dlq)
         )
         data.grant_table(function, write=True)
-        self.bus.grant_put_events_to(function)
+        grant_publish(self.bus, function)
 
     def _scheduler_role(self, function: lambda_.Function) -> iam.Role:
         """EventBridge Scheduler's role (the target adds invoke and DLQ grants to it)."""

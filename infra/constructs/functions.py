@@ -87,6 +87,7 @@ class PropdeskFunction(Construct):
         layer: lambda_.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.spec = spec
         function_name = config.resource_name(spec.name)
         self.log_group = new_log_group(self, "Logs", config, f"/aws/lambda/{function_name}")
         self.role = iam.Role(

@@ -28,6 +28,7 @@ from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec, removal_policy
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
 from infra.nag import acknowledge
@@ -147,6 +148,6 @@ class Ingestion(Construct):
             ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
             ("ACCOUNT#*", "SYSTEM"),
         )
-        bus.grant_put_events_to(function)
+        grant_publish(bus, function, "platform_reconciliation")
         match_trader.grant_read(function)
         return function

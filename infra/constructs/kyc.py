@@ -25,6 +25,7 @@ from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
+from infra.constructs.publishing import grant_publish
 from infra.constructs.secrets import ProviderSecrets
 
 KYC_PROVIDERS = ("veriff", "sumsub")
@@ -38,9 +39,10 @@ CONTEXT_DEFAULTS = {
     "kyc_return_url": "https://app.example.com/kyc/done",
 }
 TASK_RESPONSES = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
-# What a KYC function writes: the case and its effects (TRADER#), session lookups (KYCSESSION#) and the
-# provider's circuit breaker (SYSTEM).
-KYC_PARTITIONS = ("TRADER#*", "KYCSESSION#*", "SYSTEM")
+# What a KYC function writes: the case and its effects (KYC#, their own partition: never a trader's other
+# items under TRADER#), session lookups (KYCSESSION#) and the provider's circuit breaker (SYSTEM).
+KYC_PARTITIONS = ("KYC#*", "KYCSESSION#*", "SYSTEM")
+RATE_PARTITIONS = ("RATE#*",)  # kyc_api's per-caller rate windows
 KYC_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 
 
@@ -103,10 +105,13 @@ def grant_task_response(function: lambda_.IFunction, state_machine_arn: str) -> 
     function.add_to_role_policy(statement)
 
 
-def grant_case_writes(data: Data, function: lambda_.IFunction) -> None:
-    """Reads of the table; writes only to KYC cases, session lookups and the provider's circuit."""
+def grant_case_writes(
+    data: Data, function: lambda_.IFunction, extra_partitions: tuple[str, ...] = ()
+) -> None:
+    """Reads of the table; writes only to KYC cases, session lookups and the provider's circuit (and to
+    `extra_partitions`)."""
     data.grant_table(function)
-    data.grant_partition_writes(function, KYC_WRITES, KYC_PARTITIONS)
+    data.grant_partition_writes(function, KYC_WRITES, (*KYC_PARTITIONS, *extra_partitions))
 
 
 class KycEndpoints(Construct):
@@ -151,10 +156,10 @@ class KycEndpoints(Construct):
             ),
         )
         grant_case_writes(data, self.webhook)
-        data.grant_table(self.api, write=True)  # cases, rate counters
+        grant_case_writes(data, self.api, extra_partitions=RATE_PARTITIONS)  # cases, rate windows
         data.grant_audit(self.api, append=True)  # audit entries
         for function in (self.webhook, self.api):
             secret.grant_read(function)
-            bus.grant_put_events_to(function)
+            grant_publish(bus, function)
             grant_task_response(function, state_machine)
         api.add_routes({"kyc_webhook": self.webhook, "kyc_api": self.api})

@@ -44,6 +44,7 @@ from infra.constructs.functions import (
     new_log_group,
     removal_policy,
 )
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
 from infra.constructs.workflows import kyc_gate_task
@@ -116,7 +117,7 @@ class PayoutWorkflow(Construct):
         # the platform's and the rails' credentials. The webhooks read the table and their rails' keys.
         data.grant_table(steps, write=True)
         data.grant_audit(steps, append=True)
-        bus.grant_put_events_to(steps)
+        grant_publish(bus, steps, STEP_FUNCTION)
         for secret in (platform, bridge, wise):
             secret.grant_read(steps)
         data.grant_table(webhooks)

@@ -13,6 +13,7 @@ from constructs import Construct
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
+from infra.constructs.publishing import grant_publish
 
 
 class Payouts(Construct):
@@ -47,6 +48,6 @@ class Payouts(Construct):
         )
         data.grant_table(payouts_api, write=True)  # payouts and the lock
         data.grant_audit(payouts_api, append=True)  # decisions audited
-        bus.grant_put_events_to(payouts_api)
+        grant_publish(bus, payouts_api, "payouts_api")
         api.add_routes({"payouts_api": payouts_api})
         self.function = payouts_api

@@ -27,6 +27,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec, removal_policy
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue, new_work_queue
 from infra.constructs.secrets import PLACEHOLDER, ProviderSecrets
 from infra.nag import acknowledge
@@ -200,7 +201,7 @@ class PlatformEnforcement(Construct):
         )
         data.grant_table(function, write=True)
         data.grant_audit(function, append=True)  # appends each command's audit entry
-        bus.grant_put_events_to(function)  # firm.alert
+        grant_publish(bus, function, "platform_commands")
         self.grant_connections(function)
         return function
 
@@ -237,7 +238,7 @@ class PlatformEnforcement(Construct):
             ],
         )
         data.grant_table(function)  # reads accounts and access states; writes nothing
-        bus.grant_put_events_to(function)  # the command again, firm.alert
+        grant_publish(bus, function, "platform_drift")
         self.grant_connections(function)
         return function
 

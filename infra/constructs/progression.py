@@ -37,6 +37,7 @@ from infra.constructs.functions import (
     new_log_group,
     removal_policy,
 )
+from infra.constructs.publishing import grant_publish
 from infra.constructs.purchases import CONTEXT_DEFAULTS
 from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
@@ -121,7 +122,7 @@ class Progression(Construct):
         data.grant_table(self.api, write=True)  # the review, rate counters
         data.grant_audit(self.api, append=True)  # the review's audit entry
         for function in (self.start, self.review, self.finish):
-            bus.grant_put_events_to(function)
+            grant_publish(bus, function)
         secrets.secrets["match-trader"].grant_read(self.open)
         api.add_routes({"progression_api": self.api})
 

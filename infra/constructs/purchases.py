@@ -26,6 +26,7 @@ from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue, new_work_queue
 from infra.constructs.secrets import ProviderSecrets
 
@@ -115,7 +116,7 @@ class Purchases(Construct):
         )
         for function in (orders_api, stripe_webhook, crypto_webhook):
             data.grant_table(function, write=True)
-            bus.grant_put_events_to(function)
+            grant_publish(bus, function)
         # orders_api appends the audit entry of a staff refund request in the order's transaction
         data.grant_audit(orders_api, append=True)
         stripe.grant_read(orders_api)
@@ -209,7 +210,7 @@ class Purchases(Construct):
             )
         )
         data.grant_table(function, write=True)
-        bus.grant_put_events_to(function)
+        grant_publish(bus, function)
         platform.grant_read(function)
         return function
 
@@ -247,7 +248,7 @@ class Purchases(Construct):
             ],
         )
         data.grant_table(function)
-        bus.grant_put_events_to(function)
+        grant_publish(bus, function)
         return function
 
     def _personal_data_retention(

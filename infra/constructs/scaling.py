@@ -15,6 +15,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory, FunctionSpec
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue
 
 
@@ -41,7 +42,7 @@ class ScalingStack(NestedStack):
         )
         data.grant_table(function, write=True)  # reads accounts, payouts, risk; writes decisions
         data.grant_audit(function, append=True)  # every decision audited with it
-        bus.grant_put_events_to(function)  # account.scaled
+        grant_publish(bus, function)  # account.scaled
         self.dead_letter_queue = new_dead_letter_queue(
             self, "ScalingDlq", config, "payout-scaling", "scaling review runs that failed after retries"
         )

@@ -52,6 +52,7 @@ from infra.constructs.kyc import (
     grant_task_response,
     kyc_state_machine_arn,
 )
+from infra.constructs.publishing import grant_publish
 from infra.constructs.queues import new_dead_letter_queue
 from infra.constructs.secrets import ProviderSecrets
 from infra.nag import acknowledge, logical_id
@@ -129,7 +130,7 @@ class Workflows(Construct):
         state_machine_arn = kyc_state_machine_arn(self, config)
         for function in (self.kyc_request, self.kyc_decision):
             grant_case_writes(data, function)
-            bus.grant_put_events_to(function)
+            grant_publish(bus, function)
             grant_task_response(function, state_machine_arn)
         secret.grant_read(self.kyc_request)
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
+    """`message` and `field` are what the caller is told; `internal` (e.g. which fraud check fired, a
+    provider's own error text) is for the firm's staff, logged by the edge and never sent to the caller."""
+
     code = "domain_error"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, internal: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.internal = internal
 
 
 class NotFoundError(DomainError):

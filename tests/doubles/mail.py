@@ -46,6 +46,7 @@ class InMemoryMailMarks:
     lease, and for good once the send finished."""
 
     states: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # key -> (state, lease until)
+    failing_finishes: int = 0  # the next `finish` calls raise, as a throttled store would
 
     def claim(self, key: str, now: datetime, lease: timedelta) -> bool:
         current = self.states.get(key)
@@ -55,6 +56,9 @@ class InMemoryMailMarks:
         return True
 
     def finish(self, key: str, outcome: str, now: datetime) -> None:
+        if self.failing_finishes:
+            self.failing_finishes -= 1
+            raise RuntimeError("ProvisionedThroughputExceededException (test)")
         self.states[key] = (outcome, now)
 
     def release(self, key: str) -> None:

@@ -61,3 +61,14 @@ def test_the_auth_routes_are_post_without_an_authorizer(synthesized: Synthesized
     assert len(auth_methods) == len(AUTH_ROUTES)
     assert {m["HttpMethod"] for m in auth_methods} == {"POST"}
     assert {m["AuthorizationType"] for m in auth_methods} == {"NONE"}
+
+
+def test_the_public_sign_in_function_writes_only_its_rate_counters(synthesized: Synthesized) -> None:
+    [statement] = [
+        statement
+        for statement in synthesized.function_statements("auth_api")
+        if any(action.startswith("dynamodb:") for action in json.dumps(statement["Action"]).split('"'))
+    ]
+
+    assert statement["Action"] == "dynamodb:UpdateItem"
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}

@@ -85,7 +85,6 @@ def test_the_accounts_api_writes_only_profiles_and_rate_counters(synthesized: Sy
         "risk_recalc",
         "daily_reset",
         "notifications",
-        "kyc_api",
     ],
 )
 def test_read_write_functions_can_read_and_write_the_table(synthesized: Synthesized, name: str) -> None:
@@ -134,24 +133,33 @@ def test_table_grants_name_their_indexes_instead_of_a_wildcard(synthesized: Synt
                 assert "/index/*" not in json.dumps(statement["Resource"]), name
 
 
-def test_kyc_workflow_steps_and_webhooks_write_only_kyc_cases_sessions_and_the_providers_circuit(
-    synthesized: Synthesized,
+@pytest.mark.parametrize(
+    ("name", "partitions"),
+    [
+        ("kyc_request", ["KYC#*", "KYCSESSION#*", "SYSTEM"]),
+        ("kyc_decision", ["KYC#*", "KYCSESSION#*", "SYSTEM"]),
+        ("kyc_webhook", ["KYC#*", "KYCSESSION#*", "SYSTEM"]),
+        ("kyc_api", ["KYC#*", "KYCSESSION#*", "SYSTEM", "RATE#*"]),
+    ],
+)
+def test_kyc_functions_write_only_kyc_cases_sessions_and_the_providers_circuit_never_a_traders_items(
+    synthesized: Synthesized, name: str, partitions: list[str]
 ) -> None:
-    for name in ("kyc_request", "kyc_decision", "kyc_webhook"):
-        writes = [
-            statement
-            for statement in synthesized.function_statements(name)
-            if statement["Effect"] == "Allow" and set(statement_actions(statement)) & TABLE_WRITES
-        ]
+    main_table = f'"{_main_table_id(synthesized)}"'
+    writes = [
+        statement
+        for statement in synthesized.function_statements(name)
+        if statement["Effect"] == "Allow"
+        and set(statement_actions(statement)) & TABLE_WRITES
+        and main_table in json.dumps(statement["Resource"])
+    ]
 
-        [statement] = writes
-        assert set(statement_actions(statement)) == {
-            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
-        }  # fmt: skip
-        assert statement["Condition"] == {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRADER#*", "KYCSESSION#*", "SYSTEM"]}
-        }
-        assert _table_actions(synthesized, name, _main_table_id(synthesized)) >= TABLE_READS
+    [statement] = writes
+    assert set(statement_actions(statement)) == {
+        "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+    }  # fmt: skip
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": partitions}}
+    assert _table_actions(synthesized, name, _main_table_id(synthesized)) >= TABLE_READS
 
 
 def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_reaching_it(

@@ -461,3 +461,27 @@ def test_a_stale_save_writes_nothing_and_effects_stay_until_settled(fresh_tables
     store.settle(TRADER, ["e1", "r1", "unknown"])
     assert store.load(TRADER).pending == ()  # type: ignore[union-attr]
     assert KycRepository().get(TRADER).status == "pending"  # type: ignore[union-attr]
+
+
+def test_the_case_and_its_effects_live_in_their_own_kyc_partition_never_among_the_traders_items(
+    fresh_tables: TableNames,
+) -> None:
+    import boto3
+
+    store = DynamoKycCaseStore()
+    at = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+    case = open_case(None, TRADER, Need("funded", "acc-1"), KycPolicy(), at).case
+    store.save(case, 0, [Announcement("e1", "firm.alert", {"event_id": "e1"})])
+
+    client = boto3.client("dynamodb")
+
+    def keys_in(partition: str) -> list[str]:
+        found = client.query(
+            TableName=fresh_tables.main,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}},
+        )
+        return sorted(item["sk"]["S"] for item in found["Items"])
+
+    assert keys_in(f"KYC#{TRADER}") == ["KYC", "KYC#EFFECT#e1"]
+    assert keys_in(f"TRADER#{TRADER}") == []

@@ -299,6 +299,13 @@ def hold_sk(source: str, reference: str) -> str:
 
 # ---- KYC (propdesk.data.kyc)
 KYC_QUEUE_PREFIX = "KYC_QUEUE#"
+KYC_CASE_PREFIX = "KYC#"
+
+
+def kyc_case_pk(trader_id: str) -> str:
+    """A trader's KYC case and its pending effects: their own partition, so that IAM can give the KYC
+    functions writes to KYC data (`KYC#*`) without any other of the trader's items (`TRADER#*`)."""
+    return f"{KYC_CASE_PREFIX}{trader_id}"
 
 
 def kyc_effect_sk(effect_id: str) -> str:

@@ -1,9 +1,9 @@
 """KYC cases in the main table (`propdesk.kyc.store.KycCaseStore` on DynamoDB):
 
-- `TRADER#{id}` / `KYC`: the case (`propdesk.kyc.case.VerificationCase`) as one JSON document beside its
+- `KYC#{trader_id}` / `KYC`: the case (`propdesk.kyc.case.VerificationCase`) as one JSON document beside its
   `status`, written whole with a condition on `version`; in GSI2 (`KYC_QUEUE#awaiting_staff`, sparse) while
   it waits for a staff decision;
-- `TRADER#{id}` / `KYC#EFFECT#{effect_id}`: effects of a transition not yet carried out;
+- `KYC#{trader_id}` / `KYC#EFFECT#{effect_id}`: effects of a transition not yet carried out;
 - `KYCSESSION#{provider}#{session_id}` / `KYC`: which trader's case holds a provider session.
 
 A save writes the case, its effects, new session lookups and a staff act's audit entry in one transaction.
@@ -42,11 +42,11 @@ class DynamoKycCaseStore:
 
     def load(self, trader_id: str) -> StoredCase | None:
         try:
-            item = KycCaseItem.get(keys.trader_pk(trader_id), keys.KYC_SK, consistent_read=True)
+            item = KycCaseItem.get(keys.kyc_case_pk(trader_id), keys.KYC_SK, consistent_read=True)
         except KycCaseItem.DoesNotExist:
             return None
         effects = KycEffectItem.query(
-            keys.trader_pk(trader_id),
+            keys.kyc_case_pk(trader_id),
             KycEffectItem.sk.startswith(keys.KYC_EFFECT_PREFIX),
             consistent_read=True,
         )
@@ -88,7 +88,7 @@ class DynamoKycCaseStore:
 
     def settle(self, trader_id: str, effect_ids: Sequence[str]) -> None:
         for effect_id in effect_ids:
-            KycEffectItem(keys.trader_pk(trader_id), keys.kyc_effect_sk(effect_id)).delete()
+            KycEffectItem(keys.kyc_case_pk(trader_id), keys.kyc_effect_sk(effect_id)).delete()
 
     def trader_of_session(self, provider: str, session_id: str) -> str | None:
         try:
@@ -113,7 +113,7 @@ class KycRepository:
 
     def get(self, trader_id: str) -> KycCase | None:
         try:
-            item = KycCaseItem.get(keys.trader_pk(trader_id), keys.KYC_SK, consistent_read=True)
+            item = KycCaseItem.get(keys.kyc_case_pk(trader_id), keys.KYC_SK, consistent_read=True)
         except KycCaseItem.DoesNotExist:
             return None
         return KycCase(
@@ -189,7 +189,7 @@ def case_from_document(document: dict[str, Any]) -> VerificationCase:
 
 def _case_item(case: VerificationCase, version: int) -> KycCaseItem:
     item = KycCaseItem(
-        keys.trader_pk(case.trader_id),
+        keys.kyc_case_pk(case.trader_id),
         keys.KYC_SK,
         entity="kyc_case",
         trader_id=case.trader_id,
@@ -212,7 +212,7 @@ def _effect_item(trader_id: str, effect: Effect) -> KycEffectItem:
     else:
         kind, document = "resumption", {"task_token": effect.task_token, "output": effect.output}
     return KycEffectItem(
-        keys.trader_pk(trader_id),
+        keys.kyc_case_pk(trader_id),
         keys.kyc_effect_sk(effect.effect_id),
         entity="kyc_effect",
         effect_id=effect.effect_id,

@@ -199,7 +199,7 @@ class KycQueueIndex(GlobalSecondaryIndex["KycCaseItem"]):  # type: ignore[no-unt
 
 
 class KycCaseItem(MainTableModel):
-    """`TRADER#{id}` / `KYC`: the trader's verification case (`propdesk.kyc.case`) as one JSON document,
+    """`KYC#{trader_id}` / `KYC`: the trader's verification case (`propdesk.kyc.case`) as one JSON document,
     written whole with a condition on `version`; in GSI2 (`KYC_QUEUE#awaiting_staff`) while staff must
     decide."""
 
@@ -215,7 +215,7 @@ class KycCaseItem(MainTableModel):
 
 
 class KycEffectItem(MainTableModel):
-    """`TRADER#{id}` / `KYC#EFFECT#{effect_id}`: what a KYC transition still has to do (announce an event,
+    """`KYC#{trader_id}` / `KYC#EFFECT#{effect_id}`: what a KYC transition still has to do (announce an event,
     resume a workflow), written with the case and deleted once done."""
 
     effect_id = UnicodeAttribute()

@@ -1,4 +1,4 @@
-"""The scaling plan's decisions (`propdesk.payouts.scaling_reviews.ScalingStore`): one item per account and
+"""The scaling plan's decisions (`propdesk.payouts.scaling_store.ScalingStore`): one item per account and
 reviewed cycle, `ACCOUNT#{id}` / `SCALING#{last day of the cycle}`, written once (conditional put) in one
 transaction with its audit entry; the latest is one query (newest first, limit 1)."""
 
@@ -19,7 +19,7 @@ from propdesk.data.attributes import DecimalAttribute
 from propdesk.data.audit import AuditLog
 from propdesk.data.models import MainTableModel
 from propdesk.payouts.scaling import AccountTerms
-from propdesk.payouts.scaling_reviews import StoredDecision
+from propdesk.payouts.scaling_store import StoredDecision
 from propdesk.records import Account, AuditEntry
 
 SCALING_PREFIX = "SCALING#"

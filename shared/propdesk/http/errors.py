@@ -19,6 +19,7 @@ from propdesk.errors import (
     UnauthorizedError,
 )
 from propdesk.http.error_format import error_body
+from propdesk.observability import logger
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
@@ -47,7 +48,17 @@ def error_response(
     )
 
 
+def log_internal(error: DomainError) -> None:
+    """Log what the error keeps for staff (`internal`), never part of the answer."""
+    if error.internal:
+        logger.warning(
+            "refused or deferred, with reasons for staff",
+            extra={"error_code": error.code, "reasons": [reason[:300] for reason in error.internal]},
+        )
+
+
 def domain_error_response(error: DomainError) -> Response[Any]:
+    log_internal(error)
     status = next(
         (status for kind, status in STATUS_BY_ERROR.items() if isinstance(error, kind)),
         HTTPStatus.BAD_REQUEST,
@@ -65,6 +76,7 @@ def answer_unavailable(
     request may be repeated."""
 
     def unavailable(error: DomainError) -> Response[Any]:
+        log_internal(error)
         headers = {"Retry-After": str(retry_after_seconds)}
         return error_response(HTTPStatus.SERVICE_UNAVAILABLE, error.code, error.message, headers=headers)
 

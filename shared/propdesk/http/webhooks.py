@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from propdesk.http.app import raw_body
 from propdesk.http.error_format import error_body
+from propdesk.http.errors import log_internal
 from propdesk.purchases.errors import RetryLaterError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def answer_retry_later(app: APIGatewayRestResolver) -> None:
     """RetryLaterError → 503 with Retry-After (the provider redelivers; nothing was lost)."""
 
     def retry_later(error: RetryLaterError) -> Response[Any]:
+        log_internal(error)
         return Response(
             status_code=503,
             content_type=content_types.APPLICATION_JSON,

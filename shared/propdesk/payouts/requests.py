@@ -59,7 +59,7 @@ from propdesk.payouts.model import (
     decide,
 )
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
-from propdesk.payouts.scaling_reviews import ScalingLookup, split_upgrade
+from propdesk.payouts.scaling_store import ScalingLookup, split_upgrade
 from propdesk.payouts.split import ZERO
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
 from propdesk.payouts.terms import account_split

@@ -3,7 +3,7 @@ scaling plan, finds the last review cycle that ended (cycles run from the day th
 `cycle_months`), and decides it once (`propdesk.payouts.scaling.review`): the decision is stored with its
 audit entry in one write (a second run, or a retry, finds it and does nothing), and a scaled account is
 announced (`account.scaled`: the trader is told by e-mail). The account's payouts use the split the latest
-decision left (`split_upgrade`, read by the payout service).
+decision left (`propdesk.payouts.scaling_store.split_upgrade`, read by the payout service).
 
 A program's plan is its `payouts.scaling` object, every key optional over FTMO's plan:
 
@@ -39,7 +39,7 @@ from propdesk.payouts.scaling import (
     add_months,
     review,
 )
-from propdesk.payouts.terms import SplitUpgrade
+from propdesk.payouts.scaling_store import ScalingStore, StoredDecision
 from propdesk.records import Account, AuditEntry
 
 if TYPE_CHECKING:
@@ -51,43 +51,8 @@ _DECIMALS = ("min_net_profit_percent", "growth_percent", "max_balance", "split_p
 _WHOLE = ("cycle_months", "min_rewards_paid")
 
 
-@dataclass(frozen=True, slots=True)
-class StoredDecision:
-    """A cycle's decision as kept: the account's terms after it (equal to before unless scaled)."""
-
-    account_id: str
-    cycle_ends_on: date
-    scaled: bool
-    after: AccountTerms
-    explanation: str
-    decided_at: datetime
-
-
-class ScalingStore(Protocol):
-    def latest(self, account_id: str) -> StoredDecision | None:
-        """The account's decision of its latest reviewed cycle."""
-        ...
-
-    def record(self, decision: StoredDecision, entry: AuditEntry) -> bool:
-        """Keep the decision and its audit entry together, once per account and cycle (False: decided
-        already)."""
-        ...
-
-
 class ActiveAccounts(Protocol):
     def active_accounts(self) -> Iterable[Account]: ...
-
-
-class ScalingLookup(Protocol):
-    def latest(self, account_id: str) -> StoredDecision | None: ...
-
-
-def split_upgrade(decision: StoredDecision | None) -> SplitUpgrade | None:
-    """The split a scaled account's payouts use (None: never scaled)."""
-    if decision is None or decision.after.split_percent <= 0:
-        return None
-    label = f"scaling review of {decision.cycle_ends_on.isoformat()}"
-    return SplitUpgrade("scaling", decision.after.split_percent, label)
 
 
 def plan_for(document: Mapping[str, Any]) -> ScalingPlan | None:

@@ -28,7 +28,7 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -197,8 +197,9 @@ class PayoutWorkflow:
             self._platform.adjust_balance(
                 ref, -payout.amount, f"{payout_id}:withdrawal", f"payout {payout_id}"
             )  # PlatformUnavailableError: raised, the state machine retries
-        except PlatformRejectedError as refused:
-            return self._fail(payout, f"the platform refused the withdrawal: {refused}", compensated=False)
+        except PlatformRejectedError as refused:  # the platform's own words go to staff, not to the trader
+            failed = self._fail(payout, "the platform refused the withdrawal", compensated=False)
+            return replace(failed, reason=f"the platform refused the withdrawal: {refused}")
         withdrawn = moved(payout, "withdrawn", now)
         self._record_engine_event(withdrawn, "withdrawal")
         if not self._write(payout, withdrawn):
@@ -238,9 +239,9 @@ class PayoutWorkflow:
         )
         try:
             payment = rail.pay(order)  # RailUnavailableError: raised, the state machine retries
-        except RailRejectedError as refused:
-            self._resume_payment(task_token, "failed", f"the rail refused the payment: {refused}")
-            return StepOutcome(payout_id, "failed", payout.status, "the rail refused the payment")
+        except RailRejectedError as refused:  # the rail's own words go to staff, not to the trader
+            self._resume_payment(task_token, "failed", "the rail refused the payment")
+            return StepOutcome(payout_id, "failed", payout.status, f"the rail refused the payment: {refused}")
         self._payouts.link_rail_payment(rail.name, payment.reference, payout_id)
         self._note_reference(payout, payment)
         if payment.status == "paid" or payment.status in FAILED_RAIL_STATUSES:

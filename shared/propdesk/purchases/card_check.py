@@ -64,4 +64,6 @@ class CardCheck:
         try:
             return operation()
         except ProviderUnavailableError as error:
-            raise RetryLaterError(f"the card check cannot reach the provider yet: {error}") from error
+            raise RetryLaterError(
+                "the card check cannot reach the provider yet", internal=(str(error),)
+            ) from error

@@ -20,6 +20,7 @@ from propdesk.domain_events import PurchaseFlagged, stable_id
 from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.ports import EventPublisher
 from propdesk.purchases.errors import (
+    PURCHASE_REFUSED,
     IdempotencyKeyReusedError,
     PricingError,
     PurchaseBlockedError,
@@ -165,7 +166,7 @@ class CheckoutService:
         priced = quote(program, request.currency, request.add_ons, add_ons, discount, now)
         assessment = assess(self._signals(request, now), self._policy)
         if assessment.blocked:
-            raise PurchaseBlockedError("purchase refused: " + "; ".join(assessment.blocking_reasons()))
+            raise PurchaseBlockedError(PURCHASE_REFUSED, internal=tuple(assessment.blocking_reasons()))
         effects: dict[str, str] = {}
         for add_on_id in priced.add_on_ids:
             effects.update(add_ons[add_on_id].effects)
@@ -210,10 +211,15 @@ class CheckoutService:
             )
         except ProviderUnavailableError as error:
             raise RetryLaterError(
-                f"the payment provider is unavailable ({error}); repeat with the same Idempotency-Key"
+                "the payment provider is unavailable; repeat with the same Idempotency-Key",
+                internal=(str(error),),
             ) from error
         except ProviderRejectedError as error:
-            raise InvalidInputError(f"the payment provider refused the order: {error}") from error
+            raise InvalidInputError(
+                "the payment provider could not open a payment page for this order",
+                "payment_method",
+                internal=(str(error),),
+            ) from error
         self._orders.link_payment(provider.name, session.session_reference, order.order_id)
         if session.payment_reference:
             self._orders.link_payment(provider.name, session.payment_reference, order.order_id)

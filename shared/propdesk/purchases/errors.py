@@ -11,8 +11,13 @@ class PricingError(InvalidInputError):
     code = "pricing_error"
 
 
+PURCHASE_REFUSED = "this purchase cannot be accepted; contact support if you think this is a mistake"
+
+
 class PurchaseBlockedError(ForbiddenError):
-    """A fraud pre-check the firm set to `block` fired; the message carries every reason."""
+    """A fraud pre-check the firm set to `block` fired. The buyer is told only that the purchase was refused
+    (`PURCHASE_REFUSED`), never which check fired or its threshold (which would teach a fraudster the limits);
+    the reasons are in `internal`, for staff (logged by the edge)."""
 
     code = "purchase_blocked"
 

@@ -157,10 +157,12 @@ class RefundService:
                 currency=order.currency,
             )
         except ProviderUnavailableError as error:
-            raise RetryLaterError(f"the payment provider cannot be reached: {error}") from error
+            raise RetryLaterError(
+                "the payment provider cannot be reached; repeat the request", internal=(str(error),)
+            ) from error
         except ProviderRejectedError as error:
-            message = f"the payment provider refused the refund: {error}"
-            raise RefundRejectedError(message, "order_id") from error
+            message = "the payment provider refused the refund (its answer is in the function's log)"
+            raise RefundRejectedError(message, "order_id", internal=(str(error),)) from error
         return self._record(command, amount, full)
 
     def _record(self, command: RefundCommand, amount: Decimal, full: bool) -> RefundRecorded:

@@ -149,7 +149,9 @@ class WebhookService:
         try:
             return self._providers[event.provider].order_id_for_payment(event.payment_reference)
         except ProviderUnavailableError as error:
-            raise RetryLaterError(f"cannot match the payment to an order yet: {error}") from error
+            raise RetryLaterError(
+                "cannot match the payment to an order yet", internal=(str(error),)
+            ) from error
         except ProviderRejectedError:
             return None  # the provider does not know the payment: reported as unmatched
 

@@ -82,14 +82,19 @@ class AcceptingPool:
         return None
 
 
-def claims(subject: str, *groups: str, expires: datetime | None = None) -> dict[str, str]:
-    """The claims API Gateway's Cognito authorizer passes on (groups and `exp` flattened to strings)."""
+def claims(
+    subject: str, *groups: str, expires: datetime | None = None, signed_in: datetime | None = None
+) -> dict[str, str]:
+    """The claims API Gateway's Cognito authorizer passes on (groups and `exp` flattened to strings, the
+    sign-in time `auth_time` in epoch seconds: a minute before NOW unless `signed_in` says when)."""
     exp = expires or NOW + timedelta(hours=1)
     return {
+        "auth_time": str(int((signed_in or NOW - timedelta(minutes=1)).timestamp())),
         "sub": subject,
         "cognito:groups": f"[{' '.join(groups)}]" if len(groups) > 1 else "".join(groups),
         "token_use": "id",
         "email": f"{subject}@example.com",
+        "email_verified": "true",
         "exp": exp.strftime("%a %b %d %H:%M:%S UTC %Y"),
     }
 

@@ -17,10 +17,12 @@ import pytest
 from propdesk.access import GRANTS, MFA_REQUIRED, STAFF_ROLES
 from propdesk.catalogue import demo_programs
 from propdesk.data.account_logins import AccountLoginRepository
+from propdesk.data.payout_destinations import PayoutDestinationRepository
 from propdesk.data.payouts import PayoutRepository
 from propdesk.data.risk import BreachRepository
 from propdesk.http.contract import OPERATIONS, Access, Operation
 from propdesk.payouts import Payout
+from propdesk.rails.destinations import PayoutDestination, stablecoin_wallet
 from propdesk.records import AccountLogin
 
 from tests.integration.api.api_world import (
@@ -145,22 +147,31 @@ def payout_arguments(firm: Firm, operation_id: str) -> dict[str, Any]:
             "path": {"payout_id": payout.payout_id},
             "body": {"decision": "approve", "reason": "trades and identity checked"},
         }
+    if operation_id == "getPayoutDestination":  # each signed-in caller reads their own destination
+        for caller in CALLERS:
+            if (subject := subject_of(firm, caller)) is not None:
+                PayoutDestinationRepository().put(
+                    PayoutDestination(f"dst-{subject}", subject, stablecoin_wallet(*WALLET), NOW, NOW)
+                )
+    if (
+        operation_id == "setPayoutDestination"
+    ):  # each signed-in caller sets their own (claims: a fresh sign-in)
+        token, network, address = WALLET
+        return {"body": {"type": "stablecoin_wallet", "token": token, "network": network, "address": address}}
     return {}
 
 
-# The payout-destination routes answer per caller (a destination of one's own, a recent sign-in): the matrix
-# does not yet give every caller a destination and a fresh `auth_time`; their own tests cover them.
-NOT_YET_IN_MATRIX = {"getPayoutDestination", "setPayoutDestination"}
-MATRIX = [
-    pytest.param(
-        op,
-        id=op.operation_id,
-        marks=[pytest.mark.xfail(reason="per-caller destination set-up not in the matrix yet", strict=False)]
-        if op.operation_id in NOT_YET_IN_MATRIX
-        else [],
-    )
-    for op in IN_PROCESS
-]
+WALLET = ("USDC", "ethereum", "0x52908400098527886E0F7030069857D2E4169EE7")
+
+
+def subject_of(firm: Firm, caller: str) -> str | None:
+    """Whose data a signed-in caller's own routes (e.g. their payout destination) read and write."""
+    if caller in (ANONYMOUS, NO_SUBJECT, EXPIRED):
+        return None
+    return {OWNER: firm.trader, FOREIGN: firm.other_trader}.get(caller, f"{caller}-staff")
+
+
+MATRIX = [pytest.param(op, id=op.operation_id) for op in IN_PROCESS]
 
 
 @pytest.mark.parametrize("operation", MATRIX)

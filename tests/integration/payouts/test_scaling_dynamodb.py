@@ -10,7 +10,7 @@ import pytest
 from propdesk.data.audit import AuditLog
 from propdesk.data.scaling import ScalingRepository
 from propdesk.payouts.scaling import AccountTerms
-from propdesk.payouts.scaling_reviews import StoredDecision
+from propdesk.payouts.scaling_store import StoredDecision
 from propdesk.records import AuditEntry
 
 from tests.integration.dynamodb_local import TableNames

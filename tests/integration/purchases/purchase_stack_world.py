@@ -107,15 +107,21 @@ class PurchaseStack:
         key: str | None = None,
         email: str | None = None,
         raw: str | None = None,
+        email_verified: str = "true",
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         payload = {"program_id": "two-step-100k-phase-1", "currency": "USD", "payment_method": "card"}
         payload.update(body or {})
-        headers = {"Idempotency-Key": key} if key else {}
         event = rest_request(
             "post_order",
             body=raw if raw is not None else json.dumps(payload),
-            headers=headers,
-            claims={"sub": trader, "email": email or f"{trader}@example.com", "cognito:groups": "trader"},
+            headers={**(headers or {}), **({"Idempotency-Key": key} if key else {})},
+            claims={
+                "sub": trader,
+                "email": email or f"{trader}@example.com",
+                "email_verified": email_verified,
+                "cognito:groups": "trader",
+            },
         )
         if not key:
             event["headers"].pop("Idempotency-Key", None)

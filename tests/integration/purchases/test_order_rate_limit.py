@@ -43,7 +43,12 @@ def order(trader: str, at: datetime, key: str | None = None) -> dict[str, Any]:
     event = rest_request(
         "post_order",
         body=json.dumps(body),
-        claims={"sub": trader, "email": f"{trader}@example.com", "cognito:groups": "trader"},
+        claims={
+            "sub": trader,
+            "email": f"{trader}@example.com",
+            "email_verified": "true",
+            "cognito:groups": "trader",
+        },
     )
     if key is None:
         event["headers"].pop("Idempotency-Key", None)

@@ -13,6 +13,7 @@ import pytest
 from propdesk.data.account_status import PurchaseAccountBook
 from propdesk.data.orders import OrderRepository
 from propdesk.data.sales import ReviewFlagRepository
+from propdesk.purchases.errors import PURCHASE_REFUSED
 from propdesk.purchases.fulfilment import account_id_for
 
 from functions.provisioning import handler as provisioning
@@ -103,10 +104,54 @@ def test_bad_orders_are_refused_with_a_reason_never_a_500(
     assert json_of(response)["error"]["field"] == field
 
 
-def test_a_disposable_email_is_blocked_with_its_reason(stack: PurchaseStack) -> None:
+def test_a_fraud_block_is_a_generic_403_that_never_says_which_check_fired(
+    stack: PurchaseStack, caplog: pytest.LogCaptureFixture
+) -> None:
     response = stack.order("trader-1", email="someone@mailinator.com")
+
     assert response["statusCode"] == 403
-    assert "disposable" in json_of(response)["error"]["message"]
+    error = json_of(response)["error"]
+    assert (error["code"], error["message"], error.get("field")) == (
+        "purchase_blocked",
+        PURCHASE_REFUSED,
+        None,
+    )
+    assert "mailinator" not in response["body"] and "disposable" not in response["body"]
+    assert "disposable" in logged(caplog)  # the reason is logged, for staff
+
+
+def test_an_unconfirmed_email_cannot_buy(stack: PurchaseStack) -> None:
+    response = stack.order("trader-1", email_verified="false")
+
+    assert response["statusCode"] == 422
+    assert json_of(response)["error"]["field"] == "email"
+    assert stack.stripe.requests == []
+
+
+def test_a_country_header_the_client_writes_is_not_taken_as_the_callers_country(
+    stack: PurchaseStack,
+) -> None:
+    response = stack.order("trader-1", {"billing_country": "GB"}, headers={"CloudFront-Viewer-Country": "US"})
+
+    assert response["statusCode"] == 201, response["body"]
+    order = OrderRepository().get(json_of(response)["order"]["order_id"])
+    assert order is not None and order.client_country is None and not order.flags
+    assert stack.bus.of_type("purchase.flagged") == []
+
+
+def test_a_providers_refusal_is_answered_without_its_words(
+    stack: PurchaseStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack.stripe.fail_next(1, 400)  # Stripe answers with its own error message
+    response = stack.order("trader-1", key="k-refused")
+
+    assert response["statusCode"] == 422
+    assert "injected" not in response["body"]
+    assert "injected failure 400" in logged(caplog)  # logged, for staff
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> str:
+    return json.dumps([record.__dict__ for record in caplog.records], default=str)
 
 
 def test_stripe_down_is_a_503_and_the_repeat_gets_the_page(stack: PurchaseStack) -> None:

@@ -65,3 +65,22 @@ def test_each_template_of_one_event_is_its_own_message() -> None:
     assert mail.send("evt-1#breach", "t@example.com", CONTENT) == "sent"
     assert mail.send("evt-1#kyc_requested", "t@example.com", CONTENT) == "sent"
     assert len(service.sent) == 2
+
+
+def test_a_throttled_sent_mark_is_recorded_by_trying_again_and_the_message_is_not_sent_twice() -> None:
+    mail, service, marks, clock = mailer()
+    marks.failing_finishes = 2  # the store throttles the `sent` mark after the mail service accepted
+
+    assert mail.send("evt-1#login", "t@example.com", CONTENT) == "sent"
+    clock.advance(timedelta(minutes=10))  # the event comes again long after the lease
+    assert mail.send("evt-1#login", "t@example.com", CONTENT) == "duplicate"
+    assert len(service.sent) == 1 and marks.states["evt-1#login"][0] == "sent"
+
+
+def test_a_sent_mark_that_cannot_be_recorded_at_all_never_makes_the_send_fail() -> None:
+    mail, service, marks, _ = mailer()
+    marks.failing_finishes = 100  # the store is down for the rest of this attempt
+
+    assert mail.send("evt-1#login", "t@example.com", CONTENT) == "sent"  # no raise: no redelivery
+    assert len(service.sent) == 1
+    assert mail.send("evt-1#login", "t@example.com", CONTENT) == "duplicate"  # within the lease

@@ -255,3 +255,17 @@ def test_the_timeline_shows_each_status_with_its_time() -> None:
         ("paid", timedelta(minutes=5)),
     ]  # fmt: skip
     assert replace(payout, timeline=()).status_at == payout.requested_at
+
+
+def test_a_withdrawal_the_platform_refuses_fails_the_payout_without_the_platforms_words() -> None:
+    desk = PayoutDesk()
+    desk.trade(Decimal(1000))
+    payout_id = desk.request()
+    desk.platform.reject_next = 1  # the platform answers 400 with its own text
+
+    assert Execution(desk, payout_id).run() == "failed"
+
+    payout = desk.payouts.get(payout_id)
+    assert payout is not None and payout.failure_reason == "the platform refused the withdrawal"
+    [failed] = desk.publisher.of_type("payout.failed")
+    assert "answered 400" not in failed.model_dump_json()  # the trader's view and mail never show it

@@ -16,7 +16,8 @@ from propdesk.payouts.consistency import ClosedTrade
 from propdesk.payouts.model import Payout, StatusChange
 from propdesk.payouts.policy import PayoutPolicyError
 from propdesk.payouts.requests import PayoutService
-from propdesk.payouts.scaling_reviews import ScalingReviews, StoredDecision, last_cycle, plan_for
+from propdesk.payouts.scaling_reviews import ScalingReviews, last_cycle, plan_for
+from propdesk.payouts.scaling_store import StoredDecision
 from propdesk.records import Account, AuditEntry, RiskSnapshot
 
 from tests.doubles.payouts import InMemoryAccounts, InMemoryPayoutFacts, InMemoryPayoutStore
