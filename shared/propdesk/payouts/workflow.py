@@ -260,7 +260,7 @@ class PayoutWorkflow:
         if payout is None:
             return "unknown"  # not ours, or its link is not stored yet: the rail delivers again
         if update.status == "returned" and payout.status == "paid":
-            return self.put_back_returned(payout, update.failure_reason or "")
+            return self.put_back_returned(payout)
         if update.status not in ("paid", *FAILED_RAIL_STATUSES) or payout.status != "paying":
             return "ignored"
         token = self._payouts.token(payout.payout_id, "payment")
@@ -274,12 +274,13 @@ class PayoutWorkflow:
             return "settling"  # `paid` is being settled: the return must wait for it, never be dropped
         return "resumed" if resumed else "ignored"
 
-    def put_back_returned(self, payout: Payout, detail: str) -> str:
+    def put_back_returned(self, payout: Payout) -> str:
         """The rail paid, then the payment came back (a bank returns it: closed account, wrong name): the
         amount goes back onto the account as a compensation would (once: `<payout>:compensation`, the engine's
         `payout.deposit`), the payout becomes `failed` (audited, `payout.failed` tells the trader) and stops
         counting as withdrawn, so the profit is withdrawable again and the fee refund is owed again. A repeat
-        of the return finds the payout failed and changes nothing."""
+        of the return finds the payout failed and changes nothing. The rail's own words about the return are
+        not the trader's reason (they stay with the rail's payment, for staff)."""
         ref = self._refs.platform_ref(payout.account_id)
         if ref is None:  # never for a paid payout; the rail delivers again while a person looks
             raise ConflictError(f"payout {payout.payout_id}: its account is on no platform", "account_id")
@@ -289,8 +290,7 @@ class PayoutWorkflow:
             f"payout {payout.payout_id} returned by the rail: put back",
         )  # fmt: skip
         self._record_engine_event(payout, "deposit")
-        reason = "the payment was returned" + (f": {detail}" if detail and detail != "returned" else "")
-        self._fail(payout, reason, compensated=True)
+        self._fail(payout, "the payment was returned to the firm", compensated=True)
         return "returned"
 
     def receive_webhook(self, rail_name: str, raw_body: bytes, headers: Mapping[str, str]) -> str:
