@@ -32,6 +32,7 @@ from infra.constructs.progression import Progression
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
+from infra.constructs.scaling import ScalingStack
 from infra.constructs.secrets import ProviderSecrets
 from infra.constructs.workflows import Workflows
 
@@ -88,6 +89,10 @@ class PropdeskStack(Stack):
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
+        scaling = ScalingStack(self, "Scaling", config, data, events.bus, functions)
+        identity.require_staff_mfa(
+            config, [functions.functions[name] for name in ("staff_api", "payouts_api", "orders_api")]
+        )
         AuditWatch(
             self, "AuditWatch", config, data, functions, read_models.dead_letter_queues["stream-projections"]
         )
@@ -109,6 +114,7 @@ class PropdeskStack(Stack):
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
                 **abuse.dead_letter_queues,
+                "payout-scaling": scaling.dead_letter_queue,
             },
             {
                 "kyc": workflows.kyc,

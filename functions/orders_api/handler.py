@@ -39,7 +39,7 @@ from propdesk.purchases.views import order_view, transition_view
 from propdesk.services.rate_limits import RateLimiter
 
 if TYPE_CHECKING:
-    from propdesk.ports import Clock
+    from propdesk.ports import Clock, StaffMfa
     from propdesk.purchases.checkout import CheckoutService
     from propdesk.purchases.orders import PaymentMethod
     from propdesk.purchases.ports import CardPayments, PaymentProvider
@@ -57,6 +57,7 @@ class Dependencies:
     clock: Clock
     rate_limiter: RateLimiter
     refunds: RefundService
+    staff_mfa: StaffMfa  # finance's and admin's actions need MFA (propdesk.http.routing)
 
 
 @functools.cache
@@ -70,6 +71,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.purchases.checkout import CheckoutService, RedirectUrls
     from propdesk.purchases.refunds import RefundService
     from propdesk.wiring import purchases as production
+    from propdesk.wiring.staff import staff_mfa
 
     production.bind(
         settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.audit_table_name
@@ -96,7 +98,9 @@ def production_dependencies() -> Dependencies:
         lambda: f"ord_{uuid.uuid4().hex[:24]}",
     )
     refunds = RefundService(orders, cards, lambda: uuid.uuid4().hex)
-    return Dependencies(checkout, orders, SystemClock(), RateLimiter(DynamoWindowCounter()), refunds)
+    return Dependencies(
+        checkout, orders, SystemClock(), RateLimiter(DynamoWindowCounter()), refunds, staff_mfa(settings)
+    )
 
 
 def _deps() -> Dependencies:
@@ -201,6 +205,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     app.context["deps"] = deps
     app.context["now"] = deps.clock.now()
     app.context["rate_limiter"] = deps.rate_limiter
+    app.context["staff_mfa"] = deps.staff_mfa
     return resolve(app, event, context)
 
 

@@ -5,7 +5,9 @@ anything is read (Bridge: `X-Webhook-Signature`, RSA over SHA-256 of `t.body`, 1
 resumes the payout's waiting workflow (`propdesk.payouts.workflow.PayoutWorkflow.receive_webhook`).
 
 401 for a delivery that is not the rail's; 409 `payment_not_known` for a payment not matched to a payout yet
-(the rail delivers it again); 200 `resumed`, or `ignored` for a repeat, a late or an intermediate status.
+and 409 `payment_settling` for a return that overtook the settling of `paid` (the rail delivers either
+again); 200 `resumed`, `returned` (a return after `paid`, put back), or `ignored` for a repeat, a late or an
+intermediate status.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from propdesk.rails.destinations import PayoutDestination
 from propdesk.wiring import payouts as wiring
 
 if TYPE_CHECKING:
-    from propdesk.ports import Clock, EventPublisher, WorkflowCallback
+    from propdesk.ports import Clock, EventPublisher, StaffMfa, WorkflowCallback
     from propdesk.services.rate_limits import RateLimiter
 
 app = build_rest_app()
@@ -54,6 +54,7 @@ class Dependencies:
     rate_limiter: RateLimiter
     clock: Clock
     destinations: PayoutDestinations
+    staff_mfa: StaffMfa  # finance's and admin's actions need MFA (propdesk.http.routing)
 
 
 @functools.cache
@@ -66,6 +67,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.payout_destinations import PayoutDestinationRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.services.rate_limits import RateLimiter
+    from propdesk.wiring.staff import staff_mfa
 
     bind_tables(
         TableBinding(
@@ -84,7 +86,9 @@ def production_dependencies() -> Dependencies:
         timedelta(minutes=settings.payout_destination_reauth_minutes),
         signal_sink(settings),
     )
-    return Dependencies(service, RateLimiter(DynamoWindowCounter()), SystemClock(), destinations)
+    return Dependencies(
+        service, RateLimiter(DynamoWindowCounter()), SystemClock(), destinations, staff_mfa(settings)
+    )
 
 
 def payout_service(
@@ -193,6 +197,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     app.context["deps"] = deps
     app.context["now"] = deps.clock.now()
     app.context["rate_limiter"] = deps.rate_limiter
+    app.context["staff_mfa"] = deps.staff_mfa
     return resolve(app, event, context)
 
 

@@ -41,7 +41,7 @@ from propdesk.ports import IdentityProviderUnavailableError
 from propdesk.services.rate_limits import RateLimiter
 
 if TYPE_CHECKING:
-    from propdesk.ports import Clock
+    from propdesk.ports import Clock, StaffMfa
     from propdesk.purchases.personal_data import TraderErasure
     from propdesk.services.program_publishing import ProgramPublishing
     from propdesk.services.staff_actions import StaffActionService
@@ -60,6 +60,7 @@ class Dependencies:
     rate_limiter: RateLimiter
     clock: Clock
     erasure: TraderErasure
+    staff_mfa: StaffMfa  # finance's and admin's actions need MFA (propdesk.http.routing)
 
 
 @functools.cache
@@ -78,6 +79,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.services.program_publishing import ProgramPublishing
     from propdesk.services.staff_actions import StaffActionService
     from propdesk.services.staff_roles import StaffRoles
+    from propdesk.wiring.staff import staff_mfa
 
     bind_tables(
         TableBinding(
@@ -101,6 +103,7 @@ def production_dependencies() -> Dependencies:
         RateLimiter(DynamoWindowCounter()),
         SystemClock(),
         TraderErasure(PersonalDataRepository(), _new_id),
+        staff_mfa(settings),
     )
 
 
@@ -210,6 +213,7 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     app.context["deps"] = deps
     app.context["now"] = deps.clock.now()
     app.context["rate_limiter"] = deps.rate_limiter
+    app.context["staff_mfa"] = deps.staff_mfa
     return resolve(app, event, context)
 
 

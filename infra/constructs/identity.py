@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -41,6 +42,8 @@ PUBLIC_CLIENT_CALLS_PER_IP = 300
 # Sign-ups send e-mail: 20 per source IP per five minutes straight to Cognito (our API allows 10 an hour).
 PUBLIC_SIGN_UPS_PER_IP = 20
 SIGN_UP_TARGET = "AWSCognitoIdentityProviderService.SignUp"
+# Whether a staff member signs in with MFA: their `sub` → username (ListUsers), then their MFA settings.
+STAFF_MFA_ACTIONS = ("cognito-idp:ListUsers", "cognito-idp:AdminGetUser")
 
 
 class Identity(Construct):
@@ -123,6 +126,15 @@ class Identity(Construct):
             refresh_token_validity=Duration.days(30),
         )
         self.web_acl = self._web_acl(config)
+
+    def require_staff_mfa(self, config: StageConfig, functions: list[lambda_.Function]) -> None:
+        """The functions serving finance's and admin's actions ask the pool whether the caller signs in with
+        MFA (`propdesk.http.routing.require_mfa`). The local cloud's demo staff cannot set an authenticator
+        up, so there (only) the check is off."""
+        for function in functions:
+            function.add_environment("USER_POOL_ID", self.user_pool.user_pool_id)
+            function.add_environment("STAFF_MFA_REQUIRED", "false" if config.local else "true")
+            self.user_pool.grant(function, *STAFF_MFA_ACTIONS)
 
     @property
     def client_ids(self) -> list[str]:

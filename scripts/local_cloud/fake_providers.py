@@ -1,7 +1,8 @@
-"""The outside providers, faked locally: Stripe, Coinbase Commerce, the Match-Trader Broker API, Veriff and
-Sumsub, each a small server speaking the provider's documented HTTP API (`fakes/`). The stack is pointed at
-them through CDK context, and their credentials go into the stack's own Secrets Manager secrets, as ops would
-set the real ones; the KYC fakes send their signed webhooks to the stack's routes (`point_webhooks`)."""
+"""The outside providers, faked locally: Stripe, Coinbase Commerce, the Match-Trader Broker API, Veriff,
+Sumsub and Bridge (the stablecoin payout rail), each a small server speaking the provider's documented HTTP
+API (`fakes/`). The stack is pointed at them through CDK context, and their credentials go into the stack's
+own Secrets Manager secrets, as ops would set the real ones; the KYC fakes and the rail send their signed
+webhooks to the stack's routes (`point_webhooks`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.bridge import CUSTOMER_ID as BRIDGE_CUSTOMER_ID
+from fakes.bridge import WALLET_ID as BRIDGE_WALLET_ID
+from fakes.bridge import FakeBridge
 from fakes.coinbase import FakeCoinbaseCommerce
 from fakes.match_trader import FakeMatchTrader
 from fakes.server import FakeService
@@ -26,9 +30,10 @@ class FakeProviders:
     match_trader: FakeMatchTrader = field(default_factory=FakeMatchTrader)
     veriff: FakeVeriff = field(default_factory=FakeVeriff)
     sumsub: FakeSumsub = field(default_factory=FakeSumsub)
+    bridge: FakeBridge = field(default_factory=FakeBridge)  # its webhooks go out when a test flushes them
 
     first_port: int = 0
-    """Fixed ports (`first_port` and the four after it) for `make dev`; 0 picks free ports (tests)."""
+    """Fixed ports (`first_port` and the five after it) for `make dev`; 0 picks free ports (tests)."""
     started: bool = False
 
     def start(self) -> None:
@@ -45,16 +50,19 @@ class FakeProviders:
     def urls(self) -> tuple[str, str, str]:
         """Stripe's, Coinbase Commerce's and Match-Trader's base URLs (known before the start on fixed ports,
         so a second `make dev` can point the stack at the fakes the first one serves)."""
-        stripe, coinbase, platform, _, _ = self._urls()
+        stripe, coinbase, platform = self._urls()[:3]
         return stripe, coinbase, platform
 
     def cdk_context(self) -> dict[str, str]:
-        stripe, coinbase, platform, veriff, sumsub = self._urls()
+        stripe, coinbase, platform, veriff, sumsub, bridge = self._urls()
         return {
             "stripe_api_base": stripe,
             "coinbase_api_base": coinbase,
             "match_trader_base_url": platform,
             **kyc_context(veriff, sumsub),
+            "bridge_api_base": bridge,
+            "bridge_customer_id": BRIDGE_CUSTOMER_ID,
+            "bridge_wallet_id": BRIDGE_WALLET_ID,
         }
 
     def secrets(self) -> dict[str, str]:
@@ -69,15 +77,19 @@ class FakeProviders:
                 {"base_url": self.urls()[2], "api_token": self.match_trader.token}
             ),
             **kyc_secrets(self.veriff, self.sumsub),
+            f"propdesk/{STAGE}/bridge": json.dumps(
+                {"api_key": self.bridge.api_key, "webhook_public_key": self.bridge.public_key_pem}
+            ),
         }
 
     def point_webhooks(self, endpoints: LocalEndpoints) -> None:
         """Where the fakes send their signed webhooks: the deployed stack's routes."""
         self.stripe.webhook_url = endpoints.rest_url("/v1/webhooks/stripe")  # the hosted page pays here
         point_kyc_webhooks(self.veriff, self.sumsub, endpoints)
+        self.bridge.webhook_url = endpoints.rest_url("/v1/webhooks/payouts/bridge")
 
     def _fakes(self) -> tuple[FakeService, ...]:
-        return self.stripe, self.coinbase, self.match_trader, self.veriff, self.sumsub
+        return self.stripe, self.coinbase, self.match_trader, self.veriff, self.sumsub, self.bridge
 
     def _urls(self) -> tuple[str, ...]:
         if self.first_port:

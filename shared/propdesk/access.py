@@ -17,6 +17,12 @@ place that decides it); staff permissions are granted here and nowhere else:
 | manage_programs         |         |      |         | yes   |
 | manage_staff            |         |      |         | yes   |
 | review_abuse            |         | yes  |         | yes   |
+
+Separation of duties: the finance and admin actions (`MFA_REQUIRED`: deciding payouts, refunding orders,
+managing staff and programs, changing an account's program version, erasing personal data) need a caller who
+signs in with MFA (`propdesk.ports.StaffMfa`, checked by the route layer for every such route); finance never
+decides a payout they requested (`propdesk.payouts.approval`); an admin never changes their own roles, a
+second admin must (`propdesk.services.staff_roles`).
 """
 
 from __future__ import annotations
@@ -70,6 +76,20 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.REVIEW_ABUSE: frozenset({RISK, ADMIN}),
     Permission.ERASE_PERSONAL_DATA: frozenset({ADMIN}),
 }
+
+
+# Finance's and admin's actions: money leaving the firm, who holds which role, what the rules are, whose data
+# is kept. Reads are not among them.
+MFA_REQUIRED: frozenset[Permission] = frozenset(
+    {
+        Permission.DECIDE_PAYOUTS,
+        Permission.REFUND_ORDERS,
+        Permission.MANAGE_STAFF,
+        Permission.MANAGE_PROGRAMS,
+        Permission.CHANGE_PROGRAM_VERSION,
+        Permission.ERASE_PERSONAL_DATA,
+    }
+)
 
 
 def granted(roles: frozenset[str], permission: Permission) -> bool:

@@ -193,7 +193,16 @@ class AbuseApiSettings(EventBusSettings, AuditLogSettings):
     """The review queue's function: failing accounts is requested on the bus."""
 
 
-class StaffApiSettings(TableSettings, AuditLogSettings):
+class StaffMfaSettings(FunctionSettings):
+    """Finance's and admin's actions need staff who sign in with MFA (`propdesk.access.MFA_REQUIRED`), asked
+    of the pool; without a pool they are refused. `STAFF_MFA_REQUIRED=false` only where no staff member can
+    set up an authenticator (the local cloud's demo staff)."""
+
+    user_pool_id: str | None = None
+    staff_mfa_required: bool = True
+
+
+class StaffApiSettings(TableSettings, AuditLogSettings, StaffMfaSettings):
     user_pool_id: str = Field(min_length=1, description="The pool whose groups are the staff roles.")
 
 
@@ -232,7 +241,11 @@ class ApiDocsSettings(FunctionSettings):
     stage: str = Field(min_length=1, description="The stage the served document describes.")
 
 
-class PayoutsApiSettings(EventBusSettings, AuditLogSettings, AbuseSignalSettings):
+class ScalingSettings(EventBusSettings, AuditLogSettings):
+    """The scaling plan's daily reviews: decisions in the table, audited, `account.scaled` on the bus."""
+
+
+class PayoutsApiSettings(EventBusSettings, AuditLogSettings, AbuseSignalSettings, StaffMfaSettings):
     """The firm's payout terms where a program's document sets none (`propdesk.payouts.policy`)."""
 
     payout_profit_split_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
@@ -261,7 +274,7 @@ class PaymentProviderSettings(EventBusSettings):
     coinbase_api_base: str = "https://api.commerce.coinbase.com"
 
 
-class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings):
+class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings, StaffMfaSettings):
     checkout_success_url: str = Field(default="https://app.example.com/purchase/success", min_length=1)
     checkout_cancel_url: str = Field(default="https://app.example.com/purchase/cancel", min_length=1)
     # The firm's choice per fraud check, e.g. "disposable_email=block,country_mismatch=flag".

@@ -8,6 +8,7 @@ and `occurred_at`. Money is a decimal string on the wire. `CATALOGUE` maps detai
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -251,6 +252,21 @@ class AccountFunded(AccountContinued):
     detail_type: ClassVar[str] = "account.funded"
 
 
+class AccountScaled(AccountEvent):
+    """The scaling plan's review found every criterion met: the account's size, its loss limits (amounts)
+    and its profit split grew (audited); the trader is told."""
+
+    detail_type: ClassVar[str] = "account.scaled"
+    balance_before: Decimal
+    balance_after: Decimal
+    daily_loss: Decimal = Field(description="The daily loss limit on the new size.")
+    max_loss: Decimal = Field(description="The maximum loss limit on the new size.")
+    split_percent: Decimal = Field(description="The trader's share of profit from now on.")
+    cycle_ends_on: date = Field(description="The last day of the reviewed cycle.")
+    next_review_on: date
+    explanation: str
+
+
 class FirmAlert(DomainEvent):
     """Something the firm's staff must look at (a dispute, provisioning stuck, a reconciliation mismatch)."""
 
@@ -306,7 +322,11 @@ class PayoutPaid(PayoutEvent):
     firm_share: Decimal
     fees: Decimal = Field(description="The rail's fees charged to the trader (0 when the firm pays them).")
     fee_refund: Decimal = Field(description="The challenge fee refunded with this payout (0 when not owed).")
-    paid: Decimal = Field(description="What reached the trader: trader_share + fee_refund - fees.")
+    extras: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="Everything paid on top of the trader's share, by kind (fee_refund included).",
+    )
+    paid: Decimal = Field(description="What reached the trader: trader_share + extras - fees.")
     rail: str
     reference: str = Field(description="The rail's reference of the payment.")
     destination: str = Field(description="Where it went, masked.")
@@ -346,6 +366,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         AccountProvisioned,
         AccountPhaseStarted,
         AccountFunded,
+        AccountScaled,
         FirmAlert,
         PayoutRequested,
         PayoutApproved,

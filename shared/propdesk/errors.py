@@ -52,6 +52,12 @@ class ForbiddenError(DomainError):
     code = "forbidden"
 
 
+class MfaRequiredError(ForbiddenError):
+    """A finance or admin action by a staff member who does not sign in with MFA (403)."""
+
+    code = "mfa_required"
+
+
 class ConflictError(DomainError):
     code = "conflict"
 

@@ -144,6 +144,14 @@ class StaffDirectory(Protocol):
     def remove_role(self, user_id: str, role: str) -> None: ...
 
 
+class StaffMfa(Protocol):
+    """Whether a staff member signs in with MFA. The pool offers TOTP and challenges every sign-in of a user
+    who enabled it, so a user with MFA enabled signed in with it. An outage is
+    `IdentityProviderUnavailableError` (the action is refused, never let through)."""
+
+    def mfa_enabled(self, user_id: str) -> bool: ...
+
+
 # ---- e-mail: rendered in our code (propdesk.mail), sent by the mail service (SES), once per event
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from propdesk.payouts.consistency import ClosedTrade
@@ -104,6 +105,7 @@ class InMemoryPayoutFacts:
     snapshots: dict[str, RiskSnapshot] = field(default_factory=dict)
     closes: dict[str, list[ClosedTrade]] = field(default_factory=dict)
     holds: dict[str, list[PayoutHold]] = field(default_factory=dict)
+    fees: dict[str, Decimal] = field(default_factory=dict)  # by account
 
     def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
         return self.documents.get((program_id, version))
@@ -119,6 +121,9 @@ class InMemoryPayoutFacts:
 
     def payout_holds(self, account_id: str) -> list[PayoutHold]:
         return list(self.holds.get(account_id, []))
+
+    def fee_paid(self, account_id: str, trader_id: str) -> Decimal | None:
+        return self.fees.get(account_id)
 
 
 @dataclass

@@ -180,6 +180,18 @@ class InMemoryIdentityProvider:
 
 
 # An in-memory `propdesk.ports.StaffDirectory` (the user pool's staff groups).
+class InMemoryStaffMfa:
+    """`StaffMfa` for tests: every staff member signs in with MFA except those in `without`."""
+
+    def __init__(self, *without: str) -> None:
+        self.without = set(without)
+        self.asked: list[str] = []
+
+    def mfa_enabled(self, user_id: str) -> bool:
+        self.asked.append(user_id)
+        return user_id not in self.without
+
+
 class InMemoryStaffDirectory:
     def __init__(self, *users: StaffUser) -> None:
         self.users: dict[str, StaffUser] = {user.user_id: user for user in users}

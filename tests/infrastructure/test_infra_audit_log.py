@@ -26,6 +26,7 @@ AUDIT_APPENDERS = {
     "abuse_api",
     "abuse_detect",
     "abuse_deep_pass",
+    "payout_scaling",
 }
 AUDIT_READERS = {"staff_api"}
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}

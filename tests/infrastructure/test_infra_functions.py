@@ -24,11 +24,13 @@ EXPECTED_BEFORE_SIGNALS = {
 EXPECTED_ENVIRONMENT = {
     "catalogue_api": {"TABLE_NAME"},
     "accounts_api": {"TABLE_NAME"},
-    "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME"},
+    # Finance's and admin's actions ask the pool whether the caller signs in with MFA.
+    "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME", "STAFF_MFA_REQUIRED"},
     "payouts_api": {
         "TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
-        "PAYOUT_TWO_PERSON_ABOVE",
+        "PAYOUT_TWO_PERSON_ABOVE", "USER_POOL_ID", "STAFF_MFA_REQUIRED",
     },
+    "payout_scaling": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME"},
     "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     "pre_sign_up": set(),
     "api_docs": set(),
@@ -104,14 +106,17 @@ EXPECTED_ENVIRONMENT = {
 # The rails' webhooks only resume the payout workflow: no audit log.
 EXPECTED_ENVIRONMENT["payout_webhooks"] = EXPECTED_ENVIRONMENT["payout_webhooks"] - {"AUDIT_TABLE_NAME"}
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
+    "USER_POOL_ID",
+    "STAFF_MFA_REQUIRED",
     "CHECKOUT_SUCCESS_URL",
     "CHECKOUT_CANCEL_URL",
     "AUDIT_TABLE_NAME",
 }
 for _appender in ("kyc_api", "platform_commands", "abuse_api", "abuse_detect", "abuse_deep_pass"):
     EXPECTED_ENVIRONMENT[_appender] = EXPECTED_ENVIRONMENT[_appender] | {"AUDIT_TABLE_NAME"}
-# A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's.
-LONGEST_RUN = {"abuse_deep_pass": 900}
+# A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's; the
+# scaling plan's daily reviews read every active account (5 minutes).
+LONGEST_RUN = {"abuse_deep_pass": 900, "payout_scaling": 300}
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
 
 

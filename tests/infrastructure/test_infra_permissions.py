@@ -14,7 +14,7 @@ pytestmark = pytest.mark.infra
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
 # The payout workflow: its steps read the platform's and the rails' secrets, the webhooks their rails'.
 PAYOUT_SECRET_READERS = {"payout_steps", "payout_webhooks"}
-PAYOUT_PUBLISHERS = {"payout_steps"}
+PAYOUT_PUBLISHERS = {"payout_steps", "payout_scaling"}  # payout.*, account.scaled
 # Finance's decision and the rails' webhooks resume the payout workflow; two steps resume their own wait.
 PAYOUT_TASK_RESPONDERS = {"payouts_api", "payout_steps", "payout_webhooks"}
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}

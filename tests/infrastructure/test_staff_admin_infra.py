@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from propdesk.http.contract import OPERATIONS
 
+from infra.constructs.identity import STAFF_MFA_ACTIONS
 from tests.infrastructure.conftest import Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
@@ -33,7 +34,8 @@ def test_staff_api_changes_groups_of_its_own_user_pool_only(synthesized: Synthes
     (pool_id,) = synthesized.of_type("AWS::Cognito::UserPool")
 
     assert statement["Effect"] == "Allow"
-    assert set(statement_actions(statement)) == STAFF_DIRECTORY_ACTIONS  # type: ignore[arg-type]
+    wanted = STAFF_DIRECTORY_ACTIONS | set(STAFF_MFA_ACTIONS)  # and whether the caller signs in with MFA
+    assert set(statement_actions(statement)) == wanted  # type: ignore[arg-type]
     assert statement["Resource"] == {"Fn::GetAtt": [pool_id, "Arn"]}
 
 
@@ -45,11 +47,15 @@ def test_staff_api_is_told_which_pool(synthesized: Synthesized) -> None:
 
 
 def test_no_other_function_may_change_the_pools_groups(synthesized: Synthesized) -> None:
+    mfa_checkers = {"payouts_api", "orders_api"}  # finance's actions: may only look users up
     for name in synthesized.functions():
         if name == "staff_api":
             continue
         actions = synthesized.function_actions(name)
-        assert not actions & STAFF_DIRECTORY_ACTIONS, name
+        allowed = set(STAFF_MFA_ACTIONS) if name in mfa_checkers else set()
+        assert not (actions & STAFF_DIRECTORY_ACTIONS) - allowed, name
+        if name in mfa_checkers:
+            assert {a for a in actions if a.startswith("cognito-idp:")} == set(STAFF_MFA_ACTIONS), name
 
 
 @pytest.mark.parametrize(

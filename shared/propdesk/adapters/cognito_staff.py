@@ -1,13 +1,15 @@
 """`propdesk.ports.StaffDirectory` on the Cognito user pool: staff roles are the pool's groups.
 
 Calls (signed; the function's role allows exactly these on this pool): ListUsersInGroup, ListUsers (to find a
-user by `sub`), AdminListGroupsForUser, AdminAddUserToGroup, AdminRemoveUserFromGroup. Users are named by
+user by `sub`), AdminListGroupsForUser, AdminAddUserToGroup, AdminRemoveUserFromGroup, AdminGetUser (whether
+the user signs in with MFA: `propdesk.ports.StaffMfa`, `CognitoStaffMfa`). Users are named by
 their `sub` everywhere in propdesk; the admin calls need the pool's username, looked up once per user.
 boto3 is imported on first use, not at cold start.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 T = TypeVar("T")
+TOTP = "SOFTWARE_TOKEN_MFA"
 PAGE_SIZE = 60  # Cognito's maximum for ListUsersInGroup and ListUsers
 OUTAGE = frozenset(
     {
@@ -97,6 +100,24 @@ class CognitoStaffDirectory:
             )
         )
 
+    def mfa_enabled(self, user_id: str) -> bool:
+        """Whether the user (enabled) has TOTP among their MFA methods; False for a user the pool lacks."""
+        found = self._call(
+            lambda client: client.list_users(UserPoolId=self._pool, Filter=f'sub = "{user_id}"', Limit=1)
+        )
+        names = [
+            str(user["Username"])
+            for user in found.get("Users", [])
+            if _attributes(user.get("Attributes", [])).get("sub") == user_id
+        ]
+        if not names:
+            return False
+        try:
+            got = self._call(lambda client: client.admin_get_user(UserPoolId=self._pool, Username=names[0]))
+        except LookupError:
+            return False
+        return TOTP in (got.get("UserMFASettingList") or ()) and bool(got.get("Enabled", True))
+
     def _roles(self, username: str) -> frozenset[str]:
         groups: set[str] = set()
         token: str | None = None
@@ -151,6 +172,35 @@ class CognitoStaffDirectory:
             raise
         except BotoCoreError as error:  # no answer at all: connection refused, timeouts
             raise IdentityProviderUnavailableError("the user pool cannot be reached; try again") from error
+
+
+class CognitoStaffMfa:
+    """`propdesk.ports.StaffMfa` on the pool: a user signs in with MFA when TOTP is among their enabled MFA
+    methods (AdminGetUser's `UserMFASettingList`; the pool challenges every sign-in of such a user). A "yes"
+    is remembered for `ttl` seconds per container (a staff member acts several times in a row); a "no" is
+    asked again every time, so a member who just set MFA up is not kept waiting."""
+
+    def __init__(
+        self,
+        user_pool_id: str,
+        client: Callable[[], CognitoIdentityProviderClient],
+        ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._directory = CognitoStaffDirectory(user_pool_id, client, ())
+        self._ttl = ttl
+        self._clock = clock
+        self._confirmed: dict[str, float] = {}
+
+    def mfa_enabled(self, user_id: str) -> bool:
+        now = self._clock()
+        confirmed = self._confirmed.get(user_id)
+        if confirmed is not None and now - confirmed < self._ttl:
+            return True
+        enabled = self._directory.mfa_enabled(user_id)
+        if enabled:
+            self._confirmed[user_id] = now
+        return enabled
 
 
 def _attributes(attributes: Iterable[Mapping[str, Any]]) -> dict[str, str]:

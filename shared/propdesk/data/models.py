@@ -550,6 +550,7 @@ class PayoutItem(MainTableModel):
     destination = UnicodeAttribute(null=True)  # masked
     paid_amount = DecimalAttribute(null=True)
     fees = DecimalAttribute(null=True)
+    extras = JSONAttribute(null=True)  # [{"kind", "amount": decimal string, "explanation"}, ...]
     failure_reason = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     gsi1pk = UnicodeAttribute()

@@ -1,6 +1,6 @@
 """What a payout request is decided on, read from the main table (`propdesk.payouts.store.PayoutFacts`): the
-program version's document, the trader's KYC status, the account's risk state, its closed trades and its
-payout holds."""
+program version's document, the trader's KYC status, the account's risk state, its closed trades, its
+payout holds and the fee paid for it (its chain's first order, for the fee refund)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from typing import Any
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.kyc import KycRepository
+from propdesk.data.orders import OrderRepository
 from propdesk.data.payout_holds import PayoutHoldRepository
+from propdesk.data.progression import ProgressionRepository
 from propdesk.data.risk import RiskStateRepository
 from propdesk.payouts.consistency import ClosedTrade
 from propdesk.payouts.holds import PayoutHold
+from propdesk.purchases.orders import MONEY_KEPT
 from propdesk.records import KycStatus, RiskSnapshot
 
 FILLS_PAGE = 100
+ORDERS_PAGE = 50
+MAX_CHAIN = 10  # phases before a funded account: a guard against a link loop, far above any program
 
 
 class PayoutFactsReader:
@@ -28,12 +33,16 @@ class PayoutFactsReader:
         risk: RiskStateRepository | None = None,
         events: TradingEventRepository | None = None,
         holds: PayoutHoldRepository | None = None,
+        progression: ProgressionRepository | None = None,
+        orders: OrderRepository | None = None,
     ) -> None:
         self._catalogue = catalogue or CatalogueRepository()
         self._kyc = kyc or KycRepository()
         self._risk = risk or RiskStateRepository()
         self._events = events or TradingEventRepository()
         self._holds = holds or PayoutHoldRepository()
+        self._progression = progression or ProgressionRepository()
+        self._orders = orders or OrderRepository()
 
     def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
         stored = self._catalogue.get_version(program_id, version)
@@ -62,4 +71,23 @@ class PayoutFactsReader:
             ]
             if page.next_cursor is None:
                 return trades
+            cursor = page.next_cursor
+
+    def fee_paid(self, account_id: str, trader_id: str) -> Decimal | None:
+        """The amount paid on the order that opened the chain's first account (the trader's orders, newest
+        first, until one opened it); None when the chain or the order is not known."""
+        first = account_id
+        for _ in range(MAX_CHAIN):
+            previous = self._progression.previous_of(first)
+            if previous is None:
+                break
+            first = previous
+        cursor: str | None = None
+        while True:
+            page = self._orders.list_for_trader(trader_id, ORDERS_PAGE, cursor)
+            for order in page.items:
+                if order.account_id == first and order.status in MONEY_KEPT:
+                    return order.amount_paid if order.amount_paid is not None else order.total
+            if page.next_cursor is None:
+                return None
             cursor = page.next_cursor

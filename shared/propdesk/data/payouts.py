@@ -17,6 +17,7 @@ Writes that must happen once:
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -33,7 +34,7 @@ from propdesk.data.models import (
     RailPaymentLinkItem,
 )
 from propdesk.data.paging import check_limit, decode_cursor, drain, to_page
-from propdesk.payouts.model import PAYOUT_STATUSES, Payout, PayoutStatus, StatusChange
+from propdesk.payouts.model import PAYOUT_STATUSES, Extra, Payout, PayoutStatus, StatusChange
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutMovedError
 from propdesk.records import AuditEntry, Page
 
@@ -251,6 +252,10 @@ def _item(payout: Payout) -> PayoutItem:
         destination=payout.destination,
         paid_amount=payout.paid_amount,
         fees=payout.fees,
+        extras=[
+            {"kind": e.kind, "amount": f"{e.amount}", "explanation": e.explanation} for e in payout.extras
+        ]
+        or None,
         failure_reason=payout.failure_reason,
         updated_at=payout.updated_at,
         gsi1pk=keys.account_payouts_partition(payout.account_id),
@@ -287,6 +292,10 @@ def _payout(item: PayoutItem) -> Payout:
         destination=item.destination,
         paid_amount=item.paid_amount,
         fees=item.fees,
+        extras=tuple(
+            Extra(str(e["kind"]), Decimal(str(e["amount"])), str(e.get("explanation", "")))
+            for e in (item.extras or ())
+        ),
         failure_reason=item.failure_reason,
         updated_at=item.updated_at,
     )

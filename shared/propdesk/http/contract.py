@@ -301,7 +301,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Set a user's staff roles (admin), with a reason; audited", "Staff", Access.SIGNED_IN,
         staff_admin.StaffRolesChanged, body=staff_admin.StaffRolesChange,
         permission=Permission.MANAGE_STAFF, rate_limit=STAFF_WRITES, finds="user_id",
-        other_errors=(409, 503),  # an admin removing their own admin role; the user pool is unreachable
+        other_errors=(409, 503),  # an admin changing their own roles; the user pool is unreachable
     ),
     Operation(
         "POST", "/v1/staff/traders/{trader_id}/erasure", "staff_api", "eraseTraderPersonalData",

@@ -51,6 +51,7 @@ def payout_view(payout: Payout) -> out.PayoutOut:
         timeline=[out.PayoutStep(status=step.status, at=step.at) for step in payout.timeline],
         paid_amount=_money(payout.paid_amount) if payout.paid_amount is not None else None,
         fees=_money(payout.fees) if payout.fees is not None else None,
+        extras={extra.kind: _money(extra.amount) for extra in payout.extras},
         rail=payout.rail,
         destination=payout.destination,
         failure_reason=payout.failure_reason,

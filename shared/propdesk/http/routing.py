@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import BaseModel
 
-from propdesk.errors import ForbiddenError, InvalidInputError, UnauthorizedError
+from propdesk.access import MFA_REQUIRED
+from propdesk.errors import ForbiddenError, InvalidInputError, MfaRequiredError, UnauthorizedError
 from propdesk.http.app import parse_json, raw_body
 from propdesk.http.contract import (
     IDEMPOTENCY_KEY_HEADER,
@@ -35,6 +36,7 @@ from propdesk.http.contract import (
     Operation,
 )
 from propdesk.http.identity import Caller, caller_from_event
+from propdesk.ports import StaffMfa
 from propdesk.services.rate_limits import RateLimiter
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -110,6 +112,8 @@ def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
         caller = caller_from_event(event, now)
         if operation.permission is not None and not caller.can(operation.permission):
             raise ForbiddenError(f"your role does not allow {operation.permission.value}")
+        if operation.permission in MFA_REQUIRED:
+            require_mfa(app, caller)
         if not operation.handler_counts:
             count_rate_limit(app, operation, caller, now)
     query = None
@@ -121,6 +125,16 @@ def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:
         body = body_model.model_validate(parse_json(raw_body(event)))
     key = idempotency_key(app.current_event.headers) if operation.idempotent else None
     return Call(operation, now, caller, query, body, key)
+
+
+def require_mfa(app: APIGatewayRestResolver, caller: Caller) -> None:
+    """Finance's and admin's actions need a caller who signs in with MFA (`app.context["staff_mfa"]`, a
+    `StaffMfa`); without a checker the action is refused (closed, never open)."""
+    checker: StaffMfa | None = app.context.get("staff_mfa")
+    if checker is None or not checker.mfa_enabled(caller.subject):
+        raise MfaRequiredError(
+            "this action needs a staff member who signs in with MFA: set up an authenticator app first"
+        )
 
 
 def idempotency_key(headers: Mapping[str, str]) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from propdesk.mail.formatting import exact_money, local_time, percent, rule_name
+from propdesk.mail.formatting import exact_money, local_time, money, percent, rule_name
 from propdesk.mail.letter import Firm, Letter, Template
 from propdesk.mail.purchases import PLATFORM_NAMES
 from propdesk.ports import EmailContent
@@ -203,4 +203,41 @@ def _login_and_previous(opened: NextAccount, platform: str) -> str:
         f'Your password came in a separate e-mail, "Your {platform} login for account {opened.account_id}". '
         f"Account {opened.previous_account_id} is now closed for trading; its history stays in your "
         "dashboard."
+    )
+
+
+SCALED = Template("account_scaled", 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Scaled:
+    account_id: str
+    balance_before: Decimal
+    balance_after: Decimal
+    daily_loss: Decimal
+    max_loss: Decimal
+    split_percent: Decimal
+    currency: str
+    next_review_on: str
+    explanation: str
+
+
+def scaled(notice: Scaled, firm: Firm) -> EmailContent:
+    """The scaling plan grew the account: its new size, loss limits and split, and the next review."""
+    currency = notice.currency
+    return (
+        Letter(SCALED, f"Account {notice.account_id} grows to {money(notice.balance_after, currency)}")
+        .para(f"Your account met every criterion of the scaling plan: {notice.explanation}.")
+        .facts(
+            [
+                ("Account", notice.account_id),
+                ("Size before", money(notice.balance_before, currency)),
+                ("Size now", money(notice.balance_after, currency)),
+                ("Daily loss limit", money(notice.daily_loss, currency)),
+                ("Maximum loss limit", money(notice.max_loss, currency)),
+                ("Your profit share", f"{notice.split_percent.normalize():f}%"),
+                ("Next review", notice.next_review_on),
+            ]
+        )
+        .render(firm)
     )

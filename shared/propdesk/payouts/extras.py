@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from propdesk.payouts.model import WITHDRAWN_STATUSES, Payout
+from propdesk.payouts.model import WITHDRAWN_STATUSES, Extra, Payout
 from propdesk.payouts.policy import HUNDRED, PayoutTermsError
 
 CENT = Decimal("0.01")
@@ -43,15 +43,6 @@ def _not_negative(value: Decimal, field: str) -> Decimal:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Extra:
-    """An amount owed to the trader beyond the split (0 when not owed), with the reason either way."""
-
-    kind: str  # fee_refund | challenge_share | breach_share
-    amount: Decimal
-    explanation: str
-
-
 # ---- the fee refund
 
 
@@ -67,6 +58,12 @@ class FeeRefundTerms:
 def payout_number(history: Iterable[Payout]) -> int:
     """The number the next payout will have: 1 + the payouts withdrawn (approved or paid) before it."""
     return 1 + sum(1 for payout in history if payout.status in WITHDRAWN_STATUSES)
+
+
+def refunded_before(history: Iterable[Payout]) -> bool:
+    """Whether a payout that counts (approved, on its way or paid) carried the fee refund already: a payout
+    that failed or came back did not refund it, so the next one does."""
+    return any(payout.fee_refund > ZERO for payout in history if payout.status in WITHDRAWN_STATUSES)
 
 
 def fee_refund(terms: FeeRefundTerms, fee_paid: Decimal, number: int, refunded_before: bool) -> Extra:

@@ -1,8 +1,9 @@
 """A payout request and its life (the payout workflow, `propdesk.payouts.workflow`):
 
     requested ─► approved ─► withdrawn ─► paying ─► paid
-        │            │           │           │
-        └─► rejected ◄┘           └─────► failed (the withdrawal put back on the account)
+        │            │           │           │       │
+        └─► rejected ◄┘           └─────► failed ◄──────┘ (the withdrawal put back on the account; after
+                                                           `paid` when the rail returns the payment)
 
 Requested, approved, withdrawn and paying payouts are *open*: an account has at most one open payout. Every
 change bumps `revision` (stores write on the condition that nobody changed the payout since it was read) and
@@ -41,6 +42,16 @@ class AlreadyDecidedError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Extra:
+    """An amount owed to the trader beyond the split (0 when not owed), with the reason either way: the fee
+    refund, the challenge-phase share, the share of profit before a breach (`propdesk.payouts.extras`)."""
+
+    kind: str  # fee_refund | challenge_share | breach_share
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatusChange:
     """One step of a payout's life as the trader sees it: the status and when it was reached."""
 
@@ -74,6 +85,8 @@ class Payout:
     destination: str | None = None  # masked, never in clear
     paid_amount: Decimal | None = None  # what reached the trader
     fees: Decimal | None = None  # the rail's fees charged to the trader
+    # Paid on top of the trader's share (the fee refund...): only those owed, fixed at the request.
+    extras: tuple[Extra, ...] = ()
     failure_reason: str | None = None
     updated_at: datetime | None = None
 
@@ -85,6 +98,15 @@ class Payout:
     def booked(self) -> bool:
         """The profit left the account on the platform (and was not put back)."""
         return self.status in BOOKED_STATUSES
+
+    @property
+    def fee_refund(self) -> Decimal:
+        return sum((extra.amount for extra in self.extras if extra.kind == "fee_refund"), Decimal(0))
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What the rail is asked to pay (before its fees): the trader's share and the extras."""
+        return self.trader_share + sum((extra.amount for extra in self.extras), Decimal(0))
 
     @property
     def status_at(self) -> datetime:

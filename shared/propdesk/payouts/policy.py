@@ -7,9 +7,10 @@ A program document may carry a `payouts` object; whatever it leaves out comes fr
                 "minimum_amount": "150", "first_payout_after_days": 14, "days_between_payouts": 14,
                 "consistency_percent": "30"}
 
-`profit_split_percent: "80"` is the flat form. `consistency_percent` (optional) is the consistency rule at
-payout (see `propdesk.payouts.consistency`). Only accounts of a program whose `kind` is `funded` earn
-payouts.
+`profit_split_percent: "80"` is the flat form. `fee_refund_with_payout: 1` (optional) refunds the fee paid for
+the account with payout number 1 (FTMO; FundedNext: 3), on top of the trader's share. `consistency_percent`
+(optional) is the consistency rule at payout (see `propdesk.payouts.consistency`). Only accounts of a program
+whose `kind` is `funded` earn payouts.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class PayoutPolicy:
     require_flat: bool = True  # no open positions: the profit paid is closed profit
     # Best day since the last withdrawn payout at most this % of the profit since then (None: no such rule).
     consistency_percent: Decimal | None = None
+    # The fee paid for the account is refunded with this payout number (None: never refunded).
+    fee_refund_with_payout: int | None = None
 
     def __post_init__(self) -> None:
         _check_split(self.split)
@@ -64,6 +67,8 @@ class PayoutPolicy:
             raise PayoutPolicyError("payout schedule days must not be negative")
         if self.consistency_percent is not None and not Decimal(0) < self.consistency_percent <= HUNDRED:
             raise PayoutPolicyError("payouts.consistency_percent must be above 0 and at most 100")
+        if self.fee_refund_with_payout is not None and self.fee_refund_with_payout < 1:
+            raise PayoutPolicyError("payouts.fee_refund_with_payout must be 1 or more")
 
 
 def flat_split(percent: Decimal) -> tuple[SplitTier, ...]:
@@ -98,6 +103,8 @@ def policy_for(document: Mapping[str, Any], firm_default: PayoutPolicy) -> Payou
         policy = replace(policy, require_flat=_flag(section, "require_flat"))
     if "consistency_percent" in section:
         policy = replace(policy, consistency_percent=_decimal(section, "consistency_percent"))
+    if "fee_refund_with_payout" in section:
+        policy = replace(policy, fee_refund_with_payout=_whole(section, "fee_refund_with_payout"))
     return policy
 
 

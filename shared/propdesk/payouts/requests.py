@@ -47,18 +47,22 @@ from propdesk.engine.days import TradingDay
 from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.payouts.approval import ApprovalPolicy, SelfApprovalError
 from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess
+from propdesk.payouts.extras import FeeRefundTerms, fee_refund, payout_number, refunded_before
 from propdesk.payouts.model import (
     STATUS_AFTER,
     AlreadyDecidedError,
     Decision,
+    Extra,
     Payout,
     PayoutStatus,
     approve_once,
     decide,
 )
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
+from propdesk.payouts.scaling_store import ScalingLookup, split_upgrade
 from propdesk.payouts.split import ZERO
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
+from propdesk.payouts.terms import account_split
 from propdesk.records import Account, AuditEntry, Page
 
 if TYPE_CHECKING:
@@ -134,6 +138,7 @@ class PayoutService:
         new_id: Callable[[], str],
         approval: ApprovalPolicy | None = None,
         callback: WorkflowCallback | None = None,
+        scaling: ScalingLookup | None = None,
     ) -> None:
         self._accounts = accounts
         self._payouts = payouts
@@ -143,6 +148,7 @@ class PayoutService:
         self._new_id = new_id
         self.approval = approval or ApprovalPolicy()
         self._callback = callback
+        self._scaling = scaling
 
     def preview(self, account_id: str, reader: Identity, at: datetime, amount: Decimal | None) -> Preview:
         """What a request for `amount` (None: all) would meet now, rule by rule."""
@@ -179,6 +185,7 @@ class PayoutService:
             firm_share=quote.firm_share,
             requested_at=command.at,
             request_fingerprint=command.fingerprint(),
+            extras=self.extras_owed(account),
         )
         try:
             stored = self._payouts.create(payout)
@@ -234,6 +241,21 @@ class PayoutService:
         decision = "approve" if payout.status == "approved" else "reject"
         return self._callback.succeed(token, {"decision": decision, "payout_id": payout.payout_id})
 
+    def extras_owed(self, account: Account) -> tuple[Extra, ...]:
+        """What the account's next payout pays on top of the trader's share: the fee refund when the
+        program refunds it with this payout number (or a later one, if that one was skipped) and no payout
+        that counts refunded it yet. Fixed when the payout is requested."""
+        document = self._facts.program_document(account.program_id, account.program_version) or {}
+        number = policy_for(document, self._firm_policy).fee_refund_with_payout
+        if number is None:
+            return ()
+        fee = self._facts.fee_paid(account.account_id, account.trader_id)
+        if fee is None:
+            return ()
+        history = self._payouts.all_for_account(account.account_id)
+        refund = fee_refund(FeeRefundTerms(number), fee, payout_number(history), refunded_before(history))
+        return (refund,) if refund.amount > ZERO else ()
+
     def reassess(self, payout: Payout, at: datetime) -> Assessment:
         """The payout rules for a stored payout now, its own reservation and open lock aside."""
         account = self._accounts.get(payout.account_id, consistent=True)
@@ -245,7 +267,7 @@ class PayoutService:
         actor = command.by.actor
         if command.decision == "reject":
             return decide(payout, "reject", actor, command.reason, command.at)
-        needed = self.approval.approvers(payout.trader_share)
+        needed = self.approval.approvers(payout.to_pay)
         if payout.status == "requested" and actor in payout.approvals:
             raise ConflictError("a second, different finance member must approve this payout", "payout_id")
         if needed == 2 and len(payout.approvals) == 0:
@@ -275,8 +297,17 @@ class PayoutService:
     ) -> Assessment:
         """The one evaluation behind the preview, the request and the workflow's re-check."""
         document = self._facts.program_document(account.program_id, account.program_version) or {}
-        policy = policy_for(document, self._firm_policy)
+        policy = self._account_policy(account, policy_for(document, self._firm_policy))
         return assess(self._situation(account, document, policy, leave_out), policy, now, requested)
+
+    def _account_policy(self, account: Account, policy: PayoutPolicy) -> PayoutPolicy:
+        """The program's split, raised by the scaling plan's latest decision (`propdesk.payouts.terms`)."""
+        if self._scaling is None:
+            return policy
+        upgrade = split_upgrade(self._scaling.latest(account.account_id))
+        if upgrade is None:
+            return policy
+        return replace(policy, split=account_split(policy.split, [upgrade]).split)
 
     def _situation(
         self, account: Account, document: dict[str, Any], policy: PayoutPolicy, leave_out: str | None
@@ -340,8 +371,9 @@ def payout_event(payout: Payout) -> PayoutEvent:
         fees = payout.fees or ZERO
         return PayoutPaid(
             occurred_at=payout.status_at, paid_at=payout.status_at, gross_profit=payout.amount,
-            firm_share=payout.firm_share, fees=fees, fee_refund=ZERO,
-            paid=payout.paid_amount if payout.paid_amount is not None else payout.trader_share - fees,
+            firm_share=payout.firm_share, fees=fees, fee_refund=payout.fee_refund,
+            extras={extra.kind: extra.amount for extra in payout.extras},
+            paid=payout.paid_amount if payout.paid_amount is not None else payout.to_pay - fees,
             rail=payout.rail or "", reference=payout.rail_reference or "",
             destination=payout.destination or "", **common,
         )  # fmt: skip

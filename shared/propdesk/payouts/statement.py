@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from propdesk.payouts.extras import Extra
+from propdesk.payouts.model import Extra
 from propdesk.payouts.policy import PayoutTermsError
 from propdesk.payouts.split import ZERO, SplitResult
 

@@ -12,6 +12,7 @@ workers never both move a payout; the open-payout lock is released when the payo
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from propdesk.payouts.consistency import ClosedTrade
@@ -109,4 +110,9 @@ class PayoutFacts(Protocol):
 
     def payout_holds(self, account_id: str) -> list[PayoutHold]:
         """The holds on the account's payouts now (abuse flags, reconciliation, staff)."""
+        ...
+
+    def fee_paid(self, account_id: str, trader_id: str) -> Decimal | None:
+        """What the trader paid for the account: the order that opened the first account of its chain
+        (phase 1 → phase 2 → funded); None when no such order is known."""
         ...

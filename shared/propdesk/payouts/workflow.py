@@ -16,7 +16,8 @@ Guarantees:
   operation `<payout>:withdrawal` and `<payout>:compensation`, the engine's events `payout.withdrawal` /
   `payout.deposit` of the payout (stable ids), the rail's payment keyed by the payout id.
 - **Never paid twice, never lost.** The withdrawal is booked before the payment is asked; a payment that
-  failed (or never started) puts the amount back with a deposit (`compensate`), and a payment the rail may
+  failed (or never started), or that the rail returns after `paid`, puts the amount back with a deposit
+  (`compensate`, `put_back_returned`), and a payment the rail may
   still make is never compensated (it waits for a person: outcome `unsafe`). The engine gets the same
   withdrawal and deposit, so the withdrawn profit never becomes withdrawable again.
 - **Audited and visible.** Every move is an audit entry (actor `system:payout-workflow`) and a step on the
@@ -57,6 +58,13 @@ class PaymentNotKnownError(ConflictError):
     """A verified webhook about a payment we cannot match to a payout yet (409: the rail delivers again)."""
 
     code = "payment_not_known"
+
+
+class PaymentSettlingError(ConflictError):
+    """A return of a payment whose `paid` is still being settled (409: the rail delivers it again, and then
+    it is put back)."""
+
+    code = "payment_settling"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +153,7 @@ class PayoutWorkflow:
         payout = self._payout(payout_id)
         if payout.status != "requested":
             return self._decided(payout)
-        if self._service.approval.approvers(payout.trader_share) > 0:
+        if self._service.approval.approvers(payout.to_pay) > 0:
             return StepOutcome(payout_id, "wait", payout.status)
         at = self._clock.now()
         approved = moved(
@@ -223,7 +231,7 @@ class PayoutWorkflow:
             payout = paying
         order = PaymentOrder(
             payout_id=payout_id,
-            amount=payout.trader_share,
+            amount=payout.to_pay,
             currency=destination.details.currency,
             destination=destination.details,
             created_at=payout.status_at,
@@ -244,11 +252,15 @@ class PayoutWorkflow:
     def confirm(self, update: RailStatusUpdate) -> str:
         """A verified rail webhook: resume the payout's workflow on a final status. Repeats and late or
         out-of-order deliveries change nothing (the token is used once; the settled payout ignores them).
-        `unknown`: the payment is not one of ours (yet): the webhook answers so that the rail retries."""
+        `unknown`: the payment is not one of ours (yet): the webhook answers so that the rail retries.
+        `settling`: a return that arrived while the payment's `paid` is still being settled (the token is
+        used): the webhook answers so that the rail delivers it again, and then it is put back."""
         payout_id = update.payout_id or self._payouts.payout_for_rail_payment(update.rail, update.reference)
         payout = self._payouts.get(payout_id) if payout_id else None
         if payout is None:
             return "unknown"  # not ours, or its link is not stored yet: the rail delivers again
+        if update.status == "returned" and payout.status == "paid":
+            return self.put_back_returned(payout)
         if update.status not in ("paid", *FAILED_RAIL_STATUSES) or payout.status != "paying":
             return "ignored"
         token = self._payouts.token(payout.payout_id, "payment")
@@ -258,7 +270,28 @@ class PayoutWorkflow:
         resumed = self._resume_payment(
             token, outcome, update.failure_reason or update.status, update.reference
         )
+        if not resumed and update.status == "returned":
+            return "settling"  # `paid` is being settled: the return must wait for it, never be dropped
         return "resumed" if resumed else "ignored"
+
+    def put_back_returned(self, payout: Payout) -> str:
+        """The rail paid, then the payment came back (a bank returns it: closed account, wrong name): the
+        amount goes back onto the account as a compensation would (once: `<payout>:compensation`, the engine's
+        `payout.deposit`), the payout becomes `failed` (audited, `payout.failed` tells the trader) and stops
+        counting as withdrawn, so the profit is withdrawable again and the fee refund is owed again. A repeat
+        of the return finds the payout failed and changes nothing. The rail's own words about the return are
+        not the trader's reason (they stay with the rail's payment, for staff)."""
+        ref = self._refs.platform_ref(payout.account_id)
+        if ref is None:  # never for a paid payout; the rail delivers again while a person looks
+            raise ConflictError(f"payout {payout.payout_id}: its account is on no platform", "account_id")
+        # PlatformUnavailableError: raised, the webhook answers 5xx and the rail delivers again.
+        self._platform.adjust_balance(
+            ref, payout.amount, f"{payout.payout_id}:compensation",
+            f"payout {payout.payout_id} returned by the rail: put back",
+        )  # fmt: skip
+        self._record_engine_event(payout, "deposit")
+        self._fail(payout, "the payment was returned to the firm", compensated=True)
+        return "returned"
 
     def receive_webhook(self, rail_name: str, raw_body: bytes, headers: Mapping[str, str]) -> str:
         """A rail's delivery: verified by that rail over the raw body (`RailWebhookRejectedError`, 401, when
@@ -274,6 +307,11 @@ class PayoutWorkflow:
         if answer == "unknown":
             raise PaymentNotKnownError(
                 f"no payout is known for {rail_name} payment {update.reference}", "reference"
+            )
+        if answer == "settling":
+            raise PaymentSettlingError(
+                f"{rail_name} payment {update.reference} is still being settled: deliver the return again",
+                "reference",
             )
         return answer
 
@@ -291,7 +329,7 @@ class PayoutWorkflow:
         fees = payment.fee if payment else Decimal(0)
         paid = moved(
             payout, "paid", self._clock.now(), rail_reference=(payment.reference if payment else reference),
-            fees=fees, paid_amount=payout.trader_share - fees,
+            fees=fees, paid_amount=payout.to_pay - fees,
         )  # fmt: skip
         if not self._write(payout, paid):
             return self.settle(payout_id, reference)

@@ -8,7 +8,8 @@ redelivered event is not mailed twice, while a send that failed is retried with 
 Events mailed: `purchase.completed` (receipt), `account.warning` (a loss limit 80% used), `account.breached`
 (effects fail, pause, exclude_profit; a `flag` is for the firm's review only), `account.passed` (phase passed,
 or funded after the last phase), `account.phase_started` and `account.funded` (the next account is open: its
-server and login; the password went out in the login e-mail when it was created), `kyc.requested` (the
+server and login; the password went out in the login e-mail when it was created), `account.scaled` (the
+scaling plan grew the account), `kyc.requested` (the
 provider's link), `kyc.resubmission_requested`, `kyc.approved`, `kyc.declined`, `payout.*`.
 `account.provisioned` is not: provisioning mails the platform login itself, as only it ever holds the
 one-time password.
@@ -116,6 +117,16 @@ class Mailer:
                     event.explanation, event.breached_at,
                 )  # fmt: skip
                 return evaluation.breach(notice, zone, firm)
+            case events.AccountScaled():
+                currency = self._account(event.account_id).currency
+                return evaluation.scaled(
+                    evaluation.Scaled(
+                        event.account_id, event.balance_before, event.balance_after, event.daily_loss,
+                        event.max_loss, event.split_percent, currency, event.next_review_on.isoformat(),
+                        event.explanation,
+                    ),
+                    firm,
+                )  # fmt: skip
             case events.AccountPassed():
                 return self._passed(event)
             case events.AccountPhaseStarted() | events.AccountFunded():
@@ -129,12 +140,7 @@ class Mailer:
             case events.KycDeclined():
                 return kyc.kyc_decided(kyc.KycStep(event.account_id), "declined", firm)
             case events.PayoutEvent():
-                status = event.detail_type.removeprefix("payout.")
-                payout = payouts.PayoutNotice(
-                    status, event.payout_id, event.account_id, event.trader_share, event.currency,
-                    getattr(event, "reason", None),
-                )  # fmt: skip
-                return payouts.payout_status(payout, firm)
+                return payouts.payout_status(payout_notice(event), firm)
         raise NotMailedError(f"{event.detail_type} is not mailed")
 
     def _passed(self, event: events.AccountPassed) -> EmailContent:
@@ -166,3 +172,21 @@ class Mailer:
     def _program_name(self, program_id: str) -> str:
         program = self._programs.get_program(program_id)
         return program.name if program else program_id
+
+
+def payout_notice(event: events.PayoutEvent) -> payouts.PayoutNotice:
+    """What the payout mail shows: the status, and the statement of a paid payout."""
+    statement = None
+    if isinstance(event, events.PayoutPaid):
+        extras = dict(event.extras)
+        if event.fee_refund and "fee_refund" not in extras:
+            extras["fee_refund"] = event.fee_refund
+        statement = payouts.PaidStatement(
+            event.gross_profit, event.firm_share, tuple(extras.items()), event.fees, event.paid,
+            event.destination, event.rail, event.reference,
+        )  # fmt: skip
+    return payouts.PayoutNotice(
+        event.detail_type.removeprefix("payout."), event.payout_id, event.account_id, event.trader_share,
+        event.currency, getattr(event, "reason", None), statement,
+        compensated=isinstance(event, events.PayoutFailed) and event.compensated,
+    )  # fmt: skip

@@ -3,7 +3,9 @@
 Roles are groups of the user pool (`propdesk.ports.StaffDirectory`; a user it does not know is 404). The
 audit entry is appended before the pool is changed: the pool is not transactional with the table, and a
 change must never go unaudited (if the change then fails, a second entry says so and the request may be
-repeated). An admin cannot take their own admin role away, so the firm always keeps the admin who acts.
+repeated). Separation of duties: an admin never changes their own roles (neither gives themselves a role nor
+takes one away): a second admin must, so one person alone can never, say, make themselves finance and approve
+payouts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from propdesk.access import ADMIN
 from propdesk.errors import ConflictError, NotFoundError
 from propdesk.ports import StaffDirectory, StaffUser
 from propdesk.records import AuditEntry
@@ -22,8 +23,13 @@ from propdesk.records import AuditEntry
 USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")  # a Cognito `sub` (a UUID); anything else is no user
 
 
-class OwnAdminRoleError(ConflictError):
-    code = "own_admin_role"
+class OwnRolesError(ConflictError):
+    """An admin changing their own roles (409): a second admin must."""
+
+    code = "own_roles"
+
+
+OwnAdminRoleError = OwnRolesError  # its former name
 
 
 class AuditAppender(Protocol):
@@ -64,10 +70,8 @@ def merged(users: Iterable[StaffUser]) -> list[StaffUser]:
 
 
 def check_change(actor: str, user: StaffUser, wanted: frozenset[str]) -> None:
-    if user.user_id == actor and ADMIN in user.roles and ADMIN not in wanted:
-        raise OwnAdminRoleError(
-            "an admin cannot remove their own admin role: another admin must do it", "roles"
-        )
+    if user.user_id == actor and wanted != user.roles:
+        raise OwnRolesError("an admin cannot change their own roles: a second admin must", "roles")
 
 
 class StaffRoles:

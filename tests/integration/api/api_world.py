@@ -39,6 +39,7 @@ from tests.doubles.ports import (
     InMemoryAccountControl,
     InMemoryEventPublisher,
     InMemoryStaffDirectory,
+    InMemoryStaffMfa,
     ManualClock,
 )
 from tests.doubles.rate_limits import InMemoryWindowCounter
@@ -48,6 +49,7 @@ from tests.integration.invoke import LambdaContextStub, rest_request
 CONTEXT = LambdaContextStub()
 # The user pool behind staff_api's staff routes: tests add the users they need (unique ids keep them apart).
 STAFF_DIRECTORY = InMemoryStaffDirectory()
+STAFF_MFA = InMemoryStaffMfa("finance-without-mfa", "admin-without-mfa")  # every other staff member has MFA
 PROGRAM_ID = "two-step-100k-phase-1"
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -137,6 +139,8 @@ def invoke(operation_id: str, event: dict[str, Any], now: datetime = NOW) -> dic
         settings = PayoutsApiSettings.from_env(os.environ)
         service = payouts_api.payout_service(settings, InMemoryEventPublisher())
         deps = dataclasses.replace(deps, payouts=service)
+    if hasattr(deps, "staff_mfa"):  # no user pool in these tests
+        deps = dataclasses.replace(deps, staff_mfa=STAFF_MFA)
     if hasattr(deps, "staff_roles"):  # no user pool in these tests
         roles = StaffRoles(STAFF_DIRECTORY, AuditLog(), STAFF_ROLES, lambda: uuid.uuid4().hex)
         deps = dataclasses.replace(deps, staff_roles=roles)

@@ -1,5 +1,6 @@
 """Every route of the contract by every kind of caller: a trader reads only their own data, each staff role
 does only what it is granted, and a request without a valid identity (none, no subject, expired) is a 401.
+Finance's and admin's actions also need a staff member who signs in with MFA (403 `mfa_required` otherwise).
 
 (API Gateway's Cognito authorizer rejects tampered and expired tokens before any function runs: see
 tests/e2e/test_api_gateway_auth.py. These in-process calls carry the claims the authorizer passes on.)
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from propdesk.access import GRANTS, STAFF_ROLES
+from propdesk.access import GRANTS, MFA_REQUIRED, STAFF_ROLES
 from propdesk.catalogue import demo_programs
 from propdesk.data.account_logins import AccountLoginRepository
 from propdesk.data.payout_destinations import PayoutDestinationRepository
@@ -222,3 +223,32 @@ def test_every_staff_permission_is_granted_to_staff_roles_only() -> None:
 def test_no_route_edits_or_deletes_the_audit_log() -> None:
     audit_routes = [(op.method, op.path) for op in OPERATIONS if "audit" in op.path]
     assert audit_routes == [("GET", "/v1/staff/audit")]
+
+
+MFA_ROUTES = [op for op in IN_PROCESS if op.permission in MFA_REQUIRED]
+
+
+@pytest.mark.parametrize("operation", MFA_ROUTES, ids=lambda op: op.operation_id)
+def test_finance_and_admin_actions_need_a_staff_member_who_signs_in_with_mfa(
+    tables: TableNames, unique_id: str, operation: Operation
+) -> None:
+    firm = Firm.seed(unique_id)
+    firm.trade(firm.account_id, fills_then_breach())
+    given = arguments(firm).get(operation.operation_id, {})
+    if operation.function == "payouts_api":
+        given = payout_arguments(firm, operation.operation_id)
+    path = given.get("path", {"account_id": firm.account_id} if operation.path_parameters else None)
+    assert operation.permission is not None
+    (role,) = GRANTS[operation.permission]  # finance's or admin's alone
+
+    event = request(
+        operation.operation_id,
+        path,
+        claims(f"{role}-without-mfa", role),
+        given.get("query"),
+        given.get("body"),
+    )
+    response = invoke(operation.operation_id, event)
+
+    assert response["statusCode"] == 403, response["body"]
+    assert body_of(response)["error"]["code"] == "mfa_required"

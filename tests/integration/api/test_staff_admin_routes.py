@@ -1,7 +1,7 @@
 """Admin routes of staff_api against DynamoDB Local (the user pool is an in-memory directory): a program's
 next version is published for new accounts only and audited with before/after, refused with 422 naming the
 field when the engine refuses it; staff are listed with their roles and a user's roles are set with a
-reason, audited, never taking away the acting admin's own admin role."""
+reason, audited, never changing the acting admin's own roles (a second admin must)."""
 
 from __future__ import annotations
 
@@ -196,15 +196,17 @@ def test_the_same_roles_again_change_nothing_and_are_not_audited(tables: TableNa
     assert len(AuditLog().for_subject(f"STAFF#{user.user_id}").items) == 1
 
 
-def test_an_admin_cannot_remove_their_own_admin_role_but_another_admin_can(
+def test_an_admin_cannot_change_their_own_roles_but_another_admin_can(
     tables: TableNames, unique_id: str
 ) -> None:
     admin = STAFF_DIRECTORY.add(f"admin-{unique_id}", "admin")
 
     own = set_roles(admin.user_id, ["risk"], claims(admin.user_id, "admin"))
+    more = set_roles(admin.user_id, ["admin", "finance"], claims(admin.user_id, "admin"))
     other = set_roles(admin.user_id, ["risk"])
 
-    assert own["statusCode"] == 409 and body_of(own)["error"]["code"] == "own_admin_role"
+    assert own["statusCode"] == 409 and body_of(own)["error"]["code"] == "own_roles"
+    assert more["statusCode"] == 409 and body_of(more)["error"]["code"] == "own_roles"
     assert other["statusCode"] == 200
     assert STAFF_DIRECTORY.users[admin.user_id].roles == {"risk"}
 

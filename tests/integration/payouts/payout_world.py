@@ -21,7 +21,7 @@ from propdesk.data.risk import RiskStateRepository
 from propdesk.records import RiskSnapshot, StoredEvent
 
 from functions.payouts_api import handler as payouts_api
-from tests.doubles.ports import InMemoryEventPublisher, ManualClock
+from tests.doubles.ports import InMemoryEventPublisher, InMemoryStaffMfa, ManualClock
 from tests.integration.api.api_world import CONTEXT, claims, request
 from tests.integration.factories import account as account_record
 from tests.integration.kyc_cases import seed_kyc_case
@@ -126,7 +126,9 @@ class FundedDesk:
     def call(self, event: dict[str, Any], now: datetime = NOW) -> dict[str, Any]:
         production = payouts_api.production_dependencies()
         service = payouts_api.payout_service(PayoutsApiSettings.from_env(os.environ), self.publisher)
-        deps = dataclasses.replace(production, clock=ManualClock(now), payouts=service)
+        deps = dataclasses.replace(
+            production, clock=ManualClock(now), payouts=service, staff_mfa=InMemoryStaffMfa()
+        )
         answer: dict[str, Any] = payouts_api.process(event, cast(LambdaContext, CONTEXT), deps)
         return answer
 

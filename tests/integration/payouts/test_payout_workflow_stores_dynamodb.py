@@ -5,19 +5,24 @@ and read back through the same validation, masked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from propdesk.data.orders import OrderRepository
 from propdesk.data.payout_destinations import PayoutDestinationRepository
+from propdesk.data.payout_facts import PayoutFactsReader
 from propdesk.data.payouts import PayoutRepository
-from propdesk.payouts.model import Payout, moved
+from propdesk.data.progression import ProgressionRepository
+from propdesk.payouts.model import Extra, Payout, moved
 from propdesk.payouts.store import OpenPayoutError, PayoutMovedError
 from propdesk.rails.destinations import PayoutDestination, iban_account, stablecoin_wallet
 from propdesk.records import AuditEntry
 
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.payouts.payout_world import NOW
+from tests.unit.purchases.builders import order
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +117,29 @@ def test_a_destination_is_stored_once_per_trader_and_read_back_validated(
 
 def _fields(payout: Payout) -> dict[str, object]:
     return {name: getattr(payout, name) for name in payout.__dataclass_fields__}
+
+
+def test_the_extras_paid_with_a_payout_are_kept_with_it(tables: TableNames, unique_id: str) -> None:
+    refund = Extra("fee_refund", Decimal("540.00"), "payout number 1 refunds the fee")
+    payouts = PayoutRepository()
+
+    payouts.create(replace(a_payout(unique_id), extras=(refund,)))
+
+    stored = payouts.get(f"pay_{unique_id}")
+    assert stored is not None and stored.extras == (refund,) and stored.to_pay == Decimal("1340.00")
+
+
+def test_the_fee_paid_is_the_order_that_opened_the_chains_first_account(
+    tables: TableNames, unique_id: str
+) -> None:
+    trader, phase_1, funded = f"trader-{unique_id}", f"p1-{unique_id}", f"funded-{unique_id}"
+    OrderRepository().create(order("provisioned", f"ord-{unique_id}", trader_id=trader, account_id=phase_1,
+                                   amount_paid=Decimal("486.00")))  # fmt: skip
+    OrderRepository().create(order("provisioned", f"other-{unique_id}", trader_id=trader, account_id="x"))
+    ProgressionRepository().link(f"p2-{unique_id}", phase_1)
+    ProgressionRepository().link(funded, f"p2-{unique_id}")
+
+    facts = PayoutFactsReader()
+
+    assert facts.fee_paid(funded, trader) == Decimal("486.00")
+    assert facts.fee_paid(f"unknown-{unique_id}", trader) is None

@@ -5,6 +5,7 @@ only finance may refund."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from propdesk.http.contract import OPERATIONS
 
 from functions.orders_api import handler as orders_api
+from tests.doubles.ports import InMemoryStaffMfa
 from tests.integration.api.api_world import claims, request
 from tests.integration.api.test_api_authorization_matrix import (
     ANONYMOUS,
@@ -93,7 +95,8 @@ def test_every_caller_gets_exactly_what_its_role_allows(stack: PurchaseStack, op
     for caller in CALLERS:
         event = request(operation_id, given.get("path"), identity(caller), None, given.get("body"))
         event["headers"].pop("Idempotency-Key", None)
-        response = orders_api.process(event, CONTEXT, orders_api.production_dependencies())
+        deps = dataclasses.replace(orders_api.production_dependencies(), staff_mfa=InMemoryStaffMfa())
+        response = orders_api.process(event, CONTEXT, deps)
         outcomes[caller], bodies[caller] = response["statusCode"], response["body"]
         if response["statusCode"] >= 400:
             assert set(json_of(response)) == {"error"}, response["body"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from propdesk.adapters.cognito_staff import CognitoStaffDirectory, default_client
+from propdesk.adapters.cognito_staff import CognitoStaffDirectory, CognitoStaffMfa, default_client
 from propdesk.ports import IdentityProviderUnavailableError
 
 POOL = "us-east-1_pool"
@@ -94,3 +94,44 @@ def test_cognito_refusals_become_the_errors_the_routes_answer(
 
     with pytest.raises(error):
         directory.members("admin")
+
+
+def test_a_user_signs_in_with_mfa_when_totp_is_among_their_methods(
+    stubbed: tuple[CognitoStaffDirectory, Stubber],
+) -> None:
+    directory, stubber = stubbed
+    for sub, methods in (("u1", ["SOFTWARE_TOKEN_MFA"]), ("u2", [])):
+        stubber.add_response(
+            "list_users", {"Users": [user(sub)]}, {"UserPoolId": POOL, "Filter": f'sub = "{sub}"', "Limit": 1}
+        )
+        answer = {"Username": f"name-{sub}", "UserAttributes": [], "Enabled": True}
+        stubber.add_response(
+            "admin_get_user", {**answer, "UserMFASettingList": methods} if methods else answer,
+            {"UserPoolId": POOL, "Username": f"name-{sub}"},
+        )  # fmt: skip
+    stubber.add_response(
+        "list_users", {"Users": []}, {"UserPoolId": POOL, "Filter": 'sub = "u3"', "Limit": 1}
+    )
+
+    assert [directory.mfa_enabled(sub) for sub in ("u1", "u2", "u3")] == [True, False, False]
+
+
+def test_a_yes_is_remembered_for_a_while_and_a_no_is_asked_again() -> None:
+    class Directory:
+        answers = [False, True]
+        asked = 0
+
+        def mfa_enabled(self, user_id: str) -> bool:
+            self.asked += 1
+            return self.answers.pop(0)
+
+    now = [0.0]
+    mfa = CognitoStaffMfa(POOL, lambda: None, ttl=300, clock=lambda: now[0])  # type: ignore[arg-type,return-value]
+    mfa._directory = Directory()  # type: ignore[assignment]
+
+    assert mfa.mfa_enabled("u1") is False
+    assert mfa.mfa_enabled("u1") is True
+    now[0] = 299.0
+    assert mfa.mfa_enabled("u1") is True  # remembered: not asked
+
+    assert mfa._directory.asked == 2  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ the user pool at send time, times in the trader's zone; once per event, a failed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -249,3 +249,19 @@ def test_an_event_outside_the_catalogue_is_skipped() -> None:
 def test_the_result_never_carries_the_address() -> None:
     desk = Desk()
     assert ADDRESS not in repr(desk.deliver(breached()))
+
+
+def test_a_scaled_account_is_told_its_new_size_limits_split_and_next_review() -> None:
+    desk = Desk()
+    scaled = events.AccountScaled(
+        event_id="s1", occurred_at=T0, account_id="acc-1", trader_id=TRADER,
+        balance_before=Decimal(400000), balance_after=Decimal(500000), daily_loss=Decimal(25000),
+        max_loss=Decimal(50000), split_percent=Decimal(90), cycle_ends_on=date(2026, 5, 9),
+        next_review_on=date(2026, 9, 9), explanation="every criterion was met",
+    )  # fmt: skip
+
+    assert desk.deliver(scaled).template == "account_scaled"
+    text = desk.service.sent[0][1].text
+    for line in ("  Size now: 500,000.00 USD", "  Daily loss limit: 25,000.00 USD",
+                 "  Your profit share: 90%", "  Next review: 2026-09-09"):  # fmt: skip
+        assert line in text, text

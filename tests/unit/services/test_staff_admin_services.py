@@ -35,7 +35,7 @@ from propdesk.purchases.refunds import (
 from propdesk.purchases.store import StaleOrderError
 from propdesk.records import AuditEntry
 from propdesk.services.program_publishing import checked_document
-from propdesk.services.staff_roles import OwnAdminRoleError, RolesCommand, StaffRoles, merged
+from propdesk.services.staff_roles import OwnRolesError, RolesCommand, StaffRoles, merged
 
 from tests.doubles.ports import InMemoryStaffDirectory
 from tests.unit.purchases.builders import order as built_order
@@ -255,16 +255,21 @@ def test_a_failed_change_is_audited_as_failed() -> None:
     assert audit.entries[1].after == {"roles": ["risk"], "email": "u1@firm.example", "error": "RuntimeError"}
 
 
-def test_an_admin_keeps_their_own_admin_role() -> None:
+def test_an_admin_never_changes_their_own_roles_a_second_admin_must() -> None:
     directory = InMemoryStaffDirectory()
     directory.add("admin-1", "admin", "risk")
-    roles = StaffRoles(directory, Audit(), ("admin", "risk"), lambda: "e")
+    audit = Audit()
+    roles = StaffRoles(directory, audit, ("admin", "finance", "risk"), lambda: "e")
 
-    with pytest.raises(OwnAdminRoleError):
-        roles.set_roles(roles_command("admin-1", "risk", actor="admin-1"))
-    roles.set_roles(roles_command("admin-1", "admin", actor="admin-1"))  # dropping another role is fine
+    for wanted in (("risk",), ("admin",), ("admin", "risk", "finance")):  # drop admin, drop risk, add finance
+        with pytest.raises(OwnRolesError):
+            roles.set_roles(roles_command("admin-1", *wanted, actor="admin-1"))
+    assert directory.users["admin-1"].roles == {"admin", "risk"} and audit.entries == []
+    roles.set_roles(roles_command("admin-1", "admin", "risk", actor="admin-1"))  # no change: idempotent
 
-    assert directory.users["admin-1"].roles == {"admin"}
+    roles.set_roles(roles_command("admin-1", "admin", "risk", "finance", actor="admin-2"))
+
+    assert directory.users["admin-1"].roles == {"admin", "risk", "finance"}
 
 
 # ---- program documents

@@ -44,6 +44,10 @@ class PayoutOut(ResponseModel):
     )
     paid_amount: Money | None = Field(default=None, description="What reached the trader, once paid.")
     fees: Money | None = Field(default=None, description="The rail's fees charged to the trader, once paid.")
+    extras: dict[str, Money] = Field(
+        default_factory=dict,
+        description="Paid on top of the trader's share, by kind (fee_refund: the fee refunded now).",
+    )
     rail: str | None = Field(
         default=None, description="The payout rail: bridge (stablecoins) or wise (bank)."
     )
