@@ -115,7 +115,9 @@ class PayoutWorkflow(Construct):
         steps, webhooks = self.functions[STEP_FUNCTION], self.functions[WEBHOOK_FUNCTION]
         # the steps: payouts (revision-checked), tokens, the engine's events, audit entries; payout.* events;
         # the platform's and the rails' credentials. The webhooks read the table and their rails' keys.
-        data.grant_table(steps, write=True)
+        # payouts and their tokens (PAYOUT#), the account's lock and the engine's payout events (ACCOUNT#),
+        # rail payment links (RAIL_PAYMENT#), the platform's circuit (SYSTEM)
+        data.grant_writes_to(steps, "PAYOUT#*", "ACCOUNT#*", "RAIL_PAYMENT#*", "SYSTEM")
         data.grant_audit(steps, append=True)
         grant_publish(bus, steps, STEP_FUNCTION)
         for secret in (platform, bridge, wise):

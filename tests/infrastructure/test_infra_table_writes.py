@@ -30,6 +30,12 @@ ITEM_WRITES = {
 PARTITIONS: dict[str, set[str]] = {
     "risk_recalc": {"ACCOUNT#*"},  # risk snapshots, breaches, deadlines, the account's status
     "daily_reset": {"ACCOUNT#*", "SYSTEM"},  # the reset watermark, and the risk engine's account writes
+    "provisioning": {"ORDER#*", "CATALOGUE", "ACCOUNT#*", "SYSTEM", "MAIL#*", "TRADER#*"},
+    "orders_api": {"ORDER#*", "PAYMENT#*", "CATALOGUE", "VELOCITY#*", "RATE#*"},
+    "stripe_webhook": {"ORDER#*", "PAYMENT#*", "CATALOGUE", "WEBHOOK#*", "VELOCITY#*", "TRADER#*"},
+    "crypto_webhook": {"ORDER#*", "PAYMENT#*", "CATALOGUE", "WEBHOOK#*"},
+    "payouts_api": {"PAYOUT#*", "ACCOUNT#*", "TRADER#*", "RATE#*"},
+    "payout_steps": {"PAYOUT#*", "ACCOUNT#*", "RAIL_PAYMENT#*", "SYSTEM"},
     "platform_polling": {"ACCOUNT#*", "SYSTEM"},
     "platform_reconciliation": {"ACCOUNT#*", "SYSTEM"},
     "accounts_api": {"TRADER#*", "RATE#*"},  # the display name, rate counters
@@ -48,12 +54,8 @@ WHOLE_TABLE: dict[str, str] = {
     "abuse_api": NOT_REVIEWED,
     "abuse_deep_pass": NOT_REVIEWED,
     "abuse_detect": NOT_REVIEWED,
-    "crypto_webhook": NOT_REVIEWED,
     "notifications": NOT_REVIEWED,
-    "orders_api": NOT_REVIEWED,
     "payout_scaling": NOT_REVIEWED,
-    "payout_steps": NOT_REVIEWED,
-    "payouts_api": NOT_REVIEWED,
     "personal_data_retention": NOT_REVIEWED,
     "platform_commands": NOT_REVIEWED,
     "platform_events": NOT_REVIEWED,
@@ -62,10 +64,8 @@ WHOLE_TABLE: dict[str, str] = {
     "progression_open": NOT_REVIEWED,
     "progression_review": NOT_REVIEWED,
     "progression_start": NOT_REVIEWED,
-    "provisioning": NOT_REVIEWED,
     "staff_api": NOT_REVIEWED,
     "stream_projections": NOT_REVIEWED,
-    "stripe_webhook": NOT_REVIEWED,
 }
 
 
