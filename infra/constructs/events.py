@@ -190,7 +190,7 @@ class Events(Construct):
         function.add_event_source(
             sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
         )
-        data.grant_table(function, write=True)
+        data.grant_writes_to(function, "TRADER#*")  # a trader's notifications
         data.grant_connections(function, *READ_ACTIONS, "dynamodb:DeleteItem")  # forgets gone connections
         realtime.grant_post_to_connections(function)
 
