@@ -238,7 +238,9 @@ class PlatformEnforcement(Construct):
                 )
             ],
         )
-        data.grant_table(function)  # reads accounts and access states; writes nothing
+        # reads accounts and access states; writes only the platforms' shared circuits (SYSTEM / BREAKER#...),
+        # which its platform calls go through (a failure counted, a recovered circuit closed)
+        data.grant_writes_to(function, "SYSTEM")
         grant_publish(bus, function, "platform_drift")
         self.grant_connections(function)
         return function

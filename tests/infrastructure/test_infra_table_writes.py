@@ -41,6 +41,7 @@ PARTITIONS: dict[str, set[str]] = {
     "personal_data_retention": {"ORDER#*"},
     "platform_commands": {"ACCOUNT#*", "SYSTEM"},  # access states, the platforms' circuits
     "platform_events": {"ACCOUNT#*"},  # trading events
+    "platform_drift": {"SYSTEM"},  # the platforms' circuits its calls go through
     "progression_start": {"ACCOUNT#*"},  # progressions (and chain links) in the account's partition
     "progression_review": {"ACCOUNT#*"},
     "progression_finish": {"ACCOUNT#*"},
