@@ -36,6 +36,7 @@ PARTITIONS: dict[str, set[str]] = {
     "crypto_webhook": {"ORDER#*", "PAYMENT#*", "CATALOGUE", "WEBHOOK#*"},
     "payouts_api": {"PAYOUT#*", "ACCOUNT#*", "TRADER#*", "RATE#*"},
     "payout_steps": {"PAYOUT#*", "ACCOUNT#*", "RAIL_PAYMENT#*", "SYSTEM"},
+    "payout_webhooks": {"PAYOUT#*", "ACCOUNT#*", "SYSTEM"},  # a return after paid, put back
     "payout_scaling": {"ACCOUNT#*"},  # scaling decisions
     "staff_api": {"ACCOUNT#*", "SYSTEM", "PROGRAM#*", "CATALOGUE", "TRADER#*", "ORDER#*", "RATE#*"},
     "personal_data_retention": {"ORDER#*"},
