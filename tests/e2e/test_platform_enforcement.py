@@ -60,7 +60,8 @@ def test_a_breach_disables_the_account_on_match_trader_visible_with_its_audit_th
         raise AssertionError(f"not disabled; platform_commands said:\n{function_log(stack)}") from nothing
     assert match_trader.market.account(login).positions == {}  # type: ignore[union-attr]
     prop = match_trader.prop_accounts[account.platform.platform_account_id]
-    assert prop["status"] == "LOCKED_FAILED_CHALLENGE"
+    # the trading account is disabled first, then its prop account: the second call may still be on its way
+    eventually(lambda: prop["status"] == "LOCKED_FAILED_CHALLENGE", timeout=30)
 
     state = eventually(lambda: (s := _platform(stack, trader_token, account_id))["access"] and s, timeout=30)
     assert state["access"] == state["wanted"] == "disabled"

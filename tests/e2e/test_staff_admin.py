@@ -58,7 +58,7 @@ def test_an_admin_sets_a_new_users_roles_in_the_pool_audited(stack: DeployedStac
     assert (entry["before"]["roles"], entry["after"]["roles"]) == ([], ["risk"])
 
 
-def test_an_admin_cannot_drop_their_own_admin_role(stack: DeployedStack, admin_token: str) -> None:
+def test_an_admin_cannot_change_their_own_roles(stack: DeployedStack, admin_token: str) -> None:
     own = subject_of(admin_token)
 
     answer = stack.http(
@@ -67,7 +67,7 @@ def test_an_admin_cannot_drop_their_own_admin_role(stack: DeployedStack, admin_t
     )  # fmt: skip
 
     assert answer.status == 409, answer.body
-    assert answer.body["error"]["code"] == "own_admin_role"
+    assert answer.body["error"]["code"] == "own_roles"
 
 
 def test_a_published_program_is_in_the_public_catalogue(stack: DeployedStack, admin_token: str) -> None:

@@ -242,5 +242,7 @@ def test_a_trader_lives_a_whole_life_from_purchase_to_a_funded_account_disabled_
     except AssertionError:
         seen = {login: platform.access.get(login) for login in logins}
         raise AssertionError(f"access at Match-Trader (phase 1, phase 2, funded): {seen}") from None
-    state = trader.call("GET", f"/v1/accounts/{funded['account_id']}/platform").body
+    platform_state = f"/v1/accounts/{funded['account_id']}/platform"
+    # the confirmed access is recorded once the platform's last call (the prop account) has answered
+    state = eventually(lambda: (s := trader.call("GET", platform_state).body)["access"] and s, timeout=60)
     assert state["access"] == state["wanted"] == "disabled"

@@ -6,6 +6,7 @@ a reason."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from propdesk.data.account_status import PurchaseAccountBook
 from propdesk.data.audit import AuditLog
 
 from functions.orders_api import handler as orders_api
+from tests.doubles.ports import InMemoryStaffMfa
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.invoke import rest_request
 from tests.integration.purchases.purchase_stack_world import (
@@ -51,7 +53,9 @@ def refund(order_id: str, body: Any = None, staff: str = FINANCE, groups: str = 
     event["resource"] = event["requestContext"]["resourcePath"] = "/v1/staff/orders/{order_id}/refunds"
     event["headers"].pop("Idempotency-Key", None)
     event["multiValueHeaders"].pop("Idempotency-Key", None)
-    return orders_api.handler(event, CONTEXT)
+    # finance signs in with MFA (the pool's check is the authorization matrix's business)
+    deps = dataclasses.replace(orders_api.production_dependencies(), staff_mfa=InMemoryStaffMfa())
+    return orders_api.process(event, CONTEXT, deps)
 
 
 def session_of(stack: PurchaseStack, order_id: str) -> str:
