@@ -13,7 +13,7 @@ pytestmark = pytest.mark.infra
 EXPECTED_BEFORE_SIGNALS = {
     "payouts_api": {
         "TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
-        "PAYOUT_TWO_PERSON_ABOVE",
+        "PAYOUT_TWO_PERSON_ABOVE", "USER_POOL_ID", "STAFF_MFA_REQUIRED",
     },
     "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     "kyc_webhook": {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_PROVIDER", "KYC_SECRET_ARN", "KYC_API_BASE",
@@ -26,10 +26,6 @@ EXPECTED_ENVIRONMENT = {
     "accounts_api": {"TABLE_NAME"},
     # Finance's and admin's actions ask the pool whether the caller signs in with MFA.
     "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME", "STAFF_MFA_REQUIRED"},
-    "payouts_api": {
-        "TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PAYOUT_AUTO_APPROVE_BELOW",
-        "PAYOUT_TWO_PERSON_ABOVE", "USER_POOL_ID", "STAFF_MFA_REQUIRED",
-    },
     "payout_scaling": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME"},
     "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     "pre_sign_up": set(),
