@@ -117,9 +117,13 @@ class Abuse(Construct):
                 {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
             ),
         )
+        # Flags and their detections (FLAG#), each flag's links in its accounts' and traders' partitions
+        # (ACCOUNT#, TRADER#), payout holds (ACCOUNT#); the review API decides flags, places or lifts holds
+        # and counts its rate windows (RATE#). Failing an account is requested on the bus.
+        for function in (self.detect, self.deep_pass):
+            data.grant_writes_to(function, "FLAG#*", "ACCOUNT#*", "TRADER#*")
+        data.grant_writes_to(self.review, "FLAG#*", "ACCOUNT#*", "RATE#*")
         for function in (self.detect, self.deep_pass, self.review):
-            # flags, links, payout holds, audited decisions; failing accounts is requested on the bus
-            data.grant_table(function, write=True)
             data.grant_audit(function, append=True)
             grant_publish(bus, function)
         api.add_routes({"abuse_api": self.review})

@@ -129,10 +129,15 @@ class Api(Construct):
         # A trader sets their display name (TRADER#{sub} / PROFILE), counted by the rate limiter (RATE#...).
         profile_writes = ("dynamodb:PutItem", "dynamodb:UpdateItem")
         data.grant_partition_writes(accounts, profile_writes, ("TRADER#*", "RATE#*"))
-        data.grant_table(staff, write=True)  # overrides, versions, rate counters
+        # breach overrides, program versions and reset groups (ACCOUNT#, SYSTEM), published programs
+        # (PROGRAM#, CATALOGUE), a trader's erasure (TRADER#, ORDER#), rate windows (RATE#)
+        data.grant_writes_to(
+            staff, "ACCOUNT#*", "SYSTEM", "PROGRAM#*", "CATALOGUE", "TRADER#*", "ORDER#*", "RATE#*"
+        )
         data.grant_audit(staff, append=True, read=True)  # every staff action audited; the audit views
         user_pool.grant(staff, *STAFF_DIRECTORY_ACTIONS)  # staff roles are the pool's groups
-        data.grant_table(platform_events, write=True)  # reads the account the events belong to
+        # reads the account the events belong to; writes its events (ACCOUNT#)
+        data.grant_writes_to(platform_events, "ACCOUNT#*")
 
         self.rest_api = self._rest_api(config)
         self.rest_api.node.try_remove_child("Endpoint")  # the stack publishes it as RestApiUrl

@@ -33,6 +33,9 @@ WRITE_ACTIONS = (
     "dynamodb:ConditionCheckItem",
     "dynamodb:DescribeTable",
 )
+# Item writes with a `dynamodb:LeadingKeys` condition (`Data.grant_writes_to`); transactions are authorised
+# item by item (Put, Update, Delete, ConditionCheck), so they need no action of their own.
+ITEM_WRITE_ACTIONS = tuple(action for action in WRITE_ACTIONS if action != "dynamodb:DescribeTable")
 # What DynamoDB needs from the caller to use a table under a customer-managed key, without wildcard actions.
 KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KEY_WRITE_ACTIONS = (*KEY_READ_ACTIONS, "kms:Encrypt", "kms:GenerateDataKey")
@@ -193,6 +196,12 @@ class Data(Construct):
             )
         )
         self.key.grant(grantee, *KEY_WRITE_ACTIONS)
+
+    def grant_writes_to(self, grantee: iam.IGrantable, *partitions: str) -> None:
+        """Reads of the whole table and its indexes; item writes (`ITEM_WRITE_ACTIONS`) only to partitions
+        whose key matches one of `partitions` (`ACCOUNT#*`, `SYSTEM`, ...). See docs/security.md."""
+        self.grant_table(grantee)
+        self.grant_partition_writes(grantee, ITEM_WRITE_ACTIONS, partitions)
 
     def grant_connections(self, grantee: iam.IGrantable, *actions: str) -> None:
         """The given item actions on the connections table and its `by_trader` index."""

@@ -111,7 +111,8 @@ class Events(Construct):
                 ],
             )
         )
-        data.grant_table(function, write=True)
+        # risk snapshots, breaches, deadlines and the account's status: all in the account's partition
+        data.grant_writes_to(function, "ACCOUNT#*")
         grant_publish(self.bus, function)
 
     def _schedule_daily_reset(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:
@@ -134,7 +135,8 @@ class Events(Construct):
         function.configure_async_invoke(
             retry_attempts=2, max_event_age=Duration.minutes(10), on_failure=destinations.SqsDestination(dlq)
         )
-        data.grant_table(function, write=True)
+        # the reset watermark (SYSTEM) and, through the risk engine, the accounts' risk state and deadlines
+        data.grant_writes_to(function, "ACCOUNT#*", "SYSTEM")
         grant_publish(self.bus, function)
 
     def _scheduler_role(self, function: lambda_.Function) -> iam.Role:
@@ -188,7 +190,7 @@ class Events(Construct):
         function.add_event_source(
             sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
         )
-        data.grant_table(function, write=True)
+        data.grant_writes_to(function, "TRADER#*")  # a trader's notifications
         data.grant_connections(function, *READ_ACTIONS, "dynamodb:DeleteItem")  # forgets gone connections
         realtime.grant_post_to_connections(function)
 

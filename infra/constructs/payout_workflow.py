@@ -114,13 +114,21 @@ class PayoutWorkflow(Construct):
             self.functions[name] = functions.create(self, FunctionSpec(name, description, 30, 256, settings))
         steps, webhooks = self.functions[STEP_FUNCTION], self.functions[WEBHOOK_FUNCTION]
         # the steps: payouts (revision-checked), tokens, the engine's events, audit entries; payout.* events;
-        # the platform's and the rails' credentials. The webhooks read the table and their rails' keys.
-        data.grant_table(steps, write=True)
+        # the platform's and the rails' credentials. The webhooks: their rails' keys, and below.
+        # payouts and their tokens (PAYOUT#), the account's lock and the engine's payout events (ACCOUNT#),
+        # rail payment links (RAIL_PAYMENT#), the platform's circuit (SYSTEM)
+        data.grant_writes_to(steps, "PAYOUT#*", "ACCOUNT#*", "RAIL_PAYMENT#*", "SYSTEM")
         data.grant_audit(steps, append=True)
         grant_publish(bus, steps, STEP_FUNCTION)
         for secret in (platform, bridge, wise):
             secret.grant_read(steps)
-        data.grant_table(webhooks)
+        # A return after `paid` is put back from the webhook itself (PayoutWorkflow.put_back_returned): the
+        # platform's balance (its secret, its circuit under SYSTEM), the engine's deposit (ACCOUNT#), the
+        # payout failed and audited (PAYOUT#, the account's lock) and announced (payout.failed).
+        data.grant_writes_to(webhooks, "PAYOUT#*", "ACCOUNT#*", "SYSTEM")
+        data.grant_audit(webhooks, append=True)
+        grant_publish(bus, webhooks, WEBHOOK_FUNCTION)
+        platform.grant_read(webhooks)
         for secret in (bridge, wise):
             secret.grant_read(webhooks)
 

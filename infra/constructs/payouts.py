@@ -46,7 +46,9 @@ class Payouts(Construct):
                 },
             ),
         )
-        data.grant_table(payouts_api, write=True)  # payouts and the lock
+        # payouts (PAYOUT#) and the account's open-payout lock (ACCOUNT#), a trader's payout destination and
+        # identity signals (TRADER#), rate windows (RATE#)
+        data.grant_writes_to(payouts_api, "PAYOUT#*", "ACCOUNT#*", "TRADER#*", "RATE#*")
         data.grant_audit(payouts_api, append=True)  # decisions audited
         grant_publish(bus, payouts_api, "payouts_api")
         api.add_routes({"payouts_api": payouts_api})

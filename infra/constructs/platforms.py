@@ -199,7 +199,8 @@ class PlatformEnforcement(Construct):
                 max_concurrency=COMMANDS_CONCURRENCY,
             )
         )
-        data.grant_table(function, write=True)
+        # each account's platform access state (ACCOUNT#), the platforms' circuits (SYSTEM)
+        data.grant_writes_to(function, "ACCOUNT#*", "SYSTEM")
         data.grant_audit(function, append=True)  # appends each command's audit entry
         grant_publish(bus, function, "platform_commands")
         self.grant_connections(function)
@@ -237,7 +238,9 @@ class PlatformEnforcement(Construct):
                 )
             ],
         )
-        data.grant_table(function)  # reads accounts and access states; writes nothing
+        # reads accounts and access states; writes only the platforms' shared circuits (SYSTEM / BREAKER#...),
+        # which its platform calls go through (a failure counted, a recovered circuit closed)
+        data.grant_writes_to(function, "SYSTEM")
         grant_publish(bus, function, "platform_drift")
         self.grant_connections(function)
         return function

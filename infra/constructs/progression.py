@@ -117,9 +117,13 @@ class Progression(Construct):
                 base,
             ),
         )
-        for function in (self.start, self.review, self.open, self.finish):
-            data.grant_table(function, write=True)
-        data.grant_table(self.api, write=True)  # the review, rate counters
+        # Progressions and chain links live in the account's partition (ACCOUNT#). Opening the next account
+        # also registers its reset group and uses the platform's circuit (SYSTEM), keeps its login (ACCOUNT#)
+        # and marks the login e-mail (MAIL#); the API counts its rate windows (RATE#).
+        for function in (self.start, self.review, self.finish):
+            data.grant_writes_to(function, "ACCOUNT#*")
+        data.grant_writes_to(self.open, "ACCOUNT#*", "SYSTEM", "MAIL#*")
+        data.grant_writes_to(self.api, "ACCOUNT#*", "RATE#*")
         data.grant_audit(self.api, append=True)  # the review's audit entry
         for function in (self.start, self.review, self.finish, self.api):
             grant_publish(bus, function)

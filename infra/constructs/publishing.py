@@ -70,6 +70,7 @@ PUBLISHES: dict[str, frozenset[str]] = {
     "kyc_decision": KYC_FACTS,
     "payouts_api": PAYOUT_FACTS,
     "payout_steps": PAYOUT_FACTS,
+    "payout_webhooks": PAYOUT_FACTS,  # a return after paid: payout.failed
     "payout_scaling": _types(de.AccountScaled),  # the scaling plan's reviews
     "progression_start": PROGRESSION_FACTS,
     "progression_review": PROGRESSION_FACTS,

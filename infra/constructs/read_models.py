@@ -69,7 +69,8 @@ class ReadModels(Construct):
                 ],
             )
         )
-        data.grant_table(self.function, write=True)
+        # leaderboard standings (LEADERBOARD#); the live feeds are in the realtime table, audit in its own
+        data.grant_writes_to(self.function, "LEADERBOARD#*")
         data.grant_audit(self.function, append=True)  # audit entries of automated enforcement
         data.grant_realtime(self.function, *READ_ACTIONS, *WRITE_ACTIONS)
         data.grant_connections(self.function, "dynamodb:GetItem", "dynamodb:DeleteItem")

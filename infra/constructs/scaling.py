@@ -40,7 +40,8 @@ class ScalingStack(NestedStack):
                 {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
             ),
         )
-        data.grant_table(function, write=True)  # reads accounts, payouts, risk; writes decisions
+        # reads accounts, payouts, risk; writes decisions (in the account's partition)
+        data.grant_writes_to(function, "ACCOUNT#*")
         data.grant_audit(function, append=True)  # every decision audited with it
         grant_publish(bus, function)  # account.scaled
         self.dead_letter_queue = new_dead_letter_queue(

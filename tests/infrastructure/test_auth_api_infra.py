@@ -63,12 +63,16 @@ def test_the_auth_routes_are_post_without_an_authorizer(synthesized: Synthesized
     assert {m["AuthorizationType"] for m in auth_methods} == {"NONE"}
 
 
-def test_the_public_sign_in_function_writes_only_its_rate_counters(synthesized: Synthesized) -> None:
-    [statement] = [
+def test_the_public_sign_in_function_writes_only_its_rate_counters_and_identity_signals(
+    synthesized: Synthesized,
+) -> None:
+    statements = [
         statement
         for statement in synthesized.function_statements("auth_api")
         if any(action.startswith("dynamodb:") for action in json.dumps(statement["Action"]).split('"'))
     ]
 
-    assert statement["Action"] == "dynamodb:UpdateItem"
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
+    assert sorted((statement["Action"], statement["Condition"]) for statement in statements) == [
+        ("dynamodb:PutItem", {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRADER#*"]}}),
+        ("dynamodb:UpdateItem", {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}),
+    ]

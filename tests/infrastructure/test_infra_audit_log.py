@@ -23,6 +23,7 @@ AUDIT_APPENDERS = {
     "platform_commands",
     "progression_api",
     "payout_steps",
+    "payout_webhooks",  # a return after paid fails the payout, audited
     "abuse_api",
     "abuse_detect",
     "abuse_deep_pass",

@@ -103,8 +103,6 @@ EXPECTED_ENVIRONMENT = {
     "firm_alerts": {"TABLE_NAME"},
     "alerts_api": {"TABLE_NAME"},
 }  # fmt: skip
-# The rails' webhooks only resume the payout workflow: no audit log.
-EXPECTED_ENVIRONMENT["payout_webhooks"] = EXPECTED_ENVIRONMENT["payout_webhooks"] - {"AUDIT_TABLE_NAME"}
 EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "USER_POOL_ID",
     "STAFF_MFA_REQUIRED",

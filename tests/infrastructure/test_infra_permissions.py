@@ -12,9 +12,10 @@ from tests.infrastructure.conftest import Synthesized, statement_actions
 pytestmark = pytest.mark.infra
 
 PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisioning", "reconciliation"}
-# The payout workflow: its steps read the platform's and the rails' secrets, the webhooks their rails'.
+# The payout workflow: its steps read the platform's and the rails' secrets, the webhooks their rails' and the
+# platform's (a return after paid is put back on the platform account).
 PAYOUT_SECRET_READERS = {"payout_steps", "payout_webhooks"}
-PAYOUT_PUBLISHERS = {"payout_steps", "payout_scaling"}  # payout.*, account.scaled
+PAYOUT_PUBLISHERS = {"payout_steps", "payout_webhooks", "payout_scaling"}  # payout.*, account.scaled
 # Finance's decision and the rails' webhooks resume the payout workflow; two steps resume their own wait.
 PAYOUT_TASK_RESPONDERS = {"payouts_api", "payout_steps", "payout_webhooks"}
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}

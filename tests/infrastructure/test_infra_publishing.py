@@ -42,6 +42,7 @@ ENFORCEMENT = (
 REFERENCED_NOT_PUBLISHED: dict[str, dict[str, str]] = {
     "payouts_api": READS_ORDERS,
     "payout_steps": READS_ORDERS,
+    "payout_webhooks": READS_ORDERS,
     "payout_scaling": READS_ORDERS,  # the fee paid (the chain's first order) comes with the payout facts
     "provisioning": READS_ORDERS,
     "platform_reconciliation": READS_ORDERS,

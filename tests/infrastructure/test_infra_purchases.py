@@ -26,6 +26,7 @@ SECRET_READERS = {
         "platform_polling",
         "progression_open",
         "payout_steps",
+        "payout_webhooks",  # a return after paid is put back on the platform account
     },
 }
 

@@ -91,10 +91,13 @@ def test_the_drift_check_runs_daily_with_retries_and_a_dead_letter_queue(synthes
     )
 
 
-def test_the_drift_check_reads_the_table_and_writes_nothing_to_it(synthesized: Synthesized) -> None:
+def test_the_drift_check_reads_the_table_and_writes_only_the_platforms_circuits(
+    synthesized: Synthesized,
+) -> None:
     actions = synthesized.function_actions("platform_drift")
     assert {"dynamodb:GetItem", "dynamodb:Query", "events:PutEvents"} <= actions
-    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"} & actions
+    assert "dynamodb:Scan" not in actions
+    # its writes: test_infra_table_writes.py (SYSTEM only, where the circuit breakers live)
 
 
 def test_platform_commands_may_append_audit_entries_but_never_scan_or_reach_other_queues(
