@@ -167,11 +167,6 @@ def request_payout(stack: DeployedStack, account_id: str, trader: dict[str, str]
     return str(answer.body["payout_id"])
 
 
-@pytest.mark.xfail(
-    reason="first run (09:40 UTC, one deploy): the payout did not reach `paying` within 300 s; not diagnosed "
-    "yet (the workflow's run, the approval or the platform's withdrawal)",
-    strict=False,
-)
 def test_a_payout_is_paid_by_the_rails_signed_webhook_and_a_failed_payment_is_put_back(
     stack: DeployedStack,
 ) -> None:

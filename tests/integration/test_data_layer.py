@@ -13,9 +13,11 @@ from propdesk.data.accounts import AccountRepository
 from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.connections import ConnectionRepository
 from propdesk.data.events import TradingEventRepository
+from propdesk.data.platform_refs import PlatformRefReader
 from propdesk.data.risk import BreachRepository, RiskStateRepository
 from propdesk.data.watermark import ResetWatermarkRepository
 from propdesk.errors import InvalidCursorError, VersionConflictError
+from propdesk.platforms.port import AccountRef
 from propdesk.records import (
     BreachEvidence,
     Connection,
@@ -167,6 +169,25 @@ def test_an_account_keeps_its_platform_reference(tables: TableNames, unique_id: 
 
     assert stored is not None and stored.platform == placed
     assert bare is not None and bare.platform is None
+
+
+def test_a_funded_account_without_an_order_is_found_on_its_platform_by_its_own_reference(
+    tables: TableNames, unique_id: str
+) -> None:
+    """The progression workflow opens funded accounts without an order: their stored reference is where
+    the payout workflow withdraws."""
+    accounts = AccountRepository()
+    placed = PlatformReference("match-trader", "prop-7", "700007", "funded-100k", "MatchTrader-Demo")
+    elsewhere = PlatformReference("ctrader", "ct-7", "900007", "funded-100k", "cTrader-Demo")
+    assert accounts.open(replace(account(unique_id), platform=placed))
+    assert accounts.open(replace(account(f"{unique_id}-ct"), platform=elsewhere))
+    assert accounts.open(account(f"{unique_id}-bare"))
+    reader = PlatformRefReader("match-trader")
+
+    assert reader.platform_ref(unique_id) == AccountRef("match-trader", "prop-7", "700007", "funded-100k")
+    assert reader.platform_ref(f"{unique_id}-ct") is None  # not on the platform this reader serves
+    assert reader.platform_ref(f"{unique_id}-bare") is None  # no reference and no order
+    assert reader.platform_ref(f"{unique_id}-missing") is None
 
 
 def test_a_cursor_from_another_trader_is_refused(tables: TableNames, unique_id: str) -> None:
