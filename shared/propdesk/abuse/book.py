@@ -59,6 +59,7 @@ class PositionBook:
                 event.event_id,
             ]
             while len(positions) > self._settings.max_open:
+                # float ok: [3] is the opening's epoch seconds (the oldest position goes first)
                 del positions[min(positions, key=lambda pid: float(positions[pid][3]))]
             self._state.put(key, item, expiry(moment, self._settings.ttl.total_seconds()))
             return Context(account_id, trader_id, price, None, before)
@@ -76,7 +77,7 @@ def _position(position_id: str, row: list[Any]) -> BookPosition:
         symbol=str(symbol),
         side=str(side),
         volume=Decimal(str(volume)),
-        opened_at=datetime.fromtimestamp(float(opened), UTC),
+        opened_at=datetime.fromtimestamp(float(opened), UTC),  # float ok: epoch seconds
         price=None if price is None else Decimal(str(price)),
         event_id=None if event_id is None else str(event_id),
     )

@@ -61,7 +61,10 @@ class RefreshingCalendar:
     failed reload keeps the calendar it had (the detectors go on with yesterday's releases)."""
 
     def __init__(
-        self, load: Callable[[], Iterable[NewsRelease]], ttl: float, monotonic: Callable[[], float]
+        self,
+        load: Callable[[], Iterable[NewsRelease]],
+        ttl: float,  # float ok: seconds
+        monotonic: Callable[[], float],  # float ok: a monotonic clock's seconds
     ) -> None:
         self._load = load
         self._ttl = ttl

@@ -42,7 +42,7 @@ SCORE_PLACES = Decimal("0.01")
 REOPEN_GROWTH = Decimal("1.5")
 
 
-def score_of(value: float | Decimal) -> Decimal:
+def score_of(value: float | Decimal) -> Decimal:  # float ok: a detector's statistic, never money
     """A score as shown in evidence: a Decimal with two places (statistics are computed in float)."""
     return Decimal(str(value)).quantize(SCORE_PLACES)
 

@@ -90,7 +90,7 @@ class MemoryState:
         """The size of the largest item as JSON (DynamoDB's limit is 400 KB)."""
         return max((len(json.dumps(value)) for value, _ in self._items.values()), default=0)
 
-    def _sweep(self, moment: float) -> None:
+    def _sweep(self, moment: float) -> None:  # float ok: epoch seconds
         hour = int(moment // HOUR)
         if self._swept_hour is None:
             self._swept_hour = hour
