@@ -59,8 +59,9 @@ class PositionBook:
                 event.event_id,
             ]
             while len(positions) > self._settings.max_open:
-                # float ok: [3] is the opening's epoch seconds (the oldest position goes first)
-                del positions[min(positions, key=lambda pid: float(positions[pid][3]))]
+                # [3] is the opening's epoch seconds: the oldest position goes first
+                oldest = min(positions, key=lambda pid: float(positions[pid][3]))  # float ok
+                del positions[oldest]
             self._state.put(key, item, expiry(moment, self._settings.ttl.total_seconds()))
             return Context(account_id, trader_id, price, None, before)
         row = positions.pop(event.position_id, None)

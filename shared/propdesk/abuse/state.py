@@ -112,7 +112,7 @@ def expiry(moment: float, seconds: float) -> datetime:
     return datetime.fromtimestamp(moment + seconds, UTC)
 
 
-def day_of(moment: float) -> int:
+def day_of(moment: float) -> int:  # float ok: epoch seconds
     """The UTC day number of an epoch instant (days since 1970-01-01)."""
     return int(moment // 86400)
 
