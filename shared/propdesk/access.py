@@ -18,20 +18,28 @@ place that decides it); staff permissions are granted here and nowhere else:
 | manage_staff            |         |      |         | yes   |
 | review_abuse            |         | yes  |         | yes   |
 
-Separation of duties: the finance and admin actions (`MFA_REQUIRED`: deciding payouts, refunding orders,
-managing staff and programs, changing an account's program version, erasing personal data) need a caller who
-signs in with MFA (`propdesk.ports.StaffMfa`, checked by the route layer for every such route); finance never
-decides a payout they requested (`propdesk.payouts.approval`); an admin never changes their own roles, a
-second admin must (`propdesk.services.staff_roles`).
+Separation of duties. Staff never act on an account they trade: every staff action that targets an account
+or a trader (overriding a breach, changing an account's program version, reviewing a progression, deciding
+a payout, refunding an order, deciding or reopening a KYC case, deciding an abuse flag that names the
+account or the trader, erasing a trader's personal data) calls `refuse_own_account` with the trader it
+targets, and a staff member whose `subject` is that trader is refused with `OwnAccountError` (403
+`own_account`) before anything is written. The rule lives here and nowhere else; refusals are not audited
+(no refusal is: the audit log records what changed). So finance never decides a payout they requested.
+
+The finance and admin actions (`MFA_REQUIRED`: deciding payouts, refunding orders, managing staff and
+programs, changing an account's program version, erasing personal data) need a caller who signs in with MFA
+(`propdesk.ports.StaffMfa`, checked by the route layer for every such route); an admin never changes their
+own roles, a second admin must (`propdesk.services.staff_roles`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from propdesk.errors import NotFoundError
+from propdesk.errors import ForbiddenError, NotFoundError
 
 if TYPE_CHECKING:
     from propdesk.records import Account
@@ -119,6 +127,21 @@ class Identity:
     def may_read_trader(self, trader_id: str) -> bool:
         """A trader reads their own accounts; staff with `read_accounts` read anyone's."""
         return self.subject == trader_id or self.can(Permission.READ_ACCOUNTS)
+
+
+class OwnAccountError(ForbiddenError):
+    """A staff member acting on an account they trade, or on their own case or data (403)."""
+
+    code = "own_account"
+
+
+def refuse_own_account(actor: str, traders: str | Iterable[str], action: str, field: str) -> None:
+    """Separation of duties, the one place it is decided: staff whose subject (`actor`, the audit log's
+    name for them) is the trader of the target (`traders`: the account's trader, or every trader a flag
+    names) may not `action` it (OwnAccountError, 403 `own_account`, naming `field`)."""
+    targeted = {traders} if isinstance(traders, str) else set(traders)
+    if actor in targeted:
+        raise OwnAccountError(f"staff may not {action} an account they trade", field)
 
 
 class AccountLookup(Protocol):

@@ -16,6 +16,7 @@ from propdesk.abuse.decisions import Decision, DecisionRefusedError, Outcome, de
 from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.flags import Flag
 from propdesk.abuse.store import FlagQuery, FlagStore
+from propdesk.access import refuse_own_account
 from propdesk.errors import NotFoundError
 from propdesk.records import AuditEntry, Page
 
@@ -54,6 +55,7 @@ class FlagReview:
 
     def decide(self, command: DecideFlag) -> Outcome:
         flag = self._find(command.flag_id)
+        refuse_own_account(command.actor, flag.traders, "decide a flag naming", "flag_id")
         outcome = decide(flag, command.decision, command.actor, command.reason, command.at)
         entry = AuditEntry(
             entry_id=self._new_id(),

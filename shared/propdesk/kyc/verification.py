@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+from propdesk.access import refuse_own_account
 from propdesk.domain_events import (
     DomainEvent,
     FirmAlert,
@@ -228,6 +229,7 @@ class KycVerification:
         self, trader_id: str, decision: StaffDecision, reason: str, actor: str, roles: Sequence[str] = ()
     ) -> Transition:
         """Staff approve or decline (a case waiting for review, or overturning a conclusion), audited."""
+        refuse_own_account(actor, trader_id, "decide the KYC case of", "trader_id")
         now = self._clock.now()
         audit = self._audit(f"kyc.{decision}", trader_id, reason, actor, roles, now)
         return self._act(
@@ -239,6 +241,7 @@ class KycVerification:
     def reopen(self, trader_id: str, reason: str, actor: str, roles: Sequence[str] = ()) -> VerificationCase:
         """Staff give a declined or expired case a new attempt, window and attempt budget, audited; its
         session is created now if the provider answers (else by the trader's next look)."""
+        refuse_own_account(actor, trader_id, "reopen the KYC case of", "trader_id")
         now = self._clock.now()
         audit = self._audit("kyc.reopen", trader_id, reason, actor, roles, now)
         transition = self._act(

@@ -32,7 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from propdesk.access import Identity
+from propdesk.access import Identity, refuse_own_account
 from propdesk.domain_events import (
     AccountDisableRequested,
     AccountFunded,
@@ -219,6 +219,7 @@ class Progressions:
         found = self._store.latest_for(command.account_id)
         if found is None:
             raise NotFoundError(f"account {command.account_id} has no progression", "account_id")
+        refuse_own_account(command.by.subject, found.trader_id, "review the progression of", "account_id")
         if found.review in ("approved", "rejected"):
             if found.review != command.decision:
                 raise ConflictError(f"this progression was {found.review} already", "decision")

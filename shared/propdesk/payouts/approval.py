@@ -1,6 +1,7 @@
 """Who approves a payout: nobody under the firm's first amount (the workflow approves it), one finance member
 up to the second, two different finance members above it. Amounts compare the trader's share (the money
-that leaves the firm). Finance never decides a payout they requested themselves (their own account)."""
+that leaves the firm). Finance never decides a payout they requested themselves: their own account
+(`propdesk.access.refuse_own_account`, 403 `own_account`)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from propdesk.errors import ForbiddenError
+from propdesk.access import OwnAccountError
 
 SYSTEM_APPROVER = "system:payout-workflow"
 Approvers = Literal[0, 1, 2]
 
 
-class SelfApprovalError(ForbiddenError):
-    """Finance may not decide a payout they requested (403)."""
-
-    code = "separation_of_duties"
+# Finance deciding a payout they requested: the separation-of-duties refusal of every staff action.
+SelfApprovalError = OwnAccountError
 
 
 @dataclass(frozen=True, slots=True)

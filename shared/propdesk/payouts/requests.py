@@ -8,8 +8,9 @@
 - `history` (the account's payouts) and `queue` (finance's, by status);
 - `decide`: finance approves or rejects once, with a reason, audited in the same write; publishes
   `payout.approved` or `payout.rejected` and resumes the payout workflow waiting for the decision. Finance
-  never decides a payout they requested (403 `separation_of_duties`); above the firm's second amount
-  (`ApprovalPolicy`) the first approval is recorded and a second, different member's approves it;
+  never decides a payout they requested (403 `own_account`, `propdesk.access.refuse_own_account`); above
+  the firm's second amount (`ApprovalPolicy`) the first approval is recorded and a second, different
+  member's approves it;
 - `reassess`: the workflow's eligibility check of a stored payout (the request's own reservation aside).
 
 Profit withdrawn on the platform but not yet seen by the engine (the `withdrawal` event is on its way to the
@@ -33,7 +34,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from propdesk.access import AccountLookup, Identity, readable_account
+from propdesk.access import AccountLookup, Identity, readable_account, refuse_own_account
 from propdesk.domain_events import (
     PayoutApproved,
     PayoutEvent,
@@ -45,7 +46,7 @@ from propdesk.domain_events import (
 )
 from propdesk.engine.days import TradingDay
 from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
-from propdesk.payouts.approval import ApprovalPolicy, SelfApprovalError
+from propdesk.payouts.approval import ApprovalPolicy
 from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess
 from propdesk.payouts.extras import FeeRefundTerms, fee_refund, payout_number, refunded_before
 from propdesk.payouts.model import (
@@ -214,8 +215,7 @@ class PayoutService:
         if payout is None:
             raise NotFoundError(f"no payout {payout_id!r}", "payout_id")
         actor = command.by.actor
-        if command.by.subject == payout.trader_id:
-            raise SelfApprovalError("finance may not decide a payout they requested", "payout_id")
+        refuse_own_account(command.by.subject, payout.trader_id, "decide a payout of", "payout_id")
         try:
             decided = self._decision(payout, command)
         except AlreadyDecidedError:

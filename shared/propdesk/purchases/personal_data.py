@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from propdesk.access import refuse_own_account
 from propdesk.errors import NotFoundError
 from propdesk.records import AuditEntry
 
@@ -133,7 +134,9 @@ class TraderErasure:
     def erase(self, command: EraseTrader) -> Erasure:
         """Strip the trader's orders and pseudonymize the profile; audited. A repeat with the same
         idempotency key answers the first result; a repeat without one erases what is left (usually nothing).
-        NotFoundError when the trader has neither a profile nor an order."""
+        NotFoundError when the trader has neither a profile nor an order; 403 `own_account` for an admin's
+        own data (another admin erases it)."""
+        refuse_own_account(command.actor, command.trader_id, "erase the personal data of", "trader_id")
         if command.idempotency_key is not None:
             earlier = self._store.erasure(command.trader_id, command.idempotency_key)
             if earlier is not None:

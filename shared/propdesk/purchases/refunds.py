@@ -7,6 +7,8 @@ only when the provider's `charge.refunded` webhook arrives; a partial refund fla
 account. If recording fails after the provider accepted, repeating the request (same amount and reason)
 replays the provider's answer and records it then.
 
+Finance never refunds an order of their own (403 `own_account`, `propdesk.access.refuse_own_account`).
+
 Crypto payments cannot be pulled back through the processor's API: they are refunded by hand.
 """
 
@@ -18,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from propdesk.access import refuse_own_account
 from propdesk.errors import ConflictError, InvalidInputError, NotFoundError
 from propdesk.money import money_str, money_text
 from propdesk.purchases.currencies import CurrencyError, to_minor_units
@@ -138,6 +141,7 @@ class RefundService:
         order = self._ledger.get(command.order_id)
         if order is None:
             raise NotFoundError(f"no order {command.order_id!r}", "order_id")
+        refuse_own_account(command.actor, order.trader_id, "refund an order of", "order_id")
         refused = refusal(order, self._ledger.history(order.order_id))
         if refused is not None:
             raise refused

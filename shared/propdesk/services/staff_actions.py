@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from propdesk.access import AccountLookup, Identity, readable_account
+from propdesk.access import AccountLookup, Identity, readable_account, refuse_own_account
 from propdesk.errors import ConflictError, InvalidInputError, NotFoundError
 from propdesk.records import (
     Account,
@@ -110,7 +110,7 @@ class StaffActionService:
         self._new_id = new_id
 
     def override_breach(self, command: OverrideBreach) -> BreachOverridden:
-        account = self._account(command.by, command.account_id)
+        account = self._account(command.by, command.account_id, "override a breach of")
         standing = self._actions.breach_standing(command.account_id, command.breach_id)
         if standing == "unknown_id":
             raise InvalidInputError("the breach_id is not one this API handed out", "breach_id")
@@ -142,7 +142,7 @@ class StaffActionService:
         return BreachOverridden(override, status_after)
 
     def change_program_version(self, command: ChangeProgramVersion) -> ProgramVersionChanged:
-        account = self._account(command.by, command.account_id)
+        account = self._account(command.by, command.account_id, "change the program version of")
         version = self._versions.get_version(account.program_id, command.version)
         if version is None:
             missing = f"program {account.program_id} has no version {command.version}"
@@ -176,8 +176,11 @@ class StaffActionService:
             return self._audit.for_subject(subject, limit=limit, cursor=cursor)
         return self._audit.by_actor(str(actor), limit=limit, cursor=cursor)
 
-    def _account(self, by: Identity, account_id: str) -> Account:
-        return readable_account(self._accounts, by, account_id, consistent=True)
+    def _account(self, by: Identity, account_id: str, action: str) -> Account:
+        """The account staff act on: 404 when missing, 403 `own_account` when they trade it."""
+        account = readable_account(self._accounts, by, account_id, consistent=True)
+        refuse_own_account(by.subject, account.trader_id, action, "account_id")
+        return account
 
     def _entry(
         self,

@@ -181,3 +181,24 @@ def test_the_audit_query_needs_exactly_one_subject(tables: TableNames) -> None:
 
     assert response["statusCode"] == 422
     assert body_of(response)["error"]["field"] == "actor"
+
+
+def test_staff_cannot_override_a_breach_or_pin_the_version_of_an_account_they_trade(breached: Firm) -> None:
+    """Separation of duties through the REST function: the trader holding the risk and admin roles is
+    refused with 403 `own_account`; nothing changes and nothing is audited."""
+    own = override(breached, breached.trader)
+    body = {"version": breached.program_version, "reason": "my own account"}
+    admin_self = claims(breached.trader, "admin")
+    pinned = invoke(
+        "changeProgramVersion",
+        request("changeProgramVersion", {"account_id": breached.account_id}, admin_self, body=body),
+    )
+
+    for refused in (own, pinned):
+        assert refused["statusCode"] == 403, refused["body"]
+        assert (body_of(refused)["error"]["code"], body_of(refused)["error"]["field"]) == (
+            "own_account", "account_id"
+        )  # fmt: skip
+    account = AccountRepository().get(breached.account_id)
+    assert account is not None and account.status == "failed"
+    assert audit(claims("admin-1", "admin"), account_id=breached.account_id)["entries"] == []

@@ -17,6 +17,7 @@ from propdesk.abuse.firm_settings import AbuseSettings, AbuseSettingsError, buil
 from propdesk.abuse.review import DecideFlag, FlagNotFoundError, FlagReview
 from propdesk.abuse.state import KeyedState
 from propdesk.abuse.store import FlagQuery, StateConflictError
+from propdesk.access import OwnAccountError
 from propdesk.engine.events import PositionOpened
 from propdesk.records import StoredEvent
 
@@ -271,3 +272,17 @@ def test_the_deep_pass_finds_a_copier_sizing_by_a_constant_factor_and_queues_it_
     assert flag is not None and flag.found_by == "deep" and flag.is_open
     assert len(world.holds.holds_on("a2")) == 1
     assert window.asked[0] == (at(-DAY), at(6 * DAY))
+
+
+def test_staff_cannot_decide_a_flag_that_names_an_account_they_trade() -> None:
+    world = World()
+    world.copy_pair()
+
+    with pytest.raises(OwnAccountError) as refused:
+        world.review.decide(
+            DecideFlag("copy_trading:a1+a2", Decision.DISMISS, "not me", "t2", ("risk",), MONDAY)
+        )
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "flag_id")
+    flag = world.flags.get("copy_trading:a1+a2")
+    assert flag is not None and flag.is_open and len(world.holds.holds_on("a2")) == 1

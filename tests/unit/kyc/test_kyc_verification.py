@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from propdesk.access import OwnAccountError
 from propdesk.domain_events import DomainEvent
 from propdesk.kyc.case import KycCaseConflictError, KycPolicy, UnknownKycSessionError
 from propdesk.kyc.port import KycProviderUnavailableError, Outcome
@@ -327,3 +328,16 @@ def test_a_conclusion_landing_while_a_workflow_parks_its_token_still_resumes_it(
     world.kyc.wait(TRADER, "funded", "acc-1", "token-1")
 
     assert world.resumed() == [("token-1", "approved")]
+
+
+def test_staff_cannot_decide_or_reopen_their_own_kyc_case(world: World) -> None:
+    world.gate()
+    world.provider_says("review")
+
+    with pytest.raises(OwnAccountError) as refused:
+        world.kyc.decide(TRADER, "approve", "it is me", TRADER, ("risk",))
+    with pytest.raises(OwnAccountError):
+        world.kyc.reopen(TRADER, "it is me", TRADER, ("admin",))
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "trader_id")
+    assert world.store.case(TRADER).status == "awaiting_staff" and world.store.audit == []

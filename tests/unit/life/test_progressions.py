@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propdesk.access import OwnAccountError
 from propdesk.domain_events import AccountDisableRequested, AccountFunded, AccountPhaseStarted
 from propdesk.errors import ConflictError, NotFoundError
 from propdesk.life.ports import ResumePendingError
@@ -364,3 +365,13 @@ def test_the_chain_shows_the_phase_what_comes_next_and_the_accounts_before() -> 
     assert [s.program_id for s in after.upcoming] == ["two-step-100k-funded"]
     passed = world.service.chain_of(world.accounts.accounts["acc-1"])
     assert passed.progression is not None and passed.progression.next_account_id == phase_2.account_id
+
+
+def test_staff_cannot_review_the_progression_of_an_account_they_trade() -> None:
+    world = waiting_for_review()
+
+    with pytest.raises(OwnAccountError) as refused:
+        world.review("approved", by=TRADER)
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "account_id")
+    assert world.audit.entries == [] and world.callback.succeeded == []

@@ -10,10 +10,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from propdesk.access import Identity
+from propdesk.access import Identity, OwnAccountError
 from propdesk.domain_events import PayoutPaid
 from propdesk.errors import ConflictError
-from propdesk.payouts.approval import SelfApprovalError
 from propdesk.payouts.holds import PayoutHold
 from propdesk.payouts.requests import DecidePayout
 
@@ -95,8 +94,10 @@ def test_finance_cannot_approve_a_payout_they_requested() -> None:
     payout_id = desk.request()
     trader_in_finance = Identity(TRADER.subject, frozenset({"trader", "finance"}))
 
-    with pytest.raises(SelfApprovalError):
+    with pytest.raises(OwnAccountError) as refused:
         desk.service().decide(DecidePayout(payout_id, "approve", "mine", trader_in_finance, NOW))
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "payout_id")
 
 
 def test_above_the_second_amount_two_different_finance_members_approve() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
+from propdesk.access import OwnAccountError
 from propdesk.errors import NotFoundError
 from propdesk.purchases.personal_data import (
     ERASED_DISPLAY_NAME,
@@ -136,3 +137,14 @@ def test_a_repeat_without_a_key_erases_nothing_more() -> None:
 def test_an_unknown_trader_is_not_found() -> None:
     with pytest.raises(NotFoundError):
         TraderErasure(MemoryPersonalData(), lambda: "e1").erase(erase("nobody"))
+
+
+def test_an_admin_cannot_erase_their_own_data_another_admin_must() -> None:
+    store = MemoryPersonalData({"o1": StoredOrder("admin-1", date(2026, 1, 1))})
+    erasure = TraderErasure(store, lambda: "entry-1")
+
+    with pytest.raises(OwnAccountError) as refused:
+        erasure.erase(erase("admin-1"))
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "trader_id")
+    assert store.orders["o1"].email is not None and store.audit == []

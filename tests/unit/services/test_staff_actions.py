@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from propdesk.access import Identity
+from propdesk.access import Identity, OwnAccountError
 from propdesk.errors import ConflictError, InvalidInputError, NotFoundError
 from propdesk.records import Account, AuditEntry, Page, ProgramVersion
 from propdesk.services.staff_actions import ChangeProgramVersion, OverrideBreach, StaffActionService
@@ -108,3 +108,27 @@ def test_a_version_not_stored_is_422_a_missing_account_404_and_a_lost_write_409(
     store.lose_next_write = True
     with pytest.raises(ConflictError):
         service.change_program_version(ChangeProgramVersion("acc-1", 2, "raced", ADMIN, AT))
+
+
+# ---- separation of duties: staff never act on an account they trade
+
+
+def test_risk_staff_cannot_override_a_breach_of_an_account_they_trade() -> None:
+    service, store = desk()
+    trader_in_risk = Identity("trader-1", frozenset({"risk"}))
+
+    with pytest.raises(OwnAccountError) as refused:
+        service.override_breach(OverrideBreach("acc-1", "b-1", "mine", True, trader_in_risk, AT))
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "account_id")
+    assert (store.audit, store.reinstated) == ([], [])
+
+
+def test_an_admin_cannot_pin_an_account_they_trade_to_another_version() -> None:
+    service, store = desk()
+    trader_as_admin = Identity("trader-1", frozenset({"admin"}))
+
+    with pytest.raises(OwnAccountError):
+        service.change_program_version(ChangeProgramVersion("acc-1", 2, "mine", trader_as_admin, AT))
+
+    assert store.audit == []

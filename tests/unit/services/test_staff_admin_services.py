@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from propdesk.access import OwnAccountError
 from propdesk.catalogue import demo_programs
 from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.ports import StaffUser
@@ -307,3 +308,14 @@ def test_invalid_documents_name_the_field(change: Any, field: str) -> None:
         checked_document(str(document["program_id"]), document)
 
     assert refused.value.field == field
+
+
+def test_finance_cannot_refund_an_order_of_their_own() -> None:
+    ledger, cards = Ledger(paid()), Cards()
+    own = RefundCommand("ord-1", paid().trader_id, ("finance",), "my own order", None, AT)
+
+    with pytest.raises(OwnAccountError) as refused:
+        service(ledger, cards).refund(own)
+
+    assert (refused.value.code, refused.value.field) == ("own_account", "order_id")
+    assert cards.refunds == [] and ledger.entries == []
