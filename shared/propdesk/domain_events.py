@@ -279,12 +279,18 @@ class FirmAlert(DomainEvent):
 
 
 class PayoutEvent(AccountEvent):
-    """A payout's step. `amount` is the profit taken off the account; the trader receives `trader_share`."""
+    """A payout's step. `amount` is the profit taken off the account; the trader receives `trader_share` and
+    the `extras` (fixed at the request)."""
 
     payout_id: str = Field(min_length=1)
     amount: Decimal
     trader_share: Decimal
     currency: str
+    extras: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="Paid on top of the trader's share, by kind: fee_refund, challenge_share (the "
+        "challenge-phase share), breach_share (profit before a breach; `amount` is then 0).",
+    )
 
 
 class PayoutRequested(PayoutEvent):
@@ -322,10 +328,6 @@ class PayoutPaid(PayoutEvent):
     firm_share: Decimal
     fees: Decimal = Field(description="The rail's fees charged to the trader (0 when the firm pays them).")
     fee_refund: Decimal = Field(description="The challenge fee refunded with this payout (0 when not owed).")
-    extras: dict[str, Decimal] = Field(
-        default_factory=dict,
-        description="Everything paid on top of the trader's share, by kind (fee_refund included).",
-    )
     paid: Decimal = Field(description="What reached the trader: trader_share + extras - fees.")
     rail: str
     reference: str = Field(description="The rail's reference of the payment.")

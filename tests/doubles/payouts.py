@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.extras import TradeRisk
 from propdesk.payouts.holds import HoldSource, PayoutHold
 from propdesk.payouts.model import Payout, PayoutStatus
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutMovedError
@@ -106,6 +107,8 @@ class InMemoryPayoutFacts:
     closes: dict[str, list[ClosedTrade]] = field(default_factory=dict)
     holds: dict[str, list[PayoutHold]] = field(default_factory=dict)
     fees: dict[str, Decimal] = field(default_factory=dict)  # by account
+    previous: dict[str, str] = field(default_factory=dict)  # account -> the account it continues
+    risks: dict[str, list[TradeRisk]] = field(default_factory=dict)
 
     def program_document(self, program_id: str, version: int) -> dict[str, Any] | None:
         return self.documents.get((program_id, version))
@@ -124,6 +127,12 @@ class InMemoryPayoutFacts:
 
     def fee_paid(self, account_id: str, trader_id: str) -> Decimal | None:
         return self.fees.get(account_id)
+
+    def previous_account(self, account_id: str) -> str | None:
+        return self.previous.get(account_id)
+
+    def trade_risks(self, account_id: str) -> list[TradeRisk]:
+        return list(self.risks.get(account_id, []))
 
 
 @dataclass

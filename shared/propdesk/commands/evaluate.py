@@ -86,9 +86,17 @@ def _read_program(path: Path) -> Program:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: invalid JSON: {exc}") from None
     try:
-        return Program.from_dict(data)
+        program = Program.from_dict(data)
     except EngineInputError as exc:
         raise InputError(f"{path}: field {exc.field or '(top level)'}: {exc.message}") from None
+    from propdesk.payouts.policy import PayoutPolicyError
+    from propdesk.payouts.shares import check_payout_terms
+
+    try:
+        check_payout_terms(data)
+    except PayoutPolicyError as exc:
+        raise InputError(f"{path}: field {exc.field}: {exc.message}") from None
+    return program
 
 
 def _read_events(path: Path) -> Iterator[tuple[int, TradingEvent]]:

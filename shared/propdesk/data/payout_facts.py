@@ -1,6 +1,7 @@
 """What a payout request is decided on, read from the main table (`propdesk.payouts.store.PayoutFacts`): the
-program version's document, the trader's KYC status, the account's risk state, its closed trades, its
-payout holds and the fee paid for it (its chain's first order, for the fee refund)."""
+program version's document, the trader's KYC status, the account's risk state, its closed trades (with
+their stop losses, for the breach share), its payout holds, the fee paid for it (its chain's first order,
+for the fee refund) and the account it continues (for the challenge-phase share)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from propdesk.data.payout_holds import PayoutHoldRepository
 from propdesk.data.progression import ProgressionRepository
 from propdesk.data.risk import RiskStateRepository
 from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.extras import TradeRisk
 from propdesk.payouts.holds import PayoutHold
 from propdesk.purchases.orders import MONEY_KEPT
 from propdesk.records import KycStatus, RiskSnapshot
@@ -69,6 +71,27 @@ class PayoutFactsReader:
                 for fill in page.items
                 if fill.type == "position_closed"
             ]
+            if page.next_cursor is None:
+                return trades
+            cursor = page.next_cursor
+
+    def previous_account(self, account_id: str) -> str | None:
+        return self._progression.previous_of(account_id)
+
+    def trade_risks(self, account_id: str) -> list[TradeRisk]:
+        """Each closed position with the stop loss of its opening (none when the opening is not stored)."""
+        stops: dict[str, bool] = {}
+        trades: list[TradeRisk] = []
+        cursor: str | None = None
+        while True:
+            page = self._events.list_fills(account_id, FILLS_PAGE, cursor, newest_first=False)
+            for fill in page.items:
+                position = str(fill.payload.get("position_id", ""))
+                if fill.type == "position_opened":
+                    stops[position] = fill.payload.get("stop_loss") is not None
+                elif fill.type == "position_closed":
+                    profit = Decimal(str(fill.payload["profit"]))
+                    trades.append(TradeRisk(position, stops.get(position, False), profit))
             if page.next_cursor is None:
                 return trades
             cursor = page.next_cursor

@@ -32,6 +32,8 @@ def eligibility_view(account: Account, assessment: Assessment, now: datetime) ->
             )
             for check in assessment.checks
         ],
+        extras={extra.kind: format_money(extra.amount) for extra in assessment.extras_owed},
+        extra_reasons={extra.kind: extra.explanation for extra in assessment.extras},
     )
 
 
@@ -52,6 +54,7 @@ def payout_view(payout: Payout) -> out.PayoutOut:
         paid_amount=_money(payout.paid_amount) if payout.paid_amount is not None else None,
         fees=_money(payout.fees) if payout.fees is not None else None,
         extras={extra.kind: _money(extra.amount) for extra in payout.extras},
+        extra_reasons={extra.kind: extra.explanation for extra in payout.extras},
         rail=payout.rail,
         destination=payout.destination,
         failure_reason=payout.failure_reason,

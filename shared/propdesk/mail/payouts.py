@@ -58,6 +58,7 @@ class PayoutNotice:
     reason: str | None = None
     statement: PaidStatement | None = None  # paid payouts only
     compensated: bool = False  # failed payouts: the withdrawn amount was put back
+    extras: tuple[tuple[str, Decimal], ...] = ()  # (kind, amount) paid on top of the share
 
 
 def payout_status(notice: PayoutNotice, firm: Firm) -> EmailContent:
@@ -66,6 +67,7 @@ def payout_status(notice: PayoutNotice, firm: Firm) -> EmailContent:
     statement = notice.statement
     if statement is None:
         rows.append(("Your share", money(notice.trader_share, currency)))
+        rows += [(EXTRA_LABELS.get(kind, kind), money(amount, currency)) for kind, amount in notice.extras]
     else:
         rows += [
             ("Gross profit", money(statement.gross_profit, currency)),

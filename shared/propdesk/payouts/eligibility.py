@@ -7,6 +7,10 @@ Withdrawable profit = closed balance - initial balance - profit excluded by news
 whole cents. The requested `amount` (default: all of it) is the profit taken off the account; the trader's
 share of it follows the program's split. State refusals (the account, KYC, the schedule, consistency) answer
 409; amount refusals 422 (only the first: an amount fails one way at a time).
+
+A funded account failed by a breach, in a program that grants a breach share (`propdesk.payouts.shares`), is
+assessed for that share alone (`assess_breach_share`): KYC, no open payout, no hold, and the share's own
+conditions; nothing leaves the account and no amount may be asked.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from propdesk.payouts.consistency import (
     check_consistency,
     period_start,
 )
+from propdesk.payouts.extras import BreachShare
 from propdesk.payouts.holds import PayoutHold
-from propdesk.payouts.model import OPEN_STATUSES, WITHDRAWN_STATUSES, Payout
+from propdesk.payouts.model import OPEN_STATUSES, WITHDRAWN_STATUSES, Extra, Payout
 from propdesk.payouts.policy import PayoutPolicy, SplitTier
 from propdesk.payouts.split import CENT, ZERO, money, trader_share
 
@@ -100,10 +105,16 @@ class Assessment:
     earliest_at: datetime  # the first instant at which every time rule is met (in the past once they are)
     next_eligible_at: datetime | None  # when the schedule allows the next request (None: it does now)
     consistency: ConsistencyCheck | None
+    # What the payout carries on top of the trader's share, each with its reason (0: considered, not owed).
+    extras: tuple[Extra, ...] = ()
 
     @property
     def eligible(self) -> bool:
         return not self.refusals
+
+    @property
+    def extras_owed(self) -> tuple[Extra, ...]:
+        return tuple(extra for extra in self.extras if extra.amount > ZERO)
 
 
 def assess(
@@ -143,6 +154,53 @@ def assess(
         next_eligible_at=earliest if earliest > now else None,
         consistency=consistency,
     )
+
+
+def assess_breach_share(
+    situation: PayoutSituation,
+    policy: PayoutPolicy,
+    now: datetime,
+    requested: Decimal | None,
+    share: BreachShare,
+) -> Assessment:
+    """The only payout a funded account failed by a breach may ask for: its breach share, paid on its own
+    (no profit leaves the account: amount, trader's and firm's shares are 0). Every condition of the share
+    is a rule here with its verdict."""
+    state_checks = [
+        _funded(situation),
+        *([_kyc(situation)] if policy.require_kyc else []),
+        _no_open_payout(situation),
+        _not_on_hold(situation),
+        *(
+            RuleCheck(
+                f"breach_share_{condition.name}", condition.met, condition.explanation, {},
+                Refusal("breach_share_not_owed", condition.explanation),
+            )
+            for condition in share.conditions
+        ),
+    ]  # fmt: skip
+    amount_checks = [_breach_share_only(requested)]
+    refusals = [check.refusal for check in (*state_checks, *amount_checks) if not check.met and check.refusal]
+    return Assessment(
+        checks=(*state_checks, *amount_checks),
+        refusals=tuple(refusals),
+        quote=Quote(ZERO, ZERO, ZERO, ZERO),
+        earliest_at=now,
+        next_eligible_at=None,
+        consistency=None,
+    )
+
+
+def _breach_share_only(requested: Decimal | None) -> RuleCheck:
+    figures = {"requested": None if requested is None else format_money(requested)}
+    if requested is None or requested == ZERO:
+        explanation = (
+            "the account was failed by a breach: only its breach share is paid, no profit is withdrawn"
+        )
+        return RuleCheck("breach_share_only", True, explanation, figures)
+    message = "the account was failed by a breach: it pays only its breach share, ask without an amount"
+    refusal = Refusal("breach_share_only", message, "amount", "amount")
+    return RuleCheck("breach_share_only", False, message, figures, refusal)
 
 
 # ---- the account

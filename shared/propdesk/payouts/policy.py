@@ -27,7 +27,13 @@ FUNDED_KIND = "funded"
 
 
 class PayoutPolicyError(ValueError):
-    """A program's `payouts` section that cannot be read; names the field."""
+    """A program's `payouts` section that cannot be read; names the field (in the message, and as `field`
+    where the raiser knows it exactly; else `payouts`)."""
+
+    def __init__(self, message: str, field: str = "payouts") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 class PayoutTermsError(InvalidInputError):

@@ -11,7 +11,14 @@
   never decides a payout they requested (403 `own_account`, `propdesk.access.refuse_own_account`); above
   the firm's second amount (`ApprovalPolicy`) the first approval is recorded and a second, different
   member's approves it;
-- `reassess`: the workflow's eligibility check of a stored payout (the request's own reservation aside).
+- `reassess`: the workflow's eligibility check of a stored payout (the request's own reservation aside),
+  with what it carries on top computed again: a payout whose extras are no longer owed as requested (one
+  was paid meanwhile, the figures changed) is refused (`extras_changed`), so none is ever paid twice.
+
+What a payout carries on top of the trader's share is fixed at the request (`Assessment.extras`): the fee
+refund with the Nth payout, the challenge-phase share with the first, and on a funded account failed by a
+breach only the breach share (with the challenge share if still owed); `propdesk.payouts.shares` says when
+each is owed.
 
 Profit withdrawn on the platform but not yet seen by the engine (the `withdrawal` event is on its way to the
 risk state) is taken off the closed balance, so a request right after a paid payout never counts its profit.
@@ -27,7 +34,7 @@ same 404 as for a missing account, `propdesk.access.readable_account`); only its
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
@@ -47,7 +54,7 @@ from propdesk.domain_events import (
 from propdesk.engine.days import TradingDay
 from propdesk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from propdesk.payouts.approval import ApprovalPolicy
-from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess
+from propdesk.payouts.eligibility import Assessment, PayoutSituation, Refusal, assess, assess_breach_share
 from propdesk.payouts.extras import FeeRefundTerms, fee_refund, payout_number, refunded_before
 from propdesk.payouts.model import (
     STATUS_AFTER,
@@ -61,6 +68,15 @@ from propdesk.payouts.model import (
 )
 from propdesk.payouts.policy import PayoutPolicy, is_funded, policy_for
 from propdesk.payouts.scaling_store import ScalingLookup, split_upgrade
+from propdesk.payouts.shares import (
+    BreachFacts,
+    ChallengeResult,
+    breach_share_owed,
+    challenge_share_owed,
+    failing_breach,
+    profit_target,
+    share_terms,
+)
 from propdesk.payouts.split import ZERO
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutFacts, PayoutStore
 from propdesk.payouts.terms import account_split
@@ -186,7 +202,7 @@ class PayoutService:
             firm_share=quote.firm_share,
             requested_at=command.at,
             request_fingerprint=command.fingerprint(),
-            extras=self.extras_owed(account),
+            extras=assessment.extras_owed,
         )
         try:
             stored = self._payouts.create(payout)
@@ -241,27 +257,23 @@ class PayoutService:
         decision = "approve" if payout.status == "approved" else "reject"
         return self._callback.succeed(token, {"decision": decision, "payout_id": payout.payout_id})
 
-    def extras_owed(self, account: Account) -> tuple[Extra, ...]:
-        """What the account's next payout pays on top of the trader's share: the fee refund when the
-        program refunds it with this payout number (or a later one, if that one was skipped) and no payout
-        that counts refunded it yet. Fixed when the payout is requested."""
-        document = self._facts.program_document(account.program_id, account.program_version) or {}
-        number = policy_for(document, self._firm_policy).fee_refund_with_payout
-        if number is None:
-            return ()
-        fee = self._facts.fee_paid(account.account_id, account.trader_id)
-        if fee is None:
-            return ()
-        history = self._payouts.all_for_account(account.account_id)
-        refund = fee_refund(FeeRefundTerms(number), fee, payout_number(history), refunded_before(history))
-        return (refund,) if refund.amount > ZERO else ()
-
     def reassess(self, payout: Payout, at: datetime) -> Assessment:
-        """The payout rules for a stored payout now, its own reservation and open lock aside."""
+        """The payout rules for a stored payout now, its own reservation and open lock aside, and what it
+        carries on top computed again: refused (`extras_changed`) unless it is what the payout was
+        requested with."""
         account = self._accounts.get(payout.account_id, consistent=True)
         if account is None:
             raise NotFoundError(f"no account {payout.account_id!r}", "account_id")
-        return self._assess(account, at, payout.amount, leave_out=payout.payout_id)
+        assessment = self._assess(account, at, payout.amount, leave_out=payout.payout_id)
+        now, then = _amounts(assessment.extras_owed), _amounts(payout.extras)
+        if now == then:
+            return assessment
+        message = (
+            f"what is paid on top of the share changed since the request (requested with {_listed(then)}, "
+            f"owed now {_listed(now)}): request again"
+        )
+        refusal = Refusal("extras_changed", message, "state", "extras")
+        return replace(assessment, refusals=(*assessment.refusals, refusal))
 
     def _decision(self, payout: Payout, command: DecidePayout) -> Payout:
         actor = command.by.actor
@@ -295,10 +307,65 @@ class PayoutService:
     def _assess(
         self, account: Account, now: datetime, requested: Decimal | None, leave_out: str | None = None
     ) -> Assessment:
-        """The one evaluation behind the preview, the request and the workflow's re-check."""
+        """The one evaluation behind the preview, the request and the workflow's re-check, with what the
+        payout would carry on top of the trader's share."""
         document = self._facts.program_document(account.program_id, account.program_version) or {}
         policy = self._account_policy(account, policy_for(document, self._firm_policy))
-        return assess(self._situation(account, document, policy, leave_out), policy, now, requested)
+        situation = self._situation(account, document, policy, leave_out)
+        terms = share_terms(document)
+        history = situation.history
+        challenge = (
+            challenge_share_owed(terms.challenge, self._challenge(account), history)
+            if terms.challenge
+            else None
+        )
+        breach = (
+            breach_share_owed(terms.breach, self._breach(account, situation), history)
+            if terms.breach and situation.funded and account.status == "failed"
+            else None
+        )
+        if breach is not None:  # failed by a breach: its share alone (and the challenge share if still owed)
+            extras = (*([challenge] if challenge else []), breach.extra)
+            return replace(assess_breach_share(situation, policy, now, requested, breach), extras=extras)
+        refund = self._fee_refund(account, policy.fee_refund_with_payout, history)
+        extras = (*([refund] if refund else []), *([challenge] if challenge else []))
+        return replace(assess(situation, policy, now, requested), extras=extras)
+
+    def _fee_refund(self, account: Account, number: int | None, history: Sequence[Payout]) -> Extra | None:
+        """The fee refund when the program refunds it with this payout number (or a later one, if that one
+        was skipped) and no payout that counts refunded it yet."""
+        if number is None:
+            return None
+        fee = self._facts.fee_paid(account.account_id, account.trader_id)
+        if fee is None:
+            return None
+        return fee_refund(FeeRefundTerms(number), fee, payout_number(history), refunded_before(history))
+
+    def _challenge(self, account: Account) -> ChallengeResult | None:
+        """The challenge the funded account continues: its target and the profit it made (the engine's)."""
+        previous_id = self._facts.previous_account(account.account_id)
+        previous = self._accounts.get(previous_id, consistent=True) if previous_id else None
+        if previous is None:
+            return None
+        document = self._facts.program_document(previous.program_id, previous.program_version)
+        snapshot = self._facts.risk_snapshot(previous.account_id)
+        if document is None or snapshot is None:
+            return None
+        state = snapshot.state
+        made = (
+            snapshot.balance + Decimal(str(state.get("withdrawn", "0"))) - previous.initial_balance
+            - snapshot.excluded_profit
+        )  # fmt: skip
+        return ChallengeResult(previous.account_id, profit_target(document, previous.initial_balance), made)
+
+    def _breach(self, account: Account, situation: PayoutSituation) -> BreachFacts | None:
+        """The breach that failed the account, the closed balance left after it and the account's trades."""
+        snapshot = self._facts.risk_snapshot(account.account_id)
+        rule = failing_breach(snapshot.breaches) if snapshot else None
+        if rule is None:
+            return None
+        trades = self._facts.trade_risks(account.account_id)
+        return BreachFacts(rule, account.initial_balance, situation.closed_balance, trades)
 
     def _account_policy(self, account: Account, policy: PayoutPolicy) -> PayoutPolicy:
         """The program's split, raised by the scaling plan's latest decision (`propdesk.payouts.terms`)."""
@@ -364,6 +431,7 @@ def payout_event(payout: Payout) -> PayoutEvent:
         "amount": payout.amount,
         "trader_share": payout.trader_share,
         "currency": payout.currency,
+        "extras": {extra.kind: extra.amount for extra in payout.extras},
     }
     if payout.status == "requested":
         return PayoutRequested(occurred_at=payout.requested_at, requested_at=payout.requested_at, **common)
@@ -372,7 +440,6 @@ def payout_event(payout: Payout) -> PayoutEvent:
         return PayoutPaid(
             occurred_at=payout.status_at, paid_at=payout.status_at, gross_profit=payout.amount,
             firm_share=payout.firm_share, fees=fees, fee_refund=payout.fee_refund,
-            extras={extra.kind: extra.amount for extra in payout.extras},
             paid=payout.paid_amount if payout.paid_amount is not None else payout.to_pay - fees,
             rail=payout.rail or "", reference=payout.rail_reference or "",
             destination=payout.destination or "", **common,
@@ -398,3 +465,11 @@ def unseen_withdrawals(history: list[Payout], engine_withdrawn: Decimal) -> Deci
 
 def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
+
+
+def _amounts(extras: tuple[Extra, ...]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple(sorted((extra.kind, extra.amount) for extra in extras if extra.amount > ZERO))
+
+
+def _listed(amounts: tuple[tuple[str, Decimal], ...]) -> str:
+    return ", ".join(f"{kind} {_money(amount)}" for kind, amount in amounts) or "nothing"

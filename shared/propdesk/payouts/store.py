@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from propdesk.payouts.consistency import ClosedTrade
+from propdesk.payouts.extras import TradeRisk
 from propdesk.payouts.holds import PayoutHold
 from propdesk.payouts.model import Payout, PayoutStatus
 from propdesk.records import AuditEntry, KycStatus, Page, RiskSnapshot
@@ -115,4 +116,14 @@ class PayoutFacts(Protocol):
     def fee_paid(self, account_id: str, trader_id: str) -> Decimal | None:
         """What the trader paid for the account: the order that opened the first account of its chain
         (phase 1 → phase 2 → funded); None when no such order is known."""
+        ...
+
+    def previous_account(self, account_id: str) -> str | None:
+        """The account this one continues in its chain (the challenge whose pass opened it); None for the
+        first account of a chain."""
+        ...
+
+    def trade_risks(self, account_id: str) -> list[TradeRisk]:
+        """Every closed position of the account, oldest first: whether it was opened with a stop loss, and
+        its net profit (the breach share's conditions)."""
         ...

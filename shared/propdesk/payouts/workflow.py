@@ -19,7 +19,9 @@ Guarantees:
   failed (or never started), or that the rail returns after `paid`, puts the amount back with a deposit
   (`compensate`, `put_back_returned`), and a payment the rail may
   still make is never compensated (it waits for a person: outcome `unsafe`). The engine gets the same
-  withdrawal and deposit, so the withdrawn profit never becomes withdrawable again.
+  withdrawal and deposit, so the withdrawn profit never becomes withdrawable again. A payout that takes
+  nothing off the account (a breached account's breach share: `amount` 0) books nothing there and tells the
+  engine nothing; it goes through the same steps.
 - **Audited and visible.** Every move is an audit entry (actor `system:payout-workflow`) and a step on the
   payout's timeline with its time; `payout.approved`, `payout.rejected`, `payout.paid` (with the statement)
   and `payout.failed` are published.
@@ -190,6 +192,11 @@ class PayoutWorkflow:
         refusals = [r for r in self._service.reassess(payout, now).refusals if r.field == "amount"]
         if refusals:
             return self._refuse(payout, refusals[0].code, refusals[0].message)
+        if not _moves_money(payout):  # the breach share: nothing leaves the account
+            withdrawn = moved(payout, "withdrawn", now)
+            if not self._write(payout, withdrawn):
+                return self.withdraw(payout_id)
+            return StepOutcome(payout_id, "withdrawn", withdrawn.status)
         ref = self._refs.platform_ref(payout.account_id)
         if ref is None:
             return self._fail(payout, "the account is not on a trading platform", compensated=False)
@@ -281,6 +288,9 @@ class PayoutWorkflow:
         counting as withdrawn, so the profit is withdrawable again and the fee refund is owed again. A repeat
         of the return finds the payout failed and changes nothing. The rail's own words about the return are
         not the trader's reason (they stay with the rail's payment, for staff)."""
+        if not _moves_money(payout):  # the breach share: nothing was taken off the account
+            self._fail(payout, "the payment was returned to the firm", compensated=False)
+            return "returned"
         ref = self._refs.platform_ref(payout.account_id)
         if ref is None:  # never for a paid payout; the rail delivers again while a person looks
             raise ConflictError(f"payout {payout.payout_id}: its account is on no platform", "account_id")
@@ -349,7 +359,7 @@ class PayoutWorkflow:
             return StepOutcome(payout_id, "paid", payout.status)
         if payout.status == "paying" and self._payment_may_happen(payout):
             return StepOutcome(payout_id, "unsafe", payout.status, "the rail's payment is not final")
-        if not payout.booked:
+        if not payout.booked or not _moves_money(payout):
             return self._fail(payout, reason, compensated=False)
         ref = self._refs.platform_ref(payout.account_id)
         if ref is None:
@@ -418,6 +428,8 @@ class PayoutWorkflow:
         self._payouts.mark_published(payout.payout_id, payout.status)
 
     def _record_engine_event(self, payout: Payout, kind: Literal["withdrawal", "deposit"]) -> None:
+        if not _moves_money(payout):
+            return
         at = self._clock.now()
         event_id = stable_id(f"payout.{kind}", payout.payout_id)
         payload: dict[str, Any] = {
@@ -462,3 +474,8 @@ class PayoutWorkflow:
             before={**figures, "status": before.status},
             after={**figures, "status": after.status, "revision": str(after.revision)},
         )
+
+
+def _moves_money(payout: Payout) -> bool:
+    """Whether the payout takes profit off the account (a breached account's breach share does not)."""
+    return payout.amount > 0

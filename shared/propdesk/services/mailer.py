@@ -189,4 +189,5 @@ def payout_notice(event: events.PayoutEvent) -> payouts.PayoutNotice:
         event.detail_type.removeprefix("payout."), event.payout_id, event.account_id, event.trader_share,
         event.currency, getattr(event, "reason", None), statement,
         compensated=isinstance(event, events.PayoutFailed) and event.compensated,
+        extras=tuple((kind, amount) for kind, amount in event.extras.items() if amount > 0),
     )  # fmt: skip

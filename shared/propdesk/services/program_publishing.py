@@ -115,6 +115,8 @@ def checked_document(program_id: str, body: Mapping[str, Any]) -> tuple[ProgramS
     """The catalogue entry and the document to store; InvalidInputError naming the field at fault."""
     from propdesk.engine.errors import ProgramError  # the engine: ~25 ms of import, only when publishing
     from propdesk.engine.program import Program
+    from propdesk.payouts.policy import PayoutPolicyError
+    from propdesk.payouts.shares import check_payout_terms
 
     document = dict(body)
     if document.get("program_id") not in (None, program_id):
@@ -125,6 +127,10 @@ def checked_document(program_id: str, body: Mapping[str, Any]) -> tuple[ProgramS
     except ProgramError as error:
         raise InvalidInputError(error.message, error.field or "body") from None
     check_links(program_id, document)  # kind, next_program_id, staff_review (propdesk.life.chain)
+    try:
+        check_payout_terms(document)  # the split, schedule, refund, challenge and breach shares
+    except PayoutPolicyError as error:
+        raise InvalidInputError(error.message, error.field) from None
     for currency, text in document["prices"].items():
         _check_price(currency, text)
     return summary_of(document), document

@@ -46,7 +46,12 @@ class PayoutOut(ResponseModel):
     fees: Money | None = Field(default=None, description="The rail's fees charged to the trader, once paid.")
     extras: dict[str, Money] = Field(
         default_factory=dict,
-        description="Paid on top of the trader's share, by kind (fee_refund: the fee refunded now).",
+        description="Paid on top of the trader's share, by kind, fixed at the request: fee_refund (the fee "
+        "refunded now), challenge_share (the challenge-phase share, once), breach_share (profit before a "
+        "breach, once; the payout's `amount` is then 0).",
+    )
+    extra_reasons: dict[str, str] = Field(
+        default_factory=dict, description="Why each extra is paid, with its figures (for people)."
     )
     rail: str | None = Field(
         default=None, description="The payout rail: bridge (stablecoins) or wise (bank)."
@@ -83,7 +88,8 @@ class RuleVerdict(ResponseModel):
         examples=["consistency"],
         description="funded, account_active, kyc_approved, no_open_positions, no_open_payout, "
         "first_payout_wait, payout_interval, consistency, profit, amount_within_profit, minimum_amount "
-        "(those the program has).",
+        "(those the program has); on an account failed by a breach: breach_share_* (each condition of the "
+        "breach share) and breach_share_only.",
     )
     met: bool
     reason_code: str | None = Field(
@@ -114,6 +120,15 @@ class Eligibility(ResponseModel):
         description="The first instant at which every time rule is met (in the past once they are)."
     )
     rules: list[RuleVerdict]
+    extras: dict[str, Money] = Field(
+        default_factory=dict,
+        description="What a payout requested now would carry on top of the trader's share, by kind "
+        "(fee_refund, challenge_share, breach_share); only those owed.",
+    )
+    extra_reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each extra the program grants, owed or not, with the reason (e.g. paid before).",
+    )
 
 
 class PayoutDestinationRequest(RequestModel):
