@@ -9,8 +9,9 @@ A program document may carry a `payouts` object; whatever it leaves out comes fr
 
 `profit_split_percent: "80"` is the flat form. `fee_refund_with_payout: 1` (optional) refunds the fee paid for
 the account with payout number 1 (FTMO; FundedNext: 3), on top of the trader's share. `consistency_percent`
-(optional) is the consistency rule at payout (see `propdesk.payouts.consistency`). Only accounts of a program
-whose `kind` is `funded` earn payouts.
+(optional) is the consistency rule at payout (see `propdesk.payouts.consistency`). `challenge_share` and
+`breach_share` (optional) are read by `propdesk.payouts.shares`. Only accounts of a program whose `kind` is
+`funded` earn payouts.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ from propdesk.payouts.policy import PayoutPolicy, PayoutPolicyError, PayoutTerms
 
 ZERO = Decimal(0)
 DEFAULT_BREACH_RULES = ("daily_loss",)
+DEFAULT_MAX_TRADE_LOSS_PERCENT = "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,11 @@ def _breach_terms(raw: Any) -> BreachShareTerms | None:
         raise PayoutPolicyError(
             f"{prefix}.require_stop_loss must be true or false", f"{prefix}.require_stop_loss"
         )
-    worst = raw.get("max_trade_loss_percent", "1")
-    limit = None if worst is None else _percent(raw, "max_trade_loss_percent", prefix)
+    limit = (
+        None
+        if "max_trade_loss_percent" in raw and raw["max_trade_loss_percent"] is None
+        else _percent(raw, "max_trade_loss_percent", prefix, DEFAULT_MAX_TRADE_LOSS_PERCENT)
+    )
     percent = _percent(raw, "percent", prefix)
     try:
         return BreachShareTerms(percent, frozenset(rules), stop_loss, limit)
@@ -118,9 +122,9 @@ def _breach_terms(raw: Any) -> BreachShareTerms | None:
         raise _named(error, prefix) from None
 
 
-def _percent(section: Mapping[str, Any], name: str, prefix: str) -> Decimal:
+def _percent(section: Mapping[str, Any], name: str, prefix: str, default: Any = None) -> Decimal:
     field = f"{prefix}.{name}"
-    raw = section.get(name)
+    raw = section.get(name, default)
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise PayoutPolicyError(f"{field} must be a decimal string above 0 and at most 100", field)
     try:

@@ -10,15 +10,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from propdesk.data.events import TradingEventRepository
 from propdesk.data.orders import OrderRepository
 from propdesk.data.payout_destinations import PayoutDestinationRepository
 from propdesk.data.payout_facts import PayoutFactsReader
 from propdesk.data.payouts import PayoutRepository
 from propdesk.data.progression import ProgressionRepository
+from propdesk.payouts.extras import TradeRisk
 from propdesk.payouts.model import Extra, Payout, moved
 from propdesk.payouts.store import OpenPayoutError, PayoutMovedError
 from propdesk.rails.destinations import PayoutDestination, iban_account, stablecoin_wallet
-from propdesk.records import AuditEntry
+from propdesk.records import AuditEntry, StoredEvent
 
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.payouts.payout_world import NOW
@@ -143,3 +145,30 @@ def test_the_fee_paid_is_the_order_that_opened_the_chains_first_account(
 
     assert facts.fee_paid(funded, trader) == Decimal("486.00")
     assert facts.fee_paid(f"unknown-{unique_id}", trader) is None
+
+
+def test_the_challenge_is_the_funded_accounts_predecessor_and_each_close_keeps_its_stop_loss(
+    tables: TableNames, unique_id: str
+) -> None:
+    """What the challenge-phase share and the breach share are computed from (`propdesk.payouts.shares`)."""
+    funded, challenge = f"funded-{unique_id}", f"p2-{unique_id}"
+    ProgressionRepository().link(funded, challenge)
+    events = TradingEventRepository()
+    fills = [
+        ("o1", "position_opened", {"position_id": "p1", "symbol": "EURUSD", "side": "buy", "volume": "1",
+                                   "stop_loss": "1.05"}),
+        ("o2", "position_opened", {"position_id": "p2", "symbol": "EURUSD", "side": "buy", "volume": "1"}),
+        ("c1", "position_closed", {"position_id": "p1", "profit": "12000.00"}),
+        ("c2", "position_closed", {"position_id": "p2", "profit": "-900.00"}),
+    ]  # fmt: skip
+    for minute, (event_id, kind, payload) in enumerate(fills):
+        at = NOW + timedelta(minutes=minute)
+        body = {"event_id": event_id, "time": at.isoformat(), "type": kind, **payload}
+        events.record(StoredEvent(funded, event_id, at, kind, body, ""), received_at=at)
+
+    facts = PayoutFactsReader()
+
+    assert facts.previous_account(funded) == challenge and facts.previous_account(challenge) is None
+    assert facts.trade_risks(funded) == [
+        TradeRisk("p1", True, Decimal("12000.00")), TradeRisk("p2", False, Decimal("-900.00"))
+    ]  # fmt: skip

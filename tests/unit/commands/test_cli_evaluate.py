@@ -186,6 +186,16 @@ def test_an_invalid_program_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert "field rules[1].mode" in run.stderr
 
 
+def test_unreadable_payout_terms_exit_2_naming_the_field(tmp_path: Path) -> None:
+    program = json.loads((FIXTURES / "ftmo_phase1.json").read_text())
+    program["payouts"] = {"breach_share": {"percent": "150"}}
+    path = tmp_path / "program.json"
+    path.write_text(json.dumps(program))
+    run = propdesk("evaluate", "--program", path, "--events", FIXTURES / "carried_loss.jsonl")
+    assert run.returncode == 2
+    assert "field payouts.breach_share.percent" in run.stderr
+
+
 def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     run = propdesk(
         "evaluate", "--program", tmp_path / "nope.json", "--events", FIXTURES / "carried_loss.jsonl"

@@ -81,6 +81,7 @@ class PayoutDesk:
         self.facts.kyc[TRADER.subject] = "approved"
         self.engine_balance = INITIAL
         self.engine_withdrawn = Decimal(0)
+        self.evaluation: dict[str, Any] = {}  # the engine's verdict (breaches...), kept across trades
         self._snapshot()
         self.destinations.put(PayoutDestination("dst-1", TRADER.subject, WALLET, NOW, verified_at=NOW))
 
@@ -132,7 +133,9 @@ class PayoutDesk:
 
     def _snapshot(self) -> None:
         state = {"balance": str(self.engine_balance), "withdrawn": str(self.engine_withdrawn)}
-        self.facts.snapshots["acc-1"] = RiskSnapshot("acc-1", 1, state, {}, None, 0, self.clock.now())
+        self.facts.snapshots["acc-1"] = RiskSnapshot(
+            "acc-1", 1, state, self.evaluation, None, 0, self.clock.now()
+        )
 
     def _post_webhook(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         update = self.rail.verify_webhook(body, headers)
