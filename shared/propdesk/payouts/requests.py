@@ -447,7 +447,8 @@ def payout_event(payout: Payout) -> PayoutEvent:
     if payout.status == "failed":
         return PayoutFailed(
             occurred_at=payout.status_at, failed_at=payout.status_at, reason=payout.failure_reason or "",
-            compensated=any(step.status == "withdrawn" for step in payout.timeline), **common,
+            compensated=payout.amount > 0 and any(step.status == "withdrawn" for step in payout.timeline),
+            **common,
         )  # fmt: skip
     decided_at, reason = payout.decided_at, payout.decision_reason or ""
     if decided_at is None:

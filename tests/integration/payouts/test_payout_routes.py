@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from propdesk.data import keys
+from propdesk.data.accounts import AccountRepository
 from propdesk.data.audit import AuditLog
+from propdesk.data.events import TradingEventRepository
 from propdesk.data.payouts import PayoutRepository
+from propdesk.data.risk import RiskStateRepository
+from propdesk.records import StoredEvent
 
 from tests.integration.api.api_world import body_of, request
 from tests.integration.dynamodb_local import TableNames
@@ -196,3 +203,52 @@ def test_another_trader_gets_404_and_staff_may_not_request_for_a_trader(
     assert foreign["statusCode"] == 404
     assert finance["statusCode"] == 403
     assert missing["statusCode"] == 404
+
+
+def test_a_funded_account_failed_by_a_daily_loss_breach_requests_only_its_share_of_the_profit_left(
+    tables: TableNames, unique_id: str
+) -> None:
+    """FundedNext's example through payouts_api: +12,000, then a daily-loss breach leaves +7,000; every trade
+    had a stop loss and none lost more than 1%: the trader is paid 3,500, and nothing leaves the account."""
+    terms = {
+        "percent": "50",
+        "rules": ["daily_loss"],
+        "require_stop_loss": True,
+        "max_trade_loss_percent": "1",
+    }
+    desk = FundedDesk.seed(
+        unique_id, balance="107000", payouts={"profit_split_percent": "80", "breach_share": terms}
+    )
+    assert AccountRepository().change_status(desk.account_id, "failed", "daily_loss", NOW)
+    verdict = {
+        "status": "failed",
+        "breaches": [{"rule": "daily_loss", "effect": "fail", "overridden": False}],
+    }
+    current = RiskStateRepository().get(desk.account_id)
+    assert current is not None
+    RiskStateRepository().save(replace(current, evaluation=verdict), NOW)
+    events = TradingEventRepository()
+    for index, (kind, payload) in enumerate(
+        [("position_opened", {"symbol": "EURUSD", "side": "buy", "volume": "1", "stop_loss": "1.05"}),
+         ("position_closed", {"profit": "7000.00"})]
+    ):  # fmt: skip
+        at = FUNDED_AT + timedelta(days=2, minutes=index)
+        body = {"event_id": f"e{index}", "time": at.isoformat(), "type": kind, "position_id": "p1", **payload}
+        events.record(
+            StoredEvent(desk.account_id, f"e{index}", at, kind, body, keys.event_sk(at, f"e{index}")), at
+        )
+
+    preview = body_of(desk.eligibility())
+    with_amount = desk.request_payout({"amount": "1000.00"})
+    response = desk.request_payout()
+
+    assert preview["eligible"] and preview["extras"] == {"breach_share": "3500.00"}
+    assert "50% of the 7000" in preview["extra_reasons"]["breach_share"]
+    assert (with_amount["statusCode"], error_code(with_amount)) == (422, "breach_share_only")
+    assert response["statusCode"] == 201, response["body"]
+    payout = body_of(response)
+    assert (payout["amount"], payout["trader_share"], payout["extras"]) == (
+        "0.00", "0.00", {"breach_share": "3500.00"}
+    )  # fmt: skip
+    [event] = desk.publisher.of_type("payout.requested")
+    assert event.model_dump()["extras"] == {"breach_share": Decimal("3500.00")}
