@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from propdesk.access import Identity, readable_account
-from propdesk.errors import NotFoundError
+from propdesk.access import Identity, OwnAccountError, readable_account, refuse_own_account
+from propdesk.errors import ForbiddenError, NotFoundError
 from propdesk.records import Account
 
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -57,3 +57,18 @@ def test_a_consistent_read_is_asked_for_when_the_caller_needs_one() -> None:
 
 def test_staff_roles_are_the_staff_groups_in_order() -> None:
     assert Identity("u", frozenset({"trader", "risk", "admin"})).staff_roles == ("admin", "risk")
+
+
+def test_staff_are_refused_on_an_account_they_trade_and_only_there() -> None:
+    """Separation of duties: one rule, 403 `own_account`, naming the field the caller gave."""
+    refuse_own_account("risk-1", "trader-1", "override a breach of", "account_id")
+    refuse_own_account("risk-1", ("trader-1", "trader-2"), "decide a flag naming", "flag_id")
+
+    with pytest.raises(OwnAccountError) as own:
+        refuse_own_account("trader-1", "trader-1", "override a breach of", "account_id")
+    with pytest.raises(OwnAccountError) as named:
+        refuse_own_account("trader-2", ("trader-1", "trader-2"), "decide a flag naming", "flag_id")
+
+    assert isinstance(own.value, ForbiddenError)
+    assert (own.value.code, own.value.field, named.value.field) == ("own_account", "account_id", "flag_id")
+    assert own.value.message == "staff may not override a breach of an account they trade"
