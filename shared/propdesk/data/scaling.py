@@ -1,6 +1,10 @@
 """The scaling plan's decisions (`propdesk.payouts.scaling_store.ScalingStore`): one item per account and
 reviewed cycle, `ACCOUNT#{id}` / `SCALING#{last day of the cycle}`, written once (conditional put) in one
-transaction with its audit entry; the latest is one query (newest first, limit 1)."""
+transaction with its audit entry; the latest is one query (newest first, limit 1), a cycle's one get.
+
+The account's size as scaling moves it (`propdesk.payouts.scaling_growth.AccountSizes`): the account
+item's `initial_balance`, set on the condition that it is the size before, in one transaction with its audit
+entry."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from propdesk.data import keys
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.attributes import DecimalAttribute
 from propdesk.data.audit import AuditLog
-from propdesk.data.models import MainTableModel
+from propdesk.data.models import AccountItem, MainTableModel
 from propdesk.payouts.scaling import AccountTerms
 from propdesk.payouts.scaling_store import StoredDecision
 from propdesk.records import Account, AuditEntry
@@ -54,12 +58,46 @@ class ScalingRepository:
             return _decision(item)
         return None
 
-    def record(self, decision: StoredDecision, entry: AuditEntry) -> bool:
-        meta = MainTableModel.Meta  # bind_tables sets where the table lives
-        connection = Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+    def decision(self, account_id: str, cycle_ends_on: date) -> StoredDecision | None:
         try:
-            with TransactWrite(connection=connection) as transaction:
+            item = ScalingDecisionItem.get(
+                keys.account_pk(account_id),
+                f"{SCALING_PREFIX}{cycle_ends_on.isoformat()}",
+                consistent_read=True,
+            )
+        except ScalingDecisionItem.DoesNotExist:
+            return None
+        return _decision(item)
+
+    def record(self, decision: StoredDecision, entry: AuditEntry) -> bool:
+        try:
+            with _transaction() as transaction:
                 transaction.save(_item(decision), condition=ScalingDecisionItem.pk.does_not_exist())
+                self._audit.append_in(transaction, entry)
+        except TransactWriteError as error:
+            if error.cause_response_code == TRANSACTION_CANCELED:
+                return False
+            raise
+        return True
+
+
+class AccountSizeRepository:
+    def __init__(self, accounts: AccountRepository | None = None, audit: AuditLog | None = None) -> None:
+        self._accounts = accounts or AccountRepository()
+        self._audit = audit or AuditLog()
+
+    def get(self, account_id: str, consistent: bool = False) -> Account | None:
+        return self._accounts.get(account_id, consistent=consistent)
+
+    def resize(self, account_id: str, before: Decimal, after: Decimal, entry: AuditEntry) -> bool:
+        item = AccountItem(keys.account_pk(account_id), keys.META_SK)
+        try:
+            with _transaction() as transaction:
+                transaction.update(
+                    item,
+                    actions=[AccountItem.initial_balance.set(after), AccountItem.updated_at.set(entry.at)],
+                    condition=AccountItem.initial_balance == before,
+                )
                 self._audit.append_in(transaction, entry)
         except TransactWriteError as error:
             if error.cause_response_code == TRANSACTION_CANCELED:
@@ -77,6 +115,12 @@ class ActiveAccountsReader:
     def active_accounts(self) -> Iterator[Account]:
         for timezone, day_starts_at in self._accounts.reset_groups():
             yield from self._accounts.active_in_reset_group(timezone, day_starts_at)
+
+
+def _transaction() -> TransactWrite:
+    meta = MainTableModel.Meta  # bind_tables sets where the table lives
+    connection = Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+    return TransactWrite(connection=connection)
 
 
 def _item(decision: StoredDecision) -> ScalingDecisionItem:
