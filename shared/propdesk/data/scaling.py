@@ -9,15 +9,16 @@ entry."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
+from propdesk.data._conditions import condition_failed
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.attributes import DecimalAttribute
 from propdesk.data.audit import AuditLog
@@ -41,6 +42,7 @@ class ScalingDecisionItem(MainTableModel):
     split_percent = DecimalAttribute()
     explanation = UnicodeAttribute()
     decided_at = UTCDateTimeAttribute()
+    grown_at = UTCDateTimeAttribute(null=True)  # the engine's `scale` time, set once
 
 
 class ScalingRepository:
@@ -68,6 +70,23 @@ class ScalingRepository:
         except ScalingDecisionItem.DoesNotExist:
             return None
         return _decision(item)
+
+    def stamp_growth(self, account_id: str, cycle_ends_on: date, at: datetime) -> datetime:
+        sk = f"{SCALING_PREFIX}{cycle_ends_on.isoformat()}"
+        item = ScalingDecisionItem(keys.account_pk(account_id), sk)
+        try:
+            item.update(
+                actions=[ScalingDecisionItem.grown_at.set(at)],
+                condition=ScalingDecisionItem.pk.exists() & ScalingDecisionItem.grown_at.does_not_exist(),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            kept = self.decision(account_id, cycle_ends_on)
+            if kept is None or kept.grown_at is None:
+                raise LookupError(f"no scaling decision of {account_id} for {cycle_ends_on}") from error
+            return kept.grown_at
+        return at
 
     def record(self, decision: StoredDecision, entry: AuditEntry) -> bool:
         try:
@@ -156,4 +175,5 @@ def _decision(item: ScalingDecisionItem) -> StoredDecision:
         ),
         explanation=item.explanation,
         decided_at=item.decided_at,
+        grown_at=item.grown_at,
     )

@@ -6,8 +6,10 @@
    write (`AccountSizes.resize`); found at the size after already, it is done;
 2. **the platform's balance** is topped up by the growth through the platform port, under the reference
    `<decision id>:scaling` (`TradingPlatform.adjust_balance` books once per reference: a retry finds it);
-3. **the engine** gets one `scale` event with the new initial balance (`propdesk.engine.events`; its id is
-   stable per decision, so the log stores it once), stamped after the platform booked the top-up.
+3. **the engine** gets one `scale` event with the new initial balance (`propdesk.engine.events`), stamped
+   at the instant the decision keeps as its growth time (`ScalingDecisions.stamp_growth`: the first attempt
+   after the platform booked the top-up sets it, every retry reads it), so its key (time and stable id) is the
+   same on every retry and the log stores it once.
 
 Why this order: until the engine has the `scale`, the payouts see the new size against the old balance,
 which only makes the profit look smaller (never the growth withdrawable); and the engine's size changes only
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -59,6 +61,11 @@ class AccountSizes(Protocol):
 class ScalingDecisions(Protocol):
     def decision(self, account_id: str, cycle_ends_on: date) -> StoredDecision | None:
         """The kept decision of the account's cycle ending that day."""
+        ...
+
+    def stamp_growth(self, account_id: str, cycle_ends_on: date, at: datetime) -> datetime:
+        """Keep `at` as the time the decision's growth reached the platform, unless a time is kept already;
+        answer the kept time (so every retry stamps the engine's `scale` at the same instant)."""
         ...
 
 
@@ -120,7 +127,8 @@ class ScalingGrowth:
         operation = platform.adjust_balance(
             ref, growth, f"{decision_id}:scaling", f"scaling plan: the account grows from {before} to {after}"
         )  # PlatformUnavailableError / PlatformRejectedError: raised, the event is delivered again
-        recorded = self._record_scale(account.account_id, after, decision_id)
+        at = self._decisions.stamp_growth(account.account_id, command.cycle_ends_on, self._clock.now())
+        recorded = self._record_scale(account.account_id, after, decision_id, at)
         return Grown(account.account_id, decision_id, "grown", growth, resized, recorded, operation)
 
     def _resize(
@@ -156,8 +164,9 @@ class ScalingGrowth:
             "balance_before",
         )
 
-    def _record_scale(self, account_id: str, initial: Decimal, decision_id: str) -> bool:
-        at = self._clock.now()  # after the platform booked the top-up
+    def _record_scale(self, account_id: str, initial: Decimal, decision_id: str, at: datetime) -> bool:
+        """The engine's `scale`, at the decision's kept growth time: the log keys an event by its time and id,
+        so a retry writes the same key and is stored once."""
         event_id = stable_id("scaling.scale", decision_id)
         payload = {
             "event_id": event_id, "time": at.isoformat(), "type": "scale", "initial": f"{initial:.2f}",

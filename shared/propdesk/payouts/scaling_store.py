@@ -25,6 +25,7 @@ class StoredDecision:
     after: AccountTerms
     explanation: str
     decided_at: datetime
+    grown_at: datetime | None = None  # when the growth reached the platform (the engine's `scale` time)
 
 
 def scaling_id(account_id: str, cycle_ends_on: date) -> str:

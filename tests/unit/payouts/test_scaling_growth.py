@@ -19,7 +19,7 @@ from propdesk.payouts.scaling_growth import GrowAccount, ScalingConflictError, S
 from propdesk.payouts.scaling_store import StoredDecision, scaling_id
 from propdesk.platforms.port import AccountRef, NewAccount, PlatformUnavailableError
 from propdesk.platforms.references import reference_of
-from propdesk.records import Account, AuditEntry
+from propdesk.records import Account, AuditEntry, StoredEvent
 
 from tests.doubles.enforcement import InMemoryPlatformDirectory
 from tests.doubles.payouts import InMemoryEventLog
@@ -64,6 +64,30 @@ class InMemoryDecisions:
     def decision(self, account_id: str, cycle_ends_on: date) -> StoredDecision | None:
         return self.decisions.get((account_id, cycle_ends_on))
 
+    def stamp_growth(self, account_id: str, cycle_ends_on: date, at: datetime) -> datetime:
+        kept = self.decisions[(account_id, cycle_ends_on)]
+        if kept.grown_at is None:
+            self.decisions[(account_id, cycle_ends_on)] = kept = replace(kept, grown_at=at)
+        assert kept.grown_at is not None
+        return kept.grown_at
+
+
+@dataclass
+class KeyedEventLog(InMemoryEventLog):
+    """The engine's log keyed as the table keys it: by the event's time and id (`keys.event_sk`), so the same
+    event written at another time is another item."""
+
+    down: bool = False  # the table unreachable: the function dies after the platform booked the top-up
+
+    def record(self, event: StoredEvent, received_at: datetime) -> bool:
+        if self.down:
+            raise ConnectionError("the table is unreachable")
+        key = (event.account_id, f"{event.time.isoformat()}#{event.event_id}")
+        if key in self.events:
+            return False
+        self.events[key] = event
+        return True
+
 
 @dataclass
 class Desk:
@@ -71,7 +95,7 @@ class Desk:
     platform: InMemoryPlatform = field(default_factory=InMemoryPlatform)
     sizes: InMemoryAccountSizes = field(default_factory=InMemoryAccountSizes)
     decisions: InMemoryDecisions = field(default_factory=InMemoryDecisions)
-    log: InMemoryEventLog = field(default_factory=InMemoryEventLog)
+    log: KeyedEventLog = field(default_factory=KeyedEventLog)
 
     def growth(self) -> ScalingGrowth:
         directory = InMemoryPlatformDirectory({"match-trader": self.platform})
@@ -228,14 +252,21 @@ def test_an_account_sized_otherwise_or_on_no_platform_is_for_a_person() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.sampled_from(["deliver", "platform_down", "platform_up", "lost_answer"]), max_size=12),
+    st.lists(
+        st.sampled_from(
+            ["deliver", "deliver", "platform_down", "platform_up", "lost_answer", "log_down", "log_up"]
+        ),
+        max_size=14,
+    ),
 )
 def test_whatever_the_deliveries_and_outages_the_growth_is_booked_at_most_once(steps: list[str]) -> None:
     desk = Desk()
     account = desk.account()
     growth = desk.growth()
-    for step in [*steps, "platform_up", "deliver"]:  # the queue delivers until it is done
-        if step == "platform_down":
+    for step in [*steps, "platform_up", "log_up", "deliver"]:  # the queue delivers until it is done
+        if step in ("log_down", "log_up"):
+            desk.log.down = step == "log_down"
+        elif step == "platform_down":
             desk.platform.down = True
         elif step == "platform_up":
             desk.platform.down = False
@@ -243,7 +274,7 @@ def test_whatever_the_deliveries_and_outages_the_growth_is_booked_at_most_once(s
             desk.platform.ambiguous_next.append("adjust_balance")
         else:
             desk.clock.advance(timedelta(seconds=30))
-            with contextlib.suppress(PlatformUnavailableError):
+            with contextlib.suppress(PlatformUnavailableError, ConnectionError):
                 growth.grow(scaled())
     assert desk.top_ups(account) == [Decimal(25000)]
     assert desk.balance_on_platform(account) == Decimal(125000)
