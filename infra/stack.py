@@ -89,7 +89,7 @@ class PropdeskStack(Stack):
         mail.let_mail_logins(purchases.provisioning)
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
-        scaling = ScalingStack(self, "Scaling", config, data, events.bus, functions)
+        scaling = ScalingStack(self, "Scaling", config, data, events.bus, functions, enforcement)
         identity.require_staff_mfa(
             config, [functions.functions[name] for name in ("staff_api", "payouts_api", "orders_api")]
         )
@@ -114,7 +114,7 @@ class PropdeskStack(Stack):
                 **mail.dead_letter_queues,
                 **alerts.dead_letter_queues,
                 **abuse.dead_letter_queues,
-                "payout-scaling": scaling.dead_letter_queue,
+                **scaling.dead_letter_queues,
             },
             {
                 "kyc": workflows.kyc,

@@ -388,6 +388,11 @@ class PlatformReconciliationSettings(ProvisioningSettings):
     platform_connections: Json[dict[PlatformName, PlatformConnection]] = Field(default_factory=dict)
 
 
+class ScalingGrowthSettings(PlatformConnectionsSettings, AuditLogSettings):
+    """A scaled account grows (`propdesk.payouts.scaling_growth`): its size in the table (audited), its
+    balance on whichever connected platform it lives on, the engine's `scale` event in its log."""
+
+
 class PlatformCommandsSettings(PlatformConnectionsSettings, AuditLogSettings):
     # The queue the function reads, to delay a failed command's next delivery (backoff); none: the queue's
     # own visibility timeout.

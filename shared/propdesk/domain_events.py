@@ -254,7 +254,8 @@ class AccountFunded(AccountContinued):
 
 class AccountScaled(AccountEvent):
     """The scaling plan's review found every criterion met: the account's size, its loss limits (amounts)
-    and its profit split grew (audited); the trader is told."""
+    and its profit split grew (audited); the trader is told. `event_id` is the decision's id: `scaling_growth`
+    tops the platform balance up under `<event_id>:scaling` and gives the risk engine its `scale` event."""
 
     detail_type: ClassVar[str] = "account.scaled"
     balance_before: Decimal

@@ -28,6 +28,7 @@ AUDIT_APPENDERS = {
     "abuse_detect",
     "abuse_deep_pass",
     "payout_scaling",
+    "scaling_growth",  # the account's size change, audited with it
 }
 AUDIT_READERS = {"staff_api"}
 EDITS = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}

@@ -27,6 +27,8 @@ EXPECTED_ENVIRONMENT = {
     # Finance's and admin's actions ask the pool whether the caller signs in with MFA.
     "staff_api": {"TABLE_NAME", "USER_POOL_ID", "AUDIT_TABLE_NAME", "STAFF_MFA_REQUIRED"},
     "payout_scaling": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME"},
+    # a scaled account grows on whichever platform it lives on (infra/constructs/scaling.py)
+    "scaling_growth": {"TABLE_NAME", "EVENT_BUS_NAME", "AUDIT_TABLE_NAME", "PLATFORM_CONNECTIONS"},
     "auth_api": {"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     "pre_sign_up": set(),
     "api_docs": set(),

@@ -206,6 +206,7 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
     assert every_reader == {
         "kyc_request", "kyc_webhook", "kyc_api", "progression_open", *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
         "platform_events", "platform_reconciliation", "platform_polling", *PAYOUT_SECRET_READERS,
+        "scaling_growth",  # tops a scaled account's balance up on its platform
         "auth_api", "payouts_api",  # the identity-signal key (infra/constructs/abuse_signals.py)
     }  # fmt: skip
 

@@ -38,6 +38,7 @@ PARTITIONS: dict[str, set[str]] = {
     "payout_steps": {"PAYOUT#*", "ACCOUNT#*", "RAIL_PAYMENT#*", "SYSTEM"},
     "payout_webhooks": {"PAYOUT#*", "ACCOUNT#*", "SYSTEM"},  # a return after paid, put back
     "payout_scaling": {"ACCOUNT#*"},  # scaling decisions
+    "scaling_growth": {"ACCOUNT#*", "SYSTEM"},  # the size, the scale event, the growth time; circuits
     "staff_api": {"ACCOUNT#*", "SYSTEM", "PROGRAM#*", "CATALOGUE", "TRADER#*", "ORDER#*", "RATE#*"},
     "personal_data_retention": {"ORDER#*"},
     "platform_commands": {"ACCOUNT#*", "SYSTEM"},  # access states, the platforms' circuits

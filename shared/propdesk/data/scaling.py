@@ -1,23 +1,28 @@
 """The scaling plan's decisions (`propdesk.payouts.scaling_store.ScalingStore`): one item per account and
 reviewed cycle, `ACCOUNT#{id}` / `SCALING#{last day of the cycle}`, written once (conditional put) in one
-transaction with its audit entry; the latest is one query (newest first, limit 1)."""
+transaction with its audit entry; the latest is one query (newest first, limit 1), a cycle's one get.
+
+The account's size as scaling moves it (`propdesk.payouts.scaling_growth.AccountSizes`): the account
+item's `initial_balance`, set on the condition that it is the size before, in one transaction with its audit
+entry."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
+from propdesk.data._conditions import condition_failed
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.attributes import DecimalAttribute
 from propdesk.data.audit import AuditLog
-from propdesk.data.models import MainTableModel
+from propdesk.data.models import AccountItem, MainTableModel
 from propdesk.payouts.scaling import AccountTerms
 from propdesk.payouts.scaling_store import StoredDecision
 from propdesk.records import Account, AuditEntry
@@ -37,6 +42,7 @@ class ScalingDecisionItem(MainTableModel):
     split_percent = DecimalAttribute()
     explanation = UnicodeAttribute()
     decided_at = UTCDateTimeAttribute()
+    grown_at = UTCDateTimeAttribute(null=True)  # the engine's `scale` time, set once
 
 
 class ScalingRepository:
@@ -54,12 +60,63 @@ class ScalingRepository:
             return _decision(item)
         return None
 
-    def record(self, decision: StoredDecision, entry: AuditEntry) -> bool:
-        meta = MainTableModel.Meta  # bind_tables sets where the table lives
-        connection = Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+    def decision(self, account_id: str, cycle_ends_on: date) -> StoredDecision | None:
         try:
-            with TransactWrite(connection=connection) as transaction:
+            item = ScalingDecisionItem.get(
+                keys.account_pk(account_id),
+                f"{SCALING_PREFIX}{cycle_ends_on.isoformat()}",
+                consistent_read=True,
+            )
+        except ScalingDecisionItem.DoesNotExist:
+            return None
+        return _decision(item)
+
+    def stamp_growth(self, account_id: str, cycle_ends_on: date, at: datetime) -> datetime:
+        sk = f"{SCALING_PREFIX}{cycle_ends_on.isoformat()}"
+        item = ScalingDecisionItem(keys.account_pk(account_id), sk)
+        try:
+            item.update(
+                actions=[ScalingDecisionItem.grown_at.set(at)],
+                condition=ScalingDecisionItem.pk.exists() & ScalingDecisionItem.grown_at.does_not_exist(),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            kept = self.decision(account_id, cycle_ends_on)
+            if kept is None or kept.grown_at is None:
+                raise LookupError(f"no scaling decision of {account_id} for {cycle_ends_on}") from error
+            return kept.grown_at
+        return at
+
+    def record(self, decision: StoredDecision, entry: AuditEntry) -> bool:
+        try:
+            with _transaction() as transaction:
                 transaction.save(_item(decision), condition=ScalingDecisionItem.pk.does_not_exist())
+                self._audit.append_in(transaction, entry)
+        except TransactWriteError as error:
+            if error.cause_response_code == TRANSACTION_CANCELED:
+                return False
+            raise
+        return True
+
+
+class AccountSizeRepository:
+    def __init__(self, accounts: AccountRepository | None = None, audit: AuditLog | None = None) -> None:
+        self._accounts = accounts or AccountRepository()
+        self._audit = audit or AuditLog()
+
+    def get(self, account_id: str, consistent: bool = False) -> Account | None:
+        return self._accounts.get(account_id, consistent=consistent)
+
+    def resize(self, account_id: str, before: Decimal, after: Decimal, entry: AuditEntry) -> bool:
+        item = AccountItem(keys.account_pk(account_id), keys.META_SK)
+        try:
+            with _transaction() as transaction:
+                transaction.update(
+                    item,
+                    actions=[AccountItem.initial_balance.set(after), AccountItem.updated_at.set(entry.at)],
+                    condition=AccountItem.initial_balance == before,
+                )
                 self._audit.append_in(transaction, entry)
         except TransactWriteError as error:
             if error.cause_response_code == TRANSACTION_CANCELED:
@@ -77,6 +134,12 @@ class ActiveAccountsReader:
     def active_accounts(self) -> Iterator[Account]:
         for timezone, day_starts_at in self._accounts.reset_groups():
             yield from self._accounts.active_in_reset_group(timezone, day_starts_at)
+
+
+def _transaction() -> TransactWrite:
+    meta = MainTableModel.Meta  # bind_tables sets where the table lives
+    connection = Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+    return TransactWrite(connection=connection)
 
 
 def _item(decision: StoredDecision) -> ScalingDecisionItem:
@@ -112,4 +175,5 @@ def _decision(item: ScalingDecisionItem) -> StoredDecision:
         ),
         explanation=item.explanation,
         decided_at=item.decided_at,
+        grown_at=item.grown_at,
     )

@@ -24,6 +24,14 @@ consistency, profitable days) does not change. With the program's `withdrawals.f
 every loss floor, its base and the trailing peaks move by the same amount, so the room is unchanged; with
 `keep` the floors stay and the room shrinks (a later reading below a kept floor breaches as usual).
 
+A scale (the account's size grows to a new initial balance, a scaling plan's decision; the platform tops
+the balance up by the growth) is never judged either: balance and equity rise by the growth, and so do the
+bases the floors are taken from (the highest end-of-day balance, the highest equity, the day's peak, the
+balance after the last withdrawal), whatever `withdrawals.floors` says; then every loss limit is taken again
+on its moved base for the new size (`LossLimit.figures_on`: a `percent_of_initial` amount of the new initial
+balance). So the trading profit and the profit since the last withdrawal do not change (the growth is not
+profit), and the room above each floor grows by the amount's growth and never shrinks.
+
 Waived breaches (`start(..., waived=refs)`, the breaches staff overrode): such a breach is recorded with
 `overridden=True` and has no effect (no fail, no pause, its profit is not excluded); evaluation goes on. The
 rule itself stays in force: a loss limit is disarmed for the rest of that day as after any breach, and the
@@ -63,6 +71,7 @@ from propdesk.engine.events import (
     EquityUpdate,
     PositionClosed,
     PositionOpened,
+    Scale,
     TradingEvent,
     Withdrawal,
 )
@@ -295,6 +304,8 @@ class Evaluator:
                 passed = self._check_pass(state, at)
             elif type(event) is Withdrawal or type(event) is Deposit:
                 self._move_money(state, event)
+            elif type(event) is Scale:
+                self._scale(state, event)
             self._in_program_order(state, breaches, marks)
         state.clock = at
         return self._outcome(breaches, warnings, passed)
@@ -332,6 +343,16 @@ class Evaluator:
             problem = balance_problem(state.balance + event.amount)
             if problem is not None:
                 raise EventError("amount", problem)
+        elif type(event) is Scale:
+            if event.initial <= state.initial:
+                raise EventError(
+                    "initial",
+                    f"{event.initial} is not above the account's size of {money_str(state.initial)}: "
+                    "a scale only grows it",
+                )
+            problem = balance_problem(state.balance + event.initial - state.initial)
+            if problem is not None:
+                raise EventError("initial", problem)
 
     def _book(self, state: AccountState, event: TradingEvent) -> None:
         """Follow balance, equity and positions without judging (after the account passed or failed)."""
@@ -348,6 +369,8 @@ class Evaluator:
                 state.equity = state.balance
         elif type(event) is Withdrawal or type(event) is Deposit:
             self._move_money(state, event)
+        elif type(event) is Scale:
+            self._scale(state, event)
 
     def _move_money(self, state: AccountState, event: Withdrawal | Deposit) -> None:
         """Money out (a withdrawal) or back in (a deposit): balance and equity move by the amount; with
@@ -367,6 +390,23 @@ class Evaluator:
                 limit.floor += change
                 limit.base += change
                 limit.warn_level += change
+        self._refresh_watches(state)
+
+    def _scale(self, state: AccountState, event: Scale) -> None:
+        """The account's size grows to `event.initial`: the money (the platform's top-up) and every base move
+        up by the growth, then each loss limit is taken again on its moved base for the new size."""
+        growth = event.initial - state.initial
+        state.initial = event.initial
+        state.balance += growth
+        state.equity += growth
+        state.withdrawal_base += growth
+        state.day_start_balance += growth
+        state.day_start_equity += growth
+        state.high_eod_balance += growth
+        state.peak_equity += growth
+        state.day_peak += growth
+        for rule, limit in zip(self.limits, state.limits, strict=True):
+            self._set_figures(limit, rule.figures_on(state, limit.base + growth))
         self._refresh_watches(state)
 
     @staticmethod

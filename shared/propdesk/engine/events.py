@@ -15,6 +15,10 @@ keys are ignored):
   to the loss floors is the program's `withdrawals.floors` setting (see `Program`);
 - `{"time": T, "type": "deposit", "amount": "1234.56"}` with an optional `"payout_id"`: money put back (e.g.
   the compensation of a failed payout); balance and equity rise by the amount (> 0). Not a trading profit;
+- `{"time": T, "type": "scale", "initial": "125000.00"}` with an optional `"scaling_id"`: the account's size
+  grows to the new initial balance (a scaling plan's decision; the platform tops the balance up by the
+  growth): balance and equity rise by the growth, every loss limit is taken on the new size, the trading
+  profit is unchanged (see `Evaluator`). The new initial must be above the current one;
 - `{"time": T, "type": "end"}` (move the clock to T, crossing day boundaries, with no trading change).
 """
 
@@ -26,7 +30,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from propdesk.engine.bounds import PRICE, VOLUME
+from propdesk.engine.bounds import MONEY, PRICE, VOLUME
 from propdesk.engine.errors import EventError
 from propdesk.engine.reading import Reader
 
@@ -83,13 +87,22 @@ class Deposit:
 
 
 @dataclass(frozen=True, slots=True)
+class Scale:
+    type: ClassVar[str] = "scale"
+    time: datetime
+    initial: Decimal  # the account's new size (its initial balance from now on)
+    scaling_id: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClockAdvance:
     type: ClassVar[str] = "end"
     time: datetime
     event_id: str | None = None
 
 
-TradingEvent = PositionOpened | PositionClosed | EquityUpdate | Withdrawal | Deposit | ClockAdvance
+TradingEvent = PositionOpened | PositionClosed | EquityUpdate | Withdrawal | Deposit | Scale | ClockAdvance
 
 EVENT_TYPES = (
     PositionOpened.type,
@@ -97,6 +110,7 @@ EVENT_TYPES = (
     EquityUpdate.type,
     Withdrawal.type,
     Deposit.type,
+    Scale.type,
     ClockAdvance.type,
 )
 
@@ -129,6 +143,9 @@ def parse_event(data: Mapping[str, Any]) -> TradingEvent:
         payout_id = read.string("payout_id") if read.has("payout_id") else None
         movement = Withdrawal if kind == Withdrawal.type else Deposit
         return movement(at, read.decimal("amount", positive=True), payout_id, event_id)
+    if kind == Scale.type:
+        scaling_id = read.string("scaling_id") if read.has("scaling_id") else None
+        return Scale(at, read.decimal("initial", positive=True, bound=MONEY), scaling_id, event_id)
     return ClockAdvance(at, event_id)
 
 
@@ -156,6 +173,10 @@ def event_to_dict(event: TradingEvent) -> dict[str, str]:
         out["amount"] = str(event.amount)
         if event.payout_id is not None:
             out["payout_id"] = event.payout_id
+    elif isinstance(event, Scale):
+        out["initial"] = str(event.initial)
+        if event.scaling_id is not None:
+            out["scaling_id"] = event.scaling_id
     if event.event_id is not None:
         out["event_id"] = event.event_id
     return out

@@ -17,8 +17,8 @@ balance when the review runs (the day after the cycle ends, or later if runs wer
 reviewed late, never skipped, and only the last cycle that ended is reviewed).
 
 What scaling changes is decided and kept here (the account's size, its loss limits as amounts, the split);
-the split applies to payouts at once. Moving the account's size on the platform and in the risk engine is not
-done here (the engine reads its initial balance from the program; see docs/payouts.md).
+the split applies to payouts at once. `account.scaled` then grows the account itself: its size, the platform's
+balance and the engine's `scale` event (`propdesk.payouts.scaling_growth`, `functions/scaling_growth`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
-from propdesk.domain_events import AccountScaled, stable_id
+from propdesk.domain_events import AccountScaled
 from propdesk.payouts.policy import PayoutPolicyError
 from propdesk.payouts.scaling import (
     AccountTerms,
@@ -39,7 +39,7 @@ from propdesk.payouts.scaling import (
     add_months,
     review,
 )
-from propdesk.payouts.scaling_store import ScalingStore, StoredDecision
+from propdesk.payouts.scaling_store import ScalingStore, StoredDecision, scaling_id
 from propdesk.records import Account, AuditEntry
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def initial_terms(account: Account, document: Mapping[str, Any]) -> AccountTerms
 def scaled_event(account: Account, decision: ScalingDecision, at: datetime) -> AccountScaled:
     after = decision.after
     return AccountScaled(
-        event_id=stable_id("account.scaled", account.account_id, decision.cycle.ends_on.isoformat()),
+        event_id=scaling_id(account.account_id, decision.cycle.ends_on),
         occurred_at=at,
         account_id=account.account_id,
         trader_id=account.trader_id,

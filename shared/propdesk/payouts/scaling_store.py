@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from propdesk.domain_events import stable_id
 from propdesk.payouts.scaling import AccountTerms
 from propdesk.payouts.terms import SplitUpgrade
 from propdesk.records import AuditEntry
@@ -24,6 +25,13 @@ class StoredDecision:
     after: AccountTerms
     explanation: str
     decided_at: datetime
+    grown_at: datetime | None = None  # when the growth reached the platform (the engine's `scale` time)
+
+
+def scaling_id(account_id: str, cycle_ends_on: date) -> str:
+    """The decision's id: the id of its `account.scaled` event, the platform's top-up reference
+    (`<id>:scaling`) and the engine's `scale` event's `scaling_id`."""
+    return stable_id("account.scaled", account_id, cycle_ends_on.isoformat())
 
 
 class ScalingStore(Protocol):

@@ -65,6 +65,7 @@ from propdesk.engine import (
     LimitWarning,
     PositionClosed,
     PositionOpened,
+    Scale,
     TradingEvent,
     breach_identities,
     instant_id,
@@ -91,7 +92,9 @@ MAX_REJECTED_KEPT = 50
 # An amount the engine cannot evaluate: decimal.InvalidOperation, Overflow (ArithmeticError), or a ValueError
 # while formatting money. EventError (a ValueError too) is caught before these.
 _UNEVALUABLE = (ArithmeticError, ValueError)
-_AMOUNT_FIELDS = {"equity": "equity", "position_closed": "profit", "position_opened": "volume"}
+_AMOUNT_FIELDS = {
+    "equity": "equity", "position_closed": "profit", "position_opened": "volume", "scale": "initial",
+}  # fmt: skip
 PASSED_REASON = "all pass conditions met"  # the account status reason of a pass
 
 
@@ -658,6 +661,8 @@ def _check_amounts(event: TradingEvent) -> None:
         event.profit.quantize(CENT)
     elif isinstance(event, PositionOpened):
         event.volume.quantize(CENT)
+    elif isinstance(event, Scale):
+        event.initial.quantize(CENT)
 
 
 def _unevaluable(stored: StoredEvent, error: Exception) -> dict[str, Any]:

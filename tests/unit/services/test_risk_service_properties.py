@@ -38,13 +38,15 @@ class Scenario:
 
 @st.composite
 def scenarios(draw: st.DrawFn, poisoned: bool = False) -> Scenario:
-    """A few days of trading: equity readings around the loss limits, positions opened and closed; with
-    `poisoned`, now and then an amount the engine cannot evaluate (rejected, whatever the delivery)."""
+    """A few days of trading: equity readings around the loss limits, positions opened and closed, now and
+    then the account scaled (a `scale` to a size a quarter larger); with `poisoned`, now and then an amount
+    the engine cannot evaluate (rejected, whatever the delivery)."""
     program_id = draw(st.sampled_from(sorted(PROGRAMS)))
     start, initial = PROGRAMS[program_id]
     minutes = sorted(draw(st.lists(st.integers(0, 4 * 24 * 60), min_size=1, max_size=14)))
     open_ids: list[str] = []
     history: list[dict[str, str]] = []
+    size = Decimal(initial)
     for number, minute in enumerate(minutes):
         event_id, time = f"e{number:02d}", (start + timedelta(minutes=minute)).isoformat()
         action = draw(st.sampled_from(["equity", "equity", "open", "close"]))
@@ -54,6 +56,9 @@ def scenarios(draw: st.DrawFn, poisoned: bool = False) -> Scenario:
         elif action == "close" and open_ids:
             profit = Decimal(initial) * draw(st.integers(-300, 600)) / 10_000
             history.append(closed(event_id, time, open_ids.pop(0), f"{profit:.2f}"))
+        elif draw(st.integers(0, 11)) == 0:
+            size += Decimal(initial) / 4
+            history.append({"event_id": event_id, "time": time, "type": "scale", "initial": f"{size:.2f}"})
         elif poisoned and draw(st.integers(0, 9)) == 0:
             history.append(equity(event_id, time, draw(st.sampled_from(["1E+100", "-1E+100", "9E+27"]))))
         else:

@@ -26,6 +26,7 @@ from propdesk.engine.news import NewsRelease
 from propdesk.engine.reading import Reader
 from propdesk.engine.state import AccountState, LimitState, OpenPosition
 from propdesk.engine.words import money_words
+from propdesk.money import money_str
 
 Figures = tuple[Decimal, Decimal, Decimal]  # floor, base, allowance
 
@@ -56,6 +57,18 @@ class Rule(ABC):
         return money_words(amount, self.currency)
 
 
+def scaled(figures: dict[str, str], state: AccountState, program_initial: Decimal) -> dict[str, str]:
+    """A limit's figures, with the account's size when a scale grew it past the program's (which event)."""
+    if state.initial == program_initial:
+        return figures
+    return {
+        **figures,
+        "initial": money_str(state.initial),
+        "formula": figures["formula"] + f"; the initial balance is the scaled size (bought at "
+        f"{money_str(program_initial)})",
+    }
+
+
 def read_effect(read: Reader, allowed: tuple[str, ...] = EFFECTS, default: str = FAIL) -> str:
     return read.choice("effect", allowed, default)
 
@@ -78,6 +91,11 @@ class LossLimit(Rule):
         """New figures after a new equity high (of the day or of all time), or None if the floor does not
         move."""
         return None
+
+    @abstractmethod
+    def figures_on(self, state: AccountState, base: Decimal) -> Figures:
+        """The limit's figures on `base` for the account as it stands (its size `state.initial`): what a scale
+        takes, with the base moved up by the growth."""
 
     @abstractmethod
     def explain(

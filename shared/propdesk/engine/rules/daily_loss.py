@@ -12,6 +12,8 @@ Amount: `{"percent_of_initial": D}`, `{"percent_of_base": D}` (of the base above
 In a program whose withdrawals shift the floors (`withdrawals.floors` `shift`), a withdrawal during the day
 lowers that day's base and floor by its amount (the evaluator moves them; the allowance taken at the reset
 stays), so the day's room is unchanged; the next reset takes its base from the account as usual.
+A `scale` (the account's size grew) moves the day's base up by the growth and takes the amount again on the
+new size (`percent_of_initial` of the new initial balance, `percent_of_base` of the moved base) at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import ClassVar
 
 from propdesk.engine.amounts import Amount, read_amount
 from propdesk.engine.reading import Reader
-from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect
+from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect, scaled
 from propdesk.engine.state import AccountState, LimitState
 from propdesk.money import money_str
 
@@ -48,15 +50,15 @@ class DailyLoss(LossLimit):
         self.amount = amount
         self.effect = effect
         self.currency = ctx.currency
-        self.initial = ctx.initial_balance
+        self.program_initial = ctx.initial_balance  # the size bought; a scale grows `state.initial`
         self.tracks_day_peak = basis == EQUITY_PEAK_OF_DAY
 
     @classmethod
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> DailyLoss:
         return cls(index, read.choice("basis", BASES), read_amount(read, "amount"), read_effect(read), ctx)
 
-    def _figures(self, base: Decimal) -> Figures:
-        allowance = self.amount.of(self.initial, base)
+    def figures_on(self, state: AccountState, base: Decimal) -> Figures:
+        allowance = self.amount.of(state.initial, base)
         return base - allowance, base, allowance
 
     def at_boundary(self, state: AccountState, limit: LimitState | None) -> Figures:
@@ -68,12 +70,12 @@ class DailyLoss(LossLimit):
             base = state.equity
         else:
             base = state.day_peak
-        return self._figures(base)
+        return self.figures_on(state, base)
 
     def at_new_peak(self, state: AccountState, limit: LimitState) -> Figures | None:
         if self.basis != EQUITY_PEAK_OF_DAY or state.day_peak <= limit.base:
             return None
-        return self._figures(state.day_peak)
+        return self.figures_on(state, state.day_peak)
 
     def explain(
         self, state: AccountState, limit: LimitState, at_boundary: bool
@@ -92,4 +94,4 @@ class DailyLoss(LossLimit):
             "amount_rule": self.amount.describe(),
             "formula": "floor = base - amount (exact)",
         }
-        return sentence, figures
+        return sentence, scaled(figures, state, self.program_initial)

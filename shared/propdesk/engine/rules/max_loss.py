@@ -12,6 +12,9 @@ With `lock_at_initial_plus` the floor stops rising at initial + that offset (0 f
 Floors are exact (never rounded). In a program whose withdrawals shift the floors (`withdrawals.floors`
 `shift`), the money withdrawn less deposits (`state.floor_shift`) is taken off the static base and the lock as
 well (the trailing bases are lowered by the evaluator when the money moves), so the room stays the same.
+The initial balance is the account's size as it stands (`state.initial`): a `scale` grows it, and with it the
+static base, a `percent_of_initial` amount and the lock; the evaluator moves the trailing bases up by the
+growth.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import ClassVar
 
 from propdesk.engine.amounts import FIXED, PERCENT_OF_INITIAL, Amount, read_amount
 from propdesk.engine.reading import Reader
-from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect
+from propdesk.engine.rules.base import Figures, LossLimit, RuleContext, read_effect, scaled
 from propdesk.engine.state import AccountState, LimitState
 from propdesk.money import money_str
 
@@ -49,8 +52,7 @@ class MaxLoss(LossLimit):
         self.lock = lock
         self.effect = effect
         self.currency = ctx.currency
-        self.initial = ctx.initial_balance
-        self.cap = None if lock is None else ctx.initial_balance + lock
+        self.program_initial = ctx.initial_balance  # the size bought; a scale grows `state.initial`
         self.tracks_peak = mode == TRAILING_INTRADAY
 
     @classmethod
@@ -60,31 +62,36 @@ class MaxLoss(LossLimit):
         lock = read.optional_decimal("lock_at_initial_plus", non_negative=True)
         return cls(index, mode, amount, lock, read_effect(read), ctx)
 
-    def _figures(self, base: Decimal, state: AccountState) -> Figures:
-        allowance = self.amount.of(self.initial, base)
+    def cap(self, state: AccountState) -> Decimal | None:
+        """Where the floor stops rising: the initial balance plus the lock, less the money withdrawn."""
+        return None if self.lock is None else state.initial + self.lock - state.floor_shift
+
+    def figures_on(self, state: AccountState, base: Decimal) -> Figures:
+        allowance = self.amount.of(state.initial, base)
         floor = base - allowance
-        if self.cap is not None and floor > self.cap - state.floor_shift:
-            floor = self.cap - state.floor_shift
+        cap = self.cap(state)
+        if cap is not None and floor > cap:
+            floor = cap
         return floor, base, allowance
 
     def at_boundary(self, state: AccountState, limit: LimitState | None) -> Figures:
         if self.mode == STATIC:
-            return self._figures(self.initial - state.floor_shift, state)
+            return self.figures_on(state, state.initial - state.floor_shift)
         if self.mode == TRAILING_EOD:
-            return self._figures(state.high_eod_balance, state)
-        return self._figures(state.peak_equity, state)
+            return self.figures_on(state, state.high_eod_balance)
+        return self.figures_on(state, state.peak_equity)
 
     def at_new_peak(self, state: AccountState, limit: LimitState) -> Figures | None:
         if self.mode != TRAILING_INTRADAY or state.peak_equity <= limit.base:
             return None
-        return self._figures(state.peak_equity, state)
+        return self.figures_on(state, state.peak_equity)
 
     def explain(
         self, state: AccountState, limit: LimitState, at_boundary: bool
     ) -> tuple[str, dict[str, str]]:
         withdrawn = " less the money withdrawn" if state.floor_shift and self.mode == STATIC else ""
         formula = f"{_BASE_WORDS[self.mode]}{withdrawn} minus {self.amount.describe()}"
-        cap = None if self.cap is None else self.cap - state.floor_shift
+        cap = self.cap(state)
         locked = cap is not None and limit.floor == cap and limit.base - limit.allowance > limit.floor
         lock_words = f", locked at {self.money(cap)}" if locked and cap is not None else ""
         when = " at the day's reset" if at_boundary else ""
@@ -99,9 +106,9 @@ class MaxLoss(LossLimit):
             "amount": money_str(limit.allowance),
             "amount_rule": self.amount.describe(),
             "formula": "floor = base - amount (exact)"
-            + ("" if self.cap is None else f", at most initial + {self.lock} = {self.cap}"),
+            + ("" if self.lock is None else f", at most initial + {self.lock} = {state.initial + self.lock}"),
         }
         if state.floor_shift:
             figures["withdrawn_shift"] = money_str(state.floor_shift)
             figures["formula"] += "; base and lock lowered by the money withdrawn (less deposits)"
-        return sentence, figures
+        return sentence, scaled(figures, state, self.program_initial)

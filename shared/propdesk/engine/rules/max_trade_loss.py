@@ -1,12 +1,12 @@
 """`max_trade_loss`: no single closed position may lose more than an amount.
 
 JSON: `{"type": "max_trade_loss", "amount": {"percent_of_initial": D} | {"fixed": D}, "effect": "fail"}`;
-breached when a position closes with a profit strictly below -amount (exact).
+breached when a position closes with a profit strictly below -amount (exact). A `percent_of_initial` amount is
+of the account's size as it stands (a `scale` grows it).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import ClassVar
 
 from propdesk.engine.amounts import FIXED, PERCENT_OF_INITIAL, Amount, read_amount
@@ -25,7 +25,6 @@ class MaxTradeLoss(PositionRule):
         self.amount = amount
         self.effect = effect
         self.currency = ctx.currency
-        self.floor: Decimal = -amount.of(ctx.initial_balance, ctx.initial_balance)
 
     @classmethod
     def from_config(cls, read: Reader, index: int, ctx: RuleContext) -> MaxTradeLoss:
@@ -35,15 +34,16 @@ class MaxTradeLoss(PositionRule):
     def on_close(
         self, state: AccountState, event: PositionClosed, position: OpenPosition
     ) -> Violation | None:
-        if event.profit >= self.floor:
+        floor = -self.amount.of(state.initial, state.initial)  # of the account's size as it stands
+        if event.profit >= floor:
             return None
         return Violation(
-            limit=self.floor,
+            limit=floor,
             value=event.profit,
             explanation=(
                 f"Position {position.position_id} on {position.symbol} closed with "
-                f"{self.money(event.profit)}, a bigger loss than the {self.money(-self.floor)} "
+                f"{self.money(event.profit)}, a bigger loss than the {self.money(-floor)} "
                 f"allowed per trade ({self.amount.describe()})."
             ),
-            figures={"amount": str(-self.floor), "amount_rule": self.amount.describe()},
+            figures={"amount": str(-floor), "amount_rule": self.amount.describe()},
         )
