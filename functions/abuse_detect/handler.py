@@ -57,20 +57,17 @@ class Dependencies:
 def production_dependencies() -> Dependencies:
     settings = AbuseDetectSettings.from_env(os.environ)
     from propdesk.abuse.detection import AbuseDetection
-    from propdesk.abuse.enforcement import Enforcer
     from propdesk.abuse.feeds import RefreshingCalendar, releases_of
     from propdesk.abuse.firm_settings import build_monitor, parse_settings
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.eventbridge import EventBridgePublisher
-    from propdesk.adapters.platform import EventBusAccountControl
     from propdesk.data.abuse_calendar import published_program_documents
     from propdesk.data.abuse_flags import AbuseFlagRepository
     from propdesk.data.abuse_state import DynamoAbuseState
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.events import TradingEventRepository
-    from propdesk.data.payout_holds import PayoutHoldRepository
+    from propdesk.wiring.abuse import enforcer
 
     bind_tables(
         TableBinding(
@@ -87,12 +84,11 @@ def production_dependencies() -> Dependencies:
     )
     clock = SystemClock()
     traders = CachedTraders(AccountRepository())
-    control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
     state = DynamoAbuseState(settings.abuse_state_table_name, lambda: _client(settings))
     detection = AbuseDetection(
         state,
         AbuseFlagRepository(),
-        Enforcer(PayoutHoldRepository(), control, traders, clock.now),
+        enforcer(settings.event_bus_name, traders, clock),
         lambda session: build_monitor(session, chosen, calendar=calendar),
         traders,
         clock,
