@@ -53,7 +53,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.services.rate_limits import RateLimiter
-    from propdesk.wiring.abuse import enforcer
+    from propdesk.wiring.abuse_enforcement import enforcer
 
     bind_tables(
         TableBinding(

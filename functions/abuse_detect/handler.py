@@ -67,7 +67,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.events import TradingEventRepository
-    from propdesk.wiring.abuse import enforcer
+    from propdesk.wiring.abuse_enforcement import enforcer
 
     bind_tables(
         TableBinding(

@@ -1,13 +1,11 @@
-"""Production wiring of the abuse functions' enforcement (`enforcer`), and of identity-signal capture
-(`propdesk.abuse.signals`) for the functions that meet the trader: the firm's key read from Secrets Manager
-on the first signal (not at cold start), signals kept in the main table (`propdesk.data.abuse_signals`). A
-function whose settings name no key captures nothing.
+"""Production wiring of identity-signal capture (`propdesk.abuse.signals`) for the functions that meet the
+trader: the firm's key read from Secrets Manager on the first signal (not at cold start), signals kept in
+the main table (`propdesk.data.abuse_signals`). A function whose settings name no key captures nothing.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,11 +13,9 @@ from propdesk.abuse.signals import NoSignals, SignalCapture, SignalHasher, Signa
 from propdesk.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from propdesk.abuse.enforcement import Enforcer
     from propdesk.abuse.inputs import Network, SignalKind
-    from propdesk.abuse.store import TraderLookup
     from propdesk.config import AbuseSignalSettings
-    from propdesk.ports import Clock, SecretSource
+    from propdesk.ports import SecretSource
 
 
 def signal_sink(settings: AbuseSignalSettings, secrets: SecretSource | None = None) -> SignalSink:
@@ -68,24 +64,3 @@ class KeyedSignals:
 
             self._capture = SignalCapture(hasher, SignalRepository())
         return self._capture
-
-
-def enforcer(event_bus_name: str, traders: TraderLookup, clock: Clock) -> Enforcer:
-    """The production `Enforcer` of the abuse functions: payout holds and payouts in the main table (the
-    denial resumes a payout workflow waiting for approval), account statuses and their audit entries, the
-    platform commands and the abuse events on the bus."""
-    from propdesk.abuse.enforcement import EnforcementPorts, Enforcer
-    from propdesk.abuse.payout_denial import PayoutDenial
-    from propdesk.adapters.eventbridge import EventBridgePublisher
-    from propdesk.adapters.platform import EventBusAccountControl
-    from propdesk.adapters.stepfunctions import StepFunctionsCallback
-    from propdesk.data.accounts import AccountRepository
-    from propdesk.data.audit import AuditLog
-    from propdesk.data.payout_holds import PayoutHoldRepository
-    from propdesk.data.payouts import PayoutRepository
-
-    publisher = EventBridgePublisher(event_bus_name)
-    denial = PayoutDenial(PayoutRepository(), publisher, StepFunctionsCallback(), lambda: uuid.uuid4().hex)
-    ports = EnforcementPorts(AccountRepository(), AuditLog(), denial, publisher)
-    control = EventBusAccountControl(publisher, clock)
-    return Enforcer(PayoutHoldRepository(), control, traders, clock.now, ports)
