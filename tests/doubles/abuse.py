@@ -174,3 +174,22 @@ class EnforcementDoubles:
         denial = PayoutDenial(self.payouts, self.publisher, self.callback, lambda: f"denial-{next(ids)}")
         ports = EnforcementPorts(self.statuses, self.audit, denial, self.publisher)
         return Enforcer(self.holds, self.control, traders, now, ports)
+
+
+@dataclass
+class RecordingSignals:
+    """`SignalSink` keeping (trader, kind, raw value, account) as captured (raw: tests only)."""
+
+    captured: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def capture(
+        self,
+        trader_id: str,
+        kind: str,
+        raw: str,
+        at: datetime,
+        account_id: str = "",
+        network: str = "unknown",
+    ) -> bool:
+        self.captured.append((trader_id, kind, raw, account_id))
+        return True

@@ -83,9 +83,9 @@ class SharedIdentityDetector:
 
     def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
         """A signal's sharers and the trader's links (and known accounts, when it came with an account); an
-        opening's trader's known accounts (in the event's batch: no request of its own)."""
+        opening's trader's known accounts and cluster (in the event's batch: no request of their own)."""
         if isinstance(event, PositionOpened):
-            return [f"ident#accts#{trader_id}"] if account_id else []
+            return [f"ident#accts#{trader_id}", f"ident#of#{trader_id}"] if account_id else []
         if not isinstance(event, IdentitySignal):
             return []
         keys = [f"link#sig#{event.kind}#{event.value}", f"link#trader#{trader_id}"]
