@@ -1,6 +1,6 @@
 """Abuse detection wired into the running system (docs/abuse.md, "Wiring"):
 
-    main table stream (new EVENT# and SIGNAL# items, accounts turning failed or passed)
+    main table stream (new EVENT#, SIGNAL# and PENDING# items, accounts turning failed or passed)
         ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
                                                   └───────► flags (FLAG#...), payout holds, audit, bus;
                                                             a decision's effects (below)
@@ -167,7 +167,8 @@ class Abuse(Construct):
                                 "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}},
                             }
                         )
-                        for prefix in ("EVENT#", "SIGNAL#")  # trading events; identity signals
+                        # trading events; identity signals; pending orders
+                        for prefix in ("EVENT#", "SIGNAL#", "PENDING#")
                     ),
                     # an account failing or passing (the handler checks that the status changed)
                     lambda_.FilterCriteria.filter(

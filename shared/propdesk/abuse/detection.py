@@ -32,6 +32,7 @@ from propdesk.abuse.feeds import Quote
 from propdesk.abuse.flags import Flag, reconcile
 from propdesk.abuse.inputs import AbuseEvent
 from propdesk.abuse.monitor import AbuseMonitor
+from propdesk.abuse.orders import ORDER_TYPE, parse_order
 from propdesk.abuse.state import KeyedState
 from propdesk.abuse.store import AbuseState, FlagStore, StateConflictError, TraderLookup
 from propdesk.errors import NotFoundError
@@ -61,6 +62,8 @@ class AbuseInput:
 
         payload: dict[str, Any] = dict(stored.payload)
         payload.setdefault("event_id", stored.event_id)
+        if stored.type == ORDER_TYPE:  # a pending order: its price is the order's, not a fill's
+            return cls(parse_order(payload), f"{stored.account_id}/{stored.event_id}", stored.account_id)
         price = next((payload[name] for name in PRICE_FIELDS if payload.get(name) is not None), None)
         ignored = (*PRICE_FIELDS, *QUOTE_FIELDS)
         event = parse_event({key: value for key, value in payload.items() if key not in ignored})
