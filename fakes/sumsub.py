@@ -6,7 +6,8 @@ clock) and `X-App-Access-Sig` = hex HMAC-SHA256 with the secret key of `ts + MET
 
 - `POST /resources/applicants?levelName=...` `{"externalUserId"}` creates an applicant (an unknown level is
   400; a second applicant with the same `externalUserId` is 409 "... already exists: <applicantId>").
-- `GET /resources/applicants/-;externalUserId=<id>/one` finds it; `GET /resources/applicants/{id}/status`
+- `GET /resources/applicants/-;externalUserId=<id>/one` and `GET /resources/applicants/{id}/one` find it
+  (with `info`: what its documents said, set by `identify`); `GET /resources/applicants/{id}/status`
   answers `reviewStatus` (init, pending, onHold, completed) and `reviewResult`.
 - `POST /resources/sdkIntegrations/levels/-/websdkLink` `{"levelName", "userId", "ttlInSecs"}` answers
   `{"url"}`: the WebSDK permalink, a tiny hosted page here (`/websdk/p/{token}`, gone after its TTL). Opening
@@ -119,6 +120,7 @@ class FakeSumsub(FakeService):
             "GET", "/resources/applicants/-;externalUserId=([^/]+)/one", self._applicant_by_external_id
         )
         self.route("GET", "/resources/applicants/([^/]+)/status", self._status)
+        self.route("GET", "/resources/applicants/([^/;]+)/one", self._applicant_by_id)
         self.route("POST", "/resources/sdkIntegrations/levels/-/websdkLink", self._websdk_link)
         self.route("GET", "/websdk/p/([^/]+)", self._hosted_page)
 
@@ -162,6 +164,10 @@ class FakeSumsub(FakeService):
         if applicant is None:
             raise HttpError(404, _error(404, "Applicant not found"))
         return Reply(200, self._public(applicant))
+
+    def _applicant_by_id(self, request: Request, applicant_id: str) -> Reply:
+        self._authorize(request)
+        return Reply(200, self._public(self._applicant(applicant_id)))
 
     def _status(self, request: Request, applicant_id: str) -> Reply:
         self._authorize(request)
@@ -246,6 +252,14 @@ class FakeSumsub(FakeService):
         for event in events:
             self.deliver(event)
         return events
+
+    def identify(self, applicant_id: str, first: str, last: str, dob: str, country: str, number: str) -> None:
+        """What the applicant's documents say (Sumsub's `info`), as its document check would fill it in."""
+        with self._lock:
+            self._applicant(applicant_id)["info"] = {
+                "firstName": first, "lastName": last, "dob": dob, "country": country,
+                "idDocs": [{"idDocType": "PASSPORT", "country": country, "number": number}],
+            }  # fmt: skip
 
     def applicant_for(self, external_user_id: str) -> dict[str, Any]:
         applicant = self._by_external_id(external_user_id)

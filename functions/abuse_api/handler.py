@@ -4,8 +4,10 @@
 - `GET /v1/staff/flags?status=&detector=&account_id=|trader_id=&limit=&cursor=`: the queue, newest first;
 - `GET /v1/staff/flags/{flag_id}`: the flag with its evidence and its detections;
 - `POST /v1/staff/flags/{flag_id}/decision` `{decision, reason}`: dismiss or warn (the flag's payout holds
-  are lifted), deny_payout (they stay), fail_accounts (the accounts' disabling is requested, the holds stay);
-  audited (`FLAG#{flag_id}`), rate limited per staff member. A flag already decided is refused.
+  are lifted), deny_payout (they stay; the payouts waiting are rejected), fail_accounts (the accounts fail
+  and their disabling is requested, the holds stay); warn, deny and fail tell each trader named
+  (`abuse.flag_decided`, mailed without the flag's details); audited (`FLAG#{flag_id}`), rate limited per
+  staff member. A flag already decided otherwise is refused; the same decision again redoes its effects.
 """
 
 from __future__ import annotations
@@ -43,18 +45,15 @@ class Dependencies:
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = AbuseApiSettings.from_env(os.environ)
-    from propdesk.abuse.enforcement import Enforcer
     from propdesk.abuse.review import FlagReview
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.eventbridge import EventBridgePublisher
-    from propdesk.adapters.platform import EventBusAccountControl
     from propdesk.data.abuse_flags import AbuseFlagRepository
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
-    from propdesk.data.payout_holds import PayoutHoldRepository
     from propdesk.data.rate_limits import DynamoWindowCounter
     from propdesk.services.rate_limits import RateLimiter
+    from propdesk.wiring.abuse_enforcement import enforcer
 
     bind_tables(
         TableBinding(
@@ -66,9 +65,8 @@ def production_dependencies() -> Dependencies:
         )
     )
     clock = SystemClock()
-    control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
-    enforcer = Enforcer(PayoutHoldRepository(), control, CachedTraders(AccountRepository()), clock.now)
-    review = FlagReview(AbuseFlagRepository(), enforcer, lambda: uuid.uuid4().hex)
+    effects = enforcer(settings.event_bus_name, CachedTraders(AccountRepository()), clock)
+    review = FlagReview(AbuseFlagRepository(), effects, lambda: uuid.uuid4().hex)
     return Dependencies(review, RateLimiter(DynamoWindowCounter()), clock)
 
 

@@ -31,18 +31,15 @@ def production_dependencies() -> Dependencies:
     settings = AbuseDeepPassSettings.from_env(os.environ)
     from propdesk.abuse.deep_pass import DeepPass
     from propdesk.abuse.detection import FlagRecorder
-    from propdesk.abuse.enforcement import Enforcer
     from propdesk.abuse.firm_settings import build_monitor, parse_settings
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.eventbridge import EventBridgePublisher
-    from propdesk.adapters.platform import EventBusAccountControl
     from propdesk.data.abuse_flags import AbuseFlagRepository
     from propdesk.data.abuse_window import ActiveAccountsWindow
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.events import TradingEventRepository
-    from propdesk.data.payout_holds import PayoutHoldRepository
+    from propdesk.wiring.abuse_enforcement import enforcer
 
     bind_tables(
         TableBinding(
@@ -56,9 +53,8 @@ def production_dependencies() -> Dependencies:
     chosen = parse_settings(settings.abuse_thresholds, settings.abuse_enforcement)
     clock = SystemClock()
     accounts = AccountRepository()
-    control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
-    enforcer = Enforcer(PayoutHoldRepository(), control, CachedTraders(accounts), clock.now)
-    recorder = FlagRecorder(AbuseFlagRepository(), enforcer, clock, lambda: uuid.uuid4().hex)
+    effects = enforcer(settings.event_bus_name, CachedTraders(accounts), clock)
+    recorder = FlagRecorder(AbuseFlagRepository(), effects, clock, lambda: uuid.uuid4().hex)
     deep_pass = DeepPass(
         ActiveAccountsWindow(accounts, TradingEventRepository()),
         recorder,

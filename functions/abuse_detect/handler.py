@@ -1,9 +1,10 @@
 """DynamoDB stream of the main table, filtered to what the abuse detectors read, each through them once
 (`propdesk.abuse.detection`), with the position book and every detector's state in `AbuseStateTable`; flags
 land in the staff review queue and hold the named accounts' payouts:
-- new `EVENT#` items: openings, closings and pending orders (with the fill price and, when the platform sent
-  it, its feed's quote at the fill: latency arbitrage); news straddling reads the high-impact releases of the
-  programs the firm published (their `news` lists, reloaded every few minutes);
+- new `EVENT#` items: openings and closings (with the fill price and, when the platform sent it, its feed's
+  quote at the fill: latency arbitrage); new `PENDING#` items: pending orders the platform reported (stored
+  apart from the risk engine's log); news straddling reads the high-impact releases of the programs the
+  firm published (their `news` lists, reloaded every few minutes);
 - new `SIGNAL#` items: identity signals (sign-in IP and device, card, payout destination, KYC identity, each
   a keyed hash: `propdesk.abuse.signals`) for the shared-identity graph;
 - an account's `META` turning `failed` or `passed`: the outcome hedging's tell-tale term reads (the same
@@ -28,7 +29,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.batches import stream_batch
 from propdesk.config import AbuseDetectSettings
-from propdesk.data.keys import EVENT_PREFIX, SIGNAL_PREFIX
+from propdesk.data.keys import EVENT_PREFIX, PENDING_PREFIX, SIGNAL_PREFIX
 from propdesk.observability import metrics, observe
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     Outcome = tuple[str, str, str, datetime]
 
 CALENDAR_TTL_SECONDS = 300.0  # a release the firm adds to a program reaches the detectors within minutes
-DETECTED_TYPES = frozenset({"position_opened", "position_closed", "order_placed"})
+DETECTED_TYPES = frozenset({"position_opened", "position_closed"})
 
 
 @dataclass(frozen=True)
@@ -51,26 +52,24 @@ class Dependencies:
     read_image: Callable[[dict[str, Any]], StoredEvent]
     read_signal: Callable[[dict[str, Any]], CapturedSignal] = field(default=lambda image: _signal(image))
     read_outcome: Callable[[dict[str, Any]], Outcome | None] = field(default=lambda record: _outcome(record))
+    read_order: Callable[[dict[str, Any]], StoredEvent] = field(default=lambda image: _order(image))
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = AbuseDetectSettings.from_env(os.environ)
     from propdesk.abuse.detection import AbuseDetection
-    from propdesk.abuse.enforcement import Enforcer
     from propdesk.abuse.feeds import RefreshingCalendar, releases_of
     from propdesk.abuse.firm_settings import build_monitor, parse_settings
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
-    from propdesk.adapters.eventbridge import EventBridgePublisher
-    from propdesk.adapters.platform import EventBusAccountControl
     from propdesk.data.abuse_calendar import published_program_documents
     from propdesk.data.abuse_flags import AbuseFlagRepository
     from propdesk.data.abuse_state import DynamoAbuseState
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.events import TradingEventRepository
-    from propdesk.data.payout_holds import PayoutHoldRepository
+    from propdesk.wiring.abuse_enforcement import enforcer
 
     bind_tables(
         TableBinding(
@@ -87,12 +86,11 @@ def production_dependencies() -> Dependencies:
     )
     clock = SystemClock()
     traders = CachedTraders(AccountRepository())
-    control = EventBusAccountControl(EventBridgePublisher(settings.event_bus_name), clock)
     state = DynamoAbuseState(settings.abuse_state_table_name, lambda: _client(settings))
     detection = AbuseDetection(
         state,
         AbuseFlagRepository(),
-        Enforcer(PayoutHoldRepository(), control, traders, clock.now),
+        enforcer(settings.event_bus_name, traders, clock),
         lambda session: build_monitor(session, chosen, calendar=calendar),
         traders,
         clock,
@@ -132,6 +130,8 @@ def _abuse_input(raw: dict[str, Any], deps: Dependencies) -> AbuseInput | None:
     if inserted.startswith(EVENT_PREFIX):
         stored = deps.read_image(raw["dynamodb"]["NewImage"])
         return AbuseInput.from_stored(stored) if stored.type in DETECTED_TYPES else None
+    if inserted.startswith(PENDING_PREFIX):
+        return AbuseInput.from_stored(deps.read_order(raw["dynamodb"]["NewImage"]))
     if inserted.startswith(SIGNAL_PREFIX):
         signal = deps.read_signal(raw["dynamodb"]["NewImage"])
         return AbuseInput(signal.as_input(), signal.event_id, signal.account_id, signal.trader_id)
@@ -150,6 +150,12 @@ def _signal(image: dict[str, Any]) -> CapturedSignal:
     from propdesk.data.abuse_signals import SignalRepository
 
     return SignalRepository.from_stream_image(image)
+
+
+def _order(image: dict[str, Any]) -> StoredEvent:
+    from propdesk.data.abuse_orders import PendingOrderRepository
+
+    return PendingOrderRepository.from_stream_image(image)
 
 
 def _outcome(record: dict[str, Any]) -> Outcome | None:

@@ -1,7 +1,8 @@
-"""SQS queue fed by the EventBridge rule `firm.alert` (DLQ after 5 receives, alarmed): each message is one
-EventBridge event, kept once per event id for staff (`GET /v1/staff/alerts`). Ops receive the same alerts
-by e-mail through the alarm topic (another target of the bus). Partial batch responses: a message that could
-not be stored is reported in `batchItemFailures` and comes back; the others are deleted."""
+"""SQS queue fed by the EventBridge rule `firm.alert | abuse.flag_raised` (DLQ after 5 receives, alarmed):
+each message is one EventBridge event, kept once per event id for staff (`GET /v1/staff/alerts`). Ops
+receive the same firm alerts by e-mail through the alarm topic (another target of the bus). Partial batch
+responses: a message that could not be stored is reported in `batchItemFailures` and comes back; the others
+are deleted."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def production_dependencies() -> Dependencies:
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     def keep(record: SQSRecord) -> None:
         envelope = Envelope.model_validate_json(record.body)
-        stored = deps.alerts.receive(envelope.detail)
+        stored = deps.alerts.receive(envelope.detail, envelope.detail_type)
         logger.info(
             "firm alert kept" if stored else "firm alert already kept",
             extra={"event_id": envelope.detail.get("event_id"), "severity": envelope.detail.get("severity")},

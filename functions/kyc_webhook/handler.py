@@ -12,8 +12,10 @@ cold start), then the case holding the provider session judges the event (`propd
   the redelivery creates the session). Nothing changes on a refusal. Bodies are never logged (Veriff's
   decision carries the person's data; only its identity digests are read, never kept).
 
-A decision's identity digests (document, name and date of birth: `ProviderDecision.identity_digests`) are
-the case's trader's `kyc_identity` signals for the abuse detectors (keyed hashes; `propdesk.abuse.signals`).
+A decision's identity digests (document, name and date of birth: `ProviderDecision.identity_digests`; for
+Sumsub, whose webhooks carry no personal data, read from the applicant once a review concluded and was
+applied: `propdesk.kyc.identity`) are the case's trader's `kyc_identity` signals for the abuse detectors
+(keyed hashes; `propdesk.abuse.signals`), stored in the trader's partition (`TRADER#`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from propdesk.http.app import build_rest_app, raw_body, resolve
 from propdesk.http.error_format import error_body
 from propdesk.http.routing import Call, route
 from propdesk.http.schemas.kyc import KycWebhookReceived
+from propdesk.kyc.identity import decision_identity
 from propdesk.kyc.port import KycProviderUnavailableError, ProviderDecision
 from propdesk.observability import logger, metrics, observe
 
@@ -83,7 +86,8 @@ def _receive(provider_name: str) -> KycWebhookReceived:
     verified = deps.provider.verify_webhook(raw_body(event), headers)
     transition = deps.kyc.receive(verified)
     if isinstance(verified, ProviderDecision):
-        for digest in verified.identity_digests:
+        applied = transition.verdict == "applied"
+        for digest in decision_identity(deps.provider, verified, applied):
             deps.signals.capture(transition.case.trader_id, "kyc_identity", digest, deps.clock.now())
     logger.info(
         "KYC webhook",

@@ -1,5 +1,6 @@
 """SQS queue fed by the EventBridge rule `purchase.completed | account.warning | account.breached |
-account.passed | account.phase_started | account.funded | kyc.* | payout.*` (DLQ after 5 receives,
+account.passed | account.phase_started | account.funded | account.scaled | abuse.flag_decided | kyc.* |
+payout.*` (DLQ after 5 receives,
 alarmed). Each message is one EventBridge event: the trader's address is looked up in the user pool, the
 template rendered (propdesk.mail) and the message sent through SES, at most once per event id and template
 (`propdesk.services.mailer`).

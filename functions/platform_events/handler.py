@@ -9,7 +9,7 @@ window) or an unknown platform; 403 naming `account_id` for an account that live
 Body: `{"account_id": "...", "events": [<engine event>, ...]}` (1-100 events, at most 256 KiB). Each event may
 carry `event_id` (the platform's deal/tick id); without one, an id is derived from the event itself. Answers
 202 with the ids accepted and those already stored. Nothing is stored on any refusal. The table's stream
-then drives `risk_recalc`.
+then drives `risk_recalc`. Pending orders (`order_placed`) are stored apart, for the abuse detectors only.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def production_dependencies() -> Dependencies:
     from datetime import timedelta
 
     from propdesk.adapters.clock import SystemClock
+    from propdesk.data.abuse_orders import PendingOrderRepository
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.events import TradingEventRepository
@@ -63,6 +64,7 @@ def production_dependencies() -> Dependencies:
             AccountRepository(),
             TradingEventRepository(),
             max_clock_skew=timedelta(seconds=settings.max_clock_skew_seconds),
+            orders=PendingOrderRepository(),
         ),
         authentication=PushAuthentication(
             signing_secrets(settings.platform_signing_secret_arns),

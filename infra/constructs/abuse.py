@@ -1,8 +1,9 @@
 """Abuse detection wired into the running system (docs/abuse.md, "Wiring"):
 
-    main table stream (new EVENT# and SIGNAL# items, accounts turning failed or passed)
+    main table stream (new EVENT#, SIGNAL# and PENDING# items, accounts turning failed or passed)
         ─► abuse_detect ─► AbuseStateTable (detectors' state, TTL)
-                                                  └───────► flags (FLAG#...), payout holds, audit, bus
+                                                  └───────► flags (FLAG#...), payout holds, audit, bus;
+                                                            a decision's effects (below)
     schedule (daily 00:30 UTC) ─► abuse_deep_pass ─► the last 7 days of fills ─► flags, holds
     GET /v1/staff/flags, GET .../{id}, POST .../{id}/decision ─► abuse_api (risk, admin)
 
@@ -10,11 +11,15 @@ The stream mapping reads one batch per shard at a time (parallelization 1); item
 protected by the state table's versioned, all-or-nothing commits (a conflicting event is run again). A
 failing batch is retried 5 times, then parked in a DLQ (alarmed by monitoring); so is a failed deep pass.
 Thresholds and automatic enforcement are the firm's settings (`abuse_thresholds`, `abuse_enforcement`).
+A decision (staff's, or automatic in the stream and the deep pass) may reject the payouts waiting on the
+accounts (and resume the payout workflow waiting for their approval), fail the accounts and ask their
+platform to disable them; `abuse.flag_raised` and `abuse.flag_decided` go on the bus (firm alerts and the
+mailer consume them).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -118,14 +123,28 @@ class Abuse(Construct):
             ),
         )
         # Flags and their detections (FLAG#), each flag's links in its accounts' and traders' partitions
-        # (ACCOUNT#, TRADER#), payout holds (ACCOUNT#); the review API decides flags, places or lifts holds
-        # and counts its rate windows (RATE#). Failing an account is requested on the bus.
+        # (ACCOUNT#, TRADER#), payout holds and a failed account's status (ACCOUNT#); the review API decides
+        # flags, places or lifts holds and counts its rate windows (RATE#). A decision that denies payouts
+        # rejects those waiting (PAYOUT#, the account's open-payout lock in ACCOUNT#) and resumes a payout
+        # workflow waiting for approval; disabling an account is requested on the bus.
         for function in (self.detect, self.deep_pass):
-            data.grant_writes_to(function, "FLAG#*", "ACCOUNT#*", "TRADER#*")
-        data.grant_writes_to(self.review, "FLAG#*", "ACCOUNT#*", "RATE#*")
+            data.grant_writes_to(function, "FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*")
+        data.grant_writes_to(self.review, "FLAG#*", "ACCOUNT#*", "RATE#*", "PAYOUT#*")
+        payout_approvals = iam.PolicyStatement(
+            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+            resources=[
+                Stack.of(self).format_arn(  # by name: no reference to the workflow construct, no cycle
+                    service="states",
+                    resource="stateMachine",
+                    resource_name=config.resource_name("payouts"),
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
         for function in (self.detect, self.deep_pass, self.review):
             data.grant_audit(function, append=True)
             grant_publish(bus, function)
+            function.add_to_role_policy(payout_approvals)
         api.add_routes({"abuse_api": self.review})
 
     def _feed_trading_events(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:
@@ -148,7 +167,8 @@ class Abuse(Construct):
                                 "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}},
                             }
                         )
-                        for prefix in ("EVENT#", "SIGNAL#")  # trading events; identity signals
+                        # trading events; identity signals; pending orders
+                        for prefix in ("EVENT#", "SIGNAL#", "PENDING#")
                     ),
                     # an account failing or passing (the handler checks that the status changed)
                     lambda_.FilterCriteria.filter(

@@ -2,7 +2,7 @@
 staff.
 
     bus rule firm.alert ─► SNS alarm topic ─► e-mail to the stage's `alarm_email` (ops)
-                        └► SQS (+DLQ) ─► firm_alerts ─► the alert inbox (ALERT#...)
+    bus rule firm.alert | abuse.flag_raised ─► SQS (+DLQ) ─► firm_alerts ─► the alert inbox (ALERT#...)
     GET /v1/staff/alerts ─► alerts_api (risk, finance, admin: `read_alerts`)
 
 Ops get them on the alarm topic (infra/constructs/monitoring.py) rather than a topic of their own: the same
@@ -29,6 +29,7 @@ from infra.constructs.queues import new_dead_letter_queue, new_work_queue
 
 EVENT_SOURCE = "propdesk"
 ALERT_DETAIL_TYPE = "firm.alert"
+FLAG_RAISED_DETAIL_TYPE = "abuse.flag_raised"  # staff's inbox only: risk acts on it in the review queue
 ALERT_PARTITIONS = "ALERT#*"
 CONSUMER_TIMEOUT_SECONDS = 15
 
@@ -117,9 +118,11 @@ class Alerts(Construct):
             self,
             "StaffRule",
             rule_name=config.resource_name("firm-alerts-staff"),
-            description="propdesk: firm alerts are kept for staff",
+            description="propdesk: firm alerts and abuse flags raised are kept for staff",
             event_bus=bus,
-            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=[ALERT_DETAIL_TYPE]),
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE], detail_type=[ALERT_DETAIL_TYPE, FLAG_RAISED_DETAIL_TYPE]
+            ),
             targets=[
                 targets.SqsQueue(
                     queue, dead_letter_queue=undeliverable, retry_attempts=8, max_event_age=Duration.hours(24)

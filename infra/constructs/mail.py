@@ -1,7 +1,7 @@
 """E-mail to traders: the firm's SES identity, and the mailer fed by the bus.
 
     bus rule purchase.completed|account.warning|account.breached|account.passed|account.phase_started|
-             account.funded|account.scaled|kyc.*|payout.*
+             account.funded|account.scaled|abuse.flag_decided|kyc.*|payout.*
         ─► SQS (+DLQ) ─► mailer ─► SES SendEmail (from the firm's identity)
 
 Messages are rendered in our code (propdesk.mail); the mailer looks the trader's address up in the user pool
@@ -45,6 +45,7 @@ MAILED_DETAIL_TYPES = (
     "account.phase_started",
     "account.funded",
     "account.scaled",
+    "abuse.flag_decided",  # a review's decision, told to the trader without its details
 )
 MAILED_DETAIL_TYPE_PREFIXES = ("kyc.", "payout.")
 MAILER_TIMEOUT_SECONDS = 30

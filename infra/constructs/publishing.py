@@ -49,6 +49,9 @@ PAYOUT_FACTS = _types(
     de.PayoutRequested, de.PayoutApproved, de.PayoutRejected, de.PayoutPaid, de.PayoutFailed
 )
 ALERT = _types(de.FirmAlert)
+# A flag raised or decided; a decision that denies payouts rejects those waiting (payout.rejected) and one
+# that fails accounts asks their platform to disable them.
+ABUSE_FACTS = _types(de.AbuseFlagRaised, de.AbuseFlagDecided, de.PayoutRejected) | PLATFORM_REQUESTS
 PROGRESSION_FACTS = _types(de.AccountPhaseStarted, de.AccountFunded, de.AccountDisableRequested, de.FirmAlert)
 
 # Function (its folder under functions/) → the detail types it may put on the bus. A function not listed
@@ -56,9 +59,9 @@ PROGRESSION_FACTS = _types(de.AccountPhaseStarted, de.AccountFunded, de.AccountD
 PUBLISHES: dict[str, frozenset[str]] = {
     "risk_recalc": RISK_OUTCOMES,
     "daily_reset": RISK_OUTCOMES,
-    "abuse_detect": PLATFORM_REQUESTS,
-    "abuse_deep_pass": PLATFORM_REQUESTS,
-    "abuse_api": PLATFORM_REQUESTS,
+    "abuse_detect": ABUSE_FACTS,
+    "abuse_deep_pass": ABUSE_FACTS,
+    "abuse_api": ABUSE_FACTS,
     "orders_api": PURCHASE_FACTS,
     "stripe_webhook": PURCHASE_FACTS,
     "crypto_webhook": PURCHASE_FACTS,

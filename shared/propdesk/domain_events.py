@@ -279,6 +279,39 @@ class FirmAlert(DomainEvent):
     trader_id: str | None = None
 
 
+class AbuseFlagRaised(DomainEvent):
+    """The abuse detectors opened a flag (a new suspicion, or a decided one found graver): the payouts of the
+    accounts it names are held until staff decide it (`GET /v1/staff/flags/{flag_id}`). For staff only: the
+    evidence stays in the review queue, never on the bus."""
+
+    detail_type: ClassVar[str] = "abuse.flag_raised"
+    flag_id: str = Field(min_length=1)
+    detector: str
+    severity: Literal["low", "medium", "high"]
+    account_ids: list[str] = Field(description="The accounts the flag names (their payouts are held).")
+    trader_ids: list[str]
+    found_by: Literal["stream", "deep"]
+    detected_at: AwareDatetime
+
+
+class AbuseFlagDecided(DomainEvent):
+    """A decision on an abuse flag that reaches one trader it names (one event per trader): `warn` (a warning,
+    nothing else changes), `deny_payout` (the payouts waiting on these accounts were refused and stay held),
+    `fail_accounts` (the accounts failed and their trading disabled). `account_ids` are this trader's accounts
+    the flag names. Carries no detector, score or evidence: the trader is told the decision, not the case.
+    Dismissals reach nobody (audited only)."""
+
+    detail_type: ClassVar[str] = "abuse.flag_decided"
+    flag_reference: str = Field(
+        min_length=1,
+        description="A digest of the flag's id (the id itself names the detector and the other accounts).",
+    )
+    trader_id: str = Field(min_length=1)
+    decision: Literal["warn", "deny_payout", "fail_accounts"]
+    decided_by: Literal["staff", "automatic"]
+    account_ids: list[str]
+
+
 class PayoutEvent(AccountEvent):
     """A payout's step. `amount` is the profit taken off the account; the trader receives `trader_share` and
     the `extras` (fixed at the request)."""
@@ -376,6 +409,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PayoutRejected,
         PayoutPaid,
         PayoutFailed,
+        AbuseFlagRaised,
+        AbuseFlagDecided,
     )
 }
 

@@ -1,17 +1,23 @@
 """In-memory doubles of the abuse ports (`propdesk.abuse.store`): the state with sessions and versions, the
-flag store with its queue, the account-to-trader lookup."""
+flag store with its queue, the account-to-trader lookup, and what an `Enforcer` acts on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from propdesk.abuse.enforcement import EnforcementPorts, Enforcer
 from propdesk.abuse.flags import Flag
+from propdesk.abuse.payout_denial import PayoutDenial
 from propdesk.abuse.session import StateSession, StoredItem
 from propdesk.abuse.state import KeyedState
-from propdesk.abuse.store import FlagQuery, StateConflictError
-from propdesk.records import AuditEntry, Page
+from propdesk.abuse.store import FlagQuery, StateConflictError, TraderLookup
+from propdesk.records import AccountStatus, AuditEntry, Page
+
+from tests.doubles.payouts import InMemoryPayoutHolds, InMemoryPayoutStore
+from tests.doubles.ports import InMemoryAccountControl, InMemoryEventPublisher, InMemoryWorkflowCallback
 
 MARK_PREFIX = "seen#"
 
@@ -116,3 +122,74 @@ class InMemoryTraders:
     def trader_of(self, account_id: str) -> str | None:
         self.lookups += 1
         return self.owners.get(account_id)
+
+
+@dataclass
+class InMemoryAccountStatuses:
+    """`AccountStatuses`: accounts not listed are active."""
+
+    statuses: dict[str, AccountStatus] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def change_status(
+        self,
+        account_id: str,
+        status: AccountStatus,
+        reason: str,
+        at: datetime,
+        expected: AccountStatus = "active",
+    ) -> bool:
+        if self.statuses.get(account_id, "active") != expected:
+            return False
+        self.statuses[account_id] = status
+        self.reasons[account_id] = reason
+        return True
+
+
+@dataclass
+class InMemoryAuditLog:
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def append(self, entry: AuditEntry) -> bool:
+        if any(kept.entry_id == entry.entry_id for kept in self.entries):
+            return False
+        self.entries.append(entry)
+        return True
+
+
+@dataclass
+class EnforcementDoubles:
+    """Everything an `Enforcer` acts on, in memory; `enforcer(...)` builds one over them."""
+
+    holds: InMemoryPayoutHolds = field(default_factory=InMemoryPayoutHolds)
+    control: InMemoryAccountControl = field(default_factory=InMemoryAccountControl)
+    statuses: InMemoryAccountStatuses = field(default_factory=InMemoryAccountStatuses)
+    audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
+    payouts: InMemoryPayoutStore = field(default_factory=InMemoryPayoutStore)
+    publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
+    callback: InMemoryWorkflowCallback = field(default_factory=InMemoryWorkflowCallback)
+
+    def enforcer(self, traders: TraderLookup, now: Callable[[], datetime]) -> Enforcer:
+        ids = itertools.count(1)
+        denial = PayoutDenial(self.payouts, self.publisher, self.callback, lambda: f"denial-{next(ids)}")
+        ports = EnforcementPorts(self.statuses, self.audit, denial, self.publisher)
+        return Enforcer(self.holds, self.control, traders, now, ports)
+
+
+@dataclass
+class RecordingSignals:
+    """`SignalSink` keeping (trader, kind, raw value, account) as captured (raw: tests only)."""
+
+    captured: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def capture(
+        self,
+        trader_id: str,
+        kind: str,
+        raw: str,
+        at: datetime,
+        account_id: str = "",
+        network: str = "unknown",
+    ) -> bool:
+        self.captured.append((trader_id, kind, raw, account_id))
+        return True

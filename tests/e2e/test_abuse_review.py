@@ -1,7 +1,10 @@
 """One journey through the deployed abuse detection: a planted copy-trading pair, pushed by a platform bridge
 through signed ingestion, is caught by abuse_detect from the table's stream; the flag is in the risk desk's
 queue with its evidence and holds the accounts' payouts (the trader sees only that a review is pending); a
-risk officer's decision to deny the payout is audited, and the payout stays blocked.
+risk officer's decision to deny the payout is audited, and the payout stays blocked. Seen from outside as
+well: the flag raised reaches the staff's alert inbox (`abuse.flag_raised`), the payout that was waiting for
+finance is rejected by the decision, and the trader's mailbox holds the review's decision
+(`abuse.flag_decided`) without a word of the case.
 
 Why it timed out before: the module had no timeout of its own, so the first test of a run paid the deploy
 (minutes on a busy machine) inside the default 300 s; and the queue's first read is a cold start of
@@ -22,6 +25,7 @@ from urllib.parse import quote
 
 import pytest
 
+from scripts.mailbox import messages
 from tests.e2e.harness import DeployedStack, bind_data_layer, eventually, open_demo_account
 from tests.e2e.test_risk_pipeline import risk_officer_token
 
@@ -90,6 +94,23 @@ def staff_get(stack: DeployedStack, path: str, headers: dict[str, str]) -> dict[
     return body
 
 
+def waiting_payout(stack: DeployedStack, account_id: str) -> str:
+    """A payout the trader asked for before the flag, waiting for finance (stored as a request stores it)."""
+    from decimal import Decimal
+
+    from propdesk.data.payouts import PayoutRepository
+    from propdesk.payouts.model import Payout
+
+    bind_data_layer(stack)
+    payout_id = f"e2e-po-{uuid.uuid4().hex[:8]}"
+    amount = Decimal("2000.00")
+    PayoutRepository().create(
+        Payout(payout_id, account_id, stack.demo["trader_id"], "requested", "USD", amount,
+               Decimal("1600.00"), Decimal("400.00"), datetime.now(UTC))
+    )  # fmt: skip
+    return payout_id
+
+
 def subject_of(token: str) -> str:
     body = token.split(".")[1]
     subject: str = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["sub"]
@@ -120,6 +141,15 @@ def test_a_planted_copy_pair_is_flagged_with_evidence_and_a_denied_payout_is_aud
     path = "/v1/staff/flags/" + quote(summary["flag_id"], safe=":")  # `+` joins a pair's accounts
     detail = eventually(lambda: staff_get(stack, path, risk), timeout=60)
     assert len(detail["evidence"]["trades"]) >= 1 and detail["evidence"]["formula"]
+    alerts = eventually(
+        lambda: [
+            a for a in (staff_get(stack, "/v1/staff/alerts", risk) or {}).get("alerts", [])
+            if summary["flag_id"] in a["subject"]
+        ] or None,
+        timeout=240,
+    )  # fmt: skip
+    assert alerts[0]["severity"] in ("info", "warning", "critical")
+    payout_id = waiting_payout(stack, leader)
     refused = hold_rule(stack, trader_token, leader)
     assert refused["met"] is False and refused["reason_code"] == "payout_on_hold"
     assert "copy" not in refused["explanation"], "the trader never sees which detector"
@@ -138,3 +168,19 @@ def test_a_planted_copy_pair_is_flagged_with_evidence_and_a_denied_payout_is_aud
     assert entry["before"]["status"] == "open" and entry["after"]["status"] == "payout_denied"
     still = hold_rule(stack, trader_token, leader)
     assert still["met"] is False and still["reason_code"] == "payout_on_hold", "the payout stays blocked"
+
+    from propdesk.data.payouts import PayoutRepository
+
+    denied = PayoutRepository().get(payout_id)
+    assert denied is not None and denied.status == "rejected" and denied.decided_by == "system:abuse"
+
+    def mailed() -> list[dict[str, Any]] | None:
+        found = [
+            m for m in messages(stack.endpoints.cloud)
+            if m["Subject"] == "A review of your trading: payouts denied"
+            and stack.demo["trader_email"] in m["To"] and leader in m["BodyText"]
+        ]  # fmt: skip
+        return found or None
+
+    (mail,) = eventually(mailed, timeout=240)  # the bus, the mailer's cold start, SES
+    assert "copy" not in mail["BodyText"].lower() and copier not in mail["BodyText"]

@@ -33,7 +33,7 @@ def _state_table_id(synthesized: Synthesized) -> str:
     return table_id
 
 
-def test_abuse_detect_reads_trading_events_signals_and_outcomes_from_the_stream_with_capped_retries_and_dlq(
+def test_abuse_detect_reads_trading_events_signals_orders_and_outcomes_from_the_stream_capped_with_a_dlq(
     synthesized: Synthesized,
 ) -> None:
     mapping = _mapping(synthesized, "abuse_detect")
@@ -43,9 +43,11 @@ def test_abuse_detect_reads_trading_events_signals_and_outcomes_from_the_stream_
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["ParallelizationFactor"] == 1
     assert "DestinationConfig" in mapping
-    events, signals, outcomes = (criterion["Pattern"] for criterion in mapping["FilterCriteria"]["Filters"])
+    patterns = [criterion["Pattern"] for criterion in mapping["FilterCriteria"]["Filters"]]
+    events, signals, orders, outcomes = patterns
     assert '"EVENT#"' in events and "INSERT" in events
     assert '"SIGNAL#"' in signals and "INSERT" in signals
+    assert '"PENDING#"' in orders and "INSERT" in orders  # pending orders, for news straddling
     assert "MODIFY" in outcomes and '"META"' in outcomes and '"failed"' in outcomes and '"passed"' in outcomes
 
 

@@ -17,8 +17,13 @@ def _firm_alert_rules(synthesized: Synthesized) -> list[dict[str, object]]:
     return [
         rule["Properties"]
         for rule in synthesized.of_type("AWS::Events::Rule").values()
-        if rule["Properties"].get("EventPattern", {}).get("detail-type") == ["firm.alert"]
+        if "firm.alert" in rule["Properties"].get("EventPattern", {}).get("detail-type", [])
     ]
+
+
+def test_abuse_flags_raised_reach_the_staff_inbox_but_not_ops_mail(synthesized: Synthesized) -> None:
+    patterns = [rule["EventPattern"]["detail-type"] for rule in _firm_alert_rules(synthesized)]  # type: ignore[index]
+    assert sorted(patterns) == [["firm.alert"], ["firm.alert", "abuse.flag_raised"]]
 
 
 def test_firm_alerts_reach_the_alarm_topic_that_mails_ops(synthesized: Synthesized) -> None:

@@ -17,7 +17,10 @@ PURCHASE_FUNCTIONS = {"orders_api", "stripe_webhook", "crypto_webhook", "provisi
 PAYOUT_SECRET_READERS = {"payout_steps", "payout_webhooks"}
 PAYOUT_PUBLISHERS = {"payout_steps", "payout_webhooks", "payout_scaling"}  # payout.*, account.scaled
 # Finance's decision and the rails' webhooks resume the payout workflow; two steps resume their own wait.
-PAYOUT_TASK_RESPONDERS = {"payouts_api", "payout_steps", "payout_webhooks"}
+# abuse_*: a decision that denies payouts rejects one waiting for finance and resumes its workflow
+PAYOUT_TASK_RESPONDERS = {
+    "payouts_api", "payout_steps", "payout_webhooks", "abuse_api", "abuse_detect", "abuse_deep_pass",
+}  # fmt: skip
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
 # Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
 PLATFORM_FUNCTIONS = {"platform_commands", "platform_drift"}

@@ -51,9 +51,10 @@ PARTITIONS: dict[str, set[str]] = {
     "progression_api": {"ACCOUNT#*", "RATE#*"},
     "notifications": {"TRADER#*"},  # a trader's notifications
     "stream_projections": {"LEADERBOARD#*"},  # standings (feeds: the realtime table)
-    "abuse_detect": {"FLAG#*", "ACCOUNT#*", "TRADER#*"},  # flags, their links, payout holds
-    "abuse_deep_pass": {"FLAG#*", "ACCOUNT#*", "TRADER#*"},
-    "abuse_api": {"FLAG#*", "ACCOUNT#*", "RATE#*"},  # decisions, holds placed or lifted, rate windows
+    # flags, their links, payout holds, a failed account's status; payouts a decision denies (PAYOUT#)
+    "abuse_detect": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*"},
+    "abuse_deep_pass": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*"},
+    "abuse_api": {"FLAG#*", "ACCOUNT#*", "RATE#*", "PAYOUT#*"},  # decisions, holds, rate windows, denials
     "platform_polling": {"ACCOUNT#*", "SYSTEM"},
     "platform_reconciliation": {"ACCOUNT#*", "SYSTEM"},
     "accounts_api": {"TRADER#*", "RATE#*"},  # the display name, rate counters

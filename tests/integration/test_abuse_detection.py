@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from propdesk.abuse.codec import flag_from_dict
 from propdesk.abuse.detection import AbuseDetection
-from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.firm_settings import AbuseSettings, build_monitor
 from propdesk.abuse.flags import Evidence, Flag, TradeRef
 from propdesk.abuse.review import FlagReview
@@ -33,6 +32,7 @@ from propdesk.records import AuditEntry, StoredEvent
 
 from functions.abuse_detect import handler as abuse_detect
 from tests.doubles.ports import InMemoryAccountControl, ManualClock
+from tests.integration.abuse_world import dynamo_enforcer
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
 from tests.integration.factories import account
 from tests.integration.invoke import LambdaContextStub
@@ -164,7 +164,7 @@ class CopyRing:
         detection = AbuseDetection(
             self.state,
             AbuseFlagRepository(),
-            Enforcer(PayoutHoldRepository(), self.control, traders, self.clock.now),
+            dynamo_enforcer(self.control, traders, self.clock.now),
             lambda session: build_monitor(session, settings),
             traders,
             self.clock,
@@ -261,7 +261,7 @@ def test_the_review_routes_list_show_and_decide_a_flag_for_risk_only(
     PayoutHoldRepository().place(PayoutHold(a, "abuse", found.flag_id, "review", MONDAY))
     deps = abuse_api.production_dependencies()
     holds = PayoutHoldRepository()
-    enforcer = Enforcer(holds, Control(), CachedTraders(AccountRepository()), lambda: MONDAY)
+    enforcer = dynamo_enforcer(Control(), CachedTraders(AccountRepository()), lambda: MONDAY)
     review = FlagReview(AbuseFlagRepository(), enforcer, lambda: uuid.uuid4().hex)
     deps = dataclasses.replace(deps, review=review, clock=ManualClock(MONDAY))
     risk, trader = claims("risk-1", "risk"), claims("t1", "trader")
@@ -283,3 +283,57 @@ def test_the_review_routes_list_show_and_decide_a_flag_for_risk_only(
     assert holds.holds_on(a) == []
     again = {"decision": "warn", "reason": "again, twice"}
     assert call("decideAbuseFlag", risk, path=encoded, body=again)[0] == 422
+
+
+def test_denying_rejects_the_waiting_payout_and_failing_fails_the_accounts_on_the_real_table(
+    tables: TableNames, unique_id: str
+) -> None:
+    from propdesk.abuse.decisions import Decision
+    from propdesk.abuse.review import DecideFlag
+    from propdesk.data.payouts import PayoutRepository
+    from propdesk.domain_events import AbuseFlagDecided
+    from propdesk.payouts.model import Payout
+
+    from tests.doubles.ports import InMemoryEventPublisher
+
+    a, b, t1, t2 = f"dn-a{unique_id}", f"dn-b{unique_id}", f"dn-t1{unique_id}", f"dn-t2{unique_id}"
+    for account_id, trader in ((a, t1), (b, t2)):
+        AccountRepository().open(account(account_id, trader))
+    waiting = Payout(
+        f"po-{unique_id}", a, t1, "requested", "USD", Decimal(1000), Decimal(800), Decimal(200), MONDAY
+    )
+    PayoutRepository().create(waiting)
+    hedged, copied = flag(a, b, t1, t2, MONDAY, "hedging"), flag(a, b, t1, t2, MONDAY, "copy_trading")
+    for found in (hedged, copied):
+        AbuseFlagRepository().save(found, found)
+    bus, control = InMemoryEventPublisher(), InMemoryAccountControl()
+    enforcer = dynamo_enforcer(control, CachedTraders(AccountRepository()), lambda: MONDAY, bus)
+    review = FlagReview(AbuseFlagRepository(), enforcer, lambda: uuid.uuid4().hex)
+
+    def decide(found: Flag, decision: Decision) -> None:
+        review.decide(DecideFlag(found.flag_id, decision, "checked", "risk-1", ("risk",), MONDAY))
+
+    decide(hedged, Decision.DENY_PAYOUT)
+    decide(copied, Decision.FAIL_ACCOUNTS)
+
+    denied = PayoutRepository().get(waiting.payout_id)
+    assert denied is not None and denied.status == "rejected" and denied.decided_by == "system:abuse"
+    assert PayoutRepository().create(replace_id(waiting, f"po2-{unique_id}")).status == "requested", (
+        "the rejection released the account's open-payout lock"
+    )
+    for account_id in (a, b):
+        stored = AccountRepository().get(account_id, consistent=True)
+        assert stored is not None and stored.status == "failed" and stored.status_reason == "abuse_review"
+    actions = [e.action for e in AuditLog().for_subject(f"ACCOUNT#{a}").items]
+    assert "payout.rejected" in actions and "account.failed" in actions
+    assert sorted(account_id for account_id, _ in control.disabled) == sorted((a, b))
+    told = [e for e in bus.published if isinstance(e, AbuseFlagDecided)]
+    assert sorted((e.trader_id, e.decision) for e in told) == sorted(
+        [(t1, "deny_payout"), (t2, "deny_payout"), (t1, "fail_accounts"), (t2, "fail_accounts")]
+    )
+
+
+def replace_id(payout: Any, payout_id: str) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(payout, payout_id=payout_id)

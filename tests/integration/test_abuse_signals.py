@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from propdesk.abuse.detection import AbuseDetection
-from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.firm_settings import AbuseSettings, build_monitor
 from propdesk.abuse.signals import SignalCapture, SignalHasher
 from propdesk.abuse.store import CachedTraders, FlagQuery
@@ -21,12 +20,12 @@ from propdesk.data.abuse_state import DynamoAbuseState
 from propdesk.data.account_status import PurchaseAccountBook
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.events import TradingEventRepository
-from propdesk.data.payout_holds import PayoutHoldRepository
 from propdesk.data.schema import ABUSE_STATE_TABLE, create_table_request
 from propdesk.records import StoredEvent
 
 from functions.abuse_detect import handler as abuse_detect
 from tests.doubles.ports import InMemoryAccountControl, ManualClock
+from tests.integration.abuse_world import dynamo_enforcer
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames, stream_records
 from tests.integration.factories import account
 from tests.integration.invoke import LambdaContextStub
@@ -50,7 +49,7 @@ def dependencies(state: DynamoAbuseState) -> abuse_detect.Dependencies:
     detection = AbuseDetection(
         state,
         AbuseFlagRepository(),
-        Enforcer(PayoutHoldRepository(), InMemoryAccountControl(), traders, clock.now),
+        dynamo_enforcer(InMemoryAccountControl(), traders, clock.now),
         lambda session: build_monitor(session, AbuseSettings()),
         traders,
         clock,

@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,6 +37,7 @@ from functions.kyc_api import handler as kyc_api
 from functions.kyc_decision import handler as kyc_decision
 from functions.kyc_request import handler as kyc_request
 from functions.kyc_webhook import handler as kyc_webhook
+from tests.doubles.abuse import RecordingSignals
 from tests.doubles.ports import (
     InMemoryEventPublisher,
     InMemoryWorkflowCallback,
@@ -102,6 +103,7 @@ class Desk:
     clock: ManualClock
     publisher: InMemoryEventPublisher
     callback: InMemoryWorkflowCallback
+    signals: RecordingSignals = field(default_factory=RecordingSignals)
 
     @property
     def kyc(self) -> KycVerification:
@@ -131,7 +133,7 @@ class Desk:
         return kyc_decision.process(task, CONTEXT, self.kyc)
 
     def webhook(self, event: dict[str, Any]) -> dict[str, Any]:
-        deps = kyc_webhook.Dependencies(self.kyc, self.adapter, self.clock)
+        deps = kyc_webhook.Dependencies(self.kyc, self.adapter, self.clock, self.signals)
         return kyc_webhook.process(event, CONTEXT, deps)
 
     def api(self, operation_id: str, identity: dict[str, str], **parts: Any) -> dict[str, Any]:
@@ -485,3 +487,29 @@ def test_the_case_and_its_effects_live_in_their_own_kyc_partition_never_among_th
 
     assert keys_in(f"KYC#{TRADER}") == ["KYC", "KYC#EFFECT#e1"]
     assert keys_in(f"TRADER#{TRADER}") == []
+
+
+def test_a_sumsub_review_records_the_verified_identity_read_from_the_applicant_as_the_traders_signal(
+    fresh_tables: TableNames,
+) -> None:
+    from propdesk.kyc.identity import identity_digests
+
+    desk = _desk("sumsub")
+    gateway = Gateway(desk)
+    desk.fake.webhook_url = gateway.url
+    try:
+        desk.open_step()
+        desk.wait_step()
+        (applicant,) = desk.fake.applicants.values()
+        desk.fake.identify(applicant["id"], "Jo", "Bloggs", "1990-01-31", "GBR", "123456789")
+
+        desk.open_page(desk.my_kyc()["verification_url"], "approve")
+    finally:
+        gateway.stop()
+        desk.fake.stop()
+
+    person = {"firstName": "Jo", "lastName": "Bloggs", "dateOfBirth": "1990-01-31"}
+    expected = identity_digests(person, {"country": "GBR", "number": "123456789"})
+    assert [(t, kind, raw) for t, kind, raw, _ in desk.signals.captured] == [
+        (TRADER, "kyc_identity", digest) for digest in expected
+    ]

@@ -88,6 +88,13 @@ def decide(flag: Flag, decision: Decision, staff_id: str, reason: str, at: datet
     return Outcome(decided, decision, staff_id, reason.strip(), _effects(decided, decision), at)
 
 
+def repeated(flag: Flag, decision: Decision, staff_id: str, reason: str, at: datetime) -> Outcome:
+    """The outcome of a decision the flag already has (its effects, to carry out again)."""
+    if flag.status != STATUS_AFTER[decision]:
+        raise DecisionRefusedError(f"the flag was already decided ({flag.status})", "flag_id")
+    return Outcome(flag, decision, staff_id, reason.strip(), _effects(flag, decision), at)
+
+
 def payout_holds(flags: Iterable[Flag]) -> frozenset[str]:
     """The accounts whose payouts wait: every account named by an open flag."""
     return frozenset(account for flag in flags if flag.is_open for account in flag.accounts)

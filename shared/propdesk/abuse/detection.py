@@ -13,7 +13,8 @@ Guarantees:
   again on fresh reads (up to `attempts` times; then the error reaches the batch as a failed record).
 - Flags are stored before the state is committed: a crash in between redelivers the event, which computes
   the same flags from the same state, and storing a flag twice is harmless (`reconcile`).
-- Each new or updated open flag holds the payouts of the accounts it names; a decided flag is reopened only
+- Each new or updated open flag holds the payouts of the accounts it names, and a flag that opens (new, or
+  a decided one reopened graver) is announced (`abuse.flag_raised`); a decided flag is reopened only
   when the detection is graver (`reconcile`); where the firm turned on automatic enforcement for the
   detector and the flag is grave enough, the decision is taken at once, audited like a staff decision.
 """
@@ -25,11 +26,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from propdesk.abuse.decisions import Enforcement, on_detection
 from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.feeds import Quote
 from propdesk.abuse.flags import Flag, reconcile
 from propdesk.abuse.inputs import AbuseEvent
 from propdesk.abuse.monitor import AbuseMonitor
+from propdesk.abuse.orders import ORDER_TYPE, parse_order
 from propdesk.abuse.state import KeyedState
 from propdesk.abuse.store import AbuseState, FlagStore, StateConflictError, TraderLookup
 from propdesk.errors import NotFoundError
@@ -59,6 +62,8 @@ class AbuseInput:
 
         payload: dict[str, Any] = dict(stored.payload)
         payload.setdefault("event_id", stored.event_id)
+        if stored.type == ORDER_TYPE:  # a pending order: its price is the order's, not a fill's
+            return cls(parse_order(payload), f"{stored.account_id}/{stored.event_id}", stored.account_id)
         price = next((payload[name] for name in PRICE_FIELDS if payload.get(name) is not None), None)
         ignored = (*PRICE_FIELDS, *QUOTE_FIELDS)
         event = parse_event({key: value for key, value in payload.items() if key not in ignored})
@@ -144,8 +149,13 @@ class FlagRecorder:
         stored = self._flags.get(detected.flag_id)
         merged = reconcile(stored, detected)
         if stored is not None and merged == stored:
+            if stored.is_open:  # a redelivery after a crash before the holds: placing again is harmless
+                self._enforcer.apply(on_detection(stored, Enforcement()))
             return  # a decided flag the detection does not make graver: it stays decided
         outcome = monitor.outcome(merged)
+        if stored is None or not stored.is_open:
+            # announced before it is stored: a crash in between announces it again (same event id)
+            self._enforcer.raised(merged)
         entry = None
         if outcome.decision is not None:
             entry = AuditEntry(

@@ -4,8 +4,10 @@ several identities. Traders are linked when the strength of what they share reac
 is evidence. A family on one home IP with their own devices and cards stays below the bar; a shared card,
 payout destination or KYC identity is enough on its own, a device and a home IP together too.
 
-The flag names the traders and the accounts the signals told of (cards and payout destinations come with
-an account); the integrator holds the payouts of every account of a named trader.
+The flag names the traders and their accounts: those the signals told of (cards and payout destinations
+come with an account) and those the traders opened positions on (a sign-in IP, a device or a KYC identity
+names no account), so that the open flag holds the payouts of every account of a named trader that trades.
+A cluster member's account first seen after the flag refreshes it (the account is named, and held).
 
 Items: the link index's, plus `ident#of#{trader}` (the trader's cluster), `ident#cluster#{id}` (its traders
 and links) and `ident#accts#{trader}` (the accounts seen with the trader's signals).
@@ -33,6 +35,7 @@ from propdesk.abuse.graph import components
 from propdesk.abuse.inputs import AbuseEvent, Context, IdentitySignal, Observed
 from propdesk.abuse.links import Link, LinkIndex, SignalWeights, links_in_window
 from propdesk.abuse.state import Item, KeyedState, expiry
+from propdesk.engine.events import PositionOpened
 
 FORMULA = (
     "link strength = sum over the signal kinds two traders share of the weight of the strongest shared "
@@ -79,13 +82,22 @@ class SharedIdentityDetector:
         return self.settings.enforcement
 
     def first_reads(self, event: AbuseEvent, account_id: str, trader_id: str) -> list[str]:
-        """A signal's sharers and the trader's links (and known accounts, when it came with an account)."""
+        """A signal's sharers and the trader's links (and known accounts, when it came with an account); an
+        opening's trader's known accounts and cluster (in the event's batch: no request of their own)."""
+        if isinstance(event, PositionOpened):
+            return [f"ident#accts#{trader_id}", f"ident#of#{trader_id}"] if account_id else []
         if not isinstance(event, IdentitySignal):
             return []
         keys = [f"link#sig#{event.kind}#{event.value}", f"link#trader#{trader_id}"]
         return [*keys, f"ident#accts#{trader_id}"] if account_id else keys
 
     def observe(self, event: AbuseEvent, context: Context) -> list[Flag]:
+        if isinstance(event, PositionOpened):
+            # most signals (sign-in IP, device, KYC identity) name no account: the trader's accounts are
+            # learnt from their openings, so that a cluster's flag names (and holds) the accounts that trade
+            if self._remember_account(context, event.time):
+                return self._refreshed(context.trader_id, event.time)
+            return []
         if not isinstance(event, IdentitySignal):
             return []
         now = event.time
@@ -99,12 +111,16 @@ class SharedIdentityDetector:
         if changed:
             return [self._join(context.trader_id, changed, now, "stream")]
         if new_account:
-            found = self._state.get(f"ident#of#{context.trader_id}", now)
-            if found is not None:
-                cluster = self._state.get(f"ident#cluster#{found['c']}", now)
-                if cluster is not None:
-                    return [self._flag(found["c"], cluster, now, "stream")]
+            return self._refreshed(context.trader_id, now)
         return []
+
+    def _refreshed(self, trader: str, now: datetime) -> list[Flag]:
+        """The trader's cluster flagged again (a new account of theirs is known: it is named, and held)."""
+        found = self._state.get(f"ident#of#{trader}", now)
+        if found is None:
+            return []
+        cluster = self._state.get(f"ident#cluster#{found['c']}", now)
+        return [] if cluster is None else [self._flag(found["c"], cluster, now, "stream")]
 
     def deep_pass(self, window: Sequence[Observed]) -> list[Flag]:
         """Rebuild the links of the window's signals with their final fan-outs (order no longer matters)."""
@@ -112,6 +128,10 @@ class SharedIdentityDetector:
         if end is None:
             return []
         found = links_in_window(window, self.settings.weights, self.settings.min_link)
+        traded: dict[str, set[str]] = {}
+        for observed in window:
+            if isinstance(observed.event, PositionOpened) and observed.context.account_id:
+                traded.setdefault(observed.context.trader_id, set()).add(observed.context.account_id)
         edges = [(subject.split("+", 1)[0], link.trader) for subject, link in found.links.items()]
         flags = []
         for group in components(edges):
@@ -122,7 +142,8 @@ class SharedIdentityDetector:
                     self._add_link(cluster, first, link)
             for trader in group:
                 known = self._state.get(f"ident#accts#{trader}", end) or {"a": []}
-                merged = sorted(set(known["a"]) | found.accounts.get(trader, set()))
+                seen = found.accounts.get(trader, set()) | traded.get(trader, set())
+                merged = sorted(set(known["a"]) | seen)
                 merged = merged[: self.settings.weights.max_accounts]
                 if merged != known["a"]:
                     self._state.put(f"ident#accts#{trader}", {"a": merged}, self._until(end))

@@ -2,8 +2,11 @@
 
 A decision is `decisions.decide` on the stored flag (an open flag, a reason), stored with its audit entry in
 one write that succeeds only while the flag is still open (two reviewers deciding at once: the second is
-refused), then carried out (`Enforcer`: dismiss and warn lift the flag's payout holds; deny keeps them;
-fail requests the accounts' disabling). The trader never reads any of this: these are staff routes only.
+refused), then carried out (`Enforcer`: dismiss and warn lift the flag's payout holds; deny keeps them and
+rejects the payouts waiting; fail fails the accounts and requests their disabling; warn, deny and fail tell
+each trader named, without the flag's details). The same decision sent again on a flag it already decided
+carries its effects out again (a retry after a failure half-way; each effect is idempotent); a different
+one is refused. The trader never reads any of this: these are staff routes only.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from propdesk.abuse.decisions import Decision, DecisionRefusedError, Outcome, decide
+from propdesk.abuse.decisions import STATUS_AFTER, Decision, DecisionRefusedError, Outcome, decide, repeated
 from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.flags import Flag
 from propdesk.abuse.store import FlagQuery, FlagStore
@@ -56,6 +59,12 @@ class FlagReview:
     def decide(self, command: DecideFlag) -> Outcome:
         flag = self._find(command.flag_id)
         refuse_own_account(command.actor, flag.traders, "decide a flag naming", "flag_id")
+        if not flag.is_open and flag.status == STATUS_AFTER[command.decision]:
+            # the same decision again (a retry after a failure in its effects): carried out again, every
+            # effect being idempotent; not audited twice
+            outcome = repeated(flag, command.decision, command.actor, command.reason, command.at)
+            self._enforcer.apply(outcome)
+            return outcome
         outcome = decide(flag, command.decision, command.actor, command.reason, command.at)
         entry = AuditEntry(
             entry_id=self._new_id(),

@@ -25,10 +25,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from propdesk.abuse.inputs import SIGNAL_KINDS, IdentitySignal, Network, SignalKind
 from propdesk.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from propdesk.abuse.ip_intelligence import IpIntelligence
 
 HASH_HEX_CHARS = 32  # 128 bits: collisions among a firm's values are out of reach
 MAX_RAW_CHARS = 512  # a device header longer than this is not a fingerprint the dashboard sent
@@ -93,9 +96,13 @@ def normalized(kind: SignalKind, raw: str) -> str:
 
 
 class SignalCapture:
-    def __init__(self, hasher: SignalHasher, store: SignalStore) -> None:
+    """`ips`: the IP-intelligence lookup that says what network a sign-in address is on (residential,
+    mobile, hosting), for an `ip` signal whose caller did not say; without it, addresses stay `unknown`."""
+
+    def __init__(self, hasher: SignalHasher, store: SignalStore, ips: IpIntelligence | None = None) -> None:
         self._hasher = hasher
         self._store = store
+        self._ips = ips
 
     def capture(
         self,
@@ -111,6 +118,8 @@ class SignalCapture:
         value = raw.strip() if isinstance(raw, str) else ""
         if not trader_id or kind not in SIGNAL_KINDS or not value or len(value) > MAX_RAW_CHARS:
             return False
+        if kind == "ip" and network == "unknown" and self._ips is not None:
+            network = self._ips.lookup(value).network  # before hashing: the address itself is never kept
         signal = CapturedSignal(trader_id, kind, self._hasher.digest(kind, value), at, account_id, network)
         try:
             kept = self._store.add(signal)

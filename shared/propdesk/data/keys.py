@@ -44,6 +44,7 @@ FLAG_PREFIX = "FLAG#"
 FLAGS_PREFIX = "FLAGS#"
 DETECTION_PREFIX = "DETECTION#"
 SIGNAL_PREFIX = "SIGNAL#"  # TRADER#{trader} / SIGNAL#{day}#{kind}#{hashed value}: identity signals
+PENDING_PREFIX = "PENDING#"  # ACCOUNT#{account} / PENDING#{time}#{event id}: a pending order placed (abuse)
 
 
 def key_time(moment: datetime) -> str:
@@ -79,6 +80,10 @@ def version_sk(version: int) -> str:
 
 def event_sk(time: datetime, event_id: str) -> str:
     return f"{EVENT_PREFIX}{key_time(time)}#{event_id}"
+
+
+def pending_order_sk(time: datetime, event_id: str) -> str:
+    return f"{PENDING_PREFIX}{key_time(time)}#{event_id}"
 
 
 def breach_sk(time: datetime, rule: str, identity: str = "") -> str:

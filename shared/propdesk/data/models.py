@@ -487,6 +487,18 @@ class VelocityItem(MainTableModel):
     expires_at = TTLAttribute(null=True)  # the fraud window past the hourly bucket (data/sales.py)
 
 
+class PendingOrderItem(MainTableModel):
+    """`ACCOUNT#{account}` / `PENDING#{time}#{event id}`: a pending order the platform reported (for the abuse
+    detectors only: outside the account's `EVENT#` log, so the risk engine never replays it)."""
+
+    account_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_time = UTCDateTimeAttribute()
+    payload = JSONAttribute()
+    received_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
 class IdentitySignalItem(MainTableModel):
     """`TRADER#{trader}` / `SIGNAL#{day}#{kind}#{value}`: an identity signal, its value a keyed hash."""
 

@@ -13,6 +13,10 @@ clock, and not before the account opened.
 A fill may carry what the engine does not read but abuse detection does (`FILL_FIELDS`): the fill price
 (`price`, `open_price`, `close_price`) and the platform feed's quote at the fill instant (`feed_bid`,
 `feed_ask`, sent together, bid at most ask); each a positive decimal, kept in the stored payload.
+
+A batch may also carry pending orders (`order_placed`, `propdesk.abuse.orders`), for abuse detection only:
+validated with the rest, stored apart from the trading events (`orders`), never seen by the risk engine. An
+ingestion built without a place for them refuses them (422), as before.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from propdesk.abuse.orders import ORDER_TYPE, order_to_dict, parse_order
 from propdesk.domain_events import stable_id
 from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
 from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -50,10 +55,12 @@ class EventIngestion:
         accounts: AccountLookup,
         events: TradingEventWriter,
         max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+        orders: TradingEventWriter | None = None,
     ) -> None:
         self._accounts = accounts
         self._events = events
         self._max_clock_skew = max_clock_skew
+        self._orders = orders
 
     def ingest(
         self,
@@ -68,7 +75,7 @@ class EventIngestion:
             raise NotFoundError(f"no account {account_id!r}", "account_id")
         if account.platform is None or account.platform.platform != platform:
             raise ForbiddenError(f"the account does not live on {platform}", "account_id")
-        stored = [self._validated(account_id, index, raw) for index, raw in enumerate(raw_events)]
+        stored = [self._read(account_id, index, raw) for index, raw in enumerate(raw_events)]
         latest = received_at + self._max_clock_skew
         for index, event in enumerate(stored):
             if event.time > latest:
@@ -84,9 +91,15 @@ class EventIngestion:
                 )
         report = IngestReport(accepted=[], duplicates=[])
         for event in stored:
-            recorded = self._events.record(event, received_at=received_at)
+            writer = self._orders if event.type == ORDER_TYPE and self._orders is not None else self._events
+            recorded = writer.record(event, received_at=received_at)
             (report.accepted if recorded else report.duplicates).append(event.event_id)
         return report
+
+    def _read(self, account_id: str, index: int, raw: Mapping[str, Any]) -> StoredEvent:
+        if self._orders is not None and raw.get("type") == ORDER_TYPE:
+            return _order(account_id, f"events[{index}]", raw)
+        return self._validated(account_id, index, raw)
 
     @staticmethod
     def _validated(account_id: str, index: int, raw: Mapping[str, Any]) -> StoredEvent:
@@ -114,6 +127,19 @@ class EventIngestion:
             type=event.type,
             payload=payload,
         )  # its position in the account's log (`sk`) is the store's to give
+
+
+def _order(account_id: str, path: str, raw: Mapping[str, Any]) -> StoredEvent:
+    try:
+        order = parse_order(raw)
+    except EventError as error:
+        raise InvalidInputError(error.message, f"{path}.{error.field}" if error.field else path) from None
+    payload = order_to_dict(order)
+    event_id = order.event_id or stable_id(account_id, json.dumps(payload, sort_keys=True))
+    if not EVENT_ID.match(event_id):
+        raise InvalidInputError("event_id must be 1-128 letters, digits or _.:-", f"{path}.event_id")
+    payload["event_id"] = event_id
+    return StoredEvent(account_id, event_id, order.time, ORDER_TYPE, payload)
 
 
 def _fill_fields(raw: Mapping[str, Any], path: str) -> dict[str, str]:

@@ -10,7 +10,8 @@ Events mailed: `purchase.completed` (receipt), `account.warning` (a loss limit 8
 or funded after the last phase), `account.phase_started` and `account.funded` (the next account is open: its
 server and login; the password went out in the login e-mail when it was created), `account.scaled` (the
 scaling plan grew the account), `kyc.requested` (the
-provider's link), `kyc.resubmission_requested`, `kyc.approved`, `kyc.declined`, `payout.*`.
+provider's link), `kyc.resubmission_requested`, `kyc.approved`, `kyc.declined`, `payout.*`,
+`abuse.flag_decided` (a review's decision: warned, payouts denied, accounts closed; never what was found).
 `account.provisioned` is not: provisioning mails the platform login itself, as only it ever holds the
 one-time password.
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from propdesk import domain_events as events
-from propdesk.mail import evaluation, kyc, payouts, purchases
+from propdesk.mail import abuse, evaluation, kyc, payouts, purchases
 from propdesk.mail.delivery import OnceOnlyMail, mail_key
 from propdesk.mail.letter import Firm
 from propdesk.ports import Contact, ContactDirectory, EmailContent
@@ -141,6 +142,9 @@ class Mailer:
                 return kyc.kyc_decided(kyc.KycStep(event.account_id), "declined", firm)
             case events.PayoutEvent():
                 return payouts.payout_status(payout_notice(event), firm)
+            case events.AbuseFlagDecided():
+                decided = abuse.ReviewDecision(event.decision, tuple(event.account_ids))
+                return abuse.trading_review(decided, firm)
         raise NotMailedError(f"{event.detail_type} is not mailed")
 
     def _passed(self, event: events.AccountPassed) -> EmailContent:

@@ -60,7 +60,9 @@ class KeyedSignals:
                 logger.warning("identity signal key unavailable", extra={"error": type(error).__name__})
                 metrics.add_metric(name="AbuseSignalsLost", unit="Count", value=1)
                 return None
+            from propdesk.abuse.ip_intelligence import CidrIntelligence
             from propdesk.data.abuse_signals import SignalRepository
 
-            self._capture = SignalCapture(hasher, SignalRepository())
+            # the sample list shipped with the package (docs/abuse.md): a firm replaces it with its feed
+            self._capture = SignalCapture(hasher, SignalRepository(), CidrIntelligence.sample())
         return self._capture

@@ -12,7 +12,6 @@ from propdesk.abuse.codec import flag_from_dict
 from propdesk.abuse.decisions import Decision, DecisionRefusedError
 from propdesk.abuse.deep_pass import DeepPass
 from propdesk.abuse.detection import AbuseDetection, AbuseInput, FlagRecorder, UnknownAccountError
-from propdesk.abuse.enforcement import Enforcer
 from propdesk.abuse.firm_settings import AbuseSettings, AbuseSettingsError, build_monitor, parse_settings
 from propdesk.abuse.review import DecideFlag, FlagNotFoundError, FlagReview
 from propdesk.abuse.state import KeyedState
@@ -21,9 +20,8 @@ from propdesk.access import OwnAccountError
 from propdesk.engine.events import PositionOpened
 from propdesk.records import StoredEvent
 
-from tests.doubles.abuse import InMemoryAbuseState, InMemoryFlagStore, InMemoryTraders
-from tests.doubles.payouts import InMemoryPayoutHolds
-from tests.doubles.ports import InMemoryAccountControl, ManualClock
+from tests.doubles.abuse import EnforcementDoubles, InMemoryAbuseState, InMemoryFlagStore, InMemoryTraders
+from tests.doubles.ports import ManualClock
 from tests.unit.abuse.desk import DAY, MONDAY, at
 
 
@@ -31,13 +29,14 @@ class World:
     def __init__(self, settings: AbuseSettings | None = None) -> None:
         self.state = InMemoryAbuseState()
         self.flags = InMemoryFlagStore()
-        self.holds = InMemoryPayoutHolds()
-        self.control = InMemoryAccountControl()
+        self.effects = EnforcementDoubles()
+        self.holds = self.effects.holds
+        self.control = self.effects.control
         self.traders = InMemoryTraders({"a1": "t1", "a2": "t2", "a3": "t3"})
         self.clock = ManualClock(MONDAY)
         ids = itertools.count(1)
         new_id = lambda: f"id-{next(ids)}"  # noqa: E731
-        self.enforcer = Enforcer(self.holds, self.control, self.traders, self.clock.now)
+        self.enforcer = self.effects.enforcer(self.traders, self.clock.now)
         chosen = settings or AbuseSettings()
 
         def monitor_of(state: KeyedState):  # type: ignore[no-untyped-def]

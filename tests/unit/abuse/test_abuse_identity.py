@@ -129,3 +129,42 @@ def test_a_card_later_seen_with_eight_traders_links_none_of_them_in_the_deep_pas
     flags = desk.deep()
 
     assert flags == []
+
+
+def test_traders_linked_by_signals_that_name_no_account_are_flagged_with_the_accounts_they_trade() -> None:
+    desk = Desk(identity())
+    desk.open("a1", "t1", 0)
+    desk.open("a2", "t1", 5)
+    desk.open("b1", "t2", 10)
+    desk.signal("t1", 100, "kyc_identity", "kyc-hash-1")
+
+    (flag,) = desk.signal("t2", 200, "kyc_identity", "kyc-hash-1")
+
+    assert flag.accounts == ("a1", "a2", "b1"), "the accounts of both traders: their payouts are held"
+    assert [(s.kind, s.value) for s in flag.evidence.signals] == [("kyc_identity", "kyc-hash-1")]
+
+
+def test_an_account_a_clustered_trader_opens_later_refreshes_the_flag_to_name_it_once() -> None:
+    desk = Desk(identity())
+    desk.signal("t1", 0, "card", "card-7")
+    desk.signal("t2", 60, "card", "card-7")
+
+    desk.open("c1", "t2", 120)
+    desk.open("c1", "t2", 180)  # known now: no refresh
+
+    refreshed = desk.last("shared_identity")
+    assert refreshed.accounts == ("c1",) and len(desk.flags) == 2
+
+
+def test_the_deep_pass_names_the_accounts_the_clustered_traders_opened_positions_on() -> None:
+    desk = Desk(SharedIdentityDetector(MemoryState(copy_values=True)))
+    desk.open("a1", "t1", 0)
+    desk.open("b1", "t2", 10)
+    desk.signal("t1", 100, "device", "dev-1")
+    desk.signal("t1", 110, "ip", "ip-home", "residential")
+    desk.signal("t2", 120, "device", "dev-1")
+    desk.signal("t2", 130, "ip", "ip-home", "residential")
+
+    (flag,) = desk.deep()
+
+    assert flag.accounts == ("a1", "b1")

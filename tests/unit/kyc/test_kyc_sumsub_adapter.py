@@ -339,3 +339,31 @@ def test_the_sample_status_answer_is_an_approval(world: World) -> None:
     decision = world.sumsub.decision(APPLICANT_ID)
     assert decision is not None and decision.outcome == "approved"
     assert decision.decided_at is not None and decision.decided_at.isoformat() == "2026-11-25T13:06:00+00:00"
+
+
+def test_the_verified_identity_is_read_from_the_applicants_documents_as_digests_only(world: World) -> None:
+    from propdesk.kyc.identity import identity_digests
+
+    info = {
+        "firstName": "Jo", "lastName": "Bloggs", "dob": "1990-01-31", "country": "GBR",
+        "idDocs": [
+            {"idDocType": "SELFIE"}, {"idDocType": "PASSPORT", "country": "GBR", "number": "12 345-678"},
+        ],
+    }  # fmt: skip
+    world.api.answer(
+        "GET", f"/resources/applicants/{APPLICANT_ID}/one", ok({"id": APPLICANT_ID, "info": info})
+    )
+
+    digests = world.sumsub.verified_identity(APPLICANT_ID)
+
+    person = {"firstName": "jo", "lastName": "BLOGGS", "dateOfBirth": "1990-01-31"}
+    assert digests == identity_digests(person, {"country": "gbr", "number": "12345678"})
+    assert len(digests) == 2 and "Bloggs" not in "".join(digests)
+    (request,) = world.api.requests
+    assert request.headers["X-App-Token"] == SUMSUB_APP_TOKEN
+
+
+def test_an_applicant_without_document_data_has_no_verified_identity(world: World) -> None:
+    world.api.answer("GET", f"/resources/applicants/{APPLICANT_ID}/one", ok({"id": APPLICANT_ID, "info": {}}))
+
+    assert world.sumsub.verified_identity(APPLICANT_ID) == ()

@@ -60,3 +60,18 @@ def test_an_alert_outside_the_catalogue_is_refused() -> None:
     inbox = FirmAlerts(InMemoryAlerts())
     with pytest.raises(ValidationError):
         inbox.receive({**alert("a1", 0), "severity": "apocalyptic"})
+
+
+def test_an_abuse_flag_raised_reaches_the_inbox_as_an_alert_once_naming_where_to_decide_it() -> None:
+    from propdesk.domain_events import AbuseFlagRaised
+
+    inbox = FirmAlerts(InMemoryAlerts())
+    raised = AbuseFlagRaised(
+        event_id="f1", occurred_at=T0, flag_id="hedging:a1+b1", detector="hedging", severity="high",
+        account_ids=["a1", "b1"], trader_ids=["t1", "t2"], found_by="stream", detected_at=T0,
+    ).model_dump(mode="json")  # fmt: skip
+
+    assert [inbox.receive(raised, "abuse.flag_raised") for _ in range(2)] == [True, False]
+    (kept,) = inbox.newest(50, None).items
+    assert kept.severity == "critical" and "/v1/staff/flags/hedging:a1+b1" in kept.message
+    assert "a1, b1" in kept.message and kept.trader_id is None

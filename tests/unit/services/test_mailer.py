@@ -265,3 +265,25 @@ def test_a_scaled_account_is_told_its_new_size_limits_split_and_next_review() ->
     for line in ("  Size now: 500,000.00 USD", "  Daily loss limit: 25,000.00 USD",
                  "  Your profit share: 90%", "  Next review: 2026-09-09"):  # fmt: skip
         assert line in text, text
+
+
+@pytest.mark.parametrize(
+    ("decision", "says"),
+    [("warn", "This is a warning"), ("deny_payout", "Payouts on these accounts are denied"),
+     ("fail_accounts", "These accounts are closed")],
+)  # fmt: skip
+def test_a_trading_review_decision_is_mailed_with_the_traders_accounts_and_nothing_of_the_case(
+    decision: str, says: str
+) -> None:
+    desk = Desk()
+    event = events.AbuseFlagDecided(
+        event_id=f"evt-{decision}", occurred_at=T0, flag_reference="3f2a", trader_id=TRADER,
+        decision=decision, decided_by="staff", account_ids=["acc-1", "acc-2"],  # type: ignore[arg-type]
+    )  # fmt: skip
+
+    result = desk.deliver(event)
+
+    assert (result.template, result.outcome) == ("trading_review", "sent")
+    ((_, mail),) = desk.service.sent
+    assert "acc-1, acc-2" in mail.text and says in mail.text
+    assert "3f2a" not in mail.text and "staff" not in mail.text

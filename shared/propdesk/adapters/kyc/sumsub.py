@@ -18,6 +18,8 @@
   `applicantOnHold` asks for review; `applicantPending` (documents submitted), `applicantCreated` and the
   other notifications are progress. Sumsub webhooks hold no personal data.
 - Polling: `GET /resources/applicants/{applicantId}/status` (`reviewStatus`, `reviewResult`, `reviewDate`).
+- The verified identity (for the abuse detectors' shared-identity graph, as digests only):
+  `GET /resources/applicants/{applicantId}/one`, its `info` (what the documents said), after a review.
 
 Sumsub resends a failed webhook after 5 minutes, 1 hour, 5 and 18 hours; one older than `max_age` (by its
 `createdAtMs`) is refused as stale.
@@ -39,6 +41,7 @@ from propdesk.adapters.kyc.credentials import RotatingSecrets, secret_fields
 from propdesk.adapters.kyc.payloads import json_object, utc_time, validated
 from propdesk.adapters.kyc.signing import delivery_id, header, hex_hmac, signature_matches
 from propdesk.errors import InvalidInputError
+from propdesk.kyc.identity import identity_digests
 from propdesk.kyc.port import (
     Applicant,
     KycProviderName,
@@ -185,6 +188,20 @@ class SumsubProvider:
             decided_at=utc_time(status.review_date),
             delivery_id=delivery_id(f"{PROVIDER}-poll", key),
         )
+
+    def verified_identity(self, session_id: str) -> tuple[str, ...]:
+        """The digests of the identity Sumsub read from the applicant's documents (`info`: names, `dob`,
+        `idDocs`; `GET /resources/applicants/{applicantId}/one`): its webhooks carry none. The first
+        document with a number stands for the document; nothing of the applicant is kept."""
+        path = f"/resources/applicants/{quote(session_id, safe='')}/one"
+        body = self._calls.send("GET", path, self._sign).body
+        info = body.get("info") if isinstance(body, dict) else None
+        if not isinstance(info, dict):
+            return ()
+        person = {"firstName": info.get("firstName"), "lastName": info.get("lastName"),
+                  "dateOfBirth": info.get("dob")}  # fmt: skip
+        documents = [d for d in info.get("idDocs") or () if isinstance(d, dict) and d.get("number")]
+        return identity_digests(person, documents[0] if documents else {})
 
     # ---- webhooks ----
 

@@ -27,9 +27,7 @@ Webhooks redeliver for days; one whose decision time is older than `max_age` is 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -43,6 +41,7 @@ from propdesk.adapters.kyc.credentials import RotatingSecrets, secret_fields
 from propdesk.adapters.kyc.payloads import json_object, validated
 from propdesk.adapters.kyc.signing import delivery_id, header, hex_hmac, signature_matches
 from propdesk.errors import InvalidInputError
+from propdesk.kyc.identity import identity_digests
 from propdesk.kyc.port import (
     Applicant,
     KycProviderName,
@@ -266,25 +265,6 @@ def _decision(verification: _Verification, delivery: str) -> ProviderDecision:
         delivery_id=delivery,
         identity_digests=identity_digests(verification.person or {}, verification.document or {}),
     )
-
-
-def identity_digests(person: Mapping[str, Any], document: Mapping[str, Any]) -> tuple[str, ...]:
-    """SHA-256 of `document|{COUNTRY}|{NUMBER}` and of `person|{first last}|{date of birth}`, each only when
-    all its parts are there; normalized (case, spaces, dashes) so two sightings of one identity agree."""
-    digests = []
-    number = re.sub(r"[\s\-./]", "", str(document.get("number") or "")).upper()
-    country = str(document.get("country") or "").strip().upper()
-    if number and country:
-        digests.append(_sha256(f"document|{country}|{number}"))
-    name = " ".join(f"{person.get('firstName') or ''} {person.get('lastName') or ''}".split()).casefold()
-    born = str(person.get("dateOfBirth") or "").strip()
-    if name and born:
-        digests.append(_sha256(f"person|{name}|{born}"))
-    return tuple(digests)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _webhook_secrets(secret_string: str) -> tuple[str, ...]:

@@ -135,12 +135,26 @@ class DepositEvent(_Event):
     payout_id: Name | None = None
 
 
+class OrderPlacedEvent(_Event):
+    """A pending (stop or limit) order placed: for abuse detection only (news straddles), never evaluated by
+    the risk engine (`propdesk.abuse.orders`)."""
+
+    type: Literal["order_placed"]
+    order_id: Name
+    symbol: Name
+    side: Literal["buy", "sell"]
+    volume: Volume
+    price: Price | None = None
+    order_type: Literal["stop", "limit"] = "stop"
+
+
 EVENT_MODELS: dict[str, type[_Event]] = {
     "position_opened": PositionOpenedEvent,
     "position_closed": PositionClosedEvent,
     "equity": EquityEvent,
     "withdrawal": WithdrawalEvent,
     "deposit": DepositEvent,
+    "order_placed": OrderPlacedEvent,
 }
 
 
