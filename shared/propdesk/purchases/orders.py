@@ -133,7 +133,11 @@ def apply_payment(
         return outcome
     reasons = [f"{finding.check}: {finding.reason}" for finding in card_findings]
     if any(finding.action == "block" for finding in card_findings):
-        return _blocked(order, event, reasons, at)
+        flags = [
+            f"payment refunded, blocked by {reason}" if finding.action == "block" else reason
+            for finding, reason in zip(card_findings, reasons, strict=True)
+        ]
+        return _blocked(order, event, reasons, flags, at)
     flagged = replace(outcome, order=replace(outcome.order, flags=(*outcome.order.flags, *reasons)))
     return _with_events(flagged, _flagged(order, event, reasons, at))
 
@@ -142,10 +146,12 @@ def _just_paid(outcome: Outcome) -> bool:
     return outcome.transition.from_status in ("pending", "failed") and outcome.transition.to_status == "paid"
 
 
-def _blocked(order: Order, event: PaymentEvent, reasons: list[str], at: datetime) -> Outcome:
+def _blocked(
+    order: Order, event: PaymentEvent, reasons: list[str], flags: list[str], at: datetime
+) -> Outcome:
     paid = replace(order, amount_paid=event.amount) if event.amount is not None else order
-    flags = (*order.flags, *(f"payment refunded, blocked by {reason}" for reason in reasons))
-    moved = _move(replace(paid, flags=flags), "refunded", event.cause, PAYMENT_NOT_ACCEPTED, at)
+    flagged = replace(paid, flags=(*order.flags, *flags))
+    moved = _move(flagged, "refunded", event.cause, PAYMENT_NOT_ACCEPTED, at)
     refunded = _refund_event(order, PAYMENT_NOT_ACCEPTED, at)
     return _with_events(moved, refunded, _flagged(order, event, reasons, at))
 

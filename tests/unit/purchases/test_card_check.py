@@ -69,6 +69,18 @@ def test_what_the_buyer_sees_of_a_blocked_payment_names_no_check_and_no_threshol
     assert flagged.model_dump()["reasons"] == ["card_country: the card was issued in KP, a blocked country"]
 
 
+def test_with_a_blocking_and_a_flagging_finding_the_payment_is_refunded_and_both_reasons_kept() -> None:
+    blocked, flagged = card_country("KP", COUNTRIES), card_velocity(2, FLAG)
+    assert blocked is not None and flagged is not None
+    outcome = apply_payment(order(), payment("paid", payment_reference="pi_1"), T0, [flagged, blocked])
+
+    assert outcome.order.status == "refunded"
+    assert outcome.order.flags == (
+        "card_velocity: 2 purchases with this card in the last 24 h (limit 2)",
+        "payment refunded, blocked by card_country: the card was issued in KP, a blocked country",
+    )
+
+
 def test_the_finding_only_acts_on_a_payment_that_makes_the_order_paid() -> None:
     finding = card_velocity(2, BLOCK)
     assert finding is not None
