@@ -1,7 +1,7 @@
 """A fake of the part of Stripe's API propdesk uses: Checkout Sessions (create, retrieve, list), PaymentIntent
-retrieval (with `expand[]=latest_charge`: the charge and its card's fingerprint), refunds, `Idempotency-Key`
-replay, Bearer auth, Stripe's form encoding and list objects. Test controls (`pay`, `refund`,
-`open_dispute`...) change the state and return the event Stripe would deliver;
+retrieval (with `expand[]=latest_charge`: the charge and its card's fingerprint and country), refunds,
+`Idempotency-Key` replay, Bearer auth, Stripe's form encoding and list objects. Test controls (`pay`,
+`refund`, `open_dispute`...) change the state and return the event Stripe would deliver;
 `delivery` signs it as Stripe does.
 
 Webhooks as Stripe sends them: the hosted payment page (`GET /pay/{session}`, what `make dev` prints) pays and
@@ -251,10 +251,15 @@ class FakeStripe(FakeService):
 
     # ---- test controls: each returns the event Stripe would deliver ----
     def pay(
-        self, session_id: str, asynchronous: bool = False, card_fingerprint: str | None = None
+        self,
+        session_id: str,
+        asynchronous: bool = False,
+        card_fingerprint: str | None = None,
+        card_country: str = "US",
     ) -> dict[str, Any]:
         """The customer pays (card: paid at once; `asynchronous`: e.g. a bank debit, paid later). Each
-        payment is by a new card unless `card_fingerprint` names the card (the same card, the same one)."""
+        payment is by a new card unless `card_fingerprint` names the card (the same card, the same one);
+        the card was issued in `card_country` (Stripe's test card 4242 4242 4242 4242 is a US card)."""
         session = self._session(session_id)
         intent_id = f"pi_test_{next(self._ids):024d}"
         charge_id = f"ch_test_{intent_id[8:]}"
@@ -269,6 +274,7 @@ class FakeStripe(FakeService):
                 "type": "card",
                 "card": {
                     "brand": "visa",
+                    "country": card_country,
                     "last4": "4242",
                     "fingerprint": card_fingerprint or f"fp_{intent_id[8:]}",
                 },
@@ -300,6 +306,22 @@ class FakeStripe(FakeService):
             intent["amount_received"] = intent["amount"]
         suffix = "succeeded" if succeeded else "failed"
         return self.event(f"checkout.session.async_payment_{suffix}", _public(session))
+
+    def charge_succeeded(self, session_id: str) -> dict[str, Any]:
+        """`charge.succeeded` for the session's payment: the charge, with its card, as Stripe sends it."""
+        intent = self.payment_intents[self._session(session_id)["payment_intent"]]
+        charge = self.charges[intent["latest_charge"]]
+        captured = charge["status"] == "succeeded"
+        return self.event(
+            "charge.succeeded",
+            {
+                **charge,
+                "amount_captured": charge["amount"] if captured else 0,
+                "captured": captured,
+                "metadata": intent["metadata"],
+                "paid": captured,
+            },
+        )
 
     def payment_intent_succeeded(self, session_id: str) -> dict[str, Any]:
         intent = self.payment_intents[self._session(session_id)["payment_intent"]]

@@ -5,8 +5,9 @@ Checkout completed / async payment succeeded or failed / expired, payment_intent
 charge.dispute.created/closed move the order once per Stripe event id; other types are acknowledged and
 ignored. 400 for a bad or stale signature or an unreadable event (nothing changes); 503 when the bus or
 Stripe is unavailable (Stripe redelivers; the stored effect is published then); 200 otherwise.
-A payment that makes an order paid is checked for card-fingerprint velocity (`FRAUD_ACTIONS`' card_velocity:
-flag keeps the order and flags it, block refunds the payment and the order ends refunded).
+A payment that makes an order paid is checked with the card that paid: fingerprint velocity
+(`FRAUD_ACTIONS`' card_velocity), the issuing country (`FRAUD_COUNTRIES`) and country mismatch: flag keeps
+the order and flags it, block refunds the payment and the order ends refunded; the reasons go to staff.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def production_dependencies() -> Dependencies:
     production.bind(settings.table_name, settings.aws_region, settings.aws_endpoint_url)
     stripe = production.stripe_provider(settings, production.secrets())
     providers = {stripe.name: stripe} if stripe else {}
-    policy = production.fraud_policy(settings.fraud_actions)
+    policy = production.fraud_policy(settings.fraud_actions, settings.fraud_countries)
     from propdesk.wiring.abuse import signal_sink
 
     cards = {stripe.name: stripe} if stripe else {}

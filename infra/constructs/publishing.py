@@ -63,7 +63,7 @@ PUBLISHES: dict[str, frozenset[str]] = {
     "abuse_deep_pass": ABUSE_FACTS,
     "abuse_api": ABUSE_FACTS,
     "orders_api": PURCHASE_FACTS,
-    "stripe_webhook": PURCHASE_FACTS,
+    "stripe_webhook": PURCHASE_FACTS | ALERT,  # the card check's findings go to staff
     "crypto_webhook": PURCHASE_FACTS,
     "reconciliation": PURCHASE_FACTS | ALERT,
     "provisioning": _types(de.AccountProvisioned) | ALERT,

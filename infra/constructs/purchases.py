@@ -21,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from propdesk.wiring.purchases import country_rules
 
 from infra.config import StageConfig
 from infra.constructs.api import Api
@@ -94,6 +95,10 @@ class Purchases(Construct):
                 },
             ),
         )
+        # The firm's rules on a paying card's issuing country ("KP=block,NG=flag"), checked here so that a
+        # typo fails the synthesis rather than letting a blocked country through.
+        fraud_countries = str(self.node.try_get_context("fraud_countries") or "")
+        country_rules(fraud_countries)
         stripe_webhook = functions.create(
             self,
             FunctionSpec(
@@ -101,7 +106,7 @@ class Purchases(Construct):
                 "POST /v1/webhooks/stripe: signed Stripe events, once per event id",
                 20,
                 512,
-                payments,
+                {**payments, **({"FRAUD_COUNTRIES": fraud_countries} if fraud_countries else {})},
             ),
         )
         crypto_webhook = functions.create(

@@ -102,6 +102,9 @@ class LocalCloud:
     port: int
     state_dir: Path
     persist: bool
+    # Where the Lambda workers send their AWS calls (`AWS_ENDPOINT_URL`, which the workers inherit from the
+    # emulator): the emulator itself by default; a fault proxy in front of it for fault injection.
+    handler_endpoint: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -143,6 +146,7 @@ class LocalCloud:
             # One scratch folder per emulator: an emulator clears its extracted code and layers from it, so
             # two of them (make dev beside a test run) must not share one.
             "TMPDIR": str(self.scratch_dir),
+            **({"AWS_ENDPOINT_URL": self.handler_endpoint} if self.handler_endpoint else {}),
         }
         shutil.rmtree(self.scratch_dir, ignore_errors=True)  # left by an emulator that was killed
         self.scratch_dir.mkdir(parents=True, exist_ok=True)

@@ -282,8 +282,11 @@ class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings, StaffMfaSetti
 
 
 class StripeWebhookSettings(PaymentProviderSettings, AbuseSignalSettings):
-    # The same setting as the orders API's: its `card_velocity` entry applies when a card payment succeeds.
+    # The same setting as the orders API's: its `card_velocity` and `country_mismatch` entries apply when a
+    # card payment succeeds.
     fraud_actions: str = ""
+    # The firm's rules on the paying card's issuing country, e.g. "KP=block,IR=block,NG=flag".
+    fraud_countries: str = ""
 
 
 class CryptoWebhookSettings(PaymentProviderSettings):

@@ -209,7 +209,8 @@ class PurchaseDisputeClosed(PurchaseEvent):
 
 
 class PurchaseFlagged(PurchaseEvent):
-    """Something about the purchase needs a person: fraud findings, a partial payment or refund."""
+    """Something about the purchase needs a person: fraud findings, a partial payment or refund. For staff
+    only: never put in the trader's notifications (`STAFF_ONLY`)."""
 
     detail_type: ClassVar[str] = "purchase.flagged"
     reasons: list[str]
@@ -429,6 +430,11 @@ class Envelope(BaseModel):
     detail_type: str = Field(alias="detail-type", min_length=1)
     time: AwareDatetime
     detail: dict[str, Any]
+
+
+# Events for the firm's staff only, though they name a trader: their texts are fraud findings and thresholds
+# (`purchase.flagged`), so they never reach the trader's notifications.
+STAFF_ONLY: frozenset[str] = frozenset({PurchaseFlagged.detail_type, FirmAlert.detail_type})
 
 
 def entry(event: DomainEvent, event_bus_name: str) -> dict[str, Any]:

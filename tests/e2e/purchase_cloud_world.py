@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes.coinbase import FakeCoinbaseCommerce
+from fakes.fault_proxy import FaultPlan, FaultProxy
 from fakes.match_trader import FakeMatchTrader
 from fakes.stripe import FakeStripe
 from scripts.local_cloud.cloud import LocalCloud, free_port
@@ -28,6 +29,7 @@ class PurchaseCloud:
     stripe: FakeStripe
     coinbase: FakeCoinbaseCommerce
     match_trader: FakeMatchTrader
+    proxy: FaultProxy | None = None  # between the functions and the local cloud, when faults are injected
 
     def token(self) -> str:
         return self.stack.id_token(self.stack.demo["trader_email"], self.stack.demo["password"])
@@ -39,13 +41,26 @@ class PurchaseCloud:
 
 @contextmanager
 def purchase_cloud(
-    workdir: Path, requests_per_minute: int = 500, extra_context: dict[str, str] | None = None
+    workdir: Path,
+    requests_per_minute: int = 500,
+    extra_context: dict[str, str] | None = None,
+    fault_plan: FaultPlan | None = None,
 ) -> Iterator[PurchaseCloud]:
+    """With a `fault_plan`, the functions reach the local cloud through a `FaultProxy` (switched off until
+    the stack is deployed and seeded: tests switch it on); tools and tests use the cloud's own port."""
     stripe, coinbase = FakeStripe(), FakeCoinbaseCommerce()
     platform = FakeMatchTrader(requests_per_minute=requests_per_minute)
     providers = FakeProviders(stripe, coinbase, platform)
     providers.start()
-    cloud = LocalCloud(port=free_port(), state_dir=workdir / "state", persist=False)
+    port = free_port()
+    proxy = None
+    if fault_plan is not None:
+        proxy = FaultProxy(f"http://127.0.0.1:{port}", fault_plan)
+        proxy.enabled = False
+        proxy.start()
+    cloud = LocalCloud(
+        port=port, state_dir=workdir / "state", persist=False, handler_endpoint=proxy.url if proxy else None
+    )
     cloud.start()
     try:
         outputs = cloud.deploy(
@@ -57,7 +72,9 @@ def purchase_cloud(
         stack = DeployedStack(endpoints=endpoints, demo=seed_demo_firm(endpoints))
         providers.write_secrets(stack.client("secretsmanager"))
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-        yield PurchaseCloud(stack, stripe, coinbase, platform)
+        yield PurchaseCloud(stack, stripe, coinbase, platform, proxy)
     finally:
         cloud.stop()
         providers.stop()
+        if proxy is not None:
+            proxy.stop()

@@ -163,8 +163,16 @@ LOCAL_PROVIDER_URLS = {
 @pytest.fixture(scope="session")
 def synthesized_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     """The stack as `make dev` deploys it into the local cloud (`-c local=true`, the providers' base URLs
-    pointing at local fakes: `LOCAL_PROVIDER_URLS`)."""
-    yield synthesize(tmp_path_factory.mktemp("synth-local"), local="true", **LOCAL_PROVIDER_URLS)
+    pointing at local fakes: `LOCAL_PROVIDER_URLS`), with a card-country rule set (`FRAUD_COUNTRIES`)."""
+    yield synthesize(
+        tmp_path_factory.mktemp("synth-local"),
+        local="true",
+        fraud_countries=FRAUD_COUNTRIES,
+        **LOCAL_PROVIDER_URLS,
+    )
+
+
+FRAUD_COUNTRIES = "KP=block,NG=flag"
 
 
 CONNECTOR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/propdesk-connector:1"

@@ -39,7 +39,13 @@ ENFORCEMENT = (
     "propdesk.platforms.enforcement, imported for the wanted access state, names the commands this function "
     "carries out or corrects with others"
 )
+CARD_CHECK = (
+    "propdesk.purchases.card_check, imported with the webhook service, alerts staff of a paying card's "
+    "findings; only the Stripe webhook is given a card check (cards are paid through Stripe)"
+)
 REFERENCED_NOT_PUBLISHED: dict[str, dict[str, str]] = {
+    "crypto_webhook": {"firm.alert": CARD_CHECK},
+    "orders_api": {"firm.alert": CARD_CHECK},
     "payouts_api": READS_ORDERS,
     "payout_steps": READS_ORDERS,
     "payout_webhooks": READS_ORDERS,

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.constructs.purchases import PROVISIONING_CONCURRENCY, PROVISIONING_DETAIL_TYPES
-from tests.infrastructure.conftest import Synthesized, statement_actions
+from tests.infrastructure.conftest import FRAUD_COUNTRIES, Synthesized, statement_actions
 
 pytestmark = pytest.mark.infra
 
@@ -177,3 +177,15 @@ def test_personal_data_retention_runs_daily_with_retries_a_dead_letter_queue_and
     actions = synthesized.function_actions("personal_data_retention")
     assert {"dynamodb:Query", "dynamodb:UpdateItem"} <= actions
     assert not {action for action in actions if action.startswith(("secretsmanager:", "events:", "cognito"))}
+
+
+def test_the_firms_card_country_rules_reach_the_stripe_webhook_only_when_set(
+    synthesized: Synthesized, synthesized_local: Synthesized
+) -> None:
+    def environment(stack: Synthesized) -> dict[str, object]:
+        _, function = stack.functions()["stripe_webhook"]
+        variables: dict[str, object] = function["Environment"]["Variables"]
+        return variables
+
+    assert "FRAUD_COUNTRIES" not in environment(synthesized)
+    assert environment(synthesized_local)["FRAUD_COUNTRIES"] == FRAUD_COUNTRIES

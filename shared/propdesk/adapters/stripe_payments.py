@@ -1,6 +1,7 @@
 """Stripe through its SDK: Checkout Sessions, webhook verification (`Webhook.construct_event` with its
-timestamp tolerance), PaymentIntent look-ups (the order, the paying card's fingerprint), refunds (of blocked
-payments, and staff refunds, whole or partial) and session listing for reconciliation.
+timestamp tolerance), PaymentIntent look-ups (the order, the paying card's fingerprint and issuing
+country), refunds (of blocked payments, and staff refunds, whole or partial) and session listing for
+reconciliation.
 
 `stripe` is imported on first use (about 120 ms), so functions that never talk to Stripe never load it.
 The API base is configurable (`STRIPE_API_BASE`) so that the local cloud points the SDK at the fake.
@@ -17,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from propdesk.purchases.currencies import from_minor_units, to_minor_units
+from propdesk.purchases.payments import PaidCard
 from propdesk.purchases.ports import (
     CheckoutRequest,
     PaymentSession,
@@ -128,8 +130,9 @@ class StripePayments:
         order_id = _metadata(intent).get("order_id")
         return order_id if isinstance(order_id, str) and order_id else None
 
-    def card_fingerprint(self, payment_reference: str) -> str | None:
-        """`payment_method_details.card.fingerprint` of the PaymentIntent's latest charge."""
+    def paid_card(self, payment_reference: str) -> PaidCard | None:
+        """`payment_method_details.card` (`fingerprint`, `country`) of the PaymentIntent's latest charge, in
+        one call (`expand[]=latest_charge`); None when the charge was not by card."""
         intent = self._call(
             lambda client: client.v1.payment_intents.retrieve(
                 payment_reference, {"expand": ["latest_charge"]}
@@ -138,8 +141,14 @@ class StripePayments:
         charge = getattr(intent, "latest_charge", None)
         details = getattr(charge, "payment_method_details", None)
         card = getattr(details, "card", None)
+        if card is None:
+            return None
         fingerprint = getattr(card, "fingerprint", None)
-        return fingerprint if isinstance(fingerprint, str) and fingerprint else None
+        country = getattr(card, "country", None)
+        return PaidCard(
+            fingerprint=fingerprint if isinstance(fingerprint, str) and fingerprint else None,
+            country=country.upper() if isinstance(country, str) and len(country) == 2 else None,
+        )
 
     def refund(
         self,

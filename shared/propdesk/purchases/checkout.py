@@ -30,6 +30,7 @@ from propdesk.purchases.fraud import FraudPolicy, PurchaseSignals, assess
 from propdesk.purchases.orders import Order, PaymentMethod
 from propdesk.purchases.ports import (
     CheckoutRequest,
+    IpCountries,
     PaymentProvider,
     ProviderRejectedError,
     ProviderUnavailableError,
@@ -96,6 +97,7 @@ class CheckoutService:
         policy: FraudPolicy,
         urls: RedirectUrls,
         new_order_id: Callable[[], str],
+        ip_countries: IpCountries | None = None,
     ) -> None:
         self._orders = orders
         self._catalogue = catalogue
@@ -105,6 +107,7 @@ class CheckoutService:
         self._policy = policy
         self._urls = urls
         self._new_order_id = new_order_id
+        self._ip_countries = ip_countries  # none wired in production yet (see IpCountries)
 
     def has_placed(self, request: PlaceOrder) -> bool:
         """True when the request's Idempotency-Key names an order stored already (a repeat, no new order)."""
@@ -116,6 +119,8 @@ class CheckoutService:
             raise InvalidInputError(
                 f"payment method {request.payment_method!r} is not offered", "payment_method"
             )
+        if self._ip_countries is not None and request.client_ip and not request.ip_country:
+            request = replace(request, ip_country=self._ip_countries.country_of(request.client_ip))
         order_id = self._order_id(request)
         existing = self._orders.get(order_id) if request.idempotency_key else None
         if existing is not None:

@@ -2,6 +2,11 @@
 it blocks the purchase, only flags the order for review, or is off.
 
 Counting recent purchases is the caller's job (the counts come in with the signals), so the checks stay pure.
+
+Country rules (`country_rules`: a country → block or flag) apply to the issuing country of the card that
+paid, which only the payment provider knows, so they run when the payment succeeds (`card_check`), as the
+card velocity does. No country the buyer's client sends is trusted (there is no CloudFront in front of the
+API: a viewer-country header would be the client's word).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-Check = Literal["email_velocity", "ip_velocity", "card_velocity", "disposable_email", "country_mismatch"]
+Check = Literal[
+    "email_velocity", "ip_velocity", "card_velocity", "disposable_email", "country_mismatch", "card_country"
+]
 Action = Literal["block", "flag", "off"]
 CHECKS: tuple[Check, ...] = (
     "email_velocity",
@@ -19,7 +26,7 @@ CHECKS: tuple[Check, ...] = (
     "card_velocity",
     "disposable_email",
     "country_mismatch",
-)
+)  # the checks `FRAUD_ACTIONS` sets; `card_country` takes its action from `country_rules`, per country
 
 # Throwaway-mailbox services seen on sign-ups; the firm extends the list in its policy.
 DISPOSABLE_DOMAINS = frozenset(
@@ -47,6 +54,9 @@ class FraudPolicy:
     max_purchases_per_card: int = 5
     window: timedelta = timedelta(hours=24)
     disposable_domains: frozenset[str] = DISPOSABLE_DOMAINS
+    # Issuing countries of cards the firm refuses (`block`: refunded, no account) or wants looked at (`flag`:
+    # provisioned, staff alerted), ISO 3166-1 alpha-2 upper case; a country not listed passes.
+    country_rules: Mapping[str, Action] = field(default_factory=dict)
 
     def action(self, check: Check) -> Action:
         return self.actions.get(check, "off")
@@ -120,6 +130,26 @@ def card_velocity(recent_by_card: int, policy: FraudPolicy) -> Finding | None:
     if reason is None or policy.action("card_velocity") == "off":
         return None
     return Finding("card_velocity", policy.action("card_velocity"), reason)
+
+
+def card_country(country: str | None, policy: FraudPolicy) -> Finding | None:
+    """The firm's rule for the card's issuing country, None when the country is unknown or not listed."""
+    if not country:
+        return None
+    action = policy.country_rules.get(country.upper(), "off")
+    if action == "off":
+        return None
+    listed = "blocked" if action == "block" else "review-listed"
+    return Finding("card_country", action, f"the card was issued in {country.upper()}, a {listed} country")
+
+
+def country_mismatch(signals: PurchaseSignals, policy: FraudPolicy) -> Finding | None:
+    """The country-mismatch check on its own (at payment: the card's country against the billing country
+    the customer gave the provider)."""
+    reason = _country_mismatch(signals)
+    if reason is None or policy.action("country_mismatch") == "off":
+        return None
+    return Finding("country_mismatch", policy.action("country_mismatch"), reason)
 
 
 def _over(recent: int, limit: int, subject: str, hours: int) -> str | None:

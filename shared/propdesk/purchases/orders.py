@@ -16,7 +16,7 @@ republished outcome is deduplicated downstream.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -41,6 +41,8 @@ OrderStatus = Literal["pending", "paid", "provisioned", "failed", "refunded", "d
 PaymentMethod = Literal["card", "crypto"]
 ORDER_STATUSES: tuple[OrderStatus, ...] = ("pending", "paid", "provisioned", "failed", "refunded", "disputed")
 MONEY_KEPT: frozenset[OrderStatus] = frozenset({"paid", "provisioned"})
+# What the buyer reads when a fraud check refunded the payment: the check and its threshold stay with staff.
+PAYMENT_NOT_ACCEPTED = "payment refunded: the purchase could not be accepted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,34 +118,42 @@ class InvalidTransitionError(Exception):
 
 
 def apply_payment(
-    order: Order, event: PaymentEvent, at: datetime, card_check: Finding | None = None
+    order: Order, event: PaymentEvent, at: datetime, card_findings: Sequence[Finding] = ()
 ) -> Outcome:
     """The order after a provider's event (the caller has deduplicated by the event's id).
 
-    `card_check` is what the card-velocity check found for the card that paid: `flag` keeps the payment and
-    flags the order; `block` turns the payment into a refund (the caller has asked the provider to refund
-    it), so no account is provisioned."""
+    `card_findings` is what the card checks found for the card that paid (`card_check`): `flag` keeps the
+    payment and flags the order; `block` turns the payment into a refund (the caller has asked the provider
+    to refund it), so no account is provisioned. The findings' reasons go into the order's flags and
+    `purchase.flagged` (staff); what the buyer sees (the history note, `purchase.refunded`) names no check."""
     if event.payment_reference and not order.payment_reference:
         order = replace(order, payment_reference=event.payment_reference)
     outcome = _STEPS[event.kind](order, event, at)
-    if card_check is None or not _just_paid(outcome):
+    if not card_findings or not _just_paid(outcome):
         return outcome
-    if card_check.action == "block":
-        return _blocked(order, event, card_check, at)
-    reason = f"{card_check.check}: {card_check.reason}"
-    flagged = replace(outcome, order=replace(outcome.order, flags=(*outcome.order.flags, reason)))
-    return _with_events(flagged, _flagged(order, event, [reason], at))
+    reasons = [f"{finding.check}: {finding.reason}" for finding in card_findings]
+    if any(finding.action == "block" for finding in card_findings):
+        flags = [
+            f"payment refunded, blocked by {reason}" if finding.action == "block" else reason
+            for finding, reason in zip(card_findings, reasons, strict=True)
+        ]
+        return _blocked(order, event, reasons, flags, at)
+    flagged = replace(outcome, order=replace(outcome.order, flags=(*outcome.order.flags, *reasons)))
+    return _with_events(flagged, _flagged(order, event, reasons, at))
 
 
 def _just_paid(outcome: Outcome) -> bool:
     return outcome.transition.from_status in ("pending", "failed") and outcome.transition.to_status == "paid"
 
 
-def _blocked(order: Order, event: PaymentEvent, card_check: Finding, at: datetime) -> Outcome:
-    reason = f"payment refunded, blocked by {card_check.check}: {card_check.reason}"
+def _blocked(
+    order: Order, event: PaymentEvent, reasons: list[str], flags: list[str], at: datetime
+) -> Outcome:
     paid = replace(order, amount_paid=event.amount) if event.amount is not None else order
-    moved = _move(replace(paid, flags=(*order.flags, reason)), "refunded", event.cause, reason, at)
-    return _with_events(moved, _refund_event(order, reason, at), _flagged(order, event, [reason], at))
+    flagged = replace(paid, flags=(*order.flags, *flags))
+    moved = _move(flagged, "refunded", event.cause, PAYMENT_NOT_ACCEPTED, at)
+    refunded = _refund_event(order, PAYMENT_NOT_ACCEPTED, at)
+    return _with_events(moved, refunded, _flagged(order, event, reasons, at))
 
 
 def record_provisioned(order: Order, account_id: str, cause: str, at: datetime) -> Outcome:

@@ -29,6 +29,16 @@ DisputeOutcome = Literal["won", "lost"]
 
 
 @dataclass(frozen=True, slots=True)
+class PaidCard:
+    """The card that paid, as the payment provider reports it (never as the buyer's client says): its
+    fingerprint (the same card number gives the same one) and its issuing country (ISO 3166-1 alpha-2,
+    upper case); either is None when the provider gives none (some wallets, non-card methods)."""
+
+    fingerprint: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentEvent:
     provider: str
     event_id: str
@@ -46,6 +56,10 @@ class PaymentEvent:
     # The merchant accepted this payment at the provider despite a shortfall (Coinbase `charge:resolved` on
     # an underpaid charge): the order counts as paid, and the shortfall is flagged for staff.
     shortfall_accepted: bool = False
+    # What the provider's payload says of the payment, when it carries it (Stripe `charge.succeeded`: the
+    # card; Checkout: the billing address's country the customer gave Stripe); else the card is asked for.
+    card: PaidCard | None = None
+    billing_country: str | None = None
 
     def __post_init__(self) -> None:
         """A payment that would make an order paid says how much arrived, in which currency: without both,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from propdesk.platforms.port import AccountRef, NewAccount, OpenedAccount, PlatformName, TradingAccess
+from propdesk.purchases.payments import PaidCard
 from propdesk.purchases.reconciliation import ProviderPayment
 
 
@@ -73,8 +74,8 @@ class PaymentProvider(Protocol):
 class CardPayments(Protocol):
     """What the card check needs from a card provider once a payment succeeded."""
 
-    def card_fingerprint(self, payment_reference: str) -> str | None:
-        """The fingerprint of the card that paid (the same card gives the same one), None if not a card."""
+    def paid_card(self, payment_reference: str) -> PaidCard | None:
+        """The card that paid (its fingerprint and issuing country), None if the payment was not by card."""
         ...
 
     def refund(
@@ -102,3 +103,11 @@ class PlatformAccounts(Protocol):
     def create_account(self, request: NewAccount) -> OpenedAccount: ...
 
     def set_access(self, account: AccountRef, access: TradingAccess) -> None: ...
+
+
+class IpCountries(Protocol):
+    """Where an IP address is (ISO 3166-1 alpha-2), for the checkout's `ip_country` signal. No adapter is
+    shipped: a geolocation database (e.g. a licensed GeoLite2/IP2Location file in the function's layer) or a
+    look-up service would implement it; until one is wired, checkout has no IP country."""
+
+    def country_of(self, ip: str) -> str | None: ...

@@ -3,6 +3,10 @@
 The order id travels in the Checkout Session's `metadata.order_id` (and `client_reference_id`) and in the
 PaymentIntent's metadata (set through `payment_intent_data.metadata`). Charges and disputes may not carry
 it: they name the PaymentIntent, which the caller resolves to an order (`payment_reference`).
+
+The card that paid comes with the event when the event carries the charge (`charge.succeeded`, or a
+PaymentIntent with its `latest_charge` expanded): `payment_method_details.card.{fingerprint,country}`.
+Checkout's `customer_details.address.country` is the billing country the customer gave Stripe.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from propdesk.purchases.currencies import CurrencyError, from_minor_units
-from propdesk.purchases.payments import PayloadError, PaymentEvent, PaymentKind
+from propdesk.purchases.payments import PaidCard, PayloadError, PaymentEvent, PaymentKind
 
 PROVIDER = "stripe"
 
@@ -27,6 +31,7 @@ HANDLED_TYPES = frozenset(
         *_SESSION_KINDS,
         "payment_intent.succeeded",
         "payment_intent.payment_failed",
+        "charge.succeeded",
         "charge.refunded",
         "charge.dispute.created",
         "charge.dispute.closed",
@@ -56,9 +61,12 @@ def normalize(event: Mapping[str, Any]) -> PaymentEvent | None:
             kind="paid",
             order_id=_order_id(obj),
             payment_reference=_text(obj, "id"),
+            card=card_of(obj.get("latest_charge")),
             **_amount(obj, "amount_received"),
             **base,
         )
+    if event_type == "charge.succeeded":
+        return _charge_succeeded(obj, base)
     if event_type == "payment_intent.payment_failed":
         # Checkout lets the customer try another card: a later success moves the order failed → paid.
         return PaymentEvent(
@@ -91,9 +99,59 @@ def _session(obj: Mapping[str, Any], event_type: str, base: dict[str, Any]) -> P
         order_id=_order_id(obj) or _optional_text(obj, "client_reference_id"),
         payment_reference=_optional_text(obj, "payment_intent"),
         session_reference=_text(obj, "id"),
+        billing_country=_billing_country(obj),
         **(_amount(obj, "amount_total") if kind == "paid" else {}),
         **base,
     )
+
+
+def _charge_succeeded(charge: Mapping[str, Any], base: dict[str, Any]) -> PaymentEvent:
+    """A succeeded charge is money in once captured (Checkout captures at once); an authorization held for a
+    later capture (`captured: false`) is only noted."""
+    captured = charge.get("captured") is not False
+    return PaymentEvent(
+        kind="paid" if captured else "awaiting_payment",
+        order_id=_order_id(charge),
+        payment_reference=_optional_text(charge, "payment_intent"),
+        card=card_of(charge),
+        billing_country=_country(_path(charge, "billing_details", "address", "country")),
+        reason="" if captured else "card authorized, not captured yet",
+        **(_amount(charge, "amount_captured") if captured else {}),
+        **base,
+    )
+
+
+def card_of(charge: Any) -> PaidCard | None:
+    """The card of a charge object (`payment_method_details.card`), None when the charge is not expanded
+    (only its id) or was not paid by card."""
+    if not isinstance(charge, Mapping):
+        return None
+    card = _path(charge, "payment_method_details", "card")
+    if not isinstance(card, Mapping):
+        return None
+    fingerprint = card.get("fingerprint")
+    return PaidCard(
+        fingerprint=fingerprint if isinstance(fingerprint, str) and fingerprint else None,
+        country=_country(card.get("country")),
+    )
+
+
+def _billing_country(session: Mapping[str, Any]) -> str | None:
+    return _country(_path(session, "customer_details", "address", "country"))
+
+
+def _path(obj: Mapping[str, Any], *names: str) -> Any:
+    value: Any = obj
+    for name in names:
+        value = value.get(name) if isinstance(value, Mapping) else None
+    return value
+
+
+def _country(value: Any) -> str | None:
+    """An ISO 3166-1 alpha-2 code, upper case; anything else is treated as unknown."""
+    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()
+    return None
 
 
 def _dispute(obj: Mapping[str, Any], event_type: str, base: dict[str, Any]) -> PaymentEvent:

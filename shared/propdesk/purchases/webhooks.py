@@ -6,9 +6,11 @@ id, holding the domain events to publish) are written in one conditional transac
 finds the receipt: if its events were not confirmed published (the bus failed after the write), they are
 published again (their ids are stable, so consumers deduplicate); otherwise nothing happens.
 
-Card velocity (`card_check`): a payment that makes a pending order paid is checked against the purchases
-paid with the same card; `flag` keeps the payment and flags the order (provisioning goes ahead), `block`
-refunds the payment (idempotently, before the order is stored) and the order ends refunded with the reason.
+The card checks (`card_check`: velocity, the firm's country rules on the card's issuing country, country
+mismatch): a payment that makes a pending order paid is checked with the card that paid; `flag` keeps the
+payment and flags the order (provisioning goes ahead), `block` refunds the payment (idempotently, before the
+order is stored) and the order ends refunded. The reasons reach staff (`firm.alert`, stored in the receipt
+with the order's events, so a failed publication is repeated like theirs), never the buyer.
 """
 
 from __future__ import annotations
@@ -102,14 +104,15 @@ class WebhookService:
         for _ in range(_WRITE_ATTEMPTS):
             order = self._orders.get(order_id)
             assert order is not None
-            outcome = apply_payment(order, event, received_at, verdict.finding if verdict else None)
+            outcome = apply_payment(order, event, received_at, verdict.findings if verdict else ())
+            alerts = CardCheck.alerts(verdict, outcome, received_at) if verdict else ()
             receipt = WebhookReceipt(
                 provider=event.provider,
                 event_id=event.event_id,
                 event_type=event.event_type,
                 order_id=order_id,
                 received_at=received_at,
-                events=tuple(_stored(domain_event) for domain_event in outcome.events),
+                events=tuple(_stored(domain_event) for domain_event in (*outcome.events, *alerts)),
             )
             try:
                 self._orders.put(outcome.order, order.revision, outcome.transition, receipt)

@@ -2,7 +2,8 @@
 
 Known detail types are validated against the event catalogue (a malformed one is an error for the caller to
 report); other types (e.g. `purchase.*`, published by later features) are kept as they come. Events without a
-`trader_id` concern nobody's outbox and are skipped. The outbox write is idempotent by event id: a redelivered
+`trader_id` concern nobody's outbox and are skipped, and so are events for staff only (`STAFF_ONLY`: fraud
+findings must not tell the buyer which check fired). The outbox write is idempotent by event id: a redelivered
 event is neither stored nor pushed again. A connection the gateway reports gone is forgotten.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from propdesk.domain_events import CATALOGUE, Envelope, parse
+from propdesk.domain_events import CATALOGUE, STAFF_ONLY, Envelope, parse
 from propdesk.ports import ConnectionPusher
 from propdesk.records import Connection, Notification
 
@@ -57,7 +58,7 @@ class NotificationService:
             detail = parse(envelope.detail_type, envelope.detail).model_dump(mode="json")
         event_id = str(detail.get("event_id") or envelope.id)
         trader_id = detail.get("trader_id")
-        if not isinstance(trader_id, str) or not trader_id:
+        if not isinstance(trader_id, str) or not trader_id or envelope.detail_type in STAFF_ONLY:
             return Delivery(event_id=event_id, stored=False)
         notification = Notification(
             trader_id=trader_id,

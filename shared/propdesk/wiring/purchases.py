@@ -111,8 +111,9 @@ def match_trader(settings: ProvisioningSettings, source: SecretSource) -> MatchT
     )
 
 
-def fraud_policy(actions: str) -> FraudPolicy:
-    """`"disposable_email=block,country_mismatch=flag"` over the defaults; unknown names are refused."""
+def fraud_policy(actions: str, countries: str = "") -> FraudPolicy:
+    """`actions`: `"disposable_email=block,country_mismatch=flag"` over the defaults; unknown names are
+    refused. `countries`: the card-country rules, `"KP=block,IR=block,NG=flag"` (ISO 3166-1 alpha-2)."""
     chosen: dict[Check, Action] = dict(FraudPolicy().actions)
     for part in filter(None, (p.strip() for p in actions.split(","))):
         name, _, action = part.partition("=")
@@ -123,4 +124,17 @@ def fraud_policy(actions: str) -> FraudPolicy:
                 f"FRAUD_ACTIONS: {part!r} is not <check>=block|flag|off (checks: {', '.join(CHECKS)})"
             )
         chosen[check] = verdict
-    return FraudPolicy(actions=chosen, window=timedelta(hours=24))
+    return FraudPolicy(actions=chosen, window=timedelta(hours=24), country_rules=country_rules(countries))
+
+
+def country_rules(text: str) -> dict[str, Action]:
+    """`"KP=block,NG=flag"` → {"KP": "block", "NG": "flag"}; anything else is refused (a typo must not
+    silently let a blocked country through)."""
+    rules: dict[str, Action] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        country, _, action = (piece.strip() for piece in part.partition("="))
+        verdict = next((a for a in ("block", "flag") if a == action), None)
+        if len(country) != 2 or not country.isascii() or not country.isalpha() or verdict is None:
+            raise ValueError(f"FRAUD_COUNTRIES: {part!r} is not <ISO country code>=block|flag")
+        rules[country.upper()] = verdict
+    return rules

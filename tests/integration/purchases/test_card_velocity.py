@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from propdesk.data.sales import VelocityRepository
 from propdesk.purchases.fraud import FraudPolicy
+from propdesk.purchases.orders import PAYMENT_NOT_ACCEPTED
 
 from tests.integration.dynamodb_local import TableNames
 from tests.integration.purchases.purchase_stack_world import PurchaseStack, json_of, start_stack, stop_stack
@@ -88,12 +89,14 @@ def test_past_the_limit_a_blocked_card_is_refunded_and_no_account_is_opened(bloc
     assert refund["metadata"]["order_id"] == order_id
     assert refund["metadata"]["reason"].startswith("card_velocity:")
     (refunded,) = blocking.bus.of_type("purchase.refunded")
-    assert "blocked by card_velocity" in refunded.model_dump()["reason"]
+    assert refunded.model_dump()["reason"] == PAYMENT_NOT_ACCEPTED  # the buyer is not told which check
+    (alert,) = blocking.bus.of_type("firm.alert")  # staff are
+    assert "card_velocity (block)" in alert.model_dump()["message"]
     blocking.run_provisioning()
     assert not blocking.match_trader.accounts_named(f"propdesk:{order_id}")
     history = json_of(blocking.get_order("trader-last", order_id))["history"]
     assert [step["to_status"] for step in history] == ["refunded"]
-    assert history[0]["note"].startswith("payment refunded, blocked by card_velocity")
+    assert history[0]["note"] == PAYMENT_NOT_ACCEPTED
     # Stripe then reports its refund: nothing more happens
     session_id = next(
         s["id"] for s in blocking.stripe.sessions.values() if s["metadata"]["order_id"] == order_id

@@ -11,6 +11,7 @@ import pytest
 from propdesk.adapters.coinbase_commerce import CoinbaseCommerce
 from propdesk.adapters.stripe_payments import StripePayments, StripeRejectedError
 from propdesk.purchases import coinbase_events, stripe_events
+from propdesk.purchases.payments import PaidCard
 from propdesk.purchases.ports import CheckoutRequest, ProviderUnavailableError, WebhookRejectedError
 
 from fakes.coinbase import FakeCoinbaseCommerce
@@ -114,6 +115,20 @@ def test_a_payment_intent_names_its_order(stripe_payments: StripePayments, fake_
     paid = fake_stripe.pay(session.session_reference)
     intent = paid["data"]["object"]["payment_intent"]
     assert stripe_payments.order_id_for_payment(intent) == "ord_1"
+
+
+def test_the_card_that_paid_is_read_from_the_intents_latest_charge_in_one_call(
+    stripe_payments: StripePayments, fake_stripe: FakeStripe
+) -> None:
+    session = stripe_payments.create_session(checkout())
+    paid = fake_stripe.pay(session.session_reference, card_fingerprint="fp_ada", card_country="gb")
+    before = len(fake_stripe.requests)
+
+    card = stripe_payments.paid_card(paid["data"]["object"]["payment_intent"])
+
+    assert card == PaidCard(fingerprint="fp_ada", country="GB")
+    assert len(fake_stripe.requests) == before + 1
+    assert fake_stripe.requests[-1].query.get("expand[0]") == "latest_charge"
 
 
 def test_sessions_of_a_period_are_listed_across_pages(fake_stripe: FakeStripe) -> None:

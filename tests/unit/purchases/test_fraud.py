@@ -58,3 +58,15 @@ def test_the_firms_choices_are_read_from_one_setting() -> None:
     assert policy.action("card_velocity") == "block"  # the default stays
     with pytest.raises(ValueError, match="FRAUD_ACTIONS"):
         fraud_policy("disposable_email=maybe")
+
+
+def test_the_card_country_rules_are_read_from_one_setting_and_a_typo_is_refused() -> None:
+    import pytest
+    from propdesk.wiring.purchases import fraud_policy
+
+    policy = fraud_policy("", "kp=block, NG=flag")
+    assert dict(policy.country_rules) == {"KP": "block", "NG": "flag"}
+    assert fraud_policy("").country_rules == {}
+    for wrong in ("KPR=block", "KP=refund", "KP", "K1=flag"):
+        with pytest.raises(ValueError, match="FRAUD_COUNTRIES"):
+            fraud_policy("", wrong)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from propdesk.purchases import coinbase_events, stripe_events
-from propdesk.purchases.payments import PayloadError, PaymentEvent
+from propdesk.purchases.payments import PaidCard, PayloadError, PaymentEvent
 
 from events import load_event
 
@@ -21,6 +21,7 @@ from events import load_event
         ("checkout_session_async_payment_succeeded", "paid", Decimal("540.00")),
         ("checkout_session_async_payment_failed", "payment_failed", None),
         ("payment_intent_succeeded", "paid", Decimal("540.00")),
+        ("charge_succeeded", "paid", Decimal("540.00")),
         ("charge_refunded", "refunded", Decimal("540.00")),
         ("charge_dispute_created", "dispute_opened", Decimal("540.00")),
         ("charge_dispute_closed", "dispute_closed", Decimal("540.00")),
@@ -39,6 +40,34 @@ def test_stripe_events_name_the_order_and_the_amount_in_major_units(
         assert event.dispute_id == "dp_1QaDispute000000001"
     else:
         assert event.order_id == "ord-1"
+
+
+def test_the_card_that_paid_is_read_from_the_charge_and_the_billing_country_from_checkout() -> None:
+    charge = stripe_events.normalize(load_event("stripe/charge_succeeded"))
+    assert charge is not None
+    assert charge.card == PaidCard(fingerprint="Xt5EWLLDS7FJjR1c", country="GB")
+    assert charge.billing_country == "GB"
+    session = stripe_events.normalize(load_event("stripe/checkout_session_completed"))
+    assert session is not None and session.card is None  # a session does not carry the charge: asked for
+    assert session.billing_country == "GB"  # customer_details.address.country
+    intent = load_event("stripe/payment_intent_succeeded")
+    assert stripe_events.normalize(intent).card is None  # type: ignore[union-attr]  # latest_charge is an id
+    intent["data"]["object"]["latest_charge"] = load_event("stripe/charge_succeeded")["data"]["object"]
+    assert stripe_events.normalize(intent).card == PaidCard("Xt5EWLLDS7FJjR1c", "GB")  # type: ignore[union-attr]
+
+
+def test_a_card_country_that_is_not_an_iso_code_counts_as_unknown() -> None:
+    payload = load_event("stripe/charge_succeeded")
+    payload["data"]["object"]["payment_method_details"]["card"]["country"] = None
+    event = stripe_events.normalize(payload)
+    assert event is not None and event.card == PaidCard("Xt5EWLLDS7FJjR1c", None)
+
+
+def test_an_authorized_charge_not_yet_captured_is_not_a_payment() -> None:
+    payload = load_event("stripe/charge_succeeded")
+    payload["data"]["object"].update(captured=False, amount_captured=0)
+    event = stripe_events.normalize(payload)
+    assert event is not None and event.kind == "awaiting_payment" and event.amount is None
 
 
 def test_a_checkout_completed_without_the_money_yet_is_awaiting_payment() -> None:

@@ -20,6 +20,7 @@ from propdesk.errors import InvalidInputError, NotFoundError
 from propdesk.ports import StaffUser
 from propdesk.purchases.errors import RetryLaterError
 from propdesk.purchases.orders import Order, Transition
+from propdesk.purchases.payments import PaidCard
 from propdesk.purchases.ports import ProviderRejectedError, ProviderUnavailableError
 from propdesk.purchases.refunds import (
     REFUND_REQUESTED,
@@ -121,7 +122,7 @@ class Cards:
     fail_with: Exception | None = None
     refunds: list[tuple[str, str, Decimal | None, str | None]] = field(default_factory=list)
 
-    def card_fingerprint(self, payment_reference: str) -> str | None:
+    def paid_card(self, payment_reference: str) -> PaidCard | None:
         return None
 
     def refund(

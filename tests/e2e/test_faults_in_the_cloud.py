@@ -1,0 +1,187 @@
+"""Faults injected into the local cloud itself: the deployed stack, with every function's AWS calls going
+through a fault proxy (`fakes/fault_proxy.py`) that throttles a share of DynamoDB writes (in bursts that
+outlast the SDK's retries) and half-fails EventBridge `PutEvents`. The same workload runs twice against one
+deployment, first with the proxy off, then on, under different ids: trading events through
+`POST /v1/platform/events` (one account breaches its daily loss, one stays within it) and purchases through
+the API (order, signed Stripe webhook, provisioning). Clients act as clients do (an order repeated with its
+`Idempotency-Key` after a 5xx, a webhook redelivered until it is answered 2xx); the final states, named by
+the workload's own names, must be equal: nothing lost, nothing doubled.
+
+Heavy (a deployment, then minutes of redeliveries: the provisioning queue hides a failed message for six
+minutes): run it alone, under the e2e lock, and only when asked (`E2E_FAULTS=1`):
+
+    E2E_FAULTS=1 flock /tmp/e2e.lock .venv/bin/python -m pytest tests/e2e/test_faults_in_the_cloud.py -q -s
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fakes.fault_proxy import FaultPlan
+from tests.e2e.harness import HttpAnswer, eventually, open_demo_account
+from tests.e2e.purchase_cloud_world import PurchaseCloud, purchase_cloud
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(3600),
+    pytest.mark.skipif(os.environ.get("E2E_FAULTS") != "1", reason="heavy: E2E_FAULTS=1 runs it"),
+]
+
+PLAN = FaultPlan(seed=7, dynamodb_throttle=0.08, throttle_burst=5, put_events_partial=0.3)
+PURCHASES = 3
+SETTLE_SECONDS = 900  # the provisioning queue's visibility timeout (6 min) can pass twice
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PurchaseCloud]:
+    workdir: Path = tmp_path_factory.mktemp("fault-cloud")
+    with purchase_cloud(workdir, fault_plan=PLAN) as started:
+        yield started
+
+
+def until_answered(call: Any, attempts: int = 30) -> HttpAnswer:
+    """A client's retry: the same request again after a 5xx or no answer (each call is idempotent)."""
+    answer: HttpAnswer | None = None
+    for _ in range(attempts):
+        try:
+            answer = call()
+        except OSError:
+            answer = None
+        if answer is not None and answer.status < 500:
+            return answer
+        time.sleep(2)
+    raise AssertionError(f"no answer below 500 after {attempts} attempts: {answer}")
+
+
+def trade(cloud: PurchaseCloud, tag: str) -> dict[str, str]:
+    """Two accounts: `breach` loses more than the daily 5%, `calm` stays within it."""
+    opened_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    accounts = {name: f"fault-{tag}-{name}-{uuid.uuid4().hex[:6]}" for name in ("breach", "calm")}
+    equities = {"breach": ("97000.00", "94900.00", "96000.00"), "calm": ("99000.00", "98000.00", "101000.00")}
+    for name, account_id in accounts.items():
+        open_demo_account(cloud.stack, account_id, opened_at)
+        for n, equity in enumerate(equities[name]):  # one request each: more batches, more places for faults
+            event = {"event_id": f"e{n}", "time": (opened_at + timedelta(minutes=n + 1)).isoformat()}
+            event.update(type="equity", equity=equity)
+            answer = until_answered(
+                lambda account_id=account_id, event=event: cloud.stack.push_events(account_id, [event])
+            )
+            assert answer.status == 202, answer.body
+    return accounts
+
+
+def buy(cloud: PurchaseCloud, token: str, tag: str) -> list[str]:
+    orders = []
+    for n in range(PURCHASES):
+        key = f"fault-{tag}-{n}-{uuid.uuid4().hex[:6]}"
+        body = {"program_id": "two-step-100k-phase-1", "currency": "USD", "payment_method": "card"}
+        placed = until_answered(
+            lambda key=key, body=body: cloud.stack.http(
+                "POST", "/v1/orders", body, {"Authorization": token, "Idempotency-Key": key}
+            )
+        )
+        assert placed.status in (200, 201), placed.body
+        order_id = placed.body["order"]["order_id"]
+        session = next(s for s in cloud.stripe.sessions.values() if s["metadata"]["order_id"] == order_id)
+        paid = cloud.stripe.pay(session["id"])
+        delivered = until_answered(lambda paid=paid: cloud.deliver_stripe(paid))
+        assert delivered.status == 200, delivered.body
+        orders.append(order_id)
+    return orders
+
+
+def final_state(
+    cloud: PurchaseCloud, token: str, accounts: dict[str, str], orders: list[str]
+) -> dict[str, Any]:
+    """What must not differ, named by the workload's names (not by ids)."""
+    table, dynamodb = cloud.stack.outputs["TableName"], cloud.stack.client("dynamodb")
+
+    def account(account_id: str) -> Any:
+        view = cloud.stack.http("GET", f"/v1/accounts/{account_id}", headers={"Authorization": token})
+        risk = dynamodb.get_item(
+            TableName=table,
+            Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "RISK"}},
+            ConsistentRead=True,
+        ).get("Item", {})
+        pending = [effect["kind"] for effect in json.loads(risk.get("pending", {}).get("S") or "[]")]
+        breaches = [str(b.get("rule")) for b in view.body.get("breaches") or []]
+        return {
+            "status": view.body["account"]["status"],
+            "breaches": sorted(breaches),
+            "pending_effects": pending,
+        }
+
+    def order(order_id: str) -> Any:
+        seen = cloud.stack.http("GET", f"/v1/orders/{order_id}", headers={"Authorization": token}).body
+        return {
+            "status": seen["order"]["status"],
+            "history": [step["to_status"] for step in seen.get("history", [])],
+            "platform_accounts": len(cloud.match_trader.accounts_named(f"propdesk:{order_id}")),
+        }
+
+    return {
+        "accounts": {name: account(account_id) for name, account_id in accounts.items()},
+        "orders": [order(order_id) for order_id in orders],
+    }
+
+
+def settled(
+    cloud: PurchaseCloud, token: str, accounts: dict[str, str], orders: list[str]
+) -> dict[str, Any] | None:
+    state = final_state(cloud, token, accounts, orders)
+    breach = state["accounts"]["breach"]
+    # the breach found, and its effects done or left pending (the emulator will not deliver the record again)
+    decided = bool(breach["breaches"]) and (breach["status"] == "failed" or bool(breach["pending_effects"]))
+    done = decided and all(o["status"] == "provisioned" for o in state["orders"])
+    return state if done else None
+
+
+def run_phase(cloud: PurchaseCloud, tag: str) -> dict[str, Any]:
+    token = cloud.token()
+    accounts, orders = trade(cloud, tag), buy(cloud, token, tag)
+    with contextlib.suppress(AssertionError):  # compared below: a difference says what was lost
+        eventually(lambda: settled(cloud, token, accounts, orders), timeout=SETTLE_SECONDS, interval=10)
+    time.sleep(20)  # late redeliveries: a doubled effect would show now
+    return final_state(cloud, token, accounts, orders)
+
+
+@pytest.fixture(scope="module")
+def phases(cloud: PurchaseCloud) -> dict[str, dict[str, Any]]:
+    """The workload without faults, then with them; the faults injected."""
+    assert cloud.proxy is not None
+    calm = run_phase(cloud, "calm")
+    cloud.proxy.enabled = True
+    faulty = run_phase(cloud, "faulty")
+    cloud.proxy.enabled = False
+    injected = dict(cloud.proxy.injected)
+    print(f"\nfaults injected: {injected}; forwarded: {dict(cloud.proxy.forwarded)}")
+    print(f"fault-free: {calm}\nfaulty:     {faulty}")
+    assert sum(injected.values()) > 0
+    return {"calm": calm, "faulty": faulty}
+
+
+def test_purchases_end_as_in_a_fault_free_run(phases: dict[str, dict[str, Any]]) -> None:
+    assert all(order["status"] == "provisioned" for order in phases["calm"]["orders"])
+    assert phases["faulty"]["orders"] == phases["calm"]["orders"]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="the emulator's DynamoDB stream mappings drop the records a handler reports failed (they "
+    "ignore ReportBatchItemFailures; AWS redelivers them): an effect of a risk step that failed on a "
+    "throttle stays pending in the snapshot until the account's next event or day boundary (docs/faults.md)",
+)
+def test_trading_accounts_end_as_in_a_fault_free_run(phases: dict[str, dict[str, Any]]) -> None:
+    calm = phases["calm"]["accounts"]
+    assert calm["breach"]["status"] == "failed" and calm["calm"]["status"] == "active"
+    assert phases["faulty"]["accounts"] == calm
