@@ -27,6 +27,7 @@ SECRET_READERS = {
         "progression_open",
         "payout_steps",
         "payout_webhooks",  # a return after paid is put back on the platform account
+        "scaling_growth",  # a scaled account's balance is topped up on its platform
     },
 }
 
