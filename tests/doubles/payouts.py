@@ -34,6 +34,7 @@ class InMemoryPayoutStore:
     audit: list[AuditEntry] = field(default_factory=list)
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
     rail_links: dict[tuple[str, str], str] = field(default_factory=dict)
+    fail_next_update: int = 0  # the next moves fail (the table unreachable: the step dies and is retried)
 
     def get(self, payout_id: str) -> Payout | None:
         return self.payouts.get(payout_id)
@@ -73,6 +74,9 @@ class InMemoryPayoutStore:
             self.payouts[payout_id] = replace(stored, published_status=status)
 
     def update(self, changed: Payout, entry: AuditEntry | None = None) -> None:
+        if self.fail_next_update:
+            self.fail_next_update -= 1
+            raise ConnectionError("the payout table is unreachable")
         stored = self.payouts.get(changed.payout_id)
         if stored is None or stored.revision != changed.revision - 1:
             raise PayoutMovedError(changed.payout_id)
@@ -166,12 +170,17 @@ class InMemoryPlatformRefs:
 
 @dataclass
 class InMemoryEventLog:
-    """The engine's event log: each event once per (account, id)."""
+    """The engine's event log, keyed as the table keys it (`keys.event_sk`): by the account, then the event's
+    time and id, so the same event id written at another time is another item (as in DynamoDB)."""
 
     events: dict[tuple[str, str], StoredEvent] = field(default_factory=dict)
+    fail_next: int = 0  # the next writes fail (the table unreachable: the step dies and is retried)
 
     def record(self, event: StoredEvent, received_at: datetime) -> bool:
-        key = (event.account_id, event.event_id)
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("the event log is unreachable")
+        key = (event.account_id, f"{event.time.isoformat()}#{event.event_id}")
         if key in self.events:
             return False
         self.events[key] = event

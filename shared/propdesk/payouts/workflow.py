@@ -14,7 +14,9 @@ Guarantees:
   answers the same outcome when it finds the status it moves to; every write is conditional on the revision
   it read (`PayoutStore.update`). Side effects outside carry keys per payout and step: the platform's balance
   operation `<payout>:withdrawal` and `<payout>:compensation`, the engine's events `payout.withdrawal` /
-  `payout.deposit` of the payout (stable ids), the rail's payment keyed by the payout id.
+  `payout.deposit` of the payout (stable ids, at the time the payout reached `withdrawn` / `failed`: the log
+  keys an event by its time and id, so the status is written first and every retry stamps the same time),
+  the rail's payment keyed by the payout id.
 - **Never paid twice, never lost.** The withdrawal is booked before the payment is asked; a payment that
   failed (or never started), or that the rail returns after `paid`, puts the amount back with a deposit
   (`compensate`, `put_back_returned`), and a payment the rail may
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +57,8 @@ Outcome = Literal[
     "compensated", "unsafe", "stopped",
 ]  # fmt: skip
 FAILED_RAIL_STATUSES = frozenset({"failed", "returned"})
+ON_HOLD = "payout_on_hold"  # what the trader is told of any hold: a review is pending, never its source
+ON_HOLD_MESSAGE = "the account's payouts are under review"
 
 
 class PaymentNotKnownError(ConflictError):
@@ -144,7 +149,7 @@ class PayoutWorkflow:
         if payout.status not in ("requested", "approved"):
             return self._stopped(payout)
         if self._holds.holds_on(payout.account_id):
-            return self._refuse(payout, "payout_on_hold", "the account's payouts are under review")
+            return self._refuse(payout, ON_HOLD, ON_HOLD_MESSAGE)
         return StepOutcome(payout_id, "passed", payout.status)
 
     # ---- approval
@@ -208,9 +213,9 @@ class PayoutWorkflow:
             failed = self._fail(payout, "the platform refused the withdrawal", compensated=False)
             return replace(failed, reason=f"the platform refused the withdrawal: {refused}")
         withdrawn = moved(payout, "withdrawn", now)
-        self._record_engine_event(withdrawn, "withdrawal")
         if not self._write(payout, withdrawn):
             return self.withdraw(payout_id)
+        self._record_engine_event(withdrawn, "withdrawal")  # at the written `withdrawn` time: as a retry does
         return StepOutcome(payout_id, "withdrawn", withdrawn.status)
 
     def pay(self, payout_id: str, task_token: str) -> StepOutcome:
@@ -268,6 +273,8 @@ class PayoutWorkflow:
             return "unknown"  # not ours, or its link is not stored yet: the rail delivers again
         if update.status == "returned" and payout.status == "paid":
             return self.put_back_returned(payout)
+        if update.status == "returned" and payout.status == "failed":
+            self._record_put_back(payout.payout_id)  # the put-back's engine deposit, if a crash lost it
         if update.status not in ("paid", *FAILED_RAIL_STATUSES) or payout.status != "paying":
             return "ignored"
         token = self._payouts.token(payout.payout_id, "payment")
@@ -299,8 +306,8 @@ class PayoutWorkflow:
             ref, payout.amount, f"{payout.payout_id}:compensation",
             f"payout {payout.payout_id} returned by the rail: put back",
         )  # fmt: skip
-        self._record_engine_event(payout, "deposit")
         self._fail(payout, "the payment was returned to the firm", compensated=True)
+        self._record_put_back(payout.payout_id)
         return "returned"
 
     def receive_webhook(self, rail_name: str, raw_body: bytes, headers: Mapping[str, str]) -> str:
@@ -352,6 +359,7 @@ class PayoutWorkflow:
         may still make is never compensated: `unsafe`, for a person to settle."""
         payout = self._payout(payout_id)
         if payout.status == "failed":
+            self._record_put_back(payout_id)  # a retry after a crash between the write and the engine
             if payout.event_pending:
                 self._announce(payout)
             return StepOutcome(payout_id, "compensated", payout.status, payout.failure_reason or "")
@@ -367,8 +375,8 @@ class PayoutWorkflow:
         self._platform.adjust_balance(
             ref, payout.amount, f"{payout_id}:compensation", f"payout {payout_id} failed: put back"
         )
-        self._record_engine_event(payout, "deposit")
         outcome = self._fail(payout, reason, compensated=True)
+        self._record_put_back(payout_id)
         return StepOutcome(payout_id, "compensated", outcome.status, reason)
 
     # ---- helpers
@@ -427,16 +435,27 @@ class PayoutWorkflow:
         self._publisher.publish([payout_event(payout)])
         self._payouts.mark_published(payout.payout_id, payout.status)
 
+    def _record_put_back(self, payout_id: str) -> None:
+        """The engine's deposit of a payout whose withdrawal was put back (it failed after `withdrawn`), with
+        the withdrawal first (a withdraw that died after writing `withdrawn` may not have told the engine)."""
+        payout = self._payout(payout_id)  # as written: the deposit's time is the `failed` on its timeline
+        if payout.status == "failed" and _reached(payout, "withdrawn") is not None:
+            self._record_engine_event(payout, "withdrawal")
+            self._record_engine_event(payout, "deposit")
+
     def _record_engine_event(self, payout: Payout, kind: Literal["withdrawal", "deposit"]) -> None:
-        if not _moves_money(payout):
+        """The engine's event at the time the payout reached the status that booked it (`withdrawn` for the
+        withdrawal, `failed` for the deposit): the log keys an event by its time and id, so every retry must
+        stamp the same time or it would store the move twice."""
+        at = _reached(payout, "withdrawn" if kind == "withdrawal" else "failed")
+        if not _moves_money(payout) or at is None:
             return
-        at = self._clock.now()
         event_id = stable_id(f"payout.{kind}", payout.payout_id)
         payload: dict[str, Any] = {
             "event_id": event_id, "time": at.isoformat(), "type": kind, "amount": f"{payout.amount:.2f}",
             "payout_id": payout.payout_id,
         }  # fmt: skip
-        self._engine.record(StoredEvent(payout.account_id, event_id, at, kind, payload), at)
+        self._engine.record(StoredEvent(payout.account_id, event_id, at, kind, payload), self._clock.now())
 
     def _resume_payment(self, token: str, outcome: str, reason: str = "", reference: str = "") -> bool:
         return self._callback.succeed(token, {"outcome": outcome, "reason": reason, "reference": reference})
@@ -474,6 +493,11 @@ class PayoutWorkflow:
             before={**figures, "status": before.status},
             after={**figures, "status": after.status, "revision": str(after.revision)},
         )
+
+
+def _reached(payout: Payout, status: PayoutStatus) -> datetime | None:
+    """When the payout reached `status` (its timeline's latest step to it); None if it never did."""
+    return next((step.at for step in reversed(payout.timeline) if step.status == status), None)
 
 
 def _moves_money(payout: Payout) -> bool:

@@ -63,7 +63,7 @@ class PayoutDesk:
     market: Market = field(default_factory=Market)
     approval: ApprovalPolicy = field(default_factory=lambda: ApprovalPolicy(Decimal(1000), Decimal(10000)))
     ids: int = 0
-    engine_applied: set[str] = field(default_factory=set)
+    engine_applied: set[tuple[str, str]] = field(default_factory=set)  # the log's keys the engine applied
     webhook_answers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -107,11 +107,12 @@ class PayoutDesk:
         self._snapshot()
 
     def engine_catches_up(self) -> None:
-        """The risk pipeline applies the withdrawal and deposit events recorded since it last ran."""
-        for (_, event_id), event in self.engine_log.events.items():
-            if event_id in self.engine_applied:
+        """The risk pipeline applies the withdrawal and deposit events recorded since it last ran (each item
+        of the log: an event stored twice under two times is applied twice, as the real engine would)."""
+        for key, event in self.engine_log.events.items():
+            if key in self.engine_applied:
                 continue
-            self.engine_applied.add(event_id)
+            self.engine_applied.add(key)
             amount = Decimal(event.payload["amount"])
             sign = -1 if event.type == "withdrawal" else 1
             self.engine_balance += sign * amount
