@@ -24,6 +24,9 @@ Guarantees:
   withdrawal and deposit, so the withdrawn profit never becomes withdrawable again. A payout that takes
   nothing off the account (a breached account's breach share: `amount` 0) books nothing there and tells the
   engine nothing; it goes through the same steps.
+- **Holds stop the money.** The withdrawal checks the payout holds again (`screen` ran before finance
+  decided, which may take days): a hold placed since (an abuse flag, a reconciliation difference, staff)
+  rejects the payout as the screen does instead of withdrawing; once booked, a payout is past stopping.
 - **Audited and visible.** Every move is an audit entry (actor `system:payout-workflow`) and a step on the
   payout's timeline with its time; `payout.approved`, `payout.rejected`, `payout.paid` (with the statement)
   and `payout.failed` are published.
@@ -186,13 +189,17 @@ class PayoutWorkflow:
 
     def withdraw(self, payout_id: str) -> StepOutcome:
         """Take the amount off the account on the platform (once: reference `<payout>:withdrawal`) and tell
-        the engine; refused when trading lost the profit meanwhile."""
+        the engine; refused when a hold was placed since the approval (an abuse flag, a reconciliation
+        difference, staff: finance's approval does not outlive it) or when trading lost the profit
+        meanwhile."""
         payout = self._payout(payout_id)
         if payout.booked:
             self._record_engine_event(payout, "withdrawal")  # a retry after a crash in between: harmless
             return StepOutcome(payout_id, "withdrawn", payout.status)
         if payout.status != "approved":
             return self._stopped(payout)
+        if self._holds.holds_on(payout.account_id):  # the screen again, right before the money moves
+            return self._refuse(payout, ON_HOLD, ON_HOLD_MESSAGE)
         now = self._clock.now()
         refusals = [r for r in self._service.reassess(payout, now).refusals if r.field == "amount"]
         if refusals:
