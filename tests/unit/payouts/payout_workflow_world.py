@@ -50,6 +50,7 @@ IBAN = iban_account("Jane Trader", "DE89370400440532013000", "EUR")
 
 @dataclass
 class PayoutDesk:
+    account_id: str = "acc-1"  # another for tests whose stores are shared (DynamoDB Local)
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
     accounts: InMemoryAccounts = field(default_factory=InMemoryAccounts)
     payouts: InMemoryPayoutStore = field(default_factory=InMemoryPayoutStore)
@@ -71,12 +72,15 @@ class PayoutDesk:
         self.rail = InMemoryRail(lambda: self.clock.now().timestamp(), self._post_webhook)
         self.rail.outbox.url = "memory://webhook"
         book = self.market.open_account("jane@example.com", "USD", INITIAL)
-        self.refs.refs["acc-1"] = AccountRef("match-trader", book.account_id, book.login, "funded-100k")
+        self.refs.refs[self.account_id] = AccountRef(
+            "match-trader", book.account_id, book.login, "funded-100k"
+        )
         self.platform_account = book.account_id
         account = Account(
-            "acc-1", TRADER.subject, "funded-100k", 1, "active", "USD", INITIAL, "UTC", "00:00", FUNDED_AT
-        )
-        self.accounts.accounts["acc-1"] = account
+            self.account_id, TRADER.subject, "funded-100k", 1, "active", "USD", INITIAL, "UTC", "00:00",
+            FUNDED_AT,
+        )  # fmt: skip
+        self.accounts.accounts[self.account_id] = account
         self.facts.documents[("funded-100k", 1)] = {"kind": "funded"}
         self.facts.kyc[TRADER.subject] = "approved"
         self.engine_balance = INITIAL
@@ -120,7 +124,7 @@ class PayoutDesk:
         self._snapshot()
 
     def request(self, amount: Decimal | None = None) -> str:
-        command = RequestPayout("acc-1", TRADER, self.clock.now(), amount)
+        command = RequestPayout(self.account_id, TRADER, self.clock.now(), amount)
         return self.service().request(command, admit=lambda: None).payout.payout_id
 
     def deliver_webhooks(self) -> None:
@@ -134,8 +138,8 @@ class PayoutDesk:
 
     def _snapshot(self) -> None:
         state = {"balance": str(self.engine_balance), "withdrawn": str(self.engine_withdrawn)}
-        self.facts.snapshots["acc-1"] = RiskSnapshot(
-            "acc-1", 1, state, self.evaluation, None, 0, self.clock.now()
+        self.facts.snapshots[self.account_id] = RiskSnapshot(
+            self.account_id, 1, state, self.evaluation, None, 0, self.clock.now()
         )
 
     def _post_webhook(self, url: str, body: bytes, headers: dict[str, str]) -> int:
