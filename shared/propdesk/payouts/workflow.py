@@ -221,6 +221,12 @@ class PayoutWorkflow:
             return replace(failed, reason=f"the platform refused the withdrawal: {refused}")
         withdrawn = moved(payout, "withdrawn", now)
         if not self._write(payout, withdrawn):
+            if self._payout(payout_id).status in ("rejected", "failed"):
+                # stopped meanwhile (an abuse denial, finance's wait ended): the booking goes back
+                self._platform.adjust_balance(
+                    ref, payout.amount, f"{payout_id}:compensation",
+                    f"payout {payout_id} stopped during its withdrawal: put back",
+                )  # fmt: skip
             return self.withdraw(payout_id)
         self._record_engine_event(withdrawn, "withdrawal")  # at the written `withdrawn` time: as a retry does
         return StepOutcome(payout_id, "withdrawn", withdrawn.status)

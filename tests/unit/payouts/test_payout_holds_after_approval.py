@@ -1,16 +1,19 @@
 """A hold placed after the screen (an abuse flag, a reconciliation difference, staff) stops the payout at the
 withdrawal, whoever approved it: finance's approval does not outlive a hold. The payout is rejected as the
 screen rejects it (`payout_on_hold`, generic to the trader), audited, `payout.rejected` tells the trader,
-and nothing leaves the account. A payout already withdrawn is past stopping: its retries go on."""
+and nothing leaves the account (a denial that stops it while the platform books the withdrawal gets the
+booking put back). A payout already withdrawn is past stopping: its retries go on."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from propdesk.abuse.payout_denial import PayoutDenial
 from propdesk.domain_events import PayoutRejected
 from propdesk.payouts.holds import HoldSource, PayoutHold
 from propdesk.payouts.requests import DecidePayout
+from propdesk.platforms.port import AccountRef
 
 from tests.unit.payouts.payout_workflow_world import FINANCE, NOW, Execution, PayoutDesk
 
@@ -96,3 +99,28 @@ def test_a_hold_placed_after_the_withdrawal_does_not_undo_it() -> None:
 
     assert flow.withdraw(payout_id).outcome == "withdrawn"  # past stopping: a retry still answers withdrawn
     assert desk.payouts.get(payout_id).status == "withdrawn"  # type: ignore[union-attr]
+
+
+def test_a_denial_that_wins_the_race_with_the_withdrawal_gets_the_platforms_booking_put_back() -> None:
+    desk = PayoutDesk()
+    desk.trade(Decimal(1000))
+    payout_id = desk.request()
+    flow = desk.workflow()
+    for step in (flow.assess, flow.kyc_gate, flow.screen, flow.approve):
+        step(payout_id)
+    denial = PayoutDenial(desk.payouts, desk.publisher, desk.callback, desk._new_id)
+    booking = desk.platform.adjust_balance
+
+    def booked_then_denied(account: AccountRef, amount: Decimal, reference: str, comment: str) -> str:
+        deal = booking(account, amount, reference, comment)
+        if reference.endswith(":withdrawal"):  # the flag's deny decision lands between booking and writing
+            desk.holds.place(HOLDS["abuse"])
+            assert denial.deny("acc-1", "flag-1", NOW).refused == (payout_id,)
+        return deal
+
+    desk.platform.adjust_balance = booked_then_denied  # type: ignore[method-assign]
+    outcome = flow.withdraw(payout_id)
+
+    assert outcome.outcome == "stopped"
+    assert desk.payouts.get(payout_id).status == "rejected"  # type: ignore[union-attr]
+    assert desk.platform_balance == Decimal(101000) and desk.engine_log.events == {}
