@@ -30,6 +30,23 @@ _clients_lock = threading.Lock()  # boto3's default session is not safe to build
 _delivery_lock = threading.Lock()  # one test at a time moves Bridge's outbox (see `settled_out_of_order`)
 
 
+def answered(
+    stack: DeployedStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> HttpAnswer:
+    """The API's answer, asked again on a cold start's 502-504 or a client timeout: only for calls that may
+    be repeated (reads, pushes of events with their ids, requests with an Idempotency-Key, a rail's
+    deliveries). Scenarios running at once start several environments of one function on two cores."""
+
+    def attempt() -> HttpAnswer | None:
+        try:
+            answer = stack.http(method, path, body, headers)
+        except OSError:
+            return None
+        return None if answer.status in (502, 503, 504) else answer
+
+    return eventually(attempt, timeout=WAIT, interval=2)
+
+
 def client(stack: DeployedStack, service: str) -> Any:
     with _clients_lock:
         return stack.client(service)
@@ -127,14 +144,23 @@ def with_profit(stack: DeployedStack, account: Any, profit: str) -> None:
         {"event_id": "c1", "time": (at + timedelta(hours=1)).isoformat(), "type": "position_closed",
          "position_id": "p1", "profit": profit},
     ]  # fmt: skip
-    answer = stack.push_events(account.account_id, events)
-    assert answer.status == 202, answer.body
+    pushed = eventually(lambda: _pushed(stack, account.account_id, events), timeout=WAIT, interval=2)
+    assert pushed.status == 202, pushed.body
 
     def seen() -> bool:
         snapshot = RiskStateRepository().get(account.account_id)
         return snapshot is not None and Decimal(str(snapshot.state.get("balance"))) > account.initial_balance
 
     eventually(seen, timeout=WAIT, interval=2)
+
+
+def _pushed(stack: DeployedStack, account_id: str, events: list[dict[str, Any]]) -> HttpAnswer | None:
+    """The platform's push (signed), asked again on a 5xx or a timeout (the events carry their ids)."""
+    try:
+        answer = stack.push_events(account_id, events)
+    except OSError:
+        return None
+    return None if answer.status in (502, 503, 504) else answer
 
 
 def trader_with_profit(stack: DeployedStack, now: datetime, profit: str) -> tuple[str, dict[str, str], Any]:
@@ -210,8 +236,16 @@ def settled_out_of_order(stack: DeployedStack, transfer_id: str) -> list[dict[st
 def deliver_bridge_event(stack: DeployedStack, event: dict[str, Any]) -> HttpAnswer:
     """One of Bridge's events, signed now as Bridge signs every attempt, POSTed to the stack's route."""
     bridge = stack.providers.bridge  # type: ignore[union-attr]
-    body, headers = bridge.outbox.render(event, bridge.clock())
-    return stack.http("POST", "/v1/webhooks/payouts/bridge", body=body, headers=headers)
+
+    def attempt() -> HttpAnswer | None:  # signed afresh at every attempt, as Bridge does
+        body, headers = bridge.outbox.render(event, bridge.clock())
+        try:
+            answer = stack.http("POST", "/v1/webhooks/payouts/bridge", body=body, headers=headers)
+        except OSError:
+            return None
+        return None if answer.status in (502, 503, 504) else answer
+
+    return eventually(attempt, timeout=WAIT, interval=2)
 
 
 def paid_once_webhooks_flushed(stack: DeployedStack, payout_id: str) -> Any:
@@ -227,8 +261,8 @@ def paid_once_webhooks_flushed(stack: DeployedStack, payout_id: str) -> Any:
 
 
 def request_payout(stack: DeployedStack, account_id: str, trader: dict[str, str]) -> str:
-    answer = stack.http(
-        "POST", f"/v1/accounts/{account_id}/payouts", body={},
+    answer = answered(
+        stack, "POST", f"/v1/accounts/{account_id}/payouts", body={},
         headers={**trader, "Idempotency-Key": f"e2e-{account_id}"},
     )  # fmt: skip
     assert answer.status in (201, 200), answer.body

@@ -29,6 +29,7 @@ from tests.e2e.harness import DeployedStack, bind_data_layer, eventually
 from tests.e2e.payout_cloud_world import (
     PAID_SUBJECT,
     WAIT,
+    answered,
     client,
     decide,
     deliver_bridge_event,
@@ -92,7 +93,7 @@ def rejected_with_a_reason(stack: DeployedStack, finance: Finance) -> None:
 
     answer = decide(stack, payout_id, finance.first, "reject", reason)
     assert answer.status == 200 and answer.body["status"] == "rejected", answer.body
-    seen = stack.http("GET", f"/v1/accounts/{account.account_id}/payouts", headers=trader)
+    seen = answered(stack, "GET", f"/v1/accounts/{account.account_id}/payouts", headers=trader)
     assert seen.status == 200, seen.body
     [view] = [p for p in seen.body["payouts"] if p["payout_id"] == payout_id]
     assert view["status"] == "rejected" and view["decision_reason"] == reason, view
