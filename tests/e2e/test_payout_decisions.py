@@ -115,7 +115,7 @@ def two_different_members_approve(stack: DeployedStack, finance: Finance) -> Non
     assert first.status == 200 and first.body["status"] == "requested", first.body
     again = decide(stack, payout_id, finance.first, "approve", "approving once more")
     assert again.status == 409, again.body
-    assert "second, different finance member" in again.body["message"], again.body
+    assert "second, different finance member" in again.body["error"]["message"], again.body
     waiting = payout_when(stack, payout_id, lambda p: True)
     assert waiting.status == "requested" and len(waiting.approvals) == 1
     assert platform_balance(stack, account) == Decimal("115000.00")
