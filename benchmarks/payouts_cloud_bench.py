@@ -66,8 +66,8 @@ class Desk:
     profit: Decimal
     needs_finance: bool
     rail_fails: bool
-    payout_id: str | None = None
-    refused: list[str] = field(default_factory=list)
+    payout_id: str | None = None  # the account's payout, as stored (an answer may have been lost)
+    answered: list[str] = field(default_factory=list)  # the payout id, or the refusal's code, per request
 
 
 @dataclass
@@ -115,8 +115,10 @@ def run(
         payouts = drive(stack, desks, finance, timeout)
         phases["to_final"] = time.monotonic() - started
         counts, latencies = audit(stack, desks, payouts)
-    refused = Counter(code for desk in desks for code in desk.refused)
+    refused = Counter(a for desk in desks for a in desk.answered if a != desk.payout_id and a != "no_answer")
     counts["refused"] = sum(refused.values())
+    counts["accepted"] = sum(1 for desk in desks if desk.payout_id)
+    counts["no_answer"] = sum(desk.answered.count("no_answer") for desk in desks)
     return Result(requests, accounts, counts, refused, latencies, phases)
 
 
@@ -156,15 +158,29 @@ def request_all(
     def ask(desk: Desk) -> None:
         key = f"bench-{uuid.uuid4().hex}"
         path = f"/v1/accounts/{desk.account.account_id}/payouts"
-        answer = answered(stack, "POST", path, body={}, headers={**desk.trader, "Idempotency-Key": key})
-        if answer.status in (200, 201):
-            assert desk.payout_id in (None, answer.body["payout_id"]), "two payouts accepted on one account"
-            desk.payout_id = str(answer.body["payout_id"])
-        else:
-            desk.refused.append(_code(answer))
+        try:
+            answer = answered(stack, "POST", path, body={}, headers={**desk.trader, "Idempotency-Key": key})
+        except AssertionError:  # no answer but 5xx and timeouts for minutes
+            desk.answered.append("no_answer")
+            return
+        accepted = answer.status in (200, 201)
+        desk.answered.append(str(answer.body["payout_id"]) if accepted else _code(answer))
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(ask, asks))
+    _stored_payouts(desks)
+
+
+def _stored_payouts(desks: list[Desk]) -> None:
+    """Each account's payout as stored: the truth when an answer was lost (a request the client asked again
+    after a timeout may be refused `payout_pending` by the payout its first attempt created)."""
+    from propdesk.data.payouts import PayoutRepository
+
+    repository = PayoutRepository()
+    for desk in desks:
+        stored = repository.all_for_account(desk.account.account_id)
+        assert len(stored) <= 1, f"{desk.account.account_id}: {len(stored)} payouts from one burst"
+        desk.payout_id = stored[0].payout_id if stored else None
 
 
 def drive(stack: DeployedStack, desks: list[Desk], finance: dict[str, str], timeout: float) -> dict[str, Any]:
@@ -223,6 +239,8 @@ def audit(
             continue
         status = payout.status if payout.status in FINAL else "unfinished"
         counts[status] += 1
+        if status == "unfinished":
+            counts[f"unfinished_{payout.status}"] += 1  # where it stands (requested: never started?)
         payments = transfers.get(payout.payout_id, [])
         processed = [t for t in payments if t["state"] == "payment_processed"]
         if status == "paid" and not processed:
@@ -239,7 +257,10 @@ def report(result: Result) -> int:
     counts = result.counts
     print("payouts_cloud (the stack in the local cloud: API, EventBridge, Step Functions, Lambda, DynamoDB)")
     print(f"payouts_cloud_requests: {result.requests} count over {result.accounts} accounts")
-    for key in ("paid", "failed", "refused", "unfinished", "lost", "double_paid"):
+    keys = ("accepted", "paid", "failed", "refused", "no_answer", "unfinished", "lost", "double_paid")
+    for key in keys:
+        print(f"payouts_cloud_{key}: {counts[key]} count")
+    for key in sorted(k for k in counts if k.startswith("unfinished_")):
         print(f"payouts_cloud_{key}: {counts[key]} count")
     for code, number in sorted(result.refused.items()):
         print(f"payouts_cloud_refused_{code}: {number} count")
