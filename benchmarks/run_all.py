@@ -13,8 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAST = ["engine_bench.py", "cold_start.py", "abuse_bench.py", "payouts_workflow_bench.py"]
-# The 1,000 requests over 200 accounts take well over an hour in ministack on 2 cores (100 over 20: about
-# 11 minutes with the deploy); `payouts_workflow_bench.py --local-cloud --requests 1000 --accounts 200` runs it.
+# The 1,000 requests over 200 accounts take well over an hour in ministack on 2 cores (100 over 20:
+# about 11 minutes with the deploy): `payouts_workflow_bench.py --local-cloud --requests 1000 --accounts 200`.
 LOCAL_CLOUD_PAYOUTS = "--requests 100 --accounts 20"
 DYNAMODB_LOCAL = [
     "risk_requests.py",  # counted, not timed: DynamoDB requests per trading event (a minute)
