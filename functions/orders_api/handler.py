@@ -137,7 +137,7 @@ def create_order(call: Call) -> Response[Any]:
     )
     checkout = _deps().checkout
     if not checkout.has_placed(order):  # a replay neither places nor counts
-        count_rate_limit(app, call.operation, call.caller, call.now)
+        count_rate_limit(app, call.operation, call.caller, call.now, call.idempotency_key)
     placed = checkout.place(order, call.now)
     metrics.add_metric(name="OrdersReplayed" if placed.replayed else "OrdersPlaced", unit="Count", value=1)
     body = schema.OrderPlaced(

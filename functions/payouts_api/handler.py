@@ -180,8 +180,9 @@ def _destination_view(destination: PayoutDestination) -> schema.PayoutDestinatio
 
 
 def _count(call: Call) -> None:
-    """A new request counts against the trader's limit; a replay is free."""
-    count_rate_limit(app, call.operation, call.caller, call.now)
+    """A new request counts against the trader's limit; a replay is free, and so is a retry of a request
+    that failed before it was stored (its `Idempotency-Key` was counted already)."""
+    count_rate_limit(app, call.operation, call.caller, call.now, call.idempotency_key)
 
 
 def _answer(payout: Payout, status: int, replayed: bool = False) -> Response[Any]:

@@ -346,6 +346,7 @@ class BreachOverrideItem(MainTableModel):
 
 class RateWindowItem(MainTableModel):
     hits = NumberAttribute(default=0)
+    tokens = UnicodeSetAttribute(null=True)  # the Idempotency-Keys counted in the window (each once)
     expires_at = TTLAttribute()
 
 

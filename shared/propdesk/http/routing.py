@@ -95,13 +95,18 @@ def route(app: APIGatewayRestResolver, operation_id: str) -> Callable[[RouteFunc
 
 
 def count_rate_limit(
-    app: APIGatewayRestResolver, operation: Operation, caller: Caller, now: datetime
+    app: APIGatewayRestResolver,
+    operation: Operation,
+    caller: Caller,
+    now: datetime,
+    idempotency_key: str | None = None,
 ) -> None:
-    """Count one call of the caller against the operation's limit (429 + Retry-After when used up)."""
+    """Count one call of the caller against the operation's limit (429 + Retry-After when used up); calls
+    with the same `idempotency_key` count once (a retry after our failure is not charged again)."""
     if operation.rate_limit is None:
         return
     limiter: RateLimiter = app.context["rate_limiter"]
-    limiter.hit(operation.operation_id, caller.subject, operation.rate_limit, now)
+    limiter.hit(operation.operation_id, caller.subject, operation.rate_limit, now, idempotency_key)
 
 
 def _prepare(app: APIGatewayRestResolver, operation: Operation) -> Call:

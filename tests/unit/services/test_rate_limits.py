@@ -52,3 +52,15 @@ def test_a_refusal_is_a_429_with_retry_after_and_the_json_error_body() -> None:
 def test_a_limit_needs_a_positive_count_and_window() -> None:
     with pytest.raises(ValueError, match="positive"):
         RateLimit(limit=0, window_seconds=60)
+
+
+def test_the_same_idempotency_key_counts_once_so_a_retry_after_our_failure_is_not_charged_again() -> None:
+    limiter = RateLimiter(InMemoryWindowCounter())
+    limiter.hit("requestPayout", "trader-1", RULE, START, token="key-1")
+    limiter.hit("requestPayout", "trader-1", RULE, START, token="key-1")  # the retry after a 5xx: free
+    limiter.hit("requestPayout", "trader-1", RULE, START, token="key-2")
+    limiter.hit("requestPayout", "trader-1", RULE, START, token="key-3")
+
+    with pytest.raises(RateLimitedError):
+        limiter.hit("requestPayout", "trader-1", RULE, START, token="key-4")  # a new request: counted
+    limiter.hit("requestPayout", "trader-1", RULE, START, token="key-2")  # a retry still passes
