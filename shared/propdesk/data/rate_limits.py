@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from propdesk.data import keys
 from propdesk.data._conditions import condition_failed
@@ -22,7 +23,7 @@ class DynamoWindowCounter:
         action, _, identity = key.partition("#")
         item = RateWindowItem(keys.rate_pk(action, identity), keys.window_sk(window_start))
         under_limit = RateWindowItem.hits.does_not_exist() | (RateWindowItem.hits < limit)
-        actions = [
+        actions: list[Action] = [
             RateWindowItem.hits.add(1),
             RateWindowItem.entity.set("rate_window"),
             RateWindowItem.expires_at.set(expires_at),
