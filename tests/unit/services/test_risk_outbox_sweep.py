@@ -8,9 +8,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-
 from propdesk.errors import VersionConflictError
 from propdesk.services.risk_outbox_sweep import GRACE, OVERDUE_AFTER, OutboxSweep
+
 from tests.unit.services.risk_world import RiskWorld, equity
 
 DIP = equity("dip", "2026-03-02T10:05:00+01:00", "94000.00")  # below the daily floor: fails the account
