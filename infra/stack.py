@@ -32,6 +32,7 @@ from infra.constructs.progression import Progression
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
+from infra.constructs.risk_outbox_sweep import RiskOutboxSweepStack
 from infra.constructs.scaling import ScalingStack
 from infra.constructs.secrets import ProviderSecrets
 from infra.constructs.workflows import Workflows
@@ -90,6 +91,7 @@ class PropdeskStack(Stack):
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
         scaling = ScalingStack(self, "Scaling", config, data, events.bus, functions, enforcement)
+        outbox_sweep = RiskOutboxSweepStack(self, "RiskOutboxSweep", config, data, events.bus, functions)
         identity.require_staff_mfa(
             config, [functions.functions[name] for name in ("staff_api", "payouts_api", "orders_api")]
         )
@@ -115,6 +117,7 @@ class PropdeskStack(Stack):
                 **alerts.dead_letter_queues,
                 **abuse.dead_letter_queues,
                 **scaling.dead_letter_queues,
+                **outbox_sweep.dead_letter_queues,
             },
             {
                 "kyc": workflows.kyc,

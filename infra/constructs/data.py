@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from propdesk.data.schema import AUDIT_TABLE
+from propdesk.data.schema import AUDIT_TABLE, MAIN_TABLE
 
 from infra.config import StageConfig
 from infra.constructs.functions import removal_policy
@@ -40,7 +40,7 @@ ITEM_WRITE_ACTIONS = tuple(action for action in WRITE_ACTIONS if action != "dyna
 KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KEY_WRITE_ACTIONS = (*KEY_READ_ACTIONS, "kms:Encrypt", "kms:GenerateDataKey")
 
-MAIN_INDEXES = ("gsi1", "gsi2")
+MAIN_INDEXES = tuple(index.name for index in MAIN_TABLE.global_indexes)  # gsi1, gsi2, outbox
 AUDIT_INDEXES = ("gsi1",)  # entries by actor
 # What no one may do to the audit table's items, whoever they are (its resource policy denies them): an entry
 # is appended once (PutItem, conditional on its not existing) and then only read.
@@ -87,9 +87,16 @@ class Data(Construct):
             deletion_protection=config.is_prod,
             removal_policy=removal_policy(config),
         )
-        for index in MAIN_INDEXES:
+        for index in MAIN_TABLE.global_indexes:
+            projected = index.projected
             self.table.add_global_secondary_index(
-                index_name=index, partition_key=_key(f"{index}pk"), sort_key=_key(f"{index}sk")
+                index_name=index.name,
+                partition_key=_key(index.partition_key),
+                sort_key=_key(index.sort_key or ""),
+                projection_type=(
+                    dynamodb.ProjectionType.ALL if projected is None else dynamodb.ProjectionType.INCLUDE
+                ),
+                non_key_attributes=None if projected is None else list(projected),
             )
 
         self.connections = dynamodb.Table(

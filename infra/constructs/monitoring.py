@@ -44,6 +44,19 @@ FAILURE_METRICS = {
         "the daily reset could not advance an account (the others went ahead; it is retried on the next "
         "run): its day may not have rolled over",
     ),
+    "risk-outbox-settle-failed": (
+        "risk_outbox_sweep",
+        "RiskOutboxSettleFailed",
+        "the risk outbox sweep could not perform an account's pending effects (breach evidence, its status, "
+        "the platform disable, account.* events); they stay pending and the next run retries: a failed "
+        "account may still be trading",
+    ),
+    "risk-outbox-overdue": (
+        "risk_outbox_sweep",
+        "RiskOutboxOverdue",
+        "an account's risk effects have been pending for over ten minutes (the sweep keeps failing on them, "
+        "or did not run): a failed account may still be trading; see the sweep's log for the account",
+    ),
     "audit-log-modified": (
         "audit_watch",
         "AuditEntriesModified",

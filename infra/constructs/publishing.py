@@ -59,6 +59,7 @@ PROGRESSION_FACTS = _types(de.AccountPhaseStarted, de.AccountFunded, de.AccountD
 PUBLISHES: dict[str, frozenset[str]] = {
     "risk_recalc": RISK_OUTCOMES,
     "daily_reset": RISK_OUTCOMES,
+    "risk_outbox_sweep": RISK_OUTCOMES,  # what a recalculation committed to and did not get done
     "abuse_detect": ABUSE_FACTS,
     "abuse_deep_pass": ABUSE_FACTS,
     "abuse_api": ABUSE_FACTS,

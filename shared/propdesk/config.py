@@ -130,6 +130,10 @@ class DailyResetSettings(EventBusSettings):
     pass
 
 
+class RiskOutboxSweepSettings(EventBusSettings):
+    pass
+
+
 class NotificationsSettings(TableSettings, WebSocketSettings):
     pass
 

@@ -230,6 +230,14 @@ class DueAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingOutbox:
+    """An account whose risk snapshot still lists effects to perform, written (committed to) at `since`."""
+
+    account_id: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class BreachEvidence:
     """Immutable evidence of a breach: the triggering event, the figures and the program version."""
 

@@ -23,6 +23,7 @@ from propdesk.records import (
     BreachEvidence,
     DueAccount,
     PendingEffect,
+    PendingOutbox,
     ProgramVersion,
     ResetRetry,
     ResetWatermark,
@@ -139,6 +140,7 @@ class InMemoryRiskStates:
     snapshot write and what follows it."""
 
     snapshots: dict[str, RiskSnapshot] = field(default_factory=dict)
+    updated_at: dict[str, datetime] = field(default_factory=dict)  # each snapshot's last write
     saves: int = 0
     conflicts: int = 0
     before_save: list[Callable[[], object]] = field(default_factory=list)
@@ -157,6 +159,7 @@ class InMemoryRiskStates:
             raise VersionConflictError(f"risk state of {snapshot.account_id} changed meanwhile")
         version = snapshot.version + 1
         self.snapshots[snapshot.account_id] = _snapshot_copy(replace(snapshot, version=version))
+        self.updated_at[snapshot.account_id] = updated_at
         self.saves += 1
         if self.after_save:
             self.after_save.pop(0)()
@@ -168,6 +171,12 @@ class InMemoryRiskStates:
             self.conflicts += 1
             raise VersionConflictError(f"risk state of {account_id} changed meanwhile")
         self.snapshots[account_id] = _snapshot_copy(replace(current, pending=tuple(pending)))
+
+    def pending_outboxes(self) -> Iterator[PendingOutbox]:
+        """The sparse outbox index: the snapshots with effects pending, with their write time."""
+        for account_id, snapshot in sorted(self.snapshots.items()):
+            if snapshot.pending:
+                yield PendingOutbox(account_id, self.updated_at[account_id])
 
 
 def _snapshot_copy(snapshot: RiskSnapshot) -> RiskSnapshot:

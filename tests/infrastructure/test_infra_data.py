@@ -43,13 +43,19 @@ def test_main_table_keys_and_indexes_follow_the_data_model(synthesized: Synthesi
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    indexes = {index["IndexName"]: index["KeySchema"] for index in table["GlobalSecondaryIndexes"]}
-    assert indexes == {
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert {name: index["KeySchema"] for name, index in indexes.items()} == {
         name: [
-            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
-            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+            {"AttributeName": f"{name}_pk" if name == "outbox" else f"{name}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{name}_sk" if name == "outbox" else f"{name}sk", "KeyType": "RANGE"},
         ]
-        for name in ("gsi1", "gsi2")
+        for name in ("gsi1", "gsi2", "outbox")
+    }
+    assert indexes["gsi2"]["Projection"] == {"ProjectionType": "ALL"}
+    # the risk snapshots with pending effects (sparse): their keys and write time, not the large snapshot
+    assert indexes["outbox"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["updated_at"],
     }
     assert table["BillingMode"] == "PAY_PER_REQUEST"
 

@@ -50,6 +50,7 @@ EXPECTED_ENVIRONMENT = {
     },
     "risk_recalc": {"TABLE_NAME", "EVENT_BUS_NAME", "WARNING_SHARE"},
     "daily_reset": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "risk_outbox_sweep": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "notifications": {"TABLE_NAME", "CONNECTIONS_TABLE_NAME", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"},
     "kyc_decision": {"TABLE_NAME", "EVENT_BUS_NAME", "KYC_MAX_ATTEMPTS", "KYC_DECISION_WINDOW_DAYS"},
     "ws_authorizer": {"USER_POOL_ID", "USER_POOL_CLIENT_IDS"},

@@ -83,7 +83,12 @@ def _custom_alarm(synthesized: Synthesized, metric: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("function", "metric"),
-    [("risk_recalc", "RiskRecordsFailed"), ("daily_reset", "ResetAccountsFailed")],
+    [
+        ("risk_recalc", "RiskRecordsFailed"),
+        ("daily_reset", "ResetAccountsFailed"),
+        ("risk_outbox_sweep", "RiskOutboxSettleFailed"),
+        ("risk_outbox_sweep", "RiskOutboxOverdue"),
+    ],
 )
 def test_a_failed_risk_record_or_reset_account_alarms_on_the_metric_its_function_emits(
     synthesized: Synthesized, function: str, metric: str

@@ -89,6 +89,7 @@ def test_the_accounts_api_writes_only_profiles_and_rate_counters(synthesized: Sy
         "platform_events",
         "risk_recalc",
         "daily_reset",
+        "risk_outbox_sweep",
         "notifications",
     ],
 )
@@ -249,7 +250,8 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
 
     abuse = {"abuse_detect", "abuse_deep_pass", "abuse_api"}  # failing accounts: platform.disable_requested
     assert producers == {
-        "risk_recalc", "daily_reset", "payouts_api", *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
+        "risk_recalc", "daily_reset", "risk_outbox_sweep", "payouts_api",
+        *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,
         "progression_start", "progression_review", "progression_finish", "progression_api",
         *PAYOUT_PUBLISHERS,
         *abuse,

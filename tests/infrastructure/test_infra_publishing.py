@@ -101,7 +101,7 @@ def test_only_the_purchase_functions_may_announce_a_paid_purchase() -> None:
 def test_only_the_risk_functions_may_announce_a_breach_or_a_pass() -> None:
     for detail_type in ("account.breached", "account.passed"):
         assert {name for name, types in PUBLISHES.items() if detail_type in types} == {
-            "risk_recalc", "daily_reset",
+            "risk_recalc", "daily_reset", "risk_outbox_sweep",
         }  # fmt: skip
 
 

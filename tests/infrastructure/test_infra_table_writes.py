@@ -30,6 +30,7 @@ ITEM_WRITES = {
 PARTITIONS: dict[str, set[str]] = {
     "risk_recalc": {"ACCOUNT#*"},  # risk snapshots, breaches, deadlines, the account's status
     "daily_reset": {"ACCOUNT#*", "SYSTEM"},  # the reset watermark, and the risk engine's account writes
+    "risk_outbox_sweep": {"ACCOUNT#*"},  # the risk engine's pending effects and the outbox's clear
     "provisioning": {"ORDER#*", "CATALOGUE", "ACCOUNT#*", "SYSTEM", "MAIL#*", "TRADER#*"},
     "orders_api": {"ORDER#*", "PAYMENT#*", "CATALOGUE", "VELOCITY#*", "RATE#*"},
     "stripe_webhook": {"ORDER#*", "PAYMENT#*", "CATALOGUE", "WEBHOOK#*", "VELOCITY#*", "TRADER#*"},

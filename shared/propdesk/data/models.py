@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from propdesk.data.attributes import DecimalAttribute
@@ -27,6 +27,7 @@ from propdesk.data.schema import (
     GSI1,
     GSI2,
     MAIN_TABLE,
+    OUTBOX_INDEX,
     REALTIME_TABLE,
 )
 
@@ -137,6 +138,17 @@ class TradingEventItem(MainTableModel):
     fills = FillsIndex()
 
 
+class PendingOutboxIndex(GlobalSecondaryIndex["RiskStateItem"]):  # type: ignore[no-untyped-call]
+    """Snapshots whose outbox is not empty (sparse): `OUTBOX#{shard}` / `{account_id}`, with `updated_at`."""
+
+    class Meta:
+        index_name = OUTBOX_INDEX.name
+        projection = IncludeProjection(list(OUTBOX_INDEX.projected or ()))
+
+    outbox_pk = UnicodeAttribute(hash_key=True)
+    outbox_sk = UnicodeAttribute(range_key=True)
+
+
 class RiskStateItem(MainTableModel):
     account_id = UnicodeAttribute()
     version = VersionAttribute()
@@ -148,6 +160,10 @@ class RiskStateItem(MainTableModel):
     warnings_sent = JSONAttribute(default=dict)
     pending = JSONAttribute(null=True)  # the outbox: [{effect_id, kind, data}] still to perform; absent: none
     updated_at = UTCDateTimeAttribute()
+    # present exactly while `pending` is: the snapshot is then in the sparse outbox index (the sweep's list)
+    outbox_pk = UnicodeAttribute(null=True)
+    outbox_sk = UnicodeAttribute(null=True)
+    with_pending = PendingOutboxIndex()
 
 
 class PlatformFiguresItem(MainTableModel):

@@ -3,7 +3,8 @@ overrode (the risk engine's waived breaches)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +15,21 @@ from propdesk.data._conditions import condition_failed
 from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.errors import VersionConflictError
-from propdesk.records import BreachEvidence, Page, PendingEffect, RiskSnapshot
+from propdesk.records import BreachEvidence, Page, PendingEffect, PendingOutbox, RiskSnapshot
 
 if TYPE_CHECKING:
     from propdesk.engine import BreachRef
+
+OUTBOX_PREFIX = "OUTBOX#"
+# The outbox index's partitions: each step with effects writes its snapshot into one and out again, and a
+# partition of an index takes about 1,000 writes a second; 8 of them (the sweep's 8 Queries a run) leave room
+# for some 4,000 such steps a second.
+OUTBOX_SHARDS = 8
+
+
+def outbox_partition(account_id: str) -> str:
+    shard = int(hashlib.sha256(account_id.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS
+    return f"{OUTBOX_PREFIX}{shard:02d}"
 
 
 class RiskStateRepository:
@@ -47,6 +59,9 @@ class RiskStateRepository:
             pending=_pending_json(snapshot.pending),
             updated_at=updated_at,
         )
+        if snapshot.pending:  # in the outbox index until they are all done (the same write: never apart)
+            item.outbox_pk = outbox_partition(snapshot.account_id)
+            item.outbox_sk = snapshot.account_id
         if snapshot.version:
             item.version = snapshot.version
         try:
@@ -61,9 +76,19 @@ class RiskStateRepository:
 
     def set_pending(self, account_id: str, version: int, pending: Sequence[PendingEffect]) -> None:
         """Replace the effects still to perform, if the snapshot is still at `version`; the version does not
-        move (bookkeeping of the outbox, not a new state). VersionConflictError when another writer wrote."""
-        attribute = RiskStateItem.pending
-        actions = [attribute.set(_pending_json(pending))] if pending else [attribute.remove()]
+        move (bookkeeping of the outbox, not a new state). VersionConflictError when another writer wrote.
+
+        The snapshot stays in the outbox index while effects remain (put back if a concurrent settle of the
+        same snapshot took it out) and leaves it with the last."""
+        item = RiskStateItem
+        if pending:
+            actions = [
+                item.pending.set(_pending_json(pending)),
+                item.outbox_pk.set(outbox_partition(account_id)),
+                item.outbox_sk.set(account_id),
+            ]
+        else:
+            actions = [item.pending.remove(), item.outbox_pk.remove(), item.outbox_sk.remove()]
         try:
             RiskStateItem._get_connection().update_item(
                 keys.account_pk(account_id),
@@ -75,6 +100,14 @@ class RiskStateRepository:
             if condition_failed(error):
                 raise VersionConflictError(f"risk state of {account_id} changed meanwhile") from error
             raise
+
+    def pending_outboxes(self) -> Iterator[PendingOutbox]:
+        """Every account whose snapshot still lists effects to perform, with when they were committed to:
+        a Query of each outbox partition of the sparse index (eventually consistent: read the snapshot
+        itself before acting)."""
+        for shard in range(OUTBOX_SHARDS):
+            for item in RiskStateItem.with_pending.query(f"{OUTBOX_PREFIX}{shard:02d}"):
+                yield PendingOutbox(str(item.outbox_sk), item.updated_at)
 
 
 def snapshot_of(item: RiskStateItem) -> RiskSnapshot:

@@ -14,6 +14,8 @@ class IndexDefinition:
     name: str
     partition_key: str
     sort_key: str | None = None
+    # None: every attribute projected (ALL); a tuple: the keys and these attributes only (INCLUDE)
+    projected: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +38,18 @@ class TableDefinition:
 
 GSI1 = IndexDefinition(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk")
 GSI2 = IndexDefinition(name="gsi2", partition_key="gsi2pk", sort_key="gsi2sk")
+# Risk snapshots whose outbox still holds effects (sparse: the keys exist only while it does); the snapshot
+# itself is large and rewritten at every event, so only its write time is projected (docs/data-model.md).
+OUTBOX_INDEX = IndexDefinition(
+    name="outbox", partition_key="outbox_pk", sort_key="outbox_sk", projected=("updated_at",)
+)
 BY_TRADER = IndexDefinition(name="by_trader", partition_key="trader_id")
 
 MAIN_TABLE = TableDefinition(
     logical_name="PropdeskTable",
     partition_key="pk",
     sort_key="sk",
-    global_indexes=(GSI1, GSI2),
+    global_indexes=(GSI1, GSI2, OUTBOX_INDEX),
     stream=True,
 )
 CONNECTIONS_TABLE = TableDefinition(
@@ -81,7 +88,7 @@ ABUSE_STATE_TABLE = TableDefinition(
 
 
 def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, Any]:
-    """Keyword arguments for boto3's `create_table` (on-demand, all attributes projected)."""
+    """Keyword arguments for boto3's `create_table` (on-demand, each index's projection)."""
     key_schema = [{"AttributeName": definition.partition_key, "KeyType": "HASH"}]
     if definition.sort_key:
         key_schema.append({"AttributeName": definition.sort_key, "KeyType": "RANGE"})
@@ -101,10 +108,16 @@ def create_table_request(definition: TableDefinition, table_name: str) -> dict[s
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     *([{"AttributeName": index.sort_key, "KeyType": "RANGE"}] if index.sort_key else []),
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": _projection(index),
             }
             for index in definition.global_indexes
         ]
     if definition.stream:
         request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     return request
+
+
+def _projection(index: IndexDefinition) -> dict[str, Any]:
+    if index.projected is None:
+        return {"ProjectionType": "ALL"}
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}

@@ -73,7 +73,6 @@ from propdesk.engine import (
 )
 from propdesk.errors import DomainError, VersionConflictError
 from propdesk.money import CENT
-from propdesk.observability import logger
 from propdesk.ports import AccountControl, Clock, EventPublisher
 from propdesk.records import Account, BreachEvidence, PendingEffect, RiskSnapshot, StoredEvent
 from propdesk.services import risk_outbox as outbox
@@ -462,20 +461,19 @@ class RiskService:
         return None if previous is None else self._settle(previous)
 
     def _settle(self, snapshot: RiskSnapshot) -> RiskSnapshot:
-        """Perform the snapshot's pending effects, then clear them, conditionally on its version (which does
-        not move). A failing effect leaves it and the ones after it pending, and raises."""
-        if not snapshot.pending:
-            return snapshot
+        """Perform the snapshot's pending effects, then clear them (`risk_outbox.Outbox.settle`)."""
+        return self._outbox.settle(snapshot, self._stores.risk)
 
-        def keep(remaining: Sequence[PendingEffect]) -> None:
-            try:
-                self._stores.risk.set_pending(snapshot.account_id, snapshot.version, remaining)
-            except Exception:  # the whole list stays pending: performed again, idempotently
-                logger.warning("could not record the effects done", extra={"account_id": snapshot.account_id})
-
-        self._outbox.perform(snapshot.pending, keep)
-        self._stores.risk.set_pending(snapshot.account_id, snapshot.version, ())
-        return replace(snapshot, pending=())
+    def settle_pending(self, account_id: str) -> bool:
+        """Perform what the account's snapshot still owes, as its next step would first (the sweep's way in:
+        `propdesk.services.risk_outbox_sweep`); False when it owes nothing. A failing effect raises (it and
+        those after it stay pending); `VersionConflictError` when a step wrote meanwhile (which performed
+        them)."""
+        snapshot = self._stores.risk.get(account_id)
+        if snapshot is None or not snapshot.pending:
+            return False
+        self._settle(snapshot)
+        return True
 
     def _refail(self, step: _Step, now: datetime) -> PendingEffect:
         """Staff reinstated the account (overriding a breach), yet a breach nobody overrode still fails it."""

@@ -10,11 +10,16 @@ by), so a list performed again after a crash does no harm.
 A `publish` effect may wait for a `status` effect (`after`): `account.breached` of a failing breach and
 `account.passed` go out only once the account's status change took, i.e. the conditional write succeeded or
 found the account already in that status for the same reason (the same effect performed before a crash).
+
+`Outbox.settle` is the one way a snapshot's pending effects are carried out: by the step that wrote them, by
+the account's next step (`RiskService`), and by the sweep (`propdesk.services.risk_outbox_sweep`) for an
+account whose next step is not coming soon.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,8 +28,8 @@ from propdesk.domain_events import DomainEvent, parse
 from propdesk.engine import instant_id
 from propdesk.observability import logger
 from propdesk.ports import AccountControl, EventPublisher
-from propdesk.records import Account, AccountStatus, BreachEvidence, PendingEffect
-from propdesk.services.risk_stores import AccountStore, BreachStore, DeadlineStore
+from propdesk.records import Account, AccountStatus, BreachEvidence, PendingEffect, RiskSnapshot
+from propdesk.services.risk_stores import AccountStore, BreachStore, DeadlineStore, RiskStateStore
 
 EVIDENCE = "evidence"
 STATUS = "status"
@@ -138,6 +143,23 @@ class Outbox:
         self._deadlines = deadlines
         self._control = control
         self._publisher = publisher
+
+    def settle(self, snapshot: RiskSnapshot, risk: RiskStateStore) -> RiskSnapshot:
+        """Perform the snapshot's pending effects, then clear them, conditionally on its version (which does
+        not move): `VersionConflictError` when another step wrote since (it performed them first). A failing
+        effect leaves it and the ones after it pending, and raises."""
+        if not snapshot.pending:
+            return snapshot
+
+        def keep(remaining: Sequence[PendingEffect]) -> None:
+            try:
+                risk.set_pending(snapshot.account_id, snapshot.version, remaining)
+            except Exception:  # the whole list stays pending: performed again, idempotently
+                logger.warning("could not record the effects done", extra={"account_id": snapshot.account_id})
+
+        self.perform(snapshot.pending, keep)
+        risk.set_pending(snapshot.account_id, snapshot.version, ())
+        return replace(snapshot, pending=())
 
     def perform(
         self, effects: Sequence[PendingEffect], keep: Callable[[Sequence[PendingEffect]], None]

@@ -20,6 +20,7 @@ from propdesk.records import (
     BreachEvidence,
     DueAccount,
     PendingEffect,
+    PendingOutbox,
     ProgramVersion,
     ResetRetry,
     ResetWatermark,
@@ -90,6 +91,13 @@ class RiskStateStore(Protocol):
     def set_pending(self, account_id: str, version: int, pending: Sequence[PendingEffect]) -> None:
         """Replace the snapshot's effects still to perform if it is still at `version` (which does not move:
         outbox bookkeeping, not a new state); `VersionConflictError` when another writer wrote since."""
+        ...
+
+
+class PendingOutboxes(Protocol):
+    def pending_outboxes(self) -> Iterable[PendingOutbox]:
+        """Every account whose snapshot still lists effects to perform (an index: no scan; it may lag the
+        snapshots a little, so read the snapshot before acting)."""
         ...
 
 

@@ -49,7 +49,11 @@ def test_keys_follow_the_data_model() -> None:
 def test_the_main_table_request_matches_the_cdk_schema() -> None:
     request = create_table_request(MAIN_TABLE, "t")
     assert [k["AttributeName"] for k in request["KeySchema"]] == ["pk", "sk"]
-    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
+    indexes = {i["IndexName"]: i["Projection"] for i in request["GlobalSecondaryIndexes"]}
+    assert list(indexes) == ["gsi1", "gsi2", "outbox"]
+    assert indexes["gsi2"] == {"ProjectionType": "ALL"}
+    # the risk snapshots with pending effects: only their write time beside the keys (a snapshot is large)
+    assert indexes["outbox"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["updated_at"]}
     assert request["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
