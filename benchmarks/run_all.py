@@ -17,7 +17,13 @@ DYNAMODB_LOCAL = [
     "risk_requests.py",  # counted, not timed: DynamoDB requests per trading event (a minute)
     "fault_injection.py",  # N events and purchases with random faults vs. a fault-free run (a minute or two)
 ]
-LOCAL_CLOUD = ["api_latency.py", "ws_fanout.py", "purchases_bench.py", "enforcement_bench.py"]
+LOCAL_CLOUD = [
+    "api_latency.py",
+    "ws_fanout.py",
+    "purchases_bench.py",
+    "enforcement_bench.py",
+    "trading_events.py",  # events/s end to end, push to WebSocket p50/p99, invocations per event, cost
+]
 
 
 def main() -> int:
