@@ -166,6 +166,7 @@ def run() -> None:
         demo = seed_demo_firm(endpoints)
         living.seed_accounts(endpoints, demo["trader_id"])
         living.start_connectors(endpoints)
+        living.let_trade()
     except BaseException:
         stop_all()
         raise

@@ -40,6 +40,14 @@ class LivingMarket:
     def manifest_file(self) -> Path:
         return self.folder / "market.json"
 
+    @property
+    def go_file(self) -> Path:
+        return self.folder / "market.go"
+
+    def let_trade(self) -> None:
+        """The stack knows the accounts and the connectors watch them: the simulator may trade."""
+        self.go_file.touch()
+
     def pid_file(self, name: str) -> Path:
         return self.folder / f"{name}.pid"
 
@@ -52,9 +60,10 @@ class LivingMarket:
             print(f"market: already running (pid {read_pid(self.pid_file('market'))})")
             return
         self.manifest_file.unlink(missing_ok=True)
+        self.go_file.unlink(missing_ok=True)
         command = [sys.executable, "-m", "scripts.local_cloud.market", "--first-port", str(self.first_port),
                    "--seed", str(self.seed), "--interval", str(self.interval),
-                   "--manifest", str(self.manifest_file)]  # fmt: skip
+                   "--manifest", str(self.manifest_file), "--go", str(self.go_file)]  # fmt: skip
         self._spawn("market", command, {})
         deadline = time.monotonic() + timeout
         while not self.manifest_file.exists():
@@ -113,7 +122,7 @@ class LivingMarket:
                     initial_balance=program.summary.initial_balance,
                     timezone=str(program.document["timezone"]),
                     day_starts_at=str(program.document["day_starts_at"]),
-                    opened_at=datetime.now(UTC),
+                    opened_at=datetime.fromisoformat(manifest["opened_at"]),
                     platform=PlatformReference(
                         row["platform"], row["platform_account_id"], row["login"], row["group"], row["server"]
                     ),

@@ -8,7 +8,9 @@ starts it as a process of its own, logs in `.local/market.log`):
 - opens the simulated traders' accounts through the real adapters (as provisioning would) and writes the
   manifest: the run, the seed, each account's platform reference and the fakes' URLs and credentials
   (dev.py seeds the stack's accounts and the connector from it);
-- then moves prices and lets the traders act every `--interval` seconds, one tick at a time, until SIGTERM.
+- once the `--go` file exists (dev.py writes it when the stack's accounts and the connectors are ready: a
+  deal booked before the stack knows its account would be refused), moves prices and lets the traders act
+  every `--interval` seconds, one tick at a time, until SIGTERM.
 
 One seed drives every price step and decision (`fakes.simulator`), so two runs with the same seed trade the
 same way; times are the wall clock (the stack refuses events from the future or before an account opened).
@@ -170,6 +172,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between ticks")
     parser.add_argument("--email", default="trader@demo.propdesk.local", help="the simulated accounts' owner")
     parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--go", type=Path, help="tick once this file exists (default: at once)")
     args = parser.parse_args()
 
     from propdesk.catalogue import demo_programs
@@ -187,6 +190,7 @@ def main() -> None:
     )
     manifest: dict[str, Any] = {
         "run": run,
+        "opened_at": datetime.now(UTC).isoformat(),  # the accounts' opening: before any deal
         "seed": args.seed,
         "interval": args.interval,
         "program_id": PROGRAM_ID,
@@ -209,6 +213,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
     ticking = simulator(market, accounts, args.seed)
+    while args.go is not None and not args.go.exists() and not stop.wait(0.5):
+        pass
+    print("market: trading", flush=True)
     while not stop.wait(args.interval):
         report = ticking.tick()
         if report.news or report.opened or report.closed:
