@@ -117,7 +117,7 @@ class Counted:
 
 
 def push(stack: DeployedStack, account_id: str, event: dict[str, Any]) -> None:
-    """Pushed again after a timeout or a 5xx (a cold start), as a connector does: the event id stores it once."""
+    """Pushed again after a timeout or a 5xx (a cold start), as a connector does (stored once by its id)."""
     failure = ""
     for _ in range(8):
         try:
