@@ -9,7 +9,7 @@ push per event as the connector sends a deal, each account's next event once its
 - trading events per second ingested and evaluated end to end (the last update's arrival ends the clock);
 - p50 / p99 from the push to its WebSocket update;
 - counted over the measured window (warm-up excluded, a settling pause after the last update): Lambda
-  invocations and their billed duration per function (the emulator's `AWS/Lambda` metrics), DynamoDB,
+  invocations and their billed duration per function (the `REPORT` line each writes to its log), DynamoDB,
   EventBridge and other requests the functions sent (the emulator's request log), REST requests, WebSocket
   messages delivered; and from those counts the AWS cost per million trading events (`PRICES`, us-east-1).
 
@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,9 @@ PRICES = {
     "websocket_message": 1.00 / 1e6,  # API Gateway WebSocket messages (32 KB chunks), first billion
 }
 REQUEST_LINE = re.compile(r"-> service=([a-z0-9-]+)")
+REPORT_LINE = re.compile(
+    r"REPORT RequestId: .*Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB"
+)
 
 
 def event_for(account_id: str, n: int, at: datetime) -> dict[str, Any]:
@@ -94,26 +98,36 @@ class Counted:
         return Counter(REQUEST_LINE.findall(text))
 
     def lambdas(self) -> dict[str, dict[str, float]]:
-        """Per function: invocations and billed GB-seconds since `start` (Sum of the emulator's metrics)."""
-        lambda_, cloudwatch = self.stack.client("lambda"), self.stack.client("cloudwatch")
+        """Per function: invocations and billed GB-seconds since `start`, from the `REPORT` line each
+        invocation writes to its log group (every invocation path: API Gateway, streams, rules)."""
+        lambda_, logs = self.stack.client("lambda"), self.stack.client("logs")
+        since = int(self.started.timestamp() * 1000)
         found: dict[str, dict[str, float]] = {}
-        end = datetime.now(UTC) + timedelta(minutes=1)
         for page in lambda_.get_paginator("list_functions").paginate():
             for function in page["Functions"]:
-                name, memory = function["FunctionName"], int(function.get("MemorySize") or 128)
-                figures = {}
-                for metric in ("Invocations", "Duration"):
-                    points = cloudwatch.get_metric_statistics(
-                        Namespace="AWS/Lambda", MetricName=metric, StartTime=self.started, EndTime=end,
-                        Period=3600, Statistics=["Sum"], Dimensions=[{"Name": "FunctionName", "Value": name}],
-                    )["Datapoints"]  # fmt: skip
-                    figures[metric] = sum(float(p["Sum"]) for p in points)
-                if figures["Invocations"]:
-                    found[name] = {
-                        "invocations": figures["Invocations"],
-                        "gb_seconds": figures["Duration"] / 1000 * memory / 1024,
-                    }
+                name = function["FunctionName"]
+                invocations, gb_seconds = 0, 0.0
+                for message in log_messages(logs, f"/aws/lambda/{name}", since):
+                    report = REPORT_LINE.search(message)
+                    if report:
+                        invocations += 1
+                        gb_seconds += int(report["billed"]) / 1000 * int(report["memory"]) / 1024
+                if invocations:
+                    found[name] = {"invocations": invocations, "gb_seconds": gb_seconds}
         return found
+
+
+def log_messages(logs: Any, group: str, since_ms: int) -> Iterator[str]:
+    token: str | None = None
+    while True:
+        page = logs.filter_log_events(
+            logGroupName=group, startTime=since_ms, **({"nextToken": token} if token else {})
+        )
+        for event in page.get("events", []):
+            yield str(event.get("message", ""))
+        token = page.get("nextToken")
+        if not token:
+            return
 
 
 def push(stack: DeployedStack, account_id: str, event: dict[str, Any]) -> None:
@@ -161,13 +175,20 @@ async def measure(stack: DeployedStack, accounts: int, events: int) -> dict[str,
         seqs += await asyncio.gather(*(run_account(stack, pool, s, a, opened, 0, 1, 0, warm)
                                        for s, a in zip(sockets[1:], ids[1:], strict=True)))  # fmt: skip
         await asyncio.sleep(SETTLE_SECONDS)
+        counted.start()  # an idle window first: what the stack does with no trading (schedules)
+        idle_began = time.monotonic()
+        await asyncio.sleep(SETTLE_SECONDS)
+        idle = {"seconds": time.monotonic() - idle_began, "requests": counted.requests(),
+                "lambdas": counted.lambdas()}  # fmt: skip
         counted.start()
+        window_began = time.monotonic()
         latencies: list[float] = []
         began = time.monotonic()
         await asyncio.gather(*(run_account(stack, pool, s, a, opened, 1, events, q, latencies)
                                for s, a, q in zip(sockets, ids, seqs, strict=True)))  # fmt: skip
         elapsed = time.monotonic() - began
     await asyncio.sleep(SETTLE_SECONDS)
+    window = time.monotonic() - window_began
     for socket in sockets:
         await socket.close()
     total = accounts * events
@@ -178,6 +199,8 @@ async def measure(stack: DeployedStack, accounts: int, events: int) -> dict[str,
         "latencies": sorted(latencies),
         "requests": counted.requests(),
         "lambdas": counted.lambdas(),
+        "window_seconds": window,
+        "idle": idle,  # subtracted pro rata from the window's counts in the figures below
         "websocket_messages": total,  # one account.update per event, one subscriber per account
         "rest_requests": total,  # one push per event
     }
@@ -187,14 +210,25 @@ def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, round(share * (len(values) - 1)))]
 
 
+def net(result: dict[str, Any]) -> dict[str, Any]:
+    """The window's counts less what the idle window's rate makes in as long (the schedules)."""
+    idle, share = result["idle"], result["window_seconds"] / max(result["idle"]["seconds"], 1e-9)
+    requests = {k: max(v - share * idle["requests"].get(k, 0), 0.0) for k, v in result["requests"].items()}
+    lambdas = {}
+    for name, figures in result["lambdas"].items():
+        quiet = idle["lambdas"].get(name, {"invocations": 0, "gb_seconds": 0.0})
+        lambdas[name] = {k: max(figures[k] - share * quiet[k], 0.0) for k in ("invocations", "gb_seconds")}
+    return {"requests": requests, "lambdas": lambdas}
+
+
 def cost_per_million(result: dict[str, Any]) -> dict[str, float]:
-    """USD per million trading events, from the counts. DynamoDB requests are priced as writes (an upper
+    """USD per million trading events, from the net counts. DynamoDB requests are priced as writes (an upper
     bound: the log does not say which are reads; docs/cost.md splits them from the counted benchmarks)."""
-    per_event = 1 / result["events"]
-    invocations = sum(f["invocations"] for f in result["lambdas"].values()) * per_event
-    gb_seconds = sum(f["gb_seconds"] for f in result["lambdas"].values()) * per_event
-    dynamodb = result["requests"].get("dynamodb", 0) * per_event
-    eventbridge = result["requests"].get("events", 0) * per_event
+    counts, per_event = net(result), 1 / result["events"]
+    invocations = sum(f["invocations"] for f in counts["lambdas"].values()) * per_event
+    gb_seconds = sum(f["gb_seconds"] for f in counts["lambdas"].values()) * per_event
+    dynamodb = counts["requests"].get("dynamodb", 0) * per_event
+    eventbridge = counts["requests"].get("events", 0) * per_event
     million = 1e6
     return {
         "lambda_requests": invocations * PRICES["lambda_request"] * million,
@@ -222,18 +256,18 @@ def main() -> None:
     if args.json:
         print(json.dumps({**result, "costs_per_million": costs}, indent=2, default=str))
         return
-    latencies, events = result["latencies"], result["events"]
+    latencies, events, counts = result["latencies"], result["events"], net(result)
     print(f"trading_events.accounts: {result['accounts']}")
     print(f"trading_events.events: {events}")
     print(f"trading_events.per_second: {events / result['elapsed_seconds']:.2f} events/s")
     print(f"trading_events.to_websocket.p50: {1000 * statistics.median(latencies):.0f} ms")
     print(f"trading_events.to_websocket.p99: {1000 * percentile(latencies, 0.99):.0f} ms")
-    invocations = sum(f["invocations"] for f in result["lambdas"].values())
+    invocations = sum(f["invocations"] for f in counts["lambdas"].values())
     print(f"trading_events.lambda_invocations_per_event: {invocations / events:.2f}")
-    for name, figures in sorted(result["lambdas"].items()):
+    for name, figures in sorted(counts["lambdas"].items()):
         print(f"trading_events.lambda.{name}: {figures['invocations'] / events:.2f} per event, "
               f"{1000 * figures['gb_seconds'] / events:.2f} GB-ms per event")  # fmt: skip
-    for service, count in sorted(result["requests"].items()):
+    for service, count in sorted(counts["requests"].items()):
         print(f"trading_events.requests.{service}: {count / events:.2f} per event")
     for item, usd in costs.items():
         print(f"trading_events.cost_per_million.{item}: {usd:.2f} USD")
