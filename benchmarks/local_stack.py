@@ -18,10 +18,13 @@ UNTHROTTLED = {"throttle_rate_limit": "10000", "throttle_burst_limit": "5000"}
 
 
 @contextmanager
-def throwaway_stack(extra_context: dict[str, str] | None = None) -> Iterator[DeployedStack]:
+def throwaway_stack(
+    extra_context: dict[str, str] | None = None, log_level: str = "WARNING"
+) -> Iterator[DeployedStack]:
+    """`log_level="DEBUG"`: the emulator logs every request with its service (`LocalCloud.log_file`)."""
     with tempfile.TemporaryDirectory(prefix="propdesk-bench-") as workdir:
         folder = Path(workdir)
-        cloud = LocalCloud(port=free_port(), state_dir=folder / "state", persist=False)
+        cloud = LocalCloud(port=free_port(), state_dir=folder / "state", persist=False, log_level=log_level)
         cloud.start()
         try:
             outputs = cloud.deploy(

@@ -26,6 +26,7 @@ LOCAL_CLOUD = [
     "purchases_bench.py",
     "enforcement_bench.py",
     f"payouts_workflow_bench.py --local-cloud {LOCAL_CLOUD_PAYOUTS}",
+    "trading_events.py",  # events/s end to end, push to WebSocket p50/p99, invocations per event, cost
 ]
 
 

@@ -101,9 +101,7 @@ class EventsEndpoint:
             if 200 <= status < 300:
                 return True
             if 400 <= status < 500 and status != 429:
-                log.error(
-                    "push refused", extra={"status": status, "answer": answer[:300].decode(errors="replace")}
-                )
+                log.error("push refused: %s %s", status, answer[:300].decode(errors="replace"))
                 return False
             self.sleep(self.rng.uniform(0, delay))  # full jitter
             delay = min(delay * 2, self.max_delay)

@@ -5,7 +5,16 @@ under `/api/register` (users, accounts with our own account code, status, deposi
 client-generated id). Symbols as DXtrade writes them (`EUR/USD`), quantities in units.
 
 The book is `fakes.market.Market` (keyed by account code); `self.market` is where tests and a market
-simulator open and close positions. Push over WebSocket is not faked (the adapter is the REST side).
+simulator open and close positions.
+
+Push (WebSocket, `push_url`; `start(port, push_port)`): a client sends `AccountPortfoliosSubscriptionRequest`
+`{"type", "requestId", "session": <session token>, "payload": {"accounts": ["clearing:code", ...]}}` and is
+answered with an `AccountPortfolios` snapshot (`inReplyTo` the request); from then on every deal the market
+books for a subscribed account pushes its `AccountPortfolios` (a balance operation: `CashTransfers`). The
+server sends `PingRequest` every `heartbeat_interval` and drops a client silent for `client_timeout` (a
+client answers with `Ping`). A subscription with an expired session is answered `Reject`. The envelope's
+keys are an assumption (`propdesk.adapters.platforms.dxtrade_push`). Faults: `push.drop_connections()`,
+`push.refuse_connections`, `push.stop_heartbeats`.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from urllib.parse import unquote
 from propdesk.platforms.symbols import default_mapping
 
 from fakes.market import FakeAccount, FakeDeal, Market
+from fakes.push_socket import PushClient, PushSocket
 from fakes.server import FakeService, HttpError, Reply, Request
 
 ADMIN_LOGIN = {"username": "propdesk-api", "domain": "default", "password": "dx-fake-password"}
@@ -36,8 +46,11 @@ class FakeDXtrade(FakeService):
         clock: Callable[[], float] = time.monotonic,
         market: Market | None = None,
         session_timeout: float = 1800.0,
+        heartbeat_interval: float = 10.0,
+        client_timeout: float = 60.0,
     ) -> None:
         super().__init__()
+        self.push = PushSocket(self._pushed, self._ping_request, heartbeat_interval, client_timeout)
         self.login = login or dict(ADMIN_LOGIN)
         self.requests_per_minute = requests_per_minute
         self.clock = clock
@@ -65,6 +78,23 @@ class FakeDXtrade(FakeService):
         self.route("GET", "/api/register/account/([^/]+)/([^/]+)", self._get_account)
         self.route("PUT", "/api/register/account/([^/]+)/([^/]+)", self._update_account)
         self.route("PUT", "/api/register/account/([^/]+)/([^/]+)/(deposit|withdrawal)/([^/]+)", self._cash)
+
+    def start(self, port: int = 0, push_port: int = 0) -> str:
+        url = super().start(port)
+        self.push.start(push_port)
+        self.market.listeners.append(self._booked)
+        return url
+
+    def stop(self) -> None:
+        with self.market.lock:
+            if self._booked in self.market.listeners:
+                self.market.listeners.remove(self._booked)
+        self.push.stop()
+        super().stop()
+
+    @property
+    def push_url(self) -> str:
+        return f"{self.push.url}/ws"
 
     @property
     def trading_url(self) -> str:
@@ -296,6 +326,45 @@ class FakeDXtrade(FakeService):
             200, {"currency": book.currency, "amount": _num(size), "description": body.get("description")}
         )
 
+    # ---- push ----
+    def _pushed(self, client: PushClient, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind != "AccountPortfoliosSubscriptionRequest":
+            return  # Ping (the client's heartbeat) and anything else: heard, nothing to answer
+        request_id = message.get("requestId")
+        with self._lock:
+            live = self.sessions.get(str(message.get("session") or ""), 0.0) > self.clock()
+        if not live:
+            self.push.send(client, _envelope("Reject", {"description": "no valid session"}, request_id))
+            return
+        payload = message.get("payload") or {}
+        accounts = [str(a) for a in payload.get("accounts") or [] if self._known(str(a))]
+        client.accounts.update(accounts)
+        self.push.send(client, _envelope("AccountPortfolios", self._portfolios(accounts), request_id))
+
+    def _ping_request(self) -> dict[str, Any]:
+        return _envelope("PingRequest", {})
+
+    def _booked(self, book: FakeAccount, deal: FakeDeal) -> None:
+        for code, account in list(self.accounts.items()):
+            if account["book"] != book.account_id:
+                continue
+            name = f"{account['clearingCode']}:{code}"
+            if deal.kind == "balance":
+                self.push.publish(name, _envelope("CashTransfers", {"cashTransfers": []}))
+            self.push.publish(name, _envelope("AccountPortfolios", self._portfolios([name])))
+
+    def _known(self, name: str) -> bool:
+        _, _, code = name.partition(":")
+        return code in self.accounts
+
+    def _portfolios(self, names: list[str]) -> dict[str, Any]:
+        portfolios = []
+        for name in names:
+            positions = self._positions(Request("GET", "", {}, {}, b""), name).body["positions"]
+            portfolios.append({"account": name, "positions": positions, "balances": []})
+        return {"portfolios": portfolios}
+
     # ---- helpers ----
     def _code(self, code: str) -> str:
         code = unquote(code)
@@ -346,6 +415,11 @@ class FakeDXtrade(FakeService):
             "issueTime": _iso(deal.time),
             "transactionTime": _iso(deal.time),
         }
+
+
+def _envelope(kind: str, payload: dict[str, Any], in_reply_to: Any = None) -> dict[str, Any]:
+    stamp = int(datetime.now(UTC).timestamp() * 1000)
+    return {"type": kind, "session": None, "inReplyTo": in_reply_to, "timestamp": stamp, "payload": payload}
 
 
 def _window(request: Request, start: str, end: str) -> tuple[datetime, datetime]:

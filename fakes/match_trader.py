@@ -4,7 +4,17 @@ ledgers, close-all and manual deposits and withdrawals; `Authorization: <token>`
 requests a minute per token (429 with Retry-After beyond it). `down = True` answers 503 to everything.
 
 The trading book is `fakes.market.Market` (keyed by login): tests and a market simulator open and close
-positions and move prices there (`self.market`). The Broker API's live streams are gRPC: not faked here.
+positions and move prices there (`self.market`).
+
+Event stream (`stream_url`; `start(port, stream_port)`). The Broker API's live streams are gRPC server
+streams; this fake serves the same messages as JSON over a WebSocket, which the connector reads through the
+same stream interface (`connector/streams.py`: the transport is the one part that differs). A client sends
+`{"type": "subscribe", "token": <API token>, "systemUuid", "logins": [...]}` once and is answered
+`{"type": "subscribed", "logins": [...]}` (an unknown token: `{"type": "error"}` and the stream ends); from
+then on every deal the market books for a subscribed login is `{"type": "positionUpdate" | "ledgerUpdate",
+"login", "positionId", "event": "OPENED" | "CLOSED" | "BALANCE", "time"}`, and `{"type": "heartbeat"}` comes
+every `heartbeat_interval` (the stream's keep-alive). Faults: `stream.drop_connections()`,
+`stream.refuse_connections`, `stream.stop_heartbeats`.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from fakes.market import FakeAccount, FakeDeal, FakePosition, Market
+from fakes.push_socket import PushClient, PushSocket
 from fakes.server import FakeService, HttpError, Reply, Request
 
 API_TOKEN = "mt-propdesk-fake-token"  # noqa: S105 - the fake's own token
@@ -37,8 +48,10 @@ class FakeMatchTrader(FakeService):
         requests_per_minute: int = 500,
         clock: Callable[[], float] = time.monotonic,
         market: Market | None = None,
+        heartbeat_interval: float = 10.0,
     ) -> None:
         super().__init__()
+        self.stream = PushSocket(self._streamed, lambda: {"type": "heartbeat"}, heartbeat_interval)
         self.token = token
         self.requests_per_minute = requests_per_minute
         self.clock = clock
@@ -65,6 +78,23 @@ class FakeMatchTrader(FakeService):
         self.route("POST", "/v1/deposits/manual", self._deposit)
         self.route("POST", "/v1/withdrawals/manual", self._withdrawal)
 
+    def start(self, port: int = 0, stream_port: int = 0) -> str:
+        url = super().start(port)
+        self.stream.start(stream_port)
+        self.market.listeners.append(self._booked)
+        return url
+
+    def stop(self) -> None:
+        with self.market.lock:
+            if self._booked in self.market.listeners:
+                self.market.listeners.remove(self._booked)
+        self.stream.stop()
+        super().stop()
+
+    @property
+    def stream_url(self) -> str:
+        return f"{self.stream.url}/v1/streams/trading-events"
+
     def dispatch(self, request: Request) -> Reply:
         if self.down:
             return Reply(503, {"message": "service unavailable"})
@@ -79,6 +109,30 @@ class FakeMatchTrader(FakeService):
                 return Reply(429, {"message": "too many requests"}, {"Retry-After": str(max(1, int(wait)))})
             self._recent.append(now)
         return super().dispatch(request)
+
+    # ---- the event stream ----
+    def _streamed(self, client: PushClient, message: dict[str, Any]) -> None:
+        if message.get("type") != "subscribe":
+            return
+        if message.get("token") != self.token or self.down:
+            self.stream.send(client, {"type": "error", "message": "unauthorized"})
+            client.connection.close()
+            return
+        logins = [str(login) for login in message.get("logins") or [] if self.market.account(str(login))]
+        client.accounts.update(logins)
+        self.stream.send(client, {"type": "subscribed", "logins": logins})
+
+    def _booked(self, book: FakeAccount, deal: FakeDeal) -> None:
+        kind = "ledgerUpdate" if deal.kind == "balance" else "positionUpdate"
+        event = {"open": "OPENED", "close": "CLOSED"}.get(deal.kind, "BALANCE")
+        message = {
+            "type": kind,
+            "login": book.login,
+            "positionId": deal.position_id,
+            "event": event,
+            "time": _rfc3339(deal.time),
+        }
+        self.stream.publish(book.login, message)
 
     # ---- users ----
     def _user_by_email(self, request: Request, email: str) -> Reply:

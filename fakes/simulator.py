@@ -12,6 +12,8 @@ Strategies, one per simulated trader:
 - scalper: opens and closes within a tick or two;
 - copier: opens what a leader account opens, at the same instant (copy trading);
 - hedger: opens opposite sides on its two accounts at the same instant (cross-account hedging).
+An account the platform holds read-only or disabled (a breach enforced) opens nothing more; its trader's
+positions still close as they age.
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ class MarketSimulator:
         if self.rng.random() >= chance:
             return 0, closed
         side = "buy" if self.rng.random() < 0.5 else "sell"
+        if not all(self._may_open(a) for a in trader.accounts):
+            return 0, closed  # read-only or disabled (a breach): the platform lets it only close
         if trader.strategy == "hedger":
             first, second = trader.accounts[:2]
             self._open(trader, first, side, lots)
@@ -131,9 +135,15 @@ class MarketSimulator:
             if position.position_id in self._copied:
                 continue
             self._copied.add(position.position_id)
+            if not self._may_open(trader.accounts[0]):
+                continue
             self._open(trader, trader.accounts[0], position.side, position.lots)
             copied += 1
         return copied
+
+    def _may_open(self, account_id: str) -> bool:
+        account = self.market.account(account_id)
+        return account is not None and account.access == "enabled"
 
     def _open(self, trader: SimTrader, account_id: str, side: str, lots: Decimal) -> FakePosition:
         position = self.market.open_position(account_id, trader.symbol, side, lots)

@@ -1,9 +1,15 @@
 """`make dev`: the whole propdesk system on this machine.
 
-Starts the local cloud (ministack, state kept in .local/state), deploys the real CDK stack into it with
-`cdk deploy`, seeds a demo firm, prints the URLs and example calls, and runs until Ctrl-C, which stops the
-emulator cleanly so its state survives to the next `make dev`. Safe to run again: the deploy is an update and
-the seed is idempotent. `--stop` stops a local cloud left running in the background.
+Starts the local cloud (ministack, state kept in .local/state), the living market (the trading-platform
+fakes and the market simulator trading on them, a process of its own), deploys the real CDK stack into it
+with `cdk deploy` (connected to those fakes), seeds a demo firm and the simulated traders' accounts, starts
+the connector for each streamed platform (a process each), prints the URLs and example calls, and runs until
+Ctrl-C, which stops them and the emulator cleanly so its state survives to the next `make dev`. Safe to run
+again: the deploy is an update and the seed is idempotent. `--stop` (`make local-down`) stops the connectors,
+the market and a local cloud left running in the background.
+
+`MARKET_SEED` (default 7) seeds the simulator: the same seed trades the same way; `MARKET_INTERVAL` (default
+5) is the seconds between its ticks.
 """
 
 from __future__ import annotations
@@ -25,13 +31,41 @@ sys.path.insert(0, str(ROOT))
 from scripts.local_cloud.cloud import LOCAL, REGION, LocalCloud  # noqa: E402
 from scripts.local_cloud.endpoints import LocalEndpoints  # noqa: E402
 from scripts.local_cloud.fake_providers import FakeProviders  # noqa: E402
+from scripts.local_cloud.living import LivingMarket  # noqa: E402
 from scripts.local_cloud.seed import seed_demo_firm  # noqa: E402
 
 PORT = int(os.environ.get("LOCAL_CLOUD_PORT", "4566"))
 KYC_PROVIDER = os.environ.get("KYC_PROVIDER", "")  # veriff (the stack's default) or sumsub
+MARKET_SEED = int(os.environ.get("MARKET_SEED", "7"))
+MARKET_INTERVAL = float(os.environ.get("MARKET_INTERVAL", "5"))
 
 
-def banner(endpoints: LocalEndpoints, demo: dict[str, str], providers: FakeProviders) -> str:
+def living_lines(living: LivingMarket | None) -> str:
+    """The banner's lines on the living market: what runs, where it logs, the simulated accounts."""
+    if living is None:
+        return ""
+    manifest = living.manifest()
+    prefix = f"sim-{manifest['run']}-"
+    traders = ", ".join(
+        f"{a['account_id'].removeprefix(prefix)} ({a['platform']})" for a in manifest["accounts"]
+    )
+    return f"""
+  Market     the simulator trading on the platform fakes: seed {manifest["seed"]} (MARKET_SEED), a tick every
+             {manifest["interval"]:g} s (MARKET_INTERVAL); log .local/market.log
+             {traders}
+             accounts {prefix}<trader>, the demo trader's
+  Connector  Match-Trader's event stream, DXtrade's push socket; logs .local/connector-*.log
+  Polling    Match-Trader and DXtrade every minute (EventBridge): deals and equity of the due accounts
+  Stop       make local-down (the connectors, the market and the local cloud)
+"""
+
+
+def banner(
+    endpoints: LocalEndpoints,
+    demo: dict[str, str],
+    providers: FakeProviders,
+    living: LivingMarket | None = None,
+) -> str:
     """What `make dev` prints: where the system answers, and commands that work as printed, in order, from
     the clone's root (tests/e2e/test_printed_commands.py runs them). Commands are the lines indented by two
     spaces after "Try:"; a line indented further continues the command above it (after a `\\`) or, under an
@@ -45,7 +79,7 @@ propdesk is running locally (stage dev, the real CDK stack in ministack on {endp
   REST API   {api}
   WebSocket  {endpoints.websocket_url}
   Demo users trader {demo["trader_email"]} / staff {demo["staff_email"]} (password {demo["password"]})
-
+{living_lines(living)}
 Try:
   curl -s {api}/v1/programs
   TOKEN=$(.venv/bin/propdesk token --email {demo["trader_email"]} --password '{demo["password"]}')
@@ -80,7 +114,8 @@ Verify the trader (the KYC gate, as a passed evaluation runs it; Veriff and Sums
   curl -s -H "Authorization: $TOKEN" {api}/v1/me/kyc | tee .local/kyc.json  # verification_url: for a browser
   curl -s "$(sed -E 's/.*"verification_url": ?"([^"]+)".*/\\1/' .local/kyc.json)?outcome=approve"
 
-Ctrl-C stops the local cloud (its state is kept for the next `make dev`).
+Ctrl-C stops the local cloud, the market and the connectors (the cloud's state is kept for the next
+`make dev`).
 """
 
 
@@ -100,33 +135,42 @@ def run() -> None:
     cloud = LocalCloud(port=PORT, state_dir=LOCAL / "state", persist=True)
     started_here = not cloud.is_healthy()
     cloud.start()
-    providers = FakeProviders(first_port=PORT + 10)
+    providers = FakeProviders(first_port=PORT + 10, platform_elsewhere=True)
+    living = LivingMarket(first_port=PORT + 12, seed=MARKET_SEED, interval=MARKET_INTERVAL)
     if started_here:
         providers.start()
 
-    def shut_down(signum: int, frame: FrameType | None) -> None:
+    def stop_all() -> None:
+        living.stop()
         providers.stop()
         if started_here:
             cloud.stop()
+
+    def shut_down(signum: int, frame: FrameType | None) -> None:
+        stop_all()
         sys.exit(0)
 
     signal.signal(signal.SIGINT, shut_down)
     signal.signal(signal.SIGTERM, shut_down)
     try:
+        living.start_market()  # Match-Trader (provisioning's too) and DXtrade, with the simulator
         chosen = {"kyc_provider": KYC_PROVIDER} if KYC_PROVIDER else {}  # the firm's KYC provider
-        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context={**providers.cdk_context(), **chosen})
+        context = {**providers.cdk_context(), **living.cdk_context(), **chosen}
+        outputs = cloud.deploy(LOCAL / "outputs.json", extra_context=context)
         endpoints = LocalEndpoints.from_outputs(cloud.endpoint, outputs)
         providers.point_webhooks(endpoints)  # Stripe's hosted page pays there; Veriff and Sumsub decide there
         providers.write_secrets(secrets_client(cloud))
+        living.write_secrets(secrets_client(cloud))  # after the providers': Match-Trader's with its stream
         local_system = {"endpoint": cloud.endpoint, "outputs": outputs}
         (LOCAL / "dev.json").write_text(json.dumps(local_system, indent=2))
         demo = seed_demo_firm(endpoints)
+        living.seed_accounts(endpoints, demo["trader_id"])
+        living.start_connectors(endpoints)
+        living.let_trade()
     except BaseException:
-        providers.stop()
-        if started_here:
-            cloud.stop()
+        stop_all()
         raise
-    print(banner(endpoints, demo, providers), flush=True)
+    print(banner(endpoints, demo, providers, living), flush=True)
     if not started_here:
         print("(the local cloud was already running: redeployed and seeded; it is left running)")
         return
@@ -139,6 +183,7 @@ def main() -> None:
     parser.add_argument("--stop", action="store_true", help="stop a local cloud left running")
     args = parser.parse_args()
     if args.stop:
+        LivingMarket(first_port=PORT + 12).stop()
         LocalCloud(port=PORT, state_dir=LOCAL / "state", persist=True).stop()
         return
     run()

@@ -105,6 +105,7 @@ class LocalCloud:
     # Where the Lambda workers send their AWS calls (`AWS_ENDPOINT_URL`, which the workers inherit from the
     # emulator): the emulator itself by default; a fault proxy in front of it for fault injection.
     handler_endpoint: str | None = None
+    log_level: str = "WARNING"  # DEBUG logs every request by service (benchmarks count them)
 
     @property
     def endpoint(self) -> str:
@@ -142,7 +143,7 @@ class LocalCloud:
             "GATEWAY_PORT": str(self.port),
             "PERSIST_STATE": "1" if self.persist else "0",
             "STATE_DIR": str(self.state_dir),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": self.log_level,
             # One scratch folder per emulator: an emulator clears its extracted code and layers from it, so
             # two of them (make dev beside a test run) must not share one.
             "TMPDIR": str(self.scratch_dir),

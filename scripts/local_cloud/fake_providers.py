@@ -35,17 +35,25 @@ class FakeProviders:
     first_port: int = 0
     """Fixed ports (`first_port` and the five after it) for `make dev`; 0 picks free ports (tests)."""
     started: bool = False
+    platform_elsewhere: bool = False
+    """Match-Trader is served by another process on its fixed port (`make dev`'s living market), beside the
+    other platform fakes and the simulator trading on them; needs `first_port`."""
 
     def start(self) -> None:
         for offset, fake in enumerate(self._fakes()):
-            fake.start(self.first_port + offset if self.first_port else 0)
+            if not self._elsewhere(fake):
+                fake.start(self.first_port + offset if self.first_port else 0)
         self.started = True
 
     def stop(self) -> None:
         if self.started:
             for fake in self._fakes():
-                fake.stop()
+                if not self._elsewhere(fake):
+                    fake.stop()
             self.started = False
+
+    def _elsewhere(self, fake: FakeService) -> bool:
+        return self.platform_elsewhere and fake is self.match_trader
 
     def urls(self) -> tuple[str, str, str]:
         """Stripe's, Coinbase Commerce's and Match-Trader's base URLs (known before the start on fixed ports,

@@ -10,10 +10,12 @@ with jitter for transient failures.
 
 Secrets (JSON; read on first use, re-read every `CREDENTIALS_TTL_SECONDS` and after the platform refuses
 them, so a rotation needs no cold start):
-- match-trader: `base_url`, `api_token`, `system_uuid`, `payment_gateway_uuid`;
+- match-trader: `base_url`, `api_token`, `system_uuid`, `payment_gateway_uuid` (and `stream_url`, the event
+  stream the connector holds);
 - tradelocker: `trading_url`, `brand_url`, `brand_api_key`, `email`, `password`, `server` (the service login),
   `account_type` (default DEMO);
-- dxtrade: `trading_url`, `admin_url`, `username`, `domain`, `password`, `clearing_code`, `user_domain`;
+- dxtrade: `trading_url`, `admin_url`, `username`, `domain`, `password`, `clearing_code`, `user_domain` (and
+  `push_url`, the push WebSocket the connector holds);
 - mt5: `base_url`, `key_id`, `secret` (the bridge's request-signing key);
 - ctrader: `webservices_url`, `manager_token`, `open_api_url`, `client_id`, `client_secret`,
   `access_token`, `refresh_token` (a refreshed token is kept for the container's life only).
