@@ -54,3 +54,12 @@ def parse_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     return result
+
+
+def json_number(amount: Decimal) -> float:  # float ok: for APIs that take money as a JSON number only
+    """`amount` as a JSON number for an API that takes no string. Whole-cent amounts below 10^13 survive a
+    binary float exactly (the shortest repr is the same decimal); that is checked, never assumed."""
+    number = float(amount)  # float ok: checked exact just below
+    if Decimal(repr(number)) != amount:
+        raise ValueError(f"{amount} cannot be sent as a JSON number exactly")
+    return number

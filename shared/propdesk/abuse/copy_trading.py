@@ -108,8 +108,8 @@ class PairFigures:
     accounts: tuple[str, str]
     traders: tuple[str, str]
     repeats: int
-    score: float
-    share: float
+    score: float  # float ok: a detector statistic, never money
+    share: float  # float ok: a share of trades, never money
     first: dict[str, int]
     rows: list[list[Row]]
     together: int = 0
@@ -167,10 +167,10 @@ class CopyTradingDetector:
         if len(current["e"]) > settings.max_bucket_entries:
             current["e"] = current["e"][-settings.max_bucket_entries :]
         state.put(prefix + str(fine), current, expiry(moment, 3 * delta))
-        if weight < float(settings.min_weight):
+        if weight < float(settings.min_weight):  # float ok: a size weight, never money
             return []
         flags: list[Flag] = []
-        for row in self._candidates(near, mine, float(event.volume)):
+        for row in self._candidates(near, mine, float(event.volume)):  # float ok: not money
             flags.extend(self._match(mine, row, weight, now))
         return flags
 
@@ -209,7 +209,7 @@ class CopyTradingDetector:
                     other = rows[later]
                     if other[1] != row[1] and other[0] != row[0]:
                         weight = min(busy.weight(index), busy.weight(later))
-                        if weight >= float(settings.min_weight):
+                        if weight >= float(settings.min_weight):  # float ok: not money
                             first, second = sorted((row, other), key=lambda r: r[0])
                             ratio = float(second[2]) / float(first[2])
                             matches[pair_subject(row[0], other[0])].append((weight, ratio, row, other))
@@ -223,7 +223,7 @@ class CopyTradingDetector:
 
     # -- the stream ---------------------------------------------------------------------------------------
 
-    def _rate_before(self, event: PositionOpened, moment: float, fine: int) -> float:
+    def _rate_before(self, event: PositionOpened, moment: float, fine: int) -> float:  # float ok: not money
         """Openings per second of the symbol and side just before the window, the highest over the busy
         scales; counts this opening in."""
         settings = self.settings
@@ -242,9 +242,9 @@ class CopyTradingDetector:
         current["c"][slot] += 1
         until = expiry(moment, 2 * settings.busy_span.total_seconds())
         self._state.put(prefix + str(coarse), current, until)
-        return float(rate)
+        return float(rate)  # float ok: a detector statistic or epoch s, never money
 
-    def _count_opening(self, account: str, moment: float, now: datetime) -> int:
+    def _count_opening(self, account: str, moment: float, now: datetime) -> int:  # float ok: not money
         key = f"copy#acct#{account}"
         today = day_of(moment)
         item = self._state.get(key, now) or {"d": []}
@@ -256,13 +256,13 @@ class CopyTradingDetector:
         self._state.put(key, {"d": days}, expiry(moment, self.settings.memory_days * DAY))
         return sum(day[1] for day in days)
 
-    def _candidates(self, near: list[Row], mine: Row, volume: float) -> list[Row]:
-        tolerance = float(self.settings.volume_tolerance)
+    def _candidates(self, near: list[Row], mine: Row, volume: float) -> list[Row]:  # float ok: not money
+        tolerance = float(self.settings.volume_tolerance)  # float ok: not money
         best: dict[str, Row] = {}
         for row in near:
             if row[1] == mine[1]:
                 continue
-            other = float(row[2])
+            other = float(row[2])  # float ok: a detector statistic or epoch s, never money
             if abs(other - volume) / max(other, volume) > tolerance:
                 continue
             kept = best.get(row[0])
@@ -271,7 +271,7 @@ class CopyTradingDetector:
         ordered = sorted(best.values(), key=lambda row: abs(row[3] - mine[3]))
         return ordered[: self.settings.max_candidates]
 
-    def _match(self, mine: Row, theirs: Row, weight: float, now: datetime) -> list[Flag]:
+    def _match(self, mine: Row, theirs: Row, weight: float, now: datetime) -> list[Flag]:  # float ok
         settings = self.settings
         moment = mine[3]
         low, high = sorted((mine[0], theirs[0]))
@@ -308,8 +308,8 @@ class CopyTradingDetector:
         settings = self.settings
         counts = (
             figures.repeats >= settings.min_repeats
-            and figures.score >= float(settings.min_score)
-            and figures.share >= float(settings.min_share)
+            and figures.score >= float(settings.min_score)  # float ok: not money
+            and figures.share >= float(settings.min_share)  # float ok: not money
         )
         return int(math.log2(figures.repeats / settings.min_repeats)) if counts else -1
 
@@ -459,13 +459,13 @@ class _Busyness:
     """The two-sided weights of the openings of one symbol and side in a window (computed on demand: only
     openings that match another need one)."""
 
-    def __init__(self, rows: list[Row], delta: float, scales: list[float], crowd: int) -> None:
+    def __init__(self, rows: list[Row], delta: float, scales: list[float], crowd: int) -> None:  # float ok
         self._rows = rows
         self._times = [row[3] for row in rows]
         self._delta, self._scales, self._crowd = delta, scales, crowd
         self._weights: dict[int, float] = {}
 
-    def weight(self, index: int) -> float:
+    def weight(self, index: int) -> float:  # float ok: a detector statistic or epoch s, never money
         if index not in self._weights:
             times, delta = self._times, self._delta
             moment = times[index]

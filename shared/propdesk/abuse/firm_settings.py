@@ -150,7 +150,7 @@ def _coerce(current: Any, text: str, name: str) -> Any:
         if isinstance(current, Decimal):
             return Decimal(text)
         if isinstance(current, float):
-            return float(Decimal(text))
+            return float(Decimal(text))  # float ok: a detector statistic or epoch s, never money
     except (ValueError, InvalidOperation):
         raise AbuseSettingsError(f"{name}: malformed value {text!r}", "thresholds") from None
     raise AbuseSettingsError(f"{name} cannot be set here", "thresholds")

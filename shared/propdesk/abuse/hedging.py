@@ -242,8 +242,8 @@ class HedgingDetector:
             return False
         if first[9] * second[9] >= 0:
             return False
-        a, b = float(first[4]), float(second[4])
-        return abs(a - b) / max(a, b) <= float(self.settings.volume_tolerance)
+        a, b = float(first[4]), float(second[4])  # float ok: a detector statistic or epoch s, never money
+        return abs(a - b) / max(a, b) <= float(self.settings.volume_tolerance)  # float ok: not money
 
     def _hedge(self, subject: str, theirs: Row, mine: Row, link: Link | None, now: datetime) -> list[Flag]:
         key = f"hedge#pair#{subject}"
@@ -298,7 +298,7 @@ class HedgingDetector:
         self._state.put(f"hedge#pair#{subject}", pair, self._until(now.timestamp()))
         return [self._flag(subject, pair, figures, now, "stream")] if report else []
 
-    def _until(self, moment: float) -> datetime:
+    def _until(self, moment: float) -> datetime:  # float ok: a detector statistic or epoch s, never money
         return expiry(moment, self.settings.memory_days * DAY)
 
     def _flag(self, subject: str, pair: Item, figures: dict[str, Any], now: datetime, found_by: Pass) -> Flag:
@@ -339,11 +339,11 @@ class HedgingDetector:
 
 def _row(event: PositionOpened, context: Context) -> Row:
     net = sum(
-        (float(p.volume) if p.side == "buy" else -float(p.volume))
+        (float(p.volume) if p.side == "buy" else -float(p.volume))  # float ok: not money
         for p in context.open_positions
         if p.symbol == event.symbol
     )
-    net += float(event.volume) if event.side == "buy" else -float(event.volume)
+    net += float(event.volume) if event.side == "buy" else -float(event.volume)  # float ok: not money
     return [
         context.account_id, event.position_id, event.symbol, event.side, str(event.volume),
         event.time.timestamp(), None if context.price is None else str(context.price), event.event_id,
@@ -379,6 +379,7 @@ def _figures(pair: Item, settings: HedgingSettings) -> dict[str, Any]:
             tell_tale = 1
             text = f"{account} failed while {others[0]} made {profit[others[0]]} on the hedges"
     score = (
+        # float ok: a detector statistic or epoch s, never money
         len(hedges) + float(settings.mirror_weight) * mirrored + float(settings.outcome_weight) * tell_tale
     )
     return {

@@ -145,11 +145,11 @@ class LinkIndex:
         item = self._state.get(f"link#trader#{trader}", now)
         if item is None:
             return {}
-        floor = float(min_strength)
+        floor = float(min_strength)  # float ok: a link's strength (a weight of evidence), never money
         found = [
             _link(other, kinds)
             for other, kinds in item["l"].items()
-            if sum(float(kept[1]) for kept in kinds.values()) >= floor - 1e-9
+            if sum(float(kept[1]) for kept in kinds.values()) >= floor - 1e-9  # float ok: strengths
         ]
         strong = [link for link in found if link.strength >= min_strength]
         return {link.trader: link for link in sorted(strong, key=lambda link: -link.strength)}

@@ -144,7 +144,7 @@ class NewsStraddlingDetector:
         memory = settings.memory_days * DAY
         straddles = {
             released: straddle for released, straddle in item["s"].items()
-            if moment - float(released) <= memory
+            if moment - float(released) <= memory  # float ok: a detector statistic or epoch s, never money
         }  # fmt: skip
         straddles[str(int(release.time.timestamp()))] = [release.title, symbol, legs]
         item["s"] = straddles
@@ -159,7 +159,7 @@ class NewsStraddlingDetector:
         rows = []
         inputs = []
         for released, (title, symbol, legs) in straddles.items():
-            at = datetime.fromtimestamp(float(released), UTC)
+            at = datetime.fromtimestamp(float(released), UTC)  # float ok: not money
             inputs.append((f"release {at.isoformat()}", f"{title}: {symbol} {legs[0][0]} and {legs[1][0]}"))
             rows.append(tuple(_trade(context.account_id, str(symbol), leg, at) for leg in legs))
         count = len(straddles)
@@ -184,7 +184,7 @@ def _alike(first: Decimal, second: Decimal, tolerance: Decimal) -> bool:
 
 def _trade(account: str, symbol: str, leg: list[object], release: datetime) -> TradeRef:
     side, kind, entry_id, moment, volume, price, event_id, order_type = leg
-    placed = datetime.fromtimestamp(float(str(moment)), UTC)
+    placed = datetime.fromtimestamp(float(str(moment)), UTC)  # float ok: not money
     offset = (placed - release).total_seconds()
     label = f"{side} {order_type} order" if kind == "order" else f"{side} position"
     return TradeRef(

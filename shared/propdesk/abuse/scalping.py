@@ -111,6 +111,7 @@ class ScalpingDetector:
         share = shorts / trades
         flagged = (
             trades >= settings.min_trades
+            # float ok: a detector statistic or epoch s, never money
             and wilson_lower(shorts, trades, float(settings.confidence_z)) > float(settings.max_short_share)
             and self._concentrated(days, settings.profit_concentration)
         )
@@ -138,7 +139,7 @@ class ScalpingDetector:
         days: list[list[object]],
         trades: int,
         shorts: int,
-        share: float,
+        share: float,  # float ok: a detector statistic or epoch s, never money
         now: datetime,
     ) -> Flag:
         settings = self.settings
@@ -150,7 +151,7 @@ class ScalpingDetector:
             ("short_share", str(score_of(share))),
             (
                 "short_share_lower_bound",
-                str(score_of(wilson_lower(shorts, trades, float(settings.confidence_z)))),
+                str(score_of(wilson_lower(shorts, trades, float(settings.confidence_z)))),  # float ok
             ),
             ("short_trades_profit", str(short_profit)),
             ("net_profit", str(net_profit)),
@@ -164,11 +165,11 @@ class ScalpingDetector:
                     symbol=str(example[1]),
                     side=str(example[2]),
                     volume=Decimal(str(example[3])),
-                    opened_at=datetime.fromtimestamp(float(str(example[4])), UTC),
-                    closed_at=datetime.fromtimestamp(float(str(example[5])), UTC),
+                    opened_at=datetime.fromtimestamp(float(str(example[4])), UTC),  # float ok: not money
+                    closed_at=datetime.fromtimestamp(float(str(example[5])), UTC),  # float ok: not money
                     profit=Decimal(str(example[6])),
                     event_id=None if example[7] is None else str(example[7]),
-                    note=f"held {float(str(example[5])) - float(str(example[4])):.0f} s",
+                    note=f"held {float(str(example[5])) - float(str(example[4])):.0f} s",  # float ok
                 ),
             )
             for example in item["ex"]
@@ -196,7 +197,7 @@ def _profits(days: list[list[object]]) -> tuple[Decimal, Decimal]:
     return short_profit, net_profit
 
 
-def wilson_lower(successes: int, trials: int, z: float) -> float:
+def wilson_lower(successes: int, trials: int, z: float) -> float:  # float ok: not money
     """The lower bound of the Wilson score interval of a proportion (z = 0: the proportion itself)."""
     if trials == 0:
         return 0.0

@@ -32,7 +32,7 @@ class StoredItem:
 class Write:
     key: str
     value: Item | None  # None: delete
-    expires_at: float | None
+    expires_at: float | None  # float ok: a detector statistic or epoch s, never money
     read_version: int | None  # None: written without being read (no condition)
 
 

@@ -184,7 +184,7 @@ class CognitoStaffMfa:
         self,
         user_pool_id: str,
         client: Callable[[], CognitoIdentityProviderClient],
-        ttl: float = 300.0,
+        ttl: float = 300.0,  # float ok: s, never money
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._directory = CognitoStaffDirectory(user_pool_id, client, ())

@@ -148,7 +148,7 @@ class DynamoAbuseState:
 
 def _stored(item: dict[str, Any]) -> StoredItem:
     value = json.loads(item["data"]["S"]) if "data" in item else {}
-    return StoredItem(value, float(item["expires_at"]["N"]), int(item.get("v", {"N": "0"})["N"]))
+    return StoredItem(value, float(item["expires_at"]["N"]), int(item.get("v", {"N": "0"})["N"]))  # float ok
 
 
 def _condition(write: Write) -> tuple[str, dict[str, Any]]:

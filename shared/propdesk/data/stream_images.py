@@ -59,5 +59,5 @@ def account_outcome(record: dict[str, Any]) -> tuple[str, str, str, datetime] | 
     item = AccountItem.from_raw_data(new_image)
     at = item.updated_at
     if at is None:
-        at = datetime.fromtimestamp(float(change.get("ApproximateCreationDateTime") or 0), UTC)
+        at = datetime.fromtimestamp(float(change.get("ApproximateCreationDateTime") or 0), UTC)  # float ok
     return item.account_id, item.trader_id, status, at if at.tzinfo else at.replace(tzinfo=UTC)

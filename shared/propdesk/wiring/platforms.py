@@ -280,7 +280,7 @@ def tradelocker(
     secret_id: str,
     source: SecretSource,
     server: str,
-    share: float = 1.0,
+    share: float = 1.0,  # float ok: a share of a rate limit, never money
     symbols: SymbolMapping | None = None,
 ) -> TradeLockerPlatform:
     """`share`: this worker's part of the connection's request budget (1 / concurrent workers)."""
@@ -305,7 +305,7 @@ def dxtrade(
     secret_id: str,
     source: SecretSource,
     server: str,
-    share: float = 1.0,
+    share: float = 1.0,  # float ok: a share of a rate limit, never money
     symbols: SymbolMapping | None = None,
 ) -> DXtradePlatform:
     from propdesk.adapters.platforms.dxtrade import REQUESTS_PER_MINUTE, DXtradePlatform
@@ -331,7 +331,7 @@ def _secret(source: SecretSource, secret_id: str) -> CachedSecret:
     return CachedSecret(source, secret_id, ttl=CREDENTIALS_TTL_SECONDS)
 
 
-def _limiter(per_minute: int, share: float) -> TokenBucket:
+def _limiter(per_minute: int, share: float) -> TokenBucket:  # float ok: a share of a rate limit, never money
     return TokenBucket.within(max(1, int(per_minute * share)), 60, time.monotonic, time.sleep)
 
 

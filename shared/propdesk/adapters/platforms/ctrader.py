@@ -47,6 +47,7 @@ from propdesk.adapters.platforms.ctrader_session import (
 )
 from propdesk.adapters.platforms.ctrader_webservices import WebServicesClient
 from propdesk.adapters.platforms.http import AmbiguousOutcomeError
+from propdesk.money import json_number
 from propdesk.platforms.port import (
     AccountFigures,
     AccountRef,
@@ -160,9 +161,7 @@ class CTraderPlatform:
         body = {
             "login": login,
             "type": "DEPOSIT" if amount > 0 else "WITHDRAW",
-            "preciseAmount": float(
-                abs(amount)
-            ),  # a JSON number, as the API takes it; cents survive the float
+            "preciseAmount": json_number(abs(amount)),  # a JSON number, as the API takes it (checked exact)
             "externalId": reference,
             "comment": comment,
             "externalNote": comment,

@@ -122,10 +122,10 @@ class DxSession(SessionLogin):
         self._expires_at = 0.0
         self.logins = 0
 
-    def _expires(self) -> float:
+    def _expires(self) -> float:  # float ok: s, never money
         return self._expires_at
 
-    def _renew(self, now: float) -> None:
+    def _renew(self, now: float) -> None:  # float ok: s, never money
         credentials = self._credentials()
         body = {
             "username": str(credentials.get("username") or ""),
@@ -467,7 +467,7 @@ def _timeout_seconds(value: Any, default: Seconds = 1800.0) -> Seconds:
     if not text:
         return default
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
+        return float(text)  # float ok: s, never money
     if re.fullmatch(r"\d+:\d{2}:\d{2}", text):
         hours, minutes, seconds = (int(part) for part in text.split(":"))
         return float(hours * 3600 + minutes * 60 + seconds)

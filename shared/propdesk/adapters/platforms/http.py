@@ -136,11 +136,11 @@ class SessionLogin:
         with self._lock:
             self._token = ""  # the next call renews
 
-    def _expires(self) -> float:
+    def _expires(self) -> float:  # float ok: epoch s, never money
         """When the current token lapses (seconds since the epoch)."""
         raise NotImplementedError
 
-    def _renew(self, now: float) -> None:
+    def _renew(self, now: float) -> None:  # float ok: epoch s, never money
         """Sign in (or refresh) and keep the new token."""
         raise NotImplementedError
 

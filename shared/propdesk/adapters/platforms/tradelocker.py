@@ -110,10 +110,10 @@ class JwtSession(SessionLogin):
         self.sign_ins = 0
         self.refreshes = 0
 
-    def _expires(self) -> float:
+    def _expires(self) -> float:  # float ok: epoch s, never money
         return _expires(self._token)
 
-    def _renew(self, now: float) -> None:
+    def _renew(self, now: float) -> None:  # float ok: epoch s, never money
         if self._refresh and _expires(self._refresh) - now > 0:
             self._refresh_tokens()
         else:
@@ -475,12 +475,12 @@ class TradeLockerPlatform:
         return self._symbols.canonical(name)
 
 
-def _expires(token: str) -> float:
+def _expires(token: str) -> float:  # float ok: epoch s, never money
     """The `exp` of a JWT (seconds since the epoch), read without verifying it (our own token, for timing)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"])
+        return float(claims["exp"])  # float ok: epoch s, never money
     except (IndexError, KeyError, TypeError, ValueError):
         return 0.0  # unreadable: treat as expired, so it is refreshed
 

@@ -45,6 +45,7 @@ from propdesk.adapters.rails.common import (
     strict_base64,
     utc_now,
 )
+from propdesk.money import json_number
 from propdesk.rails.destinations import IbanAccount, UkBankAccount, UsBankAccount
 from propdesk.rails.port import (
     PaymentOrder,
@@ -231,13 +232,12 @@ class WiseBankRail:
         return dict(current)
 
 
-def wire_number(amount: Decimal) -> float:
-    """Wise takes amounts as JSON numbers. A whole-cent amount below 10^13 survives the trip through a binary
-    float exactly (its shortest repr is the same decimal), which is checked rather than assumed."""
-    number = float(amount)
-    if Decimal(repr(number)) != amount:
-        raise RailRejectedError(f"{amount} cannot be sent to Wise exactly")
-    return number
+def wire_number(amount: Decimal) -> float:  # float ok: Wise takes amounts as JSON numbers, checked exact
+    """Wise takes amounts as JSON numbers (`propdesk.money.json_number`: exactness checked)."""
+    try:
+        return json_number(amount)
+    except ValueError as error:
+        raise RailRejectedError(f"{amount} cannot be sent to Wise exactly") from error
 
 
 def _recipient(order: PaymentOrder, profile: int) -> dict[str, Any]:
