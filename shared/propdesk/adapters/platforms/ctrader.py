@@ -47,7 +47,6 @@ from propdesk.adapters.platforms.ctrader_session import (
 )
 from propdesk.adapters.platforms.ctrader_webservices import WebServicesClient
 from propdesk.adapters.platforms.http import AmbiguousOutcomeError
-from propdesk.platforms import own_bookings
 from propdesk.platforms.port import (
     AccountFigures,
     AccountRef,
@@ -168,7 +167,7 @@ class CTraderPlatform:
             "comment": comment,
             # the Open API reports an operation's externalNote only (not its externalId): our tag there
             # marks it as ours when the history or a push brings it back (`own_bookings`)
-            "externalNote": own_bookings.tagged(comment, reference),
+            "externalNote": records.balance_note(comment, reference),
         }
         booked = self._balance_operation(login, reference)
         if booked is not None:

@@ -179,6 +179,11 @@ def close_reason(
     return "stop_loss" if abs(executed - stop_loss) <= abs(executed - take_profit) else "take_profit"
 
 
+def balance_note(comment: str, reference: str) -> str:
+    """The `externalNote` of a balance operation we book: its comment with our tag."""
+    return own_bookings.tagged(comment, reference)
+
+
 def balance_deal(operation: Mapping[str, Any]) -> Deal:
     amount = wire.money(operation.get("delta"), operation.get("moneyDigits"))
     withdrawal = wire.enum(operation.get("operationType")) in wire.WITHDRAWALS
