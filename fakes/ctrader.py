@@ -328,9 +328,9 @@ class FakeCTrader(FakeService):
         if kind == "WITHDRAW" and amount > account.balance:
             raise HttpError(400, {"errorCode": "NOT_ENOUGH_MONEY", "description": "balance too low"})
         signed = amount if kind == "DEPOSIT" else -amount
-        deal = self.market.balance_operation(
-            login, signed, str(body.get("comment", "")), str(body.get("externalId", ""))
-        )
+        # the Open API shows an operation's externalNote (kept as the deal's comment), not its comment
+        note = body.get("externalNote") or body.get("comment") or ""
+        deal = self.market.balance_operation(login, signed, str(note), str(body.get("externalId", "")))
         return Reply(200, {"balanceHistoryId": int(deal.deal_id)})
 
     def _balance_history(self, request: Request, login: str) -> Reply:

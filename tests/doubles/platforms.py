@@ -149,7 +149,14 @@ class InMemoryPlatform:
     @staticmethod
     def _deal(deal: FakeDeal) -> Deal:
         if deal.kind == "balance":
-            return Deal(deal.deal_id, "balance", deal.time, profit=deal.profit, reason=deal.comment or None)
+            return Deal(
+                deal.deal_id,
+                "balance",
+                deal.time,
+                profit=deal.profit,
+                reason=deal.comment or None,
+                our_reference=deal.reference,  # booked through `adjust_balance`
+            )
         opening = deal.kind == "open"
         return Deal(
             deal_id=opening_deal_id(deal.position_id) if opening else closing_deal_id(deal.position_id),

@@ -64,7 +64,7 @@ def test_a_scaled_account_grows_on_match_trader_in_the_table_and_in_the_engine(
         ) from nothing
     stored = eventually(lambda: (a := AccountRepository().get(account_id, consistent=True)) and a, timeout=30)
     assert stored.initial_balance == Decimal(125000)
-    reference = f"[{scaling_id(account_id, cycle)}:scaling]"
+    reference = f"[propdesk:{scaling_id(account_id, cycle)}:scaling]"
     book = match_trader.market.account(login)
     assert book is not None
     assert [d.profit for d in book.deals if d.kind == "balance" and reference in d.comment] == [

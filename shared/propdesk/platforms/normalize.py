@@ -4,7 +4,10 @@ the format; the engine ignores keys it does not know, abuse detection reads `pri
 
 - an opening deal → `position_opened` (with `price` and `open_price`);
 - a closing deal → `position_closed` (net realized P&L of the whole position, `price` and `close_price`);
-- a balance deal → `deposit` (amount > 0) or `withdrawal` (amount > 0 as well: the sign is in the type);
+- a balance deal → `deposit` (amount > 0) or `withdrawal` (amount > 0 as well: the sign is in the type),
+  except one propdesk booked itself (`Deal.our_reference`, see `propdesk.platforms.own_bookings`): a payout's
+  withdrawal, its compensating deposit, a scaling top-up are recorded as engine events by the workflow that
+  booked them, so the platform's copy is none (else the money would count twice);
 - an equity reading (`AccountFigures`) → `equity` (with `balance`).
 
 Guarantees: times are UTC ISO-8601 (a naive time is refused: the adapter must say which zone it read);
@@ -55,12 +58,12 @@ def closing_deal_id(position_id: str) -> str:
 
 
 def deal_events(platform: PlatformName, deal: Deal) -> list[WireEvent]:
-    """The event a deal is (a zero balance operation is none)."""
+    """The event a deal is (a zero balance operation, or one we booked ourselves, is none)."""
     if deal.kind == "open":
         return [_opened(platform, deal)]
     if deal.kind == "close":
         return [_closed(platform, deal)]
-    if deal.profit == 0:
+    if deal.profit == 0 or deal.our_reference:
         return []
     return [
         {

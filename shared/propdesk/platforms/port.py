@@ -111,6 +111,9 @@ class Deal:
     stop_loss: Decimal | None = None
     take_profit: Decimal | None = None
     reason: str | None = None  # for a close: take_profit | stop_loss | manual | stop_out | ...
+    # a balance operation propdesk booked (`adjust_balance`'s reference; `own_bookings`): already an engine
+    # event, so it becomes none; "" for anyone else's (a broker's deposit)
+    our_reference: str = ""
 
 
 class PlatformUnavailableError(Exception):
@@ -152,7 +155,9 @@ class TradingPlatform(Protocol):
 
     def adjust_balance(self, account: AccountRef, amount: Decimal, reference: str, comment: str) -> str:
         """Book a balance operation (negative: a withdrawal for a payout; positive: putting it back), once per
-        `reference` (a repeat returns the same operation id)."""
+        `reference` (a repeat returns the same operation id). The operation is marked as ours
+        (`propdesk.platforms.own_bookings`): read back, its deal carries `our_reference` and becomes no engine
+        event (the caller records that event itself)."""
         ...
 
 

@@ -239,22 +239,42 @@ def test_a_balance_operation_is_booked_once_per_reference(harness: PlatformHarne
     assert harness.platform.figures(account).balance == Decimal("100000.00")
 
 
-def test_balance_operations_are_deals_normalized_as_withdrawals_and_deposits(
+def test_our_balance_operations_read_back_as_ours_and_become_no_engine_event(
     harness: PlatformHarness,
 ) -> None:
+    """A payout's withdrawal and its compensating deposit are recorded as engine events by the workflow that
+    books them: the platform's copy, read back, must not count the money a second time."""
     account = opened(harness).ref
     start = harness.wall.now()
-    harness.platform.adjust_balance(account, Decimal("-250.00"), "payout:po_2", "payout po_2")
+    harness.platform.adjust_balance(account, Decimal("-250.00"), "payout:po_2:withdrawal", "payout po_2")
     harness.wall.advance(MINUTE)
     harness.platform.adjust_balance(account, Decimal("250.00"), "payout:po_2:undo", "undo")
+    balance = [d for d in harness.platform.deals(account, start, start + 2 * MINUTE) if d.kind == "balance"]
+    assert [(d.profit, d.our_reference) for d in balance] == [
+        (Decimal("-250.00"), "payout:po_2:withdrawal"),
+        (Decimal("250.00"), "payout:po_2:undo"),
+    ]
+    assert deals_to_events(harness.platform.name, balance) == []
+
+
+def test_a_brokers_own_balance_operations_become_deposits_and_withdrawals(harness: PlatformHarness) -> None:
+    account = opened(harness).ref
+    book = harness.book(account)
+    start = harness.wall.now()
+    harness.platform.adjust_balance(account, Decimal("-100.00"), "payout:po_4:withdrawal", "payout po_4")
+    harness.wall.advance(MINUTE)
+    harness.market.balance_operation(book.account_id, Decimal("500.00"), "broker bonus")
+    harness.wall.advance(MINUTE)
+    harness.market.balance_operation(book.account_id, Decimal("-50.00"), "broker correction")
     events = deals_to_events(
         harness.platform.name,
-        [d for d in harness.platform.deals(account, start, start + 2 * MINUTE) if d.kind == "balance"],
+        [d for d in harness.platform.deals(account, start, start + 3 * MINUTE) if d.kind == "balance"],
     )
     assert [(e["type"], Decimal(e["amount"])) for e in events] == [
-        ("withdrawal", Decimal(250)),
-        ("deposit", Decimal(250)),
+        ("deposit", Decimal(500)),
+        ("withdrawal", Decimal(50)),
     ]
+    assert all(e["event_id"].startswith(f"{harness.platform.name}:") for e in events)
 
 
 @pytest.mark.parametrize("outcome", [503, "timeout"])

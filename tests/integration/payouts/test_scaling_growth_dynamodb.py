@@ -129,7 +129,9 @@ def test_the_sample_message_grows_the_account_in_the_table_on_match_trader_and_i
     assert stored is not None and stored.initial_balance == Decimal(125000)
     book = fake.market.account(account.platform.login)
     assert book is not None and book.balance == Decimal(125000)
-    top_ups = [d for d in book.deals if d.kind == "balance" and f"[{decision_id}:scaling]" in d.comment]
+    top_ups = [
+        d for d in book.deals if d.kind == "balance" and f"[propdesk:{decision_id}:scaling]" in d.comment
+    ]
     assert [d.profit for d in top_ups] == [Decimal(25000)]
     scales = [e for e in TradingEventRepository().replay(account.account_id) if e.type == "scale"]
     assert len(scales) == 1 and scales[0].payload["initial"] == "125000.00"

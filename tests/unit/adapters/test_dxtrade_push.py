@@ -49,14 +49,13 @@ def test_metrics_are_equity_readings_in_the_accounts_currency() -> None:
 def test_cash_transfers_are_balance_deals_and_realized_profit_per_position() -> None:
     update = parse_push(json.dumps(load_event("dxtrade/push_cash_transfers")).encode())
     assert update.realized[ACCOUNT] == {"1001234": Decimal("405.0")}
-    (withdrawal,) = update.balance_deals[ACCOUNT]
+    withdrawal, goodwill = update.balance_deals[ACCOUNT]
     assert (withdrawal.deal_id, withdrawal.profit) == ("propdesk-payout-po-1", Decimal(-1500))
+    assert (withdrawal.our_reference, goodwill.our_reference) == ("payout:po_1", "")
+    # our payout's withdrawal is an engine event already (the payout workflow recorded it): only the
+    # broker's own deposit becomes one
     (event,) = deals_to_events("dxtrade", update.balance_deals[ACCOUNT])
-    assert (event["type"], event["amount"], event["event_id"]) == (
-        "withdrawal",
-        "1500",
-        "dxtrade:propdesk-payout-po-1",
-    )
+    assert (event["type"], event["amount"], event["event_id"]) == ("deposit", "250", "dxtrade:88140")
 
 
 def test_a_ping_request_is_answered_with_a_ping() -> None:

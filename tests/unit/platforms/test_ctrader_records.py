@@ -143,6 +143,20 @@ def test_balance_operations_are_signed_by_their_type(operation_type: int, sign: 
     assert (deal.kind, deal.deal_id, deal.profit) == ("balance", "balance:6001", sign * Decimal("1500.00"))
 
 
+@pytest.mark.parametrize(
+    ("note", "ours"),
+    [
+        ("payout po_1 [propdesk:payout:po_1:withdrawal]", "payout:po_1:withdrawal"),
+        ("broker bonus", ""),
+        (None, ""),
+    ],
+)
+def test_a_balance_operation_is_ours_by_the_tag_in_its_external_note(note: str | None, ours: str) -> None:
+    operation = {"operationType": 1, "balanceHistoryId": 6002, "delta": 150_000, "changeBalanceTimestamp": T0}
+    deal = records.balance_deal({**operation, "externalNote": note} if note is not None else operation)
+    assert deal.our_reference == ours
+
+
 def test_an_opening_deal_carries_the_positions_protection() -> None:
     deal = {
         "dealId": 900,

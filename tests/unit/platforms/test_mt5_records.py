@@ -115,6 +115,15 @@ def test_balance_deals_count_other_non_trade_actions_do_not(
     assert read is None or read.kind == "balance"
 
 
+def test_a_balance_deal_booked_through_the_bridge_is_ours_by_its_reference() -> None:
+    ours = records.deal(
+        deal(action="balance", profit="-1500.00", reference="payout:po_1:withdrawal"), SYMBOLS
+    )
+    brokers = records.deal(deal(action="balance", profit="200.00", reference=""), SYMBOLS)
+    assert ours is not None and ours.our_reference == "payout:po_1:withdrawal"
+    assert brokers is not None and brokers.our_reference == ""
+
+
 @pytest.mark.parametrize("reason", ["client", "expert", "dealer", "mobile", ""])
 def test_any_close_not_by_protection_or_stop_out_is_manual(reason: str) -> None:
     closed = records.deal(

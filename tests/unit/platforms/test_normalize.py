@@ -79,6 +79,16 @@ def test_balance_operations_are_withdrawals_and_deposits_with_positive_amounts()
     assert deal_events("match-trader", Deal("b3", "balance", AT)) == []
 
 
+def test_a_balance_operation_we_booked_ourselves_is_no_event_a_brokers_is() -> None:
+    """A payout's withdrawal or a scaling top-up is recorded by the workflow that booked it: its copy in the
+    platform's history must not count the money a second time."""
+    ours = Deal("b5", "balance", AT, profit=Decimal("-1500"), our_reference="payout:po_1:withdrawal")
+    top_up = Deal("b6", "balance", AT, profit=Decimal("50000"), our_reference="dec_1:scaling")
+    brokers = Deal("b7", "balance", AT, profit=Decimal("-1500"), reason="manual correction")
+    assert deal_events("mt5", ours) == [] and deal_events("mt5", top_up) == []
+    assert [e["event_id"] for e in deals_to_events("mt5", [ours, top_up, brokers])] == ["mt5:b7"]
+
+
 def test_the_same_deal_delivered_twice_is_the_same_event() -> None:
     assert deals_to_events("mt5", [OPEN, CLOSE]) == deals_to_events("mt5", [CLOSE, OPEN])
     assert [e["event_id"] for e in deals_to_events("mt5", [CLOSE, OPEN])] == ["mt5:d1", "mt5:d2"]

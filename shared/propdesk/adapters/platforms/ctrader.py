@@ -164,7 +164,9 @@ class CTraderPlatform:
             "preciseAmount": json_number(abs(amount)),  # a JSON number, as the API takes it (checked exact)
             "externalId": reference,
             "comment": comment,
-            "externalNote": comment,
+            # the Open API reports an operation's externalNote only (not its externalId): our tag there
+            # marks it as ours when the history or a push brings it back (`own_bookings`)
+            "externalNote": records.balance_note(comment, reference),
         }
         booked = self._balance_operation(login, reference)
         if booked is not None:

@@ -9,7 +9,8 @@
   commission, charges negative as cTrader books them, less any P&L conversion fee), its volume the sum
   closed. Partial closes before it produce nothing.
 - Balance operations (`ProtoOADepositWithdraw`) become `balance` deals with id `balance:{balanceHistoryId}`
-  (their own id space: never equal to a deal id) and a signed amount.
+  (their own id space: never equal to a deal id) and a signed amount; one we booked carries our tag in its
+  `externalNote` (`own_bookings`) and is reported with `our_reference`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.adapters.platforms import ctrader_wire as wire
+from propdesk.platforms import own_bookings
 from propdesk.platforms.port import Deal, OpenPosition, Side
 from propdesk.platforms.symbols import SymbolMapping, UnknownInstrumentError
 
@@ -177,6 +179,11 @@ def close_reason(
     return "stop_loss" if abs(executed - stop_loss) <= abs(executed - take_profit) else "take_profit"
 
 
+def balance_note(comment: str, reference: str) -> str:
+    """The `externalNote` of a balance operation we book: its comment with our tag."""
+    return own_bookings.tagged(comment, reference)
+
+
 def balance_deal(operation: Mapping[str, Any]) -> Deal:
     amount = wire.money(operation.get("delta"), operation.get("moneyDigits"))
     withdrawal = wire.enum(operation.get("operationType")) in wire.WITHDRAWALS
@@ -185,6 +192,7 @@ def balance_deal(operation: Mapping[str, Any]) -> Deal:
         kind="balance",
         time=wire.instant(operation["changeBalanceTimestamp"]),
         profit=-abs(amount) if withdrawal else abs(amount),
+        our_reference=own_bookings.reference_in(operation.get("externalNote")),
     )
 
 

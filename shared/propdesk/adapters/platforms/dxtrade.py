@@ -21,9 +21,10 @@ API facts relied on (DXtrade's REST API as the published PHP SDK alexstewartja/d
 Our choices: the account code is derived from our reference (`account_code_for`), so opening an account is
 idempotent by construction (a repeat answers 409 and finds it) and finding it is one GET; the reference is
 also kept in the account's metadata and checked. A deposit's or withdrawal's id is derived from our
-reference. Access: enabled = FULL_TRADING, read-only = CLOSE_ONLY, disabled = NO_TRADING (never TERMINATED:
-disabled must stay reversible). Liquidation sends one closing order per position with an order code derived
-from the position, so a retried liquidation closes nothing twice.
+reference, and its description carries `[propdesk:<reference>]` (`own_bookings`): the transfer's comment, by
+which the history and the push report it as ours. Access: enabled = FULL_TRADING, read-only = CLOSE_ONLY,
+disabled = NO_TRADING (never TERMINATED: disabled must stay reversible). Liquidation sends one closing order
+per position with an order code derived from the position, so a retried liquidation closes nothing twice.
 
 Assumptions where the sources are silent: the session from `/login` also authorizes `/api/register/*`; the
 trading API's transfer code of a deposit or withdrawal is the id we gave it; a position's open time is its
@@ -65,6 +66,7 @@ from propdesk.adapters.platforms.wire import (
     side,
     utc_time,
 )
+from propdesk.platforms import own_bookings
 from propdesk.platforms.normalize import closing_deal_id, opening_deal_id
 from propdesk.platforms.port import (
     AccountFigures,
@@ -235,7 +237,8 @@ class DXtradePlatform:
             raise PlatformRejectedError("DXtrade: a balance operation of zero")
         operation = operation_id_for(reference)
         kind = "deposit" if amount_ > 0 else "withdrawal"
-        body = {"currency": self._currency(account), "amount": abs(amount_), "description": comment}
+        description = own_bookings.tagged(comment, reference)  # the transfer's comment: ours when read back
+        body = {"currency": self._currency(account), "amount": abs(amount_), "description": description}
         # our id makes the PUT idempotent: retried on an ambiguous failure, never booked twice (a 409: an
         # earlier attempt booked it)
         with contextlib.suppress(ConflictError):

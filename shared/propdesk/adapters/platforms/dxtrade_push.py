@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.adapters.platforms.wire import amount, price_or_none, side, utc_time
+from propdesk.platforms import own_bookings
 from propdesk.platforms.port import AccountFigures, Deal, OpenPosition, PlatformRejectedError
 from propdesk.platforms.symbols import SymbolMapping, default_mapping
 
@@ -162,6 +163,7 @@ def cash_deal(transfer: Mapping[str, Any], cash: Mapping[str, Any]) -> Deal:
         time=utc_time(transfer.get("transactionTime") or cash.get("transactionTime"), "transfer time"),
         profit=size if str(cash.get("type") or "").upper() == "DEPOSIT" else -size,
         reason=str(transfer.get("comment") or "") or None,
+        our_reference=own_bookings.reference_in(transfer.get("comment")),
     )
 
 

@@ -19,7 +19,8 @@ Live updates (positions, ledgers, trading events) are gRPC streams: that is the 
 this adapter is the REST side (provisioning, control, polling, backfill).
 
 Our choices: an account is found by the prop account's `name` (our reference) among the trader's prop
-accounts; a balance operation carries `[reference]` in its comment and is found in the ledger by it.
+accounts; a balance operation carries `[propdesk:<reference>]` in its comment (`own_bookings`), is found in
+the ledger by it (or by the older `[reference]`, booked before that tag) and read back as ours.
 Access: enabled = FULL (and the prop account ACTIVE), read-only = CLOSE_ONLY (no new positions), disabled =
 TRADING_DISABLED and the prop account INACTIVE (reversible: a won dispute reinstates it).
 
@@ -46,6 +47,7 @@ from propdesk.adapters.platforms.http import (
     setting,
 )
 from propdesk.adapters.platforms.wire import amount, oldest_first, price_or_none, rfc3339, side, utc_time
+from propdesk.platforms import own_bookings
 from propdesk.platforms.normalize import closing_deal_id, opening_deal_id
 from propdesk.platforms.port import (
     AccountFigures,
@@ -250,8 +252,7 @@ class MatchTraderPlatform:
     def adjust_balance(self, account: AccountRef, amount_: Decimal, reference: str, comment: str) -> str:
         if amount_ == 0:
             raise PlatformRejectedError("Match-Trader: a balance operation of zero")
-        tag = f"[{reference}]"
-        booked = self._ledger_entry(account, tag)
+        booked = self._ledger_entry(account, reference)
         if booked is not None:
             return booked
         route = "/v1/deposits/manual" if amount_ > 0 else "/v1/withdrawals/manual"
@@ -259,11 +260,11 @@ class MatchTraderPlatform:
             **self._login(account),
             "paymentGatewayUuid": setting(self._gateway),
             "amount": abs(amount_),
-            "comment": f"{comment} {tag}".strip(),
+            "comment": own_bookings.tagged(comment, reference),
         }
         return created_once(
             lambda: str(self._http.call("POST", route, json_body=body, unsafe=True)["uuid"]),
-            lambda: self._ledger_entry(account, tag),
+            lambda: self._ledger_entry(account, reference),
             f"Match-Trader: balance operation {reference}",
         )
 
@@ -323,10 +324,12 @@ class MatchTraderPlatform:
         rows = answer.get("ledgers") if isinstance(answer, dict) else answer
         return list(rows or [])
 
-    def _ledger_entry(self, account: AccountRef, tag: str) -> str | None:
+    def _ledger_entry(self, account: AccountRef, reference: str) -> str | None:
         now = self._clock()
+        tags = (own_bookings.tag(reference), f"[{reference}]")
         for row in self._ledgers(account, now - self._balance_lookback, now + timedelta(days=1)):
-            if tag in str(row.get("comment") or ""):
+            comment = str(row.get("comment") or "")
+            if any(tag in comment for tag in tags):
                 return str(row["id"])
         return None
 
@@ -424,6 +427,7 @@ class MatchTraderPlatform:
                     time=utc_time(row.get("time"), "ledger time"),
                     profit=size if kind == "DEPOSIT" else -size,
                     reason=str(row.get("comment") or "") or None,
+                    our_reference=own_bookings.reference_in(row.get("comment")),
                 )
             )
         return deals

@@ -5,8 +5,10 @@
   (`position.net_profit`: profit, commission, swap and fee of all its deals) and its whole volume: the engine
   knows no partial close. `inout` (netting reversals) is not used by prop groups (hedging) and is skipped.
 - A `balance` deal is a balance operation (signed amount), except the account's initial deposit (the
-  program's starting balance, known already). MT5's other non-trade actions (credit, bonus, charges,
-  corrections, commissions) are not the engine's business.
+  program's starting balance, known already). One booked through the bridge's API (by propdesk: a payout, a
+  scaling top-up) carries our `reference` and is reported with `our_reference` (already an engine event);
+  MT5's 31-character comment is too short for a tag, the bridge keeps the reference instead. MT5's other
+  non-trade actions (credit, bonus, charges, corrections, commissions) are not the engine's business.
 - Volumes are lots already; symbols go through the firm's mapping (`EURUSD.r` → `EURUSD`).
 """
 
@@ -32,7 +34,8 @@ def deal(raw: Mapping[str, Any], symbols: SymbolMapping) -> Deal | None:
     if action == "balance":
         if raw.get("initial_deposit"):
             return None
-        return Deal(ticket, "balance", at, profit=amount(raw.get("profit")))
+        ours = str(raw.get("reference") or "")
+        return Deal(ticket, "balance", at, profit=amount(raw.get("profit")), our_reference=ours)
     if action not in ("buy", "sell"):
         return None
     entry = str(raw.get("entry", "")).lower()

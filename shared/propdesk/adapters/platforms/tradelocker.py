@@ -25,7 +25,8 @@ ASSUMED here, the smallest plausible contract (the fake implements it; check aga
   `GET /v1/accounts/{accountId}`;
   `PATCH /v1/accounts/{accountId}/status {status: ACTIVE|RESTRICTED|SUSPENDED}`;
 - `POST /v1/accounts/{accountId}/balance {amount, operationType: DEPOSIT|WITHDRAWAL, note, externalId}` →
-  {operationId}; `GET /v1/accounts/{accountId}/balance-operations?from=&to=` → {operations: [...]};
+  {operationId}; `GET /v1/accounts/{accountId}/balance-operations?from=&to=` → {operations: [...]} (our
+  operations: found again by `externalId`, read back as ours by the `[propdesk:<reference>]` tag in the note);
 - `GET /v1/accounts/{accountId}/closed-positions?from=&to=` → {positions: [{positionId, profit, ...}]}, the
   realized P&L (net) per closed position, which the public API's order history does not carry.
 The public API is read with a service login (the connection's e-mail, password, server) that may read every
@@ -67,6 +68,7 @@ from propdesk.adapters.platforms.wire import (
     side,
     utc_time,
 )
+from propdesk.platforms import own_bookings
 from propdesk.platforms.normalize import closing_deal_id, opening_deal_id
 from propdesk.platforms.port import (
     AccountFigures,
@@ -241,8 +243,8 @@ class TradeLockerPlatform:
         body = {
             "amount": abs(amount_),
             "operationType": "DEPOSIT" if amount_ > 0 else "WITHDRAWAL",
-            "note": comment,
-            "externalId": reference,
+            "note": own_bookings.tagged(comment, reference),  # ours when read back (a broker's has no tag)
+            "externalId": reference,  # how a retry finds it
         }
         path = f"/v1/accounts/{account.platform_account_id}/balance"
         return created_once(
@@ -421,6 +423,7 @@ class TradeLockerPlatform:
                     time=utc_time(row.get("createdAt"), "createdAt"),
                     profit=size if kind == "DEPOSIT" else -size,
                     reason=str(row.get("note") or "") or None,
+                    our_reference=own_bookings.reference_in(row.get("note")),
                 )
             )
         return deals
