@@ -4,11 +4,12 @@ outlast the SDK's retries) and half-fails EventBridge `PutEvents`. The same work
 deployment, first with the proxy off, then on, under different ids: trading events through
 `POST /v1/platform/events` (one account breaches its daily loss, one stays within it) and purchases through
 the API (order, signed Stripe webhook, provisioning). Clients act as clients do (an order repeated with its
-`Idempotency-Key` after a 5xx, a webhook redelivered until it is answered 2xx); the final states, named by
-the workload's own names, must be equal: nothing lost, nothing doubled.
+`Idempotency-Key` after a 5xx, a webhook redelivered until it is answered 2xx); effects a failed risk step
+left pending are performed by the outbox sweep (every minute, once two minutes old), which each phase waits
+for. The final states, named by the workload's own names, must be equal: nothing lost, nothing doubled.
 
 Heavy (a deployment, then minutes of redeliveries: the provisioning queue hides a failed message for six
-minutes): run it alone, under the e2e lock, and only when asked (`E2E_FAULTS=1`):
+minutes; about 20 minutes here): run it alone, under the e2e lock, and only when asked (`E2E_FAULTS=1`):
 
     E2E_FAULTS=1 flock /tmp/e2e.lock .venv/bin/python -m pytest tests/e2e/test_faults_in_the_cloud.py -q -s
 """
