@@ -58,7 +58,7 @@ def _partial_batch(
     processor = BatchProcessor(event_type=event_type, raise_on_entire_batch_failure=False)
     try:
         response = process_partial_response(
-            event=event, record_handler=handle, processor=processor, context=context
+            event=event, record_handler=_logged(handle, identifier), processor=processor, context=context
         )
     except Exception:
         kind = "message" if event_type is EventType.SQS else "record"
@@ -68,6 +68,26 @@ def _partial_batch(
     if failures and failures_metric:
         metrics.add_metric(name=failures_metric, unit="Count", value=failures)
     return dict(response)
+
+
+def _logged(handle: Callable[[Any], None], identifier: Callable[[Any], str]) -> Callable[[Any], None]:
+    """`handle`, logging a record's failure at warning (Powertools logs it at debug only): its identifier and
+    the error, never the record's content (it may hold personal data)."""
+
+    def handled(record: Any) -> None:
+        try:
+            handle(record)
+        except Exception as error:
+            logger.warning(
+                "a record failed; reported for redelivery",
+                extra={
+                    "item": identifier(getattr(record, "raw_event", record)),
+                    "error": f"{type(error).__name__}: {error}",
+                },
+            )
+            raise
+
+    return handled
 
 
 def _sequence_number(record: Any) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from propdesk import batches
 from propdesk.batches import queue_batch, stream_batch
 
 CONTEXT = cast(LambdaContext, None)
@@ -61,3 +63,19 @@ def test_an_event_without_records_has_nothing_to_fail() -> None:
     for event in ({}, {"Records": []}, {"Records": "nonsense"}):
         assert stream_batch(event, CONTEXT, lambda record: None) == {"batchItemFailures": []}
         assert queue_batch(event, CONTEXT, lambda record: None) == {"batchItemFailures": []}
+
+
+def test_a_failed_record_is_logged_at_warning_by_its_identifier_never_its_content(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(batches.logger, "warning", lambda message, extra: warnings.append((message, extra)))
+
+    def handle(record: SQSRecord) -> None:
+        raise ValueError("throttled")
+
+    queue_batch({"Records": [message("m9", '{"email": "trader@example.com"}')]}, CONTEXT, handle)
+
+    assert warnings == [
+        ("a record failed; reported for redelivery", {"item": "m9", "error": "ValueError: throttled"})
+    ]
