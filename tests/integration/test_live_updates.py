@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from propdesk.services.account_updates import AccountUpdates
 from propdesk.services.evaluators import Evaluators
 from propdesk.services.live_feed import LiveFeed
 from propdesk.services.projections import Projections
+from pynamodb.connection.base import Connection as DynamoDBConnection
 
 from functions.stream_projections import handler as stream_projections
 from tests.doubles.ports import InMemoryPusher, ManualClock
@@ -209,3 +211,27 @@ def test_one_update_reaches_hundreds_of_subscribers_of_a_sharded_topic(fresh_tab
 
     assert fan_out.delivered == 300
     assert sorted(to for to, _ in pusher.sent) == subscribers
+
+
+def test_a_balance_change_reads_the_standings_of_the_day_week_and_month_but_not_of_all_time(
+    firm: Firm, dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The all-time board starts at the initial balance: its standing is written, never read first."""
+    firm.trade(firm.account_id, fills_then_breach()[:3])  # a closed trade
+    records = risk_records(dynamodb_local, fresh_tables, 3)
+    reads: list[str] = []
+    original = DynamoDBConnection._make_api_call
+
+    def counted(connection: DynamoDBConnection, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "GetItem" and kwargs["Key"]["pk"]["S"].startswith("LEADERBOARD#"):
+            reads.append(kwargs["Key"]["pk"]["S"])
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(DynamoDBConnection, "_make_api_call", counted)
+    stream_projections.process({"Records": records}, CONTEXT, dependencies(InMemoryPusher()))
+
+    # two balance changes (the first state: the opening balance; the close), three boards read for each
+    assert len(reads) == 2 * 3 and not any("#all#" in pk for pk in reads)
+    standings = {board: LeaderboardRepository().get(PROGRAM_ID, board, firm.account_id) for board in
+                 ("2026-03-02", "all")}  # fmt: skip
+    assert all(s is not None and s.balance - s.start_balance == Decimal("250.50") for s in standings.values())
