@@ -21,6 +21,7 @@ from propdesk.data import keys
 from propdesk.observability import metrics, observe
 
 if TYPE_CHECKING:
+    from propdesk.access import RememberedAccounts
     from propdesk.ports import Clock
     from propdesk.services.account_updates import AccountUpdates
     from propdesk.services.live_feed import LiveFeed
@@ -33,11 +34,14 @@ class Dependencies:
     updates: AccountUpdates
     feed: LiveFeed
     clock: Clock
+    # the accounts `projections` and `updates` read, forgotten before each record (one read per record)
+    accounts: RememberedAccounts | None = None
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = StreamProjectionsSettings.from_env(os.environ)
+    from propdesk.access import RememberedAccounts
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.websocket import ApiGatewayPusher
     from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -63,7 +67,7 @@ def production_dependencies() -> Dependencies:
             audit_table_name=settings.audit_table_name,
         )
     )
-    accounts = AccountRepository()
+    accounts = RememberedAccounts(AccountRepository())
     feed = LiveFeed(
         ConnectionRepository(),
         SubscriptionRepository(),
@@ -75,6 +79,7 @@ def production_dependencies() -> Dependencies:
         AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
         feed,
         SystemClock(),
+        accounts,
     )
 
 
@@ -124,6 +129,8 @@ def _update_leaderboards(deps: Dependencies, new: Any, written_at: Any, old: Any
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     def handle(record: DynamoDBRecord) -> None:
+        if deps.accounts is not None:
+            deps.accounts.forget()
         project(record.raw_event, deps)
 
     return stream_batch(event, context, handle)

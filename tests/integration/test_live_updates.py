@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from propdesk.access import RememberedAccounts
 from propdesk.data.accounts import AccountRepository, TraderRepository
 from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
@@ -235,3 +236,35 @@ def test_a_balance_change_reads_the_standings_of_the_day_week_and_month_but_not_
     standings = {board: LeaderboardRepository().get(PROGRAM_ID, board, firm.account_id) for board in
                  ("2026-03-02", "all")}  # fmt: skip
     assert all(s is not None and s.balance - s.start_balance == Decimal("250.50") for s in standings.values())
+
+
+def test_one_read_of_the_account_per_record_serves_its_live_update_and_its_standings(
+    firm: Firm, dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe("conn-once", firm.trader, f"account:{firm.account_id}", f"leaderboard:{PROGRAM_ID}:day")
+    firm.trade(firm.account_id, fills_then_breach()[:3])  # a closed trade
+    records = risk_records(dynamodb_local, fresh_tables, 3)
+    plain, remembering = InMemoryPusher(), InMemoryPusher()
+    stream_projections.process({"Records": records}, CONTEXT, dependencies(plain))
+    reads: list[str] = []
+    original = DynamoDBConnection._make_api_call
+
+    def counted(connection: DynamoDBConnection, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "GetItem" and kwargs["Key"]["pk"]["S"] == f"ACCOUNT#{firm.account_id}":
+            reads.append(kwargs["Key"]["sk"]["S"])
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(DynamoDBConnection, "_make_api_call", counted)
+    accounts = RememberedAccounts(AccountRepository())
+    feed = live_feed(remembering)
+    deps = stream_projections.Dependencies(
+        Projections(accounts, TraderRepository(), LeaderboardRepository(), AuditLog()),
+        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
+        feed,
+        ManualClock(NOW),
+        accounts,
+    )
+    stream_projections.process({"Records": records}, CONTEXT, deps)
+
+    assert reads.count("META") == 3  # one per risk state (three records), not one more per balance change
+    assert remembering.sent == plain.sent
