@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from propdesk.access import RememberedAccounts
     from propdesk.ports import Clock
     from propdesk.services.account_updates import AccountUpdates
-    from propdesk.services.live_feed import LiveFeed
+    from propdesk.services.live_feed import LiveFeed, RememberedSubscribers
     from propdesk.services.projections import Projections
 
 
@@ -36,6 +36,8 @@ class Dependencies:
     clock: Clock
     # the accounts `projections` and `updates` read, forgotten before each record (one read per record)
     accounts: RememberedAccounts | None = None
+    # the leaderboards' subscribers `feed` reads, forgotten before each batch (one read per board per batch)
+    subscriptions: RememberedSubscribers | None = None
 
 
 @functools.cache
@@ -54,7 +56,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.http.views import metrics_json
     from propdesk.services.account_updates import AccountUpdates
     from propdesk.services.evaluators import Evaluators
-    from propdesk.services.live_feed import LiveFeed
+    from propdesk.services.live_feed import LiveFeed, RememberedSubscribers
     from propdesk.services.projections import Projections
 
     bind_tables(
@@ -68,9 +70,10 @@ def production_dependencies() -> Dependencies:
         )
     )
     accounts = RememberedAccounts(AccountRepository())
+    subscriptions = RememberedSubscribers(SubscriptionRepository())
     feed = LiveFeed(
         ConnectionRepository(),
-        SubscriptionRepository(),
+        subscriptions,
         FeedRepository(),
         ApiGatewayPusher(settings.management_endpoint()),
     )
@@ -80,6 +83,7 @@ def production_dependencies() -> Dependencies:
         feed,
         SystemClock(),
         accounts,
+        subscriptions,
     )
 
 
@@ -133,6 +137,8 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
             deps.accounts.forget()
         project(record.raw_event, deps)
 
+    if deps.subscriptions is not None:
+        deps.subscriptions.forget()
     return stream_batch(event, context, handle)
 
 
