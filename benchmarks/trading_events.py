@@ -129,9 +129,12 @@ class Counted:
 
 
 def short_table(name: str) -> str:
-    """`PropDesk-AccountsTable1A2B3C4D-XYZ123` -> `AccountsTable`: the CDK id, without stack and hashes."""
-    match = re.fullmatch(r"(?:[A-Za-z0-9]+-)?(?P<id>[A-Za-z]+?)[0-9A-F]{8}(?:-[A-Za-z0-9]+)?", name)
-    return match["id"] if match else name
+    """`Propdesk-dev-DataPropdeskTable1005CA3D-0F66...` -> `DataPropdeskTable`: the CDK id, no hash."""
+    for part in name.split("-"):
+        match = re.fullmatch(r"(?P<id>[A-Za-z]+?)[0-9A-F]{8}", part)
+        if match:
+            return match["id"]
+    return name
 
 
 def log_messages(logs: Any, group: str, since_ms: int) -> Iterator[str]:
