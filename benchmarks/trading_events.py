@@ -11,7 +11,9 @@ push per event as the connector sends a deal, each account's next event once its
 - counted over the measured window (warm-up excluded, a settling pause after the last update): Lambda
   invocations and their billed duration per function (the `REPORT` line each writes to its log), DynamoDB,
   EventBridge and other requests the functions sent (the emulator's request log), REST requests, WebSocket
-  messages delivered; and from those counts the AWS cost per million trading events (`PRICES`, us-east-1).
+  messages delivered; and from those counts the AWS cost per million trading events (`PRICES`, us-east-1);
+- the functions' DynamoDB requests by operation and table: the functions reach the emulator through a fault
+  proxy that injects nothing and counts each request's `X-Amz-Target` and `TableName` (fakes/fault_proxy.py).
 
     .venv/bin/python benchmarks/trading_events.py [--accounts 8] [--events 12] [--json]
 """
@@ -36,8 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 from benchmarks.api_latency import sign_in  # noqa: E402
-from benchmarks.local_stack import UNTHROTTLED, throwaway_stack  # noqa: E402
+from benchmarks.local_stack import UNTHROTTLED, counting_proxy, throwaway_stack  # noqa: E402
 from benchmarks.ws_fanout import subscriber  # noqa: E402
+from fakes.fault_proxy import FaultProxy  # noqa: E402
 from scripts.local_cloud.cloud import LOCAL  # noqa: E402
 from tests.e2e.harness import DeployedStack, open_demo_account  # noqa: E402
 
@@ -80,8 +83,10 @@ async def updates_after(socket: Any, seq: int, timeout: float = 300) -> int:
 class Counted:
     """What the measured window cost: requests by service from the emulator's log, Lambda metrics."""
 
-    def __init__(self, stack: DeployedStack) -> None:
+    def __init__(self, stack: DeployedStack, proxy: FaultProxy) -> None:
         self.stack = stack
+        self.proxy = proxy
+        self.calls_before: Counter[tuple[str, str]] = Counter()
         port = stack.endpoints.cloud.rsplit(":", 1)[1]
         self.log_file = LOCAL / f"cloud-{port}.log"
         self.offset = 0
@@ -90,6 +95,12 @@ class Counted:
     def start(self) -> None:
         self.offset = self.log_file.stat().st_size
         self.started = datetime.now(UTC)
+        self.calls_before = self.proxy.dynamodb_calls
+
+    def dynamodb_calls(self) -> dict[str, int]:
+        """'<operation> <table>' -> the functions' DynamoDB requests since `start` (from the proxy)."""
+        calls = self.proxy.dynamodb_calls - self.calls_before
+        return {f"{operation} {short_table(table)}": n for (operation, table), n in calls.items()}
 
     def requests(self) -> Counter[str]:
         with self.log_file.open("rb") as log:
@@ -115,6 +126,15 @@ class Counted:
                 if invocations:
                     found[name] = {"invocations": invocations, "gb_seconds": gb_seconds}
         return found
+
+
+def short_table(name: str) -> str:
+    """`Propdesk-dev-DataPropdeskTable1005CA3D-0F66...` -> `DataPropdeskTable`: the CDK id, no hash."""
+    for part in name.split("-"):
+        match = re.fullmatch(r"(?P<id>[A-Za-z]+?)[0-9A-F]{8}", part)
+        if match:
+            return match["id"]
+    return name
 
 
 def log_messages(logs: Any, group: str, since_ms: int) -> Iterator[str]:
@@ -161,14 +181,14 @@ async def run_account(
     return seq
 
 
-async def measure(stack: DeployedStack, accounts: int, events: int) -> dict[str, Any]:
+async def measure(stack: DeployedStack, proxy: FaultProxy, accounts: int, events: int) -> dict[str, Any]:
     opened = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     ids = [f"bench-{int(time.time())}-{n}" for n in range(accounts)]
     for account_id in ids:
         open_demo_account(stack, account_id, opened)
     address = f"{stack.endpoints.websocket_url}?token={sign_in(stack)}"
     sockets = [await subscriber(address, f"account:{account_id}") for account_id in ids]
-    counted = Counted(stack)
+    counted = Counted(stack, proxy)
     with ThreadPoolExecutor(max_workers=accounts) as pool:
         warm: list[float] = []  # one event per account: every function warm (the first alone), not counted
         seqs = [await run_account(stack, pool, sockets[0], ids[0], opened, 0, 1, 0, warm)]
@@ -179,7 +199,7 @@ async def measure(stack: DeployedStack, accounts: int, events: int) -> dict[str,
         idle_began = time.monotonic()
         await asyncio.sleep(SETTLE_SECONDS)
         idle = {"seconds": time.monotonic() - idle_began, "requests": counted.requests(),
-                "lambdas": counted.lambdas()}  # fmt: skip
+                "lambdas": counted.lambdas(), "dynamodb_calls": counted.dynamodb_calls()}  # fmt: skip
         counted.start()
         window_began = time.monotonic()
         latencies: list[float] = []
@@ -199,6 +219,7 @@ async def measure(stack: DeployedStack, accounts: int, events: int) -> dict[str,
         "latencies": sorted(latencies),
         "requests": counted.requests(),
         "lambdas": counted.lambdas(),
+        "dynamodb_calls": counted.dynamodb_calls(),
         "window_seconds": window,
         "idle": idle,  # subtracted pro rata from the window's counts in the figures below
         "websocket_messages": total,  # one account.update per event, one subscriber per account
@@ -218,7 +239,10 @@ def net(result: dict[str, Any]) -> dict[str, Any]:
     for name, figures in result["lambdas"].items():
         quiet = idle["lambdas"].get(name, {"invocations": 0, "gb_seconds": 0.0})
         lambdas[name] = {k: max(figures[k] - share * quiet[k], 0.0) for k in ("invocations", "gb_seconds")}
-    return {"requests": requests, "lambdas": lambdas}
+    calls = result.get("dynamodb_calls", {})
+    quiet_calls = idle.get("dynamodb_calls", {})
+    dynamodb_calls = {k: max(v - share * quiet_calls.get(k, 0), 0.0) for k, v in calls.items()}
+    return {"requests": requests, "lambdas": lambdas, "dynamodb_calls": dynamodb_calls}
 
 
 def cost_per_million(result: dict[str, Any]) -> dict[str, float]:
@@ -250,8 +274,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    with throwaway_stack(UNTHROTTLED, log_level="DEBUG") as stack:
-        result = asyncio.run(measure(stack, args.accounts, args.events))
+    proxy = counting_proxy()
+    with throwaway_stack(UNTHROTTLED, log_level="DEBUG", proxy=proxy) as stack:
+        result = asyncio.run(measure(stack, proxy, args.accounts, args.events))
     costs = cost_per_million(result)
     if args.json:
         print(json.dumps({**result, "costs_per_million": costs}, indent=2, default=str))
@@ -269,6 +294,17 @@ def main() -> None:
               f"{1000 * figures['gb_seconds'] / events:.2f} GB-ms per event")  # fmt: skip
     for service, count in sorted(counts["requests"].items()):
         print(f"trading_events.requests.{service}: {count / events:.2f} per event")
+    calls = counts["dynamodb_calls"]
+    print(f"trading_events.dynamodb_by_proxy: {sum(calls.values()) / events:.2f} per event")
+    by_operation: dict[str, float] = {}
+    for key, count in calls.items():
+        by_operation[key.split(" ", 1)[0]] = by_operation.get(key.split(" ", 1)[0], 0.0) + count
+    for operation, count in sorted(by_operation.items(), key=lambda item: -item[1]):
+        print(f"trading_events.dynamodb.{operation}: {count / events:.2f} per event")
+    for key, count in sorted(calls.items(), key=lambda item: -item[1]):
+        if count / events >= 0.005:
+            operation, table = key.split(" ", 1)
+            print(f"trading_events.dynamodb.{operation}.{table}: {count / events:.2f} per event")
     for item, usd in costs.items():
         print(f"trading_events.cost_per_million.{item}: {usd:.2f} USD")
     print(f"trading_events.cost_per_million.total_upper: {sum(costs.values()):.2f} USD")

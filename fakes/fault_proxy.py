@@ -16,7 +16,9 @@ A modified `PutEvents` body no longer matches its SigV4 signature: the local clo
 (IAM is not enforced there); the real AWS would refuse it, which is why this is a local tool only.
 
 `enabled` switches injection off and on at run time (a fault-free phase and a faulty one against one
-deployment); `injected` counts what was injected, by kind.
+deployment); `injected` counts what was injected, by kind. `dynamodb_calls` counts every DynamoDB request the
+functions sent (injected faults included), by operation and table (`TableName`, or each table a batch or a
+transaction names): with no faults the proxy is a request counter (benchmarks/trading_events.py).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class _State:
     burst_left: int = 0
     injected: Counter[str] = field(default_factory=Counter)
     forwarded: Counter[str] = field(default_factory=Counter)
+    dynamodb_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 class FaultProxy:
@@ -66,6 +69,11 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
+    def retarget(self, upstream: str) -> None:
+        """Forward to `upstream` from now on (a proxy made before the emulator's port was chosen)."""
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+
     @property
     def injected(self) -> Counter[str]:
         with self._lock:
@@ -75,6 +83,13 @@ class FaultProxy:
     def forwarded(self) -> Counter[str]:
         with self._lock:
             return Counter(self._state.forwarded)
+
+    @property
+    def dynamodb_calls(self) -> Counter[tuple[str, str]]:
+        """(operation, table) -> requests; a batch or a transaction naming several tables counts once for
+        each table it names."""
+        with self._lock:
+            return Counter(self._state.dynamodb_calls)
 
     @property
     def url(self) -> str:
@@ -122,6 +137,8 @@ class FaultProxy:
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         target = next((value for name, value in headers.items() if name.lower() == "x-amz-target"), "")
+        if target.startswith(DYNAMODB_TARGET_PREFIX):
+            self._count_dynamodb(target.removeprefix(DYNAMODB_TARGET_PREFIX), body)
         if target.startswith(DYNAMODB_TARGET_PREFIX) and self._throttle(
             target.removeprefix(DYNAMODB_TARGET_PREFIX)
         ):
@@ -133,6 +150,12 @@ class FaultProxy:
         return self._forward(
             method, path, headers, body, "dynamodb" if target.startswith("DynamoDB") else "other"
         )
+
+    def _count_dynamodb(self, operation: str, body: bytes) -> None:
+        tables = _tables_named(operation, body)
+        with self._lock:
+            for table in tables:
+                self._state.dynamodb_calls[(operation, table)] += 1
 
     def _throttle(self, operation: str) -> bool:
         if not self.enabled or operation not in self.plan.dynamodb_operations:
@@ -199,6 +222,26 @@ class FaultProxy:
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+
+
+def _tables_named(operation: str, body: bytes) -> list[str]:
+    """The tables one DynamoDB request names (sorted, each once); `?` when the body names none."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return ["?"]
+    if not isinstance(request, dict):
+        return ["?"]
+    tables: set[str] = set()
+    if isinstance(request.get("TableName"), str):
+        tables.add(request["TableName"])
+    if isinstance(request.get("RequestItems"), dict):  # BatchGetItem, BatchWriteItem
+        tables.update(request["RequestItems"])
+    for item in request.get("TransactItems") or []:  # TransactWriteItems, TransactGetItems
+        for action in item.values() if isinstance(item, dict) else []:
+            if isinstance(action, dict) and isinstance(action.get("TableName"), str):
+                tables.add(action["TableName"])
+    return sorted(tables) or ["?"]
 
 
 def _throttled() -> tuple[int, list[tuple[str, str]], bytes]:

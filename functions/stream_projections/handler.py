@@ -21,9 +21,10 @@ from propdesk.data import keys
 from propdesk.observability import metrics, observe
 
 if TYPE_CHECKING:
+    from propdesk.access import RememberedAccounts
     from propdesk.ports import Clock
     from propdesk.services.account_updates import AccountUpdates
-    from propdesk.services.live_feed import LiveFeed
+    from propdesk.services.live_feed import LiveFeed, RememberedSubscribers
     from propdesk.services.projections import Projections
 
 
@@ -33,11 +34,16 @@ class Dependencies:
     updates: AccountUpdates
     feed: LiveFeed
     clock: Clock
+    # the accounts `projections` and `updates` read, forgotten before each record (one read per record)
+    accounts: RememberedAccounts | None = None
+    # the leaderboards' subscribers `feed` reads, forgotten before each batch (one read per board per batch)
+    subscriptions: RememberedSubscribers | None = None
 
 
 @functools.cache
 def production_dependencies() -> Dependencies:
     settings = StreamProjectionsSettings.from_env(os.environ)
+    from propdesk.access import RememberedAccounts
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.websocket import ApiGatewayPusher
     from propdesk.data.accounts import AccountRepository, TraderRepository
@@ -50,7 +56,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.http.views import metrics_json
     from propdesk.services.account_updates import AccountUpdates
     from propdesk.services.evaluators import Evaluators
-    from propdesk.services.live_feed import LiveFeed
+    from propdesk.services.live_feed import LiveFeed, RememberedSubscribers
     from propdesk.services.projections import Projections
 
     bind_tables(
@@ -63,10 +69,11 @@ def production_dependencies() -> Dependencies:
             audit_table_name=settings.audit_table_name,
         )
     )
-    accounts = AccountRepository()
+    accounts = RememberedAccounts(AccountRepository())
+    subscriptions = RememberedSubscribers(SubscriptionRepository())
     feed = LiveFeed(
         ConnectionRepository(),
-        SubscriptionRepository(),
+        subscriptions,
         FeedRepository(),
         ApiGatewayPusher(settings.management_endpoint()),
     )
@@ -75,6 +82,8 @@ def production_dependencies() -> Dependencies:
         AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
         feed,
         SystemClock(),
+        accounts,
+        subscriptions,
     )
 
 
@@ -124,8 +133,12 @@ def _update_leaderboards(deps: Dependencies, new: Any, written_at: Any, old: Any
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     def handle(record: DynamoDBRecord) -> None:
+        if deps.accounts is not None:
+            deps.accounts.forget()
         project(record.raw_event, deps)
 
+    if deps.subscriptions is not None:
+        deps.subscriptions.forget()
     return stream_batch(event, context, handle)
 
 

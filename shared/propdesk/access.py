@@ -148,6 +148,24 @@ class AccountLookup(Protocol):
     def get(self, account_id: str, consistent: bool = False) -> Account | None: ...
 
 
+class RememberedAccounts:
+    """An `AccountLookup` that reads each account once until `forget()`: one stream record's consumers (its
+    live update and its leaderboard standings) share one read of the account."""
+
+    def __init__(self, accounts: AccountLookup) -> None:
+        self._accounts = accounts
+        self._known: dict[tuple[str, bool], Account | None] = {}
+
+    def get(self, account_id: str, consistent: bool = False) -> Account | None:
+        key = (account_id, consistent)
+        if key not in self._known:
+            self._known[key] = self._accounts.get(account_id, consistent)
+        return self._known[key]
+
+    def forget(self) -> None:
+        self._known.clear()
+
+
 def readable_account(
     accounts: AccountLookup, reader: Identity, account_id: str, consistent: bool = False
 ) -> Account:

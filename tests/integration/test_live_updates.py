@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from propdesk.access import RememberedAccounts
 from propdesk.data.accounts import AccountRepository, TraderRepository
 from propdesk.data.audit import AuditLog
 from propdesk.data.catalogue import CatalogueRepository
@@ -17,12 +19,13 @@ from propdesk.data.connections import ConnectionRepository
 from propdesk.data.leaderboards import LeaderboardRepository
 from propdesk.data.realtime import FeedRepository, SubscriptionRepository
 from propdesk.http.views import metrics_json
-from propdesk.realtime.topics import account_topic, leaderboard_topic
+from propdesk.realtime.topics import LEADERBOARD_SHARDS, account_topic, leaderboard_topic
 from propdesk.records import Connection
 from propdesk.services.account_updates import AccountUpdates
 from propdesk.services.evaluators import Evaluators
-from propdesk.services.live_feed import LiveFeed
+from propdesk.services.live_feed import LiveFeed, RememberedSubscribers
 from propdesk.services.projections import Projections
+from pynamodb.connection.base import Connection as DynamoDBConnection
 
 from functions.stream_projections import handler as stream_projections
 from tests.doubles.ports import InMemoryPusher, ManualClock
@@ -209,3 +212,96 @@ def test_one_update_reaches_hundreds_of_subscribers_of_a_sharded_topic(fresh_tab
 
     assert fan_out.delivered == 300
     assert sorted(to for to, _ in pusher.sent) == subscribers
+
+
+def test_a_balance_change_reads_the_standings_of_the_day_week_and_month_but_not_of_all_time(
+    firm: Firm, dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The all-time board starts at the initial balance: its standing is written, never read first."""
+    firm.trade(firm.account_id, fills_then_breach()[:3])  # a closed trade
+    records = risk_records(dynamodb_local, fresh_tables, 3)
+    reads: list[str] = []
+    original = DynamoDBConnection._make_api_call
+
+    def counted(connection: DynamoDBConnection, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "GetItem" and kwargs["Key"]["pk"]["S"].startswith("LEADERBOARD#"):
+            reads.append(kwargs["Key"]["pk"]["S"])
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(DynamoDBConnection, "_make_api_call", counted)
+    stream_projections.process({"Records": records}, CONTEXT, dependencies(InMemoryPusher()))
+
+    # two balance changes (the first state: the opening balance; the close), three boards read for each
+    assert len(reads) == 2 * 3 and not any("#all#" in pk for pk in reads)
+    standings = {board: LeaderboardRepository().get(PROGRAM_ID, board, firm.account_id) for board in
+                 ("2026-03-02", "all")}  # fmt: skip
+    assert all(s is not None and s.balance - s.start_balance == Decimal("250.50") for s in standings.values())
+
+
+def test_one_read_of_the_account_per_record_serves_its_live_update_and_its_standings(
+    firm: Firm, dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe("conn-once", firm.trader, f"account:{firm.account_id}", f"leaderboard:{PROGRAM_ID}:day")
+    firm.trade(firm.account_id, fills_then_breach()[:3])  # a closed trade
+    records = risk_records(dynamodb_local, fresh_tables, 3)
+    plain, remembering = InMemoryPusher(), InMemoryPusher()
+    stream_projections.process({"Records": records}, CONTEXT, dependencies(plain))
+    reads: list[str] = []
+    original = DynamoDBConnection._make_api_call
+
+    def counted(connection: DynamoDBConnection, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "GetItem" and kwargs["Key"]["pk"]["S"] == f"ACCOUNT#{firm.account_id}":
+            reads.append(kwargs["Key"]["sk"]["S"])
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(DynamoDBConnection, "_make_api_call", counted)
+    accounts = RememberedAccounts(AccountRepository())
+    feed = live_feed(remembering)
+    deps = stream_projections.Dependencies(
+        Projections(accounts, TraderRepository(), LeaderboardRepository(), AuditLog()),
+        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
+        feed,
+        ManualClock(NOW),
+        accounts,
+    )
+    stream_projections.process({"Records": records}, CONTEXT, deps)
+
+    assert reads.count("META") == 3  # one per risk state (three records), not one more per balance change
+    assert remembering.sent == plain.sent
+
+
+def test_a_batch_reads_each_boards_subscribers_once_and_pushes_what_it_pushed_before(
+    firm: Firm, dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe("conn-day", "a-spectator", f"leaderboard:{PROGRAM_ID}:day")
+    subscribe("conn-all", firm.trader, f"leaderboard:{PROGRAM_ID}:all", f"account:{firm.account_id}")
+    firm.trade(firm.account_id, fills_then_breach()[:3])  # two balance changes: the opening one, the close
+    records = risk_records(dynamodb_local, fresh_tables, 3)
+    plain, remembering = InMemoryPusher(), InMemoryPusher()
+    stream_projections.process({"Records": records}, CONTEXT, dependencies(plain))
+    queries: list[str] = []
+    original = DynamoDBConnection._make_api_call
+
+    def counted(connection: DynamoDBConnection, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "Query" and "Realtime" in kwargs["TableName"]:
+            queries.append(str(kwargs.get("KeyConditionExpression")))
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(DynamoDBConnection, "_make_api_call", counted)
+    subscriptions = RememberedSubscribers(SubscriptionRepository())
+    feed = LiveFeed(ConnectionRepository(), subscriptions, FeedRepository(), remembering, AccountRepository())
+    deps = stream_projections.Dependencies(
+        Projections(AccountRepository(), TraderRepository(), LeaderboardRepository(), AuditLog()),
+        AccountUpdates(AccountRepository(), Evaluators(CatalogueRepository()), feed, metrics_json),
+        feed,
+        ManualClock(NOW),
+        subscriptions=subscriptions,
+    )
+    assert stream_projections.process({"Records": records}, CONTEXT, deps) == {"batchItemFailures": []}
+
+    boards, shards = 4, LEADERBOARD_SHARDS  # day, week, month, all; each board's subscribers in 8 shards
+    account_topic_reads = 3  # one per risk state, as before
+    assert len(queries) == boards * shards + account_topic_reads  # before: twice the boards' (two moves)
+    assert remembering.sent == plain.sent and pushed(remembering, "conn-day", "leaderboard.update")
+    stream_projections.process({"Records": records}, CONTEXT, deps)  # the next batch reads them again
+    assert len(queries) == 2 * (boards * shards + account_topic_reads)

@@ -217,3 +217,34 @@ class NoPusher:
 
     def push(self, connection_id: str, message: Mapping[str, Any]) -> bool:
         raise RuntimeError("this function does not push to connections")
+
+
+class RememberedSubscribers:
+    """A `SubscriptionStore` that reads a sharded topic's subscribers (a leaderboard: one Query per shard)
+    once until `forget()`: a stream batch's standing moves on one board share one read of its subscribers.
+    A connection subscribing meanwhile gets the board's moves from the next batch on; one removed is
+    dropped from what is remembered. Account topics (one shard) are read on every publish."""
+
+    def __init__(self, subscriptions: SubscriptionStore) -> None:
+        self._subscriptions = subscriptions
+        self._known: dict[str, list[str]] = {}
+
+    def add(self, connection_id: str, topics: Iterable[Topic], expires_at: datetime) -> None:
+        self._subscriptions.add(connection_id, topics, expires_at)
+
+    def remove(self, connection_id: str, topic_names: Iterable[str]) -> None:
+        names = list(topic_names)
+        self._subscriptions.remove(connection_id, names)
+        for name in names:
+            if name in self._known:
+                self._known[name] = [known for known in self._known[name] if known != connection_id]
+
+    def subscribers(self, topic: Topic) -> list[str]:
+        if topic.shards == 1:
+            return self._subscriptions.subscribers(topic)
+        if topic.name not in self._known:
+            self._known[topic.name] = self._subscriptions.subscribers(topic)
+        return list(self._known[topic.name])
+
+    def forget(self) -> None:
+        self._known.clear()

@@ -70,10 +70,11 @@ class Projections:
         written: list[tuple[Period, LeaderboardStanding]] = []
         for period in PERIODS:
             key = period_key(period, change.at)
-            known = self._leaderboards.get(account.program_id, key, account.account_id)
-            start = known.start_balance if known else previous
-            if period == "all":
+            if period == "all":  # since the account opened: nothing to read
                 start = account.initial_balance
+            else:
+                known = self._leaderboards.get(account.program_id, key, account.account_id)
+                start = known.start_balance if known else previous
             standing = LeaderboardStanding(
                 program_id=account.program_id,
                 period_key=key,

@@ -140,3 +140,31 @@ def test_a_partial_put_events_forwards_only_the_accepted_entries_and_reports_the
     finally:
         proxy.stop()
         bus.stop()
+
+
+def test_with_no_faults_it_counts_each_dynamodb_request_by_operation_and_table(
+    fresh_tables: TableNames, dynamodb_local: DynamoDBLocal
+) -> None:
+    counting = FaultProxy(dynamodb_local.endpoint_url, FaultPlan())
+    counting.start()
+    try:
+        via_proxy = client_via("dynamodb", counting.url)
+        table = fresh_tables.main
+        assert put(via_proxy, table, "COUNT#1") and put(via_proxy, table, "COUNT#2")
+        via_proxy.get_item(TableName=table, Key={"pk": {"S": "COUNT#1"}, "sk": {"S": "X"}})
+        via_proxy.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": {"pk": {"S": "COUNT#3"}, "sk": {"S": "X"}}}}]}
+        )
+        via_proxy.transact_write_items(
+            TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": "COUNT#4"}, "sk": {"S": "X"}}}}]
+        )
+    finally:
+        counting.stop()
+
+    assert counting.dynamodb_calls == {
+        ("PutItem", table): 2,
+        ("GetItem", table): 1,
+        ("BatchWriteItem", table): 1,
+        ("TransactWriteItems", table): 1,
+    }
+    assert not counting.injected
