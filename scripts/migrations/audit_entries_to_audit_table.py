@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from propdesk.data import keys
 
+from scripts.migrations.scans import matching_keys
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -90,25 +92,13 @@ class AuditTableMigration:
 
     def old_entries(self) -> Iterator[Item]:
         """Every main-table item whose partition is `AUDIT#…` and sort key `ENTRY#…`, keys only."""
-        start: Item | None = None
-        while True:
-            params: dict[str, Any] = {
-                "TableName": self._main,
-                "FilterExpression": "begins_with(pk, :audit) AND begins_with(sk, :entry)",
-                "ExpressionAttributeValues": {
-                    ":audit": {"S": keys.AUDIT_PREFIX},
-                    ":entry": {"S": keys.ENTRY_PREFIX},
-                },
-                "ProjectionExpression": "pk, sk",
-                "Limit": self._page_size,
-            }
-            if start is not None:
-                params["ExclusiveStartKey"] = start
-            page = self._client.scan(**params)
-            yield from page.get("Items", [])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return
+        return matching_keys(
+            self._client,
+            self._main,
+            "begins_with(pk, :audit) AND begins_with(sk, :entry)",
+            {":audit": {"S": keys.AUDIT_PREFIX}, ":entry": {"S": keys.ENTRY_PREFIX}},
+            self._page_size,
+        )
 
     def _copy(self, key: Item, report: Report) -> None:
         old = self._get(self._main, key)

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from propdesk.data import keys
 
+from scripts.migrations.scans import matching_keys
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -71,26 +73,17 @@ class KycPartitionMigration:
 
     def old_items(self) -> Iterator[Item]:
         """Every `TRADER#…` item whose sort key is `KYC` or `KYC#EFFECT#…`, keys only."""
-        start: Item | None = None
-        while True:
-            params: dict[str, Any] = {
-                "TableName": self._table,
-                "FilterExpression": "begins_with(pk, :trader) AND (sk = :case OR begins_with(sk, :effect))",
-                "ExpressionAttributeValues": {
-                    ":trader": {"S": OLD_PREFIX},
-                    ":case": {"S": keys.KYC_SK},
-                    ":effect": {"S": keys.KYC_EFFECT_PREFIX},
-                },
-                "ProjectionExpression": "pk, sk",
-                "Limit": self._page_size,
-            }
-            if start is not None:
-                params["ExclusiveStartKey"] = start
-            page = self._client.scan(**params)
-            yield from page.get("Items", [])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return
+        return matching_keys(
+            self._client,
+            self._table,
+            "begins_with(pk, :trader) AND (sk = :case OR begins_with(sk, :effect))",
+            {
+                ":trader": {"S": OLD_PREFIX},
+                ":case": {"S": keys.KYC_SK},
+                ":effect": {"S": keys.KYC_EFFECT_PREFIX},
+            },
+            self._page_size,
+        )
 
     def _move(self, old_key: Item, report: Report) -> None:
         old = self._get(old_key)
