@@ -378,10 +378,8 @@ def _figures(pair: Item, settings: HedgingSettings) -> dict[str, Any]:
         if others and profit.get(others[0], ZERO) > 0:
             tell_tale = 1
             text = f"{account} failed while {others[0]} made {profit[others[0]]} on the hedges"
-    score = (
-        # float ok: a detector statistic or epoch s, never money
-        len(hedges) + float(settings.mirror_weight) * mirrored + float(settings.outcome_weight) * tell_tale
-    )
+    mirror, outcome = float(settings.mirror_weight), float(settings.outcome_weight)  # float ok: weights
+    score = len(hedges) + mirror * mirrored + outcome * tell_tale
     return {
         "hedges": len(hedges),
         "mirrored": mirrored,

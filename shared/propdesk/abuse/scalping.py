@@ -109,10 +109,10 @@ class ScalpingDetector:
         trades = sum(day[1] for day in days)
         shorts = sum(day[2] for day in days)
         share = shorts / trades
+        z, most = float(settings.confidence_z), float(settings.max_short_share)  # float ok: statistics
         flagged = (
             trades >= settings.min_trades
-            # float ok: a detector statistic or epoch s, never money
-            and wilson_lower(shorts, trades, float(settings.confidence_z)) > float(settings.max_short_share)
+            and wilson_lower(shorts, trades, z) > most
             and self._concentrated(days, settings.profit_concentration)
         )
         report = flagged and item["r"] != today
