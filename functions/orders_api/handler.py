@@ -34,7 +34,7 @@ from propdesk.http.schemas import staff_admin
 from propdesk.http.schemas.common import PageQuery
 from propdesk.http.webhooks import answer_retry_later
 from propdesk.money import money_str
-from propdesk.observability import metrics, observe
+from propdesk.observability import logger, metrics, observe
 from propdesk.purchases.views import order_view, transition_view
 from propdesk.services.rate_limits import RateLimiter
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from propdesk.ports import Clock, StaffMfa
     from propdesk.purchases.checkout import CheckoutService
     from propdesk.purchases.orders import PaymentMethod
-    from propdesk.purchases.ports import CardPayments, PaymentProvider
+    from propdesk.purchases.ports import CardPayments, IpCountries, PaymentProvider
     from propdesk.purchases.refunds import RefundService
     from propdesk.purchases.store import OrderStore
 
@@ -96,11 +96,27 @@ def production_dependencies() -> Dependencies:
         policy,
         RedirectUrls(settings.checkout_success_url, settings.checkout_cancel_url),
         lambda: f"ord_{uuid.uuid4().hex[:24]}",
+        ip_countries=_ip_countries(settings.ip_countries_directory),
     )
     refunds = RefundService(orders, cards, lambda: uuid.uuid4().hex)
     return Dependencies(
         checkout, orders, SystemClock(), RateLimiter(DynamoWindowCounter()), refunds, staff_mfa(settings)
     )
+
+
+def _ip_countries(directory: str) -> IpCountries | None:
+    """The firm's geolocation database, if configured. One that cannot be read costs checkout its IP country
+    (logged, counted), never the sale: the synthesis reads the same files first."""
+    if not directory:
+        return None
+    from propdesk.adapters.geolite2 import GeoLite2Countries
+
+    try:
+        return GeoLite2Countries.from_directory(directory)
+    except (OSError, ValueError) as error:
+        logger.error("IP geolocation unavailable", extra={"directory": directory, "error": str(error)})
+        metrics.add_metric(name="IpCountriesUnavailable", unit="Count", value=1)
+        return None
 
 
 def _deps() -> Dependencies:

@@ -21,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from propdesk.adapters.geolite2 import SAMPLE, GeoLite2Countries
 from propdesk.wiring.purchases import country_rules
 
 from infra.config import StageConfig
@@ -72,6 +73,7 @@ class Purchases(Construct):
             for name, default in CONTEXT_DEFAULTS.items()
         }
         stripe, coinbase = secrets.secrets["stripe"], secrets.secrets["coinbase-commerce"]
+        self._ip_countries_layer: lambda_.LayerVersion | None = None
         base = {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name}
         payments = {
             **base,
@@ -92,9 +94,12 @@ class Purchases(Construct):
                     **payments,
                     "CHECKOUT_SUCCESS_URL": setting["checkout_success_url"],
                     "CHECKOUT_CANCEL_URL": setting["checkout_cancel_url"],
+                    **self._ip_countries(config),
                 },
             ),
         )
+        if self._ip_countries_layer is not None:
+            orders_api.add_layers(self._ip_countries_layer)
         # The firm's rules on a paying card's issuing country ("KP=block,NG=flag"), checked here so that a
         # typo fails the synthesis rather than letting a blocked country through.
         fraud_countries = str(self.node.try_get_context("fraud_countries") or "")
@@ -305,3 +310,24 @@ class Purchases(Construct):
         queue = new_dead_letter_queue(self, construct_id, config, name, holds)
         self.dead_letter_queues[name] = queue
         return queue
+
+    def _ip_countries(self, config: StageConfig) -> dict[str, str]:
+        """IP geolocation for checkout (`ip_countries_directory`: a directory with the GeoLite2 Country CSV
+        files, shipped to `orders_api` as a layer under /opt; `sample`: the documentation-range sample in the
+        package, the local cloud's default). The files are read here too, so a broken database fails the
+        synthesis, not the orders."""
+        directory = str(
+            self.node.try_get_context("ip_countries_directory") or (SAMPLE if config.local else "")
+        )
+        if not directory:
+            return {}
+        GeoLite2Countries.from_directory(directory)
+        if directory == SAMPLE:
+            return {"IP_COUNTRIES_DIRECTORY": SAMPLE}
+        self._ip_countries_layer = lambda_.LayerVersion(
+            self,
+            "IpCountriesLayer",
+            code=lambda_.Code.from_asset(directory),
+            description="propdesk: the firm's GeoLite2 Country CSV files for checkout's IP country",
+        )
+        return {"IP_COUNTRIES_DIRECTORY": "/opt"}

@@ -283,6 +283,9 @@ class OrdersApiSettings(PaymentProviderSettings, AuditLogSettings, StaffMfaSetti
     checkout_cancel_url: str = Field(default="https://app.example.com/purchase/cancel", min_length=1)
     # The firm's choice per fraud check, e.g. "disposable_email=block,country_mismatch=flag".
     fraud_actions: str = ""
+    # IP geolocation (`propdesk.adapters.geolite2`): a directory with the GeoLite2 Country CSV files, or
+    # `sample`; empty: checkout has no IP country.
+    ip_countries_directory: str = ""
 
 
 class StripeWebhookSettings(PaymentProviderSettings, AbuseSignalSettings):

@@ -4,12 +4,15 @@ daily reconciliation, least-privilege secret reads, and provider base URLs taken
 from __future__ import annotations
 
 import json
+from importlib import resources
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
+from propdesk.adapters.geolite2 import BLOCKS, LOCATIONS, GeoDatabaseError
 
 from infra.constructs.purchases import PROVISIONING_CONCURRENCY, PROVISIONING_DETAIL_TYPES
-from tests.infrastructure.conftest import FRAUD_COUNTRIES, Synthesized, statement_actions
+from tests.infrastructure.conftest import FRAUD_COUNTRIES, Synthesized, statement_actions, synthesize
 
 pytestmark = pytest.mark.infra
 
@@ -190,3 +193,43 @@ def test_the_firms_card_country_rules_reach_the_stripe_webhook_only_when_set(
 
     assert "FRAUD_COUNTRIES" not in environment(synthesized)
     assert environment(synthesized_local)["FRAUD_COUNTRIES"] == FRAUD_COUNTRIES
+
+
+@pytest.fixture(scope="module")
+def with_geolocation(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The stack with the firm's GeoLite2 Country files (here: copies of the shipped sample)."""
+    files = tmp_path_factory.mktemp("geolite2")
+    sample = resources.files("propdesk.adapters").joinpath("geolite2_sample")
+    for name in (*BLOCKS, LOCATIONS):
+        (files / name).write_text(sample.joinpath(name).read_text(encoding="utf-8"))
+    return synthesize(tmp_path_factory.mktemp("synth-geo"), ip_countries_directory=str(files))
+
+
+def test_checkout_geolocates_with_the_sample_locally_and_with_the_firms_files_as_a_layer(
+    synthesized: Synthesized, synthesized_local: Synthesized, with_geolocation: Synthesized
+) -> None:
+    def orders_api(stack: Synthesized) -> dict[str, Any]:
+        properties: dict[str, Any] = stack.functions()["orders_api"][1]
+        return properties
+
+    assert "IP_COUNTRIES_DIRECTORY" not in orders_api(synthesized)["Environment"]["Variables"]
+    assert orders_api(synthesized_local)["Environment"]["Variables"]["IP_COUNTRIES_DIRECTORY"] == "sample"
+
+    firms = orders_api(with_geolocation)
+    assert firms["Environment"]["Variables"]["IP_COUNTRIES_DIRECTORY"] == "/opt"
+    (layer_id,) = [
+        logical_id
+        for logical_id, resource in with_geolocation.of_type("AWS::Lambda::LayerVersion").items()
+        if "GeoLite2" in resource["Properties"].get("Description", "")
+    ]
+    assert {"Ref": layer_id} in firms["Layers"]
+    others = [p for name, (_, p) in with_geolocation.functions().items() if name != "orders_api"]
+    assert all({"Ref": layer_id} not in p["Layers"] for p in others)
+
+
+def test_a_geolocation_directory_that_cannot_be_read_fails_the_synthesis(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    empty = tmp_path_factory.mktemp("no-database")
+    with pytest.raises(GeoDatabaseError, match=LOCATIONS):
+        synthesize(tmp_path_factory.mktemp("synth-bad-geo"), ip_countries_directory=str(empty))

@@ -2,8 +2,8 @@
 
     money, engine         pure arithmetic and the risk engine: the engine imports only itself and money
     kernel                what every layer shares: domain errors, roles and permissions, records, domain
-                          events, ports (Protocols), pure helpers, logging, generic resilience, the
-                          partial-batch wrapper of stream and queue functions
+                          events, ports (Protocols), pure helpers (IP prefix tables too), logging, generic
+                          resilience, the partial-batch wrapper of stream and queue functions
     domain packages       pure rules and their use cases (payouts, purchases, ...): kernel and engine only
     services              use cases over ports: never data/, adapters/ or http/
     data, adapters        implementations of ports (DynamoDB, AWS, providers): never services/ or http/
@@ -36,6 +36,7 @@ KERNEL = frozenset(
         "observability",
         "resilience",
         "batches",
+        "ip_prefixes",
     }
 )
 DOMAIN = frozenset(

@@ -17,10 +17,10 @@ from importlib import resources
 from typing import Protocol
 
 from propdesk.abuse.inputs import Network
+from propdesk.ip_prefixes import IpNetwork, PrefixTable
 
 SAMPLE = "ip_ranges_sample.csv"
 NETWORKS: tuple[Network, ...] = ("residential", "mobile", "hosting")
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +44,10 @@ class IpListError(ValueError):
 
 
 class CidrIntelligence:
-    """Longest-prefix match over the ranges: one dictionary per prefix length, so a lookup costs at most
-    33 (IPv4) or 129 (IPv6) dictionary reads whatever the list's size."""
+    """Longest-prefix match over the ranges (`propdesk.ip_prefixes.PrefixTable`)."""
 
     def __init__(self, ranges: dict[IpNetwork, IpVerdict]) -> None:
-        self._by_length: dict[tuple[int, int], dict[int, IpVerdict]] = {}
-        for network, verdict in ranges.items():
-            table = self._by_length.setdefault((network.version, network.prefixlen), {})
-            table[int(network.network_address)] = verdict
-        self._lengths = sorted(self._by_length, key=lambda key: -key[1])
+        self._ranges = PrefixTable(ranges)
 
     @classmethod
     def parse(cls, text: str) -> CidrIntelligence:
@@ -84,17 +79,4 @@ class CidrIntelligence:
         return cls.parse(resources.files(__package__).joinpath(SAMPLE).read_text(encoding="utf-8"))
 
     def lookup(self, address: str) -> IpVerdict:
-        try:
-            ip = ipaddress.ip_address(address.strip())
-        except ValueError:
-            return UNKNOWN
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        value, width = int(ip), ip.max_prefixlen
-        for version, length in self._lengths:
-            if version != ip.version:
-                continue
-            found = self._by_length[(version, length)].get(value >> (width - length) << (width - length))
-            if found is not None:
-                return found
-        return UNKNOWN
+        return self._ranges.lookup(address) or UNKNOWN

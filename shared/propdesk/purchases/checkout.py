@@ -107,7 +107,7 @@ class CheckoutService:
         self._policy = policy
         self._urls = urls
         self._new_order_id = new_order_id
-        self._ip_countries = ip_countries  # none wired in production yet (see IpCountries)
+        self._ip_countries = ip_countries
 
     def has_placed(self, request: PlaceOrder) -> bool:
         """True when the request's Idempotency-Key names an order stored already (a repeat, no new order)."""

@@ -139,6 +139,24 @@ def test_a_country_header_the_client_writes_is_not_taken_as_the_callers_country(
     assert stack.bus.of_type("purchase.flagged") == []
 
 
+def test_the_callers_ip_country_comes_from_the_geolocation_database_and_flags_a_mismatch(
+    stack: PurchaseStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.orders_api import handler as orders_api
+
+    monkeypatch.setenv("IP_COUNTRIES_DIRECTORY", "sample")  # the GeoLite2-format sample: 203.0.113.0/25 is AU
+    orders_api.production_dependencies.cache_clear()
+
+    response = stack.order("trader-1", {"billing_country": "GB"})  # from 203.0.113.7, the event's sourceIp
+
+    assert response["statusCode"] == 201, response["body"]
+    assert "AU" not in response["body"]  # the buyer is not told what the server derived
+    order = OrderRepository().get(json_of(response)["order"]["order_id"])
+    assert order is not None and order.client_country == "AU"
+    (flag,) = order.flags
+    assert flag.startswith("country_mismatch") and "IP address AU" in flag and "billing address GB" in flag
+
+
 def test_a_providers_refusal_is_answered_without_its_words(
     stack: PurchaseStack, caplog: pytest.LogCaptureFixture
 ) -> None:
