@@ -86,7 +86,7 @@ class Counted:
     def __init__(self, stack: DeployedStack, proxy: FaultProxy) -> None:
         self.stack = stack
         self.proxy = proxy
-        self.calls_before: Counter[tuple[str, str]] = Counter()
+        self.calls_before: Counter[tuple[str, str, str]] = Counter()
         port = stack.endpoints.cloud.rsplit(":", 1)[1]
         self.log_file = LOCAL / f"cloud-{port}.log"
         self.offset = 0
@@ -95,12 +95,16 @@ class Counted:
     def start(self) -> None:
         self.offset = self.log_file.stat().st_size
         self.started = datetime.now(UTC)
-        self.calls_before = self.proxy.dynamodb_calls
+        self.calls_before = self.proxy.dynamodb_calls_by_caller
 
     def dynamodb_calls(self) -> dict[str, int]:
-        """'<operation> <table>' -> the functions' DynamoDB requests since `start` (from the proxy)."""
-        calls = self.proxy.dynamodb_calls - self.calls_before
-        return {f"{operation} {short_table(table)}": n for (operation, table), n in calls.items()}
+        """'<operation> <table> <function>' -> the DynamoDB requests since `start` (from the proxy; the
+        function named by its SDK app id)."""
+        calls = self.proxy.dynamodb_calls_by_caller - self.calls_before
+        return {
+            f"{operation} {short_table(table)} {caller.removeprefix('propdesk-')}": n
+            for (caller, operation, table), n in calls.items()
+        }
 
     def requests(self) -> Counter[str]:
         with self.log_file.open("rb") as log:
@@ -296,15 +300,14 @@ def main() -> None:
         print(f"trading_events.requests.{service}: {count / events:.2f} per event")
     calls = counts["dynamodb_calls"]
     print(f"trading_events.dynamodb_by_proxy: {sum(calls.values()) / events:.2f} per event")
-    by_operation: dict[str, float] = {}
-    for key, count in calls.items():
-        by_operation[key.split(" ", 1)[0]] = by_operation.get(key.split(" ", 1)[0], 0.0) + count
-    for operation, count in sorted(by_operation.items(), key=lambda item: -item[1]):
-        print(f"trading_events.dynamodb.{operation}: {count / events:.2f} per event")
-    for key, count in sorted(calls.items(), key=lambda item: -item[1]):
-        if count / events >= 0.005:
-            operation, table = key.split(" ", 1)
-            print(f"trading_events.dynamodb.{operation}.{table}: {count / events:.2f} per event")
+    for label, parts in (("", (0,)), ("", (0, 1)), ("by_function.", (2,)), ("by_function.", (2, 0, 1))):
+        summed: Counter[str] = Counter()
+        for key, count in calls.items():
+            fields = key.split(" ")
+            summed[".".join(fields[n] for n in parts)] += count
+        for name, count in summed.most_common():
+            if count / events >= 0.005:
+                print(f"trading_events.dynamodb.{label}{name}: {count / events:.2f} per event")
     for item, usd in costs.items():
         print(f"trading_events.cost_per_million.{item}: {usd:.2f} USD")
     print(f"trading_events.cost_per_million.total_upper: {sum(costs.values()):.2f} USD")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class _State:
     injected: Counter[str] = field(default_factory=Counter)
     forwarded: Counter[str] = field(default_factory=Counter)
     dynamodb_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dynamodb_calls_by_caller: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
 
 class FaultProxy:
@@ -90,6 +92,13 @@ class FaultProxy:
         each table it names."""
         with self._lock:
             return Counter(self._state.dynamodb_calls)
+
+    @property
+    def dynamodb_calls_by_caller(self) -> Counter[tuple[str, str, str]]:
+        """(caller, operation, table) -> requests; the caller is the SDK's app id from the User-Agent (each
+        function's `AWS_SDK_UA_APP_ID`, e.g. `propdesk-risk_recalc`), or `unnamed`."""
+        with self._lock:
+            return Counter(self._state.dynamodb_calls_by_caller)
 
     @property
     def url(self) -> str:
@@ -138,7 +147,8 @@ class FaultProxy:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         target = next((value for name, value in headers.items() if name.lower() == "x-amz-target"), "")
         if target.startswith(DYNAMODB_TARGET_PREFIX):
-            self._count_dynamodb(target.removeprefix(DYNAMODB_TARGET_PREFIX), body)
+            agent = next((value for name, value in headers.items() if name.lower() == "user-agent"), "")
+            self._count_dynamodb(target.removeprefix(DYNAMODB_TARGET_PREFIX), body, _caller(agent))
         if target.startswith(DYNAMODB_TARGET_PREFIX) and self._throttle(
             target.removeprefix(DYNAMODB_TARGET_PREFIX)
         ):
@@ -151,11 +161,12 @@ class FaultProxy:
             method, path, headers, body, "dynamodb" if target.startswith("DynamoDB") else "other"
         )
 
-    def _count_dynamodb(self, operation: str, body: bytes) -> None:
+    def _count_dynamodb(self, operation: str, body: bytes, caller: str) -> None:
         tables = _tables_named(operation, body)
         with self._lock:
             for table in tables:
                 self._state.dynamodb_calls[(operation, table)] += 1
+                self._state.dynamodb_calls_by_caller[(caller, operation, table)] += 1
 
     def _throttle(self, operation: str) -> bool:
         if not self.enabled or operation not in self.plan.dynamodb_operations:
@@ -222,6 +233,11 @@ class FaultProxy:
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+
+
+def _caller(user_agent: str) -> str:
+    found = re.search(r"(?:^|\s)app/(\S+)", user_agent)
+    return found.group(1) if found else "unnamed"
 
 
 def _tables_named(operation: str, body: bytes) -> list[str]:

@@ -152,6 +152,9 @@ def _powertools_environment(name: str, config: StageConfig) -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO" if config.is_prod else "DEBUG",
         "STAGE": config.stage,
+        # the SDKs add `app/<id>` to every request's User-Agent: CloudTrail (and the local benches) can tell
+        # which function made an AWS call
+        "AWS_SDK_UA_APP_ID": service_name(name),
     }
 
 

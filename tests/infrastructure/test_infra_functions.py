@@ -114,7 +114,10 @@ for _appender in ("kyc_api", "platform_commands", "abuse_api", "abuse_detect", "
 # A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's; the
 # scaling plan's daily reviews read every active account (5 minutes).
 LONGEST_RUN = {"abuse_deep_pass": 900, "payout_scaling": 300}
-POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE"}
+POWERTOOLS = {
+    "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "STAGE",
+    "AWS_SDK_UA_APP_ID",
+}  # fmt: skip
 
 
 def test_the_stack_has_exactly_the_expected_functions(synthesized: Synthesized) -> None:
@@ -148,6 +151,7 @@ def test_function_gets_its_settings_and_the_powertools_ones(
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "propdesk"
     assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"  # dev; INFO in prod
     assert variables["STAGE"] == "dev"
+    assert variables["AWS_SDK_UA_APP_ID"] == f"propdesk-{name}"  # names the function in every AWS call
 
 
 def test_warning_share_is_a_decimal_string(synthesized: Synthesized) -> None:

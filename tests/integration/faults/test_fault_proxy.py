@@ -143,8 +143,9 @@ def test_a_partial_put_events_forwards_only_the_accepted_entries_and_reports_the
 
 
 def test_with_no_faults_it_counts_each_dynamodb_request_by_operation_and_table(
-    fresh_tables: TableNames, dynamodb_local: DynamoDBLocal
+    fresh_tables: TableNames, dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("AWS_SDK_UA_APP_ID", raising=False)
     counting = FaultProxy(dynamodb_local.endpoint_url, FaultPlan())
     counting.start()
     try:
@@ -167,4 +168,20 @@ def test_with_no_faults_it_counts_each_dynamodb_request_by_operation_and_table(
         ("BatchWriteItem", table): 1,
         ("TransactWriteItems", table): 1,
     }
+    assert set(counting.dynamodb_calls_by_caller) == {("unnamed", op, t) for op, t in counting.dynamodb_calls}
     assert not counting.injected
+
+
+def test_the_proxy_names_the_caller_by_its_sdk_app_id(
+    dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SDK_UA_APP_ID", "propdesk-risk_recalc")  # as every function's environment sets it
+    counting = FaultProxy(dynamodb_local.endpoint_url, FaultPlan())
+    counting.start()
+    try:
+        via_proxy = client_via("dynamodb", counting.url)
+        via_proxy.get_item(TableName=fresh_tables.main, Key={"pk": {"S": "X"}, "sk": {"S": "Y"}})
+    finally:
+        counting.stop()
+
+    assert counting.dynamodb_calls_by_caller == {("propdesk-risk_recalc", "GetItem", fresh_tables.main): 1}
