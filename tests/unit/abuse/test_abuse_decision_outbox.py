@@ -55,6 +55,10 @@ class Desk:
         return sorted(account for account, _ in self.effects.control.disabled)
 
 
+def platform_down(*args: object, **kwargs: object) -> None:
+    raise ConnectionError("platform bridge unreachable")
+
+
 def crash_after_the_write(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     """The caller dies right after the decision's write: nothing of its effects is carried out."""
     for outbox in (desk.outbox, desk.review._outbox):  # the review's own
@@ -182,3 +186,32 @@ def test_a_pending_outcome_is_stored_and_read_back_exactly() -> None:
     assert PendingOutcome.from_dict(pending.to_dict()) == pending
     rebuilt = pending.outcome(flag())
     assert rebuilt.decision is Decision.DENY_PAYOUT and rebuilt.effects == pending.effects
+
+
+def test_an_automatic_decision_whose_effects_fail_is_stored_with_them_for_the_sweep() -> None:
+    from propdesk.abuse.detection import FlagRecorder
+    from propdesk.abuse.firm_settings import build_monitor, parse_settings
+    from propdesk.abuse.state import MemoryState
+
+    desk = Desk()
+    del desk.flags.flags[FLAG_ID]
+    monitor = build_monitor(MemoryState(), parse_settings("", "hedging=fail_accounts:high"))
+    recorder = FlagRecorder(desk.flags, desk.enforcer, desk.clock, desk.new_id)
+    desk.effects.control.disable = platform_down  # type: ignore[method-assign]
+
+    recorder.record(flag(), monitor)  # the stream goes on: the decision is stored, its effects pending
+
+    assert desk.flags.flags[FLAG_ID].status == "accounts_failed"
+    assert desk.flags.audit[-1].actor == "system:abuse_detect"
+    pending = desk.flags.outboxes[FLAG_ID]
+    assert pending.decided_by == "automatic" and pending.effects[-1] == Effect("tell_traders")
+
+    desk.effects.control.disable = lambda account_id, trader_id, reason, cause="": (  # type: ignore[method-assign]
+        desk.effects.control.disabled.append((account_id, reason))
+    )
+    desk.clock.advance(GRACE)
+    assert desk.sweep.run().settled == (FLAG_ID,)
+    assert desk.disabled() == ["a1", "a2", "b1"]
+    assert {e.decided_by for e in desk.effects.publisher.published if isinstance(e, AbuseFlagDecided)} == {
+        "automatic"
+    }
