@@ -122,19 +122,19 @@ class FlagReview:
             survivor = self._survivor(flag)
             if survivor is None:
                 return
-            outcome = supersede(flag, survivor, command.at)
-            if outcome is not None:
-                self._outbox.close_absorbed(survivor, command.at)
-            flag = outcome.flag if outcome is not None else flag
-        if flag.status != "superseded":
-            return
-        survivor_id = flag.superseded_by or ""
+            self._outbox.close_absorbed(survivor, command.at)
+            raise FlagSupersededError(flag.flag_id, self._last_of(survivor.flag_id))
+        if flag.status == "superseded":
+            raise FlagSupersededError(flag.flag_id, self._last_of(flag.superseded_by or ""))
+
+    def _last_of(self, survivor_id: str) -> str:
+        """The flag to decide: the survivor, or the one that absorbed it in turn (up to `MAX_HOPS`)."""
         for _ in range(MAX_HOPS):
             following = self._flags.get(survivor_id)
             if following is None or following.status != "superseded" or not following.superseded_by:
                 break
             survivor_id = following.superseded_by
-        raise FlagSupersededError(flag.flag_id, survivor_id)
+        return survivor_id
 
     def _survivor(self, flag: Flag) -> Flag | None:
         """For an open flag of a detector that merges: the flag that absorbed it and covers its accounts
