@@ -82,4 +82,7 @@ class FlagDecided(ResponseModel):
     actor: str
     reason: str
     at: datetime
-    effects: list[str] = Field(description="What was carried out, e.g. `release_payouts:acc-1`.")
+    effects: list[str] = Field(
+        description="What the decision does, e.g. `release_payouts:acc-1`: carried out at once, or (one that "
+        "failed) by the outbox sweep within minutes."
+    )
