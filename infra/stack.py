@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.abuse import Abuse
+from infra.constructs.abuse_outbox_sweep import AbuseOutboxSweepStack
 from infra.constructs.abuse_signals import AbuseSignalsStack
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
@@ -92,6 +93,7 @@ class PropdeskStack(Stack):
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
         scaling = ScalingStack(self, "Scaling", config, data, events.bus, functions, enforcement)
         outbox_sweep = RiskOutboxSweepStack(self, "RiskOutboxSweep", config, data, events.bus, functions)
+        abuse_sweep = AbuseOutboxSweepStack(self, "AbuseOutboxSweep", config, data, events.bus, functions)
         identity.require_staff_mfa(
             config, [functions.functions[name] for name in ("staff_api", "payouts_api", "orders_api")]
         )
@@ -118,6 +120,7 @@ class PropdeskStack(Stack):
                 **abuse.dead_letter_queues,
                 **scaling.dead_letter_queues,
                 **outbox_sweep.dead_letter_queues,
+                **abuse_sweep.dead_letter_queues,
             },
             {
                 "kyc": workflows.kyc,

@@ -7,7 +7,9 @@
   are lifted), deny_payout (they stay; the payouts waiting are rejected), fail_accounts (the accounts fail
   and their disabling is requested, the holds stay); warn, deny and fail tell each trader named
   (`abuse.flag_decided`, mailed without the flag's details); audited (`FLAG#{flag_id}`), rate limited per
-  staff member. A flag already decided otherwise is refused; the same decision again redoes its effects.
+  staff member. A flag already decided otherwise is refused; the same decision again carries out what its
+  effects' outbox still holds (effects that fail are left there for `abuse_outbox_sweep`: the decision
+  stands); a flag absorbed by another (`superseded`) is refused with 409 naming the flag to decide.
 """
 
 from __future__ import annotations

@@ -48,6 +48,21 @@ STATE_ACTIONS = (
 )  # fmt: skip
 
 
+def payout_approvals(scope: Construct, config: StageConfig) -> iam.PolicyStatement:
+    """Answering the payout workflow's approval wait (a denial resumes it with the rejection)."""
+    return iam.PolicyStatement(
+        actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+        resources=[
+            Stack.of(scope).format_arn(  # by name: no reference to the workflow construct, no cycle
+                service="states",
+                resource="stateMachine",
+                resource_name=config.resource_name("payouts"),
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+        ],
+    )
+
+
 class Abuse(Construct):
     def __init__(
         self,
@@ -130,21 +145,11 @@ class Abuse(Construct):
         for function in (self.detect, self.deep_pass):
             data.grant_writes_to(function, "FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*")
         data.grant_writes_to(self.review, "FLAG#*", "ACCOUNT#*", "RATE#*", "PAYOUT#*")
-        payout_approvals = iam.PolicyStatement(
-            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-            resources=[
-                Stack.of(self).format_arn(  # by name: no reference to the workflow construct, no cycle
-                    service="states",
-                    resource="stateMachine",
-                    resource_name=config.resource_name("payouts"),
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
-        )
+        approvals = payout_approvals(self, config)
         for function in (self.detect, self.deep_pass, self.review):
             data.grant_audit(function, append=True)
             grant_publish(bus, function)
-            function.add_to_role_policy(payout_approvals)
+            function.add_to_role_policy(approvals)
         api.add_routes({"abuse_api": self.review})
 
     def _feed_trading_events(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:

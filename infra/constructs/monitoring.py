@@ -57,6 +57,18 @@ FAILURE_METRICS = {
         "an account's risk effects have been pending for over ten minutes (the sweep keeps failing on them, "
         "or did not run): a failed account may still be trading; see the sweep's log for the account",
     ),
+    "abuse-outbox-settle-failed": (
+        "abuse_outbox_sweep",
+        "AbuseOutboxSettleFailed",
+        "the abuse outbox sweep could not carry out a decision's pending effects (payouts denied, accounts "
+        "failed and disabled, holds lifted, the traders told); they stay pending and the next run retries",
+    ),
+    "abuse-outbox-overdue": (
+        "abuse_outbox_sweep",
+        "AbuseOutboxOverdue",
+        "an abuse decision's effects have been pending for over ten minutes (the sweep keeps failing on "
+        "them, or did not run): an account failed by review may still be trading; see the sweep's log",
+    ),
     "audit-log-modified": (
         "audit_watch",
         "AuditEntriesModified",

@@ -63,6 +63,7 @@ PUBLISHES: dict[str, frozenset[str]] = {
     "abuse_detect": ABUSE_FACTS,
     "abuse_deep_pass": ABUSE_FACTS,
     "abuse_api": ABUSE_FACTS,
+    "abuse_outbox_sweep": ABUSE_FACTS,  # what a decision committed to and did not get done
     "orders_api": PURCHASE_FACTS,
     "stripe_webhook": PURCHASE_FACTS | ALERT,  # the card check's findings go to staff
     "crypto_webhook": PURCHASE_FACTS,

@@ -197,6 +197,10 @@ class AbuseApiSettings(EventBusSettings, AuditLogSettings):
     """The review queue's function: failing accounts is requested on the bus."""
 
 
+class AbuseOutboxSweepSettings(EventBusSettings, AuditLogSettings):
+    """The abuse outbox sweep carries out decisions' effects as the review queue's function does."""
+
+
 class StaffMfaSettings(FunctionSettings):
     """Finance's and admin's actions need staff who sign in with MFA (`propdesk.access.MFA_REQUIRED`), asked
     of the pool; without a pool they are refused. `STAFF_MFA_REQUIRED=false` only where no staff member can

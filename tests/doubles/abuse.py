@@ -8,13 +8,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from propdesk.abuse.decisions import Effect, PendingOutcome
 from propdesk.abuse.enforcement import EnforcementPorts, Enforcer
 from propdesk.abuse.flags import Flag
 from propdesk.abuse.payout_denial import PayoutDenial
 from propdesk.abuse.session import StateSession, StoredItem
 from propdesk.abuse.state import KeyedState
 from propdesk.abuse.store import FlagQuery, StateConflictError, TraderLookup
-from propdesk.records import AccountStatus, AuditEntry, Page
+from propdesk.errors import VersionConflictError
+from propdesk.records import AccountStatus, AuditEntry, Page, PendingOutbox
 
 from tests.doubles.payouts import InMemoryPayoutHolds, InMemoryPayoutStore
 from tests.doubles.ports import InMemoryAccountControl, InMemoryEventPublisher, InMemoryWorkflowCallback
@@ -73,9 +75,12 @@ class InMemoryAbuseState:
 
 @dataclass
 class InMemoryFlagStore:
+    """`FlagStore` in memory, with each flag's outbox (`outboxes`)."""
+
     flags: dict[str, Flag] = field(default_factory=dict)
     found: dict[str, list[Flag]] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    outboxes: dict[str, PendingOutcome] = field(default_factory=dict)
 
     def get(self, flag_id: str) -> Flag | None:
         return self.flags.get(flag_id)
@@ -84,20 +89,46 @@ class InMemoryFlagStore:
         found = self.found.get(flag_id, [])
         return sorted(found, key=lambda flag: flag.detected_at, reverse=True)[:limit]
 
-    def save(self, flag: Flag, detection: Flag, entry: AuditEntry | None = None) -> None:
+    def save(
+        self,
+        flag: Flag,
+        detection: Flag,
+        entry: AuditEntry | None = None,
+        pending: PendingOutcome | None = None,
+    ) -> None:
         self.flags[flag.flag_id] = flag
         kept = [d for d in self.found.get(flag.flag_id, []) if d.detected_at != detection.detected_at]
         self.found[flag.flag_id] = [*kept, detection]
         if entry is not None:
             self.audit.append(entry)
+        if pending is not None:
+            self.outboxes[flag.flag_id] = pending
 
-    def decide(self, decided: Flag, entry: AuditEntry) -> bool:
+    def decide(self, decided: Flag, entry: AuditEntry, pending: PendingOutcome | None = None) -> bool:
         stored = self.flags.get(decided.flag_id)
         if stored is None or not stored.is_open:
             return False
         self.flags[decided.flag_id] = decided
         self.audit.append(entry)
+        if pending is not None:
+            self.outboxes[decided.flag_id] = pending
         return True
+
+    def outbox(self, flag_id: str) -> tuple[Flag, PendingOutcome] | None:
+        pending = self.outboxes.get(flag_id)
+        return None if pending is None else (self.flags[flag_id], pending)
+
+    def set_pending(self, flag_id: str, outbox_id: str, remaining: Sequence[Effect]) -> None:
+        pending = self.outboxes.get(flag_id)
+        if pending is None or pending.outbox_id != outbox_id:
+            raise VersionConflictError(flag_id)
+        if remaining:
+            self.outboxes[flag_id] = replace(pending, effects=tuple(remaining))
+        else:
+            del self.outboxes[flag_id]
+
+    def pending_outboxes(self) -> list[PendingOutbox]:
+        return [PendingOutbox(flag_id, pending.written_at) for flag_id, pending in self.outboxes.items()]
 
     def page(self, query: FlagQuery, limit: int = 50, cursor: str | None = None) -> Page[Flag]:
         matching = [

@@ -27,6 +27,7 @@ AUDIT_APPENDERS = {
     "abuse_api",
     "abuse_detect",
     "abuse_deep_pass",
+    "abuse_outbox_sweep",  # a decision's effects it carries out audit a failed account, a denied payout
     "payout_scaling",
     "scaling_growth",  # the account's size change, audited with it
 }

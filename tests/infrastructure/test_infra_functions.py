@@ -94,6 +94,7 @@ EXPECTED_ENVIRONMENT = {
     },
     "abuse_deep_pass": {"TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"},
     "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "abuse_outbox_sweep": {"TABLE_NAME", "EVENT_BUS_NAME"},
     "platform_commands": {
         "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
     },
@@ -109,7 +110,9 @@ EXPECTED_ENVIRONMENT["orders_api"] = EXPECTED_ENVIRONMENT["orders_api"] | {
     "CHECKOUT_CANCEL_URL",
     "AUDIT_TABLE_NAME",
 }
-for _appender in ("kyc_api", "platform_commands", "abuse_api", "abuse_detect", "abuse_deep_pass"):
+for _appender in (
+    "kyc_api", "platform_commands", "abuse_api", "abuse_detect", "abuse_deep_pass", "abuse_outbox_sweep",
+):  # fmt: skip
     EXPECTED_ENVIRONMENT[_appender] = EXPECTED_ENVIRONMENT[_appender] | {"AUDIT_TABLE_NAME"}
 # A daily batch replays a week of every active account's fills: Lambda's longest run, not an API's; the
 # scaling plan's daily reviews read every active account (5 minutes).

@@ -88,6 +88,8 @@ def _custom_alarm(synthesized: Synthesized, metric: str) -> dict[str, Any]:
         ("daily_reset", "ResetAccountsFailed"),
         ("risk_outbox_sweep", "RiskOutboxSettleFailed"),
         ("risk_outbox_sweep", "RiskOutboxOverdue"),
+        ("abuse_outbox_sweep", "AbuseOutboxSettleFailed"),
+        ("abuse_outbox_sweep", "AbuseOutboxOverdue"),
     ],
 )
 def test_a_failed_risk_record_or_reset_account_alarms_on_the_metric_its_function_emits(

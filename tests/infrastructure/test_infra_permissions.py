@@ -20,6 +20,7 @@ PAYOUT_PUBLISHERS = {"payout_steps", "payout_webhooks", "payout_scaling"}  # pay
 # abuse_*: a decision that denies payouts rejects one waiting for finance and resumes its workflow
 PAYOUT_TASK_RESPONDERS = {
     "payouts_api", "payout_steps", "payout_webhooks", "abuse_api", "abuse_detect", "abuse_deep_pass",
+    "abuse_outbox_sweep",
 }  # fmt: skip
 KYC_FUNCTIONS = {"kyc_request", "kyc_decision", "kyc_webhook", "kyc_api"}
 # Which platform secrets: tests/infrastructure/test_platform_enforcement_infra.py.
@@ -248,7 +249,8 @@ def test_only_event_producers_may_put_events_and_only_on_the_propdesk_bus(synthe
                 assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
                 producers.add(name)
 
-    abuse = {"abuse_detect", "abuse_deep_pass", "abuse_api"}  # failing accounts: platform.disable_requested
+    # failing accounts: platform.disable_requested
+    abuse = {"abuse_detect", "abuse_deep_pass", "abuse_api", "abuse_outbox_sweep"}
     assert producers == {
         "risk_recalc", "daily_reset", "risk_outbox_sweep", "payouts_api",
         *KYC_FUNCTIONS, *PURCHASE_FUNCTIONS, *PLATFORM_FUNCTIONS,

@@ -56,6 +56,7 @@ PARTITIONS: dict[str, set[str]] = {
     "abuse_detect": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*"},
     "abuse_deep_pass": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*"},
     "abuse_api": {"FLAG#*", "ACCOUNT#*", "RATE#*", "PAYOUT#*"},  # decisions, holds, rate windows, denials
+    "abuse_outbox_sweep": {"FLAG#*", "ACCOUNT#*", "PAYOUT#*"},  # a decision's pending effects, the clear
     "platform_polling": {"ACCOUNT#*", "SYSTEM"},
     "platform_reconciliation": {"ACCOUNT#*", "SYSTEM"},
     "accounts_api": {"TRADER#*", "RATE#*"},  # the display name, rate counters

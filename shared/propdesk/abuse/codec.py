@@ -39,6 +39,7 @@ def flag_from_dict(data: dict[str, Any]) -> Flag:
         # to_dict writes detected_at when the flag had none: keep None then, so the round trip is exact
         first_detected_at=None if first_at == detected else first_at,
         supersedes=tuple(data.get("supersedes", ())),
+        superseded_by=data.get("superseded_by"),  # absent in flags stored before it existed
     )
 
 

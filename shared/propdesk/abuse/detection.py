@@ -16,7 +16,11 @@ Guarantees:
 - Each new or updated open flag holds the payouts of the accounts it names, and a flag that opens (new, or
   a decided one reopened graver) is announced (`abuse.flag_raised`); a decided flag is reopened only
   when the detection is graver (`reconcile`); where the firm turned on automatic enforcement for the
-  detector and the flag is grave enough, the decision is taken at once, audited like a staff decision.
+  detector and the flag is grave enough, the decision is taken at once, audited like a staff decision,
+  and stored with its effects (the flag's outbox: a crash before they are carried out leaves them to the
+  outbox sweep).
+- A flag that absorbed others (two rings found to be one) closes them (`superseded`) once its holds are
+  placed: they leave the queue and hold nothing more.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from propdesk.abuse.flags import Flag, reconcile
 from propdesk.abuse.inputs import AbuseEvent
 from propdesk.abuse.monitor import AbuseMonitor
 from propdesk.abuse.orders import ORDER_TYPE, parse_order
+from propdesk.abuse.outbox import DecisionOutbox
 from propdesk.abuse.state import KeyedState
 from propdesk.abuse.store import AbuseState, FlagStore, StateConflictError, TraderLookup
 from propdesk.errors import NotFoundError
@@ -137,13 +142,17 @@ class AbuseDetection:
 
 class FlagRecorder:
     """A detection into the flag store: reconciled with the stored flag, automatic enforcement applied and
-    audited, the outcome's effects carried out (the stream and the deep pass alike)."""
+    audited, the outcome's effects carried out (the stream and the deep pass alike). An automatic decision
+    is stored with its effects (the flag's outbox, `propdesk.abuse.outbox`), so a crash before they are
+    carried out leaves them to the outbox sweep. A flag that absorbed others (`supersedes`) closes them
+    once its own holds are placed (`DecisionOutbox.close_absorbed`)."""
 
     def __init__(self, flags: FlagStore, enforcer: Enforcer, clock: Clock, new_id: Callable[[], str]) -> None:
         self._flags = flags
         self._enforcer = enforcer
         self._clock = clock
         self._new_id = new_id
+        self._outbox = DecisionOutbox(flags, enforcer, new_id)
 
     def record(self, detected: Flag, monitor: AbuseMonitor) -> None:
         stored = self._flags.get(detected.flag_id)
@@ -151,22 +160,33 @@ class FlagRecorder:
         if stored is not None and merged == stored:
             if stored.is_open:  # a redelivery after a crash before the holds: placing again is harmless
                 self._enforcer.apply(on_detection(stored, Enforcement()))
+                self._close_absorbed(stored)
             return  # a decided flag the detection does not make graver: it stays decided
         outcome = monitor.outcome(merged)
         if stored is None or not stored.is_open:
             # announced before it is stored: a crash in between announces it again (same event id)
             self._enforcer.raised(merged)
-        entry = None
-        if outcome.decision is not None:
-            entry = AuditEntry(
-                entry_id=self._new_id(),
-                at=self._clock.now(),
-                actor=AUTOMATIC_ACTOR,
-                action="abuse_flag_decided",
-                subject=f"FLAG#{merged.flag_id}",
-                reason=outcome.reason,
-                before={"status": merged.status},
-                after={"status": outcome.flag.status, "decision": str(outcome.decision), "by": "automatic"},
-            )
-        self._flags.save(outcome.flag, detected, entry)
-        self._enforcer.apply(outcome)
+        if outcome.decision is None:
+            self._flags.save(outcome.flag, detected)
+            self._enforcer.apply(outcome)
+            self._close_absorbed(outcome.flag)
+            return
+        now = self._clock.now()
+        entry = AuditEntry(
+            entry_id=self._new_id(),
+            at=now,
+            actor=AUTOMATIC_ACTOR,
+            action="abuse_flag_decided",
+            subject=f"FLAG#{merged.flag_id}",
+            reason=outcome.reason,
+            before={"status": merged.status},
+            after={"status": outcome.flag.status, "decision": str(outcome.decision), "by": "automatic"},
+        )
+        pending = self._outbox.pending_for(outcome, now)
+        self._flags.save(outcome.flag, detected, entry, pending)
+        self._outbox.carry_out_now(merged.flag_id, pending, outcome)
+        self._close_absorbed(outcome.flag)
+
+    def _close_absorbed(self, survivor: Flag) -> None:
+        if survivor.supersedes:
+            self._outbox.close_absorbed(survivor, self._clock.now())

@@ -16,17 +16,19 @@
 `raised` announces a flag that opened (`abuse.flag_raised`, for staff: the firm's alerts keep it).
 
 Every effect is idempotent (holds by reference, payouts and accounts by their status, events by stable ids),
-so an outcome carried out again after a crash does no harm.
+so an outcome carried out again after a crash does no harm. A decision's effects are kept in its flag's
+outbox until done (`propdesk.abuse.outbox`): `perform` carries out a list and hands back what is left when
+one fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from propdesk.abuse.decisions import Decision, Outcome
+from propdesk.abuse.decisions import Decision, Effect, Outcome
 from propdesk.abuse.flags import Flag
 from propdesk.abuse.payout_denial import PayoutDenial
 from propdesk.abuse.store import TraderLookup
@@ -105,21 +107,41 @@ class Enforcer:
         )
 
     def apply(self, outcome: Outcome) -> None:
-        flag = outcome.flag
-        for effect in outcome.effects:
-            account = effect.account_id
-            if account is None:
-                continue
-            if effect.kind in ("hold_payouts", "deny_payouts"):
-                reason = f"{flag.detector} flag {flag.flag_id}: {outcome.reason}"
-                self._holds.place(PayoutHold(account, HOLD_SOURCE, flag.flag_id, reason, self._now()))
-            if effect.kind == "deny_payouts":
-                self._ports.payouts.deny(account, flag.flag_id, self._now())
-            elif effect.kind == "release_payouts":
-                self._holds.lift(account, HOLD_SOURCE, flag.flag_id)
-            elif effect.kind == "fail_account":
-                self._fail(account, outcome)
-        self._tell_traders(outcome)
+        """Carry out every effect of the outcome (`planned`)."""
+        self.perform(outcome, planned(outcome))
+
+    def perform(
+        self,
+        outcome: Outcome,
+        effects: Sequence[Effect],
+        keep: Callable[[Sequence[Effect]], None] | None = None,
+    ) -> None:
+        """Carry out `effects` (of `outcome`) in order. When one fails, `keep` is handed it and the ones
+        after it (not done yet) and the error is raised."""
+        for index, effect in enumerate(effects):
+            try:
+                self._effect(outcome, effect)
+            except Exception:
+                if keep is not None:
+                    keep(effects[index:])
+                raise
+
+    def _effect(self, outcome: Outcome, effect: Effect) -> None:
+        flag, account = outcome.flag, effect.account_id
+        if effect.kind == "tell_traders":
+            self._tell_traders(outcome)
+            return
+        if account is None:
+            return  # warn_trader: the traders are told by tell_traders, once for all of them
+        if effect.kind in ("hold_payouts", "deny_payouts"):
+            reason = f"{flag.detector} flag {flag.flag_id}: {outcome.reason}"
+            self._holds.place(PayoutHold(account, HOLD_SOURCE, flag.flag_id, reason, self._now()))
+        if effect.kind == "deny_payouts":
+            self._ports.payouts.deny(account, flag.flag_id, self._now())
+        elif effect.kind == "release_payouts":
+            self._holds.lift(account, HOLD_SOURCE, flag.flag_id)
+        elif effect.kind == "fail_account":
+            self._fail(account, outcome)
 
     def _fail(self, account: str, outcome: Outcome) -> None:
         flag, at = outcome.flag, self._now()
@@ -166,6 +188,14 @@ class Enforcer:
     def _publish(self, *events: DomainEvent) -> None:
         if events:
             self._ports.publisher.publish(list(events))
+
+
+def planned(outcome: Outcome) -> tuple[Effect, ...]:
+    """Everything an outcome's carrying out does, in order: its effects, then (for a decision that reaches
+    the traders) `tell_traders`, the `abuse.flag_decided` events."""
+    decision = outcome.decision
+    told = decision is not None and decision in TOLD
+    return outcome.effects + ((Effect("tell_traders"),) if told else ())
 
 
 def _actor(outcome: Outcome) -> str:

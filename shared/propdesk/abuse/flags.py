@@ -35,7 +35,7 @@ DETECTORS: tuple[DetectorName, ...] = (
 )
 Severity = Literal["low", "medium", "high"]
 SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high")
-FlagStatus = Literal["open", "dismissed", "warned", "payout_denied", "accounts_failed"]
+FlagStatus = Literal["open", "dismissed", "warned", "payout_denied", "accounts_failed", "superseded"]
 Pass = Literal["stream", "deep"]
 
 SCORE_PLACES = Decimal("0.01")
@@ -133,7 +133,9 @@ class Evidence:
 @dataclass(frozen=True, slots=True)
 class Flag:
     """`detected_at` is the event time of the detection (the event that completed the evidence, or the end
-    of a deep pass's window). `supersedes` lists the flags this one absorbed (two rings found to be one)."""
+    of a deep pass's window). `supersedes` lists the subjects of the flags this one absorbed (two rings found
+    to be one: `absorbed_ids`); an absorbed flag is `superseded`, `superseded_by` its survivor, and is no
+    longer open (it holds nothing; a decision on the survivor covers its accounts)."""
 
     flag_id: str
     detector: DetectorName
@@ -146,6 +148,7 @@ class Flag:
     status: FlagStatus = "open"
     first_detected_at: datetime | None = None
     supersedes: tuple[str, ...] = ()
+    superseded_by: str | None = None
 
     @property
     def score(self) -> Decimal:
@@ -168,11 +171,17 @@ class Flag:
             "found_by": self.found_by,
             "status": self.status,
             "supersedes": list(self.supersedes),
+            "superseded_by": self.superseded_by,
         }
 
 
 def flag_id(detector: DetectorName, subject: str) -> str:
     return f"{detector}:{subject}"
+
+
+def absorbed_ids(flag: Flag) -> tuple[str, ...]:
+    """The ids of the flags `flag` absorbed (`supersedes` holds their subjects, of the same detector)."""
+    return tuple(flag_id(flag.detector, subject) for subject in flag.supersedes)
 
 
 def pair_subject(first: str, second: str) -> str:
@@ -186,6 +195,7 @@ def reconcile(stored: Flag | None, detected: Flag) -> Flag:
     A new id is stored as detected. An open flag takes the new evidence and keeps when it was first seen.
     A decided flag keeps its decision and its evidence, unless the detection is graver (a higher severity,
     or a score grown by half since): then it is reopened with the new evidence, for staff to look again.
+    A superseded flag is treated as a decided one (its survivor covers it) and reopened the same way.
     """
     if stored is None:
         return detected

@@ -6,20 +6,22 @@ memory under tests/doubles/abuse.py).
   applied once (a redelivered event finds its mark and is skipped), and a session that read an item another
   writer changed meanwhile is refused as a whole (`StateConflictError`: run the event again on fresh reads):
   one writer per item, whatever the concurrency of the consumer.
-- `FlagStore`: flags with their evidence, each detection kept, the review queue's index, decisions audited.
+- `FlagStore`: flags with their evidence, each detection kept, the review queue's index, decisions audited,
+  each decision's outbox (its effects not carried out yet, `propdesk.abuse.outbox`).
 - `TraderLookup`: the trader an account belongs to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from propdesk.abuse.decisions import Effect, PendingOutcome
 from propdesk.abuse.flags import DetectorName, Flag, FlagStatus
 from propdesk.abuse.state import KeyedState
-from propdesk.records import AuditEntry, Page
+from propdesk.records import AuditEntry, Page, PendingOutbox
 
 
 class StateConflictError(Exception):
@@ -63,13 +65,33 @@ class FlagStore(Protocol):
         """The flag's detections as found, newest first."""
         ...
 
-    def save(self, flag: Flag, detection: Flag, entry: AuditEntry | None = None) -> None:
-        """Store the flag (its current version), keep `detection` as found, and the audit entry of an
-        automatic decision, together."""
+    def save(
+        self,
+        flag: Flag,
+        detection: Flag,
+        entry: AuditEntry | None = None,
+        pending: PendingOutcome | None = None,
+    ) -> None:
+        """Store the flag (its current version), keep `detection` as found, and the audit entry and outbox
+        of an automatic decision, together. An outbox already stored is kept unless `pending` replaces it."""
         ...
 
-    def decide(self, decided: Flag, entry: AuditEntry) -> bool:
-        """Store the decided flag with its audit entry, only while the stored flag is open (False if not)."""
+    def decide(self, decided: Flag, entry: AuditEntry, pending: PendingOutcome | None = None) -> bool:
+        """Store the decided flag with its audit entry and its outbox (`pending`), only while the stored flag
+        is open (False, nothing written, if not)."""
+        ...
+
+    def outbox(self, flag_id: str) -> tuple[Flag, PendingOutcome] | None:
+        """The flag and its outbox, read consistently; None when the outbox is empty (or no such flag)."""
+        ...
+
+    def set_pending(self, flag_id: str, outbox_id: str, remaining: Sequence[Effect]) -> None:
+        """Keep only `remaining` in the flag's outbox (empty: clear it), while it is still outbox
+        `outbox_id`; `VersionConflictError` when it is not (cleared or replaced meanwhile)."""
+        ...
+
+    def pending_outboxes(self) -> Iterable[PendingOutbox]:
+        """Every flag whose outbox is not empty (`account_id`: the flag id), with when it was written."""
         ...
 
     def page(self, query: FlagQuery, limit: int = 50, cursor: str | None = None) -> Page[Flag]:

@@ -659,10 +659,23 @@ class PlatformAccessIndex(GlobalSecondaryIndex["PlatformAccessItem"]):  # type: 
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class PendingDecisionIndex(GlobalSecondaryIndex["AbuseFlagItem"]):  # type: ignore[no-untyped-call]
+    """The outbox index over abuse flags (sparse): `OUTBOX#FLAGS` / `{flag_id}` while a decision's effects
+    are pending, with `updated_at` (when the decision was written)."""
+
+    class Meta:
+        index_name = OUTBOX_INDEX.name
+        projection = IncludeProjection(list(OUTBOX_INDEX.projected or ()))
+
+    outbox_pk = UnicodeAttribute(hash_key=True)
+    outbox_sk = UnicodeAttribute(range_key=True)
+
+
 class AbuseFlagItem(MainTableModel):
     """An abuse flag (`FLAG#{id}` / `META`, indexed), one detection as found (`FLAG#{id}` /
     `DETECTION#{at}`), or the link of an account or trader to it (`ACCOUNT#{id}` or `TRADER#{id}` /
-    `FLAG#{id}`: flag_id only)."""
+    `FLAG#{id}`: flag_id only). A flag's `META` holds its decision's outbox while effects are pending
+    (`pending`, `pending_id`; `outbox_pk`/`outbox_sk`/`updated_at` put it in the sparse outbox index)."""
 
     flag_id = UnicodeAttribute()
     status = UnicodeAttribute(null=True)
@@ -671,8 +684,15 @@ class AbuseFlagItem(MainTableModel):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    pending = JSONAttribute(null=True)  # `PendingOutcome.to_dict()` but its effects; absent: none pending
+    pending_effects = JSONAttribute(null=True)  # the effects still to carry out
+    pending_id = UnicodeAttribute(null=True)
+    outbox_pk = UnicodeAttribute(null=True)
+    outbox_sk = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
     by_status = FlagsByStatusIndex()
     by_detector = FlagsByDetectorIndex()
+    with_pending = PendingDecisionIndex()
 
 
 class PlatformAccessItem(MainTableModel):

@@ -42,4 +42,5 @@ def _summary(flag: Flag) -> dict[str, Any]:
         "detected_at": flag.detected_at,
         "first_detected_at": flag.first_detected_at or flag.detected_at,
         "found_by": flag.found_by,
+        "superseded_by": flag.superseded_by,
     }

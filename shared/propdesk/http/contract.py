@@ -326,6 +326,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Decide an open flag (dismiss, warn, deny_payout, fail_accounts) with a reason; audited", "Staff",
         Access.SIGNED_IN, abuse.FlagDecided, body=abuse.FlagDecisionRequest,
         permission=Permission.REVIEW_ABUSE, rate_limit=STAFF_WRITES, finds="flag_id",
+        other_errors=(409,),  # the flag was absorbed by another (superseded): decide that one
     ),
     # ---- purchases (a signed-in trader buys a program; providers confirm payment by signed webhooks)
     Operation(

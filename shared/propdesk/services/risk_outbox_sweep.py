@@ -20,6 +20,9 @@ outbox is not empty (a sparse index: no scan) and settles each one whose effects
   effects are older than `OVERDUE_AFTER` is reported overdue (an alarm): the sweep has been failing on it for
   several runs, or not running.
 - At most `limit` accounts a run, oldest first; the rest wait for the next run (reported as `left`).
+
+The same sweep settles the abuse decisions' outboxes (`functions/abuse_outbox_sweep`: the pending list is
+the flags', `account_id` is then a flag id, the settler `propdesk.abuse.outbox.DecisionOutbox`).
 """
 
 from __future__ import annotations

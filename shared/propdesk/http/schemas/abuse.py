@@ -20,7 +20,7 @@ DetectorName = Literal[
     "martingale_grid",
     "news_straddling",
 ]
-FlagStatus = Literal["open", "dismissed", "warned", "payout_denied", "accounts_failed"]
+FlagStatus = Literal["open", "dismissed", "warned", "payout_denied", "accounts_failed", "superseded"]
 
 
 class FlagQueueQuery(PageQuery):
@@ -51,6 +51,10 @@ class FlagSummary(ResponseModel):
     detected_at: datetime
     first_detected_at: datetime
     found_by: Literal["stream", "deep"]
+    superseded_by: str | None = Field(
+        default=None,
+        description="A superseded flag: the flag that absorbed it (one ring or cluster), which is decided.",
+    )
 
 
 class FlagPage(ResponseModel):
@@ -78,4 +82,7 @@ class FlagDecided(ResponseModel):
     actor: str
     reason: str
     at: datetime
-    effects: list[str] = Field(description="What was carried out, e.g. `release_payouts:acc-1`.")
+    effects: list[str] = Field(
+        description="What the decision does, e.g. `release_payouts:acc-1`: carried out at once, or (one that "
+        "failed) by the outbox sweep within minutes."
+    )

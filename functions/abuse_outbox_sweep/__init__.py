@@ -1,0 +1,1 @@
+"""abuse_outbox_sweep: every minute, carries out the abuse decisions' effects their caller left pending."""
