@@ -582,6 +582,7 @@ class PayoutItem(MainTableModel):
     extras = JSONAttribute(null=True)  # [{"kind", "amount": decimal string, "explanation"}, ...]
     failure_reason = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    withdrawal_started_at = UTCDateTimeAttribute(null=True)  # before the platform is asked to withdraw
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute()
