@@ -69,9 +69,8 @@ class PropdeskStack(Stack):
             self, "Progression", config, data, events.bus, api, secrets, functions, workflows.kyc
         )
         abuse = Abuse(self, "Abuse", config, data, events.bus, api, functions)
-        abuse.let_put_back_withdrawals(
-            data, secrets.secrets["match-trader"], str(self.node.try_get_context("match_trader_base_url") or "")
-        )
+        match_trader_base_url = str(self.node.try_get_context("match_trader_base_url") or "")
+        abuse.let_put_back_withdrawals(data, secrets.secrets["match-trader"], match_trader_base_url)
         AbuseSignalsStack(self, "AbuseSignals", config).let_capture(
             data, [functions.functions[name] for name in CAPTURES_SIGNALS]
         )
