@@ -383,6 +383,8 @@ class LeaderboardItem(MainTableModel):
     initial_balance = DecimalAttribute()
     start_balance = DecimalAttribute()
     balance = DecimalAttribute()
+    start_funding = DecimalAttribute(null=True)  # scaling growth, withdrawals, deposits: not a trading gain
+    funding = DecimalAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute(null=True)
     gsi1pk = UnicodeAttribute()
