@@ -67,7 +67,7 @@ def production_dependencies() -> Dependencies:
         )
     )
     clock = SystemClock()
-    effects = enforcer(settings.event_bus_name, CachedTraders(AccountRepository()), clock)
+    effects = enforcer(settings.event_bus_name, CachedTraders(AccountRepository()), clock, settings)
     review = FlagReview(AbuseFlagRepository(), effects, lambda: uuid.uuid4().hex)
     return Dependencies(review, RateLimiter(DynamoWindowCounter()), clock)
 

@@ -53,7 +53,7 @@ def production_dependencies() -> Dependencies:
     chosen = parse_settings(settings.abuse_thresholds, settings.abuse_enforcement)
     clock = SystemClock()
     accounts = AccountRepository()
-    effects = enforcer(settings.event_bus_name, CachedTraders(accounts), clock)
+    effects = enforcer(settings.event_bus_name, CachedTraders(accounts), clock, settings)
     recorder = FlagRecorder(AbuseFlagRepository(), effects, clock, lambda: uuid.uuid4().hex)
     deep_pass = DeepPass(
         ActiveAccountsWindow(accounts, TradingEventRepository()),

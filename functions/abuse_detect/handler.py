@@ -90,7 +90,7 @@ def production_dependencies() -> Dependencies:
     detection = AbuseDetection(
         state,
         AbuseFlagRepository(),
-        enforcer(settings.event_bus_name, traders, clock),
+        enforcer(settings.event_bus_name, traders, clock, settings),
         lambda session: build_monitor(session, chosen, calendar=calendar),
         traders,
         clock,

@@ -46,7 +46,7 @@ def production_dependencies() -> OutboxSweep:
     )
     clock = SystemClock()
     flags = AbuseFlagRepository()
-    effects = enforcer(settings.event_bus_name, CachedTraders(AccountRepository()), clock)
+    effects = enforcer(settings.event_bus_name, CachedTraders(AccountRepository()), clock, settings)
     return OutboxSweep(flags, DecisionOutbox(flags, effects, lambda: uuid.uuid4().hex), clock)
 
 

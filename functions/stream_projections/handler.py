@@ -120,7 +120,8 @@ def _update_leaderboards(deps: Dependencies, new: Any, written_at: Any, old: Any
     from propdesk.services.projections import BalanceChange, balance_of
 
     previous = balance_of(old) if old else None
-    change = BalanceChange(new.account_id, previous, balance_of(new), written_at)
+    funding = old.funding if old else None  # growth, withdrawals, deposits: not a trading gain
+    change = BalanceChange(new.account_id, previous, balance_of(new), written_at, funding, new.funding)
     written = deps.projections.on_balance_change(change)
     if written:
         metrics.add_metric(name="LeaderboardUpdates", unit="Count", value=len(written))

@@ -28,6 +28,7 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from propdesk.data.schema import ABUSE_STATE_TABLE
@@ -151,6 +152,26 @@ class Abuse(Construct):
             grant_publish(bus, function)
             function.add_to_role_policy(approvals)
         api.add_routes({"abuse_api": self.review})
+
+    def let_put_back_withdrawals(
+        self,
+        data: Data,
+        platform: secretsmanager.ISecret,
+        base_url: str,
+        also: tuple[lambda_.Function, ...] = (),
+    ) -> None:
+        """A denial may end a payout whose withdrawal started: the functions look the booking up on the
+        platform payouts are withdrawn on and put it back (`propdesk.payouts.put_back`): its secret, its
+        circuit breaker (SYSTEM), as the payout workflow's steps. `also`: other functions that carry out
+        decisions (the abuse outbox sweep)."""
+        for function in (self.detect, self.deep_pass, self.review, *also):
+            function.add_environment("MATCH_TRADER_SECRET_ARN", platform.secret_arn)
+            if base_url:
+                function.add_environment("MATCH_TRADER_BASE_URL", base_url)
+            platform.grant_read(function)
+            data.grant_partition_writes(
+                function, ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), ("SYSTEM",)
+            )
 
     def _feed_trading_events(self, config: StageConfig, data: Data, function: lambda_.Function) -> None:
         dlq = self._dead_letter_queue(config, "abuse-detect", "stream batches abuse_detect failed 5 times")

@@ -176,7 +176,18 @@ class WsAuthorizerSettings(FunctionSettings):
         return frozenset(part.strip() for part in self.user_pool_client_ids.split(",") if part.strip())
 
 
-class AbuseDetectSettings(EventBusSettings, AuditLogSettings):
+class PayoutPlatformSettings(FunctionSettings):
+    """The platform payouts are withdrawn on (Match-Trader, as provisioning): the payout workflow books there,
+    and whatever ends a payout whose withdrawal started looks its booking up there to put it back
+    (`propdesk.payouts.put_back`)."""
+
+    match_trader_secret_arn: str | None = None
+    match_trader_base_url: str | None = None
+    match_trader_server: str = "MatchTrader"
+    platform_requests_per_minute: int = Field(default=50, ge=1)
+
+
+class AbuseDetectSettings(EventBusSettings, AuditLogSettings, PayoutPlatformSettings):
     """The abuse detectors' state table and the firm's choices (`propdesk.abuse.firm_settings`):
     `ABUSE_THRESHOLDS="copy_trading.min_repeats=6,..."`, `ABUSE_ENFORCEMENT="hedging=fail_accounts:high"`."""
 
@@ -185,7 +196,7 @@ class AbuseDetectSettings(EventBusSettings, AuditLogSettings):
     abuse_enforcement: str = ""
 
 
-class AbuseDeepPassSettings(EventBusSettings, AuditLogSettings):
+class AbuseDeepPassSettings(EventBusSettings, AuditLogSettings, PayoutPlatformSettings):
     """The daily deep pass: the window in days and the same firm choices as the stream's."""
 
     abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
@@ -193,11 +204,11 @@ class AbuseDeepPassSettings(EventBusSettings, AuditLogSettings):
     abuse_enforcement: str = ""
 
 
-class AbuseApiSettings(EventBusSettings, AuditLogSettings):
+class AbuseApiSettings(EventBusSettings, AuditLogSettings, PayoutPlatformSettings):
     """The review queue's function: failing accounts is requested on the bus."""
 
 
-class AbuseOutboxSweepSettings(EventBusSettings, AuditLogSettings):
+class AbuseOutboxSweepSettings(EventBusSettings, AuditLogSettings, PayoutPlatformSettings):
     """The abuse outbox sweep carries out decisions' effects as the review queue's function does."""
 
 
@@ -329,16 +340,12 @@ class ProgressionApiSettings(EventBusSettings, AuditLogSettings):
     """The bus carries the `firm.alert` of a review whose workflow can no longer be resumed."""
 
 
-class PayoutWorkflowSettings(PayoutsApiSettings):
+class PayoutWorkflowSettings(PayoutsApiSettings, PayoutPlatformSettings):
     """The payout workflow's steps: the platform the accounts live on (Match-Trader, as provisioning) and the
     rails (Bridge for stablecoin wallets, Wise for bank accounts). Secrets (JSON): bridge `{api_key,
     webhook_public_key}`, wise `{api_token, webhook_public_key}`; the firm's ids at the rails (not secret)
     and the API bases are settings, so that the local cloud points the adapters at the fakes."""
 
-    match_trader_secret_arn: str | None = None
-    match_trader_base_url: str | None = None
-    match_trader_server: str = "MatchTrader"
-    platform_requests_per_minute: int = Field(default=50, ge=1)
     bridge_secret_arn: str | None = None
     bridge_api_base: str = "https://api.bridge.xyz"
     bridge_customer_id: str = "unset"  # the firm's Bridge customer and the wallet payouts are sent from

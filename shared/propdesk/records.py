@@ -187,6 +187,12 @@ class RiskSnapshot:
         return Decimal(str(self.state["balance"]))
 
     @property
+    def funding(self) -> Decimal:
+        """The money in the account that trading did not make: its size (grown by scaling) less withdrawals,
+        plus deposits (the engine's `initial - withdrawn`)."""
+        return Decimal(str(self.state["initial"])) - Decimal(str(self.state.get("withdrawn", "0")))
+
+    @property
     def excluded_profit(self) -> Decimal:
         """Profit that news rules excluded from targets (0 when none)."""
         return Decimal(str(self.state.get("excluded_profit", "0")))
@@ -342,10 +348,19 @@ class LeaderboardStanding:
     initial_balance: Decimal
     start_balance: Decimal
     balance: Decimal
+    # The account's funding (`RiskSnapshot.funding`) at the period's start and now: what the balance gained
+    # or lost by money moving in or out (scaling growth, withdrawals, deposits) is not a trading gain.
+    # None: a standing written before funding was kept (no money moved, as then assumed).
+    start_funding: Decimal | None = None
+    funding: Decimal | None = None
 
     @property
     def profit(self) -> Decimal:
-        return self.balance - self.start_balance
+        """The trading gain over the period: the balance's change less the money that moved in or out."""
+        moved = Decimal(0)
+        if self.start_funding is not None and self.funding is not None:
+            moved = self.funding - self.start_funding
+        return self.balance - self.start_balance - moved
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from propdesk.abuse.store import FlagQuery, StateConflictError, TraderLookup
 from propdesk.errors import VersionConflictError
 from propdesk.records import AccountStatus, AuditEntry, Page, PendingOutbox
 
-from tests.doubles.payouts import InMemoryPayoutHolds, InMemoryPayoutStore
+from tests.doubles.payouts import InMemoryPayoutHolds, InMemoryPayoutStore, RecordingPutBacks
 from tests.doubles.ports import InMemoryAccountControl, InMemoryEventPublisher, InMemoryWorkflowCallback
 
 MARK_PREFIX = "seen#"
@@ -199,10 +199,13 @@ class EnforcementDoubles:
     payouts: InMemoryPayoutStore = field(default_factory=InMemoryPayoutStore)
     publisher: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
     callback: InMemoryWorkflowCallback = field(default_factory=InMemoryWorkflowCallback)
+    put_backs: RecordingPutBacks = field(default_factory=RecordingPutBacks)
 
     def enforcer(self, traders: TraderLookup, now: Callable[[], datetime]) -> Enforcer:
         ids = itertools.count(1)
-        denial = PayoutDenial(self.payouts, self.publisher, self.callback, lambda: f"denial-{next(ids)}")
+        denial = PayoutDenial(
+            self.payouts, self.publisher, self.callback, lambda: f"denial-{next(ids)}", self.put_backs
+        )
         ports = EnforcementPorts(self.statuses, self.audit, denial, self.publisher)
         return Enforcer(self.holds, self.control, traders, now, ports)
 

@@ -13,6 +13,7 @@ from propdesk.payouts.consistency import ClosedTrade
 from propdesk.payouts.extras import TradeRisk
 from propdesk.payouts.holds import HoldSource, PayoutHold
 from propdesk.payouts.model import Payout, PayoutStatus
+from propdesk.payouts.put_back import PutBack
 from propdesk.payouts.store import OpenPayoutError, PayoutDecidedError, PayoutMovedError
 from propdesk.platforms.port import AccountRef
 from propdesk.rails.destinations import PayoutDestination
@@ -199,3 +200,15 @@ class InMemoryDestinations:
 
     def put(self, destination: PayoutDestination) -> None:
         self.kept[destination.trader_id] = destination
+
+
+@dataclass
+class RecordingPutBacks:
+    """`propdesk.abuse.payout_denial.StartedWithdrawalPutBack` without a platform: records what it was asked
+    (the payout ids) and answers that nothing was booked."""
+
+    asked: list[str] = field(default_factory=list)
+
+    def put_back(self, payout: Payout) -> PutBack:
+        self.asked.append(payout.payout_id)
+        return "not_booked"

@@ -89,12 +89,16 @@ EXPECTED_ENVIRONMENT = {
                "BRIDGE_WALLET_ID", "WISE_SECRET_ARN", "WISE_API_BASE", "WISE_PROFILE_ID"}
         for name in ("payout_steps", "payout_webhooks")
     },
+    # the abuse functions: the platform a denied payout's withdrawal in doubt is put back on
     "abuse_detect": {
         "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT",
+        "MATCH_TRADER_SECRET_ARN",
     },
-    "abuse_deep_pass": {"TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"},
-    "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME"},
-    "abuse_outbox_sweep": {"TABLE_NAME", "EVENT_BUS_NAME"},
+    "abuse_deep_pass": {
+        "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT", "MATCH_TRADER_SECRET_ARN",
+    },
+    "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN"},
+    "abuse_outbox_sweep": {"TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN"},
     "platform_commands": {
         "TABLE_NAME", "EVENT_BUS_NAME", "PLATFORM_CONNECTIONS", "COMMANDS_QUEUE_URL", "ACCOUNT_LEASE_SECONDS",
     },

@@ -213,6 +213,8 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
         "platform_events", "platform_reconciliation", "platform_polling", *PAYOUT_SECRET_READERS,
         "scaling_growth",  # tops a scaled account's balance up on its platform
         "auth_api", "payouts_api",  # the identity-signal key (infra/constructs/abuse_signals.py)
+        # a denied payout's withdrawal in doubt is put back on its platform (propdesk.payouts.put_back)
+        "abuse_api", "abuse_detect", "abuse_deep_pass",
     }  # fmt: skip
 
 

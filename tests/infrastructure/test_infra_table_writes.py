@@ -52,11 +52,13 @@ PARTITIONS: dict[str, set[str]] = {
     "progression_api": {"ACCOUNT#*", "RATE#*"},
     "notifications": {"TRADER#*"},  # a trader's notifications
     "stream_projections": {"LEADERBOARD#*"},  # standings (feeds: the realtime table)
-    # flags, their links, payout holds, a failed account's status; payouts a decision denies (PAYOUT#)
-    "abuse_detect": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*"},
-    "abuse_deep_pass": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*"},
-    "abuse_api": {"FLAG#*", "ACCOUNT#*", "RATE#*", "PAYOUT#*"},  # decisions, holds, rate windows, denials
-    "abuse_outbox_sweep": {"FLAG#*", "ACCOUNT#*", "PAYOUT#*"},  # a decision's pending effects, the clear
+    # flags, their links, payout holds, a failed account's status; payouts a decision denies (PAYOUT#); the
+    # platform's circuit (SYSTEM) when a denied payout's withdrawal in doubt is put back
+    "abuse_detect": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*", "SYSTEM"},
+    "abuse_deep_pass": {"FLAG#*", "ACCOUNT#*", "TRADER#*", "PAYOUT#*", "SYSTEM"},
+    "abuse_api": {"FLAG#*", "ACCOUNT#*", "RATE#*", "PAYOUT#*", "SYSTEM"},  # decisions, holds, rates, denials
+    # a decision's pending effects, the clear, and the same put-back as the API's
+    "abuse_outbox_sweep": {"FLAG#*", "ACCOUNT#*", "PAYOUT#*", "SYSTEM"},
     "platform_polling": {"ACCOUNT#*", "SYSTEM"},
     "platform_reconciliation": {"ACCOUNT#*", "SYSTEM"},
     "accounts_api": {"TRADER#*", "RATE#*"},  # the display name, rate counters

@@ -16,6 +16,7 @@ from propdesk.data.payout_holds import PayoutHoldRepository
 from propdesk.data.payouts import PayoutRepository
 from propdesk.ports import AccountControl
 
+from tests.doubles.payouts import RecordingPutBacks
 from tests.doubles.ports import InMemoryEventPublisher, InMemoryWorkflowCallback
 
 
@@ -28,6 +29,6 @@ def dynamo_enforcer(
 ) -> Enforcer:
     bus = publisher if publisher is not None else InMemoryEventPublisher()
     answers = callback if callback is not None else InMemoryWorkflowCallback()
-    denial = PayoutDenial(PayoutRepository(), bus, answers, lambda: uuid.uuid4().hex)
+    denial = PayoutDenial(PayoutRepository(), bus, answers, lambda: uuid.uuid4().hex, RecordingPutBacks())
     ports = EnforcementPorts(AccountRepository(), AuditLog(), denial, bus)
     return Enforcer(PayoutHoldRepository(), control, traders, now, ports)

@@ -1,7 +1,8 @@
 """platform_reconciliation in-process against DynamoDB Local, with the port's in-memory platform: a
 difference holds the account's payouts (the real hold store) and alerts once, a later agreement lifts the
 hold; the latest result and the staleness of the data are kept for the account view; the daily run finds the
-active accounts without a scan."""
+active accounts without a scan; our own bookings in flight (a scaling top-up, a payout's withdrawal, read from
+the real scaling and payout stores) are accounted for, not held."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ import pytest
 from propdesk.data.accounts import AccountRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.payout_holds import PayoutHoldRepository
+from propdesk.data.payouts import PayoutRepository
 from propdesk.data.reconciliations import ReconciliationRepository
 from propdesk.data.risk import RiskStateRepository
+from propdesk.data.scaling import ScalingRepository
+from propdesk.payouts.model import Payout
+from propdesk.payouts.scaling import AccountTerms
+from propdesk.payouts.scaling_store import StoredDecision
+from propdesk.platforms.in_flight import KnownBookings
 from propdesk.platforms.reconciliation import PlatformReconciliation
-from propdesk.records import PlatformReference, RiskSnapshot
+from propdesk.records import AuditEntry, PlatformReference, RiskSnapshot
 
 from fakes.market import Market
 from functions.platform_reconciliation import handler as platform_reconciliation
@@ -42,15 +49,19 @@ class World:
             AccountRepository(), RiskStateRepository(), TradingEventRepository(),
             lambda name: self.platform if name == "mt5" else None,
             PayoutHoldRepository(), ReconciliationRepository(), self.publisher, self.clock,
+            in_flight=KnownBookings(PayoutRepository(), ScalingRepository()),
         )  # fmt: skip
 
-    def open(self, account_id: str, ours: str, positions: int = 0) -> str:
+    def open(self, account_id: str, ours: str, positions: int = 0, size: str = "100000") -> str:
+        """The account sized `size` (in the table), our figures `ours` at the engine's size of 100,000."""
         booked = self.market.open_account("t@example.com", "USD", Decimal("100000"), "g", account_id)
         reference = PlatformReference("mt5", booked.account_id, booked.login)
-        AccountRepository().open(replace(account(account_id), platform=reference))
+        opened = replace(account(account_id), platform=reference, initial_balance=Decimal(size))
+        AccountRepository().open(opened)
         state = {
             "balance": ours,
             "equity": ours,
+            "initial": "100000",
             "positions": [{"position_id": f"p{n}"} for n in range(positions)],
         }
         RiskStateRepository().save(RiskSnapshot(account_id, 0, state, {}, None, 0, None), NOW)
@@ -114,3 +125,69 @@ def test_the_daily_run_reconciles_active_accounts(tables: TableNames, unique_id:
 
     assert f"{unique_id}-off" in summary["differing"]  # type: ignore[operator]
     assert f"{unique_id}-ok" not in summary["differing"]  # type: ignore[operator]
+
+
+def scaled_to(account_id: str, size: str) -> None:
+    """The scaling plan's kept decision: the account grows to `size`."""
+    terms = AccountTerms(Decimal(size), Decimal("100000"), Decimal(5), Decimal(10), Decimal(90))
+    decision = StoredDecision(account_id, NOW.date(), True, terms, "every criterion was met", NOW)
+    entry = AuditEntry(
+        entry_id=f"decided-{account_id}", at=NOW, actor="system:scaling-plan", action="account.scaled",
+        subject=f"ACCOUNT#{account_id}", reason="every criterion was met",
+    )  # fmt: skip
+    assert ScalingRepository().record(decision, entry)
+
+
+def test_a_scaling_top_up_booked_before_the_engines_scale_is_accounted_for_not_held(
+    tables: TableNames, unique_id: str
+) -> None:
+    world = World()
+    platform_id = world.open(unique_id, ours="101000", size="110000")  # resized; the engine still at 100k
+    scaled_to(unique_id, "110000")
+    world.market.balance_operation(platform_id, Decimal("1000"), "trading")
+    world.market.balance_operation(platform_id, Decimal("10000"), "scaling", f"{unique_id}:scaling")
+
+    topped_up = world.run({"account_id": unique_id})
+
+    assert (topped_up["outcome"], topped_up["held"]) == ("agrees", False)
+    assert PayoutHoldRepository().holds_on(unique_id) == [] and world.publisher.published == []
+    assert "scaling top-up" in world.reconciliation.reconcile(unique_id).detail  # said, for staff
+
+
+def test_a_difference_beyond_the_booking_in_flight_is_still_held(tables: TableNames, unique_id: str) -> None:
+    world = World()
+    platform_id = world.open(unique_id, ours="100000", size="110000")
+    scaled_to(unique_id, "110000")
+    world.market.balance_operation(platform_id, Decimal("10250"), "the top-up and 250 nobody booked")
+
+    assert world.run({"account_id": unique_id})["outcome"] == "differs"
+    assert len(PayoutHoldRepository().holds_on(unique_id)) == 1
+
+
+def test_a_growth_no_kept_decision_explains_is_held(tables: TableNames, unique_id: str) -> None:
+    world = World()
+    platform_id = world.open(unique_id, ours="100000", size="110000")  # resized without a decision
+    world.market.balance_operation(platform_id, Decimal("10000"), "top-up")
+
+    assert world.run({"account_id": unique_id})["outcome"] == "differs"
+
+
+def test_a_payout_withdrawal_booked_before_the_engine_hears_of_it_is_accounted_for_not_held(
+    tables: TableNames, unique_id: str
+) -> None:
+    world = World()
+    platform_id = world.open(unique_id, ours="101000")
+    world.market.balance_operation(platform_id, Decimal("1000"), "trading")
+    payout = Payout(
+        payout_id=f"payout-{unique_id}", account_id=unique_id, trader_id="trader-1", status="approved",
+        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
+        requested_at=NOW, withdrawal_started_at=NOW,
+    )  # fmt: skip
+    PayoutRepository().create(payout)
+    world.market.balance_operation(platform_id, Decimal("-800"), "payout", f"{payout.payout_id}:withdrawal")
+
+    withdrawn = world.run({"account_id": unique_id})
+
+    assert (withdrawn["outcome"], withdrawn["held"]) == ("agrees", False)
+    PayoutRepository().update(replace(payout, status="rejected", revision=1))  # ended: nothing in flight
+    assert world.run({"account_id": unique_id})["outcome"] == "differs"

@@ -28,6 +28,17 @@ def standing(account_id: str, start: str, balance: str) -> LeaderboardStanding:
     )  # fmt: skip
 
 
+def test_money_moved_in_or_out_is_no_gain_of_the_period() -> None:
+    grown = LeaderboardStanding(
+        program_id="p", period_key="2026-11-25", account_id="a", display_name="A",
+        initial_balance=Decimal("110000"), start_balance=Decimal("101000"), balance=Decimal("110700"),
+        start_funding=Decimal("100000"), funding=Decimal("109200"),  # grown by 10,000, 800 withdrawn
+    )  # fmt: skip
+
+    assert grown.profit == Decimal("500")  # the balance's 9,700 less the 9,200 that moved in
+    assert standing("b", "100000", "101000").profit == Decimal("1000")  # kept before funding was
+
+
 def test_period_keys_are_utc_calendar_periods() -> None:
     assert [period_key(p, MOMENT) for p in ("day", "week", "month", "all")] == [
         "2026-11-25", "2026-W48", "2026-11", "all"

@@ -8,6 +8,10 @@ workflow waiting for the approval is resumed with the rejection (one that has no
 at its next step, which finds the payout rejected). A payout already withdrawn or being paid is past
 stopping: it is left to its workflow and reported (`PayoutDenial.left`), for staff.
 
+An approved payout whose withdrawal had started (its `withdraw` step asked the platform and died, or is
+asking now) is denied too, and the platform's booking, if it stands, is put back once
+(`propdesk.payouts.put_back`): money that left the account for a payout nobody pays goes back.
+
 Idempotent: a payout already rejected by this denial is skipped (its event sent again if it was lost); every
 write is conditional on the revision read (a payout the workflow moved meanwhile is read again).
 """
@@ -21,6 +25,7 @@ from typing import Protocol
 
 from propdesk.domain_events import PayoutRejected, stable_id
 from propdesk.payouts.model import Payout, PayoutStatus, moved
+from propdesk.payouts.put_back import PutBack, withdrawal_in_doubt
 from propdesk.payouts.store import PayoutMovedError
 from propdesk.ports import EventPublisher, WorkflowCallback
 from propdesk.records import AuditEntry
@@ -47,6 +52,12 @@ class DeniablePayouts(Protocol):
     def token(self, payout_id: str, step: str) -> str | None: ...
 
 
+class StartedWithdrawalPutBack(Protocol):
+    """`propdesk.payouts.put_back.StartedWithdrawals` (through the platform port)."""
+
+    def put_back(self, payout: Payout) -> PutBack: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Denied:
     refused: tuple[str, ...]  # payout ids rejected (now or by an earlier run of the same denial)
@@ -60,11 +71,13 @@ class PayoutDenial:
         publisher: EventPublisher,
         callback: WorkflowCallback,
         new_id: Callable[[], str],
+        withdrawals: StartedWithdrawalPutBack,
     ) -> None:
         self._payouts = payouts
         self._publisher = publisher
         self._callback = callback
         self._new_id = new_id
+        self._withdrawals = withdrawals
 
     def deny(self, account_id: str, flag_id: str, at: datetime) -> Denied:
         refused: list[str] = []
@@ -78,6 +91,7 @@ class PayoutDenial:
             elif _denied_by_us(payout):
                 if payout.event_pending:
                     self._announce(payout)
+                self._put_back(payout)  # a denial that died before its put-back
                 self._resume(payout)
                 refused.append(payout.payout_id)
         return Denied(tuple(refused), tuple(left))
@@ -97,6 +111,7 @@ class PayoutDenial:
                 current = self._payouts.get(payout.payout_id)
                 continue
             self._announce(rejected)
+            self._put_back(rejected)
             self._resume(rejected)
             return True
         return False  # the workflow kept moving it: the payout's own checks see the hold
@@ -120,6 +135,11 @@ class PayoutDenial:
             ]
         )
         self._payouts.mark_published(payout.payout_id, payout.status)
+
+    def _put_back(self, payout: Payout) -> None:
+        """The platform's booking of a withdrawal that had started, if it stands, goes back (once)."""
+        if withdrawal_in_doubt(payout):
+            self._withdrawals.put_back(payout)
 
     def _resume(self, payout: Payout) -> None:
         """A workflow waiting for finance's approval goes on with the rejection (as finance's would)."""

@@ -35,6 +35,8 @@ class LeaderboardRepository:
             initial_balance=standing.initial_balance,
             start_balance=standing.start_balance,
             balance=standing.balance,
+            start_funding=standing.start_funding,
+            funding=standing.funding,
             updated_at=at,
             expires_at=expires_at,
             gsi1pk=partition,
@@ -64,4 +66,6 @@ def _standing(item: LeaderboardItem) -> LeaderboardStanding:
         initial_balance=item.initial_balance,
         start_balance=item.start_balance,
         balance=item.balance,
+        start_funding=item.start_funding,
+        funding=item.funding,
     )

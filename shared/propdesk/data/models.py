@@ -383,6 +383,8 @@ class LeaderboardItem(MainTableModel):
     initial_balance = DecimalAttribute()
     start_balance = DecimalAttribute()
     balance = DecimalAttribute()
+    start_funding = DecimalAttribute(null=True)  # scaling growth, withdrawals, deposits: not a trading gain
+    funding = DecimalAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute(null=True)
     gsi1pk = UnicodeAttribute()
@@ -582,6 +584,7 @@ class PayoutItem(MainTableModel):
     extras = JSONAttribute(null=True)  # [{"kind", "amount": decimal string, "explanation"}, ...]
     failure_reason = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    withdrawal_started_at = UTCDateTimeAttribute(null=True)  # before the platform is asked to withdraw
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute()

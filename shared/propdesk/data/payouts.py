@@ -258,6 +258,7 @@ def _item(payout: Payout) -> PayoutItem:
         or None,
         failure_reason=payout.failure_reason,
         updated_at=payout.updated_at,
+        withdrawal_started_at=payout.withdrawal_started_at,
         gsi1pk=keys.account_payouts_partition(payout.account_id),
         gsi1sk=index_sk,
         gsi2pk=keys.payout_queue(payout.status),
@@ -298,4 +299,5 @@ def _payout(item: PayoutItem) -> Payout:
         ),
         failure_reason=item.failure_reason,
         updated_at=item.updated_at,
+        withdrawal_started_at=item.withdrawal_started_at,
     )

@@ -89,6 +89,9 @@ class Payout:
     extras: tuple[Extra, ...] = ()
     failure_reason: str | None = None
     updated_at: datetime | None = None
+    # Written before the platform is asked to book the withdrawal: a payout that ends without reaching
+    # `withdrawn` after this may have a booking to put back (`propdesk.payouts.put_back`).
+    withdrawal_started_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

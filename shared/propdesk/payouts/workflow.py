@@ -27,6 +27,9 @@ Guarantees:
 - **Holds stop the money.** The withdrawal checks the payout holds again (`screen` ran before finance
   decided, which may take days): a hold placed since (an abuse flag, a reconciliation difference, staff)
   rejects the payout as the screen does instead of withdrawing; once booked, a payout is past stopping.
+- **A withdrawal in doubt goes back.** The payout records that its withdrawal started before the platform is
+  asked; a payout that then ends without reaching `withdrawn` (a hold or an abuse denial before the retry, a
+  failure) has the platform's booking looked up and put back, once (`propdesk.payouts.put_back`).
 - **Audited and visible.** Every move is an audit entry (actor `system:payout-workflow`) and a step on the
   payout's timeline with its time; `payout.approved`, `payout.rejected`, `payout.paid` (with the statement)
   and `payout.failed` are published.
@@ -46,6 +49,12 @@ from propdesk.payouts.approval import SYSTEM_APPROVER
 from propdesk.payouts.holds import PayoutHolds
 from propdesk.payouts.model import Payout, PayoutStatus, moved
 from propdesk.payouts.ports import DestinationStore, PlatformRefs, TradingEventLog
+from propdesk.payouts.put_back import (
+    StartedWithdrawals,
+    compensation_reference,
+    withdrawal_in_doubt,
+    withdrawal_reference,
+)
 from propdesk.payouts.requests import PayoutService, payout_event
 from propdesk.payouts.store import PayoutFacts, PayoutMovedError, PayoutStore
 from propdesk.platforms.port import PlatformRejectedError, TradingPlatform
@@ -123,6 +132,7 @@ class PayoutWorkflow:
         self._callback = callback
         self._clock = clock
         self._new_id = new_id
+        self._started = StartedWithdrawals(platform, platform_refs, clock)
 
     # ---- the checks: eligibility again, the KYC gate, the abuse screen
 
@@ -197,6 +207,7 @@ class PayoutWorkflow:
             self._record_engine_event(payout, "withdrawal")  # a retry after a crash in between: harmless
             return StepOutcome(payout_id, "withdrawn", payout.status)
         if payout.status != "approved":
+            self._put_back_if_in_doubt(payout)  # a retry of a step that died after booking, ended meanwhile
             return self._stopped(payout)
         if self._holds.holds_on(payout.account_id):  # the screen again, right before the money moves
             return self._refuse(payout, ON_HOLD, ON_HOLD_MESSAGE)
@@ -212,9 +223,14 @@ class PayoutWorkflow:
         ref = self._refs.platform_ref(payout.account_id)
         if ref is None:
             return self._fail(payout, "the account is not on a trading platform", compensated=False)
+        if payout.withdrawal_started_at is None:  # on the payout before the platform is asked (put_back.py)
+            started = moved(payout, "approved", now, withdrawal_started_at=now)
+            if not self._write(payout, started, "payout.withdrawal_started"):
+                return self.withdraw(payout_id)
+            payout = started
         try:
             self._platform.adjust_balance(
-                ref, -payout.amount, f"{payout_id}:withdrawal", f"payout {payout_id}"
+                ref, -payout.amount, withdrawal_reference(payout_id), f"payout {payout_id}"
             )  # PlatformUnavailableError: raised, the state machine retries
         except PlatformRejectedError as refused:  # the platform's own words go to staff, not to the trader
             failed = self._fail(payout, "the platform refused the withdrawal", compensated=False)
@@ -224,7 +240,7 @@ class PayoutWorkflow:
             if self._payout(payout_id).status in ("rejected", "failed"):
                 # stopped meanwhile (an abuse denial, finance's wait ended): the booking goes back
                 self._platform.adjust_balance(
-                    ref, payout.amount, f"{payout_id}:compensation",
+                    ref, payout.amount, compensation_reference(payout_id),
                     f"payout {payout_id} stopped during its withdrawal: put back",
                 )  # fmt: skip
             return self.withdraw(payout_id)
@@ -316,7 +332,7 @@ class PayoutWorkflow:
             raise ConflictError(f"payout {payout.payout_id}: its account is on no platform", "account_id")
         # PlatformUnavailableError: raised, the webhook answers 5xx and the rail delivers again.
         self._platform.adjust_balance(
-            ref, payout.amount, f"{payout.payout_id}:compensation",
+            ref, payout.amount, compensation_reference(payout.payout_id),
             f"payout {payout.payout_id} returned by the rail: put back",
         )  # fmt: skip
         self._fail(payout, "the payment was returned to the firm", compensated=True)
@@ -372,6 +388,7 @@ class PayoutWorkflow:
         may still make is never compensated: `unsafe`, for a person to settle."""
         payout = self._payout(payout_id)
         if payout.status == "failed":
+            self._put_back_if_in_doubt(payout)  # a retry after a crash between the write and the put-back
             self._record_put_back(payout_id)  # a retry after a crash between the write and the engine
             if payout.event_pending:
                 self._announce(payout)
@@ -386,7 +403,7 @@ class PayoutWorkflow:
         if ref is None:
             return StepOutcome(payout_id, "unsafe", payout.status, "the account is not on a trading platform")
         self._platform.adjust_balance(
-            ref, payout.amount, f"{payout_id}:compensation", f"payout {payout_id} failed: put back"
+            ref, payout.amount, compensation_reference(payout_id), f"payout {payout_id} failed: put back"
         )
         outcome = self._fail(payout, reason, compensated=True)
         self._record_put_back(payout_id)
@@ -421,9 +438,11 @@ class PayoutWorkflow:
         if not self._write(payout, rejected):
             current = self._payout(payout.payout_id)
             if current.status == "rejected":
+                self._put_back_if_in_doubt(current)
                 return StepOutcome(payout.payout_id, "refused", current.status, current.decision_reason or "")
             return self._refuse(current, code, message)
         self._announce(rejected)
+        self._put_back_if_in_doubt(rejected)
         return StepOutcome(payout.payout_id, "refused", rejected.status, code)
 
     def _fail(self, payout: Payout, reason: str, compensated: bool) -> StepOutcome:
@@ -431,15 +450,23 @@ class PayoutWorkflow:
         if not self._write(payout, failed):
             current = self._payout(payout.payout_id)
             if current.status == "failed":
+                self._put_back_if_in_doubt(current)
                 return StepOutcome(payout.payout_id, "failed", current.status, current.failure_reason or "")
             return self._fail(current, reason, compensated)
         self._announce(failed)
+        self._put_back_if_in_doubt(failed)
         return StepOutcome(payout.payout_id, "failed", failed.status, reason)
 
-    def _write(self, before: Payout, after: Payout) -> bool:
+    def _put_back_if_in_doubt(self, payout: Payout) -> None:
+        """A payout that ended after its withdrawal started, before `withdrawn`: the platform may have booked
+        it (a withdraw step that died after the platform answered); if so it goes back, once."""
+        if withdrawal_in_doubt(payout):
+            self._started.put_back(payout)
+
+    def _write(self, before: Payout, after: Payout, action: str = "") -> bool:
         """Write the move, audited; False when another worker moved the payout first (the caller re-reads)."""
         try:
-            self._payouts.update(after, self._audit_entry(before, after))
+            self._payouts.update(after, self._audit_entry(before, after, action))
         except PayoutMovedError:
             return False
         return True
@@ -492,7 +519,7 @@ class PayoutWorkflow:
     def _rails_by_name(self) -> dict[str, PayoutRail]:
         return {rail.name: rail for rail in self._rails.values()}
 
-    def _audit_entry(self, before: Payout, after: Payout) -> AuditEntry:
+    def _audit_entry(self, before: Payout, after: Payout, action: str = "") -> AuditEntry:
         figures = {"payout_id": before.payout_id, "amount": f"{before.amount:.2f}",
                    "trader_share": f"{before.trader_share:.2f}"}  # fmt: skip
         return AuditEntry(
@@ -500,7 +527,7 @@ class PayoutWorkflow:
             at=after.updated_at or self._clock.now(),
             actor=SYSTEM_APPROVER,
             actor_roles=(),
-            action=f"payout.{after.status}",
+            action=action or f"payout.{after.status}",
             subject=f"ACCOUNT#{before.account_id}",
             reason=after.failure_reason or after.decision_reason or after.status,
             before={**figures, "status": before.status},

@@ -21,20 +21,26 @@ Guarantees:
   whose account is marked stale, or looks stale, has its gap backfilled first (`FeedRecovery.catch_up`).
   When that stored deals we lacked, our figures are behind until the risk service applies them: the outcome
   is `backfilled`, holds are left as they are and the figures are compared at the next check.
+- Our own bookings in flight (with `InFlightBookings`, `propdesk.platforms.in_flight`): a scaling top-up or a
+  payout withdrawal the platform books before the engine hears of it. When the figures differ, they are
+  compared again with ours moved by each combination of those bookings; figures that match one exactly
+  (within the tolerance) agree, the bookings named in the result's detail. Any other difference still holds.
 - Nothing here reads a clock or the environment: the clock and the stores are injected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import combinations
 from typing import Literal, Protocol
 
 from propdesk.domain_events import FirmAlert, stable_id
 from propdesk.payouts.holds import PayoutHold, PayoutHolds
 from propdesk.platforms.feed import FeedRecovery
+from propdesk.platforms.in_flight import InFlightBooking, InFlightBookings
 from propdesk.platforms.port import (
     AccountFigures,
     PlatformRejectedError,
@@ -113,6 +119,24 @@ def compare(ours: OurFigures, theirs: AccountFigures, tolerance: Tolerance) -> t
     return tuple(found)
 
 
+def compare_in_flight(
+    ours: OurFigures, theirs: AccountFigures, tolerance: Tolerance, in_flight: Sequence[InFlightBooking]
+) -> tuple[tuple[Difference, ...], tuple[InFlightBooking, ...]]:
+    """`compare`, then, when the figures differ, again with our balance and equity moved by each combination
+    of the bookings in flight (fewest first): the differences of our own figures (empty: they agree) and the
+    bookings that made them agree (empty: none was needed, or none helped)."""
+    differences = compare(ours, theirs, tolerance)
+    if not differences or differences[0].figure == "currency":
+        return differences, ()
+    for size in range(1, len(in_flight) + 1):
+        for booked in combinations(in_flight, size):
+            moved = sum((booking.amount for booking in booked), Decimal(0))
+            expected = replace(ours, balance=ours.balance + moved, equity=ours.equity + moved)
+            if not compare(expected, theirs, tolerance):
+                return (), booked
+    return differences, ()
+
+
 def is_stale(
     open_positions: int, latest_event: datetime | None, now: datetime, stale_after: timedelta
 ) -> bool:
@@ -184,6 +208,7 @@ class PlatformReconciliation:
         tolerance: Tolerance = Tolerance(),
         stale_after: timedelta = timedelta(minutes=15),
         recovery: FeedRecovery | None = None,
+        in_flight: InFlightBookings | None = None,
     ) -> None:
         self._accounts = accounts
         self._snapshots = snapshots
@@ -196,6 +221,7 @@ class PlatformReconciliation:
         self._tolerance = tolerance
         self._stale_after = stale_after
         self._recovery = recovery
+        self._in_flight = in_flight
 
     def reconcile(self, account_id: str) -> ReconciliationResult:
         """The account's figures at its platform against ours; its payouts held or released (see above)."""
@@ -204,7 +230,8 @@ class PlatformReconciliation:
         if account is None or account.platform is None:
             why = "no such account" if account is None else "the account has no platform reference"
             return ReconciliationResult(account_id, "not_checked", now, detail=why)
-        ours = our_figures(account, self._snapshots.get(account_id))
+        snapshot = self._snapshots.get(account_id)
+        ours = our_figures(account, snapshot)
         stale = is_stale(
             ours.open_positions, self._events.latest_event_time(account_id), now, self._stale_after
         )
@@ -241,8 +268,14 @@ class PlatformReconciliation:
                 return self._finish(account, deferred)
             stale = False  # nothing was missing: the feed is current
         differences = compare(ours, theirs, self._tolerance)
+        accounted: tuple[InFlightBooking, ...] = ()
+        if differences and self._in_flight is not None:
+            in_flight = self._in_flight.in_flight(account, snapshot)
+            differences, accounted = compare_in_flight(ours, theirs, self._tolerance, in_flight)
         outcome = "differs" if differences else "agrees"
         detail = "; ".join(difference.describe() for difference in differences)
+        if accounted:
+            detail = "in flight on the platform: " + "; ".join(b.describe() for b in accounted)
         result = ReconciliationResult(
             account_id, outcome, now, differences, ours, theirs, stale=stale, detail=detail
         )

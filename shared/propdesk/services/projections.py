@@ -38,10 +38,15 @@ class AuditAppender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BalanceChange:
+    """A risk state's closed balance and funding (`RiskSnapshot.funding`: what did not come from trading)
+    before and after; the funding's move (scaling growth, a withdrawal, a deposit) is no gain nor loss."""
+
     account_id: str
     previous_balance: Decimal | None  # None: the account's first risk state (it started at its initial)
     balance: Decimal
     at: datetime
+    previous_funding: Decimal | None = None  # None: as the account started (its initial, nothing withdrawn)
+    funding: Decimal | None = None  # None: unknown, taken as unchanged
 
 
 class Projections:
@@ -67,14 +72,22 @@ class Projections:
         profile = self._traders.get(account.trader_id)
         display_name = profile.display_name if profile and profile.display_name else ANONYMOUS
         previous = account.initial_balance if change.previous_balance is None else change.previous_balance
+        funding = change.funding
+        previous_funding: Decimal | None = change.previous_funding
+        if previous_funding is None:  # the first risk state: the account as it started
+            previous_funding = account.initial_balance if change.previous_balance is None else funding
         written: list[tuple[Period, LeaderboardStanding]] = []
         for period in PERIODS:
             key = period_key(period, change.at)
-            if period == "all":  # since the account opened: nothing to read
-                start = account.initial_balance
+            start_funding: Decimal | None
+            if period == "all":  # since the account opened: the gain is the balance beyond its funding
+                start = start_funding = account.initial_balance
             else:
                 known = self._leaderboards.get(account.program_id, key, account.account_id)
                 start = known.start_balance if known else previous
+                # a standing kept before funding was: no money had moved in the period until now
+                start_funding = known.start_funding if known and known.start_funding is not None else None
+                start_funding = previous_funding if start_funding is None else start_funding
             standing = LeaderboardStanding(
                 program_id=account.program_id,
                 period_key=key,
@@ -83,6 +96,8 @@ class Projections:
                 initial_balance=account.initial_balance,
                 start_balance=start,
                 balance=change.balance,
+                start_funding=start_funding if funding is not None else None,
+                funding=funding,
             )
             self._leaderboards.save(standing, change.at, expires_at(period, change.at))
             written.append((period, standing))

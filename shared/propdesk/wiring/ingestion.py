@@ -50,7 +50,8 @@ def signing_secrets(arns: Mapping[PlatformName, str], source: SecretSource | Non
 
 def platform_reconciliation(settings: PlatformReconciliationSettings) -> PlatformReconciliation:
     """The reconciliation use case over the tables, the event bus and the firm's platform connections, with
-    the feed's recovery (a stale account's gap backfilled through ingestion once its platform answers).
+    the feed's recovery (a stale account's gap backfilled through ingestion once its platform answers) and
+    our own bookings in flight (the open payout's withdrawal, the latest scaling decision's top-up).
 
     Connections: every platform in `PLATFORM_CONNECTIONS`, through the platform registry (the same adapters,
     breakers and secrets as the platform commands); Match-Trader from the provisioning settings' secret when
@@ -63,9 +64,12 @@ def platform_reconciliation(settings: PlatformReconciliationSettings) -> Platfor
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.feed_marks import FeedMarkRepository
     from propdesk.data.payout_holds import PayoutHoldRepository
+    from propdesk.data.payouts import PayoutRepository
     from propdesk.data.reconciliations import ReconciliationRepository
     from propdesk.data.risk import RiskStateRepository
+    from propdesk.data.scaling import ScalingRepository
     from propdesk.platforms.feed import FeedRecovery
+    from propdesk.platforms.in_flight import KnownBookings
     from propdesk.platforms.reconciliation import PlatformReconciliation, Tolerance
     from propdesk.services.backfill import Backfill
     from propdesk.services.ingestion import EventIngestion
@@ -87,6 +91,8 @@ def platform_reconciliation(settings: PlatformReconciliationSettings) -> Platfor
         Tolerance(settings.balance_tolerance, settings.equity_tolerance_percent),
         timedelta(minutes=settings.stale_after_minutes),
         recovery=FeedRecovery(FeedMarkRepository(), backfill, events, accounts, clock),
+        # a scaling top-up or a payout withdrawal the platform booked before the engine heard of it
+        in_flight=KnownBookings(PayoutRepository(), ScalingRepository()),
     )
 
 

@@ -14,9 +14,12 @@ from propdesk.payouts.policy import PayoutPolicy, SplitTier
 from propdesk.wiring.purchases import CREDENTIALS_TTL_SECONDS
 
 if TYPE_CHECKING:
+    from propdesk.adapters.platforms.match_trader import MatchTraderPlatform
     from propdesk.adapters.rails.bridge import BridgeStablecoinRail
     from propdesk.adapters.rails.wise import WiseBankRail
-    from propdesk.config import PayoutsApiSettings, PayoutWorkflowSettings
+    from propdesk.config import PayoutPlatformSettings, PayoutsApiSettings, PayoutWorkflowSettings
+    from propdesk.payouts.model import Payout
+    from propdesk.payouts.put_back import PutBack, StartedWithdrawals
     from propdesk.payouts.requests import PayoutService
     from propdesk.payouts.workflow import PayoutWorkflow
     from propdesk.ports import EventPublisher, SecretSource, WorkflowCallback
@@ -64,7 +67,6 @@ def payout_workflow(settings: PayoutWorkflowSettings, source: SecretSource) -> P
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.adapters.stepfunctions import StepFunctionsCallback
-    from propdesk.config import ProvisioningSettings
     from propdesk.data.events import TradingEventRepository
     from propdesk.data.payout_destinations import PayoutDestinationRepository
     from propdesk.data.payout_facts import PayoutFactsReader
@@ -72,20 +74,10 @@ def payout_workflow(settings: PayoutWorkflowSettings, source: SecretSource) -> P
     from propdesk.data.payouts import PayoutRepository
     from propdesk.data.platform_refs import PlatformRefReader
     from propdesk.payouts.workflow import PayoutWorkflow
-    from propdesk.wiring.purchases import match_trader
 
     publisher = EventBridgePublisher(settings.event_bus_name)
     callback = StepFunctionsCallback()
-    # Only the Match-Trader fields of the provisioning settings are read by `match_trader`.
-    platform_settings = ProvisioningSettings.model_construct(
-        **settings.model_dump(include={"stage", "aws_region", "aws_endpoint_url", "table_name"}),
-        event_bus_name=settings.event_bus_name,
-        match_trader_secret_arn=settings.match_trader_secret_arn or "unset",
-        match_trader_base_url=settings.match_trader_base_url,
-        match_trader_server=settings.match_trader_server,
-        platform_requests_per_minute=settings.platform_requests_per_minute,
-    )
-    platform = match_trader(platform_settings, source)
+    platform = payout_platform(settings, source)
     rails = payout_rails(settings, source)
     return PayoutWorkflow(
         service=payout_service(settings, publisher, callback),
@@ -102,6 +94,50 @@ def payout_workflow(settings: PayoutWorkflowSettings, source: SecretSource) -> P
         clock=SystemClock(),
         new_id=lambda: uuid.uuid4().hex,
     )
+
+
+def payout_platform(settings: PayoutPlatformSettings, source: SecretSource) -> MatchTraderPlatform:
+    """The platform payouts are withdrawn on, as provisioning reaches it (its secret read on first call)."""
+    from propdesk.config import ProvisioningSettings
+    from propdesk.wiring.purchases import match_trader
+
+    # Only the Match-Trader fields of the provisioning settings are read by `match_trader`.
+    platform_settings = ProvisioningSettings.model_construct(
+        **settings.model_dump(
+            include={"stage", "aws_region", "aws_endpoint_url", "table_name", "event_bus_name"}
+        ),
+        match_trader_secret_arn=settings.match_trader_secret_arn or "unset",
+        match_trader_base_url=settings.match_trader_base_url,
+        match_trader_server=settings.match_trader_server,
+        platform_requests_per_minute=settings.platform_requests_per_minute,
+    )
+    return match_trader(platform_settings, source)
+
+
+def started_withdrawals(settings: PayoutPlatformSettings, source: SecretSource) -> StartedWithdrawals:
+    """What puts back a withdrawal in doubt (`propdesk.payouts.put_back`) for code that ends payouts outside
+    the workflow (the abuse decisions' denial)."""
+    from propdesk.adapters.clock import SystemClock
+    from propdesk.data.platform_refs import PlatformRefReader
+    from propdesk.payouts.put_back import StartedWithdrawals
+
+    platform = payout_platform(settings, source)
+    return StartedWithdrawals(platform, PlatformRefReader(platform.name), SystemClock())
+
+
+class StartedWithdrawalsOnFirstUse:
+    """`started_withdrawals`, built the first time a payout needs it (rarely: a function that denies payouts
+    should not load a platform adapter at every cold start)."""
+
+    def __init__(self, settings: PayoutPlatformSettings, source: SecretSource) -> None:
+        self._settings = settings
+        self._source = source
+        self._built: StartedWithdrawals | None = None
+
+    def put_back(self, payout: Payout) -> PutBack:
+        if self._built is None:
+            self._built = started_withdrawals(self._settings, self._source)
+        return self._built.put_back(payout)
 
 
 def payout_rails(settings: PayoutWorkflowSettings, source: SecretSource) -> dict[str, PayoutRail]:

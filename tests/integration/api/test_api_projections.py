@@ -131,3 +131,27 @@ def test_a_malformed_record_fails_alone(
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "999"}]}
     assert len(leaderboard("all")["entries"]) == 2
+
+
+def test_scaling_growth_withdrawals_and_deposits_are_no_trading_gain_on_any_board(
+    fresh_tables: TableNames, unique_id: str, dynamodb_local: DynamoDBLocal
+) -> None:
+    firm = Firm.seed(unique_id)
+    firm.trade(
+        firm.other_account_id,
+        [
+            *WIN,  # 1,000.00 of trading gain, the only gain
+            {"event_id": "s1", "time": "2026-03-02T10:00:00Z", "type": "scale", "initial": "110000.00",
+             "scaling_id": "scaling-1"},
+            {"event_id": "p1", "time": "2026-03-02T10:30:00Z", "type": "withdrawal", "amount": "800.00",
+             "payout_id": "payout-1"},
+            {"event_id": "p2", "time": "2026-03-02T11:00:00Z", "type": "deposit", "amount": "300.00",
+             "payout_id": "payout-1"},
+        ],
+    )  # fmt: skip
+
+    assert project(records(dynamodb_local, fresh_tables)) == {"batchItemFailures": []}
+
+    for period in ("day", "week", "month", "all"):
+        [entry] = leaderboard(period)["entries"]
+        assert (entry["profit"], entry["return_percent"]) == ("1000.00", "1.0000"), period

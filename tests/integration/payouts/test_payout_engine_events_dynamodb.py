@@ -12,26 +12,30 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from propdesk.abuse.payout_denial import PayoutDenial
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.payouts import PayoutRepository
+from propdesk.payouts.holds import PayoutHold
 from propdesk.payouts.model import Payout
 from propdesk.payouts.requests import PayoutService, RequestPayout
 from propdesk.payouts.workflow import PayoutWorkflow
 from propdesk.records import AuditEntry, StoredEvent
 
 from tests.integration.dynamodb_local import TableNames
-from tests.unit.payouts.payout_workflow_world import FIRM, TRADER, PayoutDesk
+from tests.unit.payouts.payout_workflow_world import FIRM, NOW, TRADER, PayoutDesk
 
 pytestmark = pytest.mark.integration
 
 
 class FlakyPayouts(PayoutRepository):
-    """The payout table, unreachable for the next `fail_next` moves (the step dies and is retried)."""
+    """The payout table, unreachable for the next `fail_next` moves (to `only_to` when set: the step dies
+    and is retried)."""
 
     fail_next = 0
+    only_to = ""
 
     def update(self, changed: Payout, entry: AuditEntry | None = None) -> None:
-        if self.fail_next:
+        if self.fail_next and self.only_to in ("", changed.status):
             self.fail_next -= 1
             raise ConnectionError("the payout table is unreachable")
         super().update(changed, entry)
@@ -105,6 +109,7 @@ def test_a_withdraw_retried_later_stores_exactly_one_withdrawal(
     world = Desk.seed(unique_id)
     payout_id = world.approved()
     world.payouts.fail_next = 1 if dies == "payout table" else 0
+    world.payouts.only_to = "withdrawn"  # after the platform booked: the move the step dies on
     world.log.fail_next = 1 if dies == "event log" else 0
 
     if dies == "nowhere":
@@ -150,3 +155,42 @@ def test_a_compensation_retried_later_stores_exactly_one_deposit(
     assert [(e.payload["amount"], e.time) for e in deposits] == expected
     assert len(world.events("withdrawal")) == 1
     assert world.desk.platform_balance == Decimal(101000)
+
+
+@pytest.mark.parametrize("ends", ["hold", "abuse denial"])
+def test_a_withdrawal_booked_by_a_step_that_died_goes_back_when_the_payout_ends_before_the_retry(
+    tables: TableNames, unique_id: str, ends: str
+) -> None:
+    world = Desk.seed(unique_id)
+    payout_id = world.approved()
+    world.payouts.fail_next, world.payouts.only_to = 1, "withdrawn"  # booked, then the step dies
+    with pytest.raises(ConnectionError):
+        world.workflow().withdraw(payout_id)
+    started = world.payouts.get(payout_id)
+    assert started is not None and started.status == "approved"
+    assert started.withdrawal_started_at == world.desk.clock.now()  # kept in the table before the platform
+    assert world.desk.platform_balance == Decimal(100000)
+    world.later()
+
+    if ends == "hold":
+        world.desk.holds.place(PayoutHold(world.desk.account_id, "staff", "a-1", "chargeback", NOW))
+        assert world.workflow().withdraw(payout_id).outcome == "refused"
+    else:
+        denial = PayoutDenial(
+            world.payouts, world.desk.publisher, world.desk.callback, _new_id,
+            world.desk.started_withdrawals(),
+        )  # fmt: skip
+        assert denial.deny(world.desk.account_id, "flag-1", world.desk.clock.now()).refused == (payout_id,)
+        assert world.workflow().withdraw(payout_id).outcome == "stopped"  # the state machine's retry
+
+    ended = world.payouts.get(payout_id)
+    assert ended is not None and ended.status == "rejected"
+    assert world.payouts.open_payout_id(world.desk.account_id) is None
+    assert world.desk.platform_balance == Decimal(101000)  # put back, once
+    book = world.desk.market.account(world.desk.platform_account)
+    assert book is not None
+    assert [d.reference for d in book.deals if d.reference] == [
+        f"{payout_id}:withdrawal",
+        f"{payout_id}:compensation",
+    ]
+    assert world.events("withdrawal") == [] and world.events("deposit") == []

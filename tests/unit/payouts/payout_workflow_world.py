@@ -13,6 +13,7 @@ from typing import Any
 from propdesk.access import Identity
 from propdesk.payouts import PayoutPolicy, SplitTier
 from propdesk.payouts.approval import ApprovalPolicy
+from propdesk.payouts.put_back import StartedWithdrawals
 from propdesk.payouts.requests import PayoutService, RequestPayout
 from propdesk.payouts.workflow import PayoutWorkflow, StepOutcome
 from propdesk.platforms.port import AccountRef, PlatformUnavailableError
@@ -68,6 +69,7 @@ class PayoutDesk:
     webhook_answers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.market.now = self.clock.now  # the platform books at the desk's time
         self.platform = InMemoryPlatform(self.market)
         self.rail = InMemoryRail(lambda: self.clock.now().timestamp(), self._post_webhook)
         self.rail.outbox.url = "memory://webhook"
@@ -102,6 +104,9 @@ class PayoutDesk:
             self.destinations, {"stablecoin_wallet": self.rail, "iban": self.rail}, self.publisher,
             self.callback, self.clock, self._new_id,
         )  # fmt: skip
+
+    def started_withdrawals(self) -> StartedWithdrawals:
+        return StartedWithdrawals(self.platform, self.refs, self.clock)
 
     # ---- the world moving
     def trade(self, profit: Decimal) -> None:

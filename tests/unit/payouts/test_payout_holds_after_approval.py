@@ -108,7 +108,9 @@ def test_a_denial_that_wins_the_race_with_the_withdrawal_gets_the_platforms_book
     flow = desk.workflow()
     for step in (flow.assess, flow.kyc_gate, flow.screen, flow.approve):
         step(payout_id)
-    denial = PayoutDenial(desk.payouts, desk.publisher, desk.callback, desk._new_id)
+    denial = PayoutDenial(
+        desk.payouts, desk.publisher, desk.callback, desk._new_id, desk.started_withdrawals()
+    )
     booking = desk.platform.adjust_balance
 
     def booked_then_denied(account: AccountRef, amount: Decimal, reference: str, comment: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from propdesk.platforms.feed import FeedRecovery
+from propdesk.platforms.in_flight import InFlightBooking
 from propdesk.platforms.port import AccountFigures, PlatformUnavailableError
 from propdesk.platforms.reconciliation import (
     HOLD_REFERENCE,
@@ -18,6 +19,7 @@ from propdesk.platforms.reconciliation import (
     ReconciliationResult,
     Tolerance,
     compare,
+    compare_in_flight,
     is_stale,
 )
 from propdesk.records import Account, PlatformReference, RiskSnapshot
@@ -307,3 +309,35 @@ def test_a_stale_mark_with_nothing_missing_is_cleared_and_the_figures_compared()
     result = world.reconciliation.reconcile("acc-1")
 
     assert result.agrees and not result.stale and marks.stale_since("acc-1") is None
+
+
+TOP_UP = InFlightBooking("d-1:scaling", D("10000"), "scaling top-up not yet in the engine")
+WITHDRAWAL = InFlightBooking("p-1:withdrawal", D("-800"), "payout withdrawal not yet in the engine")
+
+
+@pytest.mark.parametrize(
+    ("platform_balance", "accounted"),
+    [
+        ("101000", ()),  # nothing booked yet
+        ("111000", (TOP_UP,)),  # the top-up booked, the engine's scale not applied
+        ("100200", (WITHDRAWAL,)),  # the withdrawal booked, the engine not told
+        ("110200", (TOP_UP, WITHDRAWAL)),  # both
+    ],
+)
+def test_bookings_in_flight_make_the_platforms_figures_agree_only_by_their_exact_amounts(
+    platform_balance: str, accounted: tuple[InFlightBooking, ...]
+) -> None:
+    theirs = figures(platform_balance, platform_balance)
+
+    differences, used = compare_in_flight(ours("101000", "101000"), theirs, Tolerance(), (TOP_UP, WITHDRAWAL))
+
+    assert (differences, used) == ((), accounted)
+
+
+def test_a_difference_no_booking_in_flight_explains_still_differs() -> None:
+    theirs = figures("111250", "111250")  # the top-up and 250 more
+
+    differences, used = compare_in_flight(ours("101000", "101000"), theirs, Tolerance(), (TOP_UP, WITHDRAWAL))
+
+    assert [d.figure for d in differences] == ["balance", "equity"] and used == ()
+    assert differences[0].theirs == "111250" and differences[0].ours == "101000"  # our own figures, as read
