@@ -10,7 +10,7 @@ from constructs import Construct
 
 from infra.config import StageConfig, load_config, refuse_placeholders_in_prod
 from infra.constructs.abuse import Abuse
-from infra.constructs.abuse_outbox_sweep import AbuseOutboxSweepStack
+from infra.constructs.abuse_outbox_sweep import abuse_outbox_sweep
 from infra.constructs.abuse_signals import AbuseSignalsStack
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
@@ -33,7 +33,7 @@ from infra.constructs.progression import Progression
 from infra.constructs.purchases import CONTEXT_DEFAULTS, Purchases
 from infra.constructs.read_models import ReadModels
 from infra.constructs.realtime import Realtime
-from infra.constructs.risk_outbox_sweep import RiskOutboxSweepStack
+from infra.constructs.risk_outbox_sweep import risk_outbox_sweep
 from infra.constructs.scaling import ScalingStack
 from infra.constructs.secrets import ProviderSecrets
 from infra.constructs.workflows import Workflows
@@ -92,8 +92,12 @@ class PropdeskStack(Stack):
         mail.let_mail_logins(progression.open)  # the next account's login, mailed as provisioning does
         alerts = Alerts(self, "Alerts", config, data, events.bus, api, functions)
         scaling = ScalingStack(self, "Scaling", config, data, events.bus, functions, enforcement)
-        outbox_sweep = RiskOutboxSweepStack(self, "RiskOutboxSweep", config, data, events.bus, functions)
-        abuse_sweep = AbuseOutboxSweepStack(self, "AbuseOutboxSweep", config, data, events.bus, functions)
+        outbox_sweep = risk_outbox_sweep(self, config, data, events.bus, functions)
+        abuse_sweep = abuse_outbox_sweep(self, config, data, events.bus, functions)
+        match_trader_base_url = str(self.node.try_get_context("match_trader_base_url") or "")
+        abuse.let_put_back_withdrawals(
+            data, secrets.secrets["match-trader"], match_trader_base_url, also=(abuse_sweep.function,)
+        )
         identity.require_staff_mfa(
             config, [functions.functions[name] for name in ("staff_api", "payouts_api", "orders_api")]
         )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import AbuseOutboxSweepSettings
-from propdesk.observability import logger, metrics, observe
+from propdesk.observability import observe
 
 if TYPE_CHECKING:
     from propdesk.services.risk_outbox_sweep import OutboxSweep
@@ -51,27 +51,15 @@ def production_dependencies() -> OutboxSweep:
 
 
 def process(event: dict[str, Any], context: LambdaContext, sweep: OutboxSweep) -> dict[str, Any]:
-    report = sweep.run()
-    oldest = 0.0 if report.oldest is None else report.oldest.total_seconds()
-    metrics.add_metric(name="AbuseOutboxOldestPendingSeconds", unit="Seconds", value=oldest)
-    if report.settled:
-        metrics.add_metric(name="AbuseOutboxSettled", unit="Count", value=len(report.settled))
-    if report.failed:  # still pending: the next run tries again
-        metrics.add_metric(name="AbuseOutboxSettleFailed", unit="Count", value=len(report.failed))
-    if report.overdue:
-        metrics.add_metric(name="AbuseOutboxOverdue", unit="Count", value=len(report.overdue))
-    summary = {
-        "found": report.found,
-        "waiting": report.waiting,
-        "settled": list(report.settled),  # flag ids
-        "already_done": report.already_done,
-        "failed": list(report.failed),
-        "overdue": list(report.overdue),
-        "oldest_seconds": oldest,
-        "left": report.left,
-    }
-    logger.info("abuse outbox sweep", extra=summary)
-    return summary
+    from propdesk.services.risk_outbox_sweep import report_sweep
+
+    metric_names = (
+        "AbuseOutboxOldestPendingSeconds",
+        "AbuseOutboxSettled",
+        "AbuseOutboxSettleFailed",
+        "AbuseOutboxOverdue",
+    )
+    return report_sweep(sweep.run(), "abuse outbox sweep", metric_names)
 
 
 @observe

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.config import RiskOutboxSweepSettings
-from propdesk.observability import logger, metrics, observe
+from propdesk.observability import observe
 
 if TYPE_CHECKING:
     from propdesk.services.risk_outbox_sweep import OutboxSweep
@@ -53,27 +53,15 @@ def production_dependencies() -> OutboxSweep:
 
 
 def process(event: dict[str, Any], context: LambdaContext, sweep: OutboxSweep) -> dict[str, Any]:
-    report = sweep.run()
-    oldest = 0.0 if report.oldest is None else report.oldest.total_seconds()
-    metrics.add_metric(name="RiskOutboxOldestPendingSeconds", unit="Seconds", value=oldest)
-    if report.settled:
-        metrics.add_metric(name="RiskOutboxSettled", unit="Count", value=len(report.settled))
-    if report.failed:  # still pending: the next run tries again
-        metrics.add_metric(name="RiskOutboxSettleFailed", unit="Count", value=len(report.failed))
-    if report.overdue:
-        metrics.add_metric(name="RiskOutboxOverdue", unit="Count", value=len(report.overdue))
-    summary = {
-        "found": report.found,
-        "waiting": report.waiting,
-        "settled": list(report.settled),
-        "already_done": report.already_done,
-        "failed": list(report.failed),
-        "overdue": list(report.overdue),
-        "oldest_seconds": oldest,
-        "left": report.left,
-    }
-    logger.info("risk outbox sweep", extra=summary)
-    return summary
+    from propdesk.services.risk_outbox_sweep import report_sweep
+
+    metric_names = (
+        "RiskOutboxOldestPendingSeconds",
+        "RiskOutboxSettled",
+        "RiskOutboxSettleFailed",
+        "RiskOutboxOverdue",
+    )
+    return report_sweep(sweep.run(), "risk outbox sweep", metric_names)
 
 
 @observe

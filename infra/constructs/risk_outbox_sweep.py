@@ -15,63 +15,30 @@ minutes.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, NestedStack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.data import Data
-from infra.constructs.functions import FunctionFactory, FunctionSpec
-from infra.constructs.publishing import grant_publish
-from infra.constructs.queues import new_dead_letter_queue
+from infra.constructs.functions import FunctionFactory
+from infra.constructs.outbox_sweep import SWEEP_TIMEOUT_SECONDS, OutboxSweepStack, Sweep
 
-SWEEP_TIMEOUT_SECONDS = 55  # within the minute: a run never overlaps the next one for long
-SWEEP_RATE = Duration.minutes(1)
+__all__ = ["SWEEP_TIMEOUT_SECONDS", "risk_outbox_sweep"]
+
+RISK_SWEEP = Sweep(
+    "risk",
+    "Every minute: performs the risk outbox effects their own recalculation left pending",
+    "propdesk: performs pending risk effects every minute (a failed account is disabled)",
+    512,
+)
 
 
-class RiskOutboxSweepStack(NestedStack):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        config: StageConfig,
-        data: Data,
-        bus: events.IEventBus,
-        functions: FunctionFactory,
-    ) -> None:
-        super().__init__(scope, construct_id, description=f"propdesk {config.stage}: risk outbox sweep")
-        self.function = functions.create(
-            self,
-            FunctionSpec(
-                "risk_outbox_sweep",
-                "Every minute: performs the risk outbox effects their own recalculation left pending",
-                SWEEP_TIMEOUT_SECONDS,
-                512,
-                {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
-            ),
-        )
-        # reads the outbox index and the snapshots; writes as the risk engine does, in the account's
-        # partition only: the outbox's clear, breach evidence, the status, the deadline copy
-        data.grant_writes_to(self.function, "ACCOUNT#*")
-        grant_publish(bus, self.function)  # account.breached / passed / warning, the platform commands
-        self.dead_letter_queue = new_dead_letter_queue(
-            self, "RiskOutboxSweepDlq", config, "risk-outbox-sweep", "risk outbox sweep runs not delivered"
-        )
-        self.dead_letter_queues: dict[str, sqs.Queue] = {"risk-outbox-sweep": self.dead_letter_queue}
-        events.Rule(
-            self,
-            "RiskOutboxSweepSchedule",
-            rule_name=config.resource_name("risk-outbox-sweep"),
-            description="propdesk: performs pending risk effects every minute (a failed account is disabled)",
-            schedule=events.Schedule.rate(SWEEP_RATE),
-            targets=[
-                targets.LambdaFunction(
-                    self.function,
-                    dead_letter_queue=self.dead_letter_queue,
-                    retry_attempts=0,  # the next minute's run sweeps again
-                    max_event_age=Duration.minutes(2),
-                )
-            ],
-        )
+def risk_outbox_sweep(
+    scope: Construct, config: StageConfig, data: Data, bus: events.IEventBus, functions: FunctionFactory
+) -> OutboxSweepStack:
+    sweep = OutboxSweepStack(scope, "RiskOutboxSweep", config, data, bus, functions, RISK_SWEEP)
+    # reads the outbox index and the snapshots; writes as the risk engine does, in the account's partition
+    # only: the outbox's clear, breach evidence, the status, the deadline copy; publishes account.breached /
+    # passed / warning and the platform commands
+    data.grant_writes_to(sweep.function, "ACCOUNT#*")
+    return sweep

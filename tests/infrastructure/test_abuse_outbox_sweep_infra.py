@@ -61,7 +61,9 @@ def test_the_sweep_acts_as_a_decisions_effects_do_and_nothing_more(synthesized: 
         and "LeadingKeys" in json.dumps(statement.get("Condition", {}))
     ]
     assert [s["Condition"] for s in writes] == [
-        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FLAG#*", "ACCOUNT#*", "PAYOUT#*"]}}
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FLAG#*", "ACCOUNT#*", "PAYOUT#*"]}},
+        # the platform's circuit breaker, when a denied payout's withdrawal in doubt is put back
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SYSTEM"]}},
     ]
     (publish,) = [
         statement

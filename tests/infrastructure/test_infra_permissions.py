@@ -214,7 +214,7 @@ def test_only_the_chosen_kyc_providers_secret_is_read_and_only_by_the_functions_
         "scaling_growth",  # tops a scaled account's balance up on its platform
         "auth_api", "payouts_api",  # the identity-signal key (infra/constructs/abuse_signals.py)
         # a denied payout's withdrawal in doubt is put back on its platform (propdesk.payouts.put_back)
-        "abuse_api", "abuse_detect", "abuse_deep_pass",
+        "abuse_api", "abuse_detect", "abuse_deep_pass", "abuse_outbox_sweep",
     }  # fmt: skip
 
 

@@ -39,6 +39,12 @@ ENFORCEMENT = (
     "propdesk.platforms.enforcement, imported for the wanted access state, names the commands this function "
     "carries out or corrects with others"
 )
+PUT_BACK = (
+    "propdesk.wiring.payouts, imported for the put-back of a denied payout's withdrawal in doubt (it books "
+    "on the platform, publishes nothing), shares its module with the payout workflow's wiring"
+)
+PAYOUT_TYPES = ("requested", "approved", "paid", "failed")
+PUTS_BACK = {**READS_ORDERS, **{f"payout.{kind}": PUT_BACK for kind in PAYOUT_TYPES}}
 CARD_CHECK = (
     "propdesk.purchases.card_check, imported with the webhook service, alerts staff of a paying card's "
     "findings; only the Stripe webhook is given a card check (cards are paid through Stripe)"
@@ -61,6 +67,7 @@ REFERENCED_NOT_PUBLISHED: dict[str, dict[str, str]] = {
         f"progression_{step}": {**READS_ORDERS, "account.provisioned": LOGIN_MAIL}
         for step in ("start", "review", "finish")
     },
+    **{name: PUTS_BACK for name in ("abuse_detect", "abuse_deep_pass", "abuse_api", "abuse_outbox_sweep")},
     "progression_api": {
         **READS_ORDERS,
         "account.provisioned": LOGIN_MAIL,

@@ -32,7 +32,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from propdesk.errors import VersionConflictError
-from propdesk.observability import logger
+from propdesk.observability import logger, metrics
 from propdesk.ports import Clock
 from propdesk.services.risk_stores import PendingOutboxes
 
@@ -57,6 +57,31 @@ class SweepReport:
     overdue: tuple[str, ...] = ()  # accounts whose effects were pending longer than OVERDUE_AFTER
     oldest: timedelta | None = None  # the age of the oldest pending outbox found
     left: int = 0  # due, but beyond this run's limit
+
+
+def report_sweep(
+    report: SweepReport, what: str, metric_names: tuple[str, str, str, str]
+) -> dict[str, object]:
+    """The run's metrics (`metric_names`: the oldest pending's age, then the counts settled, failed again and
+    overdue; the alarms watch the last two) and its log line; returns the summary the function answers."""
+    oldest_name, *count_names = metric_names
+    oldest = 0.0 if report.oldest is None else report.oldest.total_seconds()
+    metrics.add_metric(name=oldest_name, unit="Seconds", value=oldest)
+    for name, found in zip(count_names, (report.settled, report.failed, report.overdue), strict=True):
+        if found:  # failed: still pending, the next run tries again
+            metrics.add_metric(name=name, unit="Count", value=len(found))
+    summary: dict[str, object] = {
+        "found": report.found,
+        "waiting": report.waiting,
+        "settled": list(report.settled),  # accounts (risk) or flags (abuse)
+        "already_done": report.already_done,
+        "failed": list(report.failed),
+        "overdue": list(report.overdue),
+        "oldest_seconds": oldest,
+        "left": report.left,
+    }
+    logger.info(what, extra=summary)
+    return summary
 
 
 class OutboxSweep:
