@@ -2,7 +2,8 @@
 stream handler with real stream records): each board keeps a subscriber count that `$default`'s subscribe
 and unsubscribe and `$disconnect` move in the same transaction as the subscription, never below zero nor
 twice for one subscription; a stream batch reads a board's count, and queries its shards only when somebody
-watches. A watcher still gets every standing move, the same message as before."""
+watches. A watcher still gets every standing move, the same message as before; a count left high by a
+subscription that expired (TTL, no `$disconnect`) is set to 0 by the read that finds nobody."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from propdesk.data import keys
 from propdesk.data.connections import ConnectionRepository
+from propdesk.data.models import SubscriptionItem
 from propdesk.data.realtime import FeedRepository, SubscriptionRepository
 from propdesk.realtime.topics import LEADERBOARD_SHARDS, leaderboard_topic
 from propdesk.services.live_feed import LiveFeed, NoPusher
@@ -154,3 +157,19 @@ def test_a_board_never_counted_is_read_once_and_then_counted_as_unwatched(
 
     stream_projections.process({"Records": records}, CONTEXT, dependencies(InMemoryPusher()))
     assert len(requests.queries) == first
+
+
+def test_a_count_left_high_by_an_expired_subscription_is_corrected_by_the_read_that_finds_nobody(
+    fresh_tables: TableNames,
+) -> None:
+    watch("conn-expired", "day")
+    topic = leaderboard_topic(PROGRAM_ID, "day")
+    shard = topic.shard_of("conn-expired")
+    SubscriptionItem(keys.subscription_pk(topic.name, shard), "conn-expired").delete()  # TTL, no $disconnect
+    assert count("day") == 1
+
+    assert SubscriptionRepository().subscribers(topic) == []
+    assert count("day") == 0  # nothing changed since the count was read: corrected
+
+    watch("conn-next", "day")
+    assert (count("day"), SubscriptionRepository().subscribers(topic)) == (1, ["conn-next"])
