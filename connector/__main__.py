@@ -10,7 +10,9 @@ by hand against the fakes):
 - `EVENTS_URL`: the events route's full URL; `SIGNING_SECRET_ARN`: the platform's signing secret
   (`propdesk/{stage}/platform-signing/{platform}`), re-read every five minutes (rotation);
 - `CONNECTOR_ACCOUNTS` (optional, JSON list of `{"account_id", "platform_account_id", "login"}`): the
-  accounts to watch; without it, the platform's active accounts are read from the table (no Scan).
+  accounts to watch; without it, the platform's active accounts are read from the table (no Scan) at start
+  and again every `CONNECTOR_REFRESH_SECONDS` (default 60): accounts opened or closed meanwhile are
+  subscribed or let go on the live connection (`connector/watchlist.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, cast
 from propdesk.platforms.port import AccountRef, PlatformName, TradingPlatform
 
 from connector.service import Booked, Connector, EventsEndpoint
+from connector.watchlist import REFRESH_SECONDS, Watchlist
 
 if TYPE_CHECKING:
     from propdesk.config import PlatformConnection
@@ -57,19 +60,21 @@ def main() -> None:
     platform = registry.platform(platform_name)
     clock = SystemClock()
     secret = CachedSecret(SecretsManagerSource(), os.environ["SIGNING_SECRET_ARN"], ttl=300)
-    watched = _watched(platform_name, os.environ.get("CONNECTOR_ACCOUNTS"))
-    refs = list(watched.values())
-    by_platform_id = {ref.platform_account_id: account_id for account_id, ref in watched.items()}
+    fixed = os.environ.get("CONNECTOR_ACCOUNTS")
+    watchlist = Watchlist(
+        lambda: _watched(platform_name, fixed),
+        interval=float(os.environ.get("CONNECTOR_REFRESH_SECONDS") or REFRESH_SECONDS),
+    )
     connection = settings.platform_connections[platform_name]
     stream = _stream(platform_name, platform, connection, clock)
 
     def source(since: datetime | None, stop: threading.Event) -> Iterator[Booked]:
-        return stream(refs, since, stop)
+        return stream(watchlist.accounts, since, stop)
 
     endpoint = EventsEndpoint(
         os.environ["EVENTS_URL"], platform_name, lambda: secret.field("signing_secret"), time.time, time.sleep
     )
-    connector = Connector(platform_name, source, lambda: by_platform_id, endpoint, clock, time.sleep)
+    connector = Connector(platform_name, source, watchlist.ids, endpoint, clock, time.sleep)
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
@@ -78,12 +83,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, stopping)
     signal.signal(signal.SIGTERM, stopping)
     log = logging.getLogger("propdesk.connector")
-    log.info("watching %d %s accounts", len(refs), platform_name)
+    log.info("watching %d %s accounts", len(watchlist.accounts()), platform_name)
     report = connector.run(stop)
     log.info("stopped", extra={"pushed": report.pushed})
 
 
-Stream = Callable[[list[AccountRef], datetime | None, threading.Event], Iterator[Booked]]
+Stream = Callable[[Callable[[], list[AccountRef]], datetime | None, threading.Event], Iterator[Booked]]
 
 
 def _stream(
@@ -124,8 +129,8 @@ def _stream(
 
 def _watched(platform: PlatformName, fixed: str | None) -> dict[str, AccountRef]:
     """propdesk account id -> its platform reference: from `CONNECTOR_ACCOUNTS` (JSON list of
-    `{"account_id", "platform_account_id", "login"}`) or the table's active accounts on the platform. The set
-    is read at start: a newly opened account is watched from the next start (the task restarts daily)."""
+    `{"account_id", "platform_account_id", "login"}`) or the table's active accounts on the platform (read at
+    start and again by the watchlist every minute)."""
     if fixed:
         return {
             str(row["account_id"]): AccountRef(platform, str(row["platform_account_id"]), str(row["login"]))

@@ -18,6 +18,11 @@ Resilience:
 - **Gap backfill.** After a reconnect every watched account is read from its cursor (the end of its last
   successful read) less the margin: what was booked while the connection was down is yielded, in the order
   the platform reports it. A platform refusing one account (it does not know it) skips that account only.
+- **Accounts come and go.** Given a function of the accounts to watch (`connector.watchlist.Watchlist`),
+  the stream compares it with what it watches every `follow_every` seconds and changes the subscription on
+  the live connection (`StreamProtocol.change`): an account that appeared is subscribed, then read from the
+  stream's start (what it booked before it was watched); one that went is unsubscribed, then read one last
+  time. The connection stays up; after a reconnect the subscription names the current set.
 
 Clock, sleeps and randomness are injected (the contract tests drive them); the transport is a function that
 opens a `StreamConnection` (`websocket_connect` for WebSockets; Match-Trader's production streams are gRPC,
@@ -32,7 +37,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -82,6 +87,16 @@ class StreamProtocol(Protocol):
 
     def subscribe(self, connection: StreamConnection, accounts: Sequence[AccountRef]) -> None: ...
 
+    def change(
+        self,
+        connection: StreamConnection,
+        watched: Sequence[AccountRef],
+        added: Sequence[AccountRef],
+        removed: Sequence[AccountRef],
+    ) -> None:
+        """Change the live subscription: `watched` is the whole set after the change."""
+        ...
+
     def read(self, raw: str | bytes) -> Notice: ...
 
     def refused(self) -> None:
@@ -97,6 +112,11 @@ class StreamReport:
     notices: int = 0
     reads: int = 0
     backfills: int = 0
+    subscribed: int = 0  # accounts added while connected
+    unsubscribed: int = 0  # accounts let go while connected
+
+
+Watched = Sequence[AccountRef] | Callable[[], Sequence[AccountRef]]  # fixed, or asked again as it runs
 
 
 @dataclass
@@ -112,18 +132,21 @@ class NotifiedStream:
     margin: timedelta = timedelta(minutes=2)
     base_backoff: float = 0.5
     max_backoff: float = 30.0
+    follow_every: float = 5.0  # seconds between comparisons of the watched accounts with the wanted ones
     report: StreamReport = field(default_factory=StreamReport)
 
     def deals(
         self,
-        accounts: Sequence[AccountRef],
+        accounts: Watched,
         since: datetime | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[PushedDeal]:
         """Deals of `accounts` from now on (and from `since`, when given: the connector's checkpoint), until
-        `stop` is set."""
+        `stop` is set. `accounts` may be a function: asked again as the stream runs (accounts come and go)."""
         halt = stop or threading.Event()
-        watch = _Watch(self, {self.protocol.key(a): a for a in accounts}, since or self.clock.now())
+        wanted = accounts if callable(accounts) else (lambda: accounts)
+        watch = _Watch(self, since or self.clock.now())
+        watch.admit(wanted())
         if since is not None:
             yield from watch.backfill()
         failures = 0
@@ -133,14 +156,19 @@ class NotifiedStream:
             try:
                 connection = self.protocol.connect()
                 self.report.connects += 1
-                self.protocol.subscribe(connection, list(watch.accounts.values()))
+                added, removed = watch.differences(wanted())
+                yield from watch.retire(removed)
+                watch.admit(added)
+                self.protocol.subscribe(connection, watch.refs())
                 self._acknowledged(connection)
                 failures = 0
                 if lost:
                     self.report.reconnects += 1
                     yield from watch.backfill()
                     lost = False
-                yield from self._listen(connection, watch, halt)
+                else:
+                    yield from watch.read_each(added)
+                yield from self._listen(connection, watch, halt, wanted)
             except (OSError, PlatformUnavailableError) as error:  # ConnectionError, TimeoutError included
                 lost = True
                 failures += 1
@@ -157,12 +185,19 @@ class NotifiedStream:
         return float(min(self.max_backoff, self.base_backoff * 2 ** max(failures - 1, 0)))
 
     def _listen(
-        self, connection: StreamConnection, watch: _Watch, halt: threading.Event
+        self,
+        connection: StreamConnection,
+        watch: _Watch,
+        halt: threading.Event,
+        wanted: Callable[[], Sequence[AccountRef]],
     ) -> Iterator[PushedDeal]:
         timeout = self.protocol.heartbeat_timeout
         wait = max(min(1.0, timeout / 4), 0.01)
-        last_heard = self.monotonic()
+        last_heard = followed = self.monotonic()
         while not halt.is_set():
+            if self.monotonic() - followed >= self.follow_every:
+                followed = self.monotonic()
+                yield from self._follow(connection, watch, wanted())
             try:
                 raw = connection.recv(wait)
             except TimeoutError:
@@ -176,6 +211,23 @@ class NotifiedStream:
                 touched |= self._heard(connection, raw)
             for key in sorted(touched):
                 yield from watch.read(key)
+
+    def _follow(
+        self, connection: StreamConnection, watch: _Watch, wanted: Sequence[AccountRef]
+    ) -> Iterator[PushedDeal]:
+        """Subscribe the accounts that appeared and unsubscribe those that went, on the live connection;
+        read the new ones from the stream's start and the gone ones one last time."""
+        added, removed = watch.differences(wanted)
+        if not added and not removed:
+            return
+        gone = {self.protocol.key(a) for a in removed}
+        after = [a for a in watch.refs() if self.protocol.key(a) not in gone] + added
+        self.protocol.change(connection, after, added, removed)
+        self.report.subscribed += len(added)
+        self.report.unsubscribed += len(removed)
+        yield from watch.retire(removed)
+        watch.admit(added)
+        yield from watch.read_each(added)
 
     def _acknowledged(self, connection: StreamConnection) -> None:
         """Wait for the platform to accept the subscription (what comes meanwhile is read after it)."""
@@ -208,11 +260,42 @@ class NotifiedStream:
 class _Watch:
     """The watched accounts, each with its cursor and the deal ids already yielded after it."""
 
-    def __init__(self, stream: NotifiedStream, accounts: Mapping[str, AccountRef], start: datetime) -> None:
+    def __init__(self, stream: NotifiedStream, start: datetime) -> None:
         self.stream = stream
-        self.accounts = dict(accounts)
-        self.cursor = dict.fromkeys(self.accounts, start)
-        self.seen: dict[str, dict[str, datetime]] = {key: {} for key in self.accounts}
+        self.start = start  # where an account watched later is read from
+        self.accounts: dict[str, AccountRef] = {}
+        self.cursor: dict[str, datetime] = {}
+        self.seen: dict[str, dict[str, datetime]] = {}
+        self.retired: dict[str, datetime] = {}  # the cursors of accounts let go (one may come back)
+
+    def refs(self) -> list[AccountRef]:
+        return list(self.accounts.values())
+
+    def differences(self, wanted: Sequence[AccountRef]) -> tuple[list[AccountRef], list[AccountRef]]:
+        """(to add, to let go) for the `wanted` set."""
+        keyed = {self.stream.protocol.key(a): a for a in wanted}
+        added = [account for key, account in keyed.items() if key not in self.accounts]
+        removed = [account for key, account in self.accounts.items() if key not in keyed]
+        return added, removed
+
+    def admit(self, accounts: Sequence[AccountRef]) -> None:
+        for account in accounts:
+            key = self.stream.protocol.key(account)
+            self.accounts[key] = account
+            self.cursor[key] = self.retired.pop(key, self.start)
+            self.seen[key] = {}
+
+    def retire(self, accounts: Sequence[AccountRef]) -> Iterator[PushedDeal]:
+        """Read each account one last time, then stop watching it."""
+        for account in accounts:
+            key = self.stream.protocol.key(account)
+            yield from self.read(key)
+            self.retired[key] = self.cursor.pop(key)
+            del self.accounts[key], self.seen[key]
+
+    def read_each(self, accounts: Sequence[AccountRef]) -> Iterator[PushedDeal]:
+        for account in accounts:
+            yield from self.read(self.stream.protocol.key(account))
 
     def backfill(self) -> Iterator[PushedDeal]:
         self.stream.report.backfills += 1
@@ -320,6 +403,17 @@ class DXtradePush:
         }
         connection.send(json.dumps(request, separators=(",", ":")))
 
+    def change(
+        self,
+        connection: StreamConnection,
+        watched: Sequence[AccountRef],
+        added: Sequence[AccountRef],
+        removed: Sequence[AccountRef],
+    ) -> None:
+        """The subscription again under the same request id, naming the whole set: it replaces the one before
+        (an assumption: the push API's documentation is not public)."""
+        self.subscribe(connection, watched)
+
     def read(self, raw: str | bytes) -> Notice:
         from propdesk.adapters.platforms.dxtrade_push import PushMessageError, parse_push, ping
 
@@ -341,8 +435,9 @@ class DXtradePush:
 
 @dataclass
 class MatchTraderStream:
-    """Match-Trader's trading-event stream: subscribe once with the broker token and the logins; position and
-    ledger updates name a login; heartbeats are the stream's keep-alive (nothing to answer)."""
+    """Match-Trader's trading-event stream: subscribe with the broker token and the logins (more logins later
+    with another `subscribe`, fewer with `unsubscribe`); position and ledger updates name a login; heartbeats
+    are the stream's keep-alive (nothing to answer)."""
 
     url: str
     token: Callable[[], str]
@@ -365,6 +460,20 @@ class MatchTraderStream:
             "logins": [self.key(a) for a in accounts],
         }
         connection.send(json.dumps(request, separators=(",", ":")))
+
+    def change(
+        self,
+        connection: StreamConnection,
+        watched: Sequence[AccountRef],
+        added: Sequence[AccountRef],
+        removed: Sequence[AccountRef],
+    ) -> None:
+        """`subscribe` for the logins added, `unsubscribe` for those let go (the others stay subscribed)."""
+        if added:
+            self.subscribe(connection, added)
+        if removed:
+            request = {"type": "unsubscribe", "logins": [self.key(a) for a in removed]}
+            connection.send(json.dumps(request, separators=(",", ":")))
 
     def read(self, raw: str | bytes) -> Notice:
         try:

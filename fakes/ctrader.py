@@ -493,6 +493,8 @@ class FakeCTrader(FakeService):
             )
         if kind == 2102:
             return self._account_auth(client, msg_id, payload)
+        if kind == 2162:
+            return self._account_logout(client, msg_id, payload)
         if kind == 2173:
             return self._refresh(client, msg_id, payload)
         if kind == 2149:
@@ -546,6 +548,15 @@ class FakeCTrader(FakeService):
             return self._error(client, msg_id, "ALREADY_LOGGED_IN", "", account_id)
         client.accounts[account_id] = str(token)
         self._send(client, 2103, {"ctidTraderAccountId": account_id}, msg_id)
+
+    def _account_logout(self, client: _Client, msg_id: Any, payload: dict[str, Any]) -> None:
+        """`ProtoOAAccountLogoutRes`, then the logout completes with `ProtoOAAccountDisconnectEvent`."""
+        account_id = int(payload.get("ctidTraderAccountId", 0))
+        if account_id not in client.accounts:
+            return self._error(client, msg_id, "ACCOUNT_NOT_AUTHORIZED", "", account_id)
+        self._send(client, 2163, {"ctidTraderAccountId": account_id}, msg_id)
+        del client.accounts[account_id]
+        self._send(client, 2164, {"ctidTraderAccountId": account_id})
 
     def _refresh(self, client: _Client, msg_id: Any, payload: dict[str, Any]) -> None:
         if payload.get("refreshToken") != self.refresh_token:

@@ -10,7 +10,8 @@ simulator open and close positions.
 Push (WebSocket, `push_url`; `start(port, push_port)`): a client sends `AccountPortfoliosSubscriptionRequest`
 `{"type", "requestId", "session": <session token>, "payload": {"accounts": ["clearing:code", ...]}}` and is
 answered with an `AccountPortfolios` snapshot (`inReplyTo` the request); from then on every deal the market
-books for a subscribed account pushes its `AccountPortfolios` (a balance operation: `CashTransfers`). The
+books for a subscribed account pushes its `AccountPortfolios` (a balance operation: `CashTransfers`). A
+request under a request id already subscribed replaces that subscription's accounts (an assumption). The
 server sends `PingRequest` every `heartbeat_interval` and drops a client silent for `client_timeout` (a
 client answers with `Ping`). A subscription with an expired session is answered `Reject`. The envelope's
 keys are an assumption (`propdesk.adapters.platforms.dxtrade_push`). Faults: `push.drop_connections()`,
@@ -339,7 +340,10 @@ class FakeDXtrade(FakeService):
             return
         payload = message.get("payload") or {}
         accounts = [str(a) for a in payload.get("accounts") or [] if self._known(str(a))]
-        client.accounts.update(accounts)
+        # A request id names one subscription: a request under an id in use replaces its accounts.
+        subscriptions: dict[str, set[str]] = client.state.setdefault("subscriptions", {})
+        subscriptions[str(request_id)] = set(accounts)
+        client.accounts = set().union(*subscriptions.values())
         self.push.send(client, _envelope("AccountPortfolios", self._portfolios(accounts), request_id))
 
     def _ping_request(self) -> dict[str, Any]:

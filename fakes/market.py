@@ -105,6 +105,9 @@ class Market:
         self.listeners: list[DealListener] = []  # told of every deal booked, under `lock` (a fake pushes it)
         self._logins = itertools.count(first_login)
         self._ids = itertools.count(1)
+        # A platform that records the money an account is opened with as a deposit in its history (MT5 does;
+        # the others do not say): the starting balance is then a balance deal booked at the opening.
+        self.opening_deposits = False
 
     # ---- accounts ----
     def open_account(
@@ -123,6 +126,9 @@ class Market:
                 created=self.now(),
             )
             self.accounts[account.account_id] = account
+            if self.opening_deposits:
+                self._book(account, FakeDeal(self.next_id(), "balance", self.now(), profit=balance,
+                                             comment="Initial deposit"))  # fmt: skip
             return account
 
     def account(self, account_id: str) -> FakeAccount | None:

@@ -9,11 +9,12 @@ positions and move prices there (`self.market`).
 Event stream (`stream_url`; `start(port, stream_port)`). The Broker API's live streams are gRPC server
 streams; this fake serves the same messages as JSON over a WebSocket, which the connector reads through the
 same stream interface (`connector/streams.py`: the transport is the one part that differs). A client sends
-`{"type": "subscribe", "token": <API token>, "systemUuid", "logins": [...]}` once and is answered
-`{"type": "subscribed", "logins": [...]}` (an unknown token: `{"type": "error"}` and the stream ends); from
-then on every deal the market books for a subscribed login is `{"type": "positionUpdate" | "ledgerUpdate",
-"login", "positionId", "event": "OPENED" | "CLOSED" | "BALANCE", "time"}`, and `{"type": "heartbeat"}` comes
-every `heartbeat_interval` (the stream's keep-alive). Faults: `stream.drop_connections()`,
+`{"type": "subscribe", "token": <API token>, "systemUuid", "logins": [...]}` and is answered
+`{"type": "subscribed", "logins": [...]}` (an unknown token: `{"type": "error"}` and the stream ends); another
+`subscribe` adds logins, `{"type": "unsubscribe", "logins": [...]}` lets some go (answered `unsubscribed`).
+Every deal the market books for a subscribed login is `{"type": "positionUpdate" | "ledgerUpdate", "login",
+"positionId", "event": "OPENED" | "CLOSED" | "BALANCE", "time"}`, and `{"type": "heartbeat"}` comes every
+`heartbeat_interval` (the stream's keep-alive). Faults: `stream.drop_connections()`,
 `stream.refuse_connections`, `stream.stop_heartbeats`.
 """
 
@@ -112,6 +113,11 @@ class FakeMatchTrader(FakeService):
 
     # ---- the event stream ----
     def _streamed(self, client: PushClient, message: dict[str, Any]) -> None:
+        if message.get("type") == "unsubscribe":
+            logins = [str(login) for login in message.get("logins") or []]
+            client.accounts.difference_update(logins)
+            self.stream.send(client, {"type": "unsubscribed", "logins": logins})
+            return
         if message.get("type") != "subscribe":
             return
         if message.get("token") != self.token or self.down:

@@ -102,6 +102,11 @@ class PushSocket:
         for client in clients:
             _abort(client)
 
+    def subscribed(self) -> set[str]:
+        """The accounts some live client is subscribed to."""
+        with self._lock:
+            return {account for client in self._clients if client.alive for account in client.accounts}
+
     @property
     def open_connections(self) -> int:
         with self._lock:

@@ -137,7 +137,10 @@ class Realtime(Construct):
 
         data.grant_connections(connect, "dynamodb:PutItem")
         data.grant_connections(disconnect, "dynamodb:GetItem", "dynamodb:DeleteItem")
-        data.grant_realtime(disconnect, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+        # subscriptions deleted; a leaderboard's with its subscriber count's decrement (UpdateItem), together
+        data.grant_realtime(
+            disconnect, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"
+        )
         data.grant_connections(default, *READ_ACTIONS, *WRITE_ACTIONS)
         data.grant_realtime(default, *READ_ACTIONS, *WRITE_ACTIONS)
         data.grant_table(default)  # reads accounts: may this connection follow that account?

@@ -180,8 +180,14 @@ CONNECTOR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/propdesk-connect
 
 @pytest.fixture(scope="session")
 def with_connector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    """The stack connected to cTrader and TradeLocker too, with the connector's image named."""
-    connections = json.dumps({"ctrader": {"server": "Firm-cTrader"}, "tradelocker": {"server": "Firm-TL"}})
+    """The stack connected to cTrader, DXtrade and TradeLocker too, with the connector's image named."""
+    connections = json.dumps(
+        {
+            "ctrader": {"server": "Firm-cTrader"},
+            "dxtrade": {"server": "Firm-DX"},
+            "tradelocker": {"server": "Firm-TL"},
+        }
+    )
     yield synthesize(
         tmp_path_factory.mktemp("synth-connector"),
         connector_image=CONNECTOR_IMAGE,

@@ -126,6 +126,17 @@ def test_connection_keepers_get_only_the_connection_actions_they_use(
     assert _table_actions(synthesized, name, _connections_table_id(synthesized)) == expected
 
 
+def test_disconnecting_deletes_subscriptions_and_moves_leaderboard_counts_only(
+    synthesized: Synthesized,
+) -> None:
+    (realtime,) = [
+        key for key in synthesized.of_type("AWS::DynamoDB::Table") if key.startswith("DataRealtime")
+    ]
+    actions = _table_actions(synthesized, "ws_disconnect", realtime)
+
+    assert actions == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}
+
+
 def test_no_function_may_scan_or_use_wildcard_actions(synthesized: Synthesized) -> None:
     for name in synthesized.functions():
         actions = synthesized.function_actions(name)

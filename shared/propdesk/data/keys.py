@@ -289,6 +289,14 @@ def subscription_pk(topic: str, shard: int) -> str:
     return f"SUB#{topic}#{shard}"
 
 
+def subscriber_count_pk(topic: str) -> str:
+    """How many follow a sharded topic (a leaderboard): `SUBCOUNT#leaderboard:p:day` / `COUNT`."""
+    return f"SUBCOUNT#{topic}"
+
+
+SUBSCRIBER_COUNT_SK = "COUNT"
+
+
 def feed_pk(topic: str) -> str:
     return f"FEED#{topic}"
 

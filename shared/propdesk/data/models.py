@@ -305,6 +305,16 @@ class SubscriptionItem(RealtimeTableModel):
     connection_id = UnicodeAttribute()
 
 
+class SubscriberCountItem(RealtimeTableModel):
+    """`SUBCOUNT#{topic}` / `COUNT`: how many subscription items a sharded topic (a leaderboard) has, changed
+    only in the transaction that puts or deletes one of them, never below zero; no TTL (an expired
+    subscription leaves it above the truth until a read of the shards finds none and nothing changed
+    meanwhile)."""
+
+    subscribers = NumberAttribute(default=0)
+    changes = NumberAttribute(default=0)  # bumped by every change: a reset to 0 is conditional on it
+
+
 class FeedEntryItem(RealtimeTableModel):
     """`FEED#{topic}` / `{sequence:012d}`: an update as it was pushed, kept for clients that resume."""
 
@@ -785,5 +795,5 @@ MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     ErasureItem,
 )
 CONNECTIONS_TABLE_MODELS: tuple[type[Model], ...] = (ConnectionItem,)
-REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, FeedEntryItem)
+REALTIME_TABLE_MODELS: tuple[type[Model], ...] = (SubscriptionItem, SubscriberCountItem, FeedEntryItem)
 AUDIT_TABLE_MODELS: tuple[type[Model], ...] = (AuditEntryItem,)

@@ -10,6 +10,14 @@ The whole batch is validated before anything is written: a bad event anywhere me
 an event's time may be at most `max_clock_skew` (a firm setting, 30 seconds by default) ahead of the receiving
 clock, and not before the account opened.
 
+The starting balance is counted once, by the account's initial balance: a platform that records the money an
+account was opened with as a deposit in its history (MT5's balance deal; Match-Trader, TradeLocker and DXtrade
+do not say, docs/platforms.md "The starting balance") sends it with the account's first deals. A `deposit`
+without a payout, of exactly the initial balance, booked before the account opened or within
+`OPENING_WINDOW` after, is that record: acknowledged (reported with the duplicates, already counted) and never
+stored, and not refused for being older than the account (a provisioning retried later opens the account after
+the platform did).
+
 A fill may carry what the engine does not read but abuse detection does (`FILL_FIELDS`): the fill price
 (`price`, `open_price`, `close_price`) and the platform feed's quote at the fill instant (`feed_bid`,
 `feed_ask`, sent together, bid at most ask); each a positive decimal, kept in the stored payload.
@@ -33,7 +41,7 @@ from propdesk.abuse.orders import ORDER_TYPE, order_to_dict, parse_order
 from propdesk.domain_events import stable_id
 from propdesk.engine import ClockAdvance, EventError, event_to_dict, parse_event
 from propdesk.errors import ForbiddenError, InvalidInputError, NotFoundError
-from propdesk.records import StoredEvent
+from propdesk.records import Account, StoredEvent
 from propdesk.services.risk_stores import AccountLookup, TradingEventWriter
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -41,6 +49,9 @@ FILL_FIELDS = ("price", "open_price", "close_price", "feed_bid", "feed_ask")
 FILL_TYPES = frozenset({"position_opened", "position_closed"})
 MAX_PRICE = Decimal("1e9")
 MAX_CLOCK_SKEW = timedelta(seconds=30)
+OPENING_WINDOW = timedelta(
+    hours=1
+)  # how long after opening a platform's record of the starting balance comes
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +87,7 @@ class EventIngestion:
         if account.platform is None or account.platform.platform != platform:
             raise ForbiddenError(f"the account does not live on {platform}", "account_id")
         stored = [self._read(account_id, index, raw) for index, raw in enumerate(raw_events)]
+        counted = {event.event_id for event in stored if starting_balance(event, account)}
         latest = received_at + self._max_clock_skew
         for index, event in enumerate(stored):
             if event.time > latest:
@@ -84,13 +96,16 @@ class EventIngestion:
                     f"of the server's clock ({received_at.isoformat()})",
                     f"events[{index}].time",
                 )
-            if event.time < account.opened_at:
+            if event.time < account.opened_at and event.event_id not in counted:
                 raise InvalidInputError(
                     f"the event is older than the account (opened {account.opened_at.isoformat()})",
                     f"events[{index}].time",
                 )
         report = IngestReport(accepted=[], duplicates=[])
         for event in stored:
+            if event.event_id in counted:
+                report.duplicates.append(event.event_id)  # the initial balance counts it already
+                continue
             writer = self._orders if event.type == ORDER_TYPE and self._orders is not None else self._events
             recorded = writer.record(event, received_at=received_at)
             (report.accepted if recorded else report.duplicates).append(event.event_id)
@@ -127,6 +142,15 @@ class EventIngestion:
             type=event.type,
             payload=payload,
         )  # its position in the account's log (`sk`) is the store's to give
+
+
+def starting_balance(event: StoredEvent, account: Account) -> bool:
+    """Whether the event is the platform's record of the money the account was opened with (see above)."""
+    if event.type != "deposit" or event.payload.get("payout_id"):
+        return False
+    if event.time > account.opened_at + OPENING_WINDOW:
+        return False
+    return Decimal(str(event.payload.get("amount"))) == account.initial_balance
 
 
 def _order(account_id: str, path: str, raw: Mapping[str, Any]) -> StoredEvent:

@@ -266,3 +266,43 @@ def test_deal_history_is_read_page_by_page(world: World) -> None:
     deals = world.platform.deals(account, start, world.wall.now())
     assert [d.kind for d in deals] == ["open", "close"] * 4
     assert len({d.deal_id for d in deals}) == 8
+
+
+def test_accounts_opened_and_closed_while_streaming_are_authorized_and_logged_out_on_the_live_session(
+    world: World,
+) -> None:
+    first = world.account("propdesk:ord_1")
+    wanted = [first]
+    stream = CTraderStream(world.platform, world.wall, follow_every=0.05)
+    stop = threading.Event()
+    pushed: list[PushedDeal] = []
+
+    def run() -> None:
+        for deal in stream.deals(lambda: list(wanted), stop=stop):
+            pushed.append(deal)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        first_id = world.platform.account_id(first)
+        assert eventually(lambda: first_id in world.fake.authorized_accounts())
+        second = world.account("propdesk:ord_2")
+        early = world.market.open_position(second.login, "EURUSD", "buy", Decimal(1), Decimal("1.10000"))
+        wanted.append(second)  # a challenge bought after the stream started
+
+        second_id = world.platform.account_id(second)
+        assert eventually(lambda: second_id in world.fake.authorized_accounts())
+        assert eventually(lambda: [p.deal.position_id for p in pushed] == [early.position_id])  # read back
+        world.market.close_position(second.login, early.position_id, Decimal("1.10050"))
+        assert eventually(lambda: [p.deal.kind for p in pushed] == ["open", "close"])  # its execution events
+
+        wanted.remove(first)  # the first account closes
+        assert eventually(lambda: first_id not in world.fake.authorized_accounts())
+        world.market.open_position(first.login, "EURUSD", "buy", Decimal(1), Decimal("1.10000"))
+        time.sleep(0.3)
+        assert len(pushed) == 2 and {p.account for p in pushed} == {second}
+        assert world.platform.session.handshakes == 1  # the session was never reopened for it
+        assert (stream.subscribed, stream.unsubscribed) == (1, 1)
+    finally:
+        stop.set()
+        thread.join(timeout=3)

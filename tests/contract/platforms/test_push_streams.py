@@ -5,7 +5,9 @@ Match-Trader's event stream (`connector/streams.py`), each with its real adapter
 - a connection dropped while deals are booked is opened again (after a jittered backoff) and the gap is
   backfilled from the account's history, each deal once;
 - a platform that falls silent (no heartbeats) is taken for dead and reconnected;
-- DXtrade's `PingRequest` is answered (the fake drops a silent client: the connection stays up).
+- DXtrade's `PingRequest` is answered (the fake drops a silent client: the connection stays up);
+- an account opened while the stream runs is subscribed on the live connection (no reconnect) and read from
+  the stream's start; one closed is unsubscribed, read one last time, and heard no more.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 from propdesk.adapters.platforms.ctrader_stream import PushedDeal
 from propdesk.platforms.port import AccountRef, NewAccount, TradingPlatform
 
-from connector.streams import DXtradePush, MatchTraderStream, NotifiedStream, StreamProtocol
+from connector.streams import DXtradePush, MatchTraderStream, NotifiedStream, StreamProtocol, Watched
 from fakes.dxtrade import FakeDXtrade
 from fakes.market import ManualClock, Market
 from fakes.match_trader import FakeMatchTrader
@@ -99,7 +101,7 @@ def streamed(request: pytest.FixtureRequest) -> Iterator[Streamed]:
 class Running:
     """The stream in a thread of its own, its deals in a queue."""
 
-    def __init__(self, streamed: Streamed, account: AccountRef) -> None:
+    def __init__(self, streamed: Streamed, accounts: Watched, follow_every: float = 5.0) -> None:
         self.stream = NotifiedStream(
             streamed.platform,
             streamed.protocol,
@@ -108,14 +110,15 @@ class Running:
             rng=random.Random(1),
             base_backoff=0.05,
             max_backoff=0.2,
+            follow_every=follow_every,
         )
         self.stop = threading.Event()
         self.deals: queue.Queue[PushedDeal] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, args=(account,), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(accounts,), daemon=True)
         self.thread.start()
 
-    def _run(self, account: AccountRef) -> None:
-        for pushed in self.stream.deals([account], None, self.stop):
+    def _run(self, accounts: Watched) -> None:
+        for pushed in self.stream.deals(accounts, None, self.stop):
             self.deals.put(pushed)
 
     def take(self, count: int, timeout: float = 10.0) -> list[str]:
@@ -139,7 +142,7 @@ def running(streamed: Streamed) -> Iterator[tuple[Running, AccountRef]]:
     opened = streamed.platform.create_account(
         NewAccount("ref-1", "trader@example.com", "Ada", "Lovelace", "USD", Decimal(100000), streamed.group)
     )
-    run = Running(streamed, opened.ref)
+    run = Running(streamed, [opened.ref])
     try:
         until(lambda: streamed.socket.open_connections == 1)
         time.sleep(0.1)  # the subscription is read
@@ -155,9 +158,16 @@ def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def book_of(streamed: Streamed, account: AccountRef) -> str:
-    found = next(a for a in streamed.market.accounts.values() if a.reference == "ref-1")
+def book_of(streamed: Streamed, account: AccountRef, reference: str = "ref-1") -> str:
+    found = next(a for a in streamed.market.accounts.values() if a.reference == reference)
     return found.account_id
+
+
+def open_account(streamed: Streamed, reference: str) -> AccountRef:
+    opened = streamed.platform.create_account(
+        NewAccount(reference, "trader@example.com", "Ada", "Lovelace", "USD", Decimal(100000), streamed.group)
+    )
+    return opened.ref
 
 
 def test_a_booked_deal_reaches_the_stream_as_the_adapters_deal(streamed: Streamed) -> None:
@@ -210,3 +220,34 @@ def test_dxtrades_ping_requests_are_answered() -> None:
         time.sleep(2.0)  # the fake drops a client silent for 0.8 s; pings come every 0.2 s
         assert streamed.socket.connections_opened == 1
         assert streamed.socket.open_connections == 1
+
+
+def test_accounts_opened_and_closed_while_streaming_are_followed_on_the_live_connection(
+    streamed: Streamed,
+) -> None:
+    first = open_account(streamed, "ref-1")
+    wanted = [first]
+    run = Running(streamed, lambda: list(wanted), follow_every=0.05)
+    try:
+        until(lambda: streamed.socket.open_connections == 1)
+        time.sleep(0.1)
+        second = open_account(streamed, "ref-2")
+        second_book = book_of(streamed, second, "ref-2")
+        early = streamed.market.open_position(
+            second_book, "EURUSD", "buy", Decimal(1)
+        )  # before it is watched
+        wanted.append(second)  # a challenge bought after the stream started
+
+        assert early.position_id in run.take(1)[0]  # read from the stream's start once subscribed
+        until(lambda: streamed.protocol.key(second) in streamed.socket.subscribed())
+        later = streamed.market.open_position(second_book, "GBPUSD", "sell", Decimal(2))
+        assert later.position_id in run.take(1)[0]  # heard through the live subscription
+
+        wanted.remove(first)  # the first account closes
+        until(lambda: streamed.protocol.key(first) not in streamed.socket.subscribed())
+        streamed.market.open_position(book_of(streamed, first), "EURUSD", "buy", Decimal(1))
+        assert run.nothing_more()
+        assert streamed.socket.connections_opened == 1  # never reconnected for it
+        assert (run.stream.report.subscribed, run.stream.report.unsubscribed) == (1, 1)
+    finally:
+        run.close()

@@ -151,6 +151,11 @@ class Reconnected:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """Nothing happened for a poll (`events(idle=True)`): a reader's chance to do its own work."""
+
+
 SessionEvent = wire.Frame | Disconnected | Reconnected
 Listener = Callable[[SessionEvent], None]
 
@@ -267,6 +272,21 @@ class OpenApiSession:
             with self._state_lock:
                 self._authorized.add(account_id)
 
+    def logout(self, account_id: int) -> None:
+        """End an account's session (`ProtoOAAccountLogoutReq`): its events stop and it is not authorized
+        again after a reconnection. An account not authorized now (the connection down, say) is only
+        forgotten: the same outcome."""
+        with self._state_lock:
+            self._accounts.discard(account_id)
+            authorized = account_id in self._authorized
+            self._authorized.discard(account_id)
+        if not authorized:
+            return
+        try:
+            self._call(wire.ACCOUNT_LOGOUT_REQ, {"ctidTraderAccountId": account_id})
+        except (OpenApiRejectedError, OpenApiUnavailableError) as error:
+            logger.info("cTrader Open API: logout not confirmed", extra={"error": str(error)[:200]})
+
     def request(self, payload_type: int, payload: Mapping[str, Any]) -> wire.Frame:
         """Send a request and wait for its response; authorizes the account it names first."""
         account = payload.get("ctidTraderAccountId")
@@ -313,13 +333,15 @@ class OpenApiSession:
 
         return unsubscribe
 
-    def events(self, stop: threading.Event | None = None, poll: Seconds = 0.5) -> Iterator[SessionEvent]:
+    def events(
+        self, stop: threading.Event | None = None, poll: Seconds = 0.5, idle: bool = False
+    ) -> Iterator[SessionEvent | Idle]:
         """Every event from this call on (subscribed at once, not at the first `next`), until `stop` is set or
-        the session closes."""
+        the session closes; with `idle`, an `Idle` after every `poll` seconds without one."""
         inbox: queue.Queue[SessionEvent] = queue.Queue()
         unsubscribe = self.subscribe(inbox.put)
         self.start()
-        return self._drain(inbox, unsubscribe, stop, poll)
+        return self._drain(inbox, unsubscribe, stop, poll, idle)
 
     def _drain(
         self,
@@ -327,13 +349,15 @@ class OpenApiSession:
         unsubscribe: Callable[[], None],
         stop: threading.Event | None,
         poll: Seconds,
-    ) -> Iterator[SessionEvent]:
+        idle: bool,
+    ) -> Iterator[SessionEvent | Idle]:
         try:
             while not self._closing.is_set() and not (stop is not None and stop.is_set()):
                 try:
                     yield inbox.get(timeout=poll)
                 except queue.Empty:
-                    continue
+                    if idle:
+                        yield Idle()
         finally:
             unsubscribe()
 
