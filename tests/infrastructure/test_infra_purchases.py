@@ -31,6 +31,11 @@ SECRET_READERS = {
         "payout_steps",
         "payout_webhooks",  # a return after paid is put back on the platform account
         "scaling_growth",  # a scaled account's balance is topped up on its platform
+        # an abuse denial puts back a payout's withdrawal in doubt (propdesk.payouts.put_back)
+        "abuse_detect",
+        "abuse_deep_pass",
+        "abuse_api",
+        "abuse_outbox_sweep",
     },
 }
 
