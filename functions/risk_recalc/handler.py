@@ -31,16 +31,22 @@ from propdesk.data.keys import ACCOUNT_PREFIX, EVENT_PREFIX, OVERRIDE_PREFIX
 from propdesk.observability import logger, metrics, observe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from propdesk.records import StoredEvent
     from propdesk.services.risk import RiskService
+
+
+def _no_preload(account_ids: Sequence[str]) -> None:
+    return None
 
 
 @dataclass(frozen=True)
 class Dependencies:
     service: RiskService
     read_image: Callable[[dict[str, Any]], StoredEvent]
+    # reads the batch's accounts and snapshots together before the steps (propdesk.data.risk_batch_reads)
+    preload: Callable[[Sequence[str]], None] = _no_preload
 
 
 @functools.cache
@@ -49,22 +55,23 @@ def production_dependencies() -> Dependencies:
     from propdesk.adapters.clock import SystemClock
     from propdesk.adapters.eventbridge import EventBridgePublisher
     from propdesk.adapters.platform import EventBusAccountControl
-    from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.catalogue import CatalogueRepository
     from propdesk.data.deadlines import DeadlineRepository
     from propdesk.data.events import TradingEventRepository
-    from propdesk.data.risk import BreachRepository, RiskStateRepository
+    from propdesk.data.risk import BreachRepository
+    from propdesk.data.risk_batch_reads import BatchReads
     from propdesk.services.risk import RiskService, RiskStores
 
     bind_tables(TableBinding(settings.table_name, None, settings.aws_region, settings.aws_endpoint_url))
     clock = SystemClock()
     publisher = EventBridgePublisher(settings.event_bus_name)
+    reads = BatchReads()
     stores = RiskStores(
-        AccountRepository(),
+        reads.accounts,
         CatalogueRepository(),
         TradingEventRepository(),
-        RiskStateRepository(),
+        reads.risk,
         BreachRepository(),
         DeadlineRepository(),
     )
@@ -75,7 +82,9 @@ def production_dependencies() -> Dependencies:
         clock,
         warning_share=settings.warning_share,
     )
-    return Dependencies(service=service, read_image=TradingEventRepository.from_stream_image)
+    return Dependencies(
+        service=service, read_image=TradingEventRepository.from_stream_image, preload=reads.preload
+    )
 
 
 def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
@@ -116,6 +125,7 @@ def _recalculate_by_account(records: list[Any], deps: Dependencies) -> dict[int,
         if work is not None:
             account_id = work.stored.account_id if work.stored else _override_account(record)
             by_account.setdefault(account_id, []).append(work)
+    _preload(list(by_account), deps)
     for account_id, works in by_account.items():
         done = 0
         try:
@@ -132,6 +142,15 @@ def _recalculate_by_account(records: list[Any], deps: Dependencies) -> dict[int,
             for work in works[done:]:
                 failures[id(work.record)] = error
     return failures
+
+
+def _preload(account_ids: list[str], deps: Dependencies) -> None:
+    """The accounts' reads made together; when that fails, each step reads its own as it would anyway."""
+    try:
+        deps.preload(account_ids)
+    except Exception as error:
+        logger.warning("batch preload failed: each account is read alone", extra={"error": str(error)})
+        deps.preload([])
 
 
 def _read(record: Any, deps: Dependencies) -> _Work | None:

@@ -14,6 +14,7 @@ from propdesk.data.catalogue import CatalogueRepository
 from propdesk.data.deadlines import DeadlineRepository
 from propdesk.data.events import TradingEventRepository
 from propdesk.data.risk import BreachRepository, RiskStateRepository
+from propdesk.data.risk_batch_reads import BatchReads
 from propdesk.engine import EventError, Program, evaluate, parse_event
 from propdesk.records import Account, StoredEvent
 from propdesk.services.risk import RiskService, RiskStores
@@ -90,9 +91,27 @@ class RiskWorld:
             stores, self.publisher, self.control, self.clock, warning_share=Decimal(warning_share)
         )
 
-    def dependencies(self) -> risk_recalc.Dependencies:
+    def dependencies(self, warning_share: str = "0.8", preload: bool = True) -> risk_recalc.Dependencies:
+        """As the function builds them: the batch's accounts and snapshots preloaded together (unless
+        `preload` is False: each account read alone, as before the preload)."""
+        reads = BatchReads()
+        stores = RiskStores(
+            reads.accounts,
+            CatalogueRepository(),
+            TradingEventRepository(),
+            reads.risk,
+            BreachRepository(),
+            DeadlineRepository(),
+        )
+        service = RiskService(
+            stores, self.publisher, self.control, self.clock, warning_share=Decimal(warning_share)
+        )
+        if not preload:
+            return risk_recalc.Dependencies(
+                service=service, read_image=TradingEventRepository.from_stream_image
+            )
         return risk_recalc.Dependencies(
-            service=self.service(), read_image=TradingEventRepository.from_stream_image
+            service=service, read_image=TradingEventRepository.from_stream_image, preload=reads.preload
         )
 
     def store(self, *events: dict[str, str]) -> None:

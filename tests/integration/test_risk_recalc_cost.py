@@ -4,17 +4,22 @@ records (`benchmarks/risk_requests.py` prints the figures), and the batch step's
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from propdesk.data.events import TradingEventRepository
+from propdesk.data.risk import RiskStateRepository
+from propdesk.records import StoredEvent
 from pynamodb.connection.base import Connection
 
+from functions.risk_recalc import handler as risk_recalc
 from tests.integration.dynamodb_local import DynamoDBLocal, TableNames
-from tests.integration.risk_world import RiskWorld, core
+from tests.integration.risk_world import CONTEXT, RiskWorld, core
 from tests.integration.test_risk_recalc import closed, equity, opened
 
 pytestmark = pytest.mark.integration
@@ -86,3 +91,56 @@ def test_a_failing_account_reports_its_records_and_the_others_are_processed(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": f"9{n:03d}"} for n in range(4)]}
     assert core(world.evaluation()) == world.in_order_verdict()
+
+
+def test_a_batch_of_ten_accounts_one_event_each_reads_them_in_two_requests(
+    dynamodb_local: DynamoDBLocal, tables: TableNames, unique_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worlds = [RiskWorld.open(dynamodb_local, tables, f"{unique_id}-{n}") for n in range(10)]
+    for world in worlds:
+        world.store(a_calm_hour(world, 2)[0])
+    records = sorted(
+        (record for world in worlds for record in world.stream()),
+        key=lambda record: int(record["dynamodb"]["SequenceNumber"]),
+    )
+    deps = worlds[0].dependencies()
+    with counted_requests(monkeypatch) as risk:
+        assert risk_recalc.process({"Records": records}, CONTEXT, deps) == {"batchItemFailures": []}
+
+    for world in worlds:
+        assert core(world.evaluation()) == world.in_order_verdict()
+    assert risk["BatchGetItem"] == 2  # the ten accounts, then their ten snapshots
+    assert risk["PutItem"] == 10  # one snapshot write each
+    assert risk.get("GetItem", 0) <= 1  # at most the program version, once
+
+
+def test_a_snapshot_written_after_the_batch_read_it_is_read_again_never_overwritten(
+    dynamodb_local: DynamoDBLocal, tables: TableNames, unique_id: str
+) -> None:
+    first, second = (RiskWorld.open(dynamodb_local, tables, f"{unique_id}-{n}") for n in range(2))
+    early, late = a_calm_hour(second, 3)[:2]
+    first.store(a_calm_hour(first, 2)[0])
+    second.store(early)
+    records = sorted(
+        first.stream() + second.stream(), key=lambda record: int(record["dynamodb"]["SequenceNumber"])
+    )
+    deps = first.dependencies()
+    preload = deps.preload
+
+    def then_another_writer(account_ids: Sequence[str]) -> None:
+        preload(account_ids)
+        second.store(late)  # another invocation (a redelivery, the daily reset) steps the second account
+        second.service().on_event_recorded(second_stored(second, late))
+
+    racing = dataclasses.replace(deps, preload=then_another_writer)
+    assert risk_recalc.process({"Records": records}, CONTEXT, racing) == {"batchItemFailures": []}
+
+    for world in (first, second):
+        assert core(world.evaluation()) == world.in_order_verdict()
+    assert RiskStateRepository().get(second.account.account_id).applied_events == 2  # type: ignore[union-attr]
+
+
+def second_stored(world: RiskWorld, raw: dict[str, str]) -> StoredEvent:
+    replayed = TradingEventRepository().replay(world.account.account_id)
+    (stored,) = [event for event in replayed if event.event_id == raw["event_id"]]
+    return stored

@@ -63,7 +63,7 @@ class AccountRepository:
             item = AccountItem.get(keys.account_pk(account_id), keys.META_SK, consistent_read=consistent)
         except AccountItem.DoesNotExist:
             return None
-        return _account(item)
+        return account_of(item)
 
     def list_for_trader(self, trader_id: str, limit: int = 50, cursor: str | None = None) -> Page[Account]:
         partition = keys.trader_pk(trader_id)
@@ -73,12 +73,12 @@ class AccountRepository:
             limit=check_limit(limit),
             last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
         )
-        return to_page(results, _account)
+        return to_page(results, account_of)
 
     def active_in_reset_group(self, timezone: str, day_starts_at: str) -> Iterator[Account]:
         """Every active account sharing this day boundary (GSI2 is sparse: only active accounts are in it)."""
         for item in AccountItem.by_reset_group.query(keys.reset_group(timezone, day_starts_at)):
-            yield _account(item)
+            yield account_of(item)
 
     def reset_groups(self) -> list[tuple[str, str]]:
         """The (timezone, day_starts_at) pairs of every account ever opened."""
@@ -155,7 +155,7 @@ _STATUSES: dict[str, AccountStatus] = {
 }
 
 
-def _account(item: AccountItem) -> Account:
+def account_of(item: AccountItem) -> Account:
     return Account(
         account_id=item.account_id,
         trader_id=item.trader_id,
