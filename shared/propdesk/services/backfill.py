@@ -8,23 +8,30 @@ an equity reading from the platform's figures closes the gap. Events go through 
 at most `batch` in time order, with the account's own platform, so they are bounded exactly as a push is. The
 risk service applies an account's events in time order and replays the whole history when an event is older
 than its watermark: the verdict is the same as if the events had come in order.
+
+With `pending_orders` (the pollers': a polled platform pushes nothing, so its pending orders reach abuse
+detection only this way), the account's working orders are read too, when the adapter can
+(`PendingOrderReader`), and stored as the `order_placed` events a push would carry (`normalize.order_event`:
+the platform's order id names the event, so an order seen at every poll is stored once). Orders placed more
+than `order_lookback` ago are left out (already seen by earlier polls; the store keeps orders 30 days).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from propdesk.errors import NotFoundError
-from propdesk.platforms.normalize import deals_to_events, equity_event
-from propdesk.platforms.port import PlatformUnavailableError, TradingPlatform
+from propdesk.platforms.normalize import WireEvent, deals_to_events, equity_event, order_event
+from propdesk.platforms.port import AccountRef, PendingOrderReader, PlatformUnavailableError, TradingPlatform
 from propdesk.platforms.references import account_ref
 from propdesk.ports import Clock
 from propdesk.services.ingestion import EventIngestion
 from propdesk.services.risk_stores import AccountLookup
 
 MAX_BATCH = 100  # the events route's own limit per push
+ORDER_LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +41,8 @@ class BackfillReport:
     until: datetime
     accepted: int
     duplicates: int
-    deals: int = 0  # of `accepted`, the platform's deals (the rest: the closing equity reading)
+    deals: int = 0  # of `accepted`, the platform's deals (the rest: the closing equity reading, orders)
+    orders: int = 0  # of `accepted`, pending orders not stored before
 
 
 class Backfill:
@@ -45,12 +53,17 @@ class Backfill:
         ingestion: EventIngestion,
         clock: Clock,
         batch: int = MAX_BATCH,
+        pending_orders: bool = False,
+        order_lookback: timedelta = ORDER_LOOKBACK,
     ) -> None:
+        """`pending_orders`: read the working orders too (the ingestion must have a place for them)."""
         self._accounts = accounts
         self._platforms = platforms
         self._ingestion = ingestion
         self._clock = clock
         self._batch = max(1, min(batch, MAX_BATCH))
+        self._pending_orders = pending_orders
+        self._order_lookback = order_lookback
 
     def backfill(self, account_id: str, since: datetime) -> BackfillReport:
         """Store what the account's platform booked from `since` until now; `PlatformUnavailableError` when
@@ -67,6 +80,8 @@ class Backfill:
         events = deals_to_events(ref.platform, platform.deals(ref, start, now))
         reading = equity_event(ref.platform, ref, platform.figures(ref))
         events.append(reading)
+        orders = self._orders(platform, ref, max(now - self._order_lookback, account.opened_at), now)
+        events.extend(orders)
         accepted: list[str] = []
         duplicates = 0
         for first in range(0, len(events), self._batch):
@@ -75,5 +90,15 @@ class Backfill:
             )
             accepted += report.accepted
             duplicates += len(report.duplicates)
-        deals = len([event_id for event_id in accepted if event_id != reading.get("event_id")])
-        return BackfillReport(account_id, start, now, len(accepted), duplicates, deals)
+        order_ids = {order["event_id"] for order in orders}
+        new_orders = len([event_id for event_id in accepted if event_id in order_ids])
+        deals = len(accepted) - new_orders - (1 if reading.get("event_id") in accepted else 0)
+        return BackfillReport(account_id, start, now, len(accepted), duplicates, deals, new_orders)
+
+    def _orders(
+        self, platform: TradingPlatform, ref: AccountRef, since: datetime, now: datetime
+    ) -> list[WireEvent]:
+        if not self._pending_orders or not isinstance(platform, PendingOrderReader):
+            return []
+        working = platform.pending_orders(ref)
+        return [order_event(ref.platform, order) for order in working if since <= order.placed_at <= now]
