@@ -196,8 +196,8 @@ class FakeDXtrade(FakeService):
         rows = []
         for o in book.orders.values():
             leg = {
-                "instrument": SYMBOLS.platform_symbol(o.symbol), "positionEffect": "OPEN", "positionCode": None,
-                "side": o.side.upper(), "price": _num(o.price),
+                "instrument": SYMBOLS.platform_symbol(o.symbol), "positionEffect": "OPEN",
+                "positionCode": None, "side": o.side.upper(), "price": _num(o.price),
                 "quantity": _num(SYMBOLS.from_lots(o.symbol, o.lots)), "filledQuantity": 0,
                 "remainingQuantity": _num(SYMBOLS.from_lots(o.symbol, o.lots)),
             }  # fmt: skip

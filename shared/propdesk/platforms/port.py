@@ -193,7 +193,8 @@ class AccessReader(Protocol):
 class PendingOrderReader(Protocol):
     """A platform that can list an account's working orders (for abuse detection: news straddles are opposite
     pending orders). Kept apart from `TradingPlatform` like `AccessReader`: the risk engine needs none of it,
-    and a platform without such a read (Match-Trader's Broker API as used here) still serves every other use."""
+    and a platform without such a read (Match-Trader's Broker API as used here) still serves every other
+    use."""
 
     def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
         """The account's working stop and limit orders that would open a position, oldest first; market

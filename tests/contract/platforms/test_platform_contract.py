@@ -9,8 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from propdesk.engine import parse_event
 from propdesk.abuse.orders import parse_order
+from propdesk.engine import parse_event
 from propdesk.platforms.normalize import deals_to_events, order_event
 from propdesk.platforms.port import (
     AccessReader,

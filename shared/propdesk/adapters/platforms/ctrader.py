@@ -375,8 +375,9 @@ class CTraderPlatform:
         except CircuitOpenError as error:
             raise PlatformUnavailableError(str(error)) from error
 
-    def _reconcile(self, account_id: int) -> dict[str, Any]:
-        payload: dict[str, Any] = self._ask(wire.RECONCILE_REQ, {"ctidTraderAccountId": account_id}).payload
+    def _reconcile(self, account_id: int) -> Mapping[str, Any]:
+        answer = self._ask(wire.RECONCILE_REQ, {"ctidTraderAccountId": account_id})
+        payload: Mapping[str, Any] = answer.payload
         return payload
 
     def _open_positions(self, account_id: int) -> list[dict[str, Any]]:

@@ -10,8 +10,10 @@ API facts relied on (DXtrade's REST API as the published PHP SDK alexstewartja/d
   (orders with legs: positionEffect OPEN|CLOSE, positionCode, side, filledQuantity, averagePrice; status
   COMPLETED), `GET /accounts/{account}/orders` (the orders not final: status WORKING or ACCEPTED, type
   LIMIT | STOP | MARKET | ..., issueTime, legs with positionEffect, side, quantity in units, price; a
-  position's stop loss or take profit is a leg closing it), `GET /accounts/{account}/transfers` (cash transfers: transferCode, comment, transactionTime,
-  cashTransactions of type DEPOSIT, WITHDRAWAL, SETTLEMENT, COMMISSION, FINANCING, ... with positionCode),
+  position's stop loss or take profit is a leg closing it; ASSUMED from the SDK's `Order` model: the
+  SDK names no list route), `GET /accounts/{account}/transfers` (cash transfers: transferCode, comment,
+  transactionTime, cashTransactions of type DEPOSIT, WITHDRAWAL, SETTLEMENT, COMMISSION, FINANCING, ...
+  with positionCode),
   `POST /accounts/{account}/orders` (a MARKET order with positionEffect CLOSE and the positionCode closes a
   position); `account` is `clearing_code:account_code`;
 - administrative API: `POST /api/register/client` (a user), `GET /api/register/client/{domain}/{login}`,
