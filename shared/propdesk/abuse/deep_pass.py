@@ -15,16 +15,18 @@ share (`DeepState`):
   keeps (`copy#ring-of#{account}`, `copy#ring#{id}`), read when a pair counts, so a ring found here keeps
   the stream's ring id (one flag, not a second under another id).
 - *Written back*: the rings it found or grew (the ring and each member's `copy#ring-of`), so the stream's
-  next match joins the ring instead of starting another. One transaction per ring, each write conditioned
-  on the version read (a ring the stream changed meanwhile is left to the stream: `conflicts`); a ring
-  unchanged is not written, so a second run writes nothing. Everything else of the replay (position book,
-  buckets, pairs) stays in memory: the stream's own items are fresher than a replay's.
+  next match joins the ring instead of starting another; the stream's figures of the pairs it already has
+  are kept (they count over its whole memory, the replay over the window). One transaction per ring, each
+  write conditioned on the version read (a ring the stream changed meanwhile is left to the stream:
+  `conflicts`); a ring unchanged is not written, so a second run writes nothing. Everything else of the
+  replay (position book, buckets, pairs) stays in memory: the stream's own items are fresher than a
+  replay's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -136,8 +138,17 @@ class DeepPass:
     def _write_back(self, session: StateSession, run_id: str, now: datetime) -> tuple[int, int]:
         """Each ring's changed items in a transaction of its own (a session holding only them)."""
         assert self._shared is not None
+        writes = []
+        for write in session.changed(WRITTEN_BACK):
+            if write.key.startswith(RINGS) and write.value is not None:
+                known = session.known(write.key)
+                value = stream_first(write.value, None if known is None else known.value)
+                if value is None:
+                    continue
+                write = replace(write, value=value)
+            writes.append(write)
         written = conflicts = 0
-        for number, group in enumerate(ring_groups(session.changed(WRITTEN_BACK))):
+        for number, group in enumerate(ring_groups(writes)):
             for part, chunk in enumerate(_chunks(group, MAX_WRITES)):
                 try:
                     if self._shared.commit(session.only(chunk), f"{run_id}:{number}.{part}", now):
@@ -145,6 +156,15 @@ class DeepPass:
                 except StateConflictError:
                     conflicts += 1
         return written, conflicts
+
+
+def stream_first(found: Item, stored: Item | None) -> Item | None:
+    """The ring to write: the pass's members and new pairs, the stream's figures for the pairs it has (they
+    count over the stream's whole memory, the replay over the window only); None when that adds nothing."""
+    if stored is None:
+        return found
+    merged = {**found, "e": {**found.get("e", {}), **stored.get("e", {})}}
+    return None if merged == stored else merged
 
 
 def ring_groups(writes: Sequence[Write]) -> list[list[Write]]:

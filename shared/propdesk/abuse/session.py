@@ -111,12 +111,12 @@ class StateSession:
         return out
 
     def only(self, writes: Sequence[Write]) -> StateSession:
-        """A session holding only `writes` (with what was read of their keys), to commit them apart."""
+        """A session holding only `writes` (as given, with what was read of their keys), to commit apart."""
         part = StateSession(self._read, self._read_many)
         for write in writes:
             if write.key in self._seen:
                 part._seen[write.key] = self._seen[write.key]
-            part._writes[write.key] = self._writes[write.key]
+            part._writes[write.key] = (write.value, write.expires_at)
         return part
 
 

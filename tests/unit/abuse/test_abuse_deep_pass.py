@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
-from propdesk.abuse.deep_pass import DeepPass, DeepState, ring_groups
+from propdesk.abuse.deep_pass import DeepPass, DeepState, ring_groups, stream_first
 from propdesk.abuse.detection import AbuseDetection, AbuseInput, FlagRecorder
 from propdesk.abuse.firm_settings import AbuseSettings, build_monitor
 from propdesk.abuse.inputs import IdentitySignal
@@ -174,3 +174,19 @@ def test_writes_are_grouped_by_ring_with_the_rings_it_absorbed() -> None:
         ["copy#ring#r1", "copy#ring#r2", "copy#ring-of#a1"],
         ["copy#ring#r3", "copy#ring-of#b1"],
     ]
+
+
+def test_a_written_back_ring_keeps_the_streams_figures_for_the_pairs_it_has() -> None:
+    stored = {"m": {"a1": "t1", "a3": "t3"}, "e": {"a1+a3": [9, 7.5]}, "sup": []}
+    found = {
+        "m": {"a1": "t1", "a2": "t2", "a3": "t3"},
+        "e": {"a1+a3": [5, 4.0], "a1+a2": [6, 5.0]},
+        "sup": [],
+    }
+
+    merged = stream_first(found, stored)
+
+    assert merged is not None and merged["e"] == {"a1+a3": [9, 7.5], "a1+a2": [6, 5.0]}
+    assert set(merged["m"]) == {"a1", "a2", "a3"}
+    assert stream_first({**stored, "e": {"a1+a3": [5, 4.0]}}, stored) is None, "only fewer repeats: nothing"
+    assert stream_first(found, None) == found
