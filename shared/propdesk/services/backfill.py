@@ -13,7 +13,9 @@ With `pending_orders` (the pollers': a polled platform pushes nothing, so its pe
 detection only this way), the account's working orders are read too, when the adapter can
 (`PendingOrderReader`), and stored as the `order_placed` events a push would carry (`normalize.order_event`:
 the platform's order id names the event, so an order seen at every poll is stored once). Orders placed more
-than `order_lookback` ago are left out (already seen by earlier polls; the store keeps orders 30 days).
+than `order_lookback` ago are left out (already seen by earlier polls; the store keeps orders 30 days). After
+the deals, apart from them and best effort: an order read that fails, or an order ingestion refuses, is
+logged and skipped, never failing the account's catch-up (the risk feed does not wait on abuse detection).
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from propdesk.errors import NotFoundError
+from propdesk.errors import InvalidInputError, NotFoundError
+from propdesk.observability import logger
 from propdesk.platforms.normalize import WireEvent, deals_to_events, equity_event, order_event
-from propdesk.platforms.port import AccountRef, PendingOrderReader, PlatformUnavailableError, TradingPlatform
+from propdesk.platforms.port import (
+    AccountRef,
+    PendingOrderReader,
+    PlatformRejectedError,
+    PlatformUnavailableError,
+    TradingPlatform,
+)
 from propdesk.platforms.references import account_ref
 from propdesk.ports import Clock
 from propdesk.services.ingestion import EventIngestion
@@ -80,25 +89,40 @@ class Backfill:
         events = deals_to_events(ref.platform, platform.deals(ref, start, now))
         reading = equity_event(ref.platform, ref, platform.figures(ref))
         events.append(reading)
-        orders = self._orders(platform, ref, max(now - self._order_lookback, account.opened_at), now)
-        events.extend(orders)
+        accepted, duplicates = self._ingest(account_id, events, now, account.platform.platform)
+        deals = len([event_id for event_id in accepted if event_id != reading.get("event_id")])
+        orders = 0
+        if self._pending_orders and isinstance(platform, PendingOrderReader):
+            since_orders = max(now - self._order_lookback, account.opened_at)
+            orders = self._store_orders(platform, ref, account_id, since_orders, now)
+        return BackfillReport(account_id, start, now, len(accepted) + orders, duplicates, deals, orders)
+
+    def _ingest(
+        self, account_id: str, events: list[WireEvent], now: datetime, platform: str
+    ) -> tuple[list[str], int]:
         accepted: list[str] = []
         duplicates = 0
         for first in range(0, len(events), self._batch):
-            report = self._ingestion.ingest(
-                account_id, events[first : first + self._batch], now, account.platform.platform
-            )
+            report = self._ingestion.ingest(account_id, events[first : first + self._batch], now, platform)
             accepted += report.accepted
             duplicates += len(report.duplicates)
-        order_ids = {order["event_id"] for order in orders}
-        new_orders = len([event_id for event_id in accepted if event_id in order_ids])
-        deals = len(accepted) - new_orders - (1 if reading.get("event_id") in accepted else 0)
-        return BackfillReport(account_id, start, now, len(accepted), duplicates, deals, new_orders)
+        return accepted, duplicates
 
-    def _orders(
-        self, platform: TradingPlatform, ref: AccountRef, since: datetime, now: datetime
-    ) -> list[WireEvent]:
-        if not self._pending_orders or not isinstance(platform, PendingOrderReader):
-            return []
-        working = platform.pending_orders(ref)
-        return [order_event(ref.platform, order) for order in working if since <= order.placed_at <= now]
+    def _store_orders(
+        self, platform: PendingOrderReader, ref: AccountRef, account_id: str, since: datetime, now: datetime
+    ) -> int:
+        """The working orders placed in [since, now] stored once each; the number new. Best effort: abuse
+        detection's input never fails the account's catch-up (its deals are stored already)."""
+        try:
+            working = platform.pending_orders(ref)
+            events = [
+                order_event(ref.platform, order)
+                for order in working
+                if since <= order.placed_at <= now and order.volume > 0
+            ]
+            return len(self._ingest(account_id, events, now, ref.platform)[0])
+        except (PlatformUnavailableError, PlatformRejectedError, InvalidInputError, ValueError) as error:
+            logger.warning(
+                "pending orders not stored", extra={"account_id": account_id, "error": type(error).__name__}
+            )
+            return 0

@@ -16,6 +16,7 @@ from propdesk.abuse.state import KeyedState
 from propdesk.engine.news import NewsRelease
 from propdesk.platforms.feed import FeedRecovery
 from propdesk.platforms.polling import PollingCadence
+from propdesk.platforms.port import AccountRef, PendingOrder, PlatformRejectedError
 from propdesk.records import Account, PlatformReference
 from propdesk.services.backfill import Backfill
 from propdesk.services.ingestion import EventIngestion
@@ -130,3 +131,21 @@ def test_news_straddling_sees_the_polled_orders_as_it_sees_pushed_ones() -> None
     flag = flags.get("news_straddling:acc-1")
     assert flag is not None and flag.is_open
     assert flag.accounts == ("acc-1",)
+
+
+def test_an_order_read_that_fails_never_fails_the_accounts_catch_up() -> None:
+    world = World()
+
+    def refused(account: AccountRef) -> list[PendingOrder]:
+        raise PlatformRejectedError("tradelocker answered 404 on /orders")
+
+    world.platform.pending_orders = refused  # type: ignore[method-assign]
+    world.market.place_order(world.login, "XAUUSD", "buy", Decimal(1), "stop", Decimal("2060"))
+    position = world.market.open_position(world.login, "EURUSD", "buy", Decimal(1))
+    world.clock.advance(timedelta(minutes=1))
+
+    report = world.polling.poll("tradelocker")
+
+    assert report.backfilled == ["acc-1"] and report.failed == [] and report.rejected == []
+    assert [e.payload.get("position_id") for e in world.events.inserted][:1] == [position.position_id]
+    assert world.orders.inserted == []
