@@ -59,7 +59,12 @@ def test_polled_stop_orders_around_two_releases_are_stored_once_and_flagged_as_s
     ingestion = EventIngestion(accounts, events, orders=PendingOrderRepository())
     backfill = Backfill(accounts, {"tradelocker": platform}.get, ingestion, clock, pending_orders=True)
     polling = PlatformPolling(
-        accounts, {}, marks, FeedRecovery(marks, backfill, events, accounts, clock), clock, PollingCadence(1)
+        accounts,
+        {},
+        marks,
+        FeedRecovery(marks, backfill, events, accounts, clock),
+        clock,
+        PollingCadence(every_minutes=1),
     )
     for release in RELEASES:
         clock.current = release - timedelta(minutes=3)
@@ -67,7 +72,8 @@ def test_polled_stop_orders_around_two_releases_are_stored_once_and_flagged_as_s
         market.place_order(booked.account_id, "XAUUSD", "sell", Decimal(1), "stop", Decimal("2040"))
         for _ in range(3):  # polled every minute: the same orders each time
             clock.advance(timedelta(minutes=1))
-            polling.poll("tradelocker")
+            report = polling.poll("tradelocker")
+            assert report.polled == 1 and not report.failed, report
         for order in list(market.account(booked.account_id).orders):  # type: ignore[union-attr]
             market.cancel_order(booked.account_id, order)
 
