@@ -109,8 +109,10 @@ def test_a_hedging_pair_linked_by_a_card_paid_a_month_ago_is_found_by_the_deep_p
         opened(buyer, day, at, "buy", "1", "XAUUSD")
         opened(seller, day, at + timedelta(seconds=45), "sell", "1", "XAUUSD")
 
+    before = state.requests
     report = deep_pass(state).run(END)
 
+    assert state.requests - before == 1, "the window's traders' links in one BatchGetItem; nothing written"
     flag = AbuseFlagRepository().get(f"hedging:{'+'.join(sorted((buyer, seller)))}")
     assert flag is not None and flag.found_by == "deep"
     assert report.linked_traders == 2
@@ -129,9 +131,13 @@ def test_a_ring_the_deep_pass_finds_is_written_back_for_the_stream_once(
         opened(copier, day, at + timedelta(seconds=4), "sell", "2", "GBPUSD")
 
     report = deep_pass(state).run(END)
+    cost = state.requests
     again = deep_pass(state).run(END)
 
     assert report.rings_written == 1 and again.rings_written == 0 and again.conflicts == 0
+    # the links' batch, each member's ring-of by key, then the transaction; again: the batch, the ring-ofs
+    # and the ring they name, and nothing to write
+    assert (cost, state.requests - cost) == (4, 4)
     session = state.session()
     ring_of = [session.get(f"copy#ring-of#{a}", END) for a in (lead, copier)]
     assert ring_of[0] is not None and ring_of[0] == ring_of[1]
