@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fakes.market import FakeAccount, FakeDeal, FakePosition, Market
+from fakes.market import FakeAccount, FakeDeal, FakeOrder, FakePosition, Market
 from fakes.server import FakeService, HttpError, Reply, Request
 
 MANAGER_TOKEN = "ctrader-fake-manager-token"  # noqa: S105 - the fake's own credentials
@@ -642,7 +642,45 @@ class FakeCTrader(FakeService):
         self, client: _Client, msg_id: Any, account_id: int, account: FakeAccount, _: dict[str, Any]
     ) -> None:
         rows = [self._position(p, open_=True) for p in account.positions.values()]
-        self._send(client, 2125, {"ctidTraderAccountId": account_id, "position": rows, "order": []}, msg_id)
+        orders = [self._pending(o) for o in account.orders.values()]
+        orders += [self._stop_loss_order(p) for p in account.positions.values() if p.stop_loss is not None]
+        answer = {"ctidTraderAccountId": account_id, "position": rows, "order": orders}
+        self._send(client, 2125, answer, msg_id)
+
+    def _pending(self, order: FakeOrder) -> dict[str, Any]:
+        """A working order (`ProtoOAOrder`): LIMIT 2 or STOP 3, ACCEPTED 1."""
+        wire: dict[str, Any] = {
+            "orderId": int(order.order_id),
+            "tradeData": {
+                "symbolId": self._symbol(order.symbol)[0],
+                "volume": self._volume(order.symbol, order.lots),
+                "tradeSide": 1 if order.side == "buy" else 2,
+                "openTimestamp": _ms(order.placed_at),
+            },
+            "orderType": 2 if order.order_type == "limit" else 3,
+            "orderStatus": 1,
+            "utcLastUpdateTimestamp": _ms(order.placed_at),
+            "closingOrder": False,
+        }
+        wire["limitPrice" if order.order_type == "limit" else "stopPrice"] = float(order.price)
+        return wire
+
+    def _stop_loss_order(self, position: FakePosition) -> dict[str, Any]:
+        """A position's stop loss, as cTrader lists it among the orders (STOP_LOSS_TAKE_PROFIT 4)."""
+        return {
+            "orderId": next(self._order_ids),
+            "tradeData": {
+                "symbolId": self._symbol(position.symbol)[0],
+                "volume": self._volume(position.symbol, position.lots),
+                "tradeSide": 2 if position.side == "buy" else 1,
+                "openTimestamp": _ms(position.opened_at),
+            },
+            "orderType": 4,
+            "orderStatus": 1,
+            "positionId": int(position.position_id),
+            "stopPrice": float(position.stop_loss or 0),
+            "closingOrder": True,
+        }
 
     def _unrealized(
         self, client: _Client, msg_id: Any, account_id: int, account: FakeAccount, _: dict[str, Any]

@@ -73,6 +73,7 @@ class FakeDXtrade(FakeService):
         self.route("GET", f"{trading}/accounts/([^/]+)/orders/history", self._orders_history)
         self.route("GET", f"{trading}/accounts/([^/]+)/transfers", self._transfers)
         self.route("POST", f"{trading}/accounts/([^/]+)/orders", self._place_order)
+        self.route("GET", f"{trading}/accounts/([^/]+)/orders", self._working_orders)
         self.route("POST", "/api/register/client", self._create_user)
         self.route("GET", "/api/register/client/([^/]+)/([^/]+)", self._get_user)
         self.route("POST", "/api/register/client/([^/]+)/([^/]+)/account", self._create_account)
@@ -188,6 +189,39 @@ class FakeDXtrade(FakeService):
         since, until = _window(request, "completed-from", "completed-to")
         rows = [self._order(name, d) for d in book.deals if d.kind != "balance" and since <= d.time <= until]
         return Reply(200, {"orders": rows})
+
+    def _working_orders(self, request: Request, account: str) -> Reply:
+        """The account's orders not final: the market's pending orders (legs opening a position) and each
+        position's stop loss (a STOP leg closing it), as DXtrade lists protection orders too."""
+        book, name = self._trading_book(account)
+        rows = []
+        for o in book.orders.values():
+            leg = {
+                "instrument": SYMBOLS.platform_symbol(o.symbol), "positionEffect": "OPEN",
+                "positionCode": None, "side": o.side.upper(), "price": _num(o.price),
+                "quantity": _num(SYMBOLS.from_lots(o.symbol, o.lots)), "filledQuantity": 0,
+                "remainingQuantity": _num(SYMBOLS.from_lots(o.symbol, o.lots)),
+            }  # fmt: skip
+            rows.append(self._working(name, o.order_id, o.order_type.upper(), leg, o.placed_at))
+        for p in book.positions.values():
+            if p.stop_loss is None:
+                continue
+            leg = {
+                "instrument": SYMBOLS.platform_symbol(p.symbol), "positionEffect": "CLOSE",
+                "positionCode": p.position_id, "side": "SELL" if p.side == "buy" else "BUY",
+                "price": _num(p.stop_loss), "quantity": _num(SYMBOLS.from_lots(p.symbol, p.lots)),
+                "filledQuantity": 0, "remainingQuantity": _num(SYMBOLS.from_lots(p.symbol, p.lots)),
+            }  # fmt: skip
+            rows.append(self._working(name, f"{p.position_id}-sl", "STOP", leg, p.opened_at))
+        return Reply(200, {"orders": rows})
+
+    @staticmethod
+    def _working(account: str, order_id: str, kind: str, leg: dict[str, Any], at: datetime) -> dict[str, Any]:
+        return {
+            "account": account, "orderId": order_id, "orderCode": f"o-{order_id}", "type": kind,
+            "instrument": leg["instrument"], "status": "WORKING", "finalStatus": False, "side": leg["side"],
+            "tif": "GTC", "legs": [leg], "issueTime": _iso(at), "transactionTime": _iso(at),
+        }  # fmt: skip
 
     def _transfers(self, request: Request, account: str) -> Reply:
         book, name = self._trading_book(account)

@@ -73,6 +73,19 @@ class FakeDeal:
 
 
 @dataclass
+class FakeOrder:
+    """A working (pending) order: it opens a position when the price reaches it (the fakes never fill it)."""
+
+    order_id: str
+    symbol: str
+    side: str  # buy | sell
+    lots: Decimal
+    order_type: str  # stop | limit
+    price: Decimal
+    placed_at: datetime
+
+
+@dataclass
 class FakeAccount:
     account_id: str
     login: str
@@ -85,6 +98,7 @@ class FakeAccount:
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     positions: dict[str, FakePosition] = field(default_factory=dict)
     deals: list[FakeDeal] = field(default_factory=list)
+    orders: dict[str, FakeOrder] = field(default_factory=dict)  # working orders by id
 
 
 DealListener = Callable[[FakeAccount, FakeDeal], None]
@@ -230,6 +244,20 @@ class Market:
     def balance_deal(self, account_id: str, reference: str) -> FakeDeal | None:
         account = self._account(account_id)
         return next((d for d in account.deals if d.kind == "balance" and d.reference == reference), None)
+
+    # ---- pending orders ----
+    def place_order(
+        self, account_id: str, symbol: str, side: str, lots: Decimal, order_type: str, price: Decimal
+    ) -> FakeOrder:
+        with self.lock:
+            account = self._account(account_id)
+            order = FakeOrder(self.next_id(), symbol, side, lots, order_type, price, self.now())
+            account.orders[order.order_id] = order
+            return order
+
+    def cancel_order(self, account_id: str, order_id: str) -> None:
+        with self.lock:
+            self._account(account_id).orders.pop(str(order_id), None)
 
     # ---- figures ----
     def floating(self, position: FakePosition) -> Decimal:

@@ -103,6 +103,7 @@ class FakeMt5Bridge(FakeService):
         self.route("GET", r"/v1/accounts/(\d+)/balance-operations", self._balance_operations)
         self.route("GET", r"/v1/accounts/(\d+)/positions", self._positions)
         self.route("GET", r"/v1/accounts/(\d+)/deals", self._deals)
+        self.route("GET", r"/v1/accounts/(\d+)/orders", self._orders)
 
     # ================= serving =================
     def start(self, port: int = 0) -> str:
@@ -299,6 +300,21 @@ class FakeMt5Bridge(FakeService):
             for p in account.positions.values()
         ]
         return Reply(200, {"positions": rows})
+
+    def _orders(self, request: Request, login: str) -> Reply:
+        account = self._account(login)
+        rows = [
+            {
+                "ticket": int(o.order_id),
+                "symbol": o.symbol + SUFFIX,
+                "type": f"{o.side}_{o.order_type}",
+                "volume": _text(o.lots),
+                "price": _text(o.price),
+                "placed_at": _time(o.placed_at),
+            }
+            for o in account.orders.values()
+        ]
+        return Reply(200, {"orders": rows})
 
     def _deals(self, request: Request, login: str) -> Reply:
         account = self._account(login)

@@ -83,6 +83,7 @@ class FakeTradeLocker(FakeService):
         self.route("GET", rf"{public}/trade/accounts/(\d+)/positions", self._positions)
         self.route("DELETE", rf"{public}/trade/accounts/(\d+)/positions", self._close_all)
         self.route("GET", rf"{public}/trade/accounts/(\d+)/ordersHistory", self._orders_history)
+        self.route("GET", rf"{public}/trade/accounts/(\d+)/orders", self._working_orders)
         self.route("GET", rf"{public}/trade/accounts/(\d+)/state", self._state)
         self.route("GET", rf"{public}/trade/accounts/(\d+)/instruments", self._instruments)
         self.route("GET", f"{brand}/v1/users", self._find_user)
@@ -177,6 +178,7 @@ class FakeTradeLocker(FakeService):
                 "s": "ok",
                 "d": {
                     "positionsConfig": columns(POSITION_COLUMNS),
+                    "ordersConfig": columns(ORDER_COLUMNS),
                     "ordersHistoryConfig": columns(ORDER_COLUMNS),
                     "accountDetailsConfig": columns(STATE_COLUMNS),
                     "rateLimits": [
@@ -224,6 +226,36 @@ class FakeTradeLocker(FakeService):
         end = int(request.query.get("to") or 2**62)
         rows = [self._order(d) for d in book.deals if d.kind != "balance" and start <= _ms(d.time) <= end]
         return Reply(200, {"s": "ok", "d": {"ordersHistory": rows}})
+
+    def _working_orders(self, request: Request, account_id: str) -> Reply:
+        """Working orders: the market's pending orders (opening, `isOpen` true) and, as TradeLocker lists
+        them too, each position's stop loss as a closing stop order (`isOpen` false)."""
+        book = self._account(request, account_id)
+        rows = [
+            _row(
+                ORDER_COLUMNS, id=o.order_id, tradableInstrumentId=self._instrument(o.symbol), routeId=1,
+                qty=str(o.lots), side=o.side, type=o.order_type, status="New", filledQty="0", avgPrice="0",
+                price=str(o.price) if o.order_type == "limit" else "0",
+                stopPrice=str(o.price) if o.order_type == "stop" else "0", validity="GTC", expireDate=None,
+                createdDate=str(_ms(o.placed_at)), lastModified=str(_ms(o.placed_at)), isOpen="true",
+                positionId=None, stopLoss=None, stopLossType=None, takeProfit=None, takeProfitType=None,
+                strategyId=None,
+            )
+            for o in book.orders.values()
+        ]  # fmt: skip
+        rows += [
+            _row(
+                ORDER_COLUMNS, id=f"{p.position_id}-sl", tradableInstrumentId=self._instrument(p.symbol),
+                routeId=1, qty=str(p.lots), side="sell" if p.side == "buy" else "buy", type="stop",
+                status="New", filledQty="0", avgPrice="0", price="0", stopPrice=str(p.stop_loss),
+                validity="GTC", expireDate=None, createdDate=str(_ms(p.opened_at)),
+                lastModified=str(_ms(p.opened_at)), isOpen="false", positionId=p.position_id, stopLoss=None,
+                stopLossType=None, takeProfit=None, takeProfitType=None, strategyId=None,
+            )
+            for p in book.positions.values()
+            if p.stop_loss is not None
+        ]  # fmt: skip
+        return Reply(200, {"s": "ok", "d": {"orders": rows}})
 
     def _state(self, request: Request, account_id: str) -> Reply:
         book = self._account(request, account_id)

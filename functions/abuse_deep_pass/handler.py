@@ -1,6 +1,8 @@
 """Daily (EventBridge Scheduler, after the last trading-day boundary): the abuse detectors' deep passes over
-the last 7 days of every active account's fills (`propdesk.abuse.deep_pass`); flags into the review queue as
-the stream's do (refreshed, not doubled). The run is idempotent: run twice, it finds the same flags.
+the last 7 days of every active account's fills (`propdesk.abuse.deep_pass`), with the identity links the
+stream stored; flags into the review queue as the stream's do (refreshed, not doubled), the copy-trading rings
+it found written back to the stream's state. The run is idempotent: run twice, it finds the same flags and
+writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def production_dependencies() -> Dependencies:
     from propdesk.abuse.store import CachedTraders
     from propdesk.adapters.clock import SystemClock
     from propdesk.data.abuse_flags import AbuseFlagRepository
+    from propdesk.data.abuse_state import DynamoAbuseState
     from propdesk.data.abuse_window import ActiveAccountsWindow
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
@@ -60,6 +63,7 @@ def production_dependencies() -> Dependencies:
         recorder,
         lambda state: build_monitor(state, chosen),
         settings.abuse_deep_pass_days,
+        DynamoAbuseState(settings.abuse_state_table_name, lambda: _client(settings)),
     )
     return Dependencies(deep_pass, clock)
 
@@ -68,14 +72,27 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
     report = deps.deep_pass.run(deps.clock.now())
     metrics.add_metric(name="AbuseDeepPassEvents", unit="Count", value=report.events)
     metrics.add_metric(name="AbuseDeepPassFlags", unit="Count", value=report.flags)
-    logger.info("abuse deep pass", extra={"events": report.events, "flags": report.flags})
+    metrics.add_metric(name="AbuseDeepPassRingsWritten", unit="Count", value=report.rings_written)
+    figures = {
+        "events": report.events,
+        "flags": report.flags,
+        "linked_traders": report.linked_traders,
+        "rings_written": report.rings_written,
+        "conflicts": report.conflicts,
+    }
+    logger.info("abuse deep pass", extra=figures)
     return {
         "start": report.start.isoformat(),
         "end": report.end.isoformat(),
-        "events": report.events,
-        "flags": report.flags,
+        **figures,
         "skipped": report.skipped,
     }
+
+
+def _client(settings: AbuseDeepPassSettings) -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
 
 
 @observe

@@ -1,7 +1,8 @@
 """Scheduled (EventBridge rules, every minute, one per polled platform; input `{"platform": "tradelocker"}`):
 polls the platform's due accounts (`propdesk.services.platform_polling`: every minute near a loss limit or
 while stale, otherwise once every `POLL_EVERY_MINUTES`), storing what the platform booked through ingestion
-and marking accounts stale while it cannot be read. Returns the tick's figures (also in the logs and
+(and the account's working orders, as `order_placed` for abuse detection, where the adapter reads them) and
+marking accounts stale while it cannot be read. Returns the tick's figures (also in the logs and
 metrics); an account that fails is retried by the next tick, so a run raises only on a malformed event."""
 
 from __future__ import annotations

@@ -123,10 +123,12 @@ class Abuse(Construct):
                 "Daily: the abuse detectors' deep passes over the last 7 days of fills",
                 900,
                 1024,
-                settings,
+                {**settings, "ABUSE_STATE_TABLE_NAME": self.state_table.table_name},
             ),
         )
         self._schedule_deep_pass(config, self.deep_pass)
+        # the deep pass reads the stream's identity links and rings, and writes back the rings it found
+        self.state_table.grant(self.deep_pass, *STATE_ACTIONS)
 
         self.review = functions.create(
             self,

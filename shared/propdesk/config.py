@@ -197,8 +197,10 @@ class AbuseDetectSettings(EventBusSettings, AuditLogSettings, PayoutPlatformSett
 
 
 class AbuseDeepPassSettings(EventBusSettings, AuditLogSettings, PayoutPlatformSettings):
-    """The daily deep pass: the window in days and the same firm choices as the stream's."""
+    """The daily deep pass: the window in days, the same firm choices as the stream's, and the stream's
+    state table (identity links and rings read, rings written back)."""
 
+    abuse_state_table_name: str = Field(min_length=1)
     abuse_deep_pass_days: int = Field(default=7, ge=1, le=14)
     abuse_thresholds: str = ""
     abuse_enforcement: str = ""

@@ -21,6 +21,7 @@ from propdesk.platforms.port import (
     NewAccount,
     OpenedAccount,
     OpenPosition,
+    PendingOrder,
     PlatformName,
     PlatformRejectedError,
     PlatformUnavailableError,
@@ -104,6 +105,16 @@ class InMemoryPlatform:
     def deals(self, account: AccountRef, since: datetime, until: datetime) -> list[Deal]:
         self._call()
         return [self._deal(d) for d in self.market.deals_between(account.platform_account_id, since, until)]
+
+    def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
+        self._call()
+        return [
+            PendingOrder(
+                o.order_id, o.symbol, _side(o.side), o.lots, "stop" if o.order_type == "stop" else "limit",
+                o.placed_at, o.price,
+            )
+            for o in sorted(self._book(account).orders.values(), key=lambda o: o.placed_at)
+        ]  # fmt: skip
 
     def adjust_balance(self, account: AccountRef, amount: Decimal, reference: str, comment: str) -> str:
         self._call()

@@ -64,7 +64,7 @@ def test_the_functions_that_meet_the_trader_read_the_signal_key_and_put_signals_
         assert puts, name
 
 
-def test_the_state_table_expires_items_and_abuse_detect_only_reads_and_writes_it_by_key(
+def test_the_state_table_expires_items_and_only_the_detectors_read_and_write_it_by_key(
     synthesized: Synthesized,
 ) -> None:
     table_id = _state_table_id(synthesized)
@@ -72,17 +72,18 @@ def test_the_state_table_expires_items_and_abuse_detect_only_reads_and_writes_it
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert table["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]
 
-    on_state = {
-        action
-        for statement in synthesized.function_statements("abuse_detect")
-        if table_id in str(statement["Resource"])
-        for action in statement_actions(statement)
-    }
-    assert on_state == {
-        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
-        "dynamodb:ConditionCheckItem",
-    }  # fmt: skip
-    for other in ("abuse_api", "abuse_deep_pass", "risk_recalc", "staff_api"):
+    for reader in ("abuse_detect", "abuse_deep_pass"):  # the deep pass: links read, rings written back
+        on_state = {
+            action
+            for statement in synthesized.function_statements(reader)
+            if table_id in str(statement["Resource"])
+            for action in statement_actions(statement)
+        }
+        assert on_state == {
+            "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        }, reader  # fmt: skip
+    for other in ("abuse_api", "risk_recalc", "staff_api"):
         assert table_id not in str(synthesized.function_statements(other)), other
 
 
@@ -92,7 +93,9 @@ def test_the_environment_carries_the_state_table_and_the_firm_settings(synthesiz
         environment
     )
     deep = synthesized.functions()["abuse_deep_pass"][1]
-    assert {"ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"} <= set(deep["Environment"]["Variables"])
+    assert {"ABUSE_STATE_TABLE_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT"} <= set(
+        deep["Environment"]["Variables"]
+    )
     assert deep["Timeout"] == 900
 
 

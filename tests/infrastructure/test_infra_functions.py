@@ -96,6 +96,7 @@ EXPECTED_ENVIRONMENT = {
     },
     "abuse_deep_pass": {
         "TABLE_NAME", "EVENT_BUS_NAME", "ABUSE_THRESHOLDS", "ABUSE_ENFORCEMENT", "MATCH_TRADER_SECRET_ARN",
+        "ABUSE_STATE_TABLE_NAME",
     },
     "abuse_api": {"TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN"},
     "abuse_outbox_sweep": {"TABLE_NAME", "EVENT_BUS_NAME", "MATCH_TRADER_SECRET_ARN"},

@@ -95,6 +95,30 @@ class StateSession:
             out.append(Write(key, value, expires, read_version))
         return out
 
+    def changed(self, prefixes: tuple[str, ...]) -> list[Write]:
+        """The writes under `prefixes` that change the stored item (a value equal to the one read, or a
+        delete of an item that was absent, is none)."""
+        out = []
+        for write in self.writes():
+            if not write.key.startswith(prefixes):
+                continue
+            if write.key in self._seen:
+                found = self._seen[write.key]
+                before = None if found is None else found.value
+                if before == write.value:
+                    continue
+            out.append(write)
+        return out
+
+    def only(self, writes: Sequence[Write]) -> StateSession:
+        """A session holding only `writes` (as given, with what was read of their keys), to commit apart."""
+        part = StateSession(self._read, self._read_many)
+        for write in writes:
+            if write.key in self._seen:
+                part._seen[write.key] = self._seen[write.key]
+            part._writes[write.key] = (write.value, write.expires_at)
+        return part
+
 
 def _copy(value: Item) -> Item:
     copied: Item = json.loads(json.dumps(value))

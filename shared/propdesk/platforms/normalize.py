@@ -8,7 +8,9 @@ the format; the engine ignores keys it does not know, abuse detection reads `pri
   except one propdesk booked itself (`Deal.our_reference`, see `propdesk.platforms.own_bookings`): a payout's
   withdrawal, its compensating deposit, a scaling top-up are recorded as engine events by the workflow that
   booked them, so the platform's copy is none (else the money would count twice);
-- an equity reading (`AccountFigures`) → `equity` (with `balance`).
+- an equity reading (`AccountFigures`) → `equity` (with `balance`);
+- a working order (`PendingOrder`) → `order_placed` (`propdesk.abuse.orders`; for abuse detection only),
+  its `event_id` `"{platform}:order:{order_id}"`, so an order read at every poll is stored once.
 
 Guarantees: times are UTC ISO-8601 (a naive time is refused: the adapter must say which zone it read);
 amounts are plain decimal strings (never exponent notation); `event_id` is `"{platform}:{deal_id}"`, so the
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.platforms.port import AccountFigures, AccountRef, Deal, OpenPosition, PlatformName
+from propdesk.platforms.port import AccountFigures, AccountRef, Deal, OpenPosition, PendingOrder, PlatformName
 
 WireEvent = dict[str, Any]
 
@@ -170,3 +172,20 @@ def _utc(moment: datetime, what: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise UnusableDealError(what, f"time {moment.isoformat()} has no time zone")
     return moment.astimezone(UTC)
+
+
+def order_event(platform: PlatformName, order: PendingOrder) -> WireEvent:
+    """A working order as the `order_placed` event a push would carry."""
+    event: WireEvent = {
+        "time": utc_text(order.placed_at, order.order_id),
+        "type": "order_placed",
+        "order_id": order.order_id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "volume": decimal_text(order.volume),
+        "order_type": order.order_type,
+        "event_id": event_id(platform, f"order:{order.order_id}"),
+    }
+    if order.price is not None:
+        event["price"] = decimal_text(order.price)
+    return event

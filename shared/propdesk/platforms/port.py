@@ -116,6 +116,23 @@ class Deal:
     our_reference: str = ""
 
 
+OrderType = Literal["stop", "limit"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """A working stop or limit order that would open a position, as the platform holds it. `order_id` is the
+    platform's own id (it names the `order_placed` event, so an order read at every poll is stored once)."""
+
+    order_id: str
+    symbol: str  # canonical
+    side: Side
+    volume: Decimal  # lots
+    order_type: OrderType
+    placed_at: datetime
+    price: Decimal | None = None  # the stop or limit price
+
+
 class PlatformUnavailableError(Exception):
     """The platform could not be reached, rate-limited us, answered 5xx or its circuit is open: retry."""
 
@@ -169,6 +186,19 @@ class AccessReader(Protocol):
     def access(self, account: AccountRef) -> TradingAccess:
         """The account's access at the platform now; `PlatformRejectedError` for a state the port has no
         name for."""
+        ...
+
+
+@runtime_checkable
+class PendingOrderReader(Protocol):
+    """A platform that can list an account's working orders (for abuse detection: news straddles are opposite
+    pending orders). Kept apart from `TradingPlatform` like `AccessReader`: the risk engine needs none of it,
+    and a platform without such a read (Match-Trader's Broker API as used here) still serves every other
+    use."""
+
+    def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
+        """The account's working stop and limit orders that would open a position, oldest first; market
+        orders, protection orders (stop loss, take profit of a position) and finished orders excluded."""
         ...
 
 

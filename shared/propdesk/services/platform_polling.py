@@ -2,8 +2,8 @@
 connector): each tick, every active account on the platform that the cadence says is due
 (`propdesk.platforms.polling`: every minute near a limit or while stale, otherwise once per cycle) is caught
 up through `FeedRecovery` (the port's deals since its latest stored event, an equity reading, stored through
-ingestion once per deal id; marked stale if the platform cannot be read, backfilled from the mark's instant
-when it can again).
+ingestion once per deal id, and the working orders where the wiring asks for them (`Backfill`); marked
+stale if the platform cannot be read, backfilled from the mark's instant when it can again).
 
 Guarantees: accounts are found by their day-boundary groups (an index query each, no Scan); one account
 failing never stops the tick (it is reported); a platform whose circuit is open fails each account fast

@@ -123,8 +123,10 @@ def platform_directory(
 
 
 def platform_polling(settings: PlatformPollingSettings) -> PlatformPolling:
-    """Polling through the platform registry: each due account caught up through the port and ingestion."""
+    """Polling through the platform registry: each due account caught up through the port and ingestion,
+    its working orders stored apart for abuse detection (`order_placed`, as a push would send them)."""
     from propdesk.adapters.clock import SystemClock
+    from propdesk.data.abuse_orders import PendingOrderRepository
     from propdesk.data.accounts import AccountRepository
     from propdesk.data.binding import TableBinding, bind_tables
     from propdesk.data.events import TradingEventRepository
@@ -141,7 +143,8 @@ def platform_polling(settings: PlatformPollingSettings) -> PlatformPolling:
         SystemClock(), AccountRepository(), TradingEventRepository(), FeedMarkRepository()
     )  # fmt: skip
     platform = platform_directory(settings.platform_connections)
-    backfill = Backfill(accounts, platform, EventIngestion(accounts, events), clock)
+    ingestion = EventIngestion(accounts, events, orders=PendingOrderRepository())
+    backfill = Backfill(accounts, platform, ingestion, clock, pending_orders=True)
     return PlatformPolling(
         accounts,
         RiskStateRepository(),

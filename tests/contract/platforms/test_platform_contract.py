@@ -9,13 +9,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from propdesk.abuse.orders import parse_order
 from propdesk.engine import parse_event
-from propdesk.platforms.normalize import deals_to_events
+from propdesk.platforms.normalize import deals_to_events, order_event
 from propdesk.platforms.port import (
     AccessReader,
     AccountRef,
     NewAccount,
     OpenedAccount,
+    PendingOrderReader,
     PlatformRejectedError,
     PlatformUnavailableError,
     TradingAccess,
@@ -221,6 +223,49 @@ def test_deals_become_engine_events_stored_once_however_often_delivered(harness:
     assert Decimal(events[1]["profit"]) == Decimal(-1000) and Decimal(events[1]["close_price"]) == Decimal(
         "1.09"
     )
+
+
+# ---- pending orders (abuse detection: news straddles) ----
+
+
+def test_working_orders_are_read_with_the_platforms_ids_and_become_order_placed_events_once(
+    harness: PlatformHarness,
+) -> None:
+    if not isinstance(harness.platform, PendingOrderReader):
+        pytest.skip(f"{harness.name} has no pending-order read")
+    account = opened(harness).ref
+    book = harness.book(account)
+    assert harness.platform.pending_orders(account) == []
+    buy = harness.market.place_order(
+        book.account_id, "XAUUSD", "buy", Decimal("0.5"), "stop", Decimal("2010.5")
+    )
+    harness.wall.advance(MINUTE)
+    sell = harness.market.place_order(
+        book.account_id, "XAUUSD", "sell", Decimal("0.5"), "stop", Decimal("1990")
+    )
+    harness.wall.advance(MINUTE)
+    harness.market.place_order(book.account_id, "EURUSD", "buy", Decimal(1), "limit", Decimal("1.09500"))
+    harness.market.open_position(  # its stop loss is a protection order, not a pending entry
+        book.account_id, "EURUSD", "buy", Decimal(1), Decimal("1.10000"), stop_loss=Decimal("1.09000")
+    )
+
+    orders = harness.platform.pending_orders(account)
+
+    assert [(o.symbol, o.side, o.volume, o.order_type) for o in orders] == [
+        ("XAUUSD", "buy", Decimal("0.5"), "stop"),
+        ("XAUUSD", "sell", Decimal("0.5"), "stop"),
+        ("EURUSD", "buy", Decimal(1), "limit"),
+    ]
+    assert [o.order_id for o in orders[:2]] == [buy.order_id, sell.order_id]
+    assert orders[0].price == Decimal("2010.5") and orders[2].price == Decimal("1.09500")
+    assert orders[1].placed_at - orders[0].placed_at == MINUTE
+    assert orders[0].placed_at.utcoffset() == timedelta(0)
+    events = [order_event(harness.platform.name, order) for order in orders]
+    again = [order_event(harness.platform.name, order) for order in harness.platform.pending_orders(account)]
+    assert events == again, "the same order read twice is the same event"
+    assert parse_order(events[0]).order_id == buy.order_id
+    harness.market.cancel_order(book.account_id, buy.order_id)
+    assert [o.order_id for o in harness.platform.pending_orders(account)][:1] == [sell.order_id]
 
 
 # ---- balance operations ----

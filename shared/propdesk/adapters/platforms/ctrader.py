@@ -14,6 +14,9 @@ positions, deals, figures and liquidation through the Open API (JSON over WebSoc
   record of), gets a new password, since the one generated before never reached the trader, and is linked.
 - Volumes arrive in cents of units and leave as lots (`propdesk.platforms.symbols`); a close is reported
   once per position, when it is flat (see `ctrader_records`).
+- Pending orders: `ProtoOAReconcileRes` lists the account's open positions and its pending orders
+  (`ProtoOAOrder`: orderType LIMIT 2, STOP 3, STOP_LOSS_TAKE_PROFIT 4, STOP_LIMIT 6; `closingOrder`;
+  orderStatus ACCEPTED 1; limitPrice, stopPrice; tradeData's openTimestamp), one request for both.
 
 **Assumption**: one OAuth2 grant (access + refresh token, held in the `TokenStore`) covers every account
 propdesk opens; how a prop firm obtains it (Spotware's broker SSO, or a service cTID the accounts are also
@@ -55,6 +58,7 @@ from propdesk.platforms.port import (
     NewAccount,
     OpenedAccount,
     OpenPosition,
+    PendingOrder,
     PlatformName,
     PlatformRejectedError,
     PlatformUnavailableError,
@@ -199,6 +203,14 @@ class CTraderPlatform:
             records.open_position(p, self._instruments, floating.get(int(p["positionId"]), Decimal(0)))
             for p in open_positions
         ]
+
+    def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
+        account_id = self.account_id(account)
+        working = self._reconcile(account_id).get("order") or ()
+        trades = [o.get("tradeData") or {} for o in working]
+        self._know_symbols(account_id, (t["symbolId"] for t in trades if t.get("symbolId") is not None))
+        found = [order for order in (records.pending_order(o, self._instruments) for o in working) if order]
+        return sorted(found, key=lambda order: (order.placed_at, order.order_id))
 
     def deals(self, account: AccountRef, since: datetime, until: datetime) -> list[Deal]:
         account_id = self.account_id(account)
@@ -363,11 +375,15 @@ class CTraderPlatform:
         except CircuitOpenError as error:
             raise PlatformUnavailableError(str(error)) from error
 
-    def _open_positions(self, account_id: int) -> list[dict[str, Any]]:
+    def _reconcile(self, account_id: int) -> Mapping[str, Any]:
         answer = self._ask(wire.RECONCILE_REQ, {"ctidTraderAccountId": account_id})
+        payload: Mapping[str, Any] = answer.payload
+        return payload
+
+    def _open_positions(self, account_id: int) -> list[dict[str, Any]]:
         return [
             p
-            for p in answer.payload.get("position") or ()
+            for p in self._reconcile(account_id).get("position") or ()
             if wire.enum(p.get("positionStatus"), wire.POSITION_OPEN) == wire.POSITION_OPEN
         ]
 

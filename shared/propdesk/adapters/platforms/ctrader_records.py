@@ -22,7 +22,7 @@ from typing import Any
 
 from propdesk.adapters.platforms import ctrader_wire as wire
 from propdesk.platforms import own_bookings
-from propdesk.platforms.port import Deal, OpenPosition, Side
+from propdesk.platforms.port import Deal, OpenPosition, PendingOrder, Side
 from propdesk.platforms.symbols import SymbolMapping, UnknownInstrumentError
 
 
@@ -209,6 +209,28 @@ def open_position(position: Mapping[str, Any], instruments: Instruments, floatin
         floating_profit=floating,
         stop_loss=wire.optional_price(position.get("stopLoss")),
         take_profit=wire.optional_price(position.get("takeProfit")),
+    )
+
+
+def pending_order(order: Mapping[str, Any], instruments: Instruments) -> PendingOrder | None:
+    """A reconcile's order (`ProtoOAOrder`) as the port's pending order: a working limit, stop or stop-limit
+    order that opens a position; None for a protection order, a closing order or one no longer working."""
+    kind = wire.enum(order.get("orderType"))
+    if kind not in (wire.LIMIT_ORDER, wire.STOP_ORDER, wire.STOP_LIMIT_ORDER) or order.get("closingOrder"):
+        return None
+    if wire.enum(order.get("orderStatus"), wire.ORDER_STATUS_ACCEPTED) != wire.ORDER_STATUS_ACCEPTED:
+        return None
+    trade = order.get("tradeData") or {}
+    symbol_id = int(trade["symbolId"])
+    limit = kind == wire.LIMIT_ORDER
+    return PendingOrder(
+        order_id=str(order["orderId"]),
+        symbol=instruments.canonical(symbol_id),
+        side=side_of(trade.get("tradeSide")),
+        volume=instruments.lots(symbol_id, trade.get("volume")),
+        order_type="limit" if limit else "stop",
+        placed_at=wire.instant(trade.get("openTimestamp") or order.get("utcLastUpdateTimestamp") or 0),
+        price=wire.optional_price(order.get("limitPrice") if limit else order.get("stopPrice")),
     )
 
 

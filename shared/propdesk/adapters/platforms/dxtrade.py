@@ -8,8 +8,12 @@ API facts relied on (DXtrade's REST API as the published PHP SDK alexstewartja/d
   lastUpdateTime, takeProfitPrice, stopLossPrice), `GET /accounts/{account}/metrics?include-positions=true`
   (equity, balance; per position `fpl`, the floating P&L), `GET /accounts/{account}/orders/history`
   (orders with legs: positionEffect OPEN|CLOSE, positionCode, side, filledQuantity, averagePrice; status
-  COMPLETED), `GET /accounts/{account}/transfers` (cash transfers: transferCode, comment, transactionTime,
-  cashTransactions of type DEPOSIT, WITHDRAWAL, SETTLEMENT, COMMISSION, FINANCING, ... with positionCode),
+  COMPLETED), `GET /accounts/{account}/orders` (the orders not final: status WORKING or ACCEPTED, type
+  LIMIT | STOP | MARKET | ..., issueTime, legs with positionEffect, side, quantity in units, price; a
+  position's stop loss or take profit is a leg closing it; ASSUMED from the SDK's `Order` model: the
+  SDK names no list route), `GET /accounts/{account}/transfers` (cash transfers: transferCode, comment,
+  transactionTime, cashTransactions of type DEPOSIT, WITHDRAWAL, SETTLEMENT, COMMISSION, FINANCING, ...
+  with positionCode),
   `POST /accounts/{account}/orders` (a MARKET order with positionEffect CLOSE and the positionCode closes a
   position); `account` is `clearing_code:account_code`;
 - administrative API: `POST /api/register/client` (a user), `GET /api/register/client/{domain}/{login}`,
@@ -75,6 +79,7 @@ from propdesk.platforms.port import (
     NewAccount,
     OpenedAccount,
     OpenPosition,
+    PendingOrder,
     PlatformName,
     PlatformRejectedError,
     PlatformUnavailableError,
@@ -90,6 +95,7 @@ from propdesk.resilience.units import Seconds
 
 PLATFORM: PlatformName = "dxtrade"
 REQUESTS_PER_MINUTE = 120  # DXtrade publishes no figure: a conservative budget per connection
+WORKING = ("WORKING", "ACCEPTED")  # an order's statuses while it can still fill
 ACCESS = {
     TradingAccess.ENABLED: "FULL_TRADING",
     TradingAccess.READ_ONLY: "CLOSE_ONLY",
@@ -290,6 +296,33 @@ class DXtradePlatform:
             for p in self._metrics(account, with_positions=True).get("positions") or []
         }
         return [self._position(p, floating.get(str(p["positionCode"]), Decimal(0))) for p in raw]
+
+    def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
+        answer = self._trading.call("GET", self._trade(account, "orders"))
+        orders = []
+        for order in (answer or {}).get("orders") or []:
+            kind = str(order.get("type") or "").upper()
+            if kind not in ("STOP", "LIMIT") or str(order.get("status") or "").upper() not in WORKING:
+                continue
+            for leg in order.get("legs") or []:
+                if str(leg.get("positionEffect") or "").upper() != "OPEN":
+                    continue  # a position's stop loss or take profit
+                symbol = self._symbols.canonical(str(leg.get("instrument") or order.get("instrument") or ""))
+                units = amount(leg.get("remainingQuantity") or leg.get("quantity"))
+                orders.append(
+                    PendingOrder(
+                        order_id=str(order["orderId"]),
+                        symbol=symbol,
+                        side=side(leg.get("side") or order.get("side")),
+                        volume=self._symbols.to_lots(symbol, units),
+                        order_type="stop" if kind == "STOP" else "limit",
+                        placed_at=utc_time(
+                            order.get("issueTime") or order.get("transactionTime"), "issueTime"
+                        ),
+                        price=price_or_none(leg.get("price")),
+                    )
+                )
+        return sorted(orders, key=lambda order: (order.placed_at, order.order_id))
 
     def deals(self, account: AccountRef, since: datetime, until: datetime) -> list[Deal]:
         still_open = {str(p["positionCode"]) for p in self._raw_positions(account)}

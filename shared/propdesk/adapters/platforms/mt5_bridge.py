@@ -36,6 +36,7 @@ from propdesk.platforms.port import (
     NewAccount,
     OpenedAccount,
     OpenPosition,
+    PendingOrder,
     PlatformName,
     PlatformRejectedError,
     TradingAccess,
@@ -159,6 +160,12 @@ class Mt5BridgePlatform:
     def positions(self, account: AccountRef) -> list[OpenPosition]:
         answer = self._call("GET", f"{self._path(account)}/positions")
         return [records.position(raw, self._symbols) for raw in answer.get("positions") or ()]
+
+    def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
+        answer = self._call("GET", f"{self._path(account)}/orders")
+        converted = (records.pending_order(raw, self._symbols) for raw in answer.get("orders") or ())
+        found = [order for order in converted if order is not None]
+        return sorted(found, key=lambda order: (order.placed_at, order.order_id))
 
     def deals(self, account: AccountRef, since: datetime, until: datetime) -> list[Deal]:
         params: dict[str, Any] = {"from": rfc3339(since), "to": rfc3339(until)}

@@ -9,6 +9,9 @@
   scaling top-up) carries our `reference` and is reported with `our_reference` (already an engine event);
   MT5's 31-character comment is too short for a tag, the bridge keeps the reference instead. MT5's other
   non-trade actions (credit, bonus, charges, corrections, commissions) are not the engine's business.
+- A pending order (`GET .../orders`: MT5's `buy_limit`, `sell_limit`, `buy_stop`, `sell_stop`,
+  `buy_stop_limit`, `sell_stop_limit`) is the port's `PendingOrder` (a stop-limit waits on its stop price);
+  MT5 keeps stop loss and take profit on the position, so every listed order is an entry.
 - Volumes are lots already; symbols go through the firm's mapping (`EURUSD.r` → `EURUSD`).
 """
 
@@ -20,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.adapters.platforms.wire import amount, price_or_none, side, utc_time
-from propdesk.platforms.port import AccountFigures, Deal, OpenPosition, Side
+from propdesk.platforms.port import AccountFigures, Deal, OpenPosition, PendingOrder, Side
 from propdesk.platforms.symbols import SymbolMapping
 
 REASONS: Mapping[str, str] = {"sl": "stop_loss", "tp": "take_profit", "so": "stop_out"}  # else: manual
@@ -83,6 +86,24 @@ def position(raw: Mapping[str, Any], symbols: SymbolMapping) -> OpenPosition:
         floating_profit=amount(raw.get("floating_profit"), Decimal(0)),
         stop_loss=price_or_none(raw.get("sl")),
         take_profit=price_or_none(raw.get("tp")),
+    )
+
+
+def pending_order(raw: Mapping[str, Any], symbols: SymbolMapping) -> PendingOrder | None:
+    """The port's pending order for a bridge order, or None for a type that opens nothing later."""
+    kind = str(raw.get("type", "")).lower()
+    direction, _, rest = kind.partition("_")
+    if direction not in ("buy", "sell") or rest not in ("limit", "stop", "stop_limit"):
+        return None
+    symbol = symbols.canonical(str(raw["symbol"]))
+    return PendingOrder(
+        order_id=str(raw["ticket"]),
+        symbol=symbol,
+        side=side(direction),
+        volume=symbols.to_lots(symbol, amount(raw.get("volume"))),
+        order_type="limit" if rest == "limit" else "stop",
+        placed_at=utc_time(raw.get("placed_at"), "placed_at"),
+        price=price_or_none(raw.get("price")),
     )
 
 

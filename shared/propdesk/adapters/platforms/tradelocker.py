@@ -13,7 +13,10 @@ Python client, TradeLocker/tradelocker-python):
   lots, avgPrice, openDate in ms, unrealizedPl, ...), `.../ordersHistory?from=&to=` (ms; `d.ordersHistory`:
   status Filled, filledQty, avgPrice, positionId, isOpen, lastModified, stopLoss, takeProfit, ...),
   `.../state` (`d.accountDetailsData`: balance, projectedBalance = equity, ...), `.../instruments`
-  (tradableInstrumentId → name), `DELETE .../positions` (close all; not guaranteed immediate).
+  (tradableInstrumentId → name), `DELETE .../positions` (close all; not guaranteed immediate),
+  `.../orders` (`d.orders`, columns `ordersConfig`: the working orders, id, tradableInstrumentId, qty, side,
+  type limit|market|stop, status, price, stopPrice, createdDate in ms, isOpen (false: a position's stop loss
+  or take profit), positionId; the official client's `OrdersColumns`).
 
 Brand API: TradeLocker documents that it exists (api.tradelocker.com, header `brand-api-key`; create user,
 create account in a group, restrict, suspend, funding, data retrieval) but its reference is not public.
@@ -77,6 +80,7 @@ from propdesk.platforms.port import (
     NewAccount,
     OpenedAccount,
     OpenPosition,
+    PendingOrder,
     PlatformName,
     PlatformRejectedError,
     TradingAccess,
@@ -90,6 +94,7 @@ from propdesk.resilience.timing import Sleeper
 from propdesk.resilience.units import Seconds
 
 PLATFORM: PlatformName = "tradelocker"
+FINISHED = ("filled", "cancelled", "refused", "unplaced", "removed")  # the history's statuses
 # TradeLocker publishes per-route limits in /trade/config (rateLimits); one conservative budget for the whole
 # connection keeps every route under its own.
 REQUESTS_PER_MINUTE = 120
@@ -295,6 +300,30 @@ class TradeLockerPlatform:
                 )
             )
         return positions
+
+    def pending_orders(self, account: AccountRef) -> list[PendingOrder]:
+        answer = self._trading.call("GET", self._trade(account, "orders"), headers=self._acc(account))
+        orders = []
+        for row in ((answer or {}).get("d") or {}).get("orders") or []:
+            raw = self._row("ordersConfig", row)
+            kind = str(raw.get("type") or "").lower()
+            if kind not in ("stop", "limit") or not _is_open(raw.get("isOpen")):
+                continue  # a market order, or a position's stop loss or take profit
+            if str(raw.get("status") or "").lower() in FINISHED:
+                continue
+            symbol = self._symbol(account, raw.get("tradableInstrumentId"))
+            orders.append(
+                PendingOrder(
+                    order_id=str(raw["id"]),
+                    symbol=symbol,
+                    side=side(raw.get("side")),
+                    volume=self._symbols.to_lots(symbol, amount(raw.get("qty"))),
+                    order_type="stop" if kind == "stop" else "limit",
+                    placed_at=utc_time(raw.get("createdDate"), "createdDate"),
+                    price=price_or_none(raw.get("stopPrice") if kind == "stop" else raw.get("price")),
+                )
+            )
+        return sorted(orders, key=lambda order: (order.placed_at, order.order_id))
 
     def deals(self, account: AccountRef, since: datetime, until: datetime) -> list[Deal]:
         still_open = {p.position_id for p in self.positions(account)}
