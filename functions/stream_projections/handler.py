@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from propdesk.batches import stream_batch
 from propdesk.config import StreamProjectionsSettings
 from propdesk.data import keys
-from propdesk.observability import metrics, observe
+from propdesk.observability import logger, metrics, observe
 
 if TYPE_CHECKING:
     from propdesk.access import RememberedAccounts
@@ -69,7 +69,8 @@ def production_dependencies() -> Dependencies:
             audit_table_name=settings.audit_table_name,
         )
     )
-    accounts = RememberedAccounts(AccountRepository())
+    repository = AccountRepository()
+    accounts = RememberedAccounts(repository, repository)
     subscriptions = RememberedSubscribers(SubscriptionRepository())
     feed = LiveFeed(
         ConnectionRepository(),
@@ -140,7 +141,33 @@ def process(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -
 
     if deps.subscriptions is not None:
         deps.subscriptions.forget()
+    if deps.accounts is not None:
+        _preload_accounts(event, deps.accounts)
     return stream_batch(event, context, handle)
+
+
+def _preload_accounts(event: dict[str, Any], accounts: RememberedAccounts) -> None:
+    """The accounts of the batch's RISK records, read together; when that fails, each record reads its own."""
+    records = event.get("Records") or []
+    account_ids = [account_id for record in records if (account_id := _risk_account(record))]
+    try:
+        accounts.preload(account_ids)
+    except Exception as error:
+        logger.warning("batch account preload failed: each record reads its own", extra={"error": str(error)})
+        accounts.preload([])
+
+
+def _risk_account(record: Any) -> str | None:
+    """The account whose RISK snapshot the record carries, or None."""
+    found = (record.get("dynamodb") or {}).get("Keys") or {} if isinstance(record, dict) else {}
+    partition, sort_key = (found.get("pk") or {}).get("S"), (found.get("sk") or {}).get("S")
+    if (
+        sort_key != keys.RISK_SK
+        or not isinstance(partition, str)
+        or not partition.startswith(keys.ACCOUNT_PREFIX)
+    ):
+        return None
+    return partition.removeprefix(keys.ACCOUNT_PREFIX)
 
 
 @observe

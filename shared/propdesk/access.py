@@ -34,7 +34,7 @@ own roles, a second admin must (`propdesk.services.staff_roles`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -148,18 +148,38 @@ class AccountLookup(Protocol):
     def get(self, account_id: str, consistent: bool = False) -> Account | None: ...
 
 
+class ManyAccounts(Protocol):
+    def get_many(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        """The accounts that exist among `account_ids` (eventually consistent, as `get`'s default)."""
+        ...
+
+
 class RememberedAccounts:
     """An `AccountLookup` that reads each account once until `forget()`: one stream record's consumers (its
-    live update and its leaderboard standings) share one read of the account."""
+    live update and its leaderboard standings) share one read of the account. `preload` reads a stream
+    batch's accounts together (when `many` can and there are several); each preloaded account is served to
+    the first record that asks for it, and read again after that record is forgotten, as without a preload."""
 
-    def __init__(self, accounts: AccountLookup) -> None:
+    def __init__(self, accounts: AccountLookup, many: ManyAccounts | None = None) -> None:
         self._accounts = accounts
+        self._many = many
         self._known: dict[tuple[str, bool], Account | None] = {}
+        self._preloaded: dict[str, Account | None] = {}
+
+    def preload(self, account_ids: Sequence[str]) -> None:
+        wanted = sorted(set(account_ids))
+        self._preloaded = {}
+        if self._many is not None and len(wanted) > 1:
+            found = self._many.get_many(wanted)
+            self._preloaded = {account_id: found.get(account_id) for account_id in wanted}
 
     def get(self, account_id: str, consistent: bool = False) -> Account | None:
         key = (account_id, consistent)
         if key not in self._known:
-            self._known[key] = self._accounts.get(account_id, consistent)
+            if not consistent and account_id in self._preloaded:
+                self._known[key] = self._preloaded.pop(account_id)
+            else:
+                self._known[key] = self._accounts.get(account_id, consistent)
         return self._known[key]
 
     def forget(self) -> None:

@@ -307,3 +307,39 @@ def test_a_batch_reads_each_boards_subscribers_once_and_pushes_what_it_pushed_be
     assert remembering.sent == plain.sent and pushed(remembering, "conn-day", "leaderboard.update")
     stream_projections.process({"Records": records}, CONTEXT, deps)  # the next batch reads them again
     assert len(queries) == 2 * (watched * shards + account_topic_reads)
+
+
+def test_a_batch_of_several_accounts_reads_them_in_one_request_and_pushes_the_same(
+    firm: Firm, dynamodb_local: DynamoDBLocal, fresh_tables: TableNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe("conn-one", firm.trader, f"account:{firm.account_id}")
+    subscribe("conn-other", firm.other_trader, f"account:{firm.other_account_id}")
+    firm.trade(firm.account_id, fills_then_breach()[:1])
+    firm.trade(firm.other_account_id, fills_then_breach()[:1])
+    records = risk_records(dynamodb_local, fresh_tables, 2)
+    plain, preloading = InMemoryPusher(), InMemoryPusher()
+    stream_projections.process({"Records": records}, CONTEXT, dependencies(plain))
+    operations: list[str] = []
+    original = DynamoDBConnection._make_api_call
+
+    def counted(connection: DynamoDBConnection, operation: str, kwargs: dict[str, Any]) -> Any:
+        key = kwargs.get("Key") or {}
+        if operation == "BatchGetItem" or key.get("sk", {}).get("S") == "META":
+            operations.append(operation)
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(DynamoDBConnection, "_make_api_call", counted)
+    repository = AccountRepository()
+    accounts = RememberedAccounts(repository, repository)
+    feed = live_feed(preloading)
+    deps = stream_projections.Dependencies(
+        Projections(accounts, TraderRepository(), LeaderboardRepository(), AuditLog()),
+        AccountUpdates(accounts, Evaluators(CatalogueRepository()), feed, metrics_json),
+        feed,
+        ManualClock(NOW),
+        accounts,
+    )
+    stream_projections.process({"Records": records}, CONTEXT, deps)
+
+    assert operations == ["BatchGetItem"]  # both accounts in one request, none read alone
+    assert preloading.sent == plain.sent and {to for to, _ in plain.sent} == {"conn-one", "conn-other"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -64,6 +64,11 @@ class AccountRepository:
         except AccountItem.DoesNotExist:
             return None
         return account_of(item)
+
+    def get_many(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        """The accounts that exist among `account_ids`, in BatchGetItem requests of up to 100 keys."""
+        wanted = [(keys.account_pk(account_id), keys.META_SK) for account_id in dict.fromkeys(account_ids)]
+        return {item.account_id: account_of(item) for item in AccountItem.batch_get(wanted)}
 
     def list_for_trader(self, trader_id: str, limit: int = 50, cursor: str | None = None) -> Page[Account]:
         partition = keys.trader_pk(trader_id)
