@@ -224,8 +224,8 @@ class NotifiedStream:
         after = [a for a in watch.refs() if self.protocol.key(a) not in gone] + added
         self.protocol.change(connection, after, added, removed)
         self.report.subscribed += len(added)
-        self.report.unsubscribed += len(removed)
         yield from watch.retire(removed)
+        self.report.unsubscribed += len(removed)  # once read one last time: nothing of them comes after
         watch.admit(added)
         yield from watch.read_each(added)
 

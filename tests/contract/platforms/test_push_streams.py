@@ -245,6 +245,7 @@ def test_accounts_opened_and_closed_while_streaming_are_followed_on_the_live_con
 
         wanted.remove(first)  # the first account closes
         until(lambda: streamed.protocol.key(first) not in streamed.socket.subscribed())
+        until(lambda: run.stream.report.unsubscribed == 1)  # its last read is done
         streamed.market.open_position(book_of(streamed, first), "EURUSD", "buy", Decimal(1))
         assert run.nothing_more()
         assert streamed.socket.connections_opened == 1  # never reconnected for it
