@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import saved_if_new
 from propdesk.data.models import PendingOrderItem
 from propdesk.records import StoredEvent
 
@@ -34,13 +32,7 @@ class PendingOrderRepository:
             received_at=received_at,
             expires_at=event.time + RETENTION,
         )
-        try:
-            item.save(condition=PendingOrderItem.sk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, PendingOrderItem.sk.does_not_exist())
 
     @staticmethod
     def from_stream_image(image: dict[str, Any]) -> StoredEvent:

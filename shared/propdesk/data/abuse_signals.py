@@ -9,12 +9,10 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from typing import Any, cast
 
-from pynamodb.exceptions import PutError
-
 from propdesk.abuse.inputs import Network, SignalKind
 from propdesk.abuse.signals import CapturedSignal
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import saved_if_new
 from propdesk.data.models import IdentitySignalItem
 
 RETENTION = timedelta(days=180)
@@ -35,13 +33,7 @@ class SignalRepository:
             at=signal.at,
             expires_at=signal.at + RETENTION,
         )
-        try:
-            item.save(condition=IdentitySignalItem.sk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, IdentitySignalItem.sk.does_not_exist())
 
     @staticmethod
     def from_stream_image(image: dict[str, Any]) -> CapturedSignal:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import condition_failed, saved_if_new
 from propdesk.data.models import AccountItem, ResetGroupItem, TraderProfileItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.records import Account, AccountStatus, Page, PlatformReference, TraderProfile
@@ -50,13 +50,7 @@ class AccountRepository:
             timezone=account.timezone,
             day_starts_at=account.day_starts_at,
         ).save()
-        try:
-            _item(account).save(condition=AccountItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(_item(account), AccountItem.pk.does_not_exist())
 
     def get(self, account_id: str, consistent: bool = False) -> Account | None:
         try:

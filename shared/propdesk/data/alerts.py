@@ -8,11 +8,10 @@ redelivered event stores nothing more); listed through GSI1 in the one partition
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import saved_if_new
 from propdesk.data.models import MainTableModel
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.data.schema import GSI1
@@ -62,13 +61,7 @@ class AlertRepository:
             gsi1pk=ALERTS_GSI_PK,
             gsi1sk=f"{keys.key_time(alert.occurred_at)}#{alert.event_id}",
         )
-        try:
-            item.save(condition=AlertItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, AlertItem.pk.does_not_exist())
 
     def newest(self, limit: int = 50, cursor: str | None = None) -> Page[StaffAlert]:
         results = AlertItem.by_time.query(

@@ -9,11 +9,10 @@ span tables."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
 from pynamodb.transactions import TransactWrite
 
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import saved_if_new
 from propdesk.data.models import AuditEntryItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.records import AuditEntry, Page
@@ -22,13 +21,7 @@ from propdesk.records import AuditEntry, Page
 class AuditLog:
     def append(self, entry: AuditEntry) -> bool:
         """Store the entry once; False when an entry with its id and time is already there."""
-        try:
-            _item(entry).save(condition=AuditEntryItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(_item(entry), AuditEntryItem.pk.does_not_exist())
 
     def append_in(self, transaction: TransactWrite, entry: AuditEntry) -> None:
         """Add the entry to a transaction, so that the change and its audit entry happen together."""

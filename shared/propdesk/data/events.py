@@ -6,10 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import saved_if_new
 from propdesk.data.models import TradingEventItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.records import Page, StoredEvent
@@ -38,13 +36,7 @@ class TradingEventRepository:
             gsi1pk=keys.fills_partition(event.account_id) if is_fill else None,
             gsi1sk=sk if is_fill else None,
         )
-        try:
-            item.save(condition=TradingEventItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, TradingEventItem.pk.does_not_exist())
 
     def replay(self, account_id: str, after_sk: str | None = None) -> Iterator[StoredEvent]:
         """The account's events in time order, all of them or only those after the `after_sk` watermark."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
-
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import saved_if_new
 from propdesk.data.models import NotificationItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.records import Notification, Page
@@ -24,13 +22,7 @@ class NotificationRepository:
             detail_type=notification.detail_type,
             detail=notification.detail,
         )
-        try:
-            item.save(condition=NotificationItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, NotificationItem.pk.does_not_exist())
 
     def list_for_trader(
         self, trader_id: str, limit: int = 50, cursor: str | None = None

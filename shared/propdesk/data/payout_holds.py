@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError
 
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import condition_failed, saved_if_new
 from propdesk.data.models import PayoutHoldItem
 from propdesk.payouts.holds import HoldSource, PayoutHold
 
@@ -31,13 +31,7 @@ class PayoutHoldRepository:
             reason=hold.reason,
             placed_at=hold.placed_at,
         )
-        try:
-            item.save(condition=PayoutHoldItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, PayoutHoldItem.pk.does_not_exist())
 
     def lift(self, account_id: str, source: HoldSource, reference: str) -> bool:
         item = PayoutHoldItem(keys.account_pk(account_id), keys.hold_sk(source, reference))

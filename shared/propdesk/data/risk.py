@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import PutError, UpdateError
 
 from propdesk.data import keys
-from propdesk.data._conditions import condition_failed
+from propdesk.data._conditions import condition_failed, saved_if_new
 from propdesk.data.models import BreachItem, BreachOverrideItem, RiskStateItem
 from propdesk.data.paging import check_limit, decode_cursor, to_page
 from propdesk.errors import VersionConflictError
@@ -155,13 +155,7 @@ class BreachRepository:
             program_version=evidence.program_version,
             recorded_at=recorded_at,
         )
-        try:
-            item.save(condition=BreachItem.pk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return saved_if_new(item, BreachItem.pk.does_not_exist())
 
     def overridden(self, account_id: str) -> frozenset[BreachRef]:
         """The account's breaches staff overrode (a handful at most), as the engine names them; read
