@@ -50,7 +50,7 @@ class CTraderStream:
         platform: CTraderPlatform,
         clock: Clock,
         margin: timedelta = timedelta(minutes=2),
-        follow_every: float = 5.0,
+        follow_every: float = 5.0,  # float ok: seconds between looks at the accounts watched
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._platform = platform
