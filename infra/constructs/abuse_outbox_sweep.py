@@ -22,9 +22,7 @@ from infra.config import StageConfig
 from infra.constructs.abuse import payout_approvals
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
-from infra.constructs.outbox_sweep import SWEEP_TIMEOUT_SECONDS, OutboxSweepStack, Sweep
-
-__all__ = ["SWEEP_TIMEOUT_SECONDS", "abuse_outbox_sweep"]
+from infra.constructs.outbox_sweep import OutboxSweepStack, Sweep
 
 ABUSE_SWEEP = Sweep(
     "abuse",

@@ -21,9 +21,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
-from infra.constructs.outbox_sweep import SWEEP_TIMEOUT_SECONDS, OutboxSweepStack, Sweep
-
-__all__ = ["SWEEP_TIMEOUT_SECONDS", "risk_outbox_sweep"]
+from infra.constructs.outbox_sweep import OutboxSweepStack, Sweep
 
 RISK_SWEEP = Sweep(
     "risk",
