@@ -406,7 +406,13 @@ class Evaluator:
         state.peak_equity += growth
         state.day_peak += growth
         for rule, limit in zip(self.limits, state.limits, strict=True):
-            self._set_figures(limit, rule.figures_on(state, limit.base + growth))
+            floor, base, allowance = rule.figures_on(state, limit.base + growth)
+            if allowance < limit.allowance:
+                # A percent of a base that a withdrawal moved down (floors "shift" kept the amount) can come
+                # out smaller than the amount in force: the room never shrinks at a scale, so it is kept.
+                allowance = limit.allowance
+                floor = min(floor, base - allowance)
+            self._set_figures(limit, (floor, base, allowance))
         self._refresh_watches(state)
 
     @staticmethod

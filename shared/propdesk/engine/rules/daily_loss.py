@@ -81,6 +81,8 @@ class DailyLoss(LossLimit):
         self, state: AccountState, limit: LimitState, at_boundary: bool
     ) -> tuple[str, dict[str, str]]:
         formula = f"{_BASE_WORDS[self.basis]} minus {self.amount.describe()}"
+        if limit.allowance != self.amount.of(state.initial, limit.base):
+            formula += " as it stood before a withdrawal or a scale moved the base"
         when = "at the day's reset" if at_boundary else "during the day"
         sentence = (
             f"Equity of {self.money(state.equity)} fell below the daily loss floor of "
