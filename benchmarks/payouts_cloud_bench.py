@@ -33,8 +33,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
+from benchmarks.lambda_reports import lambda_reports
 from benchmarks.local_stack import UNTHROTTLED, throwaway_stack
 from scripts.local_cloud.fake_providers import FakeProviders
 from tests.e2e.harness import DeployedStack, HttpAnswer, bind_data_layer
@@ -78,6 +80,8 @@ class Result:
     refused: Counter[str]
     approval_to_paid: list[float]
     phases: dict[str, float]
+    # phase -> function -> invocations and billed seconds: where the local cloud's time goes
+    lambdas: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -102,24 +106,32 @@ def run(
     rng = random.Random(7)
     phases: dict[str, float] = {}
     with deployed_with_fakes() as stack:
+        moments = {"prepare": datetime.now(UTC)}
         started = time.monotonic()
         desks = prepare(stack, accounts, finance_share, fail_share, concurrency, rng)
         phases["prepare"] = time.monotonic() - started
         finance = signed_in(stack, "finance", "bench-finance")[2]
 
+        moments["requests"] = datetime.now(UTC)
         started = time.monotonic()
         request_all(stack, desks, requests, concurrency, rng)
         phases["requests"] = time.monotonic() - started
 
+        moments["to_final"] = datetime.now(UTC)
         started = time.monotonic()
         payouts = drive(stack, desks, finance, timeout)
         phases["to_final"] = time.monotonic() - started
+        moments["end"] = datetime.now(UTC)
         counts, latencies = audit(stack, desks, payouts)
+        names = list(moments)
+        lambdas = {
+            phase: lambda_reports(stack, moments[phase], moments[after]) for phase, after in pairwise(names)
+        }
     refused = Counter(a for desk in desks for a in desk.answered if a != desk.payout_id and a != "no_answer")
     counts["refused"] = sum(refused.values())
     counts["accepted"] = sum(1 for desk in desks if desk.payout_id)
     counts["no_answer"] = sum(desk.answered.count("no_answer") for desk in desks)
-    return Result(requests, accounts, counts, refused, latencies, phases)
+    return Result(requests, accounts, counts, refused, latencies, phases, lambdas)
 
 
 def prepare(
@@ -271,6 +283,16 @@ def report(result: Result) -> int:
         print(f"payouts_cloud_approval_to_paid_p99: {p99:.2f} s")
     for phase, seconds in result.phases.items():
         print(f"payouts_cloud_{phase}_elapsed: {seconds:.1f} s")
+    for phase, functions in result.lambdas.items():
+        busiest = sorted(functions.items(), key=lambda item: -item[1]["seconds"])
+        total = sum(figures["seconds"] for figures in functions.values())
+        print(f"payouts_cloud_{phase}_lambda_seconds: {total:.1f} s (billed, all functions)")
+        for name, figures in busiest[:8]:
+            short = name.removeprefix("propdesk-dev-")
+            print(
+                f"payouts_cloud_{phase}_lambda.{short}: {figures['invocations']:.0f} invocations, "
+                f"{figures['seconds']:.1f} s"
+            )
     return 1 if counts["lost"] or counts["double_paid"] else 0
 
 

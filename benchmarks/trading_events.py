@@ -28,7 +28,6 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 from benchmarks.api_latency import sign_in  # noqa: E402
+from benchmarks.lambda_reports import lambda_reports  # noqa: E402
 from benchmarks.local_stack import UNTHROTTLED, counting_proxy, throwaway_stack  # noqa: E402
 from benchmarks.ws_fanout import subscriber  # noqa: E402
 from fakes.fault_proxy import FaultProxy  # noqa: E402
@@ -56,9 +56,6 @@ PRICES = {
     "websocket_message": 1.00 / 1e6,  # API Gateway WebSocket messages (32 KB chunks), first billion
 }
 REQUEST_LINE = re.compile(r"-> service=([a-z0-9-]+)")
-REPORT_LINE = re.compile(
-    r"REPORT RequestId: .*Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB"
-)
 
 
 def event_for(account_id: str, n: int, at: datetime) -> dict[str, Any]:
@@ -113,23 +110,8 @@ class Counted:
         return Counter(REQUEST_LINE.findall(text))
 
     def lambdas(self) -> dict[str, dict[str, float]]:
-        """Per function: invocations and billed GB-seconds since `start`, from the `REPORT` line each
-        invocation writes to its log group (every invocation path: API Gateway, streams, rules)."""
-        lambda_, logs = self.stack.client("lambda"), self.stack.client("logs")
-        since = int(self.started.timestamp() * 1000)
-        found: dict[str, dict[str, float]] = {}
-        for page in lambda_.get_paginator("list_functions").paginate():
-            for function in page["Functions"]:
-                name = function["FunctionName"]
-                invocations, gb_seconds = 0, 0.0
-                for message in log_messages(logs, f"/aws/lambda/{name}", since):
-                    report = REPORT_LINE.search(message)
-                    if report:
-                        invocations += 1
-                        gb_seconds += int(report["billed"]) / 1000 * int(report["memory"]) / 1024
-                if invocations:
-                    found[name] = {"invocations": invocations, "gb_seconds": gb_seconds}
-        return found
+        """Per function: invocations and billed GB-seconds since `start`."""
+        return lambda_reports(self.stack, self.started)
 
 
 def short_table(name: str) -> str:
@@ -139,19 +121,6 @@ def short_table(name: str) -> str:
         if match:
             return match["id"]
     return name
-
-
-def log_messages(logs: Any, group: str, since_ms: int) -> Iterator[str]:
-    token: str | None = None
-    while True:
-        page = logs.filter_log_events(
-            logGroupName=group, startTime=since_ms, **({"nextToken": token} if token else {})
-        )
-        for event in page.get("events", []):
-            yield str(event.get("message", ""))
-        token = page.get("nextToken")
-        if not token:
-            return
 
 
 def push(stack: DeployedStack, account_id: str, event: dict[str, Any]) -> None:
