@@ -68,6 +68,7 @@ def as_answer(result: ReconciliationResult) -> dict[str, Any]:
         "held": result.held,
         "stale": result.stale,
         "checked_at": result.checked_at.isoformat(),
+        "detail": result.detail,
         "differences": [
             {"figure": d.figure, "ours": d.ours, "theirs": d.theirs, "allowed": d.allowed}
             for d in result.differences

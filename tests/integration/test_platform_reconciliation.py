@@ -18,7 +18,8 @@ from propdesk.data.payouts import PayoutRepository
 from propdesk.data.reconciliations import ReconciliationRepository
 from propdesk.data.risk import RiskStateRepository
 from propdesk.data.scaling import ScalingRepository
-from propdesk.payouts.model import Payout
+from propdesk.payouts.model import Payout, StatusChange
+from propdesk.payouts.put_back import LateWithdrawals
 from propdesk.payouts.scaling import AccountTerms
 from propdesk.payouts.scaling_store import StoredDecision
 from propdesk.platforms.in_flight import KnownBookings
@@ -49,7 +50,8 @@ class World:
             AccountRepository(), RiskStateRepository(), TradingEventRepository(),
             lambda name: self.platform if name == "mt5" else None,
             PayoutHoldRepository(), ReconciliationRepository(), self.publisher, self.clock,
-            in_flight=KnownBookings(PayoutRepository(), ScalingRepository()),
+            in_flight=KnownBookings(PayoutRepository(), ScalingRepository(), self.clock),
+            late=LateWithdrawals(PayoutRepository(), self.clock),
         )  # fmt: skip
 
     def open(self, account_id: str, ours: str, positions: int = 0, size: str = "100000") -> str:
@@ -190,4 +192,54 @@ def test_a_payout_withdrawal_booked_before_the_engine_hears_of_it_is_accounted_f
 
     assert (withdrawn["outcome"], withdrawn["held"]) == ("agrees", False)
     PayoutRepository().update(replace(payout, status="rejected", revision=1))  # ended: nothing in flight
+    world.market.balance_operation(platform_id, Decimal("-200"), "unexplained")
     assert world.run({"account_id": unique_id})["outcome"] == "differs"
+
+
+def test_a_withdrawal_the_platform_booked_after_its_payout_ended_is_put_back_not_held(
+    tables: TableNames, unique_id: str
+) -> None:
+    world = World()
+    platform_id = world.open(unique_id, ours="101000")
+    world.market.balance_operation(platform_id, Decimal("1000"), "trading")
+    payout = Payout(
+        payout_id=f"payout-{unique_id}", account_id=unique_id, trader_id="trader-1", status="rejected",
+        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
+        requested_at=NOW, withdrawal_started_at=NOW, timeline=(StatusChange("rejected", NOW),),
+    )  # fmt: skip
+    PayoutRepository().create(payout)
+    # the platform queued the request and books it after the payout ended and after every look-up
+    world.market.balance_operation(platform_id, Decimal("-800"), "payout", f"{payout.payout_id}:withdrawal")
+
+    found = world.run({"account_id": unique_id})
+    again = world.run({"account_id": unique_id})
+
+    assert (found["outcome"], found["held"], again["outcome"]) == ("agrees", False, "agrees")
+    book = world.market.account(platform_id)
+    assert book is not None and book.balance == Decimal("101000")  # back, once
+    assert [a.severity for a in world.publisher.of_type("firm.alert")] == ["warning"]  # type: ignore[attr-defined]
+
+
+def test_a_compensation_booked_before_the_engine_hears_of_it_is_accounted_for_for_an_hour(
+    tables: TableNames, unique_id: str
+) -> None:
+    world = World()
+    platform_id = world.open(unique_id, ours="100200")  # the engine has the withdrawal, not the deposit
+    world.market.balance_operation(platform_id, Decimal("1000"), "trading")
+    payout = Payout(
+        payout_id=f"payout-{unique_id}", account_id=unique_id, trader_id="trader-1", status="failed",
+        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
+        requested_at=NOW, withdrawal_started_at=NOW,
+        timeline=(StatusChange("withdrawn", NOW), StatusChange("paying", NOW), StatusChange("failed", NOW)),
+    )  # fmt: skip
+    PayoutRepository().create(payout)
+    world.market.balance_operation(platform_id, Decimal("-800"), "payout", f"{payout.payout_id}:withdrawal")
+    world.market.balance_operation(platform_id, Decimal("800"), "back", f"{payout.payout_id}:compensation")
+
+    in_flight = world.run({"account_id": unique_id})
+    world.clock.advance(timedelta(hours=1, seconds=1))
+    later = world.run({"account_id": unique_id})
+
+    assert (in_flight["outcome"], in_flight["held"]) == ("agrees", False)
+    assert "payout compensation not yet in the engine" in str(in_flight["detail"])
+    assert (later["outcome"], later["held"]) == ("differs", True)  # the engine should have it by now

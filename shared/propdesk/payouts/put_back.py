@@ -12,21 +12,28 @@ platform's balance operations through the port (`TradingPlatform.deals`, which r
 withdrawal uses (`<payout>:compensation`: the platform books a reference once, so however many paths and
 retries ask, the amount goes back exactly once). The engine is told nothing either way: it only learns of a
 withdrawal at `withdrawn`, which such a payout never reached, and both bookings are ours (no engine event).
+
+A platform can book the withdrawal after every look-up (a request it queued): the account then holds less than
+our figures by exactly that amount. Reconciliation asks `LateWithdrawals.put_back` when it finds a difference:
+every payout of the account still in doubt is looked up again, and a booking found is put back the same way.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from propdesk.payouts.model import Payout
+from propdesk.platforms.references import account_ref
 
 if TYPE_CHECKING:
     from propdesk.payouts.ports import PlatformRefs
-    from propdesk.platforms.port import TradingPlatform
+    from propdesk.platforms.port import AccountRef, TradingPlatform
     from propdesk.ports import Clock
+    from propdesk.records import Account
 
-PutBack = Literal["nothing_started", "not_booked", "put_back"]
+# put_back: booked back now; already_put_back: the compensation was booked before (by any path)
+PutBack = Literal["nothing_started", "not_booked", "put_back", "already_put_back"]
 ENDED = frozenset({"rejected", "failed"})
 # How far around the start and now the platform's history is read: the platform's clock is not ours.
 LOOK_AROUND = timedelta(days=1)
@@ -74,9 +81,43 @@ class StartedWithdrawals:
         payout_id = payout.payout_id
         if withdrawal_reference(payout_id) not in ours:
             return "not_booked"
-        if compensation_reference(payout_id) not in ours:
-            self._platform.adjust_balance(
-                ref, payout.amount, compensation_reference(payout_id),
-                f"payout {payout_id} ended before its withdrawal was recorded: put back",
-            )  # fmt: skip
+        if compensation_reference(payout_id) in ours:
+            return "already_put_back"
+        self._platform.adjust_balance(
+            ref, payout.amount, compensation_reference(payout_id),
+            f"payout {payout_id} ended before its withdrawal was recorded: put back",
+        )  # fmt: skip
         return "put_back"
+
+
+class AccountPayouts(Protocol):
+    def all_for_account(self, account_id: str) -> list[Payout]: ...
+
+
+class LateWithdrawals:
+    """Withdrawals the platform booked after their payout ended and after every look-up (see above)."""
+
+    def __init__(self, payouts: AccountPayouts, clock: Clock) -> None:
+        self._payouts = payouts
+        self._clock = clock
+
+    def put_back(self, account: Account, platform: TradingPlatform) -> tuple[str, ...]:
+        """The payouts of `account` whose withdrawal the platform had booked and that were put back now;
+        `PlatformUnavailableError` is raised (the caller tries again later)."""
+        if account.platform is None:
+            return ()
+        refs = _OneAccount(account.account_id, account_ref(account.platform))
+        started = StartedWithdrawals(platform, refs, self._clock)
+        in_doubt = [p for p in self._payouts.all_for_account(account.account_id) if withdrawal_in_doubt(p)]
+        return tuple(payout.payout_id for payout in in_doubt if started.put_back(payout) == "put_back")
+
+
+class _OneAccount:
+    """`PlatformRefs` for the one account reconciliation holds."""
+
+    def __init__(self, account_id: str, ref: AccountRef) -> None:
+        self._account_id = account_id
+        self._ref = ref
+
+    def platform_ref(self, account_id: str) -> AccountRef | None:
+        return self._ref if account_id == self._account_id else None

@@ -9,8 +9,11 @@ is ours plus (or minus) that booking, for a reason we know:
   decision sized the account above the engine's size (the risk state's `initial`): `+growth`.
 - **a payout's withdrawal** (`propdesk.payouts.workflow`): the payout records that its withdrawal started,
   the platform books it (`<payout>:withdrawal`), the payout becomes `withdrawn`, then the engine gets the
-  withdrawal. In flight while the account's open payout is approved with its withdrawal started, or
-  withdrawn: `-amount`.
+  withdrawal. In flight while the account's open payout is approved with its withdrawal started, withdrawn
+  or paying (the engine's stream may lag the step): `-amount`.
+- **a payout's compensation** (the payment failed after the withdrawal): the platform books the amount back
+  (`<payout>:compensation`), the payout becomes `failed`, then the engine gets a deposit. In flight for
+  `COMPENSATION_IN_FLIGHT` after the payout failed: `+amount` (the engine's stream applies it in seconds).
 
 Each is either booked on the platform or not yet, so reconciliation accepts the platform's figures when they
 match ours moved by exactly some of these bookings (`propdesk.platforms.reconciliation.compare_in_flight`),
@@ -20,15 +23,18 @@ and only those: any other amount, or a booking nobody is making, is still a diff
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
 
 from propdesk.payouts.model import Payout
-from propdesk.payouts.put_back import withdrawal_reference
+from propdesk.payouts.put_back import compensation_reference, withdrawal_reference
 from propdesk.payouts.scaling_store import StoredDecision, scaling_id
+from propdesk.ports import Clock
 from propdesk.records import Account, RiskSnapshot
 
-WITHDRAWAL_IN_FLIGHT = frozenset({"approved", "withdrawn"})
+WITHDRAWAL_IN_FLIGHT = frozenset({"approved", "withdrawn", "paying"})
+COMPENSATION_IN_FLIGHT = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +53,8 @@ class InFlightBookings(Protocol):
         ...
 
 
-class OpenPayouts(Protocol):
-    def open_payout_id(self, account_id: str) -> str | None: ...
-
-    def get(self, payout_id: str) -> Payout | None: ...
+class AccountPayouts(Protocol):
+    def all_for_account(self, account_id: str) -> list[Payout]: ...
 
 
 class LatestScaling(Protocol):
@@ -58,20 +62,22 @@ class LatestScaling(Protocol):
 
 
 class KnownBookings:
-    """`InFlightBookings` from the account's open payout and its latest scaling decision."""
+    """`InFlightBookings` from the account's payouts and its latest scaling decision."""
 
-    def __init__(self, payouts: OpenPayouts, scaling: LatestScaling) -> None:
+    def __init__(self, payouts: AccountPayouts, scaling: LatestScaling, clock: Clock) -> None:
         self._payouts = payouts
         self._scaling = scaling
+        self._clock = clock
 
     def in_flight(self, account: Account, snapshot: RiskSnapshot | None) -> tuple[InFlightBooking, ...]:
         found: list[InFlightBooking] = []
         growth = self._growth(account, snapshot)
         if growth is not None:
             found.append(growth)
-        withdrawal = self._withdrawal(account)
-        if withdrawal is not None:
-            found.append(withdrawal)
+        for payout in self._payouts.all_for_account(account.account_id):
+            booking = self._withdrawal(payout) or self._compensation(payout)
+            if booking is not None:
+                found.append(booking)
         return tuple(found)
 
     def _growth(self, account: Account, snapshot: RiskSnapshot | None) -> InFlightBooking | None:
@@ -87,12 +93,22 @@ class KnownBookings:
         reference = f"{scaling_id(account.account_id, decision.cycle_ends_on)}:scaling"
         return InFlightBooking(reference, growth, "scaling top-up not yet in the engine")
 
-    def _withdrawal(self, account: Account) -> InFlightBooking | None:
-        payout_id = self._payouts.open_payout_id(account.account_id)
-        payout = self._payouts.get(payout_id) if payout_id else None
-        if payout is None or payout.amount <= 0 or payout.withdrawal_started_at is None:
+    @staticmethod
+    def _withdrawal(payout: Payout) -> InFlightBooking | None:
+        if payout.amount <= 0 or payout.withdrawal_started_at is None:
             return None
         if payout.status not in WITHDRAWAL_IN_FLIGHT:
             return None
         reference = withdrawal_reference(payout.payout_id)
         return InFlightBooking(reference, -payout.amount, "payout withdrawal not yet in the engine")
+
+    def _compensation(self, payout: Payout) -> InFlightBooking | None:
+        """A payout that failed after `withdrawn` (its amount put back) within `COMPENSATION_IN_FLIGHT`."""
+        if payout.status != "failed" or payout.amount <= 0:
+            return None
+        if not any(step.status == "withdrawn" for step in payout.timeline):
+            return None
+        if self._clock.now() - payout.status_at > COMPENSATION_IN_FLIGHT:
+            return None
+        reference = compensation_reference(payout.payout_id)
+        return InFlightBooking(reference, payout.amount, "payout compensation not yet in the engine")

@@ -25,6 +25,11 @@ Guarantees:
   payout withdrawal the platform books before the engine hears of it. When the figures differ, they are
   compared again with ours moved by each combination of those bookings; figures that match one exactly
   (within the tolerance) agree, the bookings named in the result's detail. Any other difference still holds.
+- A payout's withdrawal the platform booked after the payout ended (with `LateBookings`,
+  `propdesk.payouts.put_back.LateWithdrawals`): when the figures still differ, every payout of the account
+  still in doubt is looked up again and a booking found is put back (once: the platform books a reference
+  once); the platform is read again, staff are told (`firm.alert`, a warning, once per payout), and the
+  figures compared again.
 - Nothing here reads a clock or the environment: the clock and the stores are injected.
 """
 
@@ -182,6 +187,12 @@ class FeedHealth(Protocol):
     def record(self, result: ReconciliationResult) -> None: ...
 
 
+class LateBookings(Protocol):
+    def put_back(self, account: Account, platform: TradingPlatform) -> tuple[str, ...]:
+        """The payouts whose withdrawal the platform booked after they ended, put back now."""
+        ...
+
+
 # The adapter for a platform by name (None: the firm has no connection to it).
 PlatformDirectory = Callable[[str], TradingPlatform | None]
 
@@ -209,6 +220,7 @@ class PlatformReconciliation:
         stale_after: timedelta = timedelta(minutes=15),
         recovery: FeedRecovery | None = None,
         in_flight: InFlightBookings | None = None,
+        late: LateBookings | None = None,
     ) -> None:
         self._accounts = accounts
         self._snapshots = snapshots
@@ -222,6 +234,7 @@ class PlatformReconciliation:
         self._stale_after = stale_after
         self._recovery = recovery
         self._in_flight = in_flight
+        self._late = late
 
     def reconcile(self, account_id: str) -> ReconciliationResult:
         """The account's figures at its platform against ours; its payouts held or released (see above)."""
@@ -267,19 +280,37 @@ class PlatformReconciliation:
                 )
                 return self._finish(account, deferred)
             stale = False  # nothing was missing: the feed is current
-        differences = compare(ours, theirs, self._tolerance)
-        accounted: tuple[InFlightBooking, ...] = ()
-        if differences and self._in_flight is not None:
-            in_flight = self._in_flight.in_flight(account, snapshot)
-            differences, accounted = compare_in_flight(ours, theirs, self._tolerance, in_flight)
+        differences, accounted = self._compared(account, snapshot, ours, theirs)
+        put_back: tuple[str, ...] = ()
+        if differences and self._late is not None:
+            try:
+                put_back = self._late.put_back(account, platform)
+                if put_back:
+                    theirs = platform.figures(account_ref(account.platform))
+            except (PlatformUnavailableError, PlatformRejectedError):
+                put_back = ()  # the difference stands: held, and looked up again at the next check
+            if put_back:
+                self._publisher.publish([self._late_alert(account, payout_id, now) for payout_id in put_back])
+                differences, accounted = self._compared(account, snapshot, ours, theirs)
         outcome = "differs" if differences else "agrees"
         detail = "; ".join(difference.describe() for difference in differences)
         if accounted:
             detail = "in flight on the platform: " + "; ".join(b.describe() for b in accounted)
+        if put_back:
+            late = f"put back withdrawals booked after their payouts ended: {', '.join(put_back)}"
+            detail = f"{late}; {detail}" if detail else late
         result = ReconciliationResult(
             account_id, outcome, now, differences, ours, theirs, stale=stale, detail=detail
         )
         return self._finish(account, result)
+
+    def _compared(
+        self, account: Account, snapshot: RiskSnapshot | None, ours: OurFigures, theirs: AccountFigures
+    ) -> tuple[tuple[Difference, ...], tuple[InFlightBooking, ...]]:
+        differences = compare(ours, theirs, self._tolerance)
+        if not differences or self._in_flight is None:
+            return differences, ()
+        return compare_in_flight(ours, theirs, self._tolerance, self._in_flight.in_flight(account, snapshot))
 
     def reconcile_all(self, account_ids: Iterable[str]) -> ReconciliationSummary:
         summary = ReconciliationSummary()
@@ -323,6 +354,20 @@ class PlatformReconciliation:
         return any(
             hold.source == "reconciliation" and hold.reference == HOLD_REFERENCE
             for hold in self._holds.holds_on(account.account_id)
+        )
+
+    @staticmethod
+    def _late_alert(account: Account, payout_id: str, at: datetime) -> FirmAlert:
+        return FirmAlert(
+            event_id=stable_id("payout-withdrawal-put-back-late", payout_id),
+            occurred_at=at,
+            severity="warning",
+            subject=f"account {account.account_id}: payout {payout_id}'s withdrawal booked after it ended",
+            message=(
+                f"The platform booked the withdrawal of payout {payout_id} after the payout had ended and "
+                "after every look-up; reconciliation found it and put the amount back on the account."
+            ),
+            trader_id=account.trader_id,
         )
 
     @staticmethod

@@ -68,6 +68,7 @@ def platform_reconciliation(settings: PlatformReconciliationSettings) -> Platfor
     from propdesk.data.reconciliations import ReconciliationRepository
     from propdesk.data.risk import RiskStateRepository
     from propdesk.data.scaling import ScalingRepository
+    from propdesk.payouts.put_back import LateWithdrawals
     from propdesk.platforms.feed import FeedRecovery
     from propdesk.platforms.in_flight import KnownBookings
     from propdesk.platforms.reconciliation import PlatformReconciliation, Tolerance
@@ -91,8 +92,9 @@ def platform_reconciliation(settings: PlatformReconciliationSettings) -> Platfor
         Tolerance(settings.balance_tolerance, settings.equity_tolerance_percent),
         timedelta(minutes=settings.stale_after_minutes),
         recovery=FeedRecovery(FeedMarkRepository(), backfill, events, accounts, clock),
-        # a scaling top-up or a payout withdrawal the platform booked before the engine heard of it
-        in_flight=KnownBookings(PayoutRepository(), ScalingRepository()),
+        # a scaling top-up, a payout's withdrawal or compensation the platform booked before the engine heard
+        in_flight=KnownBookings(PayoutRepository(), ScalingRepository(), clock),
+        late=LateWithdrawals(PayoutRepository(), clock),  # a withdrawal booked after its payout ended
     )
 
 

@@ -5,12 +5,15 @@ booked is not "put back" (no money is made). The engine hears of neither."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from propdesk.abuse.payout_denial import PayoutDenial
 from propdesk.payouts.holds import PayoutHold
+from propdesk.payouts.put_back import LateWithdrawals
 from propdesk.platforms.port import AccountRef, PlatformUnavailableError
+from propdesk.records import PlatformReference
 
 from tests.unit.payouts.payout_workflow_world import NOW, PayoutDesk
 
@@ -141,3 +144,39 @@ def test_a_platform_down_while_putting_back_is_retried_until_the_money_is_back()
 
     assert desk.platform_balance == Decimal(101000)
     assert balance_deals(desk) == [f"{payout_id}:withdrawal", f"{payout_id}:compensation"]
+
+
+def test_a_withdrawal_the_platform_books_after_every_look_up_is_put_back_when_reconciliation_asks() -> None:
+    desk = PayoutDesk()
+    payout_id = approved(desk)
+    withdraw_dies_after_booking(desk, payout_id, booked=False)  # the platform queued the request
+    desk.holds.place(HOLD)
+    assert desk.workflow().withdraw(payout_id).outcome == "refused"  # looked up: nothing booked yet
+    ref = desk.refs.refs["acc-1"]
+    desk.platform.adjust_balance(ref, Decimal(-1000), f"{payout_id}:withdrawal", "the queued request, late")
+    assert desk.platform_balance == Decimal(100000)
+    account = replace(
+        desk.accounts.accounts["acc-1"],
+        platform=PlatformReference("match-trader", ref.platform_account_id, ref.login, ref.group),
+    )
+    late = LateWithdrawals(desk.payouts, desk.clock)
+
+    assert late.put_back(account, desk.platform) == (payout_id,)
+    assert late.put_back(account, desk.platform) == ()  # asked again: already back, nothing booked
+
+    assert desk.platform_balance == Decimal(101000)
+    assert balance_deals(desk) == [f"{payout_id}:withdrawal", f"{payout_id}:compensation"]
+    assert desk.engine_log.events == {}
+
+
+def test_reconciliation_asks_nothing_of_payouts_that_are_not_in_doubt() -> None:
+    desk = PayoutDesk()
+    payout_id = approved(desk)
+    desk.platform.fail_next = 1  # a look-up would fail: none may happen
+    account = replace(
+        desk.accounts.accounts["acc-1"],
+        platform=PlatformReference("match-trader", desk.platform_account, "login", "funded-100k"),
+    )
+
+    assert LateWithdrawals(desk.payouts, desk.clock).put_back(account, desk.platform) == ()
+    assert desk.payouts.get(payout_id).status == "approved"  # type: ignore[union-attr]

@@ -341,3 +341,82 @@ def test_a_difference_no_booking_in_flight_explains_still_differs() -> None:
 
     assert [d.figure for d in differences] == ["balance", "equity"] and used == ()
     assert differences[0].theirs == "111250" and differences[0].ours == "101000"  # our own figures, as read
+
+
+# ---- a withdrawal the platform booked after its payout ended
+
+
+@dataclass
+class LateBookingsPutBack:
+    """`LateBookings` that books `amount` back on the platform for each payout in `late` (once)."""
+
+    world: World
+    late: dict[str, Decimal] = field(default_factory=dict)
+    down: bool = False
+
+    def put_back(self, account: Account, platform: Any) -> tuple[str, ...]:
+        if self.down:
+            raise PlatformUnavailableError("down while putting back")
+        assert account.platform is not None
+        put_back = tuple(self.late)
+        for payout_id, amount in self.late.items():
+            self.world.market.balance_operation(
+                account.platform.platform_account_id, amount, "put back", f"{payout_id}:compensation"
+            )
+        self.late = {}
+        return put_back
+
+
+def with_late_bookings(world: World, late: LateBookingsPutBack) -> None:
+    world.reconciliation = PlatformReconciliation(
+        world.accounts, world.snapshots, world.events,
+        lambda name: world.platform if name == "mt5" else None,
+        world.holds, world.health, world.publisher, world.clock, late=late,
+    )  # fmt: skip
+
+
+def test_a_withdrawal_booked_after_its_payout_ended_is_put_back_and_staff_are_told_once() -> None:
+    world = World()
+    platform_id = world.account()
+    world.ours("acc-1", "101000", "101000")
+    world.market.balance_operation(platform_id, D("1000"), "trading")
+    world.market.balance_operation(platform_id, D("-800"), "payout", "p-1:withdrawal")  # after it ended
+    late = LateBookingsPutBack(world, {"p-1": D("800")})
+    with_late_bookings(world, late)
+
+    result = world.reconciliation.reconcile("acc-1")
+    again = world.reconciliation.reconcile("acc-1")
+
+    assert (result.outcome, result.held, again.outcome) == ("agrees", False, "agrees")
+    assert result.detail == "put back withdrawals booked after their payouts ended: p-1"
+    assert result.theirs is not None and result.theirs.balance == D("101000")  # read again
+    [alert] = world.publisher.of_type("firm.alert")
+    assert alert.severity == "warning" and "p-1" in alert.subject  # type: ignore[attr-defined]
+    assert world.holds.holds_on("acc-1") == []
+
+
+def test_a_difference_left_after_putting_back_is_still_held() -> None:
+    world = World()
+    platform_id = world.account()
+    world.ours("acc-1", "101250", "101250")
+    world.market.balance_operation(platform_id, D("1000"), "trading")
+    world.market.balance_operation(platform_id, D("-800"), "payout", "p-1:withdrawal")
+    with_late_bookings(world, LateBookingsPutBack(world, {"p-1": D("800")}))
+
+    result = world.reconciliation.reconcile("acc-1")
+
+    assert (result.outcome, result.held) == ("differs", True)
+    assert result.detail.startswith("put back withdrawals booked after their payouts ended: p-1; balance:")
+    assert sorted(a.severity for a in world.publisher.of_type("firm.alert")) == ["critical", "warning"]  # type: ignore[attr-defined]
+
+
+def test_a_platform_down_while_putting_back_leaves_the_difference_held() -> None:
+    world = World()
+    platform_id = world.account()
+    world.ours("acc-1", "101000", "101000")
+    world.market.balance_operation(platform_id, D("200"), "trading")
+    with_late_bookings(world, LateBookingsPutBack(world, {"p-1": D("800")}, down=True))
+
+    result = world.reconciliation.reconcile("acc-1")
+
+    assert (result.outcome, result.held) == ("differs", True)
