@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -97,6 +98,7 @@ def platform_secret(stack: DeployedStack) -> None:
 
 def funded_account(stack: DeployedStack, trader_id: str, opened_at: datetime) -> Any:
     """A funded account opened on the fake platform (as the progression workflow opens it) and stored."""
+    from propdesk.adapters.platforms.http import RateLimitedError
     from propdesk.catalogue import demo_programs
     from propdesk.config import PlatformConnection
     from propdesk.data.accounts import AccountRepository
@@ -115,10 +117,19 @@ def funded_account(stack: DeployedStack, trader_id: str, opened_at: datetime) ->
     registry = PlatformRegistry(
         {"match-trader": connection}, StaticSecrets({"e2e": secret}), InMemoryBreakerStore()
     )
-    opened = registry.platform("match-trader").create_account(
-        NewAccount(f"propdesk:{account_id}", f"{account_id}@example.com", "Payout", "Trader", "USD",
-                   Decimal(100000), "funded-100k")
+    new = NewAccount(
+        f"propdesk:{account_id}", f"{account_id}@example.com", "Payout", "Trader", "USD", Decimal(100000),
+        "funded-100k",
     )  # fmt: skip
+    platform = registry.platform("match-trader")
+    for _ in range(30):  # the platform's requests a minute, shared with the functions: wait as it says
+        try:
+            opened = platform.create_account(new)  # a repeat finds the user and account it made
+            break
+        except RateLimitedError as limited:
+            time.sleep(float(limited.retry_after or 1))
+    else:
+        raise AssertionError(f"{account_id}: Match-Trader kept answering 429")
     program = next(p for p in demo_programs() if p.summary.program_id == FUNDED)
     account = Account(
         account_id=account_id, trader_id=trader_id, program_id=FUNDED, program_version=1, status="active",
