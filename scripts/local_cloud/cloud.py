@@ -147,6 +147,10 @@ class LocalCloud:
             # One scratch folder per emulator: an emulator clears its extracted code and layers from it, so
             # two of them (make dev beside a test run) must not share one.
             "TMPDIR": str(self.scratch_dir),
+            # Surplus execution environments (a burst's) are reaped after a minute idle, not five: each is a
+            # process of about 80 MB here, and a burst of hundreds would fill the machine's memory. The first
+            # environment of each function stays warm.
+            "LAMBDA_WARM_TTL_SECONDS": "60",
             **({"AWS_ENDPOINT_URL": self.handler_endpoint} if self.handler_endpoint else {}),
         }
         shutil.rmtree(self.scratch_dir, ignore_errors=True)  # left by an emulator that was killed
