@@ -234,7 +234,10 @@ class PayoutWorkflow(Construct):
         return task
 
     def _wait(self, state_id: str, step: str, timeout: Duration, result: str) -> tasks.LambdaInvoke:
-        return tasks.LambdaInvoke(
+        """A task that waits for its token. A function that failed before storing it fails the task
+        (`States.TaskFailed`, not the wait's `States.Timeout`): it is invoked again with a new token; the steps
+        are idempotent (the token stored last is the one resumed)."""
+        wait = tasks.LambdaInvoke(
             self,
             state_id,
             lambda_function=self.functions[STEP_FUNCTION],
@@ -249,6 +252,10 @@ class PayoutWorkflow(Construct):
             task_timeout=sfn.Timeout.duration(timeout),
             result_path=f"$.{result}",
         )
+        wait.add_retry(
+            errors=[sfn.Errors.TASKS_FAILED], interval=Duration.seconds(5), max_attempts=6, backoff_rate=2.0
+        )
+        return wait
 
     def _definition(self) -> sfn.IChainable:
         payout_id = {"payout_id": sfn.JsonPath.string_at("$.payout_id")}
@@ -288,9 +295,6 @@ class PayoutWorkflow(Construct):
         settle.next(paid)
 
         pay = self._wait("Pay", "pay", PAYMENT_WAIT, "payment")
-        pay.add_retry(
-            errors=[sfn.Errors.TASKS_FAILED], interval=Duration.seconds(5), max_attempts=6, backoff_rate=2.0
-        )
         pay.add_catch(payment_errored, errors=[sfn.Errors.ALL], result_path="$.error")
         pay.next(
             sfn.Choice(self, "Paid?")

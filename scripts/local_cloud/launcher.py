@@ -11,6 +11,11 @@ function's code and layers from their zips inside the emulator's one process: th
 is extracted once (`SharedExtraction`) and every environment gets links to that copy: the same files, read
 only as on AWS (where layers are mounted read-only at /opt), and the bytecode the first environment compiled.
 
+The emulator ignores a function that fails under `lambda:invoke.waitForTaskToken` and leaves its task
+waiting for a token nobody will send (until the task's timeout: days for a payment). On AWS the task fails
+(`States.TaskFailed`, which the state machine retries). `fail_callback_tasks_of_failed_functions` makes the
+emulator do the same.
+
 Usage: .local/runtime/bin/python launcher.py <ministack site-packages dir>
 """
 
@@ -71,11 +76,34 @@ class SharedExtraction:
             os.symlink(os.path.join(extracted, entry), os.path.join(target, entry))
 
 
+def fail_callback_tasks_of_failed_functions(stepfunctions: Any) -> None:
+    """Wrap the emulator's Lambda call of its Step Functions: when the function fails and its payload carries
+    the token of a task still waiting (the callback pattern), that task fails with the function's error."""
+    call_lambda = stepfunctions._call_lambda
+
+    def call_failing_its_task(function: Any, payload: Any) -> Any:
+        try:
+            return call_lambda(function, payload)
+        except stepfunctions._ExecutionError as failure:
+            values = payload.values() if isinstance(payload, dict) else ()
+            for value in values:
+                waiting = stepfunctions._task_tokens.get(value) if isinstance(value, str) else None
+                if waiting is not None and waiting.get("result") is None and waiting.get("error") is None:
+                    waiting["error"] = {"Error": failure.error, "Cause": failure.cause}
+                    waiting["event"].set()
+            raise
+
+    stepfunctions._call_lambda = call_failing_its_task
+
+
 def main() -> None:
     sys.path.append(sys.argv[1])
     del sys.argv[1]
     root = tempfile.mkdtemp(prefix="propdesk-extracted-")
     SharedExtraction(root).install()
+    from ministack.services import stepfunctions  # type: ignore[import-not-found]
+
+    fail_callback_tasks_of_failed_functions(stepfunctions)
     from ministack.app import main as run_ministack  # type: ignore[import-not-found]
 
     run_ministack()

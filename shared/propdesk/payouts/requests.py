@@ -222,7 +222,9 @@ class PayoutService:
         return self._payouts.in_status(status, limit=limit, cursor=cursor)
 
     def decide(self, command: DecidePayout) -> Decided:
-        """Approve or reject a requested payout, once; a repeat of the decision re-sends its lost event.
+        """Approve or reject a requested payout, once. The same member repeating the same decision (a client
+        asking again after no answer) is answered as the first time, and carries out again what may not
+        have happened: the decision's event re-sent, the waiting workflow resumed.
 
         Above the two-person amount the first approval is recorded (the payout stays requested) and the
         second, by a different member, approves it. A final decision resumes the waiting workflow."""
@@ -236,10 +238,12 @@ class PayoutService:
             decided = self._decision(payout, command)
         except AlreadyDecidedError:
             same = payout.status == STATUS_AFTER[command.decision] and payout.decided_by == actor
-            if same and payout.event_pending:  # this decision went through, its event did not: send it now
+            if not same:
+                raise ConflictError(f"payout {payout_id} is {payout.status} already", "payout_id") from None
+            if payout.event_pending:  # this decision went through, its event did not: send it now
                 self._publish(payout)
-                return Decided(payout, replayed=True)
-            raise ConflictError(f"payout {payout_id} is {payout.status} already", "payout_id") from None
+            self.resume_approval(payout)  # a no-op once the workflow moved on
+            return Decided(payout, replayed=True)
         try:
             self._payouts.update(decided, self._audit_entry(command, payout, decided))
         except PayoutDecidedError:

@@ -270,3 +270,28 @@ def test_a_withdrawal_the_platform_refuses_fails_the_payout_without_the_platform
     assert payout is not None and payout.failure_reason == "the platform refused the withdrawal"
     [failed] = desk.publisher.of_type("payout.failed")
     assert "answered 400" not in failed.model_dump_json()  # the trader's view and mail never show it
+
+
+def test_finance_repeating_a_decision_whose_answer_was_lost_resumes_the_waiting_workflow() -> None:
+    desk = PayoutDesk()
+    desk.trade(Decimal(5000))
+    payout_id = desk.request()
+    execution = Execution(desk, payout_id)
+    assert execution.run() == "WaitForApproval"
+    dying = desk.service()
+
+    def dies(payout: object) -> bool:
+        raise TimeoutError("the API's function timed out after writing the decision")
+
+    dying.resume_approval = dies  # type: ignore[method-assign]
+    with pytest.raises(TimeoutError):
+        dying.decide(DecidePayout(payout_id, "approve", "checked", FINANCE, NOW))
+    assert execution.run() == "WaitForApproval"  # approved, but nobody resumed the workflow
+
+    again = desk.service().decide(DecidePayout(payout_id, "approve", "checked", FINANCE, NOW))
+
+    assert (again.replayed, again.payout.status) == (True, "approved")
+    with pytest.raises(ConflictError):  # another member, another decision: a conflict
+        desk.service().decide(DecidePayout(payout_id, "reject", "no", FINANCE_2, NOW))
+    assert paid_through_the_webhook(desk, execution) == "paid"
+    assert [e.action for e in desk.payouts.audit].count("payout.approved") == 1
