@@ -15,9 +15,9 @@ webhooks; paid, refused, failed, lost and double-paid counts and approval → pa
     .venv/bin/python benchmarks/payouts_workflow_bench.py --local-cloud [--requests N] [--accounts M]
         [--concurrency 16] [--finance-share 0.05] [--fail-share 0.05] [--timeout 3600]
 
-Its defaults are the issue's 1,000 requests over 200 accounts, which take well over an hour in ministack on
-this 2-core machine (preparing an account and its profit takes about 10 s, a request about 2 s under the
-burst); `make bench` runs 100 over 20 (about 11 minutes with the deploy, `run_all.LOCAL_CLOUD_PAYOUTS`).
+Its defaults are the issue's 1,000 requests over 200 accounts: about 25 minutes with the deploy on this 2-core
+machine, and what `make bench` runs (`run_all.LOCAL_CLOUD_PAYOUTS`); `--requests 100 --accounts 20` takes
+about 5 minutes.
 """
 
 from __future__ import annotations
