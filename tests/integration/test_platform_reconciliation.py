@@ -18,7 +18,7 @@ from propdesk.data.payouts import PayoutRepository
 from propdesk.data.reconciliations import ReconciliationRepository
 from propdesk.data.risk import RiskStateRepository
 from propdesk.data.scaling import ScalingRepository
-from propdesk.payouts.model import Payout, StatusChange
+from propdesk.payouts.model import Payout, PayoutStatus, StatusChange
 from propdesk.payouts.put_back import LateWithdrawals
 from propdesk.payouts.scaling import AccountTerms
 from propdesk.payouts.scaling_store import StoredDecision
@@ -174,18 +174,25 @@ def test_a_growth_no_kept_decision_explains_is_held(tables: TableNames, unique_i
     assert world.run({"account_id": unique_id})["outcome"] == "differs"
 
 
+def stored_payout(account_id: str, status: PayoutStatus, *before: PayoutStatus) -> Payout:
+    """A payout of 800 (a 640 share) whose withdrawal started, stored in `status` after `before`."""
+    payout = Payout(
+        payout_id=f"payout-{account_id}", account_id=account_id, trader_id="trader-1", status=status,
+        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
+        requested_at=NOW, withdrawal_started_at=NOW,
+        timeline=tuple(StatusChange(step, NOW) for step in (*before, status) if step != "approved"),
+    )  # fmt: skip
+    PayoutRepository().create(payout)
+    return payout
+
+
 def test_a_payout_withdrawal_booked_before_the_engine_hears_of_it_is_accounted_for_not_held(
     tables: TableNames, unique_id: str
 ) -> None:
     world = World()
     platform_id = world.open(unique_id, ours="101000")
     world.market.balance_operation(platform_id, Decimal("1000"), "trading")
-    payout = Payout(
-        payout_id=f"payout-{unique_id}", account_id=unique_id, trader_id="trader-1", status="approved",
-        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
-        requested_at=NOW, withdrawal_started_at=NOW,
-    )  # fmt: skip
-    PayoutRepository().create(payout)
+    payout = stored_payout(unique_id, "approved")
     world.market.balance_operation(platform_id, Decimal("-800"), "payout", f"{payout.payout_id}:withdrawal")
 
     withdrawn = world.run({"account_id": unique_id})
@@ -202,12 +209,7 @@ def test_a_withdrawal_the_platform_booked_after_its_payout_ended_is_put_back_not
     world = World()
     platform_id = world.open(unique_id, ours="101000")
     world.market.balance_operation(platform_id, Decimal("1000"), "trading")
-    payout = Payout(
-        payout_id=f"payout-{unique_id}", account_id=unique_id, trader_id="trader-1", status="rejected",
-        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
-        requested_at=NOW, withdrawal_started_at=NOW, timeline=(StatusChange("rejected", NOW),),
-    )  # fmt: skip
-    PayoutRepository().create(payout)
+    payout = stored_payout(unique_id, "rejected")
     # the platform queued the request and books it after the payout ended and after every look-up
     world.market.balance_operation(platform_id, Decimal("-800"), "payout", f"{payout.payout_id}:withdrawal")
 
@@ -226,13 +228,7 @@ def test_a_compensation_booked_before_the_engine_hears_of_it_is_accounted_for_fo
     world = World()
     platform_id = world.open(unique_id, ours="100200")  # the engine has the withdrawal, not the deposit
     world.market.balance_operation(platform_id, Decimal("1000"), "trading")
-    payout = Payout(
-        payout_id=f"payout-{unique_id}", account_id=unique_id, trader_id="trader-1", status="failed",
-        currency="USD", amount=Decimal("800"), trader_share=Decimal("640"), firm_share=Decimal("160"),
-        requested_at=NOW, withdrawal_started_at=NOW,
-        timeline=(StatusChange("withdrawn", NOW), StatusChange("paying", NOW), StatusChange("failed", NOW)),
-    )  # fmt: skip
-    PayoutRepository().create(payout)
+    payout = stored_payout(unique_id, "failed", "withdrawn", "paying")
     world.market.balance_operation(platform_id, Decimal("-800"), "payout", f"{payout.payout_id}:withdrawal")
     world.market.balance_operation(platform_id, Decimal("800"), "back", f"{payout.payout_id}:compensation")
 
