@@ -235,8 +235,8 @@ class PayoutWorkflow(Construct):
 
     def _wait(self, state_id: str, step: str, timeout: Duration, result: str) -> tasks.LambdaInvoke:
         """A task that waits for its token. A function that failed before storing it fails the task
-        (`States.TaskFailed`, not the wait's `States.Timeout`): it is invoked again with a new token; the steps
-        are idempotent (the token stored last is the one resumed)."""
+        (`States.TaskFailed`, not the wait's `States.Timeout`): it is invoked again with a new token; the
+        steps are idempotent (the token stored last is the one resumed)."""
         wait = tasks.LambdaInvoke(
             self,
             state_id,
